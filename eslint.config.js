@@ -1,0 +1,72 @@
+/** @module ESLint flat config: TypeScript rules plus the import boundaries between layers (STYLE.md). */
+import js from '@eslint/js'
+import tseslint from 'typescript-eslint'
+
+const adapters = ['**/http/**', '**/mcp/**', '**/cli/**', '**/main.js', '**/main.ts']
+const layer = (files, patterns, message) => ({
+  files,
+  ignores: ['**/*.test.ts'],
+  rules: { 'no-restricted-imports': ['error', { patterns: [{ group: patterns, message }] }] },
+})
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'ExportAllDeclaration', message: 'Name each export: no `export *`.' },
+        { selector: 'ExportDefaultDeclaration', message: 'Use named exports only.' },
+      ],
+    },
+  },
+  // core imports zod and its own files only: no adapters, no Vault, no auth, no config loader.
+  layer(
+    ['src/core/**'],
+    [
+      '../http/**', '../mcp/**', '../cli/**', '../vault/**', '../auth/**', '../dev-vault/**',
+      '../limits/**', '../observability/**', '../main.js', 'node-vault', 'hono', 'hono/*',
+      '@modelcontextprotocol/*', 'jose', 'pino', 'prom-client', 'rate-limiter-flexible', 'ioredis',
+    ],
+    'src/core depends only on zod and its own ports (STYLE.md).',
+  ),
+  layer(
+    ['src/vault/**'],
+    ['../http/**', '../mcp/**', '../cli/**', '../main.js', '../dev-vault/**'],
+    'Infrastructure layers must not import the adapters or the dev vault.',
+  ),
+  layer(
+    ['src/auth/**', 'src/limits/**', 'src/observability/**', 'src/config/**'],
+    ['../http/**', '../mcp/**', '../cli/**', '../main.js', '../dev-vault/**', '../vault/**', 'node-vault'],
+    'Only src/vault imports node-vault; infrastructure layers do not import the adapters.',
+  ),
+  layer(
+    ['src/cli/**', 'src/main.ts'],
+    ['node-vault'],
+    'Only src/vault imports node-vault.',
+  ),
+  layer(
+    ['src/dev-vault/**'],
+    ['../core/**', '../http/**', '../mcp/**', '../vault/**', '../auth/**', 'node-vault'],
+    'The dev vault is a stand-alone Vault emulator: it shares no code with the bridge.',
+  ),
+  layer(
+    ['src/http/**', 'src/mcp/**'],
+    ['node-vault', '../vault/**', '../dev-vault/**'],
+    'Adapters call the secrets service, never Vault (STYLE.md).',
+  ),
+  // Only config/ and cli/ (and the composition root) read process.env.
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/config/**', 'src/cli/**', 'src/main.ts', '**/*.test.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Read configuration through src/config.' },
+      ],
+    },
+  },
+)

@@ -1,0 +1,480 @@
+/**
+ * @module config/schema: the one configuration schema. It reads the environment (flat
+ * UPPER_SNAKE names that existing users already set), validates every value, and gives the
+ * nested `Config` the rest of the bridge uses. The README table is generated from it.
+ */
+import { z } from 'zod'
+import { SCOPES, isValidAgentId, type Scope } from '../core/identity.js'
+
+// ---------------------------------------------------------------------------------------------
+// Value parsers (each message says what is right; none ever repeats the value it was given)
+
+const bool = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'TRUE', 'FALSE', 'True', 'False'], {
+      message: 'must be true, false, 1 or 0',
+    })
+    .default(def ? 'true' : 'false')
+    .transform((v) => v.toLowerCase() === 'true' || v === '1')
+
+/** `90s`, `5m`, `1h`, `1d`, or plain seconds → seconds. */
+export function parseDuration(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text)
+  if (!m) return undefined
+  const n = Number(m[1])
+  const unit = m[2] ?? 's'
+  const factor = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 }[unit] ?? 1
+  return n * factor
+}
+
+const duration = (def: string) =>
+  z
+    .string()
+    .default(def)
+    .transform((v, ctx) => {
+      const seconds = parseDuration(v)
+      if (seconds === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'must be a duration such as 90s, 5m, 1h or 30' })
+        return z.NEVER
+      }
+      return seconds
+    })
+
+const int = (def: number, min: number, max: number) =>
+  z.coerce
+    .number({ message: 'must be a whole number' })
+    .int({ message: 'must be a whole number' })
+    .min(min, { message: `must be at least ${min}` })
+    .max(max, { message: `must be at most ${max}` })
+    .default(def)
+
+const url = (message = 'must be an http(s) URL such as http://127.0.0.1:8200') =>
+  z.string().refine((v) => /^https?:$/.test(safeUrl(v)?.protocol ?? ''), { message })
+
+const safeUrl = (v: string): URL | undefined => {
+  try {
+    return new URL(v)
+  } catch {
+    return undefined
+  }
+}
+
+const csv = (def = '') =>
+  z
+    .string()
+    .default(def)
+    .transform((v) =>
+      v
+        .split(/[\s,]+/)
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+
+const scopeList = (def: string) =>
+  csv(def).pipe(z.array(z.enum(SCOPES, { message: `scopes are ${SCOPES.join(', ')}` })))
+
+const optional = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v === '' ? undefined : v))
+
+/** One API key entry after parsing; `digest` is the SHA-256 the key is indexed by. */
+export interface ApiKeyEntry {
+  key: string
+  agent: string
+  scopes: Scope[]
+}
+
+const apiKeysJson = z
+  .string()
+  .default('{}')
+  .transform((text, ctx): ApiKeyEntry[] => {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(text)
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object {"<api-key>": "<agent-id>"}' })
+      return z.NEVER
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object {"<api-key>": "<agent-id>"}' })
+      return z.NEVER
+    }
+    const entries: ApiKeyEntry[] = []
+    Object.entries(parsed).forEach(([key, value], index) => {
+      // Security: the key itself is a secret; problems name the entry by position, not by key.
+      const where = `entry #${index + 1}`
+      const spec =
+        typeof value === 'string'
+          ? { agent: value, scopes: [...SCOPES] }
+          : (value as { agent?: unknown; scopes?: unknown } | null)
+      if (key.length < 8) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${where}: API keys must be at least 8 characters`,
+        })
+        return
+      }
+      if (!spec || typeof spec.agent !== 'string' || !isValidAgentId(spec.agent)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${where}: the agent id must be 1-64 letters, digits, "_", "." or "-" (no leading/trailing "-", no "--")`,
+        })
+        return
+      }
+      const scopes = spec.scopes ?? [...SCOPES]
+      if (
+        !Array.isArray(scopes) ||
+        !scopes.every((s) => (SCOPES as readonly unknown[]).includes(s))
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${where}: scopes must be a list of ${SCOPES.join(', ')}`,
+        })
+        return
+      }
+      entries.push({ key, agent: spec.agent, scopes: scopes as Scope[] })
+    })
+    return entries
+  })
+
+const overridesJson = z
+  .string()
+  .default('{}')
+  .transform((text, ctx) => {
+    const shape = z.record(
+      z.string().refine(isValidAgentId, { message: 'keys must be agent ids' }),
+      z.strictObject({
+        requests: z.number().int().min(1),
+        window_seconds: z.number().int().min(1),
+      }),
+    )
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(text)
+    } catch {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be JSON like {"agent": {"requests": 100, "window_seconds": 60}}',
+      })
+      return z.NEVER
+    }
+    const r = shape.safeParse(parsed)
+    if (!r.success) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be JSON like {"agent": {"requests": 100, "window_seconds": 60}}',
+      })
+      return z.NEVER
+    }
+    return r.data
+  })
+
+// ---------------------------------------------------------------------------------------------
+// The environment, variable by variable. `.describe()` is the README's "meaning" column.
+
+export const envSchema = z.object({
+  HOST: z
+    .string()
+    .min(1)
+    .default('127.0.0.1')
+    .describe('Listen address (the container sets 0.0.0.0).'),
+  PORT: int(8089, 0, 65535).describe('Listen port.'),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      message: 'must be one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info')
+    .describe('Log level of the JSON logs on stderr.'),
+  MAX_BODY_BYTES: int(1024 * 1024, 1024, 64 * 1024 * 1024).describe(
+    'Largest request body accepted; larger ones get 413 before parsing.',
+  ),
+  SHUTDOWN_TIMEOUT: duration('10s').describe(
+    'How long SIGTERM waits for in-flight requests before exiting.',
+  ),
+  DEBUG_ENDPOINTS: bool(false).describe('Expose GET /echo-headers (redacted) for debugging.'),
+
+  VAULT_ADDR: url()
+    .default('http://localhost:8200')
+    .describe('Vault address. `serve` always talks to this Vault.'),
+  VAULT_NAMESPACE: optional.describe('Vault Enterprise namespace, sent as X-Vault-Namespace.'),
+  VAULT_TOKEN: optional.describe('Token the bridge uses with Vault (or use AppRole).'),
+  VAULT_ROLE_ID: optional.describe('AppRole role id for the bridge login.'),
+  VAULT_SECRET_ID: optional.describe('AppRole secret id for the bridge login.'),
+  VAULT_APPROLE_MOUNT: z
+    .string()
+    .min(1)
+    .default('approle')
+    .describe('Mount path of the AppRole auth method.'),
+  VAULT_CACERT: optional.describe("PEM file of the CA that signed Vault's TLS certificate."),
+  VAULT_CLIENT_CERT: optional.describe('PEM client certificate for TLS to Vault.'),
+  VAULT_CLIENT_KEY: optional.describe('PEM private key of VAULT_CLIENT_CERT.'),
+  VAULT_SKIP_VERIFY: bool(false).describe(
+    'Skip TLS verification of Vault (insecure; warns loudly).',
+  ),
+  VAULT_TIMEOUT: duration('10s').describe('Timeout of every Vault call.'),
+  KV_MOUNT: z.string().min(1).default('secret').describe('Mount path of the KV v2 engine.'),
+  DEFAULT_PREFIX: z
+    .string()
+    .min(1)
+    .default('mcp')
+    .describe('Prefix under which each agent has its namespace.'),
+  TRANSIT_MOUNT: z.string().min(1).default('transit').describe('Mount path of the Transit engine.'),
+  LIST_MAX_KEYS: int(1000, 1, 100000).describe(
+    'Most keys a recursive list returns before it is truncated.',
+  ),
+
+  AUTH_API_KEY_ENABLED: bool(true).describe('Accept X-API-Key.'),
+  AUTH_JWT_ENABLED: bool(true).describe('Accept Authorization: Bearer <JWT>.'),
+  AUTH_MTLS_ENABLED: bool(false).describe(
+    'Accept client-certificate identity headers from a trusted proxy.',
+  ),
+  API_KEYS_JSON: apiKeysJson.describe(
+    'API keys: {"<key>": "<agent-id>"} or {"<key>": {"agent": "<id>", "scopes": ["read"]}}.',
+  ),
+  JWT_HS256_SECRET: optional.describe('Shared secret for HS256 tokens (at least 32 bytes).'),
+  JWT_ALLOW_WEAK_SECRET: bool(false).describe('Allow a JWT_HS256_SECRET shorter than 32 bytes.'),
+  JWT_JWKS_URL: optional.describe('JWKS URL for RS256/PS256/ES256/EdDSA tokens.'),
+  JWT_ISSUER: optional.describe('Required `iss`; also used for OIDC discovery of the JWKS.'),
+  JWT_AUDIENCE: optional.describe('Required `aud`.'),
+  JWT_ALGORITHMS: csv('HS256,RS256,PS256,ES256,EdDSA')
+    .pipe(
+      z.array(
+        z.enum(
+          [
+            'HS256',
+            'HS384',
+            'HS512',
+            'RS256',
+            'RS384',
+            'RS512',
+            'PS256',
+            'PS384',
+            'PS512',
+            'ES256',
+            'ES384',
+            'ES512',
+            'EdDSA',
+          ],
+          {
+            message:
+              'algorithms are HS256/384/512, RS256/384/512, PS256/384/512, ES256/384/512, EdDSA',
+          },
+        ),
+      ),
+    )
+    .describe('Allowed JWT algorithms.'),
+  JWT_CLOCK_TOLERANCE: duration('30s').describe('Clock skew allowed for exp/nbf/iat.'),
+  JWT_SUBJECT_CLAIM: z.string().min(1).default('sub').describe('Claim that holds the agent id.'),
+  JWT_DEFAULT_SCOPES: scopeList(SCOPES.join(',')).describe(
+    'Scopes of a token that carries none (narrow this in production).',
+  ),
+  MTLS_IDENTITY_HEADER: z
+    .string()
+    .min(1)
+    .default('x-ssl-client-s-dn')
+    .describe('Header with the client certificate subject DN.'),
+  MTLS_VERIFY_HEADER: z
+    .string()
+    .min(1)
+    .default('x-ssl-client-verify')
+    .describe("Header with the proxy's verification result."),
+  MTLS_SUBJECT_CN_PREFIX: z.string().default('CN=').describe('Prefix of the CN in the subject DN.'),
+  MTLS_TRUSTED_PROXIES: csv('127.0.0.1/32,::1/128').describe(
+    'CIDRs of proxies whose identity headers are trusted.',
+  ),
+  MTLS_SCOPES: scopeList(SCOPES.join(',')).describe('Scopes of mTLS identities.'),
+  OAUTH_RESOURCE: optional.describe('Canonical URI of this server; tokens must name it in `aud`.'),
+  OAUTH_RESOURCE_NAME: z
+    .string()
+    .default('vault-mcp-bridge')
+    .describe('Human-readable resource name.'),
+  OAUTH_AUTHORIZATION_SERVERS: csv().describe('Authorization servers for RFC 9728 metadata.'),
+  OAUTH_BEARER_METHODS_SUPPORTED: csv('header').describe('Bearer methods advertised.'),
+  OAUTH_SCOPES_SUPPORTED: csv(SCOPES.join(',')).describe('Scopes advertised.'),
+
+  CHILD_TOKEN_ENABLED: bool(false).describe(
+    "Use a per-request child token bound to the agent's policy.",
+  ),
+  CHILD_TOKEN_TTL: duration('90s').describe('TTL of child tokens.'),
+  CHILD_TOKEN_POLICY_PREFIX: z
+    .string()
+    .min(1)
+    .default('mcp-agent-')
+    .describe('Agent policy name prefix.'),
+  CHILD_TOKEN_REUSE_SECONDS: duration('0').describe(
+    "Reuse an agent's child token for this long (0 = a fresh token per request).",
+  ),
+
+  RATE_LIMIT_ENABLED: bool(true).describe('Per-agent rate limits.'),
+  RATE_LIMIT_REQUESTS: int(60, 1, 1_000_000).describe('Requests per window per agent.'),
+  RATE_LIMIT_WINDOW_SECONDS: int(60, 1, 86_400).describe('Rate-limit window.'),
+  RATE_LIMIT_OVERRIDES_JSON: overridesJson.describe(
+    'Per-agent limits: {"agent": {"requests": n, "window_seconds": s}}.',
+  ),
+  RATE_LIMIT_REDIS_URL: optional.describe('Redis URL to share limits across replicas.'),
+  AUTH_FAILURE_LIMIT: int(20, 1, 1_000_000).describe(
+    'Failed authentications per client address per window.',
+  ),
+  AUTH_FAILURE_WINDOW_SECONDS: int(300, 1, 86_400).describe('Window of AUTH_FAILURE_LIMIT.'),
+
+  AUDIT_LOG: z
+    .string()
+    .min(1)
+    .default('stdout')
+    .describe('Audit trail: stdout, stderr, a file path, or off.'),
+  METRICS_ENABLED: bool(true).describe('Serve Prometheus metrics at /metrics.'),
+  METRICS_PORT: int(0, 0, 65535).describe(
+    'Serve /metrics on this port instead (0 = the main port).',
+  ),
+
+  MCP_ALLOWED_ORIGINS: csv().describe(
+    'Origins allowed to call /mcp from a browser (none by default).',
+  ),
+  MCP_SECRET_VALUES: z
+    .enum(['reveal', 'redact', 'elicit'], { message: 'must be reveal, redact or elicit' })
+    .default('reveal')
+    .describe('What MCP clients see of secret values: reveal, redact, or elicit (ask the user).'),
+  MCP_STDIO_AGENT: optional.describe('Agent id of the stdio MCP transport.'),
+  MCP_STDIO_SCOPES: scopeList(SCOPES.join(',')).describe('Scopes of the stdio MCP transport.'),
+})
+
+export type Env = z.input<typeof envSchema>
+
+/** Variables whose values are secrets: masked by check-config, never logged. */
+export const SECRET_VARIABLES = [
+  'VAULT_TOKEN',
+  'VAULT_SECRET_ID',
+  'API_KEYS_JSON',
+  'JWT_HS256_SECRET',
+  'VAULT_CLIENT_KEY',
+] as const
+
+/** The checks that span variables, each reported against the variable to fix. */
+export const configSchema = envSchema
+  .superRefine((e, ctx) => {
+    const issue = (path: string, message: string) =>
+      ctx.addIssue({ code: 'custom', path: [path], message })
+    if (!e.AUTH_API_KEY_ENABLED && !e.AUTH_JWT_ENABLED && !e.AUTH_MTLS_ENABLED) {
+      issue(
+        'AUTH_API_KEY_ENABLED',
+        'every auth method is disabled; enable at least one of AUTH_API_KEY_ENABLED, AUTH_JWT_ENABLED, AUTH_MTLS_ENABLED',
+      )
+    }
+    if (e.VAULT_ROLE_ID && !e.VAULT_SECRET_ID)
+      issue('VAULT_SECRET_ID', 'is required when VAULT_ROLE_ID is set (AppRole login)')
+    if (e.VAULT_SECRET_ID && !e.VAULT_ROLE_ID)
+      issue('VAULT_ROLE_ID', 'is required when VAULT_SECRET_ID is set (AppRole login)')
+    if (e.VAULT_CLIENT_CERT && !e.VAULT_CLIENT_KEY)
+      issue('VAULT_CLIENT_KEY', 'is required when VAULT_CLIENT_CERT is set')
+    if (
+      e.JWT_HS256_SECRET &&
+      Buffer.byteLength(e.JWT_HS256_SECRET) < 32 &&
+      !e.JWT_ALLOW_WEAK_SECRET
+    ) {
+      issue(
+        'JWT_HS256_SECRET',
+        'must be at least 32 bytes (or set JWT_ALLOW_WEAK_SECRET=true for development)',
+      )
+    }
+    if (e.JWT_JWKS_URL && !/^https?:$/.test(safeUrl(e.JWT_JWKS_URL)?.protocol ?? '')) {
+      issue('JWT_JWKS_URL', 'must be an http(s) URL')
+    }
+    if (e.OAUTH_RESOURCE && !/^https?:$/.test(safeUrl(e.OAUTH_RESOURCE)?.protocol ?? '')) {
+      issue('OAUTH_RESOURCE', 'must be an http(s) URL such as https://bridge.example.com/mcp')
+    }
+    if (
+      e.RATE_LIMIT_REDIS_URL &&
+      !/^rediss?:$/.test(safeUrl(e.RATE_LIMIT_REDIS_URL)?.protocol ?? '')
+    ) {
+      issue('RATE_LIMIT_REDIS_URL', 'must be a redis:// or rediss:// URL')
+    }
+    if (e.MCP_STDIO_AGENT && !isValidAgentId(e.MCP_STDIO_AGENT)) {
+      issue('MCP_STDIO_AGENT', 'must be a valid agent id (1-64 letters, digits, "_", "." or "-")')
+    }
+    if (e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT)
+      issue('METRICS_PORT', 'must differ from PORT (or be 0)')
+  })
+  .transform((e) => ({
+    host: e.HOST,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT,
+    debugEndpoints: e.DEBUG_ENDPOINTS,
+    vault: {
+      address: e.VAULT_ADDR,
+      namespace: e.VAULT_NAMESPACE,
+      token: e.VAULT_TOKEN,
+      appRole:
+        e.VAULT_ROLE_ID && e.VAULT_SECRET_ID
+          ? { roleId: e.VAULT_ROLE_ID, secretId: e.VAULT_SECRET_ID, mount: e.VAULT_APPROLE_MOUNT }
+          : undefined,
+      tls: {
+        caCertFile: e.VAULT_CACERT,
+        clientCertFile: e.VAULT_CLIENT_CERT,
+        clientKeyFile: e.VAULT_CLIENT_KEY,
+        skipVerify: e.VAULT_SKIP_VERIFY,
+      },
+      timeoutSeconds: e.VAULT_TIMEOUT,
+      kvMount: e.KV_MOUNT,
+      transitMount: e.TRANSIT_MOUNT,
+    },
+    prefix: e.DEFAULT_PREFIX,
+    listMaxKeys: e.LIST_MAX_KEYS,
+    auth: {
+      apiKey: { enabled: e.AUTH_API_KEY_ENABLED, keys: e.API_KEYS_JSON },
+      jwt: {
+        enabled: e.AUTH_JWT_ENABLED,
+        hs256Secret: e.JWT_HS256_SECRET,
+        jwksUrl: e.JWT_JWKS_URL,
+        issuer: e.JWT_ISSUER,
+        audience: e.JWT_AUDIENCE,
+        algorithms: e.JWT_ALGORITHMS,
+        clockToleranceSeconds: e.JWT_CLOCK_TOLERANCE,
+        subjectClaim: e.JWT_SUBJECT_CLAIM,
+        defaultScopes: e.JWT_DEFAULT_SCOPES,
+      },
+      mtls: {
+        enabled: e.AUTH_MTLS_ENABLED,
+        identityHeader: e.MTLS_IDENTITY_HEADER.toLowerCase(),
+        verifyHeader: e.MTLS_VERIFY_HEADER.toLowerCase(),
+        cnPrefix: e.MTLS_SUBJECT_CN_PREFIX,
+        trustedProxies: e.MTLS_TRUSTED_PROXIES,
+        scopes: e.MTLS_SCOPES,
+      },
+      oauth: {
+        resource: e.OAUTH_RESOURCE,
+        resourceName: e.OAUTH_RESOURCE_NAME,
+        authorizationServers: e.OAUTH_AUTHORIZATION_SERVERS,
+        bearerMethodsSupported: e.OAUTH_BEARER_METHODS_SUPPORTED,
+        scopesSupported: e.OAUTH_SCOPES_SUPPORTED,
+      },
+    },
+    childToken: {
+      enabled: e.CHILD_TOKEN_ENABLED,
+      ttlSeconds: e.CHILD_TOKEN_TTL,
+      policyPrefix: e.CHILD_TOKEN_POLICY_PREFIX,
+      reuseSeconds: e.CHILD_TOKEN_REUSE_SECONDS,
+    },
+    rateLimit: {
+      enabled: e.RATE_LIMIT_ENABLED,
+      requests: e.RATE_LIMIT_REQUESTS,
+      windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS,
+      overrides: e.RATE_LIMIT_OVERRIDES_JSON,
+      redisUrl: e.RATE_LIMIT_REDIS_URL,
+      authFailures: {
+        requests: e.AUTH_FAILURE_LIMIT,
+        windowSeconds: e.AUTH_FAILURE_WINDOW_SECONDS,
+      },
+    },
+    audit: { sink: e.AUDIT_LOG },
+    metrics: { enabled: e.METRICS_ENABLED, port: e.METRICS_PORT },
+    mcp: {
+      allowedOrigins: e.MCP_ALLOWED_ORIGINS,
+      secretValues: e.MCP_SECRET_VALUES,
+      stdio: { agent: e.MCP_STDIO_AGENT, scopes: e.MCP_STDIO_SCOPES },
+    },
+  }))
+
+export type Config = z.output<typeof configSchema>

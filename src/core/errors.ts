@@ -1,0 +1,59 @@
+/** @module core/errors: the stable error codes every adapter renders (STYLE.md error model). */
+import type { Scope } from './identity.js'
+
+/**
+ * Every failure a caller can see. Callers switch on the code, never on the message.
+ * `status` is the HTTP status the REST adapter uses; MCP renders `CODE: message` as a tool error.
+ */
+export const ERROR_SPEC = {
+  INVALID_INPUT: { status: 400 },
+  INVALID_PATH: { status: 400 },
+  UNAUTHENTICATED: { status: 401 },
+  FORBIDDEN: { status: 403 },
+  NOT_FOUND: { status: 404 },
+  SECRET_NOT_FOUND: { status: 404 },
+  VERSION_DELETED: { status: 404 },
+  VERSION_DESTROYED: { status: 410 },
+  METHOD_NOT_ALLOWED: { status: 405 },
+  NOT_ACCEPTABLE: { status: 406 },
+  CAS_MISMATCH: { status: 409 },
+  PAYLOAD_TOO_LARGE: { status: 413 },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415 },
+  RATE_LIMITED: { status: 429 },
+  INTERNAL: { status: 500 },
+  VAULT_UNAVAILABLE: { status: 503 },
+} as const satisfies Record<string, { status: number }>
+
+export type ErrorCode = keyof typeof ERROR_SPEC
+
+/** Facts an adapter may need to render an error (headers, hints); never secret. */
+export interface ErrorDetails {
+  /** The scope that was missing, for `WWW-Authenticate: Bearer error="insufficient_scope"`. */
+  requiredScope?: Scope
+  /** Seconds until a retry may succeed (`Retry-After`). */
+  retryAfterSeconds?: number
+  /** A credential was presented (RFC 6750 `error="invalid_token"`). */
+  tokenPresented?: boolean
+}
+
+/**
+ * A failure whose message is safe for any caller, human or model: no secret values, tokens or
+ * Vault internals. Those go in `cause`, which is logged with redaction and never rendered.
+ */
+export class AppError extends Error {
+  override name = 'AppError'
+  readonly details: ErrorDetails
+
+  constructor(
+    readonly code: ErrorCode,
+    safeMessage: string,
+    options?: { cause?: unknown; details?: ErrorDetails },
+  ) {
+    super(safeMessage, options?.cause === undefined ? undefined : { cause: options.cause })
+    this.details = options?.details ?? {}
+  }
+}
+
+/** Any thrown value as an AppError; unknown failures become INTERNAL with the original as cause. */
+export const asAppError = (e: unknown): AppError =>
+  e instanceof AppError ? e : new AppError('INTERNAL', 'Internal error.', { cause: e })

@@ -1,0 +1,369 @@
+/**
+ * @module core/operations: every operation the bridge offers, defined once. Each entry's name is
+ * the MCP tool name and the REST operationId; its zod schemas drive REST validation, the MCP
+ * inputSchema/outputSchema, the TypeScript types and the docs.
+ */
+import { z } from 'zod'
+import { AppError, asAppError } from './errors.js'
+import type { CallContext, Scope } from './identity.js'
+import type { OperationObserver } from './ports.js'
+import {
+  decryptInput,
+  decryptOutput,
+  deleteSecretInput,
+  deleteSecretMetadataInput,
+  deleteSecretMetadataOutput,
+  deleteSecretOutput,
+  encryptInput,
+  encryptOutput,
+  generateDataKeyInput,
+  generateDataKeyOutput,
+  listSecretsInput,
+  listSecretsOutput,
+  readSecretInput,
+  readSecretMetadataInput,
+  readSecretMetadataOutput,
+  readSecretOutput,
+  rewrapInput,
+  rewrapOutput,
+  versionsInput,
+  versionsOutput,
+  whoamiInput,
+  whoamiOutput,
+  writeSecretInput,
+  writeSecretOutput,
+} from './schemas.js'
+import type { SecretsService } from './secrets-service.js'
+
+/** MCP tool annotations, stated honestly per operation. */
+export interface OperationHints {
+  readOnly: boolean
+  destructive: boolean
+  idempotent: boolean
+}
+
+export interface Operation<
+  I extends z.ZodObject = z.ZodObject,
+  O extends z.ZodObject = z.ZodObject,
+> {
+  name: string
+  title: string
+  /** What the operation does and when a model should use it. */
+  summary: string
+  /** The scope a principal needs; `null` means any authenticated principal. */
+  access: Scope | null
+  hints: OperationHints
+  input: I
+  output: O
+  invoke: (service: SecretsService, ctx: CallContext, input: z.infer<I>) => Promise<z.infer<O>>
+}
+
+export const defineOperation = <I extends z.ZodObject, O extends z.ZodObject>(
+  op: Operation<I, O>,
+): Operation<I, O> => op
+
+// ---------------------------------------------------------------------------------------------
+// KV v2
+
+export const readSecret = defineOperation({
+  name: 'read_secret',
+  title: 'Read secret',
+  summary:
+    'Read one secret from your namespace: the latest version, or `version` if given. ' +
+    'Use list_secrets to see which paths exist and read_secret_metadata for its versions.',
+  access: 'read',
+  hints: { readOnly: true, destructive: false, idempotent: true },
+  input: readSecretInput,
+  output: readSecretOutput,
+  invoke: (s, ctx, input) => s.readSecret(ctx, input),
+})
+
+export const writeSecret = defineOperation({
+  name: 'write_secret',
+  title: 'Write secret',
+  summary:
+    'Write a new version of a secret in your namespace, replacing all its fields. Pass `cas` ' +
+    '(the version you last read, 0 for a new secret) to avoid overwriting a concurrent change.',
+  access: 'write',
+  hints: { readOnly: false, destructive: false, idempotent: false },
+  input: writeSecretInput,
+  output: writeSecretOutput,
+  invoke: (s, ctx, input) => s.writeSecret(ctx, input),
+})
+
+export const patchSecret = defineOperation({
+  name: 'patch_secret',
+  title: 'Patch secret',
+  summary:
+    'Change some fields of an existing secret (JSON merge patch: a field set to null is ' +
+    'removed), creating a new version. Use write_secret to create a secret.',
+  access: 'write',
+  hints: { readOnly: false, destructive: false, idempotent: false },
+  input: writeSecretInput,
+  output: writeSecretOutput,
+  invoke: (s, ctx, input) => s.patchSecret(ctx, input),
+})
+
+export const deleteSecret = defineOperation({
+  name: 'delete_secret',
+  title: 'Delete secret version',
+  summary:
+    'Soft-delete the latest version of a secret, or the given `versions`. Deleted versions ' +
+    'can be restored with undelete_secret.',
+  access: 'delete',
+  hints: { readOnly: false, destructive: true, idempotent: true },
+  input: deleteSecretInput,
+  output: deleteSecretOutput,
+  invoke: (s, ctx, input) => s.deleteSecret(ctx, input),
+})
+
+export const undeleteSecret = defineOperation({
+  name: 'undelete_secret',
+  title: 'Undelete secret versions',
+  summary:
+    'Restore soft-deleted versions of a secret. read_secret_metadata shows which are deleted.',
+  access: 'write',
+  hints: { readOnly: false, destructive: false, idempotent: true },
+  input: versionsInput,
+  output: versionsOutput,
+  invoke: (s, ctx, input) => s.undeleteSecret(ctx, input),
+})
+
+export const destroySecret = defineOperation({
+  name: 'destroy_secret',
+  title: 'Destroy secret versions',
+  summary:
+    'Permanently destroy the data of the given versions of a secret. This cannot be undone; ' +
+    'prefer delete_secret unless the data must be gone for good.',
+  access: 'write',
+  hints: { readOnly: false, destructive: true, idempotent: true },
+  input: versionsInput,
+  output: versionsOutput,
+  invoke: (s, ctx, input) => s.destroySecret(ctx, input),
+})
+
+export const listSecrets = defineOperation({
+  name: 'list_secrets',
+  title: 'List secrets',
+  summary:
+    'List the secret paths under `prefix` in your namespace (folders end in "/"). ' +
+    'With `recursive`, walk below it (bounded; `truncated` says whether the walk stopped early).',
+  access: 'list',
+  hints: { readOnly: true, destructive: false, idempotent: true },
+  input: listSecretsInput,
+  output: listSecretsOutput,
+  invoke: (s, ctx, input) => s.listSecrets(ctx, input),
+})
+
+export const readSecretMetadata = defineOperation({
+  name: 'read_secret_metadata',
+  title: 'Read secret metadata',
+  summary:
+    'Read the versions of a secret (created, deleted and destroyed state) and its settings, ' +
+    'without any secret values.',
+  access: 'read',
+  hints: { readOnly: true, destructive: false, idempotent: true },
+  input: readSecretMetadataInput,
+  output: readSecretMetadataOutput,
+  invoke: (s, ctx, input) => s.readSecretMetadata(ctx, input),
+})
+
+export const deleteSecretMetadata = defineOperation({
+  name: 'delete_secret_metadata',
+  title: 'Delete secret permanently',
+  summary: 'Remove a secret with all its versions and metadata permanently. This cannot be undone.',
+  access: 'delete',
+  hints: { readOnly: false, destructive: true, idempotent: true },
+  input: deleteSecretMetadataInput,
+  output: deleteSecretMetadataOutput,
+  invoke: (s, ctx, input) => s.deleteSecretMetadata(ctx, input),
+})
+
+// ---------------------------------------------------------------------------------------------
+// Transit
+
+export const encrypt = defineOperation({
+  name: 'encrypt',
+  title: 'Encrypt',
+  summary:
+    'Encrypt base64 `plaintext` (or a `batch` of items) with your transit key `key`; the key ' +
+    'is created on first use. Store the returned ciphertext; decrypt turns it back.',
+  access: 'write',
+  hints: { readOnly: false, destructive: false, idempotent: false },
+  input: encryptInput,
+  output: encryptOutput,
+  invoke: (s, ctx, input) => s.encrypt(ctx, input),
+})
+
+export const decrypt = defineOperation({
+  name: 'decrypt',
+  title: 'Decrypt',
+  summary:
+    'Decrypt a `ciphertext` (or a `batch`) made by encrypt with your key `key`; returns base64 ' +
+    'plaintext.',
+  access: 'read',
+  hints: { readOnly: true, destructive: false, idempotent: true },
+  input: decryptInput,
+  output: decryptOutput,
+  invoke: (s, ctx, input) => s.decrypt(ctx, input),
+})
+
+export const rewrap = defineOperation({
+  name: 'rewrap',
+  title: 'Rewrap ciphertext',
+  summary:
+    'Re-encrypt a `ciphertext` (or a `batch`) to the latest version of your key `key` without ' +
+    'revealing the plaintext, for example after a key rotation.',
+  access: 'write',
+  hints: { readOnly: false, destructive: false, idempotent: false },
+  input: rewrapInput,
+  output: rewrapOutput,
+  invoke: (s, ctx, input) => s.rewrap(ctx, input),
+})
+
+export const generateDataKey = defineOperation({
+  name: 'generate_data_key',
+  title: 'Generate data key',
+  summary:
+    'Generate a new random data key for envelope encryption, returned wrapped by your key ' +
+    '`key` (and, with type "plaintext", also in the clear, base64).',
+  access: 'write',
+  hints: { readOnly: false, destructive: false, idempotent: false },
+  input: generateDataKeyInput,
+  output: generateDataKeyOutput,
+  invoke: (s, ctx, input) => s.generateDataKey(ctx, input),
+})
+
+export const whoami = defineOperation({
+  name: 'whoami',
+  title: 'Who am I',
+  summary: 'Show your agent id, how you authenticated and which scopes you have.',
+  access: null,
+  hints: { readOnly: true, destructive: false, idempotent: true },
+  input: whoamiInput,
+  output: whoamiOutput,
+  invoke: async (_s, ctx) => ({
+    agent: ctx.principal.agent,
+    method: ctx.principal.method,
+    scopes: [...ctx.principal.scopes],
+  }),
+})
+
+/** Every operation, in the order tools are listed. */
+export const OPERATIONS = [
+  readSecret,
+  writeSecret,
+  patchSecret,
+  deleteSecret,
+  undeleteSecret,
+  destroySecret,
+  listSecrets,
+  readSecretMetadata,
+  deleteSecretMetadata,
+  encrypt,
+  decrypt,
+  rewrap,
+  generateDataKey,
+  whoami,
+] as const
+
+export type AnyOperation = (typeof OPERATIONS)[number]
+export type OperationName = AnyOperation['name']
+
+/** True when the principal's scopes allow this operation. */
+export const isAllowed = (op: Operation, scopes: readonly Scope[]): boolean =>
+  op.access === null || scopes.includes(op.access)
+
+/**
+ * Checks the scope, validates the raw input against the operation's schema, and invokes it.
+ * Adapters go through `createOperationRunner`, which adds the audit trail.
+ * @throws FORBIDDEN (missing scope, with `details.requiredScope`), INVALID_INPUT, and whatever
+ *   the service throws.
+ */
+export async function runOperation(
+  op: Operation,
+  service: SecretsService,
+  ctx: CallContext,
+  rawInput: unknown,
+): Promise<unknown> {
+  if (!isAllowed(op, ctx.principal.scopes)) {
+    const scope = op.access as Scope
+    throw new AppError('FORBIDDEN', `${op.name} needs the "${scope}" scope.`, {
+      details: { requiredScope: scope },
+    })
+  }
+  const parsed = op.input.safeParse(rawInput ?? {})
+  if (!parsed.success) {
+    throw new AppError('INVALID_INPUT', describeIssues(parsed.error), { cause: parsed.error })
+  }
+  return op.invoke(service, ctx, parsed.data)
+}
+
+/** Runs operations for the adapters and tells the observer (audit, metrics) how each ended. */
+export interface OperationRunner {
+  run(op: Operation, ctx: CallContext, rawInput: unknown): Promise<unknown>
+}
+
+export function createOperationRunner(deps: {
+  service: SecretsService
+  observer?: OperationObserver
+  now?: () => number
+}): OperationRunner {
+  const now = deps.now ?? Date.now
+  return {
+    async run(op, ctx, rawInput) {
+      const started = now()
+      const trace = ctx.trace ?? { vaultRequestIds: [] }
+      const traced = { ...ctx, trace }
+      const finish = (outcome: string) =>
+        deps.observer?.operationFinished({
+          time: new Date(started).toISOString(),
+          requestId: ctx.requestId,
+          agent: ctx.principal.agent,
+          method: ctx.principal.method,
+          operation: op.name,
+          target: auditTarget(rawInput),
+          version: auditVersion(rawInput),
+          outcome,
+          durationMs: now() - started,
+          vaultRequestIds: trace.vaultRequestIds,
+        })
+      try {
+        const out = await runOperation(op, deps.service, traced, rawInput)
+        finish('ok')
+        return out
+      } catch (err) {
+        finish(asAppError(err).code)
+        throw err
+      }
+    },
+  }
+}
+
+// Security: only names (path, prefix, key) and version numbers reach the audit trail, never
+// data, plaintext, ciphertext or context. Values are read defensively from unvalidated input.
+const auditTarget = (raw: unknown): string | undefined => {
+  const r = (raw ?? {}) as Record<string, unknown>
+  for (const field of ['path', 'prefix', 'key']) {
+    const v = r[field]
+    if (typeof v === 'string') return v.length > 600 ? `${v.slice(0, 600)}…` : v
+  }
+  return undefined
+}
+const auditVersion = (raw: unknown): number | number[] | undefined => {
+  const r = (raw ?? {}) as Record<string, unknown>
+  const v = r.version ?? r.versions
+  if (typeof v === 'number') return v
+  if (typeof v === 'string' && /^\d{1,9}$/.test(v)) return Number(v)
+  if (Array.isArray(v) && v.every((x) => typeof x === 'number')) return v.slice(0, 100)
+  return undefined
+}
+
+/** A safe, helpful one-line summary of zod issues: field paths and rules, never input values. */
+export function describeIssues(error: z.ZodError): string {
+  const parts = error.issues.slice(0, 5).map((i) => {
+    const at = i.path.length ? i.path.join('.') : 'input'
+    return `${at}: ${i.message}`
+  })
+  return `Invalid input. ${parts.join('; ')}.`
+}

@@ -1,0 +1,116 @@
+/** @module core/ports: what the secrets service needs from Vault, implemented by src/vault. */
+import type { CallContext } from './identity.js'
+
+/** KV v2 metadata of one version, as Vault reports it (timestamps RFC 3339, `''` when unset). */
+export interface KvVersionMetadata {
+  version: number
+  created_time: string
+  deletion_time: string
+  destroyed: boolean
+  custom_metadata: Record<string, string> | null
+}
+
+export interface KvSecret {
+  data: Record<string, unknown>
+  metadata: KvVersionMetadata
+}
+
+/** KV v2 key metadata (`GET {mount}/metadata/{key}`). */
+export interface KvKeyMetadata {
+  current_version: number
+  oldest_version: number
+  created_time: string
+  updated_time: string
+  max_versions: number
+  cas_required: boolean
+  delete_version_after: string
+  custom_metadata: Record<string, string> | null
+  versions: Record<string, { created_time: string; deletion_time: string; destroyed: boolean }>
+}
+
+/** One item of a Transit batch: a value, or the error that item failed with (safe message). */
+export type ItemResult<T> =
+  { ok: true; value: T } | { ok: false; code: 'INVALID_INPUT'; message: string }
+
+export interface TransitCiphertext {
+  ciphertext: string
+  key_version: number
+}
+
+/**
+ * Vault operations for one request, already authorised for one agent (bridge token or child
+ * token). Keys and key names passed here are full Vault-side names computed by the service;
+ * this port performs no namespacing of its own.
+ *
+ * Every method throws `AppError`: SECRET_NOT_FOUND, VERSION_DELETED, VERSION_DESTROYED,
+ * CAS_MISMATCH, FORBIDDEN (Vault 403), INVALID_INPUT (Vault 400), VAULT_UNAVAILABLE, INTERNAL.
+ */
+export interface VaultSession {
+  kvRead(key: string, version?: number): Promise<KvSecret>
+  kvWrite(key: string, data: Record<string, unknown>, cas?: number): Promise<KvVersionMetadata>
+  kvPatch(key: string, data: Record<string, unknown>, cas?: number): Promise<KvVersionMetadata>
+  kvDeleteLatest(key: string): Promise<void>
+  kvDeleteVersions(key: string, versions: number[]): Promise<void>
+  kvUndelete(key: string, versions: number[]): Promise<void>
+  kvDestroy(key: string, versions: number[]): Promise<void>
+  /** Direct children of a folder key (`a/b/`); folders end in `/`. Empty when nothing is there. */
+  kvList(folderKey: string): Promise<string[]>
+  kvReadMetadata(key: string): Promise<KvKeyMetadata>
+  kvDeleteMetadata(key: string): Promise<void>
+  transitEncrypt(
+    keyName: string,
+    items: { plaintext: string; context?: string }[],
+  ): Promise<ItemResult<TransitCiphertext>[]>
+  transitDecrypt(
+    keyName: string,
+    items: { ciphertext: string; context?: string }[],
+  ): Promise<ItemResult<{ plaintext: string }>[]>
+  transitRewrap(
+    keyName: string,
+    items: { ciphertext: string; context?: string }[],
+  ): Promise<ItemResult<TransitCiphertext>[]>
+  transitDataKey(
+    keyName: string,
+    options: { type: 'plaintext' | 'wrapped'; bits: 128 | 256 | 512; context?: string },
+  ): Promise<TransitCiphertext & { plaintext?: string }>
+}
+
+export interface VaultReadiness {
+  ready: boolean
+  /** Short, safe reason when not ready (`vault unreachable`, `vault sealed`, `token invalid`). */
+  reason?: string
+}
+
+/** The Vault side of the bridge. */
+export interface VaultPort {
+  /**
+   * Runs `fn` with Vault access for one agent request. `calls` bounds how many Vault calls `fn`
+   * makes, so that a per-request child token can be minted with exactly that many uses.
+   */
+  session<T>(ctx: CallContext, calls: number, fn: (vault: VaultSession) => Promise<T>): Promise<T>
+  readiness(): Promise<VaultReadiness>
+}
+
+/**
+ * One finished operation, as the audit trail records it. Security: names and version numbers
+ * only; never a secret value, plaintext, ciphertext, token or API key.
+ */
+export interface OperationEvent {
+  time: string
+  requestId: string
+  agent: string
+  method: string
+  operation: string
+  /** Agent-relative path, list prefix or transit key name, as the caller gave it. */
+  target?: string
+  version?: number | number[]
+  /** `ok` or the error code. */
+  outcome: string
+  durationMs: number
+  vaultRequestIds: string[]
+}
+
+/** Told about every operation the adapters run (audit trail, metrics). Must not throw. */
+export interface OperationObserver {
+  operationFinished(event: OperationEvent): void
+}

@@ -1,0 +1,229 @@
+/** @module core/schemas: the zod input and output schema of every operation (one per thing). */
+import { z } from 'zod'
+import { scopeSchema } from './identity.js'
+
+// ---------------------------------------------------------------------------------------------
+// Shared schemas
+
+/**
+ * Agent-relative secret path (`app/db`). Its safety rules (no traversal, no empty segments, ...)
+ * are enforced by the service, which answers INVALID_PATH; the schema only says what it is.
+ */
+export const secretPathSchema = z
+  .string()
+  .describe('Secret path relative to your namespace, for example "app/db". No leading "/".')
+
+const versionSchema = z.coerce.number().int().min(1)
+const versionListSchema = z
+  .array(z.number().int().min(1))
+  .min(1)
+  .max(100)
+  .describe('Version numbers, for example [1, 2].')
+const casSchema = z
+  .number()
+  .int()
+  .min(0)
+  .describe('Check-and-set: the current version you expect (0 = the secret must not exist yet).')
+const secretDataSchema = z
+  .record(z.string(), z.unknown())
+  .refine((d) => Object.keys(d).length > 0, { message: 'data must have at least one field' })
+  .describe('The key/value pairs of the secret.')
+
+export const versionMetadataSchema = z.object({
+  version: z.number().int(),
+  created_time: z.string(),
+  deletion_time: z.string().describe('RFC 3339 time of soft deletion, or "" when not deleted.'),
+  destroyed: z.boolean(),
+  custom_metadata: z.record(z.string(), z.string()).nullable(),
+})
+
+/** Transit key name as the agent sees it; the Vault-side name is derived per agent. */
+export const transitKeyNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{0,63}[A-Za-z0-9_]$/, {
+    message: 'key names are 1-64 of [A-Za-z0-9_.-], ending in a letter, digit or "_"',
+  })
+  .describe('Name of your transit key, for example "app". Keys are private to your agent.')
+
+const base64Schema = z
+  .string()
+  .max(4 * 1024 * 1024)
+  .regex(/^[A-Za-z0-9+/]*={0,2}$/, { message: 'must be standard base64' })
+const plaintextSchema = base64Schema.describe('Plaintext, base64-encoded.')
+const contextSchema = base64Schema.describe('Key derivation context, base64 (derived keys only).')
+const ciphertextSchema = z
+  .string()
+  .min(1)
+  .max(8 * 1024 * 1024)
+  .describe('Vault ciphertext, "vault:v<N>:<base64>".')
+const batchLimit = 1000
+
+const itemErrorSchema = z.object({ code: z.string(), message: z.string() })
+const ciphertextResultSchema = z.object({ ciphertext: z.string(), key_version: z.number().int() })
+const batchOf = <T extends z.ZodObject>(ok: T) =>
+  z.array(z.union([ok, z.object({ error: itemErrorSchema })]))
+
+/** `plaintext`/`ciphertext` xor `batch`. */
+const oneOf = (single: string) => (v: Record<string, unknown>) =>
+  (v[single] === undefined) !== (v.batch === undefined)
+
+export const writeSecretInput = z.strictObject({
+  path: secretPathSchema,
+  data: secretDataSchema,
+  cas: casSchema.optional(),
+})
+
+export const writeSecretOutput = z.object({ path: z.string(), metadata: versionMetadataSchema })
+
+export const versionsInput = z.strictObject({ path: secretPathSchema, versions: versionListSchema })
+
+export const versionsOutput = z.object({ path: z.string(), versions: z.array(z.number().int()) })
+
+export const readSecretInput = z.strictObject({
+  path: secretPathSchema,
+  version: versionSchema.optional(),
+})
+
+export const readSecretOutput = z.object({
+  path: z.string(),
+  data: z.record(z.string(), z.unknown()),
+  metadata: versionMetadataSchema,
+})
+
+export const deleteSecretInput = z.strictObject({
+  path: secretPathSchema,
+  versions: versionListSchema.optional(),
+})
+
+export const deleteSecretOutput = z.object({
+  path: z.string(),
+  versions: z.union([z.literal('latest'), z.array(z.number().int())]),
+})
+
+export const listSecretsInput = z.strictObject({
+  prefix: z
+    .string()
+    .default('')
+    .describe('Folder to list, for example "app/" ("" is your whole namespace).'),
+  recursive: z
+    .preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean())
+    .default(false)
+    .describe('Walk sub-folders too.'),
+})
+
+export const listSecretsOutput = z.object({
+  prefix: z.string(),
+  keys: z.array(z.string()),
+  truncated: z.boolean(),
+})
+
+export const readSecretMetadataInput = z.strictObject({ path: secretPathSchema })
+
+export const readSecretMetadataOutput = z.object({
+  path: z.string(),
+  current_version: z.number().int(),
+  oldest_version: z.number().int(),
+  created_time: z.string(),
+  updated_time: z.string(),
+  max_versions: z.number().int(),
+  cas_required: z.boolean(),
+  delete_version_after: z.string(),
+  custom_metadata: z.record(z.string(), z.string()).nullable(),
+  versions: z.array(
+    z.object({
+      version: z.number().int(),
+      created_time: z.string(),
+      deletion_time: z.string(),
+      destroyed: z.boolean(),
+      state: z.enum(['live', 'deleted', 'destroyed']),
+    }),
+  ),
+})
+
+export const deleteSecretMetadataInput = z.strictObject({ path: secretPathSchema })
+
+export const deleteSecretMetadataOutput = z.object({ path: z.string(), deleted: z.literal(true) })
+
+export const encryptInput = z
+  .strictObject({
+    key: transitKeyNameSchema,
+    plaintext: plaintextSchema.optional(),
+    context: contextSchema.optional(),
+    batch: z
+      .array(z.strictObject({ plaintext: plaintextSchema, context: contextSchema.optional() }))
+      .min(1)
+      .max(batchLimit)
+      .optional(),
+  })
+  .refine(oneOf('plaintext'), { message: 'give exactly one of plaintext or batch' })
+
+export const encryptOutput = z.object({
+  key: z.string(),
+  ciphertext: z.string().optional(),
+  key_version: z.number().int().optional(),
+  batch: batchOf(ciphertextResultSchema).optional(),
+})
+
+export const decryptInput = z
+  .strictObject({
+    key: transitKeyNameSchema,
+    ciphertext: ciphertextSchema.optional(),
+    context: contextSchema.optional(),
+    batch: z
+      .array(z.strictObject({ ciphertext: ciphertextSchema, context: contextSchema.optional() }))
+      .min(1)
+      .max(batchLimit)
+      .optional(),
+  })
+  .refine(oneOf('ciphertext'), { message: 'give exactly one of ciphertext or batch' })
+
+export const decryptOutput = z.object({
+  key: z.string(),
+  plaintext: z.string().optional(),
+  batch: batchOf(z.object({ plaintext: z.string() })).optional(),
+})
+
+export const rewrapInput = z
+  .strictObject({
+    key: transitKeyNameSchema,
+    ciphertext: ciphertextSchema.optional(),
+    context: contextSchema.optional(),
+    batch: z
+      .array(z.strictObject({ ciphertext: ciphertextSchema, context: contextSchema.optional() }))
+      .min(1)
+      .max(batchLimit)
+      .optional(),
+  })
+  .refine(oneOf('ciphertext'), { message: 'give exactly one of ciphertext or batch' })
+
+export const rewrapOutput = z.object({
+  key: z.string(),
+  ciphertext: z.string().optional(),
+  key_version: z.number().int().optional(),
+  batch: batchOf(ciphertextResultSchema).optional(),
+})
+
+export const generateDataKeyInput = z.strictObject({
+  key: transitKeyNameSchema,
+  type: z.enum(['plaintext', 'wrapped']).default('wrapped'),
+  bits: z
+    .union([z.literal(128), z.literal(256), z.literal(512)])
+    .default(256)
+    .describe('Key length in bits: 128, 256 or 512.'),
+  context: contextSchema.optional(),
+})
+
+export const generateDataKeyOutput = z.object({
+  key: z.string(),
+  ciphertext: z.string(),
+  key_version: z.number().int(),
+  plaintext: z.string().optional(),
+})
+
+export const whoamiInput = z.strictObject({})
+
+export const whoamiOutput = z.object({
+  agent: z.string(),
+  method: z.string(),
+  scopes: z.array(scopeSchema),
+})
