@@ -40,13 +40,20 @@ const duration = (def: string) =>
       return seconds
     })
 
+// Strict digits: `z.coerce.number` would read " " as 0 and "0x1F" or "1e3" as numbers.
 const int = (def: number, min: number, max: number) =>
-  z.coerce
-    .number({ message: 'must be a whole number' })
-    .int({ message: 'must be a whole number' })
-    .min(min, { message: `must be at least ${min}` })
-    .max(max, { message: `must be at most ${max}` })
-    .default(def)
+  z
+    .string()
+    .trim()
+    .regex(/^\d{1,15}$/, { message: 'must be a whole number' })
+    .default(String(def))
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(min, { message: `must be at least ${min}` })
+        .max(max, { message: `must be at most ${max}` }),
+    )
 
 const url = (message = 'must be an http(s) URL such as http://127.0.0.1:8200') =>
   z.string().refine((v) => /^https?:$/.test(safeUrl(v)?.protocol ?? ''), { message })
