@@ -1,0 +1,136 @@
+# Shared by the scripts in scripts/: demo credentials, the bridge CLI, and small curl/JSON helpers.
+# Source it; it sets no shell options of its own.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+BRIDGE_URL="${BRIDGE_URL:-http://127.0.0.1:${PORT:-8089}}"
+
+# Demo credentials for the three demo agents. Development only: run_dev.sh and run_all_auth.sh
+# start the bridge with them unless you set your own.
+DEMO_API_KEY="${DEMO_API_KEY:-dev-key-agent-api-0001}"
+DEMO_READONLY_API_KEY="${DEMO_READONLY_API_KEY:-dev-key-agent-api-readonly-0001}"
+DEMO_JWT_SECRET="${DEMO_JWT_SECRET:-dev-only-hs256-secret-change-me-0123456789}"
+DEMO_JWKS_PORT="${DEMO_JWKS_PORT:-9001}"
+DEMO_API_KEYS_JSON="{\"${DEMO_API_KEY}\": \"agent_api\", \"${DEMO_READONLY_API_KEY}\": {\"agent\": \"agent_api\", \"scopes\": [\"read\", \"list\"]}}"
+
+# The bridge CLI, run from source (no build step needed).
+bridge_cli() {
+  "$ROOT/node_modules/.bin/tsx" "$ROOT/src/main.ts" "$@"
+}
+
+step() { printf '\n==> %s\n' "$*"; }
+fail() {
+  printf 'FAIL: %s\n' "$*" >&2
+  exit 1
+}
+
+# call METHOD PATH [BODY] [curl args...]: sets STATUS and BODY (response) for the checks below.
+call() {
+  local method="$1" path="$2" data="${3:-}"
+  shift 3 2>/dev/null || shift $#
+  local out
+  out="$(mktemp)"
+  if [[ -n "$data" ]]; then
+    STATUS="$(curl -sS -o "$out" -w '%{http_code}' -X "$method" "$BRIDGE_URL$path" \
+      -H 'Content-Type: application/json' --data-binary "$data" "$@")"
+  else
+    STATUS="$(curl -sS -o "$out" -w '%{http_code}' -X "$method" "$BRIDGE_URL$path" "$@")"
+  fi
+  BODY="$(cat "$out")"
+  rm -f "$out"
+  printf '    %s %s -> %s\n' "$method" "$path" "$STATUS"
+}
+
+expect_status() {
+  [[ "$STATUS" == "$1" ]] || fail "expected HTTP $1, got $STATUS: $BODY"
+}
+
+# json EXPR: evaluates a JavaScript expression over the last response body (bound to `b`).
+json() {
+  BODY_JSON="$BODY" node -e 'const b = JSON.parse(process.env.BODY_JSON); const v = eval(process.argv[1]); process.stdout.write(typeof v === "string" ? v : JSON.stringify(v))' "$1"
+}
+
+expect_json() {
+  local got
+  got="$(json "$1")"
+  [[ "$got" == "$2" ]] || fail "expected $1 == $2, got $got (body: $BODY)"
+}
+
+expect_error_code() {
+  expect_status "$1"
+  expect_json 'b.error.code' "$2"
+}
+
+b64() { printf '%s' "$1" | base64 | tr -d '\n'; }
+unb64() { printf '%s' "$1" | base64 -d; }
+
+wait_for_bridge() {
+  for _ in $(seq 1 100); do
+    curl -fsS "$BRIDGE_URL/healthz" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  fail "the bridge did not answer at $BRIDGE_URL/healthz"
+}
+
+# creds_for AGENT: sets the array CREDS to the curl arguments that authenticate as that demo agent
+# (agent_api: API key; agent_jwt: an HS256 JWT; agent_mtls: the headers a trusted proxy sends).
+creds_for() {
+  case "$1" in
+    agent_api) CREDS=(-H "X-API-Key: $DEMO_API_KEY") ;;
+    agent_jwt)
+      local token
+      token="$(JWT_HS256_SECRET="${JWT_HS256_SECRET:-$DEMO_JWT_SECRET}" bridge_cli gen-jwt --sub agent_jwt --scopes read,write,delete,list --ttl 10m)"
+      CREDS=(-H "Authorization: Bearer $token")
+      ;;
+    agent_mtls)
+      CREDS=(-H "X-SSL-Client-S-DN: CN=agent_mtls,OU=Agents,O=Example" -H 'X-SSL-Client-Verify: SUCCESS')
+      ;;
+    *) fail "unknown demo agent $1" ;;
+  esac
+}
+
+# isolation_check AGENT: AGENT (with CREDS set) works in its namespace, and neither reaches the
+# other demo agents' namespaces nor lets them reach its own.
+isolation_check() {
+  local me="$1" own=("${CREDS[@]}") run="probe/$(date +%s)-$$"
+  step "$me: whoami"
+  call GET /whoami '' "${own[@]}"
+  expect_status 200
+  expect_json 'b.agent' "$me"
+
+  step "$me: write and read its own secret"
+  call PUT "/secrets/$run" "{\"data\": {\"owner\": \"$me\"}}" "${own[@]}"
+  expect_status 200
+  call GET "/secrets/$run" '' "${own[@]}"
+  expect_status 200
+  expect_json 'b.data.owner' "$me"
+
+  step "$me: encrypt with its own transit key"
+  call POST /transit/encrypt "{\"key\": \"probe\", \"plaintext\": \"$(b64 "$me")\"}" "${own[@]}"
+  expect_status 200
+  local ct
+  ct="$(json 'b.ciphertext')"
+
+  local other
+  for other in agent_api agent_jwt agent_mtls; do
+    [[ "$other" == "$me" ]] && continue
+    step "$me: cannot reach $other's namespace through crafted paths"
+    call GET "/secrets/..%2F$other%2F$run" '' "${own[@]}"
+    expect_error_code 400 INVALID_PATH
+    call GET "/secrets/x/../../$other/$run" '' "${own[@]}" --path-as-is
+    [[ "$STATUS" == 400 || "$STATUS" == 404 ]] || fail "traversal was not refused: $STATUS"
+
+    step "$other: does not see $me's secret or use $me's key"
+    creds_for "$other"
+    call GET "/secrets/$run" '' "${CREDS[@]}"
+    expect_error_code 404 SECRET_NOT_FOUND
+    call POST /transit/decrypt "{\"key\": \"probe\", \"ciphertext\": \"$ct\"}" "${CREDS[@]}"
+    [[ "$STATUS" == 400 || "$STATUS" == 403 || "$STATUS" == 404 ]] ||
+      fail "$other decrypted $me's ciphertext: $STATUS"
+    CREDS=("${own[@]}")
+  done
+
+  step "$me: clean up"
+  call DELETE "/secrets/$run:metadata" '' "${own[@]}"
+  expect_status 200
+  printf '\n%s: works in its namespace and is isolated from the others\n' "$me"
+}
