@@ -1,0 +1,212 @@
+/** @module limits/rate-limits: per-agent budgets and per-address auth-failure limits (rate-limiter-flexible, memory or Redis). */
+import { isIPv6 } from 'node:net'
+import { Redis } from 'ioredis'
+import {
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+  type RateLimiterAbstract,
+} from 'rate-limiter-flexible'
+import type { Config } from '../config/schema.js'
+import type { Logger } from '../observability/logger.js'
+
+/** The outcome of taking one request from a budget. Times are whole seconds, rounded up. */
+export interface LimitResult {
+  allowed: boolean
+  /** Requests per window for this key. */
+  limit: number
+  remaining: number
+  /** Seconds until the window resets. */
+  resetSeconds: number
+  /** Seconds to wait before retrying; set when `allowed` is false. */
+  retryAfterSeconds?: number
+}
+
+export interface AddressStatus {
+  blocked: boolean
+  /** Seconds until the address may try again; 0 when not blocked. */
+  retryAfterSeconds: number
+}
+
+export interface RateLimits {
+  /** False when RATE_LIMIT_ENABLED=false: `consumeAgent` always allows and sends no headers. */
+  readonly agentLimitsEnabled: boolean
+  /** Takes one request from the agent's budget. Never throws: a store failure falls back to memory. */
+  consumeAgent(agent: string): Promise<LimitResult>
+  /** Whether this client address has failed authentication too often in the current window. */
+  isAddressBlocked(ip: string): Promise<AddressStatus>
+  /** Counts one failed authentication against the client address. */
+  recordAuthFailure(ip: string): Promise<void>
+  /** Disconnects from Redis, if any. */
+  close(): Promise<void>
+}
+
+export type RateLimitConfig = Config['rateLimit']
+
+const KEY_PREFIX = 'vault-mcp-bridge'
+
+/**
+ * The key a client address is counted under. Security: one IPv6 host usually controls a whole
+ * /64, so counting each address separately would let it try 2^64 times; IPv6 addresses are
+ * counted per /64, and IPv4-mapped IPv6 addresses as the IPv4 address they are.
+ */
+export function addressKey(ip: string): string {
+  const bare = ip.replace(/%.*$/, '')
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(bare)
+  if (mapped) return mapped[1] as string
+  if (!isIPv6(bare)) return bare
+  // A trailing dotted quad is the last two groups.
+  const hex = bare.replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_m, a, b, c, d) => {
+    const n = [a, b, c, d].map(Number) as [number, number, number, number]
+    return `${((n[0] << 8) | n[1]).toString(16)}:${((n[2] << 8) | n[3]).toString(16)}`
+  })
+  const [head = '', tail] = hex.split('::') as [string, string | undefined]
+  const left = head ? head.split(':') : []
+  const right = tail ? tail.split(':') : []
+  const fill = tail === undefined ? [] : Array<string>(8 - left.length - right.length).fill('0')
+  const groups = [...left, ...fill, ...right].slice(0, 4)
+  return `${groups.map((g) => g.toLowerCase().replace(/^0+(?=.)/, '')).join(':')}::/64`
+}
+
+const toResult = (res: RateLimiterRes, limit: number, allowed: boolean): LimitResult => {
+  const resetSeconds = Math.max(Math.ceil(res.msBeforeNext / 1000), 0)
+  return {
+    allowed,
+    limit,
+    remaining: allowed ? res.remainingPoints : 0,
+    resetSeconds,
+    ...(allowed ? {} : { retryAfterSeconds: Math.max(resetSeconds, 1) }),
+  }
+}
+
+/**
+ * Creates the rate limits. With `redisUrl`, counters live in Redis so that replicas share one
+ * budget per agent; while Redis is unreachable each replica falls back to an in-memory
+ * insurance limiter of the same size (so N replicas allow at most N budgets), logs that once,
+ * and goes back to Redis by itself when it answers again.
+ *
+ * Memory: the in-memory stores drop each key when its window ends, so memory is bounded by the
+ * number of distinct agents and addresses seen within one window, not over the process's life.
+ *
+ * Auth-failure limits apply even when `enabled` is false: `enabled` is the per-agent budget.
+ */
+export function createRateLimits(cfg: RateLimitConfig, logger: Logger): RateLimits {
+  const log = logger.child({ component: 'rate-limits' })
+  const redis = cfg.redisUrl ? connectRedis(cfg.redisUrl, log) : undefined
+
+  const make = (keyPrefix: string, points: number, duration: number): RateLimiterAbstract => {
+    const memory = new RateLimiterMemory({ keyPrefix, points, duration })
+    if (!redis) return memory
+    return new RateLimiterRedis({
+      storeClient: redis.client,
+      keyPrefix,
+      points,
+      duration,
+      // Security: fail over to memory at once rather than queue behind a dead connection.
+      rejectIfRedisNotReady: true,
+      insuranceLimiter: memory,
+    })
+  }
+
+  const base = { points: cfg.requests, duration: cfg.windowSeconds }
+  const agentLimiter = make(`${KEY_PREFIX}:agent`, base.points, base.duration)
+  const overrideLimiters = new Map(
+    Object.entries(cfg.overrides).map(([agent, o]) => [
+      agent,
+      {
+        points: o.requests,
+        limiter: make(`${KEY_PREFIX}:agent-override`, o.requests, o.window_seconds),
+      },
+    ]),
+  )
+  const failures = cfg.authFailures
+  const failureLimiter = make(`${KEY_PREFIX}:auth-fail`, failures.requests, failures.windowSeconds)
+
+  return {
+    agentLimitsEnabled: cfg.enabled,
+
+    async consumeAgent(agent) {
+      const override = overrideLimiters.get(agent)
+      const limiter = override?.limiter ?? agentLimiter
+      const limit = override?.points ?? base.points
+      if (!cfg.enabled) return { allowed: true, limit, remaining: limit, resetSeconds: 0 }
+      try {
+        return toResult(await limiter.consume(agent), limit, true)
+      } catch (rejection) {
+        if (rejection instanceof RateLimiterRes) return toResult(rejection, limit, false)
+        // Both Redis and the insurance limiter failed: there is nothing left to count with.
+        // Security: refuse rather than serve unlimited.
+        log.error({ err: rejection }, 'rate limiter failed; refusing the request')
+        return { allowed: false, limit, remaining: 0, resetSeconds: 1, retryAfterSeconds: 1 }
+      }
+    },
+
+    async isAddressBlocked(ip) {
+      try {
+        const res = await failureLimiter.get(addressKey(ip))
+        if (!res || res.consumedPoints < failures.requests)
+          return { blocked: false, retryAfterSeconds: 0 }
+        return { blocked: true, retryAfterSeconds: Math.max(Math.ceil(res.msBeforeNext / 1000), 1) }
+      } catch (err) {
+        log.error({ err }, 'auth-failure limiter failed; not blocking')
+        return { blocked: false, retryAfterSeconds: 0 }
+      }
+    },
+
+    async recordAuthFailure(ip) {
+      try {
+        await failureLimiter.penalty(addressKey(ip))
+      } catch (err) {
+        log.error({ err }, 'auth-failure limiter failed to count a failure')
+      }
+    },
+
+    async close() {
+      await redis?.close()
+    },
+  }
+}
+
+/**
+ * One ioredis connection for every limiter. Commands fail fast (no offline queue, short command
+ * timeout) so that the insurance limiter answers while Redis is away; ioredis keeps reconnecting
+ * in the background, which is how the limits go back to Redis without a restart.
+ */
+function connectRedis(url: string, log: Logger): { client: Redis; close(): Promise<void> } {
+  const client = new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: 1000,
+    connectTimeout: 2000,
+    retryStrategy: (times) => Math.min(100 * times, 2000),
+  })
+  let degraded = false
+  const goDown = (err?: unknown) => {
+    if (degraded) return
+    degraded = true
+    // Security: the URL may hold a password; the error serializer keeps only message and code.
+    log.warn(
+      { err },
+      'Redis unreachable: rate limits now count per replica in memory until it is back',
+    )
+  }
+  client.on('error', goDown)
+  client.on('close', () => goDown())
+  client.on('ready', () => {
+    if (!degraded) return
+    degraded = false
+    log.info({}, 'Redis reachable again: rate limits are shared across replicas')
+  })
+  let closing = false
+  return {
+    client,
+    async close() {
+      if (closing) return
+      closing = true
+      client.removeAllListeners('close')
+      client.removeAllListeners('ready')
+      client.on('error', () => {})
+      await client.quit().catch(() => client.disconnect())
+    },
+  }
+}
