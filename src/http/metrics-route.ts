@@ -1,0 +1,56 @@
+/** @module http/metrics-route: `GET /metrics` on the main app, or on its own port, and the HTTP request metrics. */
+import { Hono, type MiddlewareHandler } from 'hono'
+import type { Metrics } from '../observability/metrics.js'
+import type { AppEnv } from './context.js'
+import { routeLabel } from './request-log.js'
+import { startHttpServer, type HttpServer } from './server.js'
+
+/**
+ * Counts every request by method, route pattern and status, and times it. Mount it early (before
+ * authentication), so that refused requests are counted too.
+ */
+export function httpMetrics(metrics: Pick<Metrics, 'httpRequest'>): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const started = performance.now()
+    await next()
+    metrics.httpRequest(
+      c.req.method,
+      routeLabel(c),
+      c.res.status,
+      (performance.now() - started) / 1000,
+    )
+  }
+}
+
+/**
+ * Adds `GET /metrics` (Prometheus text format). Security: it is public, like health checks, so
+ * the metrics carry no agent ids, paths or key names (see `Metrics`); put it on METRICS_PORT to
+ * keep it off the port that agents reach.
+ */
+export function registerMetricsRoute(
+  app: Hono<AppEnv>,
+  metrics: Pick<Metrics, 'render' | 'contentType'>,
+  path = '/metrics',
+): void {
+  app.get(path, async (c) => {
+    const body = await metrics.render()
+    return c.body(body, 200, { 'Content-Type': metrics.contentType })
+  })
+}
+
+/**
+ * Serves only `GET /metrics` on its own port (METRICS_PORT); every other path is 404.
+ * @throws the listen error (EADDRINUSE, EACCES) as Node reports it.
+ */
+export async function serveMetrics(options: {
+  metrics: Pick<Metrics, 'render' | 'contentType'>
+  host: string
+  port: number
+}): Promise<HttpServer> {
+  const app = new Hono<AppEnv>()
+  registerMetricsRoute(app, options.metrics)
+  app.notFound((c) =>
+    c.json({ error: { code: 'NOT_FOUND', message: 'Only GET /metrics is served here.' } }, 404),
+  )
+  return startHttpServer({ fetch: app.fetch, host: options.host, port: options.port })
+}

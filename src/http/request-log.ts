@@ -1,0 +1,44 @@
+/** @module http/request-log: one structured log line per HTTP request. */
+import type { Context, MiddlewareHandler } from 'hono'
+import { routePath } from 'hono/route'
+import type { Logger } from '../observability/logger.js'
+import type { AppEnv } from './context.js'
+
+/**
+ * The route pattern that answered (`/v1/secrets/*`), or `(unmatched)` when only catch-all
+ * middlewares ran. Security and cardinality: the raw URL is never used, because it names the
+ * agent's secret paths and its query string may carry anything.
+ */
+export function routeLabel(c: Context): string {
+  let route: string
+  try {
+    route = routePath(c)
+  } catch {
+    return '(unmatched)'
+  }
+  return route === '*' || route === '/*' || route === '' ? '(unmatched)' : route
+}
+
+/**
+ * Logs `{method, route, status, durationMs, requestId, agent}` once per request, at `info`
+ * (`warn` for 5xx). Mount it right after the request-id middleware. Headers and bodies are never
+ * passed to the logger, and the logger redacts them by configuration anyway.
+ */
+export function requestLog(logger: Logger): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const started = performance.now()
+    await next()
+    const status = c.res.status
+    const line = {
+      method: c.req.method,
+      route: routeLabel(c),
+      status,
+      durationMs: Math.round((performance.now() - started) * 10) / 10,
+      requestId: c.get('requestId'),
+      ...(c.get('principal') ? { agent: c.get('principal')?.agent } : {}),
+    }
+    const log = c.get('log') ?? logger
+    if (status >= 500) log.warn(line, 'request')
+    else log.info(line, 'request')
+  }
+}
