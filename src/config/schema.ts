@@ -3,6 +3,7 @@
  * UPPER_SNAKE names that existing users already set), validates every value, and gives the
  * nested `Config` the rest of the bridge uses. The README table is generated from it.
  */
+import { isIP } from 'node:net'
 import { z } from 'zod'
 import { SCOPES, isValidAgentId, type Scope } from '../core/identity.js'
 
@@ -64,6 +65,14 @@ const safeUrl = (v: string): URL | undefined => {
   } catch {
     return undefined
   }
+}
+
+/** `10.0.0.0/8`, `::1/128` or a bare address. */
+const isCidr = (v: string): boolean => {
+  const [addr = '', bits, ...rest] = v.split('/')
+  const family = isIP(addr)
+  if (family === 0 || rest.length > 0) return false
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128))
 }
 
 const csv = (def = '') =>
@@ -398,6 +407,21 @@ export const configSchema = envSchema
     }
     if (e.MCP_STDIO_AGENT && !isValidAgentId(e.MCP_STDIO_AGENT)) {
       issue('MCP_STDIO_AGENT', 'must be a valid agent id (1-64 letters, digits, "_", "." or "-")')
+    }
+    if (e.OAUTH_AUTHORIZATION_SERVERS.length > 0 && !e.OAUTH_RESOURCE) {
+      issue(
+        'OAUTH_RESOURCE',
+        'is required when OAUTH_AUTHORIZATION_SERVERS is set (it is the `resource` of the RFC 9728 metadata)',
+      )
+    }
+    if (e.OAUTH_AUTHORIZATION_SERVERS.some((v) => !/^https?:$/.test(safeUrl(v)?.protocol ?? ''))) {
+      issue('OAUTH_AUTHORIZATION_SERVERS', 'must be a list of http(s) URLs')
+    }
+    if (!e.MTLS_TRUSTED_PROXIES.every(isCidr)) {
+      issue(
+        'MTLS_TRUSTED_PROXIES',
+        'must be a list of CIDRs such as 127.0.0.1/32,::1/128,10.0.0.0/8',
+      )
     }
     if (e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT)
       issue('METRICS_PORT', 'must differ from PORT (or be 0)')

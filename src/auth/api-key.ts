@@ -1,0 +1,47 @@
+/** @module auth/api-key: `X-API-Key` authentication against the keys of API_KEYS_JSON. */
+import { createHash, timingSafeEqual } from 'node:crypto'
+import { AppError } from '../core/errors.js'
+import type { Config } from '../config/schema.js'
+import type { AuthStrategy } from './strategy.js'
+
+type ApiKeyConfig = Config['auth']['apiKey']
+
+/** Keys longer than this are refused without hashing: no real key is this long. */
+const MAX_KEY_LENGTH = 4096
+
+const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest()
+
+/**
+ * Creates the API key strategy. The configured keys are kept only as SHA-256 digests.
+ *
+ * Security: the lookup is by the digest of the presented key, so a timing difference in the map
+ * lookup reveals at most something about a hash of the attacker's own input, never a prefix of a
+ * real key; the final check is `timingSafeEqual` on equal-length digests, done also on a miss so
+ * that hits and misses cost the same. Neither the key nor its digest is ever logged or rendered.
+ *
+ * @throws UNAUTHENTICATED (from `authenticate`) when `X-API-Key` is present but unknown.
+ */
+export function createApiKeyStrategy(cfg: Pick<ApiKeyConfig, 'keys'>): AuthStrategy {
+  const byDigest = new Map(
+    cfg.keys.map((k) => [digest(k.key).toString('hex'), { ...k, digest: digest(k.key) }]),
+  )
+  const decoy = digest('decoy: never a valid key')
+  return {
+    method: 'api_key',
+    async authenticate(req) {
+      const presented = req.headers.get('x-api-key')
+      if (presented === null) return null
+      const rejected = new AppError(
+        'UNAUTHENTICATED',
+        'The API key is not valid. Check the X-API-Key header against the keys the operator issued.',
+        { details: { tokenPresented: true } },
+      )
+      if (presented.length === 0 || presented.length > MAX_KEY_LENGTH) throw rejected
+      const candidate = digest(presented)
+      const entry = byDigest.get(candidate.toString('hex'))
+      const matches = timingSafeEqual(candidate, entry?.digest ?? decoy)
+      if (!entry || !matches) throw rejected
+      return { agent: entry.agent, scopes: [...entry.scopes], method: 'api_key' }
+    },
+  }
+}
