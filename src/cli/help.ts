@@ -1,0 +1,34 @@
+/** @module cli/help: the CLI's usage text and version. */
+import { readFileSync } from 'node:fs'
+
+/** The package version, read from package.json (`../../package.json` from src/cli and dist/cli). */
+export function packageVersion(): string {
+  const url = new URL('../../package.json', import.meta.url)
+  return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version
+}
+
+export const HELP_TEXT = `vault-mcp-bridge: agent-scoped HashiCorp Vault secrets for AI agents, over MCP and REST.
+
+Usage: vault-mcp-bridge [command] [options]
+
+Commands:
+  serve          Run the bridge against the Vault at VAULT_ADDR (the default command).
+  check-config   Validate the environment and print the effective configuration, secrets masked.
+  dev            Newcomer mode: start an in-memory dev vault, provision it, run the bridge
+                 against it over HTTP and print an API key, a curl example and an MCP snippet.
+                 Data is lost on exit.
+  dev-vault      Run only the in-memory dev vault: [--port 8200] [--root-token root].
+  stdio          Serve MCP over stdin/stdout for local clients (MCP_STDIO_AGENT, MCP_STDIO_SCOPES).
+  gen-policy     Print the Vault policy of one agent: --agent <id> [--mount secret]
+                 [--prefix mcp] [--transit-mount transit].
+  provision      Prepare a Vault for the bridge (mounts, agent policies, AppRole):
+                 --agents a,b,c [--out file].
+  gen-jwt        Sign a development JWT: --sub <agent> [--scopes read,list] [--ttl 1h].
+
+Options:
+  -h, --help     Show this help.
+  -v, --version  Show the version.
+
+Configuration comes from environment variables; see the README or run check-config.
+Bad configuration exits with code 2 and one line per problem.
+`

@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+/** @module main: the CLI entry point and composition root; dispatches to the subcommands. */
+import { realpathSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { ConfigError } from './config/load.js'
+import { HELP_TEXT, packageVersion } from './cli/help.js'
+
+/** Where a command writes; stdout is reserved for MCP messages in stdio mode. */
+export interface CliIo {
+  stdout: (text: string) => void
+  stderr: (text: string) => void
+}
+
+export type Env = Record<string, string | undefined>
+
+/** Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad configuration. */
+export const EXIT = { OK: 0, FAILURE: 1, USAGE: 2 } as const
+
+/**
+ * Runs one CLI invocation. Long-running commands (`serve`, `dev`, `dev-vault`, `stdio`) resolve
+ * only when they stop; they install their own signal handlers.
+ */
+export async function main(argv: string[], env: Env, io: CliIo): Promise<number> {
+  const [first, ...rest] = argv
+  const command = first === undefined || first.startsWith('-') ? 'serve' : first
+  const args = command === first ? rest : argv
+  if (args.includes('-h') || args.includes('--help') || command === 'help') {
+    io.stdout(HELP_TEXT)
+    return EXIT.OK
+  }
+  if (args.includes('-v') || args.includes('--version') || command === 'version') {
+    io.stdout(`${packageVersion()}\n`)
+    return EXIT.OK
+  }
+  try {
+    switch (command) {
+      case 'check-config': {
+        const { runCheckConfig } = await import('./cli/check-config.js')
+        runCheckConfig(env, (line) => io.stdout(`${line}\n`))
+        return EXIT.OK
+      }
+      default:
+        io.stderr(`vault-mcp-bridge: unknown command "${command}". Run with --help for usage.\n`)
+        return EXIT.USAGE
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.stderr(`vault-mcp-bridge: invalid configuration (fix these and start again):\n`)
+      for (const problem of err.problems) io.stderr(`  ${problem}\n`)
+      return EXIT.USAGE
+    }
+    throw err
+  }
+}
+
+const isEntryPoint = (): boolean => {
+  const script = process.argv[1]
+  if (!script) return false
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url))
+  } catch {
+    return false
+  }
+}
+
+if (isEntryPoint()) {
+  const io: CliIo = {
+    stdout: (text) => void process.stdout.write(text),
+    stderr: (text) => void process.stderr.write(text),
+  }
+  main(process.argv.slice(2), process.env, io).then(
+    (code) => {
+      process.exitCode = code
+    },
+    (err: unknown) => {
+      // Security: only the error's name and message; causes may hold request configs.
+      const e = err instanceof Error ? `${err.name}: ${err.message}` : 'unknown error'
+      io.stderr(`vault-mcp-bridge: ${e}\n`)
+      process.exitCode = EXIT.FAILURE
+    },
+  )
+}
