@@ -4,7 +4,10 @@
  * then calls Vault through the VaultPort.
  */
 import type { z } from 'zod'
+import { AppError } from './errors.js'
 import type { CallContext } from './identity.js'
+import { agentOf, resolveFolderPath, resolveSecretPath, transitKeyName } from './paths.js'
+import type { ItemResult, KvVersionMetadata, VaultPort, VaultSession } from './ports.js'
 import type * as S from './schemas.js'
 
 type Call<I extends z.ZodType, O extends z.ZodType> = (
@@ -30,4 +33,259 @@ export interface SecretsService {
   decrypt: Call<typeof S.decryptInput, typeof S.decryptOutput>
   rewrap: Call<typeof S.rewrapInput, typeof S.rewrapOutput>
   generateDataKey: Call<typeof S.generateDataKeyInput, typeof S.generateDataKeyOutput>
+}
+
+export interface SecretsServiceDeps {
+  vault: VaultPort
+  /** DEFAULT_PREFIX: agents live under `{kvMount}/data/{prefix}/{agent}/`. */
+  prefix: string
+  /** LIST_MAX_KEYS: most keys one list returns before `truncated` is set. */
+  listMaxKeys: number
+  /** Clock for the live/deleted state of versions (tests may fix it). */
+  now?: () => number
+}
+
+/**
+ * The secrets service over Vault. Every name is confined to the caller's namespace before any
+ * Vault call (paths.ts); outputs carry only the fields of the operation's output schema, never
+ * Vault's envelope or a token.
+ *
+ * Each operation tells the VaultPort an upper bound of its Vault calls (a per-request child
+ * token gets exactly that many uses): reads and transit calls 1; writes and patches 2 with
+ * `cas` (a refused CAS write reads the metadata to tell CAS_MISMATCH apart), else 1; delete,
+ * undelete, destroy and delete-metadata 2 (an existence check, then the change); a list 1, a
+ * recursive list at most `listMaxKeys`.
+ * @throws INVALID_PATH, FORBIDDEN (invalid agent id), and the VaultSession errors.
+ */
+export function createSecretsService(deps: SecretsServiceDeps): SecretsService {
+  const { vault, prefix } = deps
+  const listMaxKeys = Math.max(1, Math.floor(deps.listMaxKeys))
+  const now = deps.now ?? Date.now
+
+  const secretKey = (ctx: CallContext, path: string) =>
+    resolveSecretPath(prefix, agentOf(ctx.principal), path)
+  const keyName = (ctx: CallContext, key: string) =>
+    transitKeyName(prefix, agentOf(ctx.principal), key)
+
+  /** Vault's KV delete, undelete and destroy succeed silently on absent keys: check first. */
+  const mustExist = async (v: VaultSession, key: string) => {
+    await v.kvReadMetadata(key)
+  }
+
+  const written = (path: string, m: KvVersionMetadata) => ({ path, metadata: pickVersion(m) })
+
+  return {
+    async readSecret(ctx, { path, version }) {
+      const key = secretKey(ctx, path)
+      const secret = await vault.session(ctx, 1, (v) => v.kvRead(key, version))
+      return { path, data: secret.data, metadata: pickVersion(secret.metadata) }
+    },
+
+    async writeSecret(ctx, { path, data, cas }) {
+      const key = secretKey(ctx, path)
+      const calls = cas === undefined ? 1 : 2
+      return written(path, await vault.session(ctx, calls, (v) => v.kvWrite(key, data, cas)))
+    },
+
+    async patchSecret(ctx, { path, data, cas }) {
+      const key = secretKey(ctx, path)
+      const calls = cas === undefined ? 1 : 2
+      return written(path, await vault.session(ctx, calls, (v) => v.kvPatch(key, data, cas)))
+    },
+
+    async deleteSecret(ctx, { path, versions }) {
+      const key = secretKey(ctx, path)
+      await vault.session(ctx, 2, async (v) => {
+        await mustExist(v, key)
+        await (versions ? v.kvDeleteVersions(key, versions) : v.kvDeleteLatest(key))
+      })
+      return { path, versions: versions ? [...versions] : ('latest' as const) }
+    },
+
+    async undeleteSecret(ctx, { path, versions }) {
+      const key = secretKey(ctx, path)
+      await vault.session(ctx, 2, async (v) => {
+        await mustExist(v, key)
+        await v.kvUndelete(key, versions)
+      })
+      return { path, versions: [...versions] }
+    },
+
+    async destroySecret(ctx, { path, versions }) {
+      const key = secretKey(ctx, path)
+      await vault.session(ctx, 2, async (v) => {
+        await mustExist(v, key)
+        await v.kvDestroy(key, versions)
+      })
+      return { path, versions: [...versions] }
+    },
+
+    async listSecrets(ctx, { prefix: folder, recursive }) {
+      const root = resolveFolderPath(prefix, agentOf(ctx.principal), folder)
+      if (!recursive) {
+        const keys = await vault.session(ctx, 1, (v) => v.kvList(root))
+        return {
+          prefix: folder,
+          keys: keys.slice(0, listMaxKeys),
+          truncated: keys.length > listMaxKeys,
+        }
+      }
+      return vault.session(ctx, listMaxKeys, async (v) => {
+        const { keys, truncated } = await walk(v, root, listMaxKeys)
+        return { prefix: folder, keys, truncated }
+      })
+    },
+
+    async readSecretMetadata(ctx, { path }) {
+      const key = secretKey(ctx, path)
+      const m = await vault.session(ctx, 1, (v) => v.kvReadMetadata(key))
+      const at = now()
+      const versions = Object.entries(m.versions)
+        .map(([n, v]) => ({
+          version: Number(n),
+          created_time: v.created_time,
+          deletion_time: v.deletion_time,
+          destroyed: v.destroyed,
+          state: versionState(v, at),
+        }))
+        .filter((v) => Number.isInteger(v.version))
+        .sort((a, b) => a.version - b.version)
+      return {
+        path,
+        current_version: m.current_version,
+        oldest_version: m.oldest_version,
+        created_time: m.created_time,
+        updated_time: m.updated_time,
+        max_versions: m.max_versions,
+        cas_required: m.cas_required,
+        delete_version_after: m.delete_version_after,
+        custom_metadata: m.custom_metadata,
+        versions,
+      }
+    },
+
+    async deleteSecretMetadata(ctx, { path }) {
+      const key = secretKey(ctx, path)
+      await vault.session(ctx, 2, async (v) => {
+        await mustExist(v, key)
+        await v.kvDeleteMetadata(key)
+      })
+      return { path, deleted: true as const }
+    },
+
+    async encrypt(ctx, input) {
+      const name = keyName(ctx, input.key)
+      if (input.batch) {
+        const batch = input.batch
+        const results = await vault.session(ctx, 1, (v) => v.transitEncrypt(name, batch))
+        return { key: input.key, batch: results.map(batchItem) }
+      }
+      const item = { plaintext: input.plaintext ?? '', context: input.context }
+      const [r] = await vault.session(ctx, 1, (v) => v.transitEncrypt(name, [item]))
+      const { ciphertext, key_version } = single(r)
+      return { key: input.key, ciphertext, key_version }
+    },
+
+    async decrypt(ctx, input) {
+      const name = keyName(ctx, input.key)
+      if (input.batch) {
+        const batch = input.batch
+        const results = await vault.session(ctx, 1, (v) => v.transitDecrypt(name, batch))
+        return { key: input.key, batch: results.map(batchItem) }
+      }
+      const item = { ciphertext: input.ciphertext ?? '', context: input.context }
+      const [r] = await vault.session(ctx, 1, (v) => v.transitDecrypt(name, [item]))
+      return { key: input.key, plaintext: single(r).plaintext }
+    },
+
+    async rewrap(ctx, input) {
+      const name = keyName(ctx, input.key)
+      if (input.batch) {
+        const batch = input.batch
+        const results = await vault.session(ctx, 1, (v) => v.transitRewrap(name, batch))
+        return { key: input.key, batch: results.map(batchItem) }
+      }
+      const item = { ciphertext: input.ciphertext ?? '', context: input.context }
+      const [r] = await vault.session(ctx, 1, (v) => v.transitRewrap(name, [item]))
+      const { ciphertext, key_version } = single(r)
+      return { key: input.key, ciphertext, key_version }
+    },
+
+    async generateDataKey(ctx, { key, type, bits, context }) {
+      const name = keyName(ctx, key)
+      const dk = await vault.session(ctx, 1, (v) => v.transitDataKey(name, { type, bits, context }))
+      return {
+        key,
+        ciphertext: dk.ciphertext,
+        key_version: dk.key_version,
+        ...(type === 'plaintext' && dk.plaintext !== undefined ? { plaintext: dk.plaintext } : {}),
+      }
+    },
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const pickVersion = (m: KvVersionMetadata): KvVersionMetadata => ({
+  version: m.version,
+  created_time: m.created_time,
+  deletion_time: m.deletion_time,
+  destroyed: m.destroyed,
+  custom_metadata: m.custom_metadata,
+})
+
+/** A version with a deletion time in the future (delete_version_after) is still live. */
+const versionState = (
+  v: { deletion_time: string; destroyed: boolean },
+  at: number,
+): 'live' | 'deleted' | 'destroyed' => {
+  if (v.destroyed) return 'destroyed'
+  if (v.deletion_time === '') return 'live'
+  const t = Date.parse(v.deletion_time)
+  return Number.isNaN(t) || t <= at ? 'deleted' : 'live'
+}
+
+const single = <T>(r: ItemResult<T> | undefined): T => {
+  if (!r) throw new AppError('INTERNAL', 'Vault returned no result.')
+  if (!r.ok) throw new AppError(r.code, r.message)
+  return r.value
+}
+
+const batchItem = <T extends object>(r: ItemResult<T>) =>
+  r.ok ? r.value : { error: { code: r.code, message: r.message } }
+
+/**
+ * Walks the folders below `root` breadth-first, one Vault list call per folder, and returns
+ * secret paths relative to `root`, sorted. It stops when `limit` keys are found or `limit`
+ * folders have been listed, and then reports `truncated`.
+ */
+async function walk(
+  v: VaultSession,
+  root: string,
+  limit: number,
+): Promise<{ keys: string[]; truncated: boolean }> {
+  const keys: string[] = []
+  const queue: string[] = ['']
+  let calls = 0
+  let truncated = false
+  while (queue.length > 0) {
+    // A KV folder always holds at least one key, so a folder left unlisted means keys left out.
+    if (calls === limit || keys.length === limit) {
+      truncated = true
+      break
+    }
+    const rel = queue.shift() as string
+    calls += 1
+    for (const entry of await v.kvList(root + rel)) {
+      if (entry.endsWith('/')) {
+        queue.push(rel + entry)
+      } else if (keys.length < limit) {
+        keys.push(rel + entry)
+      } else {
+        truncated = true
+      }
+    }
+    if (truncated) break
+  }
+  return { keys: keys.sort(), truncated }
 }

@@ -1,0 +1,352 @@
+/**
+ * @module vault/node-vault-session: the VaultSession port over a node-vault client (KV v2 and
+ * Transit over Vault's HTTP API). It performs no namespacing: keys arrive fully resolved.
+ */
+import type NodeVault from 'node-vault'
+import { AppError } from '../core/errors.js'
+import type {
+  ItemResult,
+  KvKeyMetadata,
+  KvSecret,
+  KvVersionMetadata,
+  TransitCiphertext,
+  VaultSession,
+} from '../core/ports.js'
+import {
+  casMismatch,
+  fromVaultError,
+  vaultBody,
+  vaultCause,
+  vaultStatus,
+  type VaultTarget,
+} from './vault-errors.js'
+
+/** The part of a node-vault client the session uses (its token is the session's identity). */
+export type VaultRequestClient = Pick<NodeVault.client, 'request'>
+
+export interface NodeVaultSessionOptions {
+  /** KV v2 mount path, e.g. `secret`. */
+  kvMount: string
+  /** Transit mount path, e.g. `transit`. */
+  transitMount: string
+  /** Receives Vault's `request_id` of every call, for the audit trail. */
+  trace?: { vaultRequestIds: string[] }
+}
+
+type Body = Record<string, unknown>
+
+/**
+ * A VaultSession whose calls go through `client` (so with the client's token). Each port method
+ * makes one Vault call, except a check-and-set write or patch that Vault refuses: it reads the
+ * key's metadata once more to tell CAS_MISMATCH from other invalid input.
+ * @throws see VaultSession in src/core/ports.ts.
+ */
+export function createNodeVaultSession(
+  client: VaultRequestClient,
+  options: NodeVaultSessionOptions,
+): VaultSession {
+  const kv = trimSlashes(options.kvMount)
+  const transit = trimSlashes(options.transitMount)
+  const trace = options.trace
+
+  const note = (body: unknown) => {
+    const id = isRecord(body) ? body.request_id : undefined
+    if (trace && typeof id === 'string' && id !== '') trace.vaultRequestIds.push(id)
+  }
+
+  /** One Vault call; rejects with node-vault's raw error (mapped by the callers). */
+  const send = async (
+    method: string,
+    path: string,
+    json?: Body,
+    headers?: Record<string, string>,
+  ): Promise<Body> => {
+    try {
+      const body: unknown = await client.request({
+        path: `/${path}`,
+        method,
+        ...(json === undefined ? {} : { json }),
+        ...(headers === undefined ? {} : { headers }),
+      })
+      note(body)
+      return isRecord(body) ? body : {}
+    } catch (err) {
+      note(vaultBody(err))
+      throw err
+    }
+  }
+
+  /** A call whose failures map straight to AppErrors. */
+  const call = async (
+    target: VaultTarget,
+    method: string,
+    path: string,
+    json?: Body,
+    headers?: Record<string, string>,
+  ): Promise<Body> => {
+    try {
+      return await send(method, path, json, headers)
+    } catch (err) {
+      throw fromVaultError(err, target, { method, path })
+    }
+  }
+
+  const dataPath = (key: string) => `${kv}/data/${encodeKey(key)}`
+  const metadataPath = (key: string) => `${kv}/metadata/${encodeKey(key)}`
+
+  /**
+   * Vault answers a CAS mismatch with a plain 400, like any other invalid write. Compare the cas
+   * that was sent with the key's current version instead of reading Vault's message.
+   */
+  const writeWithCas = async (
+    method: 'POST' | 'PATCH',
+    key: string,
+    data: Record<string, unknown>,
+    cas: number | undefined,
+  ): Promise<KvVersionMetadata> => {
+    const path = dataPath(key)
+    const body: Body = cas === undefined ? { data } : { data, options: { cas } }
+    const headers =
+      method === 'PATCH' ? { 'Content-Type': 'application/merge-patch+json' } : undefined
+    try {
+      return versionMetadata(dataOf(await send(method, path, body, headers)))
+    } catch (err) {
+      if (vaultStatus(err) === 400 && cas !== undefined) {
+        const current = await currentVersion(key)
+        if (current !== undefined && current !== cas) {
+          throw casMismatch(vaultCause(err, method, path))
+        }
+      }
+      throw fromVaultError(err, 'secret', { method, path })
+    }
+  }
+
+  /** The key's current version (0 when it does not exist), or undefined if that is unknown. */
+  const currentVersion = async (key: string): Promise<number | undefined> => {
+    try {
+      const meta = dataOf(await send('GET', metadataPath(key)))
+      return typeof meta.current_version === 'number' ? meta.current_version : undefined
+    } catch (err) {
+      return vaultStatus(err) === 404 ? 0 : undefined
+    }
+  }
+
+  const transitItems = async <T>(
+    op: 'encrypt' | 'decrypt' | 'rewrap',
+    keyName: string,
+    items: Body[],
+    pick: (item: Body) => T,
+  ): Promise<ItemResult<T>[]> => {
+    const path = `${transit}/${op}/${encodeURIComponent(keyName)}`
+    const single = items.length === 1
+    let body: Body
+    try {
+      body = await send('POST', path, single ? items[0] : { batch_input: items })
+    } catch (err) {
+      const status = vaultStatus(err)
+      const results = batchResults(dataOf(vaultBody(err)))
+      // Vault answers a batch with failed items as a whole 400 (or 500) that still carries
+      // every item's result; a single item's 400 is that item's failure.
+      if (!single && results && status !== undefined && status < 500) {
+        return results.map((r) => itemResult(r, op, pick))
+      }
+      if (single && status === 400) return [itemFailure(op)]
+      throw fromVaultError(err, 'transit', { method: 'POST', path })
+    }
+    const data = dataOf(body)
+    if (single) return [itemResult(data, op, pick)]
+    const results = batchResults(data)
+    if (!results || results.length !== items.length) throw unexpected('POST', path)
+    return results.map((r) => itemResult(r, op, pick))
+  }
+
+  const ciphertextOf = (item: Body): TransitCiphertext => {
+    const ciphertext = item.ciphertext
+    if (typeof ciphertext !== 'string' || ciphertext === '') throw unexpected('POST', transit)
+    return { ciphertext, key_version: keyVersionOf(item.key_version, ciphertext) }
+  }
+
+  return {
+    async kvRead(key, version) {
+      const query = version === undefined ? '' : `?version=${version}`
+      const data = dataOf(await call('secret', 'GET', `${dataPath(key)}${query}`))
+      if (!isRecord(data.data)) throw unexpected('GET', dataPath(key))
+      return { data: data.data, metadata: versionMetadata(data.metadata) } satisfies KvSecret
+    },
+
+    kvWrite: (key, data, cas) => writeWithCas('POST', key, data, cas),
+
+    kvPatch: (key, data, cas) => writeWithCas('PATCH', key, data, cas),
+
+    async kvDeleteLatest(key) {
+      await call('secret', 'DELETE', dataPath(key))
+    },
+
+    async kvDeleteVersions(key, versions) {
+      await call('secret', 'POST', `${kv}/delete/${encodeKey(key)}`, { versions })
+    },
+
+    async kvUndelete(key, versions) {
+      await call('secret', 'POST', `${kv}/undelete/${encodeKey(key)}`, { versions })
+    },
+
+    async kvDestroy(key, versions) {
+      await call('secret', 'POST', `${kv}/destroy/${encodeKey(key)}`, { versions })
+    },
+
+    async kvList(folderKey) {
+      const path = `${metadataPath(folderKey)}?list=true`
+      let body: Body
+      try {
+        body = await send('GET', path)
+      } catch (err) {
+        // Vault answers an empty or missing folder with 404.
+        if (vaultStatus(err) === 404) return []
+        throw fromVaultError(err, 'secret', { method: 'LIST', path })
+      }
+      const keys = dataOf(body).keys
+      if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')) {
+        throw unexpected('LIST', path)
+      }
+      return keys as string[]
+    },
+
+    async kvReadMetadata(key) {
+      const m = dataOf(await call('secret', 'GET', metadataPath(key)))
+      const versions: KvKeyMetadata['versions'] = {}
+      if (isRecord(m.versions)) {
+        for (const [n, v] of Object.entries(m.versions)) {
+          if (!isRecord(v)) continue
+          versions[n] = {
+            created_time: str(v.created_time),
+            deletion_time: str(v.deletion_time),
+            destroyed: v.destroyed === true,
+          }
+        }
+      }
+      return {
+        current_version: num(m.current_version),
+        oldest_version: num(m.oldest_version),
+        created_time: str(m.created_time),
+        updated_time: str(m.updated_time),
+        max_versions: num(m.max_versions),
+        cas_required: m.cas_required === true,
+        delete_version_after: str(m.delete_version_after),
+        custom_metadata: stringMap(m.custom_metadata),
+        versions,
+      }
+    },
+
+    async kvDeleteMetadata(key) {
+      await call('secret', 'DELETE', metadataPath(key))
+    },
+
+    transitEncrypt: (keyName, items) =>
+      transitItems('encrypt', keyName, items.map(withoutUndefined), ciphertextOf),
+
+    transitDecrypt: (keyName, items) =>
+      transitItems('decrypt', keyName, items.map(withoutUndefined), (item) => {
+        if (typeof item.plaintext !== 'string') throw unexpected('POST', transit)
+        return { plaintext: item.plaintext }
+      }),
+
+    transitRewrap: (keyName, items) =>
+      transitItems('rewrap', keyName, items.map(withoutUndefined), ciphertextOf),
+
+    async transitDataKey(keyName, { type, bits, context }) {
+      const path = `${transit}/datakey/${type}/${encodeURIComponent(keyName)}`
+      const data = dataOf(await call('transit', 'POST', path, withoutUndefined({ bits, context })))
+      const out: TransitCiphertext & { plaintext?: string } = ciphertextOf(data)
+      // Security: a wrapped data key is never returned in the clear, whatever Vault sent.
+      if (type === 'plaintext') {
+        if (typeof data.plaintext !== 'string') throw unexpected('POST', path)
+        out.plaintext = data.plaintext
+      }
+      return out
+    },
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const ITEM_FAILURE: Record<'encrypt' | 'decrypt' | 'rewrap', string> = {
+  encrypt:
+    'This item could not be encrypted. Check that plaintext and context are base64 and that ' +
+    'derived keys get a context.',
+  decrypt:
+    'This item could not be decrypted. Check that the ciphertext was made with this key and ' +
+    'the same context.',
+  rewrap:
+    'This item could not be rewrapped. Check that the ciphertext was made with this key and ' +
+    'the same context.',
+}
+
+// Security: Vault's per-item error text is dropped; the caller gets a fixed, safe message.
+const itemFailure = (
+  op: keyof typeof ITEM_FAILURE,
+): { ok: false; code: 'INVALID_INPUT'; message: string } => ({
+  ok: false,
+  code: 'INVALID_INPUT',
+  message: ITEM_FAILURE[op],
+})
+
+function itemResult<T>(
+  item: Body,
+  op: keyof typeof ITEM_FAILURE,
+  pick: (item: Body) => T,
+): ItemResult<T> {
+  if (typeof item.error === 'string' && item.error !== '') return itemFailure(op)
+  return { ok: true, value: pick(item) }
+}
+
+const batchResults = (data: Body): Body[] | undefined => {
+  const r = data.batch_results
+  return Array.isArray(r) && r.every(isRecord) ? r : undefined
+}
+
+/** `key_version` as Vault reports it, else the `N` of the `vault:vN:` prefix. */
+const keyVersionOf = (reported: unknown, ciphertext: string): number => {
+  if (typeof reported === 'number' && Number.isInteger(reported) && reported > 0) return reported
+  const m = /^vault:v(\d+):/.exec(ciphertext)
+  return m ? Number(m[1]) : 0
+}
+
+function versionMetadata(value: unknown): KvVersionMetadata {
+  const m = isRecord(value) ? value : {}
+  if (typeof m.version !== 'number') throw unexpected('GET', 'kv version metadata')
+  return {
+    version: m.version,
+    created_time: str(m.created_time),
+    deletion_time: str(m.deletion_time),
+    destroyed: m.destroyed === true,
+    custom_metadata: stringMap(m.custom_metadata),
+  }
+}
+
+const unexpected = (method: string, path: string) =>
+  new AppError('INTERNAL', 'Vault answered in an unexpected shape.', {
+    cause: new Error(`Vault ${method} ${path}: unexpected response shape`),
+  })
+
+/** Each `/`-separated segment percent-encoded, so `?`, `#`, `%` and spaces stay in the key. */
+const encodeKey = (key: string) => key.split('/').map(encodeURIComponent).join('/')
+
+const dataOf = (body: Body): Body => (isRecord(body.data) ? body.data : {})
+
+const trimSlashes = (s: string) => s.replace(/^\/+|\/+$/g, '')
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : '')
+
+const num = (v: unknown): number => (typeof v === 'number' ? v : 0)
+
+const stringMap = (v: unknown): Record<string, string> | null => {
+  if (!isRecord(v)) return null
+  const out: Record<string, string> = {}
+  for (const [k, s] of Object.entries(v)) if (typeof s === 'string') out[k] = s
+  return out
+}
+
+const withoutUndefined = <T extends object>(o: T): Body =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined))
+
+const isRecord = (v: unknown): v is Body => typeof v === 'object' && v !== null && !Array.isArray(v)

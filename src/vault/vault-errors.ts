@@ -1,0 +1,173 @@
+/**
+ * @module vault/vault-errors: the one place where node-vault failures become AppErrors. Mapping
+ * is by HTTP status (and, for 404s, the parsed body), never by Vault's message text, and none of
+ * Vault's text reaches the caller.
+ */
+import { AppError } from '../core/errors.js'
+
+/** What the failed call was about; only shapes the safe message. */
+export type VaultTarget = 'secret' | 'transit' | 'vault'
+
+/** Seconds a caller should wait before retrying when Vault is unavailable. */
+export const VAULT_RETRY_AFTER_SECONDS = 5
+
+/**
+ * The sanitized cause kept on every mapped error: method, Vault path, status and a short
+ * excerpt of Vault's error strings, for the operator's logs only.
+ *
+ * Security: the original node-vault/axios error is dropped on purpose. It carries the request
+ * configuration, which holds the `X-Vault-Token` header and the request body (secret values,
+ * plaintext); a logged cause must not.
+ */
+export class VaultCallError extends Error {
+  override name = 'VaultCallError'
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly status: number | undefined,
+    readonly networkCode: string | undefined,
+    readonly vaultErrors: string[],
+  ) {
+    super(
+      status === undefined
+        ? `Vault ${method} ${path} failed without a response (${networkCode ?? 'network error'})`
+        : `Vault ${method} ${path} answered ${status}`,
+    )
+  }
+}
+
+/** The HTTP status of a node-vault rejection, or undefined for network errors and timeouts. */
+export function vaultStatus(err: unknown): number | undefined {
+  const status = (err as { response?: { statusCode?: unknown } } | null)?.response?.statusCode
+  return typeof status === 'number' ? status : undefined
+}
+
+/** The parsed response body of a node-vault rejection (`{}` when there is none). */
+export function vaultBody(err: unknown): Record<string, unknown> {
+  const body = (err as { response?: { body?: unknown } } | null)?.response?.body
+  return isRecord(body) ? body : {}
+}
+
+/** A sanitized cause for `err` (see VaultCallError). */
+export function vaultCause(err: unknown, method: string, path: string): VaultCallError {
+  const errors = vaultBody(err).errors
+  const excerpt = Array.isArray(errors)
+    ? errors.filter((e): e is string => typeof e === 'string').map((e) => e.slice(0, 200))
+    : []
+  const code = (err as { code?: unknown } | null)?.code
+  return new VaultCallError(
+    method,
+    path,
+    vaultStatus(err),
+    typeof code === 'string' ? code : undefined,
+    excerpt.slice(0, 3),
+  )
+}
+
+/**
+ * Maps a node-vault failure to an AppError by status:
+ * 404 → SECRET_NOT_FOUND, or VERSION_DELETED / VERSION_DESTROYED when the body carries the
+ * version's metadata (KV v2 reads and patches of deleted or destroyed versions); 400 →
+ * INVALID_INPUT; 403 → FORBIDDEN; 413 → PAYLOAD_TOO_LARGE; 429 → RATE_LIMITED; no response,
+ * timeout or 5xx → VAULT_UNAVAILABLE (with `details.retryAfterSeconds`); anything else INTERNAL.
+ * CAS mismatches are 400s too; the session tells them apart (see `casMismatch`).
+ */
+export function fromVaultError(
+  err: unknown,
+  target: VaultTarget,
+  call: { method: string; path: string },
+): AppError {
+  if (err instanceof AppError) return err
+  const status = vaultStatus(err)
+  const options = { cause: vaultCause(err, call.method, call.path) }
+  if (status === undefined || status >= 500) {
+    return new AppError(
+      'VAULT_UNAVAILABLE',
+      'Vault is unreachable, sealed or failing. Retry in a few seconds.',
+      { ...options, details: { retryAfterSeconds: VAULT_RETRY_AFTER_SECONDS } },
+    )
+  }
+  switch (status) {
+    case 404:
+      return notFound(vaultBody(err), target, options)
+    case 400:
+      return new AppError('INVALID_INPUT', INVALID_MESSAGES[target], options)
+    case 403:
+      return new AppError(
+        'FORBIDDEN',
+        "Vault denied this request for your agent. The agent's Vault policy may be missing or " +
+          'too narrow; an operator can create it with `vault-mcp-bridge gen-policy`.',
+        options,
+      )
+    case 413:
+      return new AppError('PAYLOAD_TOO_LARGE', 'Vault refused the request as too large.', options)
+    case 429:
+      return new AppError('RATE_LIMITED', 'Vault is rate limiting requests. Retry shortly.', {
+        ...options,
+        details: { retryAfterSeconds: 1 },
+      })
+    default:
+      return new AppError('INTERNAL', 'The Vault request failed unexpectedly.', options)
+  }
+}
+
+/** The CAS_MISMATCH error, once the session has seen that the current version differs. */
+export function casMismatch(cause: unknown): AppError {
+  return new AppError(
+    'CAS_MISMATCH',
+    'The secret changed since the version you gave as cas. Read it again (read_secret_metadata ' +
+      'shows current_version) and retry with that version.',
+    { cause },
+  )
+}
+
+const INVALID_MESSAGES: Record<VaultTarget, string> = {
+  secret:
+    'Vault rejected the request as invalid. Check the data and versions you gave; ' +
+    'if the secret requires check-and-set, pass cas.',
+  transit:
+    'Vault rejected the request as invalid. Check that plaintext and context are base64, that ' +
+    'the ciphertext was made with this key, and that derived keys get a context.',
+  vault: 'Vault rejected the request as invalid.',
+}
+
+const NOT_FOUND_MESSAGES: Record<VaultTarget, string> = {
+  secret: 'No secret at this path. list_secrets shows which paths exist.',
+  transit: 'Vault has no such transit key or mount. encrypt creates your key on first use.',
+  vault: 'Vault has nothing at this path.',
+}
+
+/**
+ * KV v2 answers reads of deleted or destroyed versions with a 404 whose body still carries the
+ * version's metadata: nested under `data.metadata` for reads, flat in `data` for patches.
+ */
+function notFound(
+  body: Record<string, unknown>,
+  target: VaultTarget,
+  options: { cause: unknown },
+): AppError {
+  const data = body.data
+  const meta = isRecord(data) ? (isRecord(data.metadata) ? data.metadata : data) : undefined
+  if (meta && typeof meta.version === 'number') {
+    if (meta.destroyed === true) {
+      return new AppError(
+        'VERSION_DESTROYED',
+        'This version was destroyed and cannot be read. read_secret_metadata shows which ' +
+          'versions are live.',
+        options,
+      )
+    }
+    if (typeof meta.deletion_time === 'string' && meta.deletion_time !== '') {
+      return new AppError(
+        'VERSION_DELETED',
+        'This version is deleted. undelete_secret restores it; read_secret_metadata shows the ' +
+          'versions.',
+        options,
+      )
+    }
+  }
+  return new AppError('SECRET_NOT_FOUND', NOT_FOUND_MESSAGES[target], options)
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v)
