@@ -5,37 +5,40 @@
 import { randomUUID } from 'node:crypto'
 import { Hono, type MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
+import type { Authenticator } from '../auth/index.js'
+import type { Config } from '../config/schema.js'
 import { AppError } from '../core/errors.js'
 import type { VaultPort, VaultReadiness } from '../core/ports.js'
+import type { RateLimits } from '../limits/rate-limits.js'
 import type { Logger } from '../observability/logger.js'
+import type { Metrics } from '../observability/metrics.js'
+import { authMiddleware } from './auth-middleware.js'
 import type { AppEnv } from './context.js'
-import { createErrorHandler, renderError, type ChallengeFor } from './error-response.js'
+import { registerDebugRoutes } from './debug-routes.js'
+import { createErrorHandler, renderError } from './error-response.js'
+import { httpMetrics, registerMetricsRoute } from './metrics-route.js'
+import { agentRateLimit, authFailureLimit } from './rate-limit.js'
+import { requestLog } from './request-log.js'
+import { registerWellKnownRoutes } from './well-known.js'
+import { wwwAuthenticate } from './www-authenticate.js'
 
-/** Everything the app needs; the optional parts are mounted in a fixed order when present. */
-export interface AppDeps {
-  logger: Logger
-  /** Largest request body (`MAX_BODY_BYTES`); larger ones get 413 before anything parses them. */
-  maxBodyBytes: number
-  vault: Pick<VaultPort, 'readiness'>
-  /** The auth layer's `WWW-Authenticate` builder for 401/403 answers. */
-  challenge?: ChallengeFor
-  /** Middlewares and routes of the other layers, in the order they run (see `createApp`). */
-  parts?: AppParts
-  /** How long a readiness answer is reused, so that probes do not load Vault. */
-  readinessCacheMs?: number
-}
-
-/** Registers routes on the app (well-known documents, metrics, REST operations, /mcp). */
+/** Registers routes on the app (REST operations, `/mcp`). */
 export type RouteRegistrar = (app: Hono<AppEnv>) => void
 
-export interface AppParts {
-  requestLog?: MiddlewareHandler<AppEnv>
-  metrics?: MiddlewareHandler<AppEnv>
-  publicRoutes?: RouteRegistrar[]
-  authFailureLimit?: MiddlewareHandler<AppEnv>
-  auth?: MiddlewareHandler<AppEnv>
-  agentRateLimit?: MiddlewareHandler<AppEnv>
-  protectedRoutes?: RouteRegistrar[]
+/** Everything the app needs, built by the composition root (src/cli/serve.ts). */
+export interface AppDeps {
+  config: Pick<Config, 'maxBodyBytes' | 'debugEndpoints' | 'auth' | 'metrics'>
+  logger: Logger
+  vault: Pick<VaultPort, 'readiness'>
+  authenticator: Authenticator
+  /** Auth-failure and per-agent limits; omitted, nothing is limited (tests of other parts). */
+  rateLimits?: RateLimits
+  /** HTTP metrics, and `GET /metrics` on this app unless METRICS_PORT moves it. */
+  metrics?: Metrics
+  /** Routes that need a principal, mounted after authentication and the agent rate limit. */
+  routes?: RouteRegistrar[]
+  /** How long a readiness answer is reused, so that probes do not load Vault. */
+  readinessCacheMs?: number
 }
 
 /** A caller's request id is kept only when it is short and plain (no spaces or controls). */
@@ -43,16 +46,19 @@ export const SANE_REQUEST_ID = /^[A-Za-z0-9._:@+=/-]{1,128}$/
 
 /**
  * Builds the app. Order: request id, request log, metrics, body limit, `/healthz`, `/readyz`,
- * public routes (well-known documents, `/metrics`), auth-failure limit, authentication,
- * per-agent rate limit, protected routes (REST operations, `/mcp`), then the JSON 404.
+ * well-known documents, `/metrics`, auth-failure limit, authentication, per-agent rate limit,
+ * the debug routes and `routes` (REST operations, `/mcp`), then the JSON 404.
  *
- * Security: everything mounted after `auth` is reached only by an authenticated principal;
- * the public routes (health, readiness, well-known metadata, metrics) carry no secrets.
+ * Security: everything mounted after authentication is reached only by an authenticated
+ * principal; the public routes (health, readiness, well-known metadata, metrics) carry no secrets.
  */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>()
-  const errors = { logger: deps.logger, challenge: deps.challenge }
-  const parts = deps.parts ?? {}
+  const { config } = deps
+  const errors = {
+    logger: deps.logger,
+    challenge: (e: AppError) => wwwAuthenticate(e, config.auth.oauth),
+  }
 
   app.onError(createErrorHandler(errors))
   app.notFound((c) =>
@@ -64,16 +70,16 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   )
 
   app.use('*', requestId(deps.logger))
-  if (parts.requestLog) app.use('*', parts.requestLog)
-  if (parts.metrics) app.use('*', parts.metrics)
+  app.use('*', requestLog(deps.logger))
+  if (deps.metrics) app.use('*', httpMetrics(deps.metrics))
   app.use(
     '*',
     bodyLimit({
-      maxSize: deps.maxBodyBytes,
+      maxSize: config.maxBodyBytes,
       onError: () => {
         throw new AppError(
           'PAYLOAD_TOO_LARGE',
-          `The request body is larger than ${deps.maxBodyBytes} bytes (MAX_BODY_BYTES).`,
+          `The request body is larger than ${config.maxBodyBytes} bytes (MAX_BODY_BYTES).`,
         )
       },
     }),
@@ -88,12 +94,16 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   })
   methodNotAllowed(app, '/healthz', 'GET, HEAD')
   methodNotAllowed(app, '/readyz', 'GET, HEAD')
+  registerWellKnownRoutes(app, config.auth.oauth)
+  if (deps.metrics && config.metrics.enabled && config.metrics.port === 0) {
+    registerMetricsRoute(app, deps.metrics)
+  }
 
-  for (const register of parts.publicRoutes ?? []) register(app)
-  if (parts.authFailureLimit) app.use('*', parts.authFailureLimit)
-  if (parts.auth) app.use('*', parts.auth)
-  if (parts.agentRateLimit) app.use('*', parts.agentRateLimit)
-  for (const register of parts.protectedRoutes ?? []) register(app)
+  if (deps.rateLimits) app.use('*', authFailureLimit(deps.rateLimits, { metrics: deps.metrics }))
+  app.use('*', authMiddleware(deps.authenticator))
+  if (deps.rateLimits) app.use('*', agentRateLimit(deps.rateLimits, { metrics: deps.metrics }))
+  registerDebugRoutes(app, config)
+  for (const register of deps.routes ?? []) register(app)
   return app
 }
 
