@@ -1,0 +1,106 @@
+/** @module vault/node-vault-client: node-vault clients built from `Config['vault']` only. */
+import { readFileSync } from 'node:fs'
+import http from 'node:http'
+import https from 'node:https'
+import nodeVault from 'node-vault'
+import type { Config } from '../config/schema.js'
+import type { Logger } from '../observability/logger.js'
+import { VaultStartupError } from './vault-startup-error.js'
+
+/** A node-vault 0.12 client (axios underneath). */
+export type NodeVaultClient = nodeVault.client
+
+/** Makes clients that share one set of keep-alive connections to the configured Vault. */
+export interface NodeVaultClientFactory {
+  /** A client that sends `token` (none: unauthenticated calls such as AppRole login). */
+  client(token?: string): NodeVaultClient
+  /** Closes the pooled connections. Clients made before stay usable but reconnect per call. */
+  close(): void
+}
+
+/** How many sockets to Vault one bridge keeps at most (per agent: http and https). */
+const MAX_SOCKETS = 64
+
+/**
+ * Builds the factory: endpoint, `X-Vault-Namespace` on every call, TLS from `VAULT_CACERT`,
+ * `VAULT_CLIENT_CERT`/`VAULT_CLIENT_KEY` and `VAULT_SKIP_VERIFY`, keep-alive agents, and the
+ * `VAULT_TIMEOUT` bound on every call. Files are read once, here.
+ *
+ * Security: the address, namespace and TLS settings come from `vault` (configuration) alone.
+ * node-vault would otherwise fall back to `process.env` (VAULT_ADDR, VAULT_TOKEN,
+ * VAULT_NAMESPACE, VAULT_SKIP_VERIFY), so every one of those is set explicitly, and its
+ * `debug` output, which would print request bodies (secret values), is switched off.
+ * @throws VaultStartupError `tls_files` when a configured PEM file cannot be read.
+ */
+export function createNodeVaultClientFactory(
+  vault: Config['vault'],
+  deps: { logger: Logger },
+): NodeVaultClientFactory {
+  const tls = vault.tls
+  if (tls.skipVerify) {
+    deps.logger.warn(
+      { vaultAddr: vault.address },
+      'VAULT_SKIP_VERIFY is set: the TLS certificate of Vault is NOT verified, so anyone on the ' +
+        'network path can impersonate Vault and read every secret and token. Never use this in ' +
+        'production; set VAULT_CACERT instead.',
+    )
+  }
+  const httpsAgent = new https.Agent({
+    keepAlive: true,
+    maxSockets: MAX_SOCKETS,
+    rejectUnauthorized: !tls.skipVerify,
+    ca: readPem('VAULT_CACERT', tls.caCertFile),
+    cert: readPem('VAULT_CLIENT_CERT', tls.clientCertFile),
+    key: readPem('VAULT_CLIENT_KEY', tls.clientKeyFile),
+  })
+  const httpAgent = new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS })
+  const timeout = Math.max(1, Math.round(vault.timeoutSeconds * 1000))
+  // node-vault 0.12 spreads `requestOptions` into every call; its axios wrapper forwards
+  // `timeout`, `httpAgent` and a prebuilt `httpsAgent` (used as is when no per-call TLS keys
+  // such as `ca` are given, which is why TLS lives in the agent and not in these options).
+  const requestOptions = { timeout, httpAgent, httpsAgent }
+
+  return {
+    client(token) {
+      const client = nodeVault({
+        endpoint: vault.address,
+        apiVersion: 'v1',
+        requestOptions,
+        rpDefaults: { strictSSL: !tls.skipVerify, timeout },
+        debug: () => {},
+      } as nodeVault.VaultOptions)
+      const open = client as NodeVaultClient & { namespace?: string; pathPrefix: string }
+      open.token = token ?? ''
+      open.namespace = vault.namespace ?? ''
+      open.pathPrefix = ''
+      return client
+    },
+    close() {
+      httpAgent.destroy()
+      httpsAgent.destroy()
+    },
+  }
+}
+
+/**
+ * One client with its own connection pool, for one-shot tools (`provision`).
+ * @throws VaultStartupError `tls_files` when a configured PEM file cannot be read.
+ */
+export function createNodeVaultClient(
+  vault: Config['vault'],
+  options: { token?: string; logger: Logger },
+): NodeVaultClient & { close(): void } {
+  const factory = createNodeVaultClientFactory(vault, { logger: options.logger })
+  return Object.assign(factory.client(options.token), { close: () => factory.close() })
+}
+
+function readPem(variable: string, file: string | undefined): Buffer | undefined {
+  if (file === undefined) return undefined
+  try {
+    return readFileSync(file)
+  } catch (err) {
+    throw new VaultStartupError('tls_files', `Cannot read the file named by ${variable}.`, {
+      cause: err,
+    })
+  }
+}

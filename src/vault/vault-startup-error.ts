@@ -1,0 +1,24 @@
+/** @module vault/vault-startup-error: why the bridge cannot use Vault at all (serve exits 2). */
+
+/** Why Vault access cannot start; each reason needs an operator, not a retry. */
+export type VaultStartupReason =
+  'no_credentials' | 'token_invalid' | 'approle_rejected' | 'tls_files'
+
+/**
+ * Vault access is misconfigured in a way no retry fixes: no credentials, a token Vault rejects,
+ * AppRole credentials Vault rejects, or TLS files that cannot be read. The CLI prints `message`
+ * and exits 2. Security: the message names variables and files, never a token or secret id.
+ */
+export class VaultStartupError extends Error {
+  override name = 'VaultStartupError'
+  /** The exit code `serve` uses. */
+  readonly exitCode = 2
+
+  constructor(
+    readonly reason: VaultStartupReason,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+  }
+}
