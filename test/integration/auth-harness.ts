@@ -1,0 +1,172 @@
+/** @module test/integration/auth-harness: a real-HTTP app around the auth middleware, and a JWKS server. */
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { serve, type ServerType } from '@hono/node-server'
+import { Hono } from 'hono'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import type { JSONWebKeySet } from 'jose'
+import { createAuthenticator, type AuthenticatorOptions } from '../../src/auth/index.js'
+import { AppError, ERROR_SPEC, asAppError } from '../../src/core/errors.js'
+import { loadConfig } from '../../src/config/load.js'
+import type { Config } from '../../src/config/schema.js'
+import { authMiddleware } from '../../src/http/auth-middleware.js'
+import type { AppEnv } from '../../src/http/context.js'
+import { registerDebugRoutes } from '../../src/http/debug-routes.js'
+import { registerWellKnownRoutes } from '../../src/http/well-known.js'
+import { wwwAuthenticate } from '../../src/http/www-authenticate.js'
+import type { Logger } from '../../src/observability/logger.js'
+
+export interface LogLine {
+  level: 'fatal' | 'error' | 'warn' | 'info' | 'debug'
+  obj: object
+  msg?: string
+}
+
+/** A logger that keeps what it is given, so tests can count warnings and scan for secrets. */
+export function recordingLogger(): { logger: Logger; lines: LogLine[] } {
+  const lines: LogLine[] = []
+  const at =
+    (level: LogLine['level']) =>
+    (obj: object, msg?: string): void =>
+      void lines.push({ level, obj, msg })
+  const logger: Logger = {
+    fatal: at('fatal'),
+    error: at('error'),
+    warn: at('warn'),
+    info: at('info'),
+    debug: at('debug'),
+    child: () => logger,
+  }
+  return { logger, lines }
+}
+
+export interface AuthApp {
+  url: string
+  config: Config
+  lines: LogLine[]
+  close(): Promise<void>
+}
+
+/**
+ * Serves, on 127.0.0.1 port 0: the well-known documents (public), then the auth middleware, then
+ * `GET /protected` (returns the principal), `GET /needs/:scope` (403 insufficient_scope when the
+ * principal lacks it) and the debug routes. Errors are rendered as the app's error handler does:
+ * status from ERROR_SPEC, `WWW-Authenticate` from `wwwAuthenticate`, a JSON body with the code.
+ */
+export async function startAuthApp(
+  env: Record<string, string>,
+  options: AuthenticatorOptions = {},
+): Promise<AuthApp> {
+  const config = loadConfig(env)
+  const { logger, lines } = recordingLogger()
+  const app = new Hono<AppEnv>()
+  app.onError((err, c) => {
+    const e = asAppError(err)
+    const challenge = wwwAuthenticate(e, config.auth.oauth)
+    if (challenge) c.header('WWW-Authenticate', challenge)
+    const status = ERROR_SPEC[e.code].status as ContentfulStatusCode
+    return c.json({ error: { code: e.code, message: e.message } }, status)
+  })
+  registerWellKnownRoutes(app, config.auth.oauth)
+  app.use('*', authMiddleware(createAuthenticator(config.auth, logger, options)))
+  app.get('/protected', (c) => c.json({ principal: c.var.principal }))
+  app.get('/needs/:scope', (c) => {
+    const scope = c.req.param('scope') as 'read'
+    if (!c.var.principal?.scopes.includes(scope)) {
+      throw new AppError('FORBIDDEN', `This needs the "${scope}" scope.`, {
+        details: { requiredScope: scope },
+      })
+    }
+    return c.json({ ok: true })
+  })
+  registerDebugRoutes(app, config)
+  const server = await new Promise<ServerType>((resolve) => {
+    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s))
+  })
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    config,
+    lines,
+    close: () =>
+      new Promise<void>((resolve) => {
+        ;(server as Server).closeAllConnections?.()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+export interface KeyServer {
+  /** Base URL; the JWKS is at `${base}/jwks.json`, OIDC discovery at `${base}/.well-known/openid-configuration`. */
+  base: string
+  jwksUrl: string
+  /** Requests served for the JWKS so far. */
+  jwksFetches(): number
+  setKeys(jwks: JSONWebKeySet): void
+  /** Stops listening and drops connections (the endpoint is down). */
+  stop(): Promise<void>
+  /** Listens again on the same port. */
+  restart(): Promise<void>
+}
+
+/** A real local HTTP server publishing a JWKS and an OIDC discovery document (issuer = base). */
+export async function startKeyServer(initial: JSONWebKeySet): Promise<KeyServer> {
+  let jwks = initial
+  let fetches = 0
+  let port = 0
+  const handler = (req: { url?: string }, res: import('node:http').ServerResponse) => {
+    const base = `http://127.0.0.1:${port}`
+    if (req.url === '/jwks.json') {
+      fetches++
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwks))
+    } else if (req.url === '/.well-known/openid-configuration') {
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ issuer: base, jwks_uri: `${base}/jwks.json` }))
+    } else {
+      res.writeHead(404).end()
+    }
+  }
+  let server: Server = createServer(handler)
+  const listen = (p: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(p, '127.0.0.1', () => resolve())
+    })
+  await listen(0)
+  port = (server.address() as AddressInfo).port
+  const base = `http://127.0.0.1:${port}`
+  return {
+    base,
+    jwksUrl: `${base}/jwks.json`,
+    jwksFetches: () => fetches,
+    setKeys: (next) => {
+      jwks = next
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+    restart: async () => {
+      server = createServer(handler)
+      await listen(port)
+    },
+  }
+}
+
+/** GET with headers; returns status, WWW-Authenticate and the JSON body. */
+export async function get(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; challenge: string | null; body: Record<string, unknown> }> {
+  const res = await fetch(url, { headers })
+  const text = await res.text()
+  let body: Record<string, unknown> = {}
+  try {
+    body = JSON.parse(text) as Record<string, unknown>
+  } catch {
+    body = { raw: text }
+  }
+  return { status: res.status, challenge: res.headers.get('www-authenticate'), body }
+}
