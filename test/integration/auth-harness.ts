@@ -162,7 +162,7 @@ export async function get(
 ): Promise<{ status: number; challenge: string | null; body: Record<string, unknown> }> {
   const res = await fetch(url, { headers })
   const text = await res.text()
-  let body: Record<string, unknown> = {}
+  let body: Record<string, unknown>
   try {
     body = JSON.parse(text) as Record<string, unknown>
   } catch {
