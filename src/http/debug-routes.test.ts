@@ -1,0 +1,49 @@
+/** @module http/debug-routes tests: /echo-headers exists only when enabled, and redacts credentials. */
+import { describe, expect, it } from 'vitest'
+import { Hono } from 'hono'
+import { loadConfig } from '../config/load.js'
+import type { AppEnv } from './context.js'
+import { REDACTED, registerDebugRoutes } from './debug-routes.js'
+
+const appFor = (env: Record<string, string>) => {
+  const app = new Hono<AppEnv>()
+  registerDebugRoutes(app, loadConfig(env))
+  return app
+}
+
+describe('registerDebugRoutes', () => {
+  it('registers nothing by default', async () => {
+    expect((await appFor({}).request('/echo-headers')).status).toBe(404)
+  })
+
+  it('echoes headers with every credential redacted', async () => {
+    const app = appFor({ DEBUG_ENDPOINTS: 'true', MTLS_IDENTITY_HEADER: 'X-Client-DN' })
+    const res = await app.request('/echo-headers', {
+      headers: {
+        authorization: 'Bearer secret-token-1',
+        'x-api-key': 'secret-key-2',
+        cookie: 'session=secret-cookie-3',
+        'x-client-dn': 'CN=agent_x',
+        'x-ssl-client-verify': 'SUCCESS',
+        'x-vault-token': 'hvs.secret-4',
+        'x-my-session-token': 'secret-5',
+        'x-request-id': 'visible-id',
+      },
+    })
+    expect(res.status).toBe(200)
+    const body = (await res.json()) as { headers: Record<string, string> }
+    for (const name of [
+      'authorization',
+      'x-api-key',
+      'cookie',
+      'x-client-dn',
+      'x-ssl-client-verify',
+      'x-vault-token',
+      'x-my-session-token',
+    ]) {
+      expect(body.headers[name]).toBe(REDACTED)
+    }
+    expect(body.headers['x-request-id']).toBe('visible-id')
+    expect(JSON.stringify(body)).not.toMatch(/secret|CN=agent_x|SUCCESS/)
+  })
+})
