@@ -48,7 +48,7 @@ export interface AuthApp {
 }
 
 /**
- * Serves, on 127.0.0.1 port 0: the well-known documents (public), then the auth middleware, then
+ * Serves, on `hostname` (127.0.0.1 by default) port 0: the well-known documents (public), then the auth middleware, then
  * `GET /protected` (returns the principal), `GET /needs/:scope` (403 insufficient_scope when the
  * principal lacks it) and the debug routes. Errors are rendered as the app's error handler does:
  * status from ERROR_SPEC, `WWW-Authenticate` from `wwwAuthenticate`, a JSON body with the code.
@@ -56,6 +56,7 @@ export interface AuthApp {
 export async function startAuthApp(
   env: Record<string, string>,
   options: AuthenticatorOptions = {},
+  hostname = '127.0.0.1',
 ): Promise<AuthApp> {
   const config = loadConfig(env)
   const { logger, lines } = recordingLogger()
@@ -81,11 +82,11 @@ export async function startAuthApp(
   })
   registerDebugRoutes(app, config)
   const server = await new Promise<ServerType>((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s))
+    const s = serve({ fetch: app.fetch, hostname, port: 0 }, () => resolve(s))
   })
   const { port } = server.address() as AddressInfo
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${port}`,
     config,
     lines,
     close: () =>
