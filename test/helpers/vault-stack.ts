@@ -1,0 +1,156 @@
+/**
+ * @module test/helpers/vault-stack: the bridge's real Vault stack for tests (dev vault or a real
+ * Vault, the production VaultPort, the secrets service and the operation runner), with names
+ * unique to the run so that it can share a real Vault.
+ */
+import nodeVault from 'node-vault'
+import { loadConfig } from '../../src/config/load.js'
+import type { Config } from '../../src/config/schema.js'
+import { SCOPES, type Principal, type Scope } from '../../src/core/identity.js'
+import { createOperationRunner, type OperationRunner } from '../../src/core/operations.js'
+import type { OperationEvent } from '../../src/core/ports.js'
+import { createSecretsService, type SecretsService } from '../../src/core/secrets-service.js'
+import type { Logger } from '../../src/observability/logger.js'
+import { agentPolicyName, renderAgentPolicy } from '../../src/vault/policy.js'
+import { createVaultPort, type ManagedVaultPort } from '../../src/vault/vault-port.js'
+import { uniqueName, vaultForTests, type TestVault } from '../contract/harness.js'
+
+export interface LogLine {
+  level: 'fatal' | 'error' | 'warn' | 'info' | 'debug'
+  obj: object
+  msg?: string
+}
+
+/** A logger that keeps every line, so tests can look for warnings and for leaked secrets. */
+export function recordingLogger(): { logger: Logger; lines: LogLine[] } {
+  const lines: LogLine[] = []
+  const at = (level: LogLine['level']) => (obj: object, msg?: string) =>
+    void lines.push({ level, obj, msg })
+  const logger: Logger = {
+    fatal: at('fatal'),
+    error: at('error'),
+    warn: at('warn'),
+    info: at('info'),
+    debug: at('debug'),
+    child: () => logger,
+  }
+  return { logger, lines }
+}
+
+export interface VaultStack {
+  vault: TestVault
+  config: Config
+  /** DEFAULT_PREFIX of this stack, unique to the run (`mcp-<run>-<n>`). */
+  prefix: string
+  port: ManagedVaultPort
+  service: SecretsService
+  runner: OperationRunner
+  /** Every operation the runner finished (the audit observer's view). */
+  events: OperationEvent[]
+  logs: LogLine[]
+  /** A node-vault client with the root token, to look at what Vault really holds. */
+  root: nodeVault.client
+  /** Whether the transit mount exists (enabling it failed otherwise). */
+  transit: boolean
+  /** A fresh agent id unique to the run (lower-case, so its policy name is safe). */
+  agent(name?: string): string
+  /** Writes the agent policies Vault needs for child tokens (gen-policy's text). */
+  provision(...agents: string[]): Promise<void>
+  close(): Promise<void>
+}
+
+export interface VaultStackOptions {
+  listMaxKeys?: number
+  /** Per-request child tokens bound to each agent's policy (call `provision` for each agent). */
+  childTokens?: boolean
+}
+
+/**
+ * Starts the stack against `vaultForTests()` (a real Vault when VAULT_ADDR and VAULT_TOKEN are
+ * set, else a dev vault on 127.0.0.1:0). The transit mount is enabled when missing.
+ */
+export async function startVaultStack(options: VaultStackOptions = {}): Promise<VaultStack> {
+  const vault = await vaultForTests()
+  const prefix = uniqueName('mcp')
+  const config = loadConfig({
+    VAULT_ADDR: vault.url,
+    VAULT_TOKEN: vault.rootToken,
+    DEFAULT_PREFIX: prefix,
+    LIST_MAX_KEYS: String(options.listMaxKeys ?? 1000),
+    CHILD_TOKEN_ENABLED: options.childTokens ? 'true' : 'false',
+    MAX_BODY_BYTES: String(64 * 1024),
+    RATE_LIMIT_ENABLED: 'false',
+    METRICS_ENABLED: 'false',
+  })
+  const root = nodeVault({
+    endpoint: vault.url,
+    token: vault.rootToken,
+    debug: () => {},
+    noCustomHTTPVerbs: true,
+  })
+  const transit = await ensureTransitMount(root, config.vault.transitMount)
+
+  const { logger, lines } = recordingLogger()
+  const port = createVaultPort({ vault: config.vault, childToken: config.childToken, logger })
+  await port.start()
+  const service = createSecretsService({
+    vault: port,
+    prefix: config.prefix,
+    listMaxKeys: config.listMaxKeys,
+  })
+  const events: OperationEvent[] = []
+  const runner = createOperationRunner({
+    service,
+    observer: { operationFinished: (e) => void events.push(e) },
+  })
+
+  return {
+    vault,
+    config,
+    prefix,
+    port,
+    service,
+    runner,
+    events,
+    logs: lines,
+    root,
+    transit,
+    agent: (name = 'agent') => uniqueName(name),
+    async provision(...agents) {
+      for (const agent of agents) {
+        const name = agentPolicyName(config.childToken.policyPrefix, agent)
+        const policy = renderAgentPolicy({
+          agent,
+          mount: config.vault.kvMount,
+          prefix,
+          transitMount: config.vault.transitMount,
+          policyPrefix: config.childToken.policyPrefix,
+        })
+        await root.request({ path: `/sys/policies/acl/${name}`, method: 'PUT', json: { policy } })
+      }
+    },
+    async close() {
+      await port.close()
+      await vault.close()
+    },
+  }
+}
+
+/** A principal as an authenticator would make it (all scopes unless given). */
+export function principal(agent: string, scopes: readonly Scope[] = SCOPES): Principal {
+  return { agent, scopes: [...scopes], method: 'api_key' }
+}
+
+async function ensureTransitMount(root: nodeVault.client, mount: string): Promise<boolean> {
+  const mounts = (await root.request({ path: '/sys/mounts', method: 'GET' })) as {
+    data?: Record<string, unknown>
+  }
+  const table = mounts.data ?? (mounts as Record<string, unknown>)
+  if (`${mount}/` in table) return true
+  try {
+    await root.request({ path: `/sys/mounts/${mount}`, method: 'POST', json: { type: 'transit' } })
+    return true
+  } catch {
+    return false
+  }
+}
