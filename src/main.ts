@@ -4,6 +4,7 @@ import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { ConfigError } from './config/load.js'
 import { HELP_TEXT, packageVersion } from './cli/help.js'
+import { VaultStartupError } from './vault/vault-startup-error.js'
 
 /** Where a command writes; stdout is reserved for MCP messages in stdio mode. */
 export interface CliIo {
@@ -24,16 +25,27 @@ export async function main(argv: string[], env: Env, io: CliIo): Promise<number>
   const [first, ...rest] = argv
   const command = first === undefined || first.startsWith('-') ? 'serve' : first
   const args = command === first ? rest : argv
-  if (args.includes('-h') || args.includes('--help') || command === 'help') {
+  // `<command> --help` goes to the subcommands that have their own usage (gen-jwt, ...).
+  const ownHelp = ['serve', 'check-config', 'dev'].includes(command)
+  const wantsHelp = args.includes('-h') || args.includes('--help')
+  if (first === 'help' || first === '-h' || first === '--help' || (ownHelp && wantsHelp)) {
     io.stdout(HELP_TEXT)
     return EXIT.OK
   }
-  if (args.includes('-v') || args.includes('--version') || command === 'version') {
+  if (first === 'version' || first === '-v' || first === '--version') {
     io.stdout(`${packageVersion()}\n`)
     return EXIT.OK
   }
   try {
     switch (command) {
+      case 'serve': {
+        const { runServeCommand } = await import('./cli/serve.js')
+        return await runServeCommand(env)
+      }
+      case 'gen-jwt': {
+        const { runGenJwtCommand } = await import('./cli/gen-jwt.js')
+        return await runGenJwtCommand(args, env, io)
+      }
       case 'check-config': {
         const { runCheckConfig } = await import('./cli/check-config.js')
         runCheckConfig(env, (line) => io.stdout(`${line}\n`))
@@ -47,6 +59,10 @@ export async function main(argv: string[], env: Env, io: CliIo): Promise<number>
     if (err instanceof ConfigError) {
       io.stderr(`vault-mcp-bridge: invalid configuration (fix these and start again):\n`)
       for (const problem of err.problems) io.stderr(`  ${problem}\n`)
+      return EXIT.USAGE
+    }
+    if (err instanceof VaultStartupError) {
+      io.stderr(`vault-mcp-bridge: cannot use Vault: ${err.message}\n`)
       return EXIT.USAGE
     }
     throw err
@@ -69,14 +85,14 @@ if (isEntryPoint()) {
     stderr: (text) => void process.stderr.write(text),
   }
   main(process.argv.slice(2), process.env, io).then(
-    (code) => {
-      process.exitCode = code
-    },
+    // Long-running commands resolve after their graceful stop; exit even if a library left a
+    // handle open (stdout and stderr are synchronous for files and pipes on Linux).
+    (code) => process.exit(code),
     (err: unknown) => {
       // Security: only the error's name and message; causes may hold request configs.
       const e = err instanceof Error ? `${err.name}: ${err.message}` : 'unknown error'
       io.stderr(`vault-mcp-bridge: ${e}\n`)
-      process.exitCode = EXIT.FAILURE
+      process.exit(EXIT.FAILURE)
     },
   )
 }

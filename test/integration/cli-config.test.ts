@@ -1,0 +1,136 @@
+/**
+ * @module the CLI's configuration handling, by spawning it: every bad-config case of issue 2
+ * exits 2 with a line naming the variable and never the secret value; check-config masks
+ * secrets; --help, --version and unknown commands.
+ */
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+
+const root = join(import.meta.dirname, '..', '..')
+
+interface Run {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/** Runs the CLI from source with a clean environment (plus `env`). */
+export function runCli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+    child.on('error', reject)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
+  })
+}
+
+const SECRET = 'TOPSECRET-4b1d-value-9c2e'
+
+describe('bad configuration stops startup with exit 2', () => {
+  it.each([
+    ['a bad URL', { VAULT_ADDR: `notaurl-${SECRET}` }, 'VAULT_ADDR'],
+    ['a non-numeric PORT', { PORT: 'http' }, 'PORT'],
+    ['an out-of-range PORT', { PORT: '65536' }, 'PORT'],
+    ['malformed API_KEYS_JSON', { API_KEYS_JSON: `{"${SECRET}": ` }, 'API_KEYS_JSON'],
+    [
+      'an invalid agent id in API_KEYS_JSON',
+      { API_KEYS_JSON: `{"${SECRET}": "a/b"}` },
+      'API_KEYS_JSON',
+    ],
+    [
+      'every auth method disabled',
+      { AUTH_API_KEY_ENABLED: 'false', AUTH_JWT_ENABLED: '0', AUTH_MTLS_ENABLED: 'false' },
+      'AUTH_',
+    ],
+    ['VAULT_ROLE_ID without VAULT_SECRET_ID', { VAULT_ROLE_ID: SECRET }, 'VAULT_SECRET_ID'],
+    ['an unparseable duration', { CHILD_TOKEN_TTL: `${SECRET}s` }, 'CHILD_TOKEN_TTL'],
+    ['a short JWT secret', { JWT_HS256_SECRET: SECRET }, 'JWT_HS256_SECRET'],
+  ])('serve with %s', async (_name, env, variable) => {
+    const r = await runCli(['serve'], { ...env, VAULT_TOKEN: SECRET })
+    expect(r.code).toBe(2)
+    const lines = r.stderr.split('\n').filter((l) => l.trim().startsWith(variable))
+    expect(lines.length).toBeGreaterThanOrEqual(1)
+    expect(r.stderr + r.stdout).not.toContain(SECRET)
+  })
+
+  it('check-config reports every problem, one line each, and exits 2', async () => {
+    const r = await runCli(['check-config'], { PORT: 'x', VAULT_ADDR: 'y', CHILD_TOKEN_TTL: 'z' })
+    expect(r.code).toBe(2)
+    for (const v of ['PORT', 'VAULT_ADDR', 'CHILD_TOKEN_TTL']) {
+      expect(
+        r.stderr.split('\n').some((l) => l.trim().startsWith(`${v}:`)),
+        v,
+      ).toBe(true)
+    }
+  })
+
+  it('the default command (no arguments) is serve, and validates too', async () => {
+    const r = await runCli([], { PORT: 'nope' })
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/^\s*PORT:/m)
+  })
+})
+
+describe('check-config', () => {
+  it('prints the effective configuration with secrets masked and exits 0', async () => {
+    const r = await runCli(['check-config'], {
+      VAULT_TOKEN: SECRET,
+      API_KEYS_JSON: `{"${SECRET}": "agent_a"}`,
+      JWT_HS256_SECRET: `${SECRET}-${SECRET}`,
+      RATE_LIMIT_REDIS_URL: `redis://user:${SECRET}@127.0.0.1:6379`,
+      PORT: '9999',
+    })
+    expect(r.code).toBe(0)
+    expect(r.stdout + r.stderr).not.toContain(SECRET)
+    expect(r.stdout).toMatch(/^PORT=9999$/m)
+    expect(r.stdout).toMatch(/^HOST=127\.0\.0\.1 {2}# default$/m)
+    expect(r.stdout).toMatch(/^VAULT_TOKEN=\*+$/m)
+    expect(r.stdout).toMatch(/^API_KEYS_JSON=\*+$/m)
+    expect(r.stdout).toMatch(/^RATE_LIMIT_REDIS_URL=redis:\/\/user:\*+@127\.0\.0\.1:6379$/m)
+    expect(r.stdout).toMatch(/^VAULT_SECRET_ID=\(unset\)$/m)
+  })
+})
+
+describe('help, version, usage errors', () => {
+  it('--help prints the commands', async () => {
+    const r = await runCli(['--help'])
+    expect(r.code).toBe(0)
+    for (const c of [
+      'serve',
+      'check-config',
+      'dev',
+      'dev-vault',
+      'stdio',
+      'gen-policy',
+      'provision',
+      'gen-jwt',
+    ]) {
+      expect(r.stdout).toContain(c)
+    }
+  })
+
+  it('--version prints the package version', async () => {
+    const { version } = (await import('../../package.json', { with: { type: 'json' } })).default
+    const r = await runCli(['--version'])
+    expect(r.code).toBe(0)
+    expect(r.stdout.trim()).toBe(version)
+  })
+
+  it('an unknown command exits 2', async () => {
+    const r = await runCli(['frobnicate'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('frobnicate')
+  })
+})
