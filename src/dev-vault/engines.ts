@@ -1,0 +1,28 @@
+/** @module dev-vault/engines: the registry of engine types that `sys/mounts` and `sys/auth` enable. */
+import type { EngineFactory } from './backend.js'
+import { createKvEngine } from './kv-engine.js'
+
+export interface EngineType {
+  /** `secret` engines mount under `sys/mounts`, `auth` engines under `sys/auth`. */
+  table: 'secret' | 'auth'
+  factory: EngineFactory
+}
+
+const registry = new Map<string, EngineType>([['kv', { table: 'secret', factory: createKvEngine }]])
+
+/**
+ * Adds (or replaces) an engine type for dev vaults started afterwards. `table` says whether it
+ * is enabled through `sys/mounts` (secret engines) or `sys/auth` (auth methods).
+ */
+export function registerEngineType(
+  type: string,
+  factory: EngineFactory,
+  table: EngineType['table'] = 'secret',
+): void {
+  registry.set(type, { table, factory })
+}
+
+/** The registered engine type, or undefined. */
+export function engineType(type: string): EngineType | undefined {
+  return registry.get(type)
+}
