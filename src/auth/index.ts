@@ -22,7 +22,7 @@ export interface Authenticator {
 /** Knobs for tests and tuning that are not configuration variables. */
 export type AuthenticatorOptions = Pick<
   JwtStrategyOptions,
-  'jwksCooldownSeconds' | 'jwksMaxAgeSeconds' | 'fetchTimeoutSeconds'
+  'jwksCooldownSeconds' | 'jwksMaxAgeSeconds' | 'jwksRetrySeconds' | 'fetchTimeoutSeconds'
 >
 
 const HOW_TO: Record<AuthStrategy['method'], string> = {

@@ -31,6 +31,8 @@ export interface JwtStrategyOptions {
   jwksCooldownSeconds?: number
   /** Seconds a fetched JWKS is used before it is fetched again (600). */
   jwksMaxAgeSeconds?: number
+  /** Seconds after a failed JWKS fetch during which only cached keys are used (10). */
+  jwksRetrySeconds?: number
   /** Timeout of one JWKS or OIDC discovery request, in seconds (5). */
   fetchTimeoutSeconds?: number
 }
@@ -105,8 +107,9 @@ interface RemoteKeys {
  * jose caches the set and refetches it on an unknown `kid` once the cool-down has passed.
  *
  * When the endpoint cannot be reached, a key from the last set that was fetched is still used if
- * one fits; otherwise the token is refused with 401 (never a 500). The outage is logged once, and
- * its end once, however many requests run into it.
+ * one fits; otherwise the token is refused with 401 (never a 500). After a failure the endpoint
+ * is not asked again for `jwksRetrySeconds`. The outage is logged once, and its end once,
+ * however many requests run into it.
  */
 function createRemoteKeys(
   source: { jwksUrl: string } | { issuer: string },
@@ -116,6 +119,8 @@ function createRemoteKeys(
   const cache: { uat?: number; jwks?: JSONWebKeySet } = {}
   let lastUat: number | undefined
   let down = false
+  let failedAt: number | undefined
+  const retryMs = (opts.jwksRetrySeconds ?? 10) * 1000
   let set: ReturnType<typeof createRemoteJWKSet> | undefined
   let discovering: Promise<ReturnType<typeof createRemoteJWKSet>> | undefined
   const where = 'jwksUrl' in source ? source.jwksUrl : source.issuer
@@ -159,6 +164,7 @@ function createRemoteKeys(
   const noteFetches = () => {
     if (cache.uat === lastUat) return
     lastUat = cache.uat
+    failedAt = undefined
     if (down) opts.logger.info({ jwks: where }, 'JWKS endpoint reachable again')
     down = false
   }
@@ -178,12 +184,36 @@ function createRemoteKeys(
     )
   }
 
+  const cachedKey = (header: CompactJWSHeaderParameters, token: FlattenedJWSInput) =>
+    cache.jwks
+      ? createLocalJWKSet(cache.jwks)(header, token).catch(() => undefined)
+      : Promise.resolve(undefined)
+
+  const failed = async (
+    header: CompactJWSHeaderParameters,
+    token: FlattenedJWSInput,
+    err: unknown,
+  ): Promise<CryptoKey> => {
+    failedAt = Date.now()
+    // A key from the last set we saw may still fit: rotation is rare, outages are not.
+    const key = await cachedKey(header, token)
+    if (key) return key
+    throw unavailable(err)
+  }
+
   return async (header, token) => {
+    // While the endpoint is failing, requests do not each wait for it (up to the fetch
+    // timeout): for a while only the last set it served is used.
+    if (failedAt !== undefined && Date.now() - failedAt < retryMs) {
+      const key = await cachedKey(header, token)
+      if (key) return key
+      throw unavailable(undefined)
+    }
     let keys
     try {
       keys = await getSet()
     } catch (err) {
-      throw unavailable(err)
+      return failed(header, token, err)
     }
     try {
       const key = await keys(header, token)
@@ -194,12 +224,7 @@ function createRemoteKeys(
         noteFetches()
         throw err
       }
-      // The fetch failed. A key from the last set we saw may still fit (rotation is rare).
-      if (cache.jwks) {
-        const key = await createLocalJWKSet(cache.jwks)(header, token).catch(() => undefined)
-        if (key) return key
-      }
-      throw unavailable(err)
+      return failed(header, token, err)
     }
   }
 }
@@ -232,8 +257,21 @@ export function createJwtStrategy(cfg: JwtConfig, opts: JwtStrategyOptions): Aut
   }
   const tolerance = cfg.clockToleranceSeconds
 
+  // One imported HMAC key per algorithm: importing the raw secret on every request costs more
+  // than the verification itself.
+  const hmacKeys = new Map<string, Promise<CryptoKey>>()
+  const hmacKey = (alg: string, raw: Uint8Array<ArrayBuffer>) => {
+    let key = hmacKeys.get(alg)
+    if (!key) {
+      const hash = { name: 'HMAC', hash: `SHA-${alg.slice(2)}` }
+      key = crypto.subtle.importKey('raw', raw, hash, false, ['verify'])
+      hmacKeys.set(alg, key)
+    }
+    return key
+  }
+
   const getKey = async (header: CompactJWSHeaderParameters, token: FlattenedJWSInput) => {
-    if (isHmac(header.alg) && secret) return secret
+    if (isHmac(header.alg) && secret) return hmacKey(header.alg, secret)
     if (!isHmac(header.alg) && remote) return remote(header, token)
     // Unreachable while `algorithms` is narrowed as above; kept as a guard.
     throw new errors.JOSEAlgNotAllowed('no key for this algorithm')

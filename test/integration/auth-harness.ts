@@ -104,6 +104,8 @@ export interface KeyServer {
   /** Requests served for the JWKS so far. */
   jwksFetches(): number
   setKeys(jwks: JSONWebKeySet): void
+  /** While on, the JWKS answers 503 (still counted as a fetch). */
+  failing(on: boolean): void
   /** Stops listening and drops connections (the endpoint is down). */
   stop(): Promise<void>
   /** Listens again on the same port. */
@@ -115,10 +117,12 @@ export async function startKeyServer(initial: JSONWebKeySet): Promise<KeyServer>
   let jwks = initial
   let fetches = 0
   let port = 0
+  let failing = false
   const handler = (req: { url?: string }, res: import('node:http').ServerResponse) => {
     const base = `http://127.0.0.1:${port}`
     if (req.url === '/jwks.json') {
       fetches++
+      if (failing) return void res.writeHead(503).end()
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwks))
     } else if (req.url === '/.well-known/openid-configuration') {
       res
@@ -143,6 +147,9 @@ export async function startKeyServer(initial: JSONWebKeySet): Promise<KeyServer>
     jwksFetches: () => fetches,
     setKeys: (next) => {
       jwks = next
+    },
+    failing: (on) => {
+      failing = on
     },
     stop: () =>
       new Promise<void>((resolve) => {

@@ -55,7 +55,8 @@ describe('a JWKS endpoint that is down, then back', () => {
   it('answers 401 (never 500) while down, logs the outage once, and accepts once it is back', async () => {
     const keys = await keyServer([first.jwk])
     await keys.stop()
-    const app = await authApp({ JWT_JWKS_URL: keys.jwksUrl })
+    // Retry 0: each request asks the endpoint again, so the restart is seen at once.
+    const app = await authApp({ JWT_JWKS_URL: keys.jwksUrl }, { jwksRetrySeconds: 0 })
     const token = await sign(first)
 
     for (let i = 0; i < 3; i++) {
@@ -77,7 +78,10 @@ describe('a JWKS endpoint that is down, then back', () => {
   it('keeps using a cached key that fits while the endpoint is down; refuses unknown kids', async () => {
     const keys = await keyServer([first.jwk])
     // Max age 0: every request tries to refetch, so the outage is met on each one.
-    const app = await authApp({ JWT_JWKS_URL: keys.jwksUrl }, { jwksMaxAgeSeconds: 0 })
+    const app = await authApp(
+      { JWT_JWKS_URL: keys.jwksUrl },
+      { jwksMaxAgeSeconds: 0, jwksRetrySeconds: 0 },
+    )
     expect((await get(`${app.url}/protected`, bearer(await sign(first)))).status).toBe(200)
 
     await keys.stop()
@@ -94,6 +98,35 @@ describe('a JWKS endpoint that is down, then back', () => {
     const res = await get(`${app.url}/protected`, bearer(await sign(first)))
     expect(res.status).toBe(401)
     expect(warnings(app)).toHaveLength(1)
+  })
+})
+
+describe('back-off after a failed fetch', () => {
+  it('does not ask a failing endpoint again within the retry interval', async () => {
+    const keys = await keyServer([first.jwk])
+    keys.failing(true)
+    const app = await authApp({ JWT_JWKS_URL: keys.jwksUrl }, { jwksRetrySeconds: 3600 })
+    for (let i = 0; i < 3; i++) {
+      expect((await get(`${app.url}/protected`, bearer(await sign(first)))).status).toBe(401)
+    }
+    expect(keys.jwksFetches()).toBe(1)
+    expect(warnings(app)).toHaveLength(1)
+  })
+
+  it('keeps accepting cached keys during the back-off without asking the endpoint', async () => {
+    const keys = await keyServer([first.jwk])
+    const app = await authApp(
+      { JWT_JWKS_URL: keys.jwksUrl },
+      { jwksMaxAgeSeconds: 0, jwksRetrySeconds: 3600 },
+    )
+    expect((await get(`${app.url}/protected`, bearer(await sign(first)))).status).toBe(200)
+    keys.failing(true)
+    for (let i = 0; i < 3; i++) {
+      expect((await get(`${app.url}/protected`, bearer(await sign(first)))).status).toBe(200)
+    }
+    expect(keys.jwksFetches()).toBe(2)
+    expect((await get(`${app.url}/protected`, bearer(await sign(second)))).status).toBe(401)
+    expect(keys.jwksFetches()).toBe(2)
   })
 })
 
@@ -134,7 +167,7 @@ describe('OIDC discovery of JWT_ISSUER', () => {
   it('an issuer whose discovery is down is a 401 until it is back', async () => {
     const keys = await keyServer([first.jwk])
     await keys.stop()
-    const app = await authApp({ JWT_ISSUER: keys.base })
+    const app = await authApp({ JWT_ISSUER: keys.base }, { jwksRetrySeconds: 0 })
     const token = await sign(first, { iss: keys.base })
     expect((await get(`${app.url}/protected`, bearer(token))).status).toBe(401)
     expect(warnings(app)).toHaveLength(1)
