@@ -1,6 +1,7 @@
 /** @module dev-vault/engines: the registry of engine types that `sys/mounts` and `sys/auth` enable. */
 import type { EngineFactory } from './backend.js'
 import { createKvEngine } from './kv-engine.js'
+import { createTransitEngine } from './transit.js'
 
 export interface EngineType {
   /** `secret` engines mount under `sys/mounts`, `auth` engines under `sys/auth`. */
@@ -8,7 +9,10 @@ export interface EngineType {
   factory: EngineFactory
 }
 
-const registry = new Map<string, EngineType>([['kv', { table: 'secret', factory: createKvEngine }]])
+const registry = new Map<string, EngineType>([
+  ['kv', { table: 'secret', factory: createKvEngine }],
+  ['transit', { table: 'secret', factory: createTransitEngine }],
+])
 
 /**
  * Adds (or replaces) an engine type for dev vaults started afterwards. `table` says whether it

@@ -1,5 +1,6 @@
 /** @module test/contract/harness: the Vault every contract test talks to (real or dev vault). */
 import { randomBytes } from 'node:crypto'
+import nodeVault from 'node-vault'
 import { startDevVault } from '../../src/dev-vault/index.js'
 
 /** A Vault reachable over HTTP, with a root-equivalent token. */
@@ -33,4 +34,102 @@ let counter = 0
 export function uniqueName(prefix: string): string {
   counter += 1
   return `${prefix}-${runId}-${counter}`
+}
+
+/** A node-vault client for `vault` with `token` (root by default). */
+export function clientFor(vault: TestVault, token: string = vault.rootToken): nodeVault.client {
+  return nodeVault({ endpoint: vault.url, token })
+}
+
+export interface RawResponse {
+  status: number
+  /** The body exactly as sent. */
+  text: string
+  /** The parsed body, or undefined when empty / not JSON. */
+  json: any // eslint-disable-line @typescript-eslint/no-explicit-any
+  headers: Headers
+}
+
+export interface RawOptions {
+  /** Token for X-Vault-Token; null = send none. Default: the root token. */
+  token?: string | null
+  /** JSON body (serialised) or a string sent verbatim. */
+  body?: unknown
+  headers?: Record<string, string>
+}
+
+/** One raw HTTP request to `/v1/<path>` with node's fetch (undici). */
+export async function raw(
+  vault: TestVault,
+  method: string,
+  path: string,
+  options: RawOptions = {},
+): Promise<RawResponse> {
+  const headers: Record<string, string> = { ...options.headers }
+  const token = options.token === undefined ? vault.rootToken : options.token
+  if (token !== null) headers['X-Vault-Token'] = token
+  let body: string | undefined
+  if (options.body !== undefined) {
+    body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body)
+    headers['Content-Type'] ??= method === 'PATCH' ? 'application/merge-patch+json' : 'application/json'
+  }
+  const res = await fetch(`${vault.url}/v1/${path}`, { method, headers, body })
+  const text = await res.text()
+  let json: unknown
+  try {
+    json = text === '' ? undefined : JSON.parse(text)
+  } catch {
+    json = undefined
+  }
+  return { status: res.status, text, json, headers: res.headers }
+}
+
+/** What a node-vault call that must fail rejected with. */
+export interface VaultFailure {
+  status: number
+  body: { errors?: string[] } & Record<string, unknown>
+}
+
+/** Awaits a node-vault call that must fail and returns its status and body. */
+export async function failure(call: Promise<unknown>): Promise<VaultFailure> {
+  try {
+    await call
+  } catch (err) {
+    const response = (err as { response?: { statusCode?: number; body?: unknown } }).response
+    if (response?.statusCode === undefined) throw err
+    return { status: response.statusCode, body: (response.body ?? {}) as VaultFailure['body'] }
+  }
+  throw new Error('expected the Vault call to fail')
+}
+
+/** Writes a policy (root token) and returns a new token holding only it (plus `default`). */
+export async function tokenWithPolicy(
+  vault: TestVault,
+  hcl: string,
+  extra: Record<string, unknown> = {},
+): Promise<{ token: string; policy: string }> {
+  const policy = uniqueName('pol')
+  const root = clientFor(vault)
+  await root.write(`sys/policies/acl/${policy}`, { policy: hcl })
+  const res = await root.write('auth/token/create', { policies: [policy], ttl: '1h', ...extra })
+  return { token: res.auth.client_token as string, policy }
+}
+
+/** The envelope's fields in Vault's order (reference §1.4). */
+export const ENVELOPE_KEYS = [
+  'request_id',
+  'lease_id',
+  'renewable',
+  'lease_duration',
+  'data',
+  'wrap_info',
+  'warnings',
+  'auth',
+  'mount_type',
+]
+
+/** Vault's 403 bodies (reference §1.7). */
+export const DENIED = {
+  acl: '1 error occurred:\n\t* permission denied\n\n',
+  invalidToken: '2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n',
 }
