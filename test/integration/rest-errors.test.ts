@@ -1,0 +1,111 @@
+/**
+ * @module REST errors that come from Vault or from limits: VAULT_UNAVAILABLE with Retry-After,
+ * FORBIDDEN when the agent's Vault policy is missing, and bounded recursive lists.
+ */
+import { createServer } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { loadConfig } from '../../src/config/load.js'
+import { createOperationRunner } from '../../src/core/operations.js'
+import { createSecretsService } from '../../src/core/secrets-service.js'
+import { createVaultPort } from '../../src/vault/vault-port.js'
+import {
+  createTestApp,
+  inProcessClient,
+  bothClients,
+  type RestClient,
+} from '../helpers/test-app.js'
+import { recordingLogger, startVaultStack, type VaultStack } from '../helpers/vault-stack.js'
+
+/** A loopback port nothing listens on. */
+async function deadPort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
+
+describe('Vault unreachable', () => {
+  it('answers 503 VAULT_UNAVAILABLE with Retry-After on every Vault-backed route', async () => {
+    const config = loadConfig({
+      VAULT_ADDR: `http://127.0.0.1:${await deadPort()}`,
+      VAULT_TOKEN: 'hvs.unused-token-for-a-dead-vault',
+      VAULT_TIMEOUT: '2s',
+      RATE_LIMIT_ENABLED: 'false',
+      METRICS_ENABLED: 'false',
+    })
+    const { logger } = recordingLogger()
+    const port = createVaultPort({ vault: config.vault, childToken: config.childToken, logger })
+    await port.start()
+    try {
+      const service = createSecretsService({ vault: port, prefix: 'mcp', listMaxKeys: 10 })
+      const runner = createOperationRunner({ service })
+      const client = inProcessClient(createTestApp({ config, port, runner }))
+      const b64 = Buffer.from('x').toString('base64')
+      for (const [method, path, body] of [
+        ['GET', '/secrets/a'],
+        ['PUT', '/secrets/a', { data: { a: 1 } }],
+        ['GET', '/secrets?recursive=true'],
+        ['POST', '/transit/encrypt', { key: 'k', plaintext: b64 }],
+      ] as const) {
+        const res = await client.call(method, path, { agent: 'alice', body })
+        expect([path, res.status, res.json?.error?.code]).toEqual([path, 503, 'VAULT_UNAVAILABLE'])
+        expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0)
+      }
+      // whoami needs no Vault.
+      expect((await client.call('GET', '/whoami', { agent: 'alice' })).status).toBe(200)
+    } finally {
+      await port.close()
+    }
+  })
+})
+
+describe('against Vault', () => {
+  let small: VaultStack
+  let unprovisioned: VaultStack
+  let clients: RestClient[]
+  let closeServer: () => Promise<void>
+
+  beforeAll(async () => {
+    small = await startVaultStack({ listMaxKeys: 3 })
+    unprovisioned = await startVaultStack({ childTokens: true })
+    const both = await bothClients(createTestApp(small))
+    clients = both.clients
+    closeServer = both.close
+  })
+
+  afterAll(async () => {
+    await closeServer?.()
+    await small?.close()
+    await unprovisioned?.close()
+  })
+
+  it('bounds lists by LIST_MAX_KEYS and says so with truncated', async () => {
+    for (const client of clients) {
+      const agent = small.agent('lister')
+      for (const p of ['a', 'b', 'c', 'd', 'f/x', 'f/y', 'g/h/i']) {
+        expect(
+          (await client.call('PUT', `/secrets/${p}`, { agent, body: { data: { p } } })).status,
+        ).toBe(200)
+      }
+      const flat = await client.call('GET', '/secrets', { agent })
+      expect(flat.json).toEqual({ prefix: '', keys: ['a', 'b', 'c'], truncated: true })
+      const rec = await client.call('GET', '/secrets?recursive=true', { agent })
+      expect(rec.json.keys).toHaveLength(3)
+      expect(rec.json.truncated).toBe(true)
+      const sub = await client.call('GET', '/secrets?prefix=f/&recursive=true', { agent })
+      expect(sub.json).toEqual({ prefix: 'f/', keys: ['x', 'y'], truncated: false })
+      const deep = await client.call('GET', '/secrets?prefix=g&recursive=true', { agent })
+      expect(deep.json).toEqual({ prefix: 'g', keys: ['h/i'], truncated: false })
+    }
+  })
+
+  it('answers FORBIDDEN when Vault denies the agent (no policy for its child token)', async () => {
+    const client = inProcessClient(createTestApp(unprovisioned))
+    const agent = unprovisioned.agent('nopolicy')
+    const res = await client.call('PUT', '/secrets/x', { agent, body: { data: { a: 1 } } })
+    expect(res.status).toBe(403)
+    expect(res.json.error.code).toBe('FORBIDDEN')
+    expect(res.text).not.toMatch(/permission denied|hv[sb]\./)
+  })
+})
