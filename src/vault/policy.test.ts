@@ -1,0 +1,158 @@
+/** @module vault/policy tests: the HCL gen-policy prints, and that its globs fit core/paths names. */
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { isValidAgentId } from '../core/identity.js'
+import { resolveFolderPath, resolveSecretPath, transitKeyName } from '../core/paths.js'
+import {
+  agentPolicyName,
+  isAgentPolicyNameSafe,
+  renderAgentPolicy,
+  renderBridgePolicy,
+} from './policy.js'
+
+const base = { mount: 'secret', prefix: 'mcp', transitMount: 'transit', policyPrefix: 'mcp-agent-' }
+
+/** The `path "..." { capabilities = [...] }` blocks of a policy, as a map. */
+function rules(hcl: string): Map<string, string[]> {
+  const out = new Map<string, string[]>()
+  const re = /^path "([^"]+)" \{\n {2}capabilities = \[([^\]]*)\]\n\}$/gm
+  for (const m of hcl.matchAll(re)) {
+    out.set(
+      m[1]!,
+      [...m[2]!.matchAll(/"([a-z]+)"/g)].map((c) => c[1]!),
+    )
+  }
+  return out
+}
+
+/** Vault's rule for a pattern: a trailing `*` is a prefix match, otherwise an exact one. */
+const matches = (pattern: string, path: string): boolean =>
+  pattern.endsWith('*') ? path.startsWith(pattern.slice(0, -1)) : path === pattern
+
+const allowed = (hcl: string, path: string, capability: string): boolean =>
+  [...rules(hcl)].some(([p, caps]) => matches(p, path) && caps.includes(capability))
+
+describe('renderAgentPolicy', () => {
+  it('grants exactly the paths and capabilities the issue lists', () => {
+    const hcl = renderAgentPolicy({ ...base, agent: 'alice' })
+    expect(Object.fromEntries(rules(hcl))).toEqual({
+      'secret/data/mcp/alice/*': ['create', 'read', 'update', 'patch', 'delete', 'list'],
+      'secret/metadata/mcp/alice/*': ['read', 'list', 'delete'],
+      'secret/delete/mcp/alice/*': ['update'],
+      'secret/undelete/mcp/alice/*': ['update'],
+      'secret/destroy/mcp/alice/*': ['update'],
+      'transit/encrypt/mcp--alice--*': ['create', 'update'],
+      'transit/decrypt/mcp--alice--*': ['update'],
+      'transit/rewrap/mcp--alice--*': ['update'],
+      'transit/datakey/plaintext/mcp--alice--*': ['update'],
+      'transit/datakey/wrapped/mcp--alice--*': ['update'],
+      'transit/keys/mcp--alice--*': ['create', 'read', 'update'],
+    })
+    expect(hcl).toContain('"mcp-agent-alice"')
+  })
+
+  it('uses the given mounts and prefix, trimming slashes', () => {
+    const hcl = renderAgentPolicy({
+      agent: 'bot.1',
+      mount: '/kv/',
+      prefix: 'team/agents',
+      transitMount: 'crypto/',
+      policyPrefix: 'p-',
+    })
+    const paths = [...rules(hcl).keys()]
+    expect(paths).toContain('kv/data/team/agents/bot.1/*')
+    expect(paths).toContain('crypto/keys/team/agents--bot.1--*')
+    expect(paths.every((p) => p.startsWith('kv/') || p.startsWith('crypto/'))).toBe(true)
+  })
+
+  it('refuses agent ids and parts that could widen or break the policy', () => {
+    for (const agent of ['', 'a--b', '-a', 'a/b', '..', 'Alice', 'a"b', 'a*']) {
+      expect(() => renderAgentPolicy({ ...base, agent })).toThrow(TypeError)
+    }
+    expect(() => renderAgentPolicy({ ...base, agent: 'a', mount: 'se"cret' })).toThrow(TypeError)
+    expect(() => renderAgentPolicy({ ...base, agent: 'a', prefix: 'm/../x' })).toThrow(TypeError)
+    expect(() => renderAgentPolicy({ ...base, agent: 'a', transitMount: 't*' })).toThrow(TypeError)
+    expect(() => renderAgentPolicy({ ...base, agent: 'a', policyPrefix: 'Mcp-' })).toThrow(
+      TypeError,
+    )
+  })
+})
+
+describe('isAgentPolicyNameSafe', () => {
+  it('refuses names Vault would lower-case into another agent', () => {
+    expect(isAgentPolicyNameSafe('mcp-agent-', 'alice')).toBe(true)
+    expect(isAgentPolicyNameSafe('mcp-agent-', 'Alice')).toBe(false)
+    expect(isAgentPolicyNameSafe('MCP-', 'alice')).toBe(false)
+    expect(isAgentPolicyNameSafe('mcp-agent-', 'a--b')).toBe(false)
+    expect(agentPolicyName('mcp-agent-', 'alice')).toBe('mcp-agent-alice')
+  })
+})
+
+// Lower-case agent ids (the ones that can have a policy), including look-alikes such as
+// `alice` and `alice-x`, and transit key names / secret paths as the service accepts them.
+const agentArb = fc.stringMatching(/^[a-z0-9_.][a-z0-9_.-]{0,8}$/).filter((a) => isValidAgentId(a))
+const keyArb = fc.stringMatching(/^[A-Za-z0-9_.-]{0,10}[A-Za-z0-9_]$/)
+const pathArb = fc
+  .array(fc.stringMatching(/^[A-Za-z0-9_-]{1,6}$/), { minLength: 1, maxLength: 3 })
+  .map((s) => s.join('/'))
+
+describe('the policy and the names the secrets service sends agree', () => {
+  it("grants an agent its own keys and paths and never another agent's", () => {
+    fc.assert(
+      fc.property(agentArb, agentArb, keyArb, pathArb, (a, b, key, path) => {
+        fc.pre(a !== b)
+        const hcl = renderAgentPolicy({ ...base, agent: a })
+        const own = transitKeyName('mcp', a, key)
+        const other = transitKeyName('mcp', b, key)
+        for (const [op, cap] of [
+          ['encrypt', 'update'],
+          ['decrypt', 'update'],
+          ['rewrap', 'update'],
+          ['datakey/plaintext', 'update'],
+          ['datakey/wrapped', 'update'],
+          ['keys', 'read'],
+        ] as const) {
+          expect(allowed(hcl, `transit/${op}/${own}`, cap)).toBe(true)
+          expect(allowed(hcl, `transit/${op}/${other}`, cap)).toBe(false)
+        }
+        const mine = resolveSecretPath('mcp', a, path)
+        const theirs = resolveSecretPath('mcp', b, path)
+        for (const [verb, cap] of [
+          ['data', 'read'],
+          ['data', 'create'],
+          ['data', 'patch'],
+          ['data', 'delete'],
+          ['metadata', 'read'],
+          ['metadata', 'delete'],
+          ['delete', 'update'],
+          ['undelete', 'update'],
+          ['destroy', 'update'],
+        ] as const) {
+          expect(allowed(hcl, `secret/${verb}/${mine}`, cap)).toBe(true)
+          expect(allowed(hcl, `secret/${verb}/${theirs}`, cap)).toBe(false)
+        }
+        expect(allowed(hcl, `secret/metadata/${resolveFolderPath('mcp', a, '')}`, 'list')).toBe(
+          true,
+        )
+        expect(allowed(hcl, `secret/metadata/${resolveFolderPath('mcp', b, '')}`, 'list')).toBe(
+          false,
+        )
+      }),
+      { numRuns: 300 },
+    )
+  })
+})
+
+describe('renderBridgePolicy', () => {
+  it('lets the bridge manage its own token and child tokens, and reach no data', () => {
+    const hcl = renderBridgePolicy({ name: 'mcp-bridge' })
+    expect(Object.fromEntries(rules(hcl))).toEqual({
+      'auth/token/lookup-self': ['read'],
+      'auth/token/renew-self': ['update'],
+      'auth/token/revoke-self': ['update'],
+      'auth/token/create': ['update'],
+      'auth/token/revoke': ['update'],
+    })
+    expect(hcl).not.toContain('sudo')
+  })
+})

@@ -1,0 +1,225 @@
+/**
+ * @module vault/provision: prepares any Vault for the bridge with an admin token: KV v2 and
+ * Transit mounts, one policy per agent, the bridge's own policy, and the bridge's AppRole role.
+ * Idempotent: it reads before it writes, and reports only what it changed.
+ */
+import type { NodeVaultClient } from './node-vault-client.js'
+import {
+  agentPolicyName,
+  isAgentPolicyNameSafe,
+  renderAgentPolicy,
+  renderBridgePolicy,
+} from './policy.js'
+import { vaultCause, vaultStatus } from './vault-errors.js'
+
+/** The defaults `provision` uses for the bridge's own policy and AppRole role. */
+export const BRIDGE_POLICY_NAME = 'mcp-bridge'
+export const BRIDGE_ROLE_NAME = 'mcp-bridge'
+/** TTLs of the bridge's AppRole tokens: renewed at 2/3 of an hour, a fresh login daily. */
+export const BRIDGE_TOKEN_TTL_SECONDS = 3600
+export const BRIDGE_TOKEN_MAX_TTL_SECONDS = 86_400
+
+export interface ProvisionOptions {
+  /** A client with an admin token (mounts, sys/auth with sudo, policies, AppRole roles). */
+  client: NodeVaultClient
+  /** Every agent the bridge serves; the bridge role carries exactly their policies. */
+  agents: string[]
+  kvMount: string
+  transitMount: string
+  prefix: string
+  /** CHILD_TOKEN_POLICY_PREFIX (`mcp-agent-`). */
+  policyPrefix: string
+  /** VAULT_APPROLE_MOUNT (`approle`). */
+  appRoleMount: string
+  bridgePolicyName?: string
+  roleName?: string
+  /**
+   * When to issue a new secret id: `always`, or `when-changed` (only when this run changed
+   * something, so that a second run changes nothing at all). Default `always`.
+   */
+  issueSecretId?: 'always' | 'when-changed'
+}
+
+export interface ProvisionResult {
+  /** One line per change made, in order (`enabled kv-v2 at secret/`); empty when none. */
+  changes: string[]
+  roleId: string
+  /** A new secret id of the bridge role, unless `issueSecretId` said not to issue one. */
+  secretId?: string
+}
+
+/** Provisioning cannot proceed; `message` says what to fix (never a token or secret id). */
+export class ProvisionError extends Error {
+  override name = 'ProvisionError'
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+  }
+}
+
+/**
+ * Makes the Vault behind `client` ready for the bridge and returns the bridge's AppRole role id
+ * (and a secret id). Running it again with the same options changes nothing.
+ * @throws ProvisionError on a bad agent id, a mount of the wrong type in the way, or a Vault
+ *   refusal (for example a token without the admin rights listed on ProvisionOptions.client).
+ */
+export async function provisionVault(options: ProvisionOptions): Promise<ProvisionResult> {
+  const { client } = options
+  const kv = trimSlashes(options.kvMount)
+  const transit = trimSlashes(options.transitMount)
+  const approle = trimSlashes(options.appRoleMount)
+  const bridgePolicy = options.bridgePolicyName ?? BRIDGE_POLICY_NAME
+  const role = options.roleName ?? BRIDGE_ROLE_NAME
+  const agents = [...new Set(options.agents)].sort()
+  for (const agent of agents) {
+    if (!isAgentPolicyNameSafe(options.policyPrefix, agent)) {
+      throw new ProvisionError(
+        `"${agent}" cannot be given a Vault policy: agent ids for Vault policies are 1-64 ` +
+          'lower-case letters, digits, "_", "." or "-", without "--" (Vault lower-cases policy names).',
+      )
+    }
+  }
+  const changes: string[] = []
+  const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn()
+    } catch (err) {
+      const status = vaultStatus(err)
+      const why =
+        status === undefined
+          ? 'Vault is unreachable'
+          : status === 403
+            ? 'permission denied: use an admin token (VAULT_TOKEN)'
+            : `Vault answered ${status}`
+      throw new ProvisionError(`Could not ${what}: ${why}.`, {
+        cause: vaultCause(err, 'CALL', what),
+      })
+    }
+  }
+  const readOrAbsent = async (what: string, path: string): Promise<Body | undefined> => {
+    try {
+      return (await client.read(path)) as Body
+    } catch (err) {
+      if (vaultStatus(err) === 404) return undefined
+      return call(what, () => Promise.reject(err))
+    }
+  }
+
+  // Mounts: enabled when missing; one of the wrong type is an operator decision, not ours.
+  const mounts = dataOf(await call('list secret engines', () => client.read('sys/mounts')))
+  for (const [path, type] of [
+    [kv, 'kv-v2'],
+    [transit, 'transit'],
+  ] as const) {
+    const entry = mounts[`${path}/`] as Body | undefined
+    if (entry) {
+      const version = String((entry.options as Body | null)?.version ?? '1')
+      const actual = entry.type === 'kv' ? `kv-v${version}` : String(entry.type)
+      if (actual !== type) {
+        throw new ProvisionError(
+          `${path}/ is already a ${String(actual)} mount; the bridge needs ${type} there. ` +
+            'Choose another KV_MOUNT/TRANSIT_MOUNT or move that mount.',
+        )
+      }
+      continue
+    }
+    const body =
+      type === 'kv-v2'
+        ? { type: 'kv', options: { version: '2' }, description: 'vault-mcp-bridge secrets' }
+        : { type: 'transit', description: 'vault-mcp-bridge encryption keys' }
+    await call(`enable ${type} at ${path}/`, () => client.write(`sys/mounts/${path}`, body))
+    changes.push(`enabled ${type} at ${path}/`)
+  }
+
+  const auths = dataOf(await call('list auth methods', () => client.read('sys/auth')))
+  const authEntry = auths[`${approle}/`] as Body | undefined
+  if (authEntry && authEntry.type !== 'approle') {
+    throw new ProvisionError(
+      `auth/${approle}/ is a ${String(authEntry.type)} auth method; set VAULT_APPROLE_MOUNT to another path.`,
+    )
+  }
+  if (!authEntry) {
+    await call(`enable approle at auth/${approle}/`, () =>
+      client.write(`sys/auth/${approle}`, { type: 'approle' }),
+    )
+    changes.push(`enabled approle at auth/${approle}/`)
+  }
+
+  // Policies: written when absent or different.
+  const policies = new Map<string, string>()
+  for (const agent of agents) {
+    policies.set(
+      agentPolicyName(options.policyPrefix, agent),
+      renderAgentPolicy({
+        agent,
+        mount: kv,
+        prefix: options.prefix,
+        transitMount: transit,
+        policyPrefix: options.policyPrefix,
+      }),
+    )
+  }
+  policies.set(bridgePolicy, renderBridgePolicy({ name: bridgePolicy }))
+  for (const [name, text] of policies) {
+    const existing = await readOrAbsent(`read policy ${name}`, `sys/policies/acl/${name}`)
+    const current = (existing?.data as Body | undefined)?.policy
+    if (typeof current === 'string' && current.trim() === text.trim()) continue
+    await call(`write policy ${name}`, () =>
+      client.write(`sys/policies/acl/${name}`, { policy: text }),
+    )
+    changes.push(`${existing ? 'updated' : 'wrote'} policy ${name}`)
+  }
+
+  // The bridge's AppRole role carries its own policy and every agent policy: Vault lets it
+  // mint child tokens only with policies it holds (no sudo needed, nothing wider possible).
+  const wanted = {
+    token_policies: [bridgePolicy, ...agents.map((a) => agentPolicyName(options.policyPrefix, a))],
+    token_ttl: BRIDGE_TOKEN_TTL_SECONDS,
+    token_max_ttl: BRIDGE_TOKEN_MAX_TTL_SECONDS,
+    token_no_default_policy: true,
+    bind_secret_id: true,
+  }
+  const rolePath = `auth/${approle}/role/${role}`
+  const existingRole = await readOrAbsent(`read AppRole role ${role}`, rolePath)
+  if (!existingRole || !sameRole(existingRole.data as Body | undefined, wanted)) {
+    await call(`write AppRole role ${role}`, () => client.write(rolePath, wanted))
+    changes.push(`${existingRole ? 'updated' : 'created'} AppRole role ${role}`)
+  }
+
+  const roleIdBody = await call(`read the role id of ${role}`, () =>
+    client.read(`${rolePath}/role-id`),
+  )
+  const roleId = (dataOf(roleIdBody).role_id as string | undefined) ?? ''
+  if (!roleId) throw new ProvisionError(`Vault returned no role id for AppRole role ${role}.`)
+
+  let secretId: string | undefined
+  if ((options.issueSecretId ?? 'always') === 'always' || changes.length > 0) {
+    const body = await call(`issue a secret id for ${role}`, () =>
+      client.write(`${rolePath}/secret-id`, {}),
+    )
+    secretId = dataOf(body).secret_id as string | undefined
+    if (!secretId) throw new ProvisionError(`Vault returned no secret id for AppRole role ${role}.`)
+  }
+  return { changes, roleId, ...(secretId ? { secretId } : {}) }
+}
+
+type Body = Record<string, unknown>
+
+const trimSlashes = (s: string): string => s.replace(/^\/+|\/+$/g, '')
+
+/** `data` of a Vault response (sys/* routes also copy it to the top level). */
+const dataOf = (body: unknown): Body => {
+  const b = (body ?? {}) as Body
+  return (typeof b.data === 'object' && b.data !== null ? b.data : b) as Body
+}
+
+function sameRole(actual: Body | undefined, wanted: Record<string, unknown>): boolean {
+  if (!actual) return false
+  for (const [key, value] of Object.entries(wanted)) {
+    const have = actual[key]
+    if (Array.isArray(value)) {
+      const a = Array.isArray(have) ? [...(have as string[])].sort() : []
+      if (JSON.stringify(a) !== JSON.stringify([...value].sort())) return false
+    } else if (have !== value) return false
+  }
+  return true
+}
