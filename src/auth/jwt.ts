@@ -184,10 +184,14 @@ function createRemoteKeys(
     )
   }
 
-  const cachedKey = (header: CompactJWSHeaderParameters, token: FlattenedJWSInput) =>
-    cache.jwks
-      ? createLocalJWKSet(cache.jwks)(header, token).catch(() => undefined)
-      : Promise.resolve(undefined)
+  let lastGood: { jwks: JSONWebKeySet; keys: ReturnType<typeof createLocalJWKSet> } | undefined
+  const cachedKey = async (header: CompactJWSHeaderParameters, token: FlattenedJWSInput) => {
+    if (!cache.jwks) return undefined
+    if (lastGood?.jwks !== cache.jwks) {
+      lastGood = { jwks: cache.jwks, keys: createLocalJWKSet(cache.jwks) }
+    }
+    return lastGood.keys(header, token).catch(() => undefined)
+  }
 
   const failed = async (
     header: CompactJWSHeaderParameters,
