@@ -42,6 +42,18 @@ export async function main(argv: string[], env: Env, io: CliIo): Promise<number>
         const { runServeCommand } = await import('./cli/serve.js')
         return await runServeCommand(env)
       }
+      case 'dev': {
+        const { runDevCommand } = await import('./cli/dev.js')
+        return await runDevCommand(args, env, io)
+      }
+      case 'gen-policy': {
+        const { runGenPolicyCommand } = await import('./cli/gen-policy.js')
+        return await runGenPolicyCommand(args, io)
+      }
+      case 'provision': {
+        const { runProvisionCommand } = await import('./cli/provision.js')
+        return await runProvisionCommand(args, env, io)
+      }
       case 'gen-jwt': {
         const { runGenJwtCommand } = await import('./cli/gen-jwt.js')
         return await runGenJwtCommand(args, env, io)
