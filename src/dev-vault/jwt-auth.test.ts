@@ -1,0 +1,320 @@
+/** @module dev-vault/jwt-auth.test: the JWT auth engine, with a JWKS served over real loopback HTTP. */
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  VaultHttpError,
+  type AuthBlock,
+  type EngineHost,
+  type EngineRequest,
+  type EngineResponse,
+  type TokenIssueRequest,
+} from './backend.js'
+import { createJwtAuthEngine } from './jwt-auth.js'
+
+const NOW = 1_700_000_000
+let server: Server
+let base = ''
+let signing: { privateKey: CryptoKey; publicKey: CryptoKey }
+let stranger: { privateKey: CryptoKey; publicKey: CryptoKey }
+
+beforeAll(async () => {
+  signing = await generateKeyPair('RS256')
+  stranger = await generateKeyPair('RS256')
+  const jwk = { ...(await exportJWK(signing.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' }
+  server = createServer((req, res) => {
+    res.setHeader('content-type', 'application/json')
+    if (req.url === '/jwks') res.end(JSON.stringify({ keys: [jwk] }))
+    else if (req.url === '/.well-known/openid-configuration') {
+      res.end(JSON.stringify({ issuer: base, jwks_uri: `${base}/jwks` }))
+    } else {
+      res.statusCode = 404
+      res.end('{}')
+    }
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+})
+
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+
+function setup() {
+  const issued: TokenIssueRequest[] = []
+  const host: EngineHost = {
+    issueToken(req) {
+      issued.push(req)
+      const auth: AuthBlock = {
+        client_token: 'hvs.jwt',
+        accessor: 'acc',
+        policies: req.policies,
+        metadata: req.meta ?? null,
+        lease_duration: req.ttl ?? 0,
+        renewable: true,
+        entity_id: '',
+        token_type: 'service',
+        orphan: true,
+        mfa_requirement: null,
+        num_uses: 0,
+      }
+      return auth
+    },
+    now: () => NOW * 1000,
+  }
+  const engine = createJwtAuthEngine(host, {})
+  const call = async (
+    operation: EngineRequest['operation'],
+    path: string,
+    data: Record<string, unknown> = {},
+  ): Promise<EngineResponse> =>
+    engine.handle({
+      operation,
+      path,
+      data,
+      query: new URLSearchParams(),
+      mountPath: 'jwt/',
+      tokenDisplayName: '',
+    })
+  const fail = async (
+    operation: EngineRequest['operation'],
+    path: string,
+    data: Record<string, unknown> = {},
+  ): Promise<VaultHttpError> => {
+    try {
+      await call(operation, path, data)
+    } catch (e) {
+      if (e instanceof VaultHttpError) return e
+      throw e
+    }
+    throw new Error(`expected ${operation} ${path} to fail`)
+  }
+  return { engine, call, fail, issued }
+}
+
+async function jwt(
+  claims: Record<string, unknown>,
+  key: CryptoKey = signing.privateKey,
+): Promise<string> {
+  return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).sign(key)
+}
+
+const baseClaims = {
+  iss: 'https://issuer.test',
+  sub: 'alice',
+  aud: 'vault',
+  iat: NOW - 10,
+  exp: NOW + 300,
+  team: 'blue',
+  email: 'alice@example.test',
+}
+
+describe('jwt config', () => {
+  it('requires exactly one key source and stores nothing otherwise', async () => {
+    const { fail } = setup()
+    const none = await fail('update', 'config', { bound_issuer: 'x' })
+    expect([none.status, none.errors]).toEqual([
+      400,
+      [
+        "exactly one of 'jwt_validation_pubkeys', 'jwks_url', 'jwks_pairs' or 'oidc_discovery_url' must be set",
+      ],
+    ])
+    const pem = await exportSPKI(signing.publicKey)
+    expect(
+      (await fail('update', 'config', { jwks_url: `${base}/jwks`, jwt_validation_pubkeys: [pem] }))
+        .status,
+    ).toBe(400)
+    expect((await fail('read', 'config')).status).toBe(404)
+  })
+
+  it('fetches the JWKS URL at write time and refuses an unusable one', async () => {
+    const { call, fail } = setup()
+    const bad = await fail('update', 'config', { jwks_url: `${base}/missing` })
+    expect(bad.errors).toEqual([`error checking jwks URL ${base}/missing`])
+    expect(await call('update', 'config', { jwks_url: `${base}/jwks`, bound_issuer: 'i' })).toEqual(
+      { kind: 'envelope' },
+    )
+    const read = await call('read', 'config')
+    expect(read).toMatchObject({
+      kind: 'envelope',
+      data: { jwks_url: `${base}/jwks`, bound_issuer: 'i', jwt_validation_pubkeys: [] },
+    })
+  })
+
+  it('validates the OIDC discovery document and PEM keys', async () => {
+    const { call, fail } = setup()
+    expect(await call('update', 'config', { oidc_discovery_url: base })).toEqual({
+      kind: 'envelope',
+    })
+    expect((await fail('update', 'config', { oidc_discovery_url: `${base}/` })).errors).toEqual([
+      'error checking oidc discovery URL',
+    ])
+    expect((await fail('update', 'config', { jwt_validation_pubkeys: ['not a pem'] })).status).toBe(
+      400,
+    )
+    expect(
+      (await fail('update', 'config', { jwks_url: `${base}/jwks`, jwt_supported_algs: 'HS256' }))
+        .status,
+    ).toBe(400)
+  })
+})
+
+describe('jwt roles', () => {
+  it('enforces role_type, user_claim and the bound-constraint rule', async () => {
+    const { fail, call, engine } = setup()
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [
+        { user_claim: 'sub', bound_audiences: 'vault' },
+        "'allowed_redirect_uris' must be set if 'role_type' is 'oidc' or unspecified.",
+      ],
+      [{ role_type: 'jwt', bound_audiences: 'vault' }, 'a user claim must be defined on the role'],
+      [
+        { role_type: 'jwt', user_claim: 'sub' },
+        'must have at least one bound constraint when creating/updating a role',
+      ],
+      [{ role_type: 'saml', user_claim: 'sub' }, "invalid 'role_type': saml"],
+    ]
+    for (const [data, message] of cases) {
+      const e = await fail('create', 'role/r', data)
+      expect([e.status, e.errors]).toEqual([400, [message]])
+    }
+    expect(engine.exists?.('role/r', {})).toBe(false)
+    expect(
+      await call('create', 'role/r', {
+        role_type: 'jwt',
+        user_claim: 'sub',
+        bound_subject: 'alice',
+        token_policies: 'p1',
+        token_ttl: '1h',
+      }),
+    ).toEqual({ kind: 'envelope' })
+    const read = await call('read', 'role/r')
+    expect(read).toMatchObject({
+      data: {
+        role_type: 'jwt',
+        user_claim: 'sub',
+        bound_subject: 'alice',
+        bound_audiences: null,
+        token_policies: ['p1'],
+        token_ttl: 3600,
+      },
+    })
+    expect(await call('list', 'role/')).toMatchObject({ data: { keys: ['r'] } })
+  })
+})
+
+describe('jwt login', () => {
+  async function configured() {
+    const ctx = setup()
+    await ctx.call('update', 'config', {
+      jwks_url: `${base}/jwks`,
+      bound_issuer: 'https://issuer.test',
+    })
+    await ctx.call('create', 'role/dev', {
+      role_type: 'jwt',
+      user_claim: 'sub',
+      bound_audiences: 'vault',
+      bound_claims: { team: ['blue', 'green'] },
+      claim_mappings: { email: 'email' },
+      token_policies: ['dev'],
+      token_ttl: 900,
+    })
+    return ctx
+  }
+
+  it('issues a token with the role’s policies, TTL and claim metadata', async () => {
+    const { call, issued } = await configured()
+    const res = await call('update', 'login', { role: 'dev', jwt: await jwt(baseClaims) })
+    expect(res).toMatchObject({ kind: 'envelope', data: null, auth: { client_token: 'hvs.jwt' } })
+    expect(issued[0]).toMatchObject({
+      policies: ['dev'],
+      ttl: 900,
+      meta: { role: 'dev', email: 'alice@example.test' },
+      displayName: 'jwt-alice',
+      path: 'auth/jwt/login',
+    })
+  })
+
+  it('rejects bad logins with the plugin’s messages, in its order', async () => {
+    const { fail, engine } = await configured()
+    expect(engine.isUnauthenticated?.('login', 'update')).toBe(true)
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ jwt: 'x' }, 'missing role'],
+      [{ role: 'nope', jwt: 'x' }, 'role "nope" could not be found'],
+      [{ role: 'dev' }, 'missing token'],
+      [
+        { role: 'dev', jwt: await jwt(baseClaims, stranger.privateKey) },
+        'error validating token: error verifying token signature: failed to verify id token signature',
+      ],
+      [
+        { role: 'dev', jwt: await jwt({ ...baseClaims, iss: 'other' }) },
+        'error validating token: invalid issuer (iss) claim',
+      ],
+      [
+        { role: 'dev', jwt: await jwt({ ...baseClaims, aud: 'other' }) },
+        'error validating token: invalid audience (aud) claim: audience claim does not match any expected audience',
+      ],
+      [
+        { role: 'dev', jwt: await jwt({ ...baseClaims, iat: NOW - 4000, exp: NOW - 1000 }) },
+        'error validating token: invalid expiration time (exp) claim: token is expired',
+      ],
+      [
+        { role: 'dev', jwt: await jwt({ ...baseClaims, iat: undefined, exp: undefined }) },
+        'error validating token: no issued at (iat), not before (nbf), or expiration time (exp) claims in token',
+      ],
+      [
+        { role: 'dev', jwt: await jwt({ ...baseClaims, sub: undefined }) },
+        'claim "sub" not found in token',
+      ],
+      [
+        { role: 'dev', jwt: await jwt({ ...baseClaims, team: 'red' }) },
+        'error validating claims: claim "team" does not match any associated bound claim values',
+      ],
+      [
+        { role: 'dev', jwt: await jwt({ ...baseClaims, team: undefined }) },
+        'error validating claims: claim "team" is missing',
+      ],
+    ]
+    for (const [data, message] of cases) {
+      const e = await fail('update', 'login', data)
+      expect([e.status, e.errors]).toEqual([400, [message]])
+    }
+  })
+
+  it('refuses an audience when the role binds none', async () => {
+    const { call, fail } = await configured()
+    await call('create', 'role/subonly', {
+      role_type: 'jwt',
+      user_claim: 'sub',
+      bound_subject: 'alice',
+    })
+    const e = await fail('update', 'login', { role: 'subonly', jwt: await jwt(baseClaims) })
+    expect(e.errors).toEqual(['audience claim found in JWT but no audiences bound to the role'])
+    const noAud = await jwt({ ...baseClaims, aud: undefined })
+    expect(await call('update', 'login', { role: 'subonly', jwt: noAud })).toMatchObject({
+      auth: { client_token: 'hvs.jwt' },
+    })
+  })
+
+  it('verifies with static PEM keys and answers without config', async () => {
+    const { call, fail } = setup()
+    expect((await fail('update', 'login', { role: 'r', jwt: 'x' })).errors).toEqual([
+      'could not load configuration',
+    ])
+    await call('update', 'config', {
+      jwt_validation_pubkeys: [await exportSPKI(signing.publicKey)],
+      default_role: 'r',
+    })
+    await call('create', 'role/r', {
+      role_type: 'jwt',
+      user_claim: 'sub',
+      bound_audiences: 'vault',
+    })
+    expect(await call('update', 'login', { jwt: await jwt(baseClaims) })).toMatchObject({
+      auth: { client_token: 'hvs.jwt' },
+    })
+    const forged = await fail('update', 'login', {
+      jwt: await jwt(baseClaims, stranger.privateKey),
+    })
+    expect(forged.errors[0]).toMatch(/^error validating token: error verifying token signature/)
+  })
+})
