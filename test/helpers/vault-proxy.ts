@@ -1,0 +1,108 @@
+/**
+ * @module test/helpers/vault-proxy: a recording HTTP proxy in front of a (dev) Vault on
+ * 127.0.0.1:0. Tests point the bridge at it to see which token each call carried, and switch
+ * it `down` to make Vault unreachable without losing Vault's state.
+ */
+import { createServer, request as httpRequest } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+
+export interface ProxiedRequest {
+  method: string
+  /** Path after `/v1/`, without the query string. */
+  path: string
+  query: string
+  token?: string
+  namespace?: string
+  body?: unknown
+  status: number
+  response?: unknown
+}
+
+export interface VaultProxy {
+  url: string
+  requests: ProxiedRequest[]
+  /** While true, every connection is cut at once, as if Vault were unreachable. */
+  down: boolean
+  close(): Promise<void>
+}
+
+const parse = (text: string): unknown => {
+  try {
+    return text === '' ? undefined : JSON.parse(text)
+  } catch {
+    return text
+  }
+}
+
+/** Starts a proxy to `target` (`http://127.0.0.1:port`). */
+export async function startVaultProxy(target: string): Promise<VaultProxy> {
+  const upstream = new URL(target)
+  const sockets = new Set<Socket>()
+  const state: VaultProxy = {
+    url: '',
+    requests: [],
+    get down() {
+      return isDown
+    },
+    set down(value: boolean) {
+      isDown = value
+      if (value) for (const s of sockets) s.destroy()
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy()
+        server.close(() => resolve())
+      }),
+  }
+  let isDown = false
+  const server = createServer((req, res) => {
+    if (isDown) {
+      req.socket.destroy()
+      return
+    }
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      const body = Buffer.concat(chunks)
+      const url = new URL(req.url ?? '/', 'http://x')
+      const headers = { ...req.headers, host: upstream.host }
+      const out = httpRequest(
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          method: req.method,
+          path: req.url,
+          headers,
+        },
+        (up) => {
+          const back: Buffer[] = []
+          up.on('data', (c: Buffer) => back.push(c))
+          up.on('end', () => {
+            const text = Buffer.concat(back)
+            state.requests.push({
+              method: req.method ?? '',
+              path: url.pathname.replace(/^\/v1\//, ''),
+              query: url.search,
+              token: req.headers['x-vault-token'] as string | undefined,
+              namespace: req.headers['x-vault-namespace'] as string | undefined,
+              body: parse(body.toString('utf8')),
+              status: up.statusCode ?? 0,
+              response: parse(text.toString('utf8')),
+            })
+            res.writeHead(up.statusCode ?? 502, up.headers)
+            res.end(text)
+          })
+        },
+      )
+      out.on('error', () => req.socket.destroy())
+      out.end(body)
+    })
+  })
+  server.on('connection', (s: Socket) => {
+    sockets.add(s)
+    s.on('close', () => sockets.delete(s))
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return state
+}
