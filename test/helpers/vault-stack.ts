@@ -8,9 +8,10 @@ import { loadConfig } from '../../src/config/load.js'
 import type { Config } from '../../src/config/schema.js'
 import { SCOPES, type Principal, type Scope } from '../../src/core/identity.js'
 import { createOperationRunner, type OperationRunner } from '../../src/core/operations.js'
-import type { OperationEvent } from '../../src/core/ports.js'
+import type { OperationEvent, VaultPort } from '../../src/core/ports.js'
 import { createSecretsService, type SecretsService } from '../../src/core/secrets-service.js'
 import type { Logger } from '../../src/observability/logger.js'
+import { createNodeVaultSession } from '../../src/vault/node-vault-session.js'
 import { agentPolicyName, renderAgentPolicy } from '../../src/vault/policy.js'
 import { createVaultPort, type ManagedVaultPort } from '../../src/vault/vault-port.js'
 import { uniqueName, vaultForTests, type TestVault } from '../contract/harness.js'
@@ -152,5 +153,54 @@ async function ensureTransitMount(root: nodeVault.client, mount: string): Promis
     return true
   } catch {
     return false
+  }
+}
+
+/** One session of a counting port: the Vault calls it announced and the HTTP calls it made. */
+export interface SessionUse {
+  agent: string
+  announced: number
+  used: number
+}
+
+/**
+ * A VaultPort over node-vault and the real session, with one token for every agent, that
+ * counts the HTTP calls each session makes against the bound it announced (`uses`). Use it to
+ * check the service's bounds exactly; production uses `createVaultPort`.
+ */
+export function createCountingVaultPort(options: {
+  url: string
+  token: string
+  kvMount?: string
+  transitMount?: string
+}): VaultPort & { uses: SessionUse[] } {
+  const client = nodeVault({ endpoint: options.url, token: options.token, debug: () => {} })
+  const uses: SessionUse[] = []
+  return {
+    uses,
+    async session(ctx, calls, fn) {
+      const use: SessionUse = { agent: ctx.principal.agent, announced: calls, used: 0 }
+      uses.push(use)
+      const counting = {
+        request: (o: Parameters<nodeVault.client['request']>[0]) => {
+          use.used += 1
+          return client.request(o)
+        },
+      }
+      const session = createNodeVaultSession(counting, {
+        kvMount: options.kvMount ?? 'secret',
+        transitMount: options.transitMount ?? 'transit',
+        ...(ctx.trace ? { trace: ctx.trace } : {}),
+      })
+      return fn(session)
+    },
+    async readiness() {
+      try {
+        await client.request({ path: '/sys/health', method: 'GET' })
+        return { ready: true }
+      } catch {
+        return { ready: false, reason: 'vault unreachable' }
+      }
+    },
   }
 }
