@@ -8,6 +8,7 @@ import type { Config } from '../config/schema.js'
 import { createOperationRunner } from '../core/operations.js'
 import { createSecretsService } from '../core/secrets-service.js'
 import { createApp } from '../http/app.js'
+import { registerMcpRoutes } from '../http/mcp-route.js'
 import { serveMetrics } from '../http/metrics-route.js'
 import { registerOperationRoutes } from '../http/operation-routes.js'
 import { startHttpServer, type HttpServer } from '../http/server.js'
@@ -65,7 +66,10 @@ export async function startBridge(config: Config, logger: Logger): Promise<Runni
       authenticator: createAuthenticator(config.auth, logger),
       rateLimits,
       metrics,
-      routes: [(a) => registerOperationRoutes(a, runner)],
+      routes: [
+        (a) => registerOperationRoutes(a, runner),
+        (a) => registerMcpRoutes(a, { runner, mcp: config.mcp, host: config.host }),
+      ],
     })
     let metricsServer: HttpServer | undefined
     if (metrics && config.metrics.port !== 0) {

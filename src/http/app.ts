@@ -16,6 +16,7 @@ import { authMiddleware } from './auth-middleware.js'
 import type { AppEnv } from './context.js'
 import { registerDebugRoutes } from './debug-routes.js'
 import { createErrorHandler, renderError } from './error-response.js'
+import { MCP_PATH, createMcpGuard } from './mcp-route.js'
 import { httpMetrics, registerMetricsRoute } from './metrics-route.js'
 import { agentRateLimit, authFailureLimit } from './rate-limit.js'
 import { requestLog } from './request-log.js'
@@ -27,7 +28,7 @@ export type RouteRegistrar = (app: Hono<AppEnv>) => void
 
 /** Everything the app needs, built by the composition root (src/cli/serve.ts). */
 export interface AppDeps {
-  config: Pick<Config, 'maxBodyBytes' | 'debugEndpoints' | 'auth' | 'metrics'>
+  config: Pick<Config, 'host' | 'maxBodyBytes' | 'debugEndpoints' | 'auth' | 'metrics' | 'mcp'>
   logger: Logger
   vault: Pick<VaultPort, 'readiness'>
   authenticator: Authenticator
@@ -46,7 +47,8 @@ export const SANE_REQUEST_ID = /^[A-Za-z0-9._:@+=/-]{1,128}$/
 
 /**
  * Builds the app. Order: request id, request log, metrics, body limit, `/healthz`, `/readyz`,
- * well-known documents, `/metrics`, auth-failure limit, authentication, per-agent rate limit,
+ * well-known documents, `/metrics`, the `/mcp` transport guard (Origin, Host, no credentials in
+ * the query), auth-failure limit, authentication, per-agent rate limit,
  * the debug routes and `routes` (REST operations, `/mcp`), then the JSON 404.
  *
  * Security: everything mounted after authentication is reached only by an authenticated
@@ -76,7 +78,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     '*',
     bodyLimit({
       maxSize: config.maxBodyBytes,
-      onError: () => {
+      onError: (c) => {
+        // The rest of the body stays unread, so this connection cannot carry another request.
+        c.header('Connection', 'close')
         throw new AppError(
           'PAYLOAD_TOO_LARGE',
           `The request body is larger than ${config.maxBodyBytes} bytes (MAX_BODY_BYTES).`,
@@ -98,6 +102,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   if (deps.metrics && config.metrics.enabled && config.metrics.port === 0) {
     registerMetricsRoute(app, deps.metrics)
   }
+  // Security: a hostile page must learn nothing from /mcp, not even that a credential is missing.
+  app.use(MCP_PATH, createMcpGuard({ mcp: config.mcp, host: config.host }))
 
   if (deps.rateLimits) app.use('*', authFailureLimit(deps.rateLimits, { metrics: deps.metrics }))
   app.use('*', authMiddleware(deps.authenticator))
