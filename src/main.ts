@@ -46,6 +46,11 @@ export async function main(argv: string[], env: Env, io: CliIo): Promise<number>
         const { runDevCommand } = await import('./cli/dev.js')
         return await runDevCommand(args, env, io)
       }
+      case 'stdio': {
+        // Security and protocol: stdout carries MCP messages only; everything else is stderr.
+        const { runStdioCommand } = await import('./cli/stdio.js')
+        return await runStdioCommand(env)
+      }
       case 'gen-policy': {
         const { runGenPolicyCommand } = await import('./cli/gen-policy.js')
         return await runGenPolicyCommand(args, io)
