@@ -1,4 +1,5 @@
 /** @module auth/mtls-header tests: DN parsing, CIDR trust, and when the headers are believed. */
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { AppError } from '../core/errors.js'
 import { loadConfig } from '../config/load.js'
@@ -44,6 +45,12 @@ describe('parseSubjectDn + agentFromDn', () => {
 
   it('keeps escaped commas inside the CN value', () => {
     expect(agentFromDn(parseSubjectDn('CN=a\\,b,O=x') ?? [], 'CN=')).toBe('a,b')
+  })
+
+  it('keeps escaped trailing spaces, drops unescaped ones', () => {
+    expect(parseSubjectDn('CN=a\\20,O=x')?.[0]?.value).toBe('a ')
+    expect(parseSubjectDn('CN=a\\ ,O=x')?.[0]?.value).toBe('a ')
+    expect(parseSubjectDn('CN=a  ,O=x')?.[0]?.value).toBe('a')
   })
 
   it.each([
@@ -140,5 +147,23 @@ describe('createMtlsHeaderStrategy', () => {
       .catch((e: unknown) => e)
     expect(err).toBeInstanceOf(AppError)
     expect((err as AppError).code).toBe('UNAUTHENTICATED')
+  })
+})
+
+describe('parseSubjectDn (property)', () => {
+  // RFC 4514 escaping of one attribute value.
+  const escape = (v: string) => v.replace(/[\\,+"<>;= ]/g, (ch) => `\\${ch}`).replace(/^#/, '\\#')
+
+  it('recovers any escaped CN value between other attributes', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 40, unit: 'binary' }),
+        fc.string({ minLength: 1, maxLength: 20, unit: 'binary' }),
+        (cn, org) => {
+          const dn = `O=${escape(org)},CN=${escape(cn)},C=US`
+          expect(agentFromDn(parseSubjectDn(dn) ?? [], 'CN=')).toBe(cn)
+        },
+      ),
+    )
   })
 })

@@ -61,8 +61,12 @@ function parseRfc2253Dn(dn: string): DnAttribute[] | undefined {
       while (dn[i] === ' ') i++
     } else {
       const bytes: number[] = []
+      // Length of the value up to its last escaped character: spaces before it are data.
+      let kept = 0
       const flush = () => {
-        if (bytes.length) value += Buffer.from(bytes).toString('utf8')
+        if (bytes.length === 0) return
+        value += Buffer.from(bytes).toString('utf8')
+        kept = value.length
         bytes.length = 0
       }
       while (i < dn.length && dn[i] !== ',' && dn[i] !== '+' && dn[i] !== ';') {
@@ -76,6 +80,7 @@ function parseRfc2253Dn(dn: string): DnAttribute[] | undefined {
           if (i + 1 >= dn.length) return undefined
           flush()
           value += dn[i + 1]
+          kept = value.length
           i += 2
           continue
         }
@@ -84,7 +89,7 @@ function parseRfc2253Dn(dn: string): DnAttribute[] | undefined {
         i++
       }
       flush()
-      value = value.replace(/ +$/, '')
+      value = value.slice(0, kept) + value.slice(kept).replace(/ +$/, '')
     }
     out.push({ type, value })
     if (i < dn.length) {
