@@ -144,7 +144,8 @@ export function registerOperationRoutes(app: Hono<AppEnv>, runner: OperationRunn
  */
 function rawPath(c: Context<AppEnv>): string {
   const incoming = (c.env as { incoming?: Pick<IncomingMessage, 'url'> } | undefined)?.incoming
-  const target = typeof incoming?.url === 'string' ? incoming.url : undefined
+  // The absolute form (`PUT http://host/secrets/x HTTP/1.1`) carries the same path after its origin.
+  const target = incoming?.url?.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '')
   if (target?.startsWith('/')) return target.replace(/[?#].*$/s, '')
   return new URL(c.req.url).pathname
 }

@@ -197,4 +197,15 @@ describe('raw request targets over real HTTP (no client-side normalisation)', ()
     expect([path, res.status, res.json?.error?.code]).toEqual([path, 400, 'INVALID_PATH'])
     expect(await everythingInVault()).toEqual(before)
   })
+
+  it('refuses dot segments in an absolute-form request target too', async () => {
+    const agent = stack.agent('abs')
+    const before = await everythingInVault()
+    for (const path of ['/secrets/a/../b', '/secrets/../x']) {
+      const target = `http://127.0.0.1${path}`
+      const res = await http().call('PUT', target, { agent, body: { data: { a: 1 } } })
+      expect([target, res.status, res.json?.error?.code]).toEqual([target, 400, 'INVALID_PATH'])
+    }
+    expect(await everythingInVault()).toEqual(before)
+  })
 })
