@@ -192,7 +192,14 @@ function connectRedis(url: string, log: Logger): { client: Redis; close(): Promi
   }
   client.on('error', goDown)
   client.on('close', () => goDown())
+  let connected = false
   client.on('ready', () => {
+    if (!connected) {
+      connected = true
+      degraded = false
+      log.info({}, 'Redis connected: rate limits are shared across replicas')
+      return
+    }
     if (!degraded) return
     degraded = false
     log.info({}, 'Redis reachable again: rate limits are shared across replicas')
@@ -206,6 +213,8 @@ function connectRedis(url: string, log: Logger): { client: Redis; close(): Promi
       client.removeAllListeners('close')
       client.removeAllListeners('ready')
       client.on('error', () => {})
+      // quit() waits for Redis; while it is away there is nothing to wait for.
+      if (client.status !== 'ready') return client.disconnect()
       await client.quit().catch(() => client.disconnect())
     },
   }
