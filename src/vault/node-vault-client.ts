@@ -45,16 +45,22 @@ export function createNodeVaultClientFactory(
         'production; set VAULT_CACERT instead.',
     )
   }
-  const httpsAgent = new https.Agent({
+  const timeout = Math.max(1, Math.round(vault.timeoutSeconds * 1000))
+  // Idle pooled sockets close on our side after this, well before Vault's own idle timeout
+  // (5 min), so a request rarely lands on a connection Vault is closing at that moment.
+  const idle = {
     keepAlive: true,
     maxSockets: MAX_SOCKETS,
+    timeout: Math.max(30_000, timeout + 1000),
+  }
+  const httpsAgent = new https.Agent({
+    ...idle,
     rejectUnauthorized: !tls.skipVerify,
     ca: readPem('VAULT_CACERT', tls.caCertFile),
     cert: readPem('VAULT_CLIENT_CERT', tls.clientCertFile),
     key: readPem('VAULT_CLIENT_KEY', tls.clientKeyFile),
   })
-  const httpAgent = new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS })
-  const timeout = Math.max(1, Math.round(vault.timeoutSeconds * 1000))
+  const httpAgent = new http.Agent(idle)
   // node-vault 0.12 spreads `requestOptions` into every call; its axios wrapper forwards
   // `timeout`, `httpAgent` and a prebuilt `httpsAgent` (used as is when no per-call TLS keys
   // such as `ca` are given, which is why TLS lives in the agent and not in these options).

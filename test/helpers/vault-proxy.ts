@@ -21,6 +21,8 @@ export interface ProxiedRequest {
 export interface VaultProxy {
   url: string
   requests: ProxiedRequest[]
+  /** Requests that arrived plus connections cut while down: how often the bridge tried. */
+  attempts: number
   /** While true, every connection is cut at once, as if Vault were unreachable. */
   down: boolean
   close(): Promise<void>
@@ -41,12 +43,13 @@ export async function startVaultProxy(target: string): Promise<VaultProxy> {
   const state: VaultProxy = {
     url: '',
     requests: [],
+    attempts: 0,
     get down() {
       return isDown
     },
     set down(value: boolean) {
+      // Open connections stay: each request on them is cut (and counted) when it arrives.
       isDown = value
-      if (value) for (const s of sockets) s.destroy()
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -56,6 +59,7 @@ export async function startVaultProxy(target: string): Promise<VaultProxy> {
   }
   let isDown = false
   const server = createServer((req, res) => {
+    state.attempts += 1
     if (isDown) {
       req.socket.destroy()
       return
@@ -99,6 +103,11 @@ export async function startVaultProxy(target: string): Promise<VaultProxy> {
     })
   })
   server.on('connection', (s: Socket) => {
+    if (isDown) {
+      state.attempts += 1
+      s.destroy()
+      return
+    }
     sockets.add(s)
     s.on('close', () => sockets.delete(s))
   })
