@@ -1,10 +1,12 @@
 /** @module config/describe tests: README table drift, and the defaults existing users rely on. */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { format, resolveConfig } from 'prettier'
 import { describe, expect, it } from 'vitest'
 import {
   CONFIG_TABLE_END,
   CONFIG_TABLE_START,
+  configDocMarkdown,
   configTableMarkdown,
   describeVariables,
 } from './describe.js'
@@ -45,6 +47,30 @@ describe('README configuration table', () => {
 
   it('every variable has a meaning', () => {
     for (const v of describeVariables()) expect(v.meaning, v.name).not.toBe('')
+  })
+})
+
+describe('docs/config.md', () => {
+  it('is what scripts/gen-config-docs.ts generates from envSchema', async () => {
+    const file = join(import.meta.dirname, '..', '..', 'docs', 'config.md')
+    const options = { ...(await resolveConfig(file)), filepath: file }
+    expect(readFileSync(file, 'utf8')).toBe(await format(configDocMarkdown(), options))
+  })
+})
+
+describe('README quick start', () => {
+  it('is exactly two commands: npm ci && npm start, npm ci && npm test', () => {
+    const pkg = JSON.parse(
+      readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8'),
+    ) as { scripts: Record<string, string> }
+    const quick = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('## Commands'))
+    const commands = /```sh\n([\s\S]*?)```/.exec(quick)?.[1]?.trim().split('\n') ?? []
+    expect(commands.map((c) => c.split('#')[0]?.trim())).toEqual([
+      'npm ci && npm start',
+      'npm ci && npm test',
+    ])
+    expect(pkg.scripts.start).toBe('tsx src/main.ts dev')
+    expect(pkg.scripts.test).toMatch(/typecheck.*lint.*vitest run$/)
   })
 })
 

@@ -51,3 +51,26 @@ export function withConfigTable(doc: string): string {
   if (start < 0 || end < start) throw new Error('config table markers not found')
   return `${doc.slice(0, start + CONFIG_TABLE_START.length)}\n${configTableMarkdown()}\n${doc.slice(end)}`
 }
+
+/** `docs/config.md`: the table, plus the JSON Schema of the environment (`z.toJSONSchema`). */
+export function configDocMarkdown(): string {
+  const schema = z.toJSONSchema(envSchema, { io: 'input', unrepresentable: 'any' })
+  return [
+    '# Configuration',
+    '',
+    'Generated from `src/config/schema.ts` by `npm run docs:config`; do not edit by hand.',
+    '',
+    'Every variable is read from the environment. Durations accept `90s`, `5m`, `1h` or plain',
+    'seconds; booleans accept `true`, `false`, `1` and `0`. Bad values stop startup with exit',
+    'code 2 and one line per problem naming the variable.',
+    '',
+    configTableMarkdown(),
+    '',
+    '## JSON Schema of the environment',
+    '',
+    '```json',
+    JSON.stringify(schema, null, 2),
+    '```',
+    '',
+  ].join('\n')
+}
