@@ -306,16 +306,30 @@ export function createJwtStrategy(cfg: JwtConfig, opts: JwtStrategyOptions): Aut
           'The bearer token names its own key (jwk, jku or x5u); that is not accepted.',
         )
       }
-      const verified = await jwtVerify(token, getKey, {
+      const options = {
         algorithms,
         issuer: cfg.issuer,
         audience: cfg.audience,
         requiredClaims: ['exp'],
         clockTolerance: tolerance,
-      }).catch((err: unknown) => {
-        if (err instanceof AppError) throw err
-        throw rejected(describeJoseError(err), err)
-      })
+      }
+      const verified = await jwtVerify(token, getKey, options)
+        .catch(async (err: unknown) => {
+          // A token without `kid` and a JWKS with several keys of its type: try each key.
+          if (!(err instanceof errors.JWKSMultipleMatchingKeys)) throw err
+          for await (const key of err as unknown as AsyncIterable<CryptoKey>) {
+            const result = await jwtVerify(token, key, options).catch((e: unknown) => {
+              if (e instanceof errors.JWSSignatureVerificationFailed) return undefined
+              throw e
+            })
+            if (result) return result
+          }
+          throw new errors.JWSSignatureVerificationFailed()
+        })
+        .catch((err: unknown) => {
+          if (err instanceof AppError) throw err
+          throw rejected(describeJoseError(err), err)
+        })
       const payload = verified.payload
       if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + tolerance) {
         throw rejected('The bearer token was issued in the future (iat); check the clocks.')

@@ -153,6 +153,25 @@ describe('refetch on an unknown kid', () => {
   })
 })
 
+describe('tokens without kid', () => {
+  it('are checked against each key of their type in the JWKS', async () => {
+    const strip = ({ kid: _, ...jwk }: JWK) => jwk
+    const keys = await keyServer([strip(first.jwk), strip(second.jwk)])
+    const app = await authApp({ JWT_JWKS_URL: keys.jwksUrl })
+    const now = Math.floor(Date.now() / 1000)
+    const noKid = (key: Key) =>
+      new SignJWT({ sub: 'agent_jwt', exp: now + 600 })
+        .setProtectedHeader({ alg: 'RS256' })
+        .sign(key.privateKey)
+    expect((await get(`${app.url}/protected`, bearer(await noKid(second)))).status).toBe(200)
+    expect((await get(`${app.url}/protected`, bearer(await noKid(first)))).status).toBe(200)
+    const stranger = await rsaKey('k-3')
+    const res = await get(`${app.url}/protected`, bearer(await noKid(stranger)))
+    expect(res.status).toBe(401)
+    expect(res.challenge).toBe('Bearer error="invalid_token"')
+  })
+})
+
 describe('OIDC discovery of JWT_ISSUER', () => {
   it('finds the JWKS through /.well-known/openid-configuration', async () => {
     const keys = await keyServer([first.jwk])
