@@ -1,17 +1,22 @@
 /**
  * @module REST errors that come from Vault or from limits: VAULT_UNAVAILABLE with Retry-After,
- * FORBIDDEN when the agent's Vault policy is missing, and bounded recursive lists.
+ * FORBIDDEN when the agent's Vault policy is missing, bounded recursive lists, and the absence
+ * of the tests' principal seam from the production app.
  */
 import { createServer } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config/load.js'
+import { createAuthenticator } from '../../src/auth/index.js'
 import { createOperationRunner } from '../../src/core/operations.js'
+import { createApp } from '../../src/http/app.js'
+import { registerOperationRoutes } from '../../src/http/operation-routes.js'
 import { createSecretsService } from '../../src/core/secrets-service.js'
 import { createVaultPort } from '../../src/vault/vault-port.js'
 import {
+  TEST_AGENT_HEADER,
+  bothClients,
   createTestApp,
   inProcessClient,
-  bothClients,
   type RestClient,
 } from '../helpers/test-app.js'
 import { recordingLogger, startVaultStack, type VaultStack } from '../helpers/vault-stack.js'
@@ -107,5 +112,38 @@ describe('against Vault', () => {
     expect(res.status).toBe(403)
     expect(res.json.error.code).toBe('FORBIDDEN')
     expect(res.text).not.toMatch(/permission denied|hv[sb]\./)
+  })
+})
+
+describe('the test-only principal seam', () => {
+  it('does not exist in the production app: X-Test-Agent authenticates nobody', async () => {
+    const stack = await startVaultStack()
+    try {
+      const { logger } = recordingLogger()
+      const app = createApp({
+        config: stack.config,
+        logger,
+        vault: stack.port,
+        authenticator: createAuthenticator(stack.config.auth, logger),
+        routes: [(a) => registerOperationRoutes(a, stack.runner)],
+      })
+      for (const [method, path] of [
+        ['GET', '/whoami'],
+        ['GET', '/secrets'],
+        ['PUT', '/secrets/x'],
+      ]) {
+        const res = await app.request(path!, {
+          method,
+          headers: { [TEST_AGENT_HEADER]: 'alice', 'content-type': 'application/json' },
+          ...(method === 'PUT' ? { body: '{"data":{"a":1}}' } : {}),
+        })
+        expect([path, res.status]).toEqual([path, 401])
+        expect(((await res.json()) as { error: { code: string } }).error.code).toBe(
+          'UNAUTHENTICATED',
+        )
+      }
+    } finally {
+      await stack.close()
+    }
   })
 })
