@@ -1,5 +1,7 @@
 /** @module dev-vault/engines: the registry of engine types that `sys/mounts` and `sys/auth` enable. */
 import type { EngineFactory } from './backend.js'
+import { createAppRoleEngine } from './approle.js'
+import { createJwtAuthEngine } from './jwt-auth.js'
 import { createKvEngine } from './kv-engine.js'
 import { createTransitEngine } from './transit.js'
 
@@ -12,6 +14,8 @@ export interface EngineType {
 const registry = new Map<string, EngineType>([
   ['kv', { table: 'secret', factory: createKvEngine }],
   ['transit', { table: 'secret', factory: createTransitEngine }],
+  ['approle', { table: 'auth', factory: createAppRoleEngine }],
+  ['jwt', { table: 'auth', factory: createJwtAuthEngine }],
 ])
 
 /**
