@@ -167,3 +167,15 @@ describe('parseSubjectDn (property)', () => {
     )
   })
 })
+
+describe('MTLS_TRUSTED_PROXIES in the configuration', () => {
+  it('accepts CIDRs and bare addresses, refuses anything else at startup', () => {
+    expect(
+      loadConfig({ MTLS_TRUSTED_PROXIES: '10.0.0.0/8, 192.168.1.7, fd00::/8' }).auth.mtls
+        .trustedProxies,
+    ).toEqual(['10.0.0.0/8', '192.168.1.7', 'fd00::/8'])
+    for (const bad of ['10.0.0.0/33', 'proxy.internal', '::1/129', '10.0.0.0/8/2']) {
+      expect(() => loadConfig({ MTLS_TRUSTED_PROXIES: bad })).toThrow(/MTLS_TRUSTED_PROXIES/)
+    }
+  })
+})

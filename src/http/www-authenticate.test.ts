@@ -62,3 +62,14 @@ describe('resourceMetadataUrl', () => {
     expect(resourceMetadataUrl(withoutAs)).toBeUndefined()
   })
 })
+
+describe('configuration the challenge relies on', () => {
+  it('refuses OAUTH_AUTHORIZATION_SERVERS without OAUTH_RESOURCE, or with a non-URL', () => {
+    expect(() => loadConfig({ OAUTH_AUTHORIZATION_SERVERS: 'https://idp.example' })).toThrow(
+      /OAUTH_RESOURCE/,
+    )
+    expect(() =>
+      loadConfig({ OAUTH_RESOURCE: 'https://b.example/mcp', OAUTH_AUTHORIZATION_SERVERS: 'idp' }),
+    ).toThrow(/OAUTH_AUTHORIZATION_SERVERS/)
+  })
+})
