@@ -1,0 +1,85 @@
+/** @module observability/logger tests: redaction by configuration and the error allow-list. */
+import { describe, expect, it } from 'vitest'
+import { createLogger, REDACTED_KEYS } from './logger.js'
+
+const capture = () => {
+  const lines: string[] = []
+  const logger = createLogger({
+    level: 'debug',
+    destination: { write: (s: string) => lines.push(s) },
+  })
+  return { logger, text: () => lines.join(''), lines }
+}
+
+describe('createLogger', () => {
+  it('writes one JSON line per call with level and message', () => {
+    const { logger, lines } = capture()
+    logger.child({ requestId: 'r-1' }).info({ route: '/v1/x' }, 'request')
+    expect(lines).toHaveLength(1)
+    const line = JSON.parse(lines[0] as string) as Record<string, unknown>
+    expect(line).toMatchObject({ level: 'info', requestId: 'r-1', route: '/v1/x', msg: 'request' })
+  })
+
+  it('respects the level', () => {
+    const lines: string[] = []
+    const logger = createLogger({
+      level: 'warn',
+      destination: { write: (s: string) => lines.push(s) },
+    })
+    logger.info({}, 'hidden')
+    logger.warn({}, 'shown')
+    expect(lines).toHaveLength(1)
+  })
+
+  it('redacts credential headers, cookies, bodies, tokens and secrets at any depth', () => {
+    const { logger, text } = capture()
+    const m = (n: number) => `MARKER-${n}-${Math.random().toString(36).slice(2)}`
+    const markers = Array.from({ length: 14 }, (_, i) => m(i))
+    logger.info({
+      req: {
+        headers: {
+          authorization: markers[0],
+          'x-api-key': markers[1],
+          'x-vault-token': markers[2],
+          cookie: markers[3],
+        },
+      },
+      res: { headers: { 'set-cookie': markers[4] } },
+      headers: { Authorization: markers[5], 'X-Vault-Token': markers[6] },
+      body: { anything: markers[7] },
+      a: { b: { c: { d: { plaintext: markers[8], token: markers[9] } } } },
+      data: { password: markers[10] },
+      client_token: markers[11],
+      secret_id: markers[12],
+      ciphertext: markers[13],
+    })
+    for (const marker of markers) expect(text()).not.toContain(marker)
+    expect(text()).toContain('[REDACTED]')
+  })
+
+  it('logs errors by allow-list, dropping HTTP client config and response bodies', () => {
+    const { logger, text } = capture()
+    const vaultError = Object.assign(new Error('Request failed with status code 403'), {
+      code: 'ERR_BAD_REQUEST',
+      config: { headers: { 'X-Vault-Token': 'hvs.LEAK-TOKEN' }, data: '{"k":"LEAK-DATA"}' },
+      response: { statusCode: 403, body: { errors: ['LEAK-BODY'] } },
+      request: { path: '/v1/secret/data/LEAK-PATH' },
+    })
+    logger.error({ err: new Error('wrapped', { cause: vaultError }) }, 'unhandled')
+    const out = text()
+    for (const leak of ['LEAK-TOKEN', 'LEAK-DATA', 'LEAK-BODY', 'LEAK-PATH']) {
+      expect(out).not.toContain(leak)
+    }
+    const line = JSON.parse(out) as {
+      err: { message: string; cause: { status: number; code: string } }
+    }
+    expect(line.err.message).toBe('wrapped')
+    expect(line.err.cause).toMatchObject({ status: 403, code: 'ERR_BAD_REQUEST' })
+  })
+
+  it('lists the header names the issue requires', () => {
+    for (const key of ['authorization', 'x-api-key', 'x-vault-token', 'cookie']) {
+      expect(REDACTED_KEYS).toContain(key)
+    }
+  })
+})
