@@ -254,10 +254,14 @@ const single = <T>(r: ItemResult<T> | undefined): T => {
 const batchItem = <T extends object>(r: ItemResult<T>) =>
   r.ok ? r.value : { error: { code: r.code, message: r.message } }
 
+/** How many folders a recursive list asks Vault about at once. */
+const WALK_CONCURRENCY = 8
+
 /**
- * Walks the folders below `root` breadth-first, one Vault list call per folder, and returns
- * secret paths relative to `root`, sorted. It stops when `limit` keys are found or `limit`
- * folders have been listed, and then reports `truncated`.
+ * Walks the folders below `root` breadth-first, one Vault list call per folder (up to
+ * WALK_CONCURRENCY at once, results taken in queue order so the outcome is deterministic), and
+ * returns secret paths relative to `root`, sorted. It stops when `limit` keys are found or
+ * `limit` folders have been listed, and then reports `truncated`.
  */
 async function walk(
   v: VaultSession,
@@ -268,24 +272,26 @@ async function walk(
   const queue: string[] = ['']
   let calls = 0
   let truncated = false
-  while (queue.length > 0) {
+  while (queue.length > 0 && !truncated) {
     // A KV folder always holds at least one key, so a folder left unlisted means keys left out.
     if (calls === limit || keys.length === limit) {
       truncated = true
       break
     }
-    const rel = queue.shift() as string
-    calls += 1
-    for (const entry of await v.kvList(root + rel)) {
-      if (entry.endsWith('/')) {
-        queue.push(rel + entry)
-      } else if (keys.length < limit) {
-        keys.push(rel + entry)
-      } else {
-        truncated = true
+    const batch = queue.splice(0, Math.min(WALK_CONCURRENCY, limit - calls))
+    calls += batch.length
+    const listed = await Promise.all(batch.map((rel) => v.kvList(root + rel)))
+    batch.forEach((rel, i) => {
+      for (const entry of listed[i] ?? []) {
+        if (entry.endsWith('/')) {
+          queue.push(rel + entry)
+        } else if (keys.length < limit) {
+          keys.push(rel + entry)
+        } else {
+          truncated = true
+        }
       }
-    }
-    if (truncated) break
+    })
   }
   return { keys: keys.sort(), truncated }
 }
