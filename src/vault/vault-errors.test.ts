@@ -11,16 +11,16 @@ const call = { method: 'GET', path: 'secret/data/mcp/alice/x' }
 
 describe('fromVaultError', () => {
   it.each([
-    [404, { errors: [] }, 'SECRET_NOT_FOUND', 404],
-    [400, { errors: ['no data provided'] }, 'INVALID_INPUT', 400],
-    [403, { errors: ['1 error occurred:\n\t* permission denied\n\n'] }, 'FORBIDDEN', 403],
-    [413, { errors: ['http: request body too large'] }, 'PAYLOAD_TOO_LARGE', 413],
-    [429, { errors: ['request path "x": rate limit quota exceeded'] }, 'RATE_LIMITED', 429],
-    [500, { errors: ['internal error'] }, 'VAULT_UNAVAILABLE', 503],
-    [502, '', 'VAULT_UNAVAILABLE', 503],
-    [503, { errors: ['Vault is sealed'] }, 'VAULT_UNAVAILABLE', 503],
-    [405, { errors: ['1 error occurred:\n\t* unsupported operation\n\n'] }, 'INTERNAL', 500],
-    [415, { errors: [] }, 'INTERNAL', 500],
+    [404, { errors: [] }, 'SECRET_NOT_FOUND'],
+    [400, { errors: ['no data provided'] }, 'INVALID_INPUT'],
+    [403, { errors: ['1 error occurred:\n\t* permission denied\n\n'] }, 'FORBIDDEN'],
+    [413, { errors: ['http: request body too large'] }, 'PAYLOAD_TOO_LARGE'],
+    [429, { errors: ['request path "x": rate limit quota exceeded'] }, 'RATE_LIMITED'],
+    [500, { errors: ['internal error'] }, 'VAULT_UNAVAILABLE'],
+    [502, '', 'VAULT_UNAVAILABLE'],
+    [503, { errors: ['Vault is sealed'] }, 'VAULT_UNAVAILABLE'],
+    [405, { errors: ['1 error occurred:\n\t* unsupported operation\n\n'] }, 'INTERNAL'],
+    [415, { errors: [] }, 'INTERNAL'],
   ])('maps status %i to its code', (status, body, code) => {
     const e = fromVaultError(rejection(status, body), 'secret', call)
     expect(e).toBeInstanceOf(AppError)
