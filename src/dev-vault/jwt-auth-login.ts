@@ -205,10 +205,7 @@ export async function login(
   const roleName = (f.str('role') || config.defaultRole).toLowerCase()
   if (roleName === '') throw userError('missing role')
   const role = roles.get(roleName)
-  if (!role)
-    throw userError(
-      `role ${JSON.stringify(f.str('role') || config.defaultRole)} could not be found`,
-    )
+  if (!role) throw userError(`role ${JSON.stringify(roleName)} could not be found`)
   if (role.roleType === 'oidc') throw userError('role with oidc role_type is not allowed')
   const token = f.str('jwt')
   if (token === '') throw userError('missing token')

@@ -621,7 +621,7 @@ export function hmac(
   }
   const only = results[0] as { error?: string; hmac?: string }
   if (only.error !== undefined) throw userError(only.error)
-  const warnings = ignoredParamsWarning(f.unknown.filter((u) => u !== 'batch_input'))
+  const warnings = ignoredParamsWarning(f.unknown)
   return { kind: 'envelope', data: { hmac: only.hmac }, ...(warnings.length ? { warnings } : {}) }
 }
 

@@ -99,6 +99,13 @@ describe('approle roles', () => {
     expect([f.status, f.body.errors]).toEqual([403, [DENIED.acl]])
     expect((await raw(vault, 'GET', `${base}/role/${name}`, { token })).status).toBe(403)
     expect((await raw(vault, 'DELETE', `${base}/role/${name}`, { token })).status).toBe(403)
+    expect((await raw(vault, 'LIST', `${base}/role`, { token })).status).toBe(403)
+    const roleId = await raw(vault, 'POST', `${base}/role/${name}/role-id`, {
+      token,
+      body: { role_id: uniqueName('rid') },
+    })
+    expect(roleId.status).toBe(403)
+    expect((await raw(vault, 'GET', `${base}/role/${name}`)).status).toBe(200)
   })
 
   it('deletes a role (204); its role_id no longer logs in', async () => {

@@ -125,6 +125,8 @@ describe('jwt config', () => {
     const { token: t } = await tokenWithPolicy(vault, HCL(`${base}/config`, ['read']))
     const f = await failure(clientFor(vault, t).write(`${base}/config`, { jwks_url: jwksUrl }))
     expect([f.status, f.body.errors]).toEqual([403, [DENIED.acl]])
+    const { token: none } = await tokenWithPolicy(vault, HCL(`${base}/role/*`, ['read']))
+    expect((await raw(vault, 'GET', `${base}/config`, { token: none })).status).toBe(403)
   })
 })
 
@@ -179,6 +181,9 @@ describe('jwt roles', () => {
       body: { role_type: 'jwt', user_claim: 'sub', bound_subject: 'alice' },
     })
     expect([res.status, res.json.errors]).toEqual([403, [DENIED.acl]])
+    const { token: other } = await tokenWithPolicy(vault, HCL(`${base}/config`, ['read']))
+    expect((await raw(vault, 'GET', `${base}/role/x`, { token: other })).status).toBe(403)
+    expect((await raw(vault, 'LIST', `${base}/role`, { token: other })).status).toBe(403)
   })
 })
 

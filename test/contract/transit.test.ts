@@ -96,6 +96,22 @@ describe('transit keys', () => {
     expect((await raw(vault, 'GET', `${mount}/keys/${name}`)).status).toBe(404)
   })
 
+  it('refuses list, config and rotate to a token with read only (403)', async () => {
+    const name = await newKey()
+    const { token } = await tokenWithPolicy(vault, HCL(`${mount}/keys/${name}`, ['read']))
+    expect((await clientFor(vault, token).read(`${mount}/keys/${name}`)).data.name).toBe(name)
+    expect((await raw(vault, 'LIST', `${mount}/keys`, { token })).status).toBe(403)
+    const config = await raw(vault, 'POST', `${mount}/keys/${name}/config`, {
+      token,
+      body: { deletion_allowed: true },
+    })
+    expect([config.status, config.json.errors]).toEqual([403, [DENIED.acl]])
+    const rotate = await raw(vault, 'POST', `${mount}/keys/${name}/rotate`, { token, body: {} })
+    expect(rotate.status).toBe(403)
+    const read = await clientFor(vault).read(`${mount}/keys/${name}`)
+    expect([read.data.latest_version, read.data.deletion_allowed]).toEqual([1, false])
+  })
+
   it('refuses key creation and reads to a token without the capability (403)', async () => {
     const name = await newKey()
     const { token } = await tokenWithPolicy(vault, HCL(`${mount}/keys/*`, ['list']))
@@ -371,6 +387,14 @@ describe('transit rewrap, datakey, hmac, export', () => {
       hmac: res.data.hmac,
     })
     expect(invalid.data).toEqual({ valid: false })
+    const noHmac = await raw(vault, 'POST', `${mount}/verify/${name}`, { body: { input } })
+    expect(noHmac.status).toBe(400)
+    const verifier = await tokenWithPolicy(vault, HCL(`${mount}/hmac/*`, ['update']))
+    const deniedVerify = await raw(vault, 'POST', `${mount}/verify/${name}`, {
+      token: verifier.token,
+      body: { input, hmac: res.data.hmac },
+    })
+    expect(deniedVerify.status).toBe(403)
     const missing = await raw(vault, 'POST', `${mount}/hmac/${name}`, { body: {} })
     expect([missing.status, missing.json.errors]).toEqual([400, ['missing input for HMAC']])
     const { token } = await tokenWithPolicy(vault, HCL(`${mount}/verify/*`, ['update']))
