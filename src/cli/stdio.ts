@@ -8,7 +8,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { ConfigError, loadConfig } from '../config/load.js'
 import type { Config } from '../config/schema.js'
 import type { Principal } from '../core/identity.js'
-import { createOperationRunner } from '../core/operations.js'
+import { createOperationRunner, type OperationRunner } from '../core/operations.js'
 import { createSecretsService } from '../core/secrets-service.js'
 import { createMcpServer } from '../mcp/server.js'
 import { createAuditTrail } from '../observability/audit.js'
@@ -79,7 +79,7 @@ async function startStdioSession(
     prefix: config.prefix,
     listMaxKeys: config.listMaxKeys,
   })
-  const runner = createOperationRunner({ service, observer: audit })
+  const runner = trackInFlight(createOperationRunner({ service, observer: audit }))
   // One server for the whole process: stdio can carry the server's own requests, so
   // MCP_SECRET_VALUES=elicit works here when the client supports elicitation.
   const server = createMcpServer({
@@ -107,9 +107,39 @@ async function startStdioSession(
     closed,
     stop: () =>
       (stopping ??= (async () => {
+        // A client may send its last requests and close stdin at once: answer what is already
+        // running (bounded by SHUTDOWN_TIMEOUT) so that no write is left unanswered.
+        await runner.drain(config.shutdownTimeoutSeconds * 1000)
         await server.close().catch(() => undefined)
         await audit.close().catch(() => undefined)
         await vault.close().catch(() => undefined)
       })()),
+  }
+}
+
+/** A runner that knows which operations are still running, so that a stop can wait for them. */
+function trackInFlight(runner: OperationRunner): OperationRunner & {
+  drain(timeoutMs: number): Promise<void>
+} {
+  const running = new Set<Promise<unknown>>()
+  const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
+  return {
+    run(op, ctx, input) {
+      const p = runner.run(op, ctx, input)
+      running.add(p)
+      const forget = () => void running.delete(p)
+      p.then(forget, forget)
+      return p
+    },
+    async drain(timeoutMs) {
+      // Messages read just before end of input reach the runner on a later turn.
+      await nextTurn()
+      let timer: NodeJS.Timeout | undefined
+      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))
+      await Promise.race([Promise.allSettled([...running]), timeout])
+      clearTimeout(timer)
+      // Let the SDK write the answers of what just finished.
+      await nextTurn()
+    },
   }
 }
