@@ -1,4 +1,4 @@
-/** @module dev-vault/approle-token-params: Vault's `tokenutil.TokenParams` (token_* role fields), shared by the AppRole and JWT engines. */
+/** @module dev-vault/approle-token-params: `tokenutil.TokenParams` for AppRole and JWT roles. */
 import { isIP } from 'node:net'
 import type { TokenIssueRequest } from './backend.js'
 import type { FieldSchema, Fields } from './transit-fields.js'

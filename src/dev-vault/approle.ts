@@ -1,4 +1,4 @@
-/** @module dev-vault/approle: the AppRole auth method of the dev vault (roles, secret IDs, login). */
+/** @module dev-vault/approle: the AppRole auth method (roles, secret IDs, login). */
 import { randomUUID, timingSafeEqual } from 'node:crypto'
 import {
   VaultHttpError,

@@ -1,4 +1,4 @@
-/** @module dev-vault/jwt-auth-config: JWT auth `config` (key sources checked at write time) and the key set used at login. */
+/** @module dev-vault/jwt-auth-config: JWT auth `config`, checked at write time, and key sources. */
 import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto'
 import { createLocalJWKSet, type JSONWebKeySet } from 'jose'
 import { VaultHttpError, type EngineResponse } from './backend.js'
@@ -135,11 +135,9 @@ export async function writeConfig(data: Record<string, unknown>): Promise<JwtCon
     if (config.oidcDiscoveryCaPem !== '' && !validCaPem(config.oidcDiscoveryCaPem)) {
       fail('error checking oidc discovery URL')
     }
+    // Like cap's NewOIDCDiscoveryKeySet: only the discovery document is fetched now.
     try {
-      await loadJwks(
-        await discoverJwksUri(config.oidcDiscoveryUrl, config.oidcDiscoveryCaPem),
-        config.oidcDiscoveryCaPem,
-      )
+      await discoverJwksUri(config.oidcDiscoveryUrl, config.oidcDiscoveryCaPem)
     } catch {
       fail('error checking oidc discovery URL')
     }

@@ -1,4 +1,4 @@
-/** @module dev-vault/jwt-auth-login: JWT login, with the plugin's and `cap/jwt`'s checks in their order. */
+/** @module dev-vault/jwt-auth-login: JWT login with the plugin’s and cap/jwt’s checks in order. */
 import type { KeyObject } from 'node:crypto'
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader, type JSONWebKeySet } from 'jose'
 import type { EngineHost, EngineResponse } from './backend.js'

@@ -1,4 +1,4 @@
-/** @module dev-vault/jwt-auth.test: the JWT auth engine, with a JWKS served over real loopback HTTP. */
+/** @module dev-vault/jwt-auth.test: the JWT auth engine, with a JWKS on loopback HTTP. */
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose'
@@ -293,6 +293,21 @@ describe('jwt login', () => {
     expect(await call('update', 'login', { role: 'subonly', jwt: noAud })).toMatchObject({
       auth: { client_token: 'hvs.jwt' },
     })
+  })
+
+  it('logs in through an OIDC discovery config (JWKS found via jwks_uri)', async () => {
+    const { call } = setup()
+    await call('update', 'config', { oidc_discovery_url: base })
+    await call('create', 'role/d', {
+      role_type: 'jwt',
+      user_claim: 'email',
+      bound_subject: 'alice',
+    })
+    const res = await call('update', 'login', {
+      role: 'D',
+      jwt: await jwt({ ...baseClaims, aud: undefined }),
+    })
+    expect(res).toMatchObject({ auth: { client_token: 'hvs.jwt' } })
   })
 
   it('verifies with static PEM keys and answers without config', async () => {

@@ -1,4 +1,4 @@
-/** @module dev-vault/transit-crypto: transit key material and Vault's `keysutil` encrypt/decrypt byte layout. */
+/** @module dev-vault/transit-crypto: transit key material and the keysutil AEAD byte layout. */
 import {
   createCipheriv,
   createDecipheriv,

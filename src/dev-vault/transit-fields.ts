@@ -1,4 +1,5 @@
-/** @module dev-vault/transit-fields: Vault's framework field decoding and error shapes, shared by the transit, AppRole and JWT engines. */
+/** @module dev-vault/transit-fields: Vault framework field decoding and error shapes. */
+// Shared by the transit, AppRole and JWT engines (file names follow our ownership prefixes).
 import { VaultHttpError } from './backend.js'
 import { parseDurationSeconds } from './go-time.js'
 

@@ -1,4 +1,4 @@
-/** @module dev-vault/transit-ops: transit's data paths (encrypt, decrypt, rewrap, datakey, hmac, verify, sign). */
+/** @module dev-vault/transit-ops: transit data paths (encrypt, decrypt, rewrap, datakey, hmac). */
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import type { EngineResponse } from './backend.js'
 import { struct } from './go-json.js'

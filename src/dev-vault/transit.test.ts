@@ -174,6 +174,50 @@ describe('transit encrypt and decrypt', () => {
     expect((await ok('read', 'keys/new')).type).toBe('aes256-gcm96')
   })
 
+  it('upserts a derived key when encrypt carries a context; convergent needs one', async () => {
+    const { engine, ok, fail, call } = setup()
+    await ok('create', 'encrypt/ctx', { plaintext: b64('x'), context: b64('c') })
+    expect((await ok('read', 'keys/ctx')).derived).toBe(true)
+    const convergent = await fail('create', 'encrypt/conv', {
+      plaintext: b64('x'),
+      convergent_encryption: true,
+    })
+    expect(convergent.errors).toEqual([
+      'convergent encryption requires derivation to be enabled, so context is required',
+    ])
+    expect(engine.exists?.('encrypt/conv', {})).toBe(false)
+    const again = await call('create', 'encrypt/ctx', { plaintext: b64('y'), context: b64('c') })
+    expect(again).toMatchObject({
+      warnings: [
+        'Attempted creation of the key during the encrypt operation, but it was created beforehand',
+      ],
+    })
+    const extra = await call('update', 'encrypt/ctx', {
+      plaintext: b64('y'),
+      context: b64('c'),
+      bogus: 1,
+    })
+    expect(extra).toMatchObject({
+      warnings: ['Endpoint ignored these unrecognized parameters: [bogus]'],
+    })
+  })
+
+  it('honours key_version and min_encryption_version on encrypt', async () => {
+    const { ok, fail } = setup()
+    await ok('update', 'keys/v')
+    await ok('update', 'keys/v/rotate')
+    expect(
+      (await ok('update', 'encrypt/v', { plaintext: b64('x'), key_version: 1 })).key_version,
+    ).toBe(1)
+    await ok('update', 'keys/v/config', { min_encryption_version: 2 })
+    expect(
+      (await fail('update', 'encrypt/v', { plaintext: b64('x'), key_version: 1 })).errors,
+    ).toEqual(['requested version for encryption is less than the minimum encryption key version'])
+    expect(
+      (await fail('update', 'encrypt/v', { plaintext: b64('x'), key_version: 3 })).errors,
+    ).toEqual(['requested version for encryption is higher than the latest key version'])
+  })
+
   it('uses Vault’s byte layout: vault:vN: + base64(nonce12 || AES-256-GCM ct || tag16)', async () => {
     const { ok } = setup()
     await ok('update', 'keys/exp', { exportable: true })
@@ -390,6 +434,28 @@ describe('transit datakey, hmac, verify, export', () => {
     expect((await fail('update', 'verify/h', { input })).errors).toEqual([
       "neither a 'signature' nor an 'hmac' were given to verify",
     ])
+  })
+
+  it('refuses signatures on symmetric keys and batches HMACs with references', async () => {
+    const { ok, fail } = setup()
+    await ok('update', 'keys/s')
+    expect((await fail('update', 'sign/s', { input: b64('x') })).errors).toEqual([
+      'key type aes256-gcm96 does not support signing',
+    ])
+    expect((await fail('update', 'sign/none', { input: b64('x') })).errors).toEqual([
+      'signing key not found',
+    ])
+    const batch = await ok('update', 'hmac/s', {
+      batch_input: [{ input: b64('a'), reference: 'r' }, { input: '!!' }],
+    })
+    const results = batch.batch_results as Array<Record<string, unknown>>
+    expect(results[0]).toMatchObject({ reference: 'r' })
+    expect(results[0]?.hmac).toMatch(/^vault:v1:/)
+    expect(results[1]?.error).toMatch(/^unable to decode input as base64/)
+    const verified = await ok('update', 'verify/s', {
+      batch_input: [{ input: b64('a'), hmac: results[0]?.hmac }],
+    })
+    expect(verified.batch_results).toEqual([{ valid: true, reference: '' }])
   })
 
   it('exports only exportable keys', async () => {

@@ -1,4 +1,4 @@
-/** @module test/contract/jwt-auth.test: the JWT auth method (reference §5.2), with a JWKS served on loopback. */
+/** @module test/contract/jwt-auth.test: JWT auth (reference §5.2), JWKS served on loopback. */
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose'
