@@ -3,11 +3,11 @@
  * address (mounted before authentication) and the per-agent budget (mounted after it), for the
  * REST routes and /mcp alike.
  */
-import { getConnInfo } from '@hono/node-server/conninfo'
 import type { Context, MiddlewareHandler } from 'hono'
 import { AppError } from '../core/errors.js'
 import type { LimitResult, RateLimits } from '../limits/rate-limits.js'
 import type { Metrics } from '../observability/metrics.js'
+import { peerAddress } from './auth-middleware.js'
 import type { AppEnv } from './context.js'
 
 /** Where the rate-limit hooks report to; the metrics object fits. */
@@ -26,20 +26,6 @@ export function rateLimitHeaders(r: LimitResult): Record<string, string> {
 }
 
 /**
- * The client address of a request: the TCP peer as @hono/node-server reports it.
- * Security: `X-Forwarded-For` is not trusted here, because any client can send it; behind a
- * proxy every client shares the proxy's budget of failures, which errs on the safe side.
- */
-export function peerAddress(c: Context): string {
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown'
-  } catch {
-    // app.request() in tests and non-Node runtimes have no socket.
-    return 'unknown'
-  }
-}
-
-/**
  * Refuses client addresses that failed authentication too often (429 + `Retry-After`), and counts
  * every 401 that passes through as one failure of its address. Mount it BEFORE authentication.
  * It also reports each 401 to `metrics.authFailure(method)` with the method the request tried.
@@ -47,9 +33,11 @@ export function peerAddress(c: Context): string {
  */
 export function authFailureLimit(
   limits: RateLimits,
-  options: { metrics?: LimitMetrics; clientAddress?: (c: Context) => string } = {},
+  options: { metrics?: LimitMetrics; clientAddress?: (c: Context<AppEnv>) => string } = {},
 ): MiddlewareHandler<AppEnv> {
-  const addressOf = options.clientAddress ?? peerAddress
+  // Security: the TCP peer only; `X-Forwarded-For` is not trusted, because any client can send
+  // it. Behind a proxy every client shares the proxy's budget of failures, erring on the safe side.
+  const addressOf = options.clientAddress ?? ((c: Context<AppEnv>) => peerAddress(c) ?? 'unknown')
   return async (c, next) => {
     const ip = addressOf(c)
     const status = await limits.isAddressBlocked(ip)

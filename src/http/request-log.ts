@@ -1,22 +1,24 @@
 /** @module http/request-log: one structured log line per HTTP request. */
 import type { Context, MiddlewareHandler } from 'hono'
-import { routePath } from 'hono/route'
+import { matchedRoutes } from 'hono/route'
 import type { Logger } from '../observability/logger.js'
 import type { AppEnv } from './context.js'
 
 /**
- * The route pattern that answered (`/v1/secrets/*`), or `(unmatched)` when only catch-all
- * middlewares ran. Security and cardinality: the raw URL is never used, because it names the
- * agent's secret paths and its query string may carry anything.
+ * The route pattern a request was routed to (`/secrets/*`), or `(unmatched)` when only catch-all
+ * middlewares matched. Taken from the router's matches, so a request refused before its handler
+ * ran (401, 429) still gets its route. Security and cardinality: the raw URL is never used,
+ * because it names the agent's secret paths and its query string may carry anything.
  */
 export function routeLabel(c: Context): string {
-  let route: string
+  let routes: { path: string }[]
   try {
-    route = routePath(c)
+    routes = matchedRoutes(c)
   } catch {
     return '(unmatched)'
   }
-  return route === '*' || route === '/*' || route === '' ? '(unmatched)' : route
+  const specific = routes.filter((r) => r.path !== '*' && r.path !== '/*' && r.path !== '')
+  return specific.at(-1)?.path ?? '(unmatched)'
 }
 
 /**
