@@ -59,13 +59,15 @@ beforeAll(async () => {
   if (skip) return
   stack = await startVaultStack()
   const agent = stack.agent('conformance')
-  let target: URL | undefined
-  proxy = await startCredentialProxy(() => target!, apiKeyOf(agent))
+  // The proxy's port goes into the app's config, so the proxy starts first and learns the app's
+  // address afterwards.
+  const upstream: { url?: URL } = {}
+  proxy = await startCredentialProxy(() => upstream.url!, apiKeyOf(agent))
   proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`
   // The suite's "valid localhost" request carries Origin: <its URL>, the origin a local web UI
   // would have; it is allowed the documented way, by listing it.
   app = await startMcpApp(stack, { [agent]: [...SCOPES] }, { MCP_ALLOWED_ORIGINS: proxyUrl })
-  target = new URL(app.url)
+  upstream.url = new URL(app.url)
   outDir = mkdtempSync(join(tmpdir(), 'mcp-conformance-'))
 }, 120_000)
 
