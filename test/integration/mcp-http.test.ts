@@ -109,6 +109,15 @@ describe('Streamable HTTP transport', () => {
     expectError(await post(INIT, { origin }), 403, 'FORBIDDEN')
   })
 
+  it('checks Origin and Host before authentication: 403, not 401, without a credential', async () => {
+    const origin = await post(INIT, { origin: 'https://evil.example', 'x-api-key': '' })
+    expectError(origin, 403, 'FORBIDDEN')
+    expect(origin.headers.get('www-authenticate')).toBeNull()
+    expectError(await post(INIT, { host: 'evil.example', 'x-api-key': '' }), 403, 'FORBIDDEN')
+    const query = await post(INIT, { 'x-api-key': '' }, { path: '/mcp?access_token=abc' })
+    expectError(query, 400, 'INVALID_INPUT')
+  })
+
   it('accepts an Origin listed in MCP_ALLOWED_ORIGINS, and only that one', async () => {
     const allowing = await startMcpApp(
       stack,
