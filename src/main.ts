@@ -46,6 +46,17 @@ export async function main(argv: string[], env: Env, io: CliIo): Promise<number>
         const { runDevCommand } = await import('./cli/dev.js')
         return await runDevCommand(args, env, io)
       }
+      case 'dev-vault': {
+        const { DevVaultUsageError, runDevVaultCommand } = await import('./dev-vault/cli.js')
+        try {
+          await runDevVaultCommand(args)
+          return EXIT.OK
+        } catch (err) {
+          if (!(err instanceof DevVaultUsageError)) throw err
+          io.stderr(`${err.message.trimEnd()}\n`)
+          return EXIT.USAGE
+        }
+      }
       case 'stdio': {
         // Security and protocol: stdout carries MCP messages only; everything else is stderr.
         const { runStdioCommand } = await import('./cli/stdio.js')
