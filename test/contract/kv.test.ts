@@ -107,6 +107,19 @@ describe('write and read', () => {
     expect((await raw(vault, 'GET', `${mount}/metadata/${key}`)).status).toBe(404)
   })
 
+  it('refuses data that is not an object and a non-numeric cas (400), storing nothing', async () => {
+    const key = uniqueName('types')
+    const c = clientFor(vault)
+    const notMap = await failure(c.write(`${mount}/data/${key}`, { data: 'plain string' }))
+    expect(notMap.status).toBe(400)
+    const badCas = await failure(
+      c.write(`${mount}/data/${key}`, { options: { cas: 'one' }, data: { a: 1 } }),
+    )
+    expect(badCas.status).toBe(400)
+    expect(badCas.body.errors).toEqual(['error parsing check-and-set parameter'])
+    expect((await raw(vault, 'GET', `${mount}/metadata/${key}`)).status).toBe(404)
+  })
+
   it('refuses a write and a read with a token whose policy does not cover the path (403)', async () => {
     const key = uniqueName('deny')
     const { token } = await tokenWithPolicy(

@@ -130,6 +130,17 @@ describe('auth/token/create', () => {
     expect(f.body.errors).toEqual(['number of uses cannot be negative'])
   })
 
+  it('refuses a ttl that is not a duration (400) and issues no token', async () => {
+    const f = await failure(
+      clientFor(vault).write('auth/token/create', { policies: [polA], ttl: 'soon' }),
+    )
+    expect(f.status).toBe(400)
+    const g = await failure(
+      clientFor(vault).write('auth/token/create', { policies: [polA], num_uses: 'many' }),
+    )
+    expect(g.status).toBe(400)
+  })
+
   it('create-orphan makes orphan tokens', async () => {
     const res = await clientFor(vault).tokenCreateOrphan({ policies: [polA], ttl: '1h' })
     expect(res.auth.orphan).toBe(true)
