@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util'
 import { loadConfig } from '../config/load.js'
 import { createLogger } from '../observability/logger.js'
 import { createNodeVaultClient } from '../vault/node-vault-client.js'
+import { isAgentPolicyNameSafe } from '../vault/policy.js'
 import { provisionVault } from '../vault/provision.js'
 import type { CommandIo } from './gen-policy.js'
 
@@ -62,6 +63,14 @@ export async function runProvisionCommand(
   if (agents.length === 0) {
     io.stderr(
       `provision: give the agents with --agents a,b,c or AGENTS=a,b,c\n\n${PROVISION_USAGE}`,
+    )
+    return 2
+  }
+  const bad = agents.filter((a) => !isAgentPolicyNameSafe('mcp-agent-', a))
+  if (bad.length > 0) {
+    io.stderr(
+      `provision: ${bad.length} agent id(s) cannot have a Vault policy: agent ids here are 1-64 ` +
+        'lower-case letters, digits, "_", "." or "-", without "--" (Vault lower-cases policy names)\n',
     )
     return 2
   }
