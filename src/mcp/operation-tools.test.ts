@@ -339,3 +339,28 @@ describe('MCP_SECRET_VALUES', () => {
     expect(events).toEqual(['read_secret:FORBIDDEN'])
   })
 })
+
+describe('docs/mcp.md', () => {
+  it('lists every tool with its scope, hints and arguments as the catalogue says', () => {
+    const doc = readFileSync('docs/mcp.md', 'utf8')
+    for (const op of OPERATIONS) {
+      const row = doc.split('\n').find((l) => l.startsWith(`| \`${op.name}\` `))
+      const [, , scope, hints, args] = (row ?? '').split('|').map((c) => c.trim())
+      expect({ name: op.name, scope }).toEqual({
+        name: op.name,
+        scope: op.access ? `\`${op.access}\`` : 'any',
+      })
+      const expected = [
+        op.hints.readOnly && 'read-only',
+        op.hints.destructive && 'destructive',
+        op.hints.idempotent && 'idempotent',
+      ].filter(Boolean)
+      expect({ name: op.name, hints }).toEqual({ name: op.name, hints: expected.join(', ') })
+      const documented = [...(args ?? '').matchAll(/`(\w+)`/g)].map((m) => m[1]).sort()
+      expect({ name: op.name, args: documented }).toEqual({
+        name: op.name,
+        args: Object.keys(op.input.shape).sort(),
+      })
+    }
+  })
+})
