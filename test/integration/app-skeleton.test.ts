@@ -102,6 +102,12 @@ describe('health and readiness', () => {
     expect(await res.json()).toEqual({ status: 'ok' })
   })
 
+  it('HEAD /healthz is 200 with no body', async () => {
+    const res = await build().app.request('/healthz', { method: 'HEAD' })
+    expect(res.status).toBe(200)
+    expect(await res.text()).toBe('')
+  })
+
   it('GET /readyz follows the VaultPort readiness, 503 with Retry-After when not ready', async () => {
     const { app, setReady } = build()
     expect((await app.request('/readyz')).status).toBe(200)
