@@ -22,12 +22,15 @@ export interface AppRole {
   name: string
   roleId: string
   bindSecretId: boolean
-  secretIdBoundCidrs: string[]
+  /** `null` until set (Vault stores a nil slice and reads it back as null). */
+  secretIdBoundCidrs: string[] | null
   secretIdNumUses: number
   secretIdTtl: number
   localSecretIds: boolean
   /** Whether the legacy `policies` field was used (read then reports it too). */
   legacyPolicies: boolean
+  /** Whether the legacy `period` field was used (read then reports `period`). */
+  legacyPeriod: boolean
   token: TokenParams
 }
 
@@ -89,20 +92,37 @@ export function writeRole(
   const f = decodeFields(data, roleSchema)
   const name = roleName.toLowerCase()
   const existing = state.roles.get(name)
-  if (!existing && !isCreate) throw goError('role entry not found during update operation')
+  if (!existing && !isCreate) {
+    throw userError(`role name ${JSON.stringify(roleName)} doesn't exist`, 404)
+  }
   const role: AppRole = existing
     ? { ...existing, token: { ...existing.token } }
     : {
         name,
         roleId: '',
         bindSecretId: true,
-        secretIdBoundCidrs: [],
+        secretIdBoundCidrs: null,
         secretIdNumUses: 0,
         secretIdTtl: 0,
         localSecretIds: false,
         legacyPolicies: false,
+        legacyPeriod: false,
         token: defaultTokenParams(),
       }
+  const token = parseTokenParams(f, role.token)
+  if (typeof token === 'string') throw userError(token)
+  role.token = token
+  if (f.has('policies') && !f.has('token_policies')) role.legacyPolicies = true
+  if (f.has('token_policies')) role.legacyPolicies = false
+  if (f.has('token_period')) role.legacyPeriod = false
+  else if (f.has('period')) {
+    role.token.tokenPeriod = f.int('period')
+    role.legacyPeriod = true
+  }
+  if (f.has('local_secret_ids')) {
+    if (existing) throw userError('local_secret_ids can only be modified during role creation')
+    role.localSecretIds = f.bool('local_secret_ids')
+  }
   if (f.has('role_id')) role.roleId = f.str('role_id')
   else if (!existing) role.roleId = randomUUID()
   if (role.roleId === '') {
@@ -114,28 +134,22 @@ export function writeRole(
       ? f.strings('secret_id_bound_cidrs')
       : f.strings('bound_cidr_list')
   }
-  if (role.secretIdBoundCidrs.some((c) => !isAddrOrCidr(c))) throw userError('invalid CIDR blocks')
+  if ((role.secretIdBoundCidrs ?? []).some((c) => !isAddrOrCidr(c))) {
+    throw userError('invalid CIDR blocks')
+  }
   if (f.has('secret_id_num_uses')) role.secretIdNumUses = f.int('secret_id_num_uses')
   if (role.secretIdNumUses < 0) throw userError('secret_id_num_uses cannot be negative')
   if (f.has('secret_id_ttl')) role.secretIdTtl = f.int('secret_id_ttl')
-  if (f.has('local_secret_ids')) {
-    if (existing) throw userError('local_secret_ids can only be modified during role creation')
-    role.localSecretIds = f.bool('local_secret_ids')
-  }
-  const token = parseTokenParams(f, role.token)
-  if (typeof token === 'string') throw userError(token)
-  role.token = token
-  if (f.has('policies') && !f.has('token_policies')) role.legacyPolicies = true
-  if (f.has('token_policies')) role.legacyPolicies = false
+  // setRoleEntry's checks return plain Go errors, so Vault answers them with a 500.
   if (
     !role.bindSecretId &&
-    role.secretIdBoundCidrs.length === 0 &&
+    (role.secretIdBoundCidrs ?? []).length === 0 &&
     role.token.tokenBoundCidrs.length === 0
   ) {
-    throw userError('at least one constraint should be enabled on the role')
+    throw goError('at least one constraint should be enabled on the role')
   }
   const owner = state.roleIds.get(role.roleId)
-  if (owner !== undefined && owner !== name) throw userError('role_id already in use')
+  if (owner !== undefined && owner !== name) throw goError('role_id already in use')
   if (existing && existing.roleId !== role.roleId) state.roleIds.delete(existing.roleId)
   state.roles.set(name, role)
   state.roleIds.set(role.roleId, name)
@@ -157,12 +171,12 @@ export function readRole(state: AppRoleState, roleName: string): EngineResponse 
   const data: Record<string, unknown> = {
     bind_secret_id: role.bindSecretId,
     local_secret_ids: role.localSecretIds,
-    secret_id_bound_cidrs: [...role.secretIdBoundCidrs],
+    secret_id_bound_cidrs: role.secretIdBoundCidrs ? [...role.secretIdBoundCidrs] : null,
     secret_id_num_uses: role.secretIdNumUses,
     secret_id_ttl: role.secretIdTtl,
     ...tokenParamsData(role.token),
   }
-  if (role.token.tokenPeriod > 0 && role.legacyPolicies) data.period = role.token.tokenPeriod
+  if (role.legacyPeriod && role.token.tokenPeriod > 0) data.period = role.token.tokenPeriod
   if (role.legacyPolicies && role.token.tokenPolicies.length > 0) {
     data.policies = [...role.token.tokenPolicies]
   }
@@ -207,7 +221,7 @@ export function writeRoleId(
   const roleId = f.str('role_id')
   if (roleId === '') throw userError('missing role_id')
   const owner = state.roleIds.get(roleId)
-  if (owner !== undefined && owner !== name) throw userError('role_id already in use')
+  if (owner !== undefined && owner !== name) throw goError('role_id already in use')
   state.roleIds.delete(role.roleId)
   role.roleId = roleId
   state.roleIds.set(roleId, name)

@@ -73,6 +73,9 @@ const secretIdSchema: FieldSchema = {
   secret_id: 'string',
 }
 
+/** Vault's default maximum lease TTL (768h), seconds. */
+const MAX_LEASE_TTL = 2_764_800
+
 /** Zero `time.Time` as Go's JSON encoder writes it. */
 const GO_ZERO_TIME = '0001-01-01T00:00:00Z'
 
@@ -100,14 +103,11 @@ function generateSecretId(
 ): EngineResponse {
   const f = decodeFields(data, secretIdSchema)
   const name = roleName.toLowerCase()
+  const secretId = custom ? f.str('secret_id') : randomUUID()
+  if (secretId === '') throw userError('missing secret_id')
   const role = state.roles.get(name)
   if (!role) throw userError(`role ${JSON.stringify(roleName)} does not exist`, 404)
   if (!role.bindSecretId) throw userError('bind_secret_id is not set on the role')
-  let secretId: string = randomUUID()
-  if (custom) {
-    secretId = f.str('secret_id')
-    if (secretId === '') throw userError('missing secret_id')
-  }
   const cidrList = f.strings('cidr_list')
   if (cidrList.some((c) => !isAddrOrCidr(c))) throw userError('failed to validate CIDR blocks')
   const tokenBoundCidrs = f.strings('token_bound_cidrs')
@@ -131,6 +131,8 @@ function generateSecretId(
       throw userError("ttl cannot be longer than the role's secret_id_ttl")
     }
   }
+  // deriveSecretIDTTL: negative or beyond the mount's max lease TTL falls back to that max.
+  if (ttl < 0 || ttl > MAX_LEASE_TTL) ttl = MAX_LEASE_TTL
   const metadata = parseSecretIdMetadata(f.str('metadata'))
   if (typeof metadata === 'string') throw userError(`failed to parse metadata: ${metadata}`)
   const bucket = state.secretIds.get(name) ?? new Map<string, SecretIdEntry>()
@@ -192,7 +194,8 @@ function login(
     throw userError('invalid role or secret ID')
   }
   const roleId = f.str('role_id').trim()
-  if (roleId === '') throw userError('missing role_id')
+  // Vault's core runs the alias lookahead first, whose plain Go error makes this a 500.
+  if (roleId === '') throw new VaultHttpError(500, ['missing role_id'])
   const roleName = state.roleIds.get(roleId) ?? invalid()
   const role = state.roles.get(roleName) ?? invalid()
   const metadata: Record<string, string> = {}
@@ -207,7 +210,7 @@ function login(
     }
     // Security: the dev vault does not see the client address, so a CIDR-bound secret ID can
     // never be proven to be used from an allowed network; refuse rather than ignore the bound.
-    if (entry.cidrList.length > 0 || role.secretIdBoundCidrs.length > 0) {
+    if (entry.cidrList.length > 0 || (role.secretIdBoundCidrs ?? []).length > 0) {
       throw userError('source address unauthorized through CIDR restrictions on the secret ID')
     }
     if (entry.numUses === 1) bucket?.delete(id)
@@ -216,9 +219,9 @@ function login(
       entry.lastUpdatedAt = host.now()
     }
     Object.assign(metadata, entry.metadata)
-  } else if (role.secretIdBoundCidrs.length > 0 || role.token.tokenBoundCidrs.length > 0) {
+  } else if ((role.secretIdBoundCidrs ?? []).length > 0 || role.token.tokenBoundCidrs.length > 0) {
     // Security: same reason as above; only CIDR bounds protect this role.
-    throw goError('permission denied', 403)
+    throw new VaultHttpError(403, ['permission denied'])
   }
   metadata.role_name = role.name
   const mount = mountPath.replace(/^auth\//, '')
@@ -237,7 +240,7 @@ function lookupSecretId(
   const f = decodeFields(data, { role_name: 'string', secret_id: 'string' })
   const name = roleName.toLowerCase()
   if (f.str('secret_id') === '') throw userError('missing secret_id')
-  if (!state.roles.has(name)) throw userError(`role ${JSON.stringify(roleName)} does not exist`)
+  if (!state.roles.has(name)) throw goError(`role ${JSON.stringify(roleName)} does not exist`)
   const hit = findSecretId(state.secretIds.get(name), f.str('secret_id'))
   return hit ? { kind: 'envelope', data: secretIdData(hit[1]) } : { kind: 'envelope' }
 }
@@ -251,7 +254,7 @@ function destroySecretId(
   const f = decodeFields(data, { role_name: 'string', secret_id: 'string' })
   const name = roleName.toLowerCase()
   if (f.str('secret_id') === '') throw userError('missing secret_id')
-  if (!state.roles.has(name)) throw userError(`role ${JSON.stringify(roleName)} does not exist`)
+  if (!state.roles.has(name)) throw goError(`role ${JSON.stringify(roleName)} does not exist`)
   const hit = findSecretId(state.secretIds.get(name), f.str('secret_id'))
   if (hit) state.secretIds.get(name)?.delete(hit[0])
   return { kind: 'envelope' }

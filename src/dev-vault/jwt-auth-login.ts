@@ -1,11 +1,11 @@
 /** @module dev-vault/jwt-auth-login: JWT login with the plugin’s and cap/jwt’s checks in order. */
 import type { KeyObject } from 'node:crypto'
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader, type JSONWebKeySet } from 'jose'
-import type { EngineHost, EngineResponse } from './backend.js'
+import { VaultHttpError, type EngineHost, type EngineResponse } from './backend.js'
 import { loginDisplayName, tokenRequestFor } from './approle-token-params.js'
 import { SUPPORTED_ALGS, type JwtConfig, type KeySource } from './jwt-auth-config.js'
 import type { JwtRole } from './jwt-auth-roles.js'
-import { decodeFields, goError, userError } from './transit-fields.js'
+import { decodeFields, userError } from './transit-fields.js'
 
 /** `cap/jwt` defaults, seconds. */
 const DEFAULT_EXP_NBF_LEEWAY = 150
@@ -211,7 +211,7 @@ export async function login(
   if (token === '') throw userError('missing token')
   // Security: the dev vault does not see the client address, so a CIDR-bound role can never be
   // proven to be used from an allowed network; refuse rather than ignore the binding.
-  if (role.token.tokenBoundCidrs.length > 0) throw goError('permission denied', 403)
+  if (role.token.tokenBoundCidrs.length > 0) throw new VaultHttpError(403, ['permission denied'])
   const claims = await validateToken(token, source, config, role, Math.floor(host.now() / 1000))
   if (typeof claims === 'string') throw userError(`error validating token: ${claims}`)
   if ((role.boundAudiences ?? []).length === 0) {
