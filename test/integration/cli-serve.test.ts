@@ -128,7 +128,7 @@ describe('serve', () => {
     expect(b.output()).not.toContain(TOKEN_MARKER)
   })
 
-  it('starts when Vault is unreachable; /readyz is 503 with Retry-After', async () => {
+  it('starts when Vault is unreachable (/readyz 503 with Retry-After) and stops on SIGINT', async () => {
     const port = await freePort()
     const b = spawnServe({ VAULT_ADDR: `http://127.0.0.1:${port}`, VAULT_TOKEN: TOKEN_MARKER })
     const url = await b.url
@@ -136,7 +136,7 @@ describe('serve', () => {
     const ready = await fetch(`${url}/readyz`)
     expect(ready.status).toBe(503)
     expect(Number(ready.headers.get('Retry-After'))).toBeGreaterThan(0)
-    b.child.kill('SIGTERM')
+    b.child.kill('SIGINT')
     expect(await b.exited).toBe(0)
     expect(b.output()).not.toContain(TOKEN_MARKER)
   })
