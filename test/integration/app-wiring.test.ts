@@ -4,6 +4,7 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { createServer } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startBridge, type RunningBridge } from '../../src/cli/serve.js'
 import { loadConfig } from '../../src/config/load.js'
@@ -132,5 +133,41 @@ describe('the composed bridge', () => {
     }
     expect(statuses.slice(0, 3)).toEqual([401, 401, 401])
     expect(statuses.at(-1)).toBe(429)
+  })
+})
+
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number }
+      srv.close(() => resolve(port))
+    })
+  })
+
+describe('METRICS_PORT', () => {
+  it('moves /metrics off the main port', async () => {
+    const config = loadConfig({
+      PORT: '0',
+      METRICS_PORT: String(await freePort()),
+      VAULT_ADDR: vault.url,
+      VAULT_TOKEN: vault.rootToken,
+      API_KEYS_JSON: JSON.stringify({ [KEY]: agent }),
+      AUDIT_LOG: 'off',
+    })
+    const other = await startBridge(config, createLogger({ level: 'silent' }))
+    try {
+      expect(other.metricsUrl).toBeDefined()
+      const moved = await fetch(`${other.metricsUrl}/metrics`)
+      expect(moved.status).toBe(200)
+      expect(await moved.text()).toContain('vault_mcp_bridge_')
+      // On the main port /metrics is no public route any more: it needs a credential, then 404.
+      expect((await fetch(`${other.url}/metrics`)).status).toBe(401)
+      const authed = await fetch(`${other.url}/metrics`, { headers: { 'X-API-Key': KEY } })
+      expect(authed.status).toBe(404)
+    } finally {
+      await other.stop()
+    }
   })
 })
