@@ -1,0 +1,171 @@
+/** @module http/rate-limit tests: headers, the REST 429, the MCP answers, and the auth-failure hook. */
+import { Hono } from 'hono'
+import { describe, expect, it } from 'vitest'
+import type { Principal } from '../core/identity.js'
+import { createRateLimits, type LimitResult } from '../limits/rate-limits.js'
+import { createLogger } from '../observability/logger.js'
+import { createMetrics } from '../observability/metrics.js'
+import type { AppEnv } from './context.js'
+import { createErrorHandler } from './error-response.js'
+import {
+  JSONRPC_RATE_LIMITED,
+  agentRateLimit,
+  authFailureLimit,
+  mcpRateLimitedResponse,
+  rateLimitHeaders,
+} from './rate-limit.js'
+
+const logger = createLogger({ level: 'silent' })
+const over: LimitResult = {
+  allowed: false,
+  limit: 5,
+  remaining: 0,
+  resetSeconds: 42,
+  retryAfterSeconds: 42,
+}
+
+const limitsFor = (requests: number, failures = 2) =>
+  createRateLimits(
+    {
+      enabled: true,
+      requests,
+      windowSeconds: 60,
+      overrides: {},
+      redisUrl: undefined,
+      authFailures: { requests: failures, windowSeconds: 60 },
+    },
+    logger,
+  )
+
+/** An app whose "auth" takes the agent from a test header and answers 401 without it. */
+function appWith(requests: number, metrics = createMetrics({ processMetrics: false })) {
+  const limits = limitsFor(requests)
+  const app = new Hono<AppEnv>()
+  app.onError(createErrorHandler({ logger }))
+  app.use('*', async (c, next) => {
+    c.set('requestId', 'r')
+    c.set('log', logger)
+    await next()
+  })
+  app.use(
+    '*',
+    authFailureLimit(limits, { metrics, clientAddress: (c) => c.req.header('x-ip') ?? '?' }),
+  )
+  app.use('*', async (c, next) => {
+    const agent = c.req.header('x-agent')
+    if (!agent) return c.json({ error: { code: 'UNAUTHENTICATED' } }, 401)
+    c.set('principal', { agent, scopes: ['read'], method: 'api_key' } as Principal)
+    await next()
+  })
+  app.use('*', agentRateLimit(limits, { metrics }))
+  app.get('/whoami', (c) => c.json({ ok: true }))
+  app.post('/mcp', (c) => c.json({ jsonrpc: '2.0', id: 1, result: {} }))
+  return { app, metrics }
+}
+
+describe('rateLimitHeaders', () => {
+  it('gives the three RateLimit headers, and Retry-After only when refused', () => {
+    expect(rateLimitHeaders({ allowed: true, limit: 5, remaining: 4, resetSeconds: 60 })).toEqual({
+      'RateLimit-Limit': '5',
+      'RateLimit-Remaining': '4',
+      'RateLimit-Reset': '60',
+    })
+    expect(rateLimitHeaders(over)['Retry-After']).toBe('42')
+  })
+})
+
+describe('agentRateLimit', () => {
+  it('REST: headers within the budget, 429 RATE_LIMITED with Retry-After over it', async () => {
+    const { app, metrics } = appWith(1)
+    const ok = await app.request('/whoami', { headers: { 'x-agent': 'a' } })
+    expect(ok.status).toBe(200)
+    expect(ok.headers.get('RateLimit-Remaining')).toBe('0')
+    const no = await app.request('/whoami', { headers: { 'x-agent': 'a' } })
+    expect(no.status).toBe(429)
+    expect(no.headers.get('RateLimit-Limit')).toBe('1')
+    expect(Number(no.headers.get('Retry-After'))).toBeGreaterThan(0)
+    expect(((await no.json()) as { error: { code: string } }).error.code).toBe('RATE_LIMITED')
+    expect(await metrics.render()).toContain('rate_limit_rejections_total{kind="agent"} 1')
+  })
+
+  it('MCP: a tools/call over the budget is answered as a RATE_LIMITED tool error (HTTP 200)', async () => {
+    const { app } = appWith(1)
+    const body = JSON.stringify({
+      jsonrpc: '2.0',
+      id: 7,
+      method: 'tools/call',
+      params: { name: 'whoami' },
+    })
+    const init = {
+      method: 'POST',
+      headers: { 'x-agent': 'm', 'content-type': 'application/json' },
+      body,
+    }
+    expect((await app.request('/mcp', init)).status).toBe(200)
+    const res = await app.request('/mcp', init)
+    expect(res.status).toBe(200)
+    expect(res.headers.get('Retry-After')).not.toBeNull()
+    const json = (await res.json()) as {
+      id: number
+      result: { isError: boolean; content: { text: string }[] }
+    }
+    expect(json.id).toBe(7)
+    expect(json.result.isError).toBe(true)
+    expect(json.result.content[0]?.text).toMatch(/^RATE_LIMITED: .*retry after \d+ seconds/)
+  })
+})
+
+describe('mcpRateLimitedResponse', () => {
+  const post = (body: unknown) =>
+    new Request('http://x/mcp', { method: 'POST', body: JSON.stringify(body) })
+
+  it('answers other requests with a JSON-RPC error carrying the code and retry time', async () => {
+    const res = await mcpRateLimitedResponse(
+      post({ jsonrpc: '2.0', id: 'a', method: 'tools/list' }),
+      over,
+    )
+    const json = (await res.json()) as { id: string; error: { code: number; data: unknown } }
+    expect(json.id).toBe('a')
+    expect(json.error.code).toBe(JSONRPC_RATE_LIMITED)
+    expect(json.error.data).toEqual({ code: 'RATE_LIMITED', retryAfterSeconds: 42 })
+  })
+
+  it('answers a POST of notifications only (nothing to answer in JSON-RPC) with 429', async () => {
+    const res = await mcpRateLimitedResponse(
+      post({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+      over,
+    )
+    expect(res.status).toBe(429)
+    expect(res.headers.get('Retry-After')).toBe('42')
+  })
+
+  it('answers a body that is not JSON with 429', async () => {
+    const req = new Request('http://x/mcp', { method: 'POST', body: 'not json' })
+    expect((await mcpRateLimitedResponse(req, over)).status).toBe(429)
+  })
+
+  it('leaves the request body unread', async () => {
+    const req = post({ jsonrpc: '2.0', id: 1, method: 'ping' })
+    await mcpRateLimitedResponse(req, over)
+    expect(req.bodyUsed).toBe(false)
+  })
+})
+
+describe('authFailureLimit', () => {
+  it('counts 401s per address and refuses the address once over the limit', async () => {
+    const { app, metrics } = appWith(100)
+    const from = (ip: string, agent?: string) =>
+      app.request('/whoami', {
+        headers: { 'x-ip': ip, 'x-api-key': 'k', ...(agent ? { 'x-agent': agent } : {}) },
+      })
+    expect((await from('1.1.1.1')).status).toBe(401)
+    expect((await from('1.1.1.1')).status).toBe(401)
+    const blocked = await from('1.1.1.1', 'good')
+    expect(blocked.status).toBe(429)
+    expect(Number(blocked.headers.get('Retry-After'))).toBeGreaterThan(0)
+    expect((await from('2.2.2.2', 'good')).status).toBe(200)
+    const text = await metrics.render()
+    expect(text).toContain('auth_failures_total{method="api_key"} 2')
+    expect(text).toContain('rate_limit_rejections_total{kind="auth_failure"} 1')
+  })
+})
