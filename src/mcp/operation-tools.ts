@@ -79,9 +79,12 @@ const jsonSchema = (schema: z.ZodObject, io: 'input' | 'output'): Tool['inputSch
   return { ...rest, type: 'object' }
 }
 
+// Over stateless HTTP every request builds a server; the definitions are built once.
+const DEFINITIONS = new Map<string, Tool>(OPERATIONS.map((op) => [op.name, toolDefinition(op)]))
+
 /** The tool definitions a principal with these scopes may see, in catalogue order. */
 export const toolsFor = (principal: Principal): Tool[] =>
-  OPERATIONS.filter((op) => isAllowed(op, principal.scopes)).map((op) => toolDefinition(op))
+  OPERATIONS.filter((op) => isAllowed(op, principal.scopes)).map((op) => DEFINITIONS.get(op.name)!)
 
 /**
  * Serves `tools/list` and `tools/call` for every operation on `server`.
