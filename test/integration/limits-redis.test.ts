@@ -14,8 +14,11 @@ import { agentRateLimit } from '../../src/http/rate-limit.js'
 import { createRateLimits, type RateLimits } from '../../src/limits/rate-limits.js'
 import { createLogger } from '../../src/observability/logger.js'
 
+// Skipped only on a developer machine without redis-server; in CI (which installs it through
+// scripts/ci/install-redis.sh) a missing binary fails the test instead of hiding it.
 const hasRedis = spawnSync('redis-server', ['--version']).status === 0
-if (!hasRedis) {
+const runIt = hasRedis || Boolean(process.env.CI)
+if (!runIt) {
   console.warn('SKIPPED limits-redis: redis-server is not installed (scripts/ci/install-redis.sh)')
 }
 
@@ -86,7 +89,7 @@ async function eventually(check: () => Promise<boolean>, attempts = 100, ms = 10
   return false
 }
 
-describe.skipIf(!hasRedis)('rate limits shared through Redis', () => {
+describe.skipIf(!runIt)('rate limits shared through Redis', () => {
   let port: number
   let redis: ChildProcess
   let a: RateLimits
