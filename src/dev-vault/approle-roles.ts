@@ -88,6 +88,7 @@ export function writeRole(
   roleName: string,
   data: Record<string, unknown>,
   isCreate: boolean,
+  earlierWarnings: string[] = [],
 ): EngineResponse {
   const f = decodeFields(data, roleSchema)
   const name = roleName.toLowerCase()
@@ -109,6 +110,13 @@ export function writeRole(
         legacyPeriod: false,
         token: defaultTokenParams(),
       }
+  // AppRole's backwards-compatibility case, before the token fields are parsed.
+  const legacyType = f.str('token_type')
+  if (legacyType === 'default-service' || legacyType === 'default-batch') {
+    const type = legacyType.slice('default-'.length)
+    const note = `${legacyType} has no useful meaning; adjusting to ${type}`
+    return writeRole(state, roleName, { ...data, token_type: type }, isCreate, [note])
+  }
   const token = parseTokenParams(f, role.token)
   if (typeof token === 'string') throw userError(token)
   role.token = token
@@ -153,7 +161,7 @@ export function writeRole(
   if (existing && existing.roleId !== role.roleId) state.roleIds.delete(existing.roleId)
   state.roles.set(name, role)
   state.roleIds.set(role.roleId, name)
-  const warnings: string[] = []
+  const warnings = [...earlierWarnings]
   if (role.token.tokenMaxTtl > MOUNT_MAX_TTL) {
     warnings.push(
       "token_max_ttl is greater than the backend mount's maximum TTL value; issued tokens' max TTL value will be truncated",

@@ -40,7 +40,7 @@ export const defaultTokenParams = (): TokenParams => ({
   tokenBoundCidrs: [],
 })
 
-const tokenTypes = new Set(['service', 'batch', 'default', 'default-service', 'default-batch'])
+const tokenTypes = new Set(['service', 'batch', 'default'])
 
 /** An IP address or CIDR block, as `parseutil.ParseAddrs` accepts. */
 export function isAddrOrCidr(value: string): boolean {
@@ -85,7 +85,7 @@ export function parseTokenParams(f: Fields, current: TokenParams): TokenParams |
   }
   if (f.has('token_num_uses')) t.tokenNumUses = f.int('token_num_uses')
   if (t.tokenNumUses < 0) return "'token_num_uses' cannot be negative"
-  if (t.tokenType === 'batch' || t.tokenType === 'default-batch') {
+  if (t.tokenType === 'batch') {
     if (t.tokenPeriod !== 0) {
       return "'token_type' cannot be 'batch' or 'default_batch' when set to generate periodic tokens"
     }

@@ -108,7 +108,7 @@ describe('approle roles', () => {
   })
 
   it('rejects bad role input and stores nothing', async () => {
-    const { fail, engine } = setup()
+    const { fail, engine, create } = setup()
     // setRoleEntry returns a plain Go error here, so Vault answers 500 with multierror text.
     const constraint = await fail('create', 'role/bad', { bind_secret_id: false })
     expect([constraint.status, constraint.errors]).toEqual([
@@ -129,6 +129,8 @@ describe('approle roles', () => {
       expect([e.status, e.errors]).toEqual([400, [message]])
     }
     expect((await fail('create', 'role/bad', { token_ttl: 'soon' })).status).toBe(400)
+    const legacy = await create('legacy', { token_type: 'default-service' })
+    expect(legacy.warnings).toEqual(['default-service has no useful meaning; adjusting to service'])
     expect(engine.exists?.('role/bad', {})).toBe(false)
   })
 
