@@ -66,7 +66,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.notFound((c) =>
     renderError(
       c,
-      new AppError('NOT_FOUND', `No route for ${c.req.method} ${c.req.path}; see the README.`),
+      new AppError(
+        'NOT_FOUND',
+        `No route for ${c.req.method} ${c.req.path.slice(0, 200)}; see the README.`,
+      ),
       errors,
     ),
   )
