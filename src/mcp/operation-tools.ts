@@ -153,7 +153,8 @@ async function callTool(
       })
     }
     let out = parsed.data as Record<string, unknown>
-    if (guard && mayReveal && deps.secretValues !== 'reveal') {
+    // Decided on what came back, not on the arguments, so nothing unexpected slips through.
+    if (guard?.reveals(out) && deps.secretValues !== 'reveal') {
       out =
         deps.secretValues === 'redact'
           ? guard.redact(out)
@@ -210,6 +211,8 @@ async function askUser(
 interface SecretGuard {
   /** Whether a call with these (unvalidated) arguments can return a secret value. */
   mayReveal(args: Record<string, unknown>): boolean
+  /** Whether this result holds a secret value. */
+  reveals(out: Record<string, unknown>): boolean
   redact(out: Record<string, unknown>): Record<string, unknown>
   /** The consent question: names and versions only, never a value. */
   describe(agent: string, out: Record<string, unknown>): string
@@ -226,6 +229,7 @@ const quote = (v: unknown) => JSON.stringify(String(v).slice(0, 200))
 const secretGuards: Partial<Record<AnyOperation['name'], SecretGuard>> = {
   read_secret: {
     mayReveal: () => true,
+    reveals: () => true,
     redact: (out) => ({ ...out, data: maskAll(out.data) }),
     describe: (agent, out) => {
       const fields = Object.keys(asRecord(out.data)).slice(0, 20)
@@ -238,6 +242,7 @@ const secretGuards: Partial<Record<AnyOperation['name'], SecretGuard>> = {
   },
   decrypt: {
     mayReveal: () => true,
+    reveals: () => true,
     redact: (out) => ({
       ...out,
       ...(out.plaintext === undefined ? {} : { plaintext: REDACTED }),
@@ -255,6 +260,7 @@ const secretGuards: Partial<Record<AnyOperation['name'], SecretGuard>> = {
   },
   generate_data_key: {
     mayReveal: (args) => args.type === 'plaintext',
+    reveals: (out) => out.plaintext !== undefined,
     redact: (out) => (out.plaintext === undefined ? out : { ...out, plaintext: REDACTED }),
     describe: (agent, out) =>
       `Agent ${quote(agent)} wants to show a new plaintext data key (wrapped by its key ` +
