@@ -1,4 +1,5 @@
 /** @module dev-vault/fields: Vault framework field decoding (weakly typed, like mapstructure). */
+import { numberLiteral } from './go-number.js'
 import { badRequest } from './vault-errors.js'
 import { parseDurationSeconds } from './go-time.js'
 
@@ -12,6 +13,8 @@ export function stringField(data: Record<string, unknown>, name: string): string
   if (v === undefined || v === null) return undefined
   if (typeof v === 'string') return v
   if (typeof v === 'number' || typeof v === 'boolean') return String(v)
+  const literal = numberLiteral(v)
+  if (literal !== undefined) return literal
   throw convertError(name, v)
 }
 
@@ -66,11 +69,14 @@ export function stringMapField(
 ): Record<string, string> | undefined {
   const v = data[name]
   if (v === undefined || v === null) return undefined
-  if (typeof v !== 'object' || Array.isArray(v)) throw convertError(name, v)
+  if (typeof v !== 'object' || Array.isArray(v) || numberLiteral(v) !== undefined) {
+    throw convertError(name, v)
+  }
   const out: Record<string, string> = {}
   for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
     if (typeof x === 'string') out[k] = x
     else if (typeof x === 'number' || typeof x === 'boolean') out[k] = String(x)
+    else if (numberLiteral(x) !== undefined) out[k] = numberLiteral(x) as string
     else throw convertError(name, v)
   }
   return out

@@ -1,5 +1,7 @@
 /** @module dev-vault/go-json: JSON encoding that matches Go's encoding/json byte for byte. */
 
+import { numberLiteral } from './go-number.js'
+
 /**
  * Objects marked as Go structs keep their insertion order; every other plain object is a Go
  * map and is encoded with its keys sorted, as `encoding/json` does.
@@ -29,6 +31,8 @@ function encode(value: unknown): string {
   if (typeof value === 'bigint') return value.toString()
   if (Array.isArray(value)) return `[${value.map(encode).join(',')}]`
   if (typeof value === 'object') {
+    const literal = numberLiteral(value)
+    if (literal !== undefined) return literal
     const obj = value as Record<string, unknown>
     const keys = Object.keys(obj).filter((k) => obj[k] !== undefined)
     if (!structs.has(obj)) keys.sort()

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { LogicalOperation } from './backend.js'
 import { METHOD_HEADER } from './method-rewrite.js'
 import { errorAnswer, type HttpAnswer } from './envelope.js'
+import { isJsonObject, parseJsonKeepingNumbers } from './go-number.js'
 import type { LogicalRequest } from './vault-core.js'
 
 /** Vault's request body limit: 32 MiB (reference §1.3). */
@@ -144,10 +145,9 @@ function parseBody(
     !trimmed.startsWith('[')
   if (isForm) return queryData(new URLSearchParams(text))
   try {
-    const value: unknown = JSON.parse(text)
+    const value: unknown = parseJsonKeepingNumbers(text)
     if (value === null) return {}
-    if (typeof value !== 'object' || Array.isArray(value)) return undefined
-    return value as Record<string, unknown>
+    return isJsonObject(value) ? value : undefined
   } catch {
     return undefined
   }

@@ -1,6 +1,7 @@
 /** @module dev-vault/kv-engine: the KV v2 secrets engine (reference §2), state in memory. */
 import type { Engine, EngineFactory, EngineRequest, EngineResponse } from './backend.js'
 import { struct } from './go-json.js'
+import { isJsonObject } from './go-number.js'
 import { goUuid } from './ids.js'
 import { formatDuration } from './go-time.js'
 import { durationField, intField, boolField } from './fields.js'
@@ -52,9 +53,7 @@ function rawEnvelope(
   }
 }
 
-function isMap(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-}
+const isMap = isJsonObject
 
 /** `options.cas` from a write/patch body: undefined when absent. */
 function casOption(data: Record<string, unknown>): number | undefined {

@@ -1,5 +1,6 @@
 /** @module dev-vault/kv-metadata: KV v2 `config` and `metadata/` field handling (§2.2, §2.8). */
 import { VaultHttpError } from './backend.js'
+import { isJsonObject } from './go-number.js'
 import { boolField, durationField, intField } from './fields.js'
 import type { KvConfig, KvKey } from './kv-state.js'
 import { badRequest } from './vault-errors.js'
@@ -34,7 +35,7 @@ export function metadataFields(
 }
 
 function customMetadata(raw: unknown, allowNull: boolean): Record<string, string> {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+  if (!isJsonObject(raw)) {
     throw badRequest('error converting input for field "custom_metadata"')
   }
   const out: Record<string, string> = {}

@@ -1,4 +1,5 @@
 /** @module dev-vault/kv-state: KV v2 keys, versions and the pruning rule (reference §2.4). */
+import { cloneJson } from './go-number.js'
 import { formatDuration, timestampString } from './go-time.js'
 
 export interface KvConfig {
@@ -69,7 +70,7 @@ export function addVersion(
     createdTime: now,
     deletionTime: after > 0 ? now + after * 1000 : null,
     destroyed: false,
-    data: structuredClone(data),
+    data: cloneJson(data),
   }
   key.versions.set(key.currentVersion, v)
   key.updatedTime = now

@@ -3,6 +3,7 @@ import type { EngineHost, EngineResponse } from './backend.js'
 import type { CoreRequest } from './core-types.js'
 import { engineType } from './engines.js'
 import { boolField, durationField, stringField } from './fields.js'
+import { isJsonObject, numberLiteral } from './go-number.js'
 import { mountEntryJson, type MountTable } from './mount-table.js'
 import type { TokenStore } from './token-store.js'
 import { badRequest, unsupportedOperation } from './vault-errors.js'
@@ -87,16 +88,12 @@ function enable(
   let type = stringField(d, 'type') ?? ''
   if (type === '') throw badRequest('backend type must be specified as a string')
   const rawOptions = d.options
-  if (
-    rawOptions !== undefined &&
-    rawOptions !== null &&
-    (typeof rawOptions !== 'object' || Array.isArray(rawOptions))
-  ) {
+  if (rawOptions !== undefined && rawOptions !== null && !isJsonObject(rawOptions)) {
     throw badRequest('error converting input for field "options"')
   }
   const options: Record<string, string> = {}
   for (const [k, v] of Object.entries((rawOptions ?? {}) as Record<string, unknown>)) {
-    options[k] = String(v)
+    options[k] = numberLiteral(v) ?? String(v)
   }
   if (type === 'kv-v1' || type === 'kv-v2') {
     options.version = type === 'kv-v2' ? '2' : '1'
@@ -121,7 +118,7 @@ function enable(
     throw badRequest(`cannot mount under reserved path "${path}"`)
   }
   const config = (d.config ?? {}) as Record<string, unknown>
-  if (typeof config !== 'object' || Array.isArray(config)) {
+  if (!isJsonObject(config)) {
     throw badRequest('error converting input for field "config"')
   }
   const description = stringField(d, 'description') ?? ''

@@ -77,6 +77,14 @@ describe('write and read', () => {
     expect(r.json.mount_type).toBe('kv')
   })
 
+  it('keeps number literals exactly as written (Go UseNumber)', async () => {
+    const key = uniqueName('num')
+    const body = '{"data":{"price":1.50,"big":12345678901234567890,"n":7}}'
+    expect((await raw(vault, 'POST', `${mount}/data/${key}`, { body })).status).toBe(200)
+    const r = await raw(vault, 'GET', `${mount}/data/${key}`)
+    expect(r.text).toContain('"data":{"big":12345678901234567890,"n":7,"price":1.50}')
+  })
+
   it('reads older versions with ?version= and 404s on a version that never existed', async () => {
     const key = uniqueName('ver')
     const c = clientFor(vault)

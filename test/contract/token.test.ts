@@ -130,7 +130,7 @@ describe('auth/token/create', () => {
     expect(f.body.errors).toEqual(['number of uses cannot be negative'])
   })
 
-  it('refuses a ttl that is not a duration (400) and issues no token', async () => {
+  it('refuses a ttl or num_uses of the wrong type (400)', async () => {
     const f = await failure(
       clientFor(vault).write('auth/token/create', { policies: [polA], ttl: 'soon' }),
     )
