@@ -295,6 +295,101 @@ describe('jwt login', () => {
     })
   })
 
+  it('matches glob, numeric and boolean bound claims as Go compares them', async () => {
+    const { call, fail } = setup()
+    await call('update', 'config', { jwks_url: `${base}/jwks` })
+    await call('create', 'role/glob', {
+      role_type: 'jwt',
+      user_claim: '/profile/login',
+      user_claim_json_pointer: true,
+      bound_claims_type: 'glob',
+      bound_claims: { email: '*@example.test' },
+    })
+    await call('create', 'role/typed', {
+      role_type: 'jwt',
+      user_claim: 'sub',
+      bound_claims: { level: 3, admin: true },
+    })
+    const claims = { ...baseClaims, aud: undefined, profile: { login: 'al' } }
+    expect(await call('update', 'login', { role: 'glob', jwt: await jwt(claims) })).toMatchObject({
+      auth: { client_token: 'hvs.jwt' },
+    })
+    const other = await fail('update', 'login', {
+      role: 'glob',
+      jwt: await jwt({ ...claims, email: 'al@evil.test' }),
+    })
+    expect(other.errors[0]).toMatch(/does not match any associated bound claim values$/)
+    const typed = { ...baseClaims, aud: undefined, level: 3, admin: true }
+    expect(await call('update', 'login', { role: 'typed', jwt: await jwt(typed) })).toMatchObject({
+      auth: { client_token: 'hvs.jwt' },
+    })
+    const asString = await fail('update', 'login', {
+      role: 'typed',
+      jwt: await jwt({ ...typed, level: '3' }),
+    })
+    expect(asString.status).toBe(400)
+    const glob = await fail('create', 'role/badglob', {
+      role_type: 'jwt',
+      user_claim: 'sub',
+      bound_claims_type: 'glob',
+      bound_claims: { level: 3 },
+    })
+    expect(glob.errors).toEqual(['claim is not a string: 3'])
+  })
+
+  it('applies the default leeways unless disabled with -1', async () => {
+    const { call, fail } = setup()
+    await call('update', 'config', { jwks_url: `${base}/jwks` })
+    await call('create', 'role/lenient', {
+      role_type: 'jwt',
+      user_claim: 'sub',
+      bound_subject: 'alice',
+    })
+    await call('create', 'role/strict', {
+      role_type: 'jwt',
+      user_claim: 'sub',
+      bound_subject: 'alice',
+      expiration_leeway: -1,
+      clock_skew_leeway: -1,
+    })
+    const expired = await jwt({ ...baseClaims, aud: undefined, iat: NOW - 500, exp: NOW - 100 })
+    expect(await call('update', 'login', { role: 'lenient', jwt: expired })).toMatchObject({
+      auth: { client_token: 'hvs.jwt' },
+    })
+    expect((await fail('update', 'login', { role: 'strict', jwt: expired })).errors).toEqual([
+      'error validating token: invalid expiration time (exp) claim: token is expired',
+    ])
+    const future = await jwt({ ...baseClaims, aud: undefined, iat: NOW + 3600, exp: NOW + 7200 })
+    expect((await fail('update', 'login', { role: 'lenient', jwt: future })).errors).toEqual([
+      'error validating token: invalid issued at (iat) claim: token issued in the future',
+    ])
+  })
+
+  it('refuses a mapped claim that is not a string and the reserved metadata key', async () => {
+    const { call, fail } = setup()
+    await call('update', 'config', { jwks_url: `${base}/jwks` })
+    const reserved = await fail('create', 'role/m', {
+      role_type: 'jwt',
+      user_claim: 'sub',
+      bound_subject: 'alice',
+      claim_mappings: { team: 'role' },
+    })
+    expect(reserved.errors).toEqual([
+      'metadata key "role" is reserved and may not be a mapping destination',
+    ])
+    await call('create', 'role/m', {
+      role_type: 'jwt',
+      user_claim: 'sub',
+      bound_subject: 'alice',
+      claim_mappings: { groups: 'groups' },
+    })
+    const e = await fail('update', 'login', {
+      role: 'm',
+      jwt: await jwt({ ...baseClaims, aud: undefined, groups: ['a'] }),
+    })
+    expect(e.errors).toEqual(["error converting claim 'groups' to string"])
+  })
+
   it('logs in through an OIDC discovery config (JWKS found via jwks_uri)', async () => {
     const { call } = setup()
     await call('update', 'config', { oidc_discovery_url: base })
