@@ -245,7 +245,9 @@ export function createTokenEngine(deps: TokenEngineDeps): CoreEngine {
           return { kind: 'envelope', data: lookupData(caller) }
         case 'lookup': {
           only(op === 'read' || isWrite)
-          const t = tokens.lookup(tokenParam(req))
+          // Vault looks up the calling token when `token` is empty.
+          const id = stringField(req.data, 'token') || caller.id
+          const t = tokens.lookup(id)
           if (!t) throw new VaultHttpError(403, ['bad token'])
           return { kind: 'envelope', data: lookupData(t) }
         }

@@ -95,6 +95,8 @@ export function createVaultCore(deps: VaultCoreDeps): VaultCore {
       if (!req.token) return errorAnswer(403, PERMISSION_DENIED.noToken)
       caller = tokens.lookup(req.token) ?? null
       if (!caller) return errorAnswer(403, PERMISSION_DENIED.invalidToken)
+      // Vault counts a use before the ACL check, so a denied request also spends one.
+      tokens.use(caller)
       if (write && mount?.engine.exists) {
         // Security: an engine without an existence check on a path is always `update`, so a
         // policy granting only `create` cannot overwrite (reference §1.6).
@@ -103,9 +105,9 @@ export function createVaultCore(deps: VaultCoreDeps): VaultCore {
       }
       const acl = policies.aclFor(caller.policies)
       if (!acl.allows(req.path, operation, isSudoPath(req.path))) {
+        tokens.finishUse(caller)
         return errorAnswer(403, PERMISSION_DENIED.aclDenied)
       }
-      tokens.use(caller)
     }
     try {
       if (!mount) {

@@ -185,16 +185,15 @@ describe('lookup', () => {
     expect(look.data.expire_time).toBeNull()
   })
 
-  it('lookup of another token works with the capability; unknown token → 403 bad token; empty → 400', async () => {
+  it('lookup of another token works; unknown token → 403 bad token; empty token → the caller', async () => {
     const res = await clientFor(vault).tokenCreate({ policies: [polA], ttl: '1h' })
     const look = await clientFor(vault).tokenLookup({ token: res.auth.client_token })
     expect(look.data.accessor).toBe(res.auth.accessor)
     const bad = await failure(clientFor(vault).tokenLookup({ token: 'hvs.notarealtokenatall000' }))
     expect(bad.status).toBe(403)
     expect(bad.body.errors).toEqual(['bad token'])
-    const empty = await failure(clientFor(vault).write('auth/token/lookup', { token: '' }))
-    expect(empty.status).toBe(400)
-    expect(empty.body.errors).toEqual(['missing token ID'])
+    const empty = await clientFor(vault).write('auth/token/lookup', { token: '' })
+    expect(empty.data.id).toBe(vault.rootToken)
   })
 
   it('refuses lookup of another token without the capability (403)', async () => {
@@ -287,6 +286,15 @@ describe('revoke', () => {
 })
 
 describe('num_uses', () => {
+  it('spends a use on a request the policy denies', async () => {
+    const res = await clientFor(vault).tokenCreate({ policies: [polA], ttl: '1h', num_uses: 2 })
+    const token = res.auth.client_token
+    expect((await raw(vault, 'GET', 'sys/mounts', { token })).status).toBe(403)
+    const look = await raw(vault, 'GET', 'auth/token/lookup-self', { token })
+    expect(look.status).toBe(200)
+    expect((await raw(vault, 'GET', 'auth/token/lookup-self', { token })).status).toBe(403)
+  })
+
   it('allows exactly num_uses requests, then the token is revoked', async () => {
     const res = await clientFor(vault).tokenCreate({ policies: [polA], ttl: '1h', num_uses: 2 })
     const token = res.auth.client_token
