@@ -1,14 +1,17 @@
 /**
  * @module test/integration/auth-app: the three methods through the production app (createApp with
- * the real authenticator and the REST operation routes) over real HTTP, against the dev vault
- * (or a real Vault when VAULT_ADDR is set).
+ * the real authenticator, the REST operation routes and /mcp) over real HTTP, against the dev
+ * vault (or a real Vault when VAULT_ADDR is set).
  */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SignJWT, base64url, exportJWK, generateKeyPair, type CryptoKey } from 'jose'
 import { createAuthenticator } from '../../src/auth/index.js'
 import { loadConfig } from '../../src/config/load.js'
 import type { Config } from '../../src/config/schema.js'
 import { createApp } from '../../src/http/app.js'
+import { registerMcpRoutes } from '../../src/http/mcp-route.js'
 import { registerOperationRoutes } from '../../src/http/operation-routes.js'
 import { startHttpServer, type HttpServer } from '../../src/http/server.js'
 import { recordingLogger, startVaultStack, type VaultStack } from '../helpers/vault-stack.js'
@@ -40,7 +43,10 @@ async function serveApp(config: Config): Promise<HttpServer> {
     logger,
     vault: stack.port,
     authenticator: createAuthenticator(config.auth, logger),
-    routes: [(a) => registerOperationRoutes(a, stack.runner)],
+    routes: [
+      (a) => registerOperationRoutes(a, stack.runner),
+      (a) => registerMcpRoutes(a, { runner: stack.runner, mcp: config.mcp, host: config.host }),
+    ],
   })
   return startHttpServer({ fetch: app.fetch, host: '127.0.0.1', port: 0 })
 }
@@ -64,6 +70,30 @@ async function call(
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     json: (text ? JSON.parse(text) : undefined) as any,
   }
+}
+
+const INIT = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: {
+    protocolVersion: '2025-06-18',
+    capabilities: {},
+    clientInfo: { name: 'auth-app-test', version: '1.0.0' },
+  },
+}
+
+/** The same request to a REST route and to /mcp: both must give the same refusal. */
+async function onBoth(base: string, headers: Record<string, string>) {
+  const rest = await call(base, 'GET', '/secrets/app/db', headers)
+  const mcp = await call(
+    base,
+    'POST',
+    '/mcp',
+    { ...headers, accept: 'application/json, text/event-stream' },
+    INIT,
+  )
+  return [rest, mcp]
 }
 
 beforeAll(async () => {
@@ -139,24 +169,26 @@ describe('each method works on the REST routes of the production app', () => {
   })
 })
 
-describe('refusals through the production app', () => {
+describe('refusals through the production app, on REST and /mcp alike', () => {
+  const INVALID = `Bearer error="invalid_token", resource_metadata="${METADATA}"`
+  const NONE = `Bearer resource_metadata="${METADATA}"`
+
   it('no credential: 401 with resource_metadata', async () => {
-    const res = await call(server.url, 'GET', '/secrets/app/db', {})
-    expect(res.status).toBe(401)
-    expect(res.json.error.code).toBe('UNAUTHENTICATED')
-    expect(res.challenge).toBe(`Bearer resource_metadata="${METADATA}"`)
+    for (const res of await onBoth(server.url, {})) {
+      expect(res.status).toBe(401)
+      expect(res.json.error.code).toBe('UNAUTHENTICATED')
+      expect(res.challenge).toBe(NONE)
+    }
   })
 
   it('a near-miss API key: 401 invalid_token, nothing written', async () => {
-    const res = await call(
-      server.url,
-      'PUT',
-      '/secrets/app/intruder',
-      { 'x-api-key': `${apiKey.slice(0, -1)}x` },
-      { data: { a: 1 } },
-    )
-    expect(res.status).toBe(401)
-    expect(res.challenge).toBe(`Bearer error="invalid_token", resource_metadata="${METADATA}"`)
+    const near = { 'x-api-key': `${apiKey.slice(0, -1)}x` }
+    for (const res of await onBoth(server.url, near)) {
+      expect(res.status).toBe(401)
+      expect(res.challenge).toBe(INVALID)
+    }
+    const put = await call(server.url, 'PUT', '/secrets/app/intruder', near, { data: { a: 1 } })
+    expect(put.status).toBe(401)
     const check = await call(server.url, 'GET', '/secrets/app/intruder', { 'x-api-key': apiKey })
     expect(check.status).toBe(404)
   })
@@ -164,11 +196,18 @@ describe('refusals through the production app', () => {
   it('alg none: 401 invalid_token', async () => {
     const h = base64url.encode(JSON.stringify({ alg: 'none' }))
     const p = base64url.encode(JSON.stringify({ sub: ids.jwt, aud: RESOURCE, exp: now() + 60 }))
-    const res = await call(server.url, 'GET', '/secrets/app/db', {
-      authorization: `Bearer ${h}.${p}.`,
-    })
-    expect(res.status).toBe(401)
-    expect(res.challenge).toContain('error="invalid_token"')
+    for (const res of await onBoth(server.url, { authorization: `Bearer ${h}.${p}.` })) {
+      expect(res.status).toBe(401)
+      expect(res.challenge).toBe(INVALID)
+    }
+  })
+
+  it('a token issued for another resource: 401 invalid_token', async () => {
+    const token = await hs256(ids.jwt, { aud: 'http://other.test/mcp' })
+    for (const res of await onBoth(server.url, { authorization: `Bearer ${token}` })) {
+      expect(res.status).toBe(401)
+      expect(res.challenge).toBe(INVALID)
+    }
   })
 
   it('a read-only key writing: 403 insufficient_scope naming write', async () => {
@@ -186,20 +225,49 @@ describe('refusals through the production app', () => {
   })
 
   it('spoofed mTLS headers from an untrusted peer: 401', async () => {
-    const res = await call(untrusted.url, 'GET', '/secrets/app/db', {
-      'x-ssl-client-s-dn': `CN=${ids.mtls}`,
-      'x-ssl-client-verify': 'SUCCESS',
-    })
-    expect(res.status).toBe(401)
-    expect(res.challenge).toBe(`Bearer resource_metadata="${METADATA}"`)
+    const spoofed = { 'x-ssl-client-s-dn': `CN=${ids.mtls}`, 'x-ssl-client-verify': 'SUCCESS' }
+    for (const res of await onBoth(untrusted.url, spoofed)) {
+      expect(res.status).toBe(401)
+      expect(res.challenge).toBe(NONE)
+    }
   })
 
   it('an API key and a JWT naming different agents: 401', async () => {
-    const res = await call(server.url, 'GET', '/secrets/app/db', {
-      'x-api-key': apiKey,
-      authorization: `Bearer ${await hs256(ids.jwt)}`,
-    })
-    expect(res.status).toBe(401)
+    const both = { 'x-api-key': apiKey, authorization: `Bearer ${await hs256(ids.jwt)}` }
+    for (const res of await onBoth(server.url, both)) {
+      expect(res.status).toBe(401)
+      expect(res.challenge).toBe(INVALID)
+    }
+  })
+})
+
+describe('/mcp with the SDK client', () => {
+  it('an RS256 token from the JWKS and mTLS headers both reach whoami', async () => {
+    const rs = await new SignJWT({ sub: ids.rs, aud: RESOURCE, exp: now() + 300 })
+      .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+      .sign(rsa)
+    const cases: [Record<string, string>, string, string][] = [
+      [{ authorization: `Bearer ${rs}` }, ids.rs, 'jwt'],
+      [
+        { 'x-ssl-client-s-dn': `/O=Example/CN=${ids.mtls}`, 'x-ssl-client-verify': 'SUCCESS' },
+        ids.mtls,
+        'mtls',
+      ],
+    ]
+    for (const [headers, agent, method] of cases) {
+      const client = new Client({ name: 'auth-app-test', version: '1.0.0' })
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), {
+          requestInit: { headers },
+        }),
+      )
+      try {
+        const me = await client.callTool({ name: 'whoami', arguments: {} })
+        expect(me.structuredContent).toMatchObject({ agent, method })
+      } finally {
+        await client.close()
+      }
+    }
   })
 })
 
