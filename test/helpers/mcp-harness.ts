@@ -12,6 +12,7 @@ import { loadConfig } from '../../src/config/load.js'
 import type { Config } from '../../src/config/schema.js'
 import type { Principal, Scope } from '../../src/core/identity.js'
 import type { OperationRunner } from '../../src/core/operations.js'
+import type { Logger } from '../../src/observability/logger.js'
 import { createApp } from '../../src/http/app.js'
 import { registerMcpRoutes } from '../../src/http/mcp-route.js'
 import { registerOperationRoutes } from '../../src/http/operation-routes.js'
@@ -164,9 +165,10 @@ export const resultText = (r: unknown): string =>
 export const toolErrorCode = (r: unknown): string | undefined =>
   (r as CallToolResult).isError ? resultText(r).split(':')[0] : undefined
 
-function silentLogger() {
+/** A logger that drops everything. */
+export function silentLogger(): Logger {
   const noop = () => {}
-  const logger = {
+  const logger: Logger = {
     fatal: noop,
     error: noop,
     warn: noop,

@@ -4,10 +4,13 @@
  * 401/403 challenges) with raw requests, and MCP_SECRET_VALUES in every mode.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startBridge } from '../../src/cli/serve.js'
+import { loadConfig } from '../../src/config/load.js'
 import { SCOPES, type Scope } from '../../src/core/identity.js'
 import { REDACTED } from '../../src/mcp/operation-tools.js'
 import {
   apiKeyOf,
+  silentLogger,
   authHeaders,
   connectHttp,
   connectInMemory,
@@ -349,5 +352,48 @@ describe('MCP_SECRET_VALUES', () => {
     const d = await no.client.callTool({ name: 'read_secret', arguments: { path: 'db' } })
     expect(toolErrorCode(d)).toBe('FORBIDDEN')
     expect(JSON.stringify(d)).not.toContain('s3cret-value')
+  })
+})
+
+describe('the bridge as `serve` composes it', () => {
+  it('serves /mcp with authentication, scopes and the audit trail on', async () => {
+    const agent = stack.agent('serve')
+    const config = loadConfig({
+      VAULT_ADDR: stack.vault.url,
+      VAULT_TOKEN: stack.vault.rootToken,
+      DEFAULT_PREFIX: stack.prefix,
+      PORT: '0',
+      API_KEYS_JSON: JSON.stringify({ [apiKeyOf(agent)]: { agent, scopes: ['read', 'write'] } }),
+      AUDIT_LOG: 'off',
+      METRICS_ENABLED: 'false',
+    })
+    const bridge = await startBridge(config, silentLogger())
+    try {
+      const c = track(
+        await connectHttp(new URL('/mcp', bridge.url), { 'x-api-key': apiKeyOf(agent) }),
+      )
+      const names = (await c.client.listTools()).tools.map((t) => t.name)
+      expect(names).not.toContain('delete_secret')
+      expect(names).toContain('write_secret')
+      const w = await c.client.callTool({
+        name: 'write_secret',
+        arguments: { path: 'served', data: { a: 'b' } },
+      })
+      expect(w.isError).toBeFalsy()
+      const r = await c.client.callTool({ name: 'read_secret', arguments: { path: 'served' } })
+      expect(r.structuredContent).toMatchObject({ data: { a: 'b' } })
+      const anonymous = await httpClient(bridge.url).call('POST', '/mcp', {
+        rawBody: JSON.stringify(INIT),
+        headers: MCP_HEADERS,
+      })
+      expect(anonymous.status).toBe(401)
+      const foreign = await httpClient(bridge.url).call('POST', '/mcp', {
+        rawBody: JSON.stringify(INIT),
+        headers: { ...MCP_HEADERS, origin: 'https://evil.example' },
+      })
+      expect(foreign.status).toBe(403)
+    } finally {
+      await bridge.stop()
+    }
   })
 })

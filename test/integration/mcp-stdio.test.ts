@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { OPERATIONS } from '../../src/core/operations.js'
 import { toolErrorCode } from '../helpers/mcp-harness.js'
@@ -100,6 +101,43 @@ describe('vault-mcp-bridge stdio', () => {
       await client.close()
     }
     expect(protocolErrors).toEqual([])
+  })
+
+  it('asks the user through elicitation before showing a value (MCP_SECRET_VALUES=elicit)', async () => {
+    const agent = stack.agent('stdio-elicit')
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: CLI,
+      env: envFor(agent, { MCP_SECRET_VALUES: 'elicit' }),
+      stderr: 'pipe',
+    })
+    const client = new Client(
+      { name: 'stdio-elicit', version: '1.0.0' },
+      { capabilities: { elicitation: { form: {} } } },
+    )
+    const answers: Array<'accept' | 'decline'> = ['decline', 'accept']
+    const asked: string[] = []
+    client.setRequestHandler(ElicitRequestSchema, async (req) => {
+      asked.push(req.params.message)
+      const action = answers.shift() ?? 'decline'
+      return action === 'accept' ? { action, content: {} } : { action }
+    })
+    await client.connect(transport)
+    try {
+      await client.callTool({
+        name: 'write_secret',
+        arguments: { path: 'ask', data: { pin: 'elicit-value' } },
+      })
+      const declined = await client.callTool({ name: 'read_secret', arguments: { path: 'ask' } })
+      expect(toolErrorCode(declined)).toBe('FORBIDDEN')
+      expect(JSON.stringify(declined)).not.toContain('elicit-value')
+      const accepted = await client.callTool({ name: 'read_secret', arguments: { path: 'ask' } })
+      expect(accepted.structuredContent).toMatchObject({ data: { pin: 'elicit-value' } })
+      expect(asked).toHaveLength(2)
+      expect(asked.join(' ')).not.toContain('elicit-value')
+    } finally {
+      await client.close()
+    }
   })
 
   it('writes only JSON-RPC to stdout, logs and audit to stderr, and exits 0 when stdin ends', async () => {
