@@ -30,13 +30,14 @@ export function createApiKeyStrategy(cfg: Pick<ApiKeyConfig, 'keys'>): AuthStrat
     method: 'api_key',
     async authenticate(req) {
       const presented = req.headers.get('x-api-key')
-      if (presented === null) return null
+      // An empty header is no key (some proxies forward absent headers as empty ones).
+      if (presented === null || presented === '') return null
       const rejected = new AppError(
         'UNAUTHENTICATED',
         'The API key is not valid. Check the X-API-Key header against the keys the operator issued.',
         { details: { tokenPresented: true } },
       )
-      if (presented.length === 0 || presented.length > MAX_KEY_LENGTH) throw rejected
+      if (presented.length > MAX_KEY_LENGTH) throw rejected
       const candidate = digest(presented)
       const entry = byDigest.get(candidate.toString('hex'))
       const matches = timingSafeEqual(candidate, entry?.digest ?? decoy)
