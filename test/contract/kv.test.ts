@@ -390,6 +390,52 @@ describe('metadata', () => {
   })
 })
 
+describe('permission denied on every KV route', () => {
+  it('refuses each route a read-only token lacks, and the key is unchanged', async () => {
+    const key = uniqueName('matrix')
+    const c = clientFor(vault)
+    await c.write(`${mount}/data/${key}`, { data: { v: 1 } })
+    await c.write(`${mount}/data/${key}`, { data: { v: 2 } })
+    const { token } = await tokenWithPolicy(
+      vault,
+      `path "${mount}/data/${key}" { capabilities = ["read"] }`,
+    )
+    const calls: [string, string, unknown?][] = [
+      ['DELETE', `${mount}/data/${key}`],
+      ['POST', `${mount}/delete/${key}`, { versions: [1] }],
+      ['POST', `${mount}/undelete/${key}`, { versions: [1] }],
+      ['POST', `${mount}/destroy/${key}`, { versions: [1] }],
+      ['GET', `${mount}/metadata/${key}`],
+      ['POST', `${mount}/metadata/${key}`, { max_versions: 1 }],
+      ['PATCH', `${mount}/metadata/${key}`, { max_versions: 1 }],
+      ['DELETE', `${mount}/metadata/${key}`],
+      ['GET', `${mount}/subkeys/${key}`],
+      ['POST', `${mount}/config`, { max_versions: 1 }],
+    ]
+    for (const [method, path, body] of calls) {
+      const r = await raw(vault, method, path, { token, body })
+      expect(r.status, `${method} ${path}`).toBe(403)
+      expect(r.json.errors).toEqual([DENIED.acl])
+    }
+    expect((await raw(vault, 'GET', `${mount}/data/${key}`, { token })).status).toBe(200)
+    const meta = await c.read(`${mount}/metadata/${key}`)
+    expect(meta.data.current_version).toBe(2)
+    expect(meta.data.max_versions).toBe(0)
+    expect(meta.data.versions['1']).toMatchObject({ deletion_time: '', destroyed: false })
+  })
+
+  it('refuses a metadata patch with a non-string custom_metadata value (400)', async () => {
+    const key = uniqueName('metapbad')
+    const c = clientFor(vault)
+    await c.write(`${mount}/metadata/${key}`, { custom_metadata: { a: '1' } })
+    const r = await raw(vault, 'PATCH', `${mount}/metadata/${key}`, {
+      body: { custom_metadata: { a: [1, 2] } },
+    })
+    expect(r.status).toBe(400)
+    expect((await c.read(`${mount}/metadata/${key}`)).data.custom_metadata).toEqual({ a: '1' })
+  })
+})
+
 describe('list', () => {
   it('lists direct children with folders ending in / (LIST and ?list=true)', async () => {
     const dir = uniqueName('dir')

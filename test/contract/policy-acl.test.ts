@@ -122,6 +122,16 @@ describe('sys/policies/acl', () => {
     expect(f.body.errors).toEqual([DENIED.acl])
     expect((await raw(vault, 'GET', `sys/policies/acl/${policy}`, { token })).status).toBe(403)
     expect((await raw(vault, 'LIST', 'sys/policies/acl', { token })).status).toBe(403)
+    expect((await raw(vault, 'DELETE', `sys/policies/acl/${policy}`, { token })).status).toBe(403)
+    expect((await raw(vault, 'GET', `sys/policy/${policy}`, { token })).status).toBe(403)
+    const legacy = await raw(vault, 'PUT', `sys/policy/${policy}`, {
+      token,
+      body: { policy: HCL('x', ['read']) },
+    })
+    expect(legacy.status).toBe(403)
+    expect((await clientFor(vault).read(`sys/policies/acl/${policy}`)).data.policy).toBe(
+      HCL('secret/data/*', ['read']),
+    )
   })
 })
 

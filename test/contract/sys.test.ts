@@ -130,6 +130,10 @@ describe('sys/mounts', () => {
     expect(f.body.errors).toEqual([DENIED.acl])
     expect((await raw(vault, 'GET', 'sys/mounts', { token })).status).toBe(403)
     expect((await clientFor(vault).mounts()).data[`${path}/`]).toBeUndefined()
+    await clientFor(vault).mount({ mount_point: path, type: 'kv-v2' })
+    expect((await raw(vault, 'DELETE', `sys/mounts/${path}`, { token })).status).toBe(403)
+    expect((await clientFor(vault).mounts()).data[`${path}/`]).toBeDefined()
+    await clientFor(vault).unmount({ mount_point: path })
   })
 
   it('lets a token with update on sys/mounts/* enable a mount (no sudo needed)', async () => {
@@ -151,6 +155,20 @@ describe('sys/auth', () => {
     expect(r.status).toBe(200)
     expect(r.json.data['token/'].type).toBe('token')
     expect(r.json['token/'].type).toBe('token')
+  })
+
+  it('refuses listing and disabling auth methods to a token without rights (403)', async () => {
+    const ap = uniqueName('apkeep')
+    await clientFor(vault).enableAuth({ mount_point: ap, type: 'approle' })
+    const { token } = await tokenWithPolicy(
+      vault,
+      'path "secret/data/*" { capabilities = ["read"] }',
+    )
+    expect((await raw(vault, 'GET', 'sys/auth', { token })).status).toBe(403)
+    const f = await failure(clientFor(vault, token).disableAuth({ mount_point: ap }))
+    expect(f.status).toBe(403)
+    expect((await clientFor(vault).auths()).data[`${ap}/`].type).toBe('approle')
+    await clientFor(vault).disableAuth({ mount_point: ap })
   })
 
   it('enables and disables approle and jwt at any path (204)', async () => {

@@ -141,6 +141,12 @@ describe('auth/token/create', () => {
     expect(g.status).toBe(400)
   })
 
+  it('refuses create-orphan to a token without update on it (403)', async () => {
+    const parent = await parentToken()
+    const f = await failure(clientFor(vault, parent).tokenCreateOrphan({ policies: [polA] }))
+    expect(f.status).toBe(403)
+  })
+
   it('create-orphan makes orphan tokens', async () => {
     const res = await clientFor(vault).tokenCreateOrphan({ policies: [polA], ttl: '1h' })
     expect(res.auth.orphan).toBe(true)
