@@ -133,6 +133,10 @@ describe('bounded memory', () => {
     const filledInWindow = Date.now() - started < windowSeconds * 1000
     // Wait for the windows to end (bounded), then measure again.
     await new Promise((resolve) => setTimeout(resolve, windowSeconds * 1000 + 500))
+    // The limiter dropped its entries by their own timers; the key cap's recency list forgets
+    // them on the next request (or its periodic sweep, when idle).
+    await limits.consumeAgent('later')
+    await limits.recordAuthFailure('192.0.2.2')
     const after = heap()
     const grown = full - before
     const left = after - before
@@ -146,5 +150,46 @@ describe('bounded memory', () => {
     expect(left).toBeLessThan(Math.max(grown * 0.1, 2e6))
     // And the counters restarted: a fresh budget for an agent seen before.
     expect((await limits.consumeAgent('agent-1')).remaining).toBe(4)
+  }, 60_000)
+})
+
+// The hard cap: a smaller bound (5k keys) and 60k distinct agents within one long window.
+describe('key cap', () => {
+  it('holds at most maxKeys keys: memory stays flat past the cap, the oldest key is dropped', async () => {
+    setFlagsFromString('--expose-gc')
+    const gc = runInNewContext('gc') as () => void
+    const heap = () => {
+      gc()
+      gc()
+      return process.memoryUsage().heapUsed
+    }
+    const lines: string[] = []
+    const log = createLogger({
+      level: 'warn',
+      destination: { write: (l: string) => lines.push(l) },
+    })
+    const maxKeys = 5_000
+    const limits = createRateLimits(config({ requests: 2, windowSeconds: 3600 }), log, { maxKeys })
+    await limits.consumeAgent('first')
+    await limits.consumeAgent('first')
+    expect((await limits.consumeAgent('first')).allowed).toBe(false)
+    const before = heap()
+    for (let i = 0; i < maxKeys; i++) await limits.consumeAgent(`fill-${i}`)
+    const atCap = heap()
+    for (let i = 0; i < 55_000; i++) await limits.consumeAgent(`more-${i}`)
+    const past = heap()
+    const toCap = atCap - before
+    const beyond = past - atCap
+    console.info(
+      `rate-limit cap ${maxKeys}: +${(toCap / 1e6).toFixed(2)} MB to the cap, ` +
+        `+${(beyond / 1e6).toFixed(2)} MB for 55k more keys`,
+    )
+    expect(toCap).toBeGreaterThan(maxKeys * 100)
+    // Eleven times the keys, yet the table did not grow past the cap's size.
+    expect(beyond).toBeLessThan(toCap * 0.5)
+    // The least recently seen agent was dropped (fresh budget); the most recent one was not.
+    expect((await limits.consumeAgent('first')).allowed).toBe(true)
+    expect((await limits.consumeAgent('more-54999')).remaining).toBe(0)
+    expect(lines.filter((l) => l.includes('rate-limit table full')).length).toBe(1)
   }, 60_000)
 })

@@ -43,6 +43,12 @@ export interface RateLimits {
 
 export type RateLimitConfig = Config['rateLimit']
 
+/**
+ * Most keys (agents, or client addresses) one in-memory counter table holds; past it the least
+ * recently seen key is dropped. At about 450 bytes a key (measured) that is some 50 MB a table.
+ */
+export const DEFAULT_MAX_KEYS = 100_000
+
 const KEY_PREFIX = 'vault-mcp-bridge'
 
 /**
@@ -85,17 +91,39 @@ const toResult = (res: RateLimiterRes, limit: number, allowed: boolean): LimitRe
  * insurance limiter of the same size (so N replicas allow at most N budgets), logs that once,
  * and goes back to Redis by itself when it answers again.
  *
- * Memory: the in-memory stores drop each key when its window ends, so memory is bounded by the
- * number of distinct agents and addresses seen within one window, not over the process's life.
+ * Memory: the in-memory stores drop each key when its window ends, and hold at most `maxKeys`
+ * (default {@link DEFAULT_MAX_KEYS}) keys each, dropping the least recently seen beyond that.
  *
  * Auth-failure limits apply even when `enabled` is false: `enabled` is the per-agent budget.
  */
-export function createRateLimits(cfg: RateLimitConfig, logger: Logger): RateLimits {
+export function createRateLimits(
+  cfg: RateLimitConfig,
+  logger: Logger,
+  options: { maxKeys?: number } = {},
+): RateLimits {
   const log = logger.child({ component: 'rate-limits' })
   const redis = cfg.redisUrl ? connectRedis(cfg.redisUrl, log) : undefined
+  const maxKeys = options.maxKeys ?? DEFAULT_MAX_KEYS
+  const stops: (() => void)[] = []
+  let warnedFull = false
+  const onFull = () => {
+    if (warnedFull) return
+    warnedFull = true
+    log.warn(
+      { maxKeys },
+      'rate-limit table full: the least recently seen agents or addresses are being dropped',
+    )
+  }
 
   const make = (keyPrefix: string, points: number, duration: number): RateLimiterAbstract => {
-    const memory = new RateLimiterMemory({ keyPrefix, points, duration })
+    const bounded = boundKeys(
+      new RateLimiterMemory({ keyPrefix, points, duration }),
+      maxKeys,
+      duration * 1000,
+      onFull,
+    )
+    stops.push(bounded.stop)
+    const memory = bounded.limiter
     if (!redis) return memory
     return new RateLimiterRedis({
       storeClient: redis.client,
@@ -162,9 +190,64 @@ export function createRateLimits(cfg: RateLimitConfig, logger: Logger): RateLimi
     },
 
     async close() {
+      for (const stop of stops) stop()
       await redis?.close()
     },
   }
+}
+
+/**
+ * Caps the keys an in-memory limiter holds. Expiry alone bounds memory by what one window sees;
+ * this bounds it outright: a million distinct agents or addresses within one window cost at most
+ * `maxKeys` entries. The least recently seen key is dropped first, which only gives that key a
+ * fresh budget. Security: to reset the failure count of one address this way an attacker must
+ * fail from `maxKeys` other addresses within the window, each of which has its own full
+ * allowance anyway, so the cap gives a brute force nothing it did not have.
+ *
+ * The wrapped methods are the ones RateLimiterRedis calls on its insurance limiter too.
+ */
+function boundKeys(
+  limiter: RateLimiterMemory,
+  maxKeys: number,
+  windowMs: number,
+  onFull: () => void,
+): { limiter: RateLimiterMemory; stop(): void } {
+  // Keys in the order they were last seen. A key unseen for a whole window has expired in the
+  // limiter too (its window began at or before that moment), so it is forgotten here as well.
+  const lastSeen = new Map<string, number>()
+  const forgetExpired = () => {
+    const cutoff = Date.now() - windowMs
+    for (const [key, at] of lastSeen) {
+      if (at > cutoff) break
+      lastSeen.delete(key)
+    }
+  }
+  const touch = (key: string | number) => {
+    const k = String(key)
+    lastSeen.delete(k)
+    lastSeen.set(k, Date.now())
+    forgetExpired()
+    while (lastSeen.size > maxKeys) {
+      const oldest = lastSeen.keys().next().value as string
+      lastSeen.delete(oldest)
+      void limiter.delete(oldest)
+      onFull()
+    }
+  }
+  const consume = limiter.consume.bind(limiter)
+  const penalty = limiter.penalty.bind(limiter)
+  limiter.consume = (key, points, opts) => {
+    touch(key)
+    return consume(key, points, opts)
+  }
+  limiter.penalty = (key, points, opts) => {
+    touch(key)
+    return penalty(key, points, opts)
+  }
+  // Idle processes forget too; unref'd, so it never keeps one alive.
+  const sweep = setInterval(forgetExpired, Math.min(windowMs, 60_000))
+  sweep.unref()
+  return { limiter, stop: () => clearInterval(sweep) }
 }
 
 /**
