@@ -173,6 +173,12 @@ async function callTool(
 const canElicit = (server: McpServer, deps: OperationToolsDeps): boolean =>
   deps.serverRequests && server.server.getClientCapabilities()?.elicitation?.form !== undefined
 
+/**
+ * A yes/no question: accepting the (empty) form is the consent. One shared object, so that the
+ * shared schema validator compiles it once.
+ */
+const CONSENT_SCHEMA = { type: 'object' as const, properties: {} }
+
 /** Users get this long to answer the consent question before the call is refused. */
 const ELICIT_TIMEOUT_MS = 5 * 60_000
 
@@ -185,7 +191,7 @@ async function askUser(
 ): Promise<Record<string, unknown>> {
   const answer = await server.server
     .elicitInput(
-      { mode: 'form', message, requestedSchema: { type: 'object', properties: {} } },
+      { mode: 'form', message, requestedSchema: CONSENT_SCHEMA },
       { signal: extra.signal, timeout: ELICIT_TIMEOUT_MS, relatedRequestId: extra.requestId },
     )
     .catch((err: unknown) => {

@@ -1,5 +1,6 @@
 /** @module mcp/server: one MCP server for one principal, serving the operations as tools. */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js'
 import type { Principal } from '../core/identity.js'
 import type { OperationRunner } from '../core/operations.js'
 import type { Logger } from '../observability/logger.js'
@@ -13,6 +14,10 @@ const INSTRUCTIONS =
   'to your agent namespace, so paths are relative ("app/db"). Use list_secrets to find paths, ' +
   'read_secret_metadata for versions, and whoami to see your scopes. Errors start with a ' +
   'stable code (for example SECRET_NOT_FOUND) followed by what to do next.'
+
+// Every SDK server otherwise builds its own Ajv instance, which costs more than the rest of a
+// stateless request; one shared instance serves them all (it validates elicitation answers).
+const SCHEMA_VALIDATOR = new AjvJsonSchemaValidator()
 
 export interface McpServerDeps {
   runner: OperationRunner
@@ -33,7 +38,10 @@ export interface McpServerDeps {
  * stateless HTTP there is one per request; over stdio one per process.
  */
 export function createMcpServer(deps: McpServerDeps): McpServer {
-  const server = new McpServer(SERVER_INFO, { instructions: INSTRUCTIONS })
+  const server = new McpServer(SERVER_INFO, {
+    instructions: INSTRUCTIONS,
+    jsonSchemaValidator: SCHEMA_VALIDATOR,
+  })
   registerOperationTools(server, {
     runner: deps.runner,
     principal: deps.principal,
