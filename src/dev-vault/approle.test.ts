@@ -8,7 +8,8 @@ import {
   type EngineResponse,
   type TokenIssueRequest,
 } from './backend.js'
-import { createAppRoleEngine, parseSecretIdMetadata } from './approle.js'
+import { parseSecretIdMetadata } from './approle-secret-ids.js'
+import { createAppRoleEngine } from './approle.js'
 
 function setup() {
   let clock = 1_700_000_000_000
@@ -245,6 +246,32 @@ describe('approle secret IDs and login', () => {
         kind: 'envelope',
       },
     )
+  })
+
+  it('looks up and destroys secret IDs by accessor', async () => {
+    const { ok, call, fail, create } = setup()
+    await create('app')
+    const sid = (await ok('update', 'role/app/secret-id')).data ?? {}
+    const accessor = sid.secret_id_accessor
+    const looked = await ok('update', 'role/app/secret-id-accessor/lookup', {
+      secret_id_accessor: accessor,
+    })
+    expect(looked.data?.secret_id_accessor).toBe(accessor)
+    const unknown = await call('update', 'role/app/secret-id-accessor/lookup', {
+      secret_id_accessor: 'nope',
+    })
+    expect(unknown).toMatchObject({ kind: 'raw', status: 404 })
+    expect((await fail('update', 'role/app/secret-id-accessor/lookup', {})).errors).toEqual([
+      'missing secret_id_accessor',
+    ])
+    expect(
+      await ok('update', 'role/app/secret-id-accessor/destroy', { secret_id_accessor: accessor }),
+    ).toEqual({ kind: 'envelope' })
+    const again = await fail('update', 'role/app/secret-id-accessor/destroy', {
+      secret_id_accessor: accessor,
+    })
+    expect(again.status).toBe(500)
+    expect((await fail('list', 'role/app/secret-id/')).status).toBe(404)
   })
 
   it('marks only login as unauthenticated and rejects unknown paths', async () => {

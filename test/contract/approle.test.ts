@@ -183,6 +183,55 @@ describe('approle secret-id', () => {
   })
 })
 
+describe('approle secret-id lookup and destroy', () => {
+  it('looks a secret ID up by value and by accessor, then destroys it (204)', async () => {
+    const { name, roleId } = await newRole()
+    const gen = await clientFor(vault).write(`${base}/role/${name}/secret-id`, {})
+    const { secret_id: sid, secret_id_accessor: accessor } = gen.data
+    const byValue = await clientFor(vault).write(`${base}/role/${name}/secret-id/lookup`, {
+      secret_id: sid,
+    })
+    expect(byValue.data.secret_id_accessor).toBe(accessor)
+    expect(byValue.data.secret_id_num_uses).toBe(0)
+    const byAccessor = await clientFor(vault).write(
+      `${base}/role/${name}/secret-id-accessor/lookup`,
+      { secret_id_accessor: accessor },
+    )
+    expect(byAccessor.data.secret_id_accessor).toBe(accessor)
+    const list = await clientFor(vault).list(`${base}/role/${name}/secret-id`)
+    expect(list.data.keys).toEqual([accessor])
+    const destroyed = await raw(vault, 'POST', `${base}/role/${name}/secret-id-accessor/destroy`, {
+      body: { secret_id_accessor: accessor },
+    })
+    expect(destroyed.status).toBe(204)
+    const login = await raw(vault, 'POST', `${base}/login`, {
+      token: null,
+      body: { role_id: roleId, secret_id: sid },
+    })
+    expect(login.status).toBe(400)
+  })
+
+  it('refuses lookups without a secret ID (400) and without the capability (403)', async () => {
+    const { name } = await newRole()
+    const sid = (await clientFor(vault).write(`${base}/role/${name}/secret-id`, {})).data.secret_id
+    const missing = await raw(vault, 'POST', `${base}/role/${name}/secret-id/lookup`, { body: {} })
+    expect([missing.status, missing.json.errors]).toEqual([400, ['missing secret_id']])
+    const { token } = await tokenWithPolicy(
+      vault,
+      HCL(`${base}/role/${name}/secret-id`, ['update']),
+    )
+    const denied = await raw(vault, 'POST', `${base}/role/${name}/secret-id/destroy`, {
+      token,
+      body: { secret_id: sid },
+    })
+    expect(denied.status).toBe(403)
+    const still = await clientFor(vault).write(`${base}/role/${name}/secret-id/lookup`, {
+      secret_id: sid,
+    })
+    expect(still.data.secret_id_num_uses).toBe(0)
+  })
+})
+
 describe('approle login', () => {
   it('logs in without a token and gets the role’s token settings', async () => {
     const policy = uniqueName('p')
