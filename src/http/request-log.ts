@@ -39,8 +39,9 @@ export function requestLog(logger: Logger): MiddlewareHandler<AppEnv> {
       requestId: c.get('requestId'),
       ...(c.get('principal') ? { agent: c.get('principal')?.agent } : {}),
     }
-    const log = c.get('log') ?? logger
-    if (status >= 500) log.warn(line, 'request')
-    else log.info(line, 'request')
+    // The root logger, not `c.var.log`: that one already binds requestId and agent, and pino
+    // would write those keys twice.
+    if (status >= 500) logger.warn(line, 'request')
+    else logger.info(line, 'request')
   }
 }
