@@ -56,7 +56,8 @@ function runRaw(env: Record<string, string>, input: string) {
   })
 }
 
-describe('vault-mcp-bridge stdio', () => {
+// Each test starts the CLI through tsx, which compiles on start: slow on a loaded machine.
+describe('vault-mcp-bridge stdio', { timeout: 90_000 }, () => {
   it('lists tools, writes and reads a secret through the SDK client', async () => {
     const agent = stack.agent('stdio')
     const transport = new StdioClientTransport({
