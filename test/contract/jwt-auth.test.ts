@@ -154,6 +154,20 @@ describe('jwt roles', () => {
     expect((await clientFor(vault).list(`${base}/role`)).data.keys).toContain(name)
   })
 
+  it('deletes a role (204) only for a token allowed to', async () => {
+    const name = uniqueName('role')
+    await clientFor(vault).write(`${base}/role/${name}`, {
+      role_type: 'jwt',
+      user_claim: 'sub',
+      bound_subject: 'alice',
+    })
+    const { token: reader } = await tokenWithPolicy(vault, HCL(`${base}/role/*`, ['read']))
+    expect((await raw(vault, 'DELETE', `${base}/role/${name}`, { token: reader })).status).toBe(403)
+    expect((await raw(vault, 'GET', `${base}/role/${name}`)).status).toBe(200)
+    expect((await raw(vault, 'DELETE', `${base}/role/${name}`)).status).toBe(204)
+    expect((await raw(vault, 'GET', `${base}/role/${name}`)).status).toBe(404)
+  })
+
   it('refuses roles without role_type jwt, user_claim or a bound constraint (400)', async () => {
     const name = uniqueName('role')
     const cases: Array<[Record<string, unknown>, string]> = [
