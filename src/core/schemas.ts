@@ -157,14 +157,18 @@ export const encryptInput = z
   })
   .refine(oneOf('plaintext'), { message: 'give exactly one of plaintext or batch' })
 
-export const encryptOutput = z.object({
+/** Encrypt and rewrap both answer with ciphertext (one, or one per batch item). */
+const ciphertextOutput = z.object({
   key: z.string(),
   ciphertext: z.string().optional(),
   key_version: z.number().int().optional(),
   batch: batchOf(ciphertextResultSchema).optional(),
 })
 
-export const decryptInput = z
+export const encryptOutput = ciphertextOutput
+
+/** Decrypt and rewrap both take Vault ciphertext (one, or a batch). */
+const ciphertextInput = z
   .strictObject({
     key: transitKeyNameSchema,
     ciphertext: ciphertextSchema.optional(),
@@ -176,6 +180,8 @@ export const decryptInput = z
       .optional(),
   })
   .refine(oneOf('ciphertext'), { message: 'give exactly one of ciphertext or batch' })
+
+export const decryptInput = ciphertextInput
 
 export const decryptOutput = z.object({
   key: z.string(),
@@ -183,25 +189,9 @@ export const decryptOutput = z.object({
   batch: batchOf(z.object({ plaintext: z.string() })).optional(),
 })
 
-export const rewrapInput = z
-  .strictObject({
-    key: transitKeyNameSchema,
-    ciphertext: ciphertextSchema.optional(),
-    context: contextSchema.optional(),
-    batch: z
-      .array(z.strictObject({ ciphertext: ciphertextSchema, context: contextSchema.optional() }))
-      .min(1)
-      .max(batchLimit)
-      .optional(),
-  })
-  .refine(oneOf('ciphertext'), { message: 'give exactly one of ciphertext or batch' })
+export const rewrapInput = ciphertextInput
 
-export const rewrapOutput = z.object({
-  key: z.string(),
-  ciphertext: z.string().optional(),
-  key_version: z.number().int().optional(),
-  batch: batchOf(ciphertextResultSchema).optional(),
-})
+export const rewrapOutput = ciphertextOutput
 
 export const generateDataKeyInput = z.strictObject({
   key: transitKeyNameSchema,
