@@ -147,6 +147,42 @@ describe('createAcl', () => {
     expect(a.allows('k', 'patch', false)).toBe(false)
   })
 
+  it('enforces required, allowed and denied parameters on writes and reads', () => {
+    const a = acl(`path "k" {
+      capabilities = ["create", "update", "read", "delete"]
+      required_parameters = ["name"]
+      allowed_parameters = { "name" = ["app-*"], "size" = [] }
+      denied_parameters = { "size" = [0] }
+    }`)
+    expect(a.allows('k', 'update', false, { name: 'app-1', size: 3 })).toBe(true)
+    expect(a.allows('k', 'update', false, { size: 3 })).toBe(false)
+    expect(a.allows('k', 'update', false, { name: 'web-1' })).toBe(false)
+    expect(a.allows('k', 'update', false, { name: 'app-1', other: 1 })).toBe(false)
+    expect(a.allows('k', 'update', false, { name: 'app-1', size: 0 })).toBe(false)
+    expect(a.allows('k', 'delete', false, {})).toBe(true)
+  })
+
+  it('merges parameters of the same pattern: an empty list allows any value', () => {
+    const a = acl(
+      'path "k" { capabilities = ["update"] \n allowed_parameters = { "a" = ["x"] } }',
+      'path "k" { capabilities = ["update"] \n allowed_parameters = { "a" = [], "b" = ["y"] } }',
+    )
+    expect(a.allows('k', 'update', false, { a: 'anything', b: 'y' })).toBe(true)
+    expect(a.allows('k', 'update', false, { b: 'z' })).toBe(false)
+  })
+
+  it('"*" in denied_parameters refuses any data; "*" alone in allowed allows any', () => {
+    const denyAll = acl(
+      'path "k" { capabilities = ["update"] \n denied_parameters = { "*" = [] } }',
+    )
+    expect(denyAll.allows('k', 'update', false, { a: 1 })).toBe(false)
+    expect(denyAll.allows('k', 'update', false, {})).toBe(true)
+    const allowAll = acl(
+      'path "k" { capabilities = ["update"] \n allowed_parameters = { "*" = [] } }',
+    )
+    expect(allowAll.allows('k', 'update', false, { a: 1, b: 2 })).toBe(true)
+  })
+
   it('lists capabilities per path', () => {
     const a = acl('path "k/*" { capabilities = ["update", "read"] }')
     expect(a.capabilities('k/x')).toEqual(['read', 'update'])

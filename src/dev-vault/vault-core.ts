@@ -104,7 +104,7 @@ export function createVaultCore(deps: VaultCoreDeps): VaultCore {
         operation = exists === false ? 'create' : 'update'
       }
       const acl = policies.aclFor(caller.policies)
-      if (!acl.allows(req.path, operation, isSudoPath(req.path))) {
+      if (!acl.allows(req.path, operation, isSudoPath(req.path), req.data)) {
         tokens.finishUse(caller)
         return errorAnswer(403, PERMISSION_DENIED.aclDenied)
       }

@@ -272,6 +272,42 @@ describe('ACL enforcement', () => {
     expect((await write(token, key, 2)).status).toBe(200)
   })
 
+  it('enforces allowed, denied and required parameters on the top-level body keys', async () => {
+    const key = uniqueName('params')
+    const only = await tokenWithPolicy(
+      vault,
+      `path "${mount}/data/${key}" {\n  capabilities = ["create", "update"]\n  allowed_parameters = { "data" = [] }\n}\n`,
+    )
+    const body = (extra: Record<string, unknown> = {}) => ({ data: { v: 1 }, ...extra })
+    const ok = await raw(vault, 'POST', `${mount}/data/${key}`, { token: only.token, body: body() })
+    expect(ok.status).toBe(200)
+    const withCas = await raw(vault, 'POST', `${mount}/data/${key}`, {
+      token: only.token,
+      body: body({ options: { cas: 1 } }),
+    })
+    expect(withCas.status).toBe(403)
+    const denied = await tokenWithPolicy(
+      vault,
+      `path "${mount}/data/${key}" {\n  capabilities = ["update"]\n  denied_parameters = { "options" = [] }\n}\n`,
+    )
+    const d = await raw(vault, 'POST', `${mount}/data/${key}`, {
+      token: denied.token,
+      body: body({ options: { cas: 1 } }),
+    })
+    expect(d.status).toBe(403)
+    const required = await tokenWithPolicy(
+      vault,
+      `path "${mount}/data/${key}" {\n  capabilities = ["update"]\n  required_parameters = ["options"]\n}\n`,
+    )
+    const r = await raw(vault, 'POST', `${mount}/data/${key}`, {
+      token: required.token,
+      body: body(),
+    })
+    expect(r.status).toBe(403)
+    const meta = await clientFor(vault).read(`${mount}/metadata/${key}`)
+    expect(meta.data.current_version).toBe(1)
+  })
+
   it('sys/auth/* needs sudo in addition to update', async () => {
     const path = uniqueName('ap')
     const { token } = await tokenWithPolicy(vault, HCL('sys/auth/*', ['create', 'update', 'read']))
