@@ -190,6 +190,6 @@ describe('key cap', () => {
     // The least recently seen agent was dropped (fresh budget); the most recent one was not.
     expect((await limits.consumeAgent('first')).allowed).toBe(true)
     expect((await limits.consumeAgent('more-54999')).remaining).toBe(0)
-    expect(lines.filter((l) => l.includes('rate-limit table full')).length).toBe(1)
+    expect(lines.filter((l) => l.includes('"event":"rate_limit_table_full"')).length).toBe(1)
   }, 60_000)
 })

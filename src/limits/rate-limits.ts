@@ -110,7 +110,7 @@ export function createRateLimits(
     if (warnedFull) return
     warnedFull = true
     log.warn(
-      { maxKeys },
+      { event: 'rate_limit_table_full', maxKeys },
       'rate-limit table full: the least recently seen agents or addresses are being dropped',
     )
   }
@@ -269,7 +269,7 @@ function connectRedis(url: string, log: Logger): { client: Redis; close(): Promi
     degraded = true
     // Security: the URL may hold a password; the error serializer keeps only message and code.
     log.warn(
-      { err },
+      { event: 'redis_unreachable', err },
       'Redis unreachable: rate limits now count per replica in memory until it is back',
     )
   }
@@ -280,12 +280,18 @@ function connectRedis(url: string, log: Logger): { client: Redis; close(): Promi
     if (!connected) {
       connected = true
       degraded = false
-      log.info({}, 'Redis connected: rate limits are shared across replicas')
+      log.info(
+        { event: 'redis_connected' },
+        'Redis connected: rate limits are shared across replicas',
+      )
       return
     }
     if (!degraded) return
     degraded = false
-    log.info({}, 'Redis reachable again: rate limits are shared across replicas')
+    log.info(
+      { event: 'redis_recovered' },
+      'Redis reachable again: rate limits are shared across replicas',
+    )
   })
   let closing = false
   return {

@@ -46,6 +46,8 @@ export function createAuditTrail(
   options: { logger: Logger; stdoutReserved?: boolean },
 ): AuditTrail {
   const log = options.logger.child({ component: 'audit' })
+  const keyword = sink.trim().toLowerCase()
+  if (['off', 'stdout', 'stderr'].includes(keyword)) sink = keyword
   if (sink === 'off') {
     return { operationFinished() {}, async flush() {}, async close() {} }
   }

@@ -127,7 +127,9 @@ describe.skipIf(!runIt)('rate limits shared through Redis', () => {
     const two = instance(b)
     // Wait until both instances are connected (they connect in the background).
     expect(
-      await eventually(async () => lines.filter((l) => l.includes('Redis connected')).length === 2),
+      await eventually(
+        async () => lines.filter((l) => l.includes('"event":"redis_connected"')).length === 2,
+      ),
     ).toBe(true)
 
     // 6 requests alternating between the instances use the one shared budget of 6.
@@ -161,7 +163,7 @@ describe.skipIf(!runIt)('rate limits shared through Redis', () => {
     expect(during).toEqual([200, 200, 200, 200, 200, 200, 429])
     expect((await two(down)).status).toBe(200)
     // Logged once per instance (the disconnect is noticed in the background).
-    const unreachable = () => lines.filter((l) => l.includes('Redis unreachable')).length
+    const unreachable = () => lines.filter((l) => l.includes('"event":"redis_unreachable"')).length
     expect(await eventually(async () => unreachable() === 2)).toBe(true)
 
     // Redis is back on the same address: the instances reconnect and share again.
@@ -169,7 +171,7 @@ describe.skipIf(!runIt)('rate limits shared through Redis', () => {
     const back = `back-${Date.now().toString(36)}`
     expect(
       await eventually(
-        async () => lines.filter((l) => l.includes('Redis reachable again')).length === 2,
+        async () => lines.filter((l) => l.includes('"event":"redis_recovered"')).length === 2,
       ),
     ).toBe(true)
     const after: number[] = []
