@@ -634,6 +634,13 @@ export function createVaultPort(deps: VaultPortDeps): ManagedVaultPort {
           'No Vault credentials: set VAULT_TOKEN, or VAULT_ROLE_ID and VAULT_SECRET_ID for AppRole.',
         )
       }
+      if (childCfg.enabled && !/^[a-z0-9_.-]*$/.test(childCfg.policyPrefix)) {
+        // Security: Vault lower-cases policy names; a prefix it would change names no policy.
+        throw new VaultStartupError(
+          'policy_prefix',
+          'CHILD_TOKEN_POLICY_PREFIX must be lower-case letters, digits, "_", "." or "-".',
+        )
+      }
       factory = createNodeVaultClientFactory(vault, { logger: log })
       if (appRole && vault.token) {
         log.info(

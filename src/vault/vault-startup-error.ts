@@ -2,12 +2,13 @@
 
 /** Why Vault access cannot start; each reason needs an operator, not a retry. */
 export type VaultStartupReason =
-  'no_credentials' | 'token_invalid' | 'approle_rejected' | 'tls_files'
+  'no_credentials' | 'token_invalid' | 'approle_rejected' | 'tls_files' | 'policy_prefix'
 
 /**
  * Vault access is misconfigured in a way no retry fixes: no credentials, a token Vault rejects,
- * AppRole credentials Vault rejects, or TLS files that cannot be read. The CLI prints `message`
- * and exits 2. Security: the message names variables and files, never a token or secret id.
+ * AppRole credentials Vault rejects, TLS files that cannot be read, or a child-token policy
+ * prefix Vault would change. The CLI prints `message` and exits 2.
+ * Security: the message names variables and files, never a token or secret id.
  */
 export class VaultStartupError extends Error {
   override name = 'VaultStartupError'

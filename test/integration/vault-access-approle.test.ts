@@ -32,7 +32,11 @@ interface AppRoleSetup {
   prefix: string
   policyPrefix: string
   alice: string
-  start(extra?: { secretId?: string; now?: () => number }): Promise<ManagedVaultPort>
+  start(extra?: {
+    secretId?: string
+    now?: () => number
+    env?: Record<string, string>
+  }): Promise<ManagedVaultPort>
   logs: LogLine[]
   logins(): number
   ctx(): CallContext
@@ -116,6 +120,7 @@ async function appRoleSetup(
         DEFAULT_PREFIX: prefix,
         CHILD_TOKEN_ENABLED: 'true',
         CHILD_TOKEN_POLICY_PREFIX: policyPrefix,
+        ...extra.env,
       })
       const port = createVaultPort({
         vault: config.vault,
@@ -170,6 +175,15 @@ describe('bridge login with AppRole', () => {
     const policies = (login.response as { auth: { policies: string[] } }).auth.policies
     expect(policies).not.toContain('default')
     expect(policies).toContain(agentPolicyName(s.policyPrefix, s.alice))
+  })
+
+  it('prefers AppRole when VAULT_TOKEN is set as well', async () => {
+    const vault = await testVault()
+    const s = await appRoleSetup(vault)
+    const port = await s.start({ env: { VAULT_TOKEN: vault.rootToken } })
+    await port.session(s.ctx(), 1, (v) => v.kvWrite(s.key('db'), { password: 'p' }))
+    expect(s.logins()).toBe(1)
+    expect(s.proxy.requests.some((r) => r.token === vault.rootToken)).toBe(false)
   })
 
   it('refuses to start (exit 2) when Vault rejects the AppRole credentials', async () => {
