@@ -20,7 +20,11 @@ export function runCheckConfig(
     const set = given !== undefined && given !== ''
     const value = set ? given : v.default
     const shown =
-      value === undefined || value === '' ? '(unset)' : v.secret ? MASK : maskUrlPassword(value)
+      value === undefined || value === ''
+        ? '(unset)'
+        : v.secret && set
+          ? MASK
+          : maskUrlPassword(value)
     out(`${v.name}=${shown}${set ? '' : value === undefined ? '' : '  # default'}`)
   }
 }
