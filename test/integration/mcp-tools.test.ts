@@ -3,16 +3,22 @@
  * Client, in memory (fixed principal, as stdio) and over real HTTP (API key), against the dev
  * vault (or a real Vault) through the production secrets service.
  */
+import { createServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SCOPES, type Scope } from '../../src/core/identity.js'
-import { OPERATIONS } from '../../src/core/operations.js'
+import { loadConfig } from '../../src/config/load.js'
+import { OPERATIONS, createOperationRunner } from '../../src/core/operations.js'
+import { createSecretsService } from '../../src/core/secrets-service.js'
+import { createVaultPort } from '../../src/vault/vault-port.js'
 import {
   apiKeyOf,
   connectHttp,
   connectInMemory,
   resultText,
+  silentLogger,
   startMcpApp,
   toolErrorCode,
   type Connected,
@@ -282,5 +288,48 @@ describe.each(kinds)('MCP tools over %s', (kind) => {
     const events = stack.events.filter((e) => e.agent === names[kind].ro)
     expect(events.map((e) => `${e.operation}:${e.outcome}`)).toContain('write_secret:FORBIDDEN')
     expect(await fails(ro, 'read_secret', { path: 'ro' })).toBe('SECRET_NOT_FOUND')
+  })
+})
+
+describe('MCP tools when Vault is unreachable', () => {
+  it('answer VAULT_UNAVAILABLE tool errors without Vault’s address or token', async () => {
+    const probe = createServer()
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+    const deadPort = (probe.address() as AddressInfo).port
+    await new Promise<void>((resolve) => probe.close(() => resolve()))
+    const config = loadConfig({
+      VAULT_ADDR: `http://127.0.0.1:${deadPort}`,
+      VAULT_TOKEN: 'hvs.unused-token-for-a-dead-vault',
+      VAULT_TIMEOUT: '2s',
+    })
+    const port = createVaultPort({
+      vault: config.vault,
+      childToken: config.childToken,
+      logger: silentLogger(),
+    })
+    await port.start()
+    try {
+      const service = createSecretsService({ vault: port, prefix: 'mcp', listMaxKeys: 10 })
+      const runner = createOperationRunner({ service })
+      const c = await connectInMemory(runner, {
+        agent: 'alice',
+        scopes: [...SCOPES],
+        method: 'stdio',
+      })
+      open.push(c)
+      for (const [name, args] of [
+        ['read_secret', { path: 'a' }],
+        ['write_secret', { path: 'a', data: { a: 1 } }],
+        ['list_secrets', {}],
+        ['encrypt', { key: 'k', plaintext: b64('x') }],
+      ] as const) {
+        const r = await c.client.callTool({ name, arguments: args })
+        expect([name, toolErrorCode(r)]).toEqual([name, 'VAULT_UNAVAILABLE'])
+        expect(resultText(r)).not.toContain(String(deadPort))
+        expect(resultText(r)).not.toContain('hvs.')
+      }
+    } finally {
+      await port.close()
+    }
   })
 })
