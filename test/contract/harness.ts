@@ -71,7 +71,8 @@ export async function raw(
   let body: string | undefined
   if (options.body !== undefined) {
     body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body)
-    headers['Content-Type'] ??= method === 'PATCH' ? 'application/merge-patch+json' : 'application/json'
+    headers['Content-Type'] ??=
+      method === 'PATCH' ? 'application/merge-patch+json' : 'application/json'
   }
   const res = await fetch(`${vault.url}/v1/${path}`, { method, headers, body })
   const text = await res.text()
