@@ -33,8 +33,14 @@ export function rateLimitHeaders(r: LimitResult): Record<string, string> {
  */
 export function authFailureLimit(
   limits: RateLimits,
-  options: { metrics?: LimitMetrics; clientAddress?: (c: Context<AppEnv>) => string } = {},
+  options: {
+    metrics?: LimitMetrics
+    clientAddress?: (c: Context<AppEnv>) => string
+    /** MTLS_IDENTITY_HEADER, to label failures of mTLS identities (default x-ssl-client-s-dn). */
+    mtlsHeader?: string
+  } = {},
 ): MiddlewareHandler<AppEnv> {
+  const mtlsHeader = options.mtlsHeader ?? 'x-ssl-client-s-dn'
   // Security: the TCP peer only; `X-Forwarded-For` is not trusted, because any client can send
   // it. Behind a proxy every client shares the proxy's budget of failures, erring on the safe side.
   const addressOf = options.clientAddress ?? ((c: Context<AppEnv>) => peerAddress(c) ?? 'unknown')
@@ -51,17 +57,17 @@ export function authFailureLimit(
     }
     await next()
     if (c.res.status === 401) {
-      options.metrics?.authFailure(attemptedMethod(c))
+      options.metrics?.authFailure(attemptedMethod(c, mtlsHeader))
       await limits.recordAuthFailure(ip)
     }
   }
 }
 
 // Which credential the failed request carried, for the metrics label (a fixed, small set).
-const attemptedMethod = (c: Context): string => {
+const attemptedMethod = (c: Context, mtlsHeader: string): string => {
   if (c.req.header('x-api-key') !== undefined) return 'api_key'
   if (/^bearer\s/i.test(c.req.header('authorization') ?? '')) return 'jwt'
-  if (c.req.header('x-ssl-client-s-dn') !== undefined) return 'mtls'
+  if (c.req.header(mtlsHeader) !== undefined) return 'mtls'
   return 'none'
 }
 
