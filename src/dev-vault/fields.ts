@@ -1,4 +1,8 @@
-/** @module dev-vault/fields: Vault framework field decoding (weakly typed, like mapstructure). */
+/**
+ * @module dev-vault/fields: Vault framework field decoding (weakly typed, like mapstructure).
+ * Every decoder returns undefined for an absent or null field and throws VaultHttpError 400
+ * when the value cannot be converted.
+ */
 import { numberLiteral } from './go-number.js'
 import { badRequest } from './vault-errors.js'
 import { parseDurationSeconds } from './go-time.js'
