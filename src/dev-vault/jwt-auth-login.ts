@@ -1,6 +1,12 @@
 /** @module dev-vault/jwt-auth-login: JWT login with the plugin’s and cap/jwt’s checks in order. */
 import type { KeyObject } from 'node:crypto'
-import { compactVerify, createLocalJWKSet, decodeProtectedHeader, type JSONWebKeySet } from 'jose'
+import {
+  compactVerify,
+  decodeProtectedHeader,
+  importJWK,
+  type CryptoKey,
+  type JSONWebKeySet,
+} from 'jose'
 import { VaultHttpError, type EngineHost, type EngineResponse } from './backend.js'
 import { loginDisplayName, tokenRequestFor } from './approle-token-params.js'
 import { SUPPORTED_ALGS, type JwtConfig, type KeySource } from './jwt-auth-config.js'
@@ -13,26 +19,28 @@ const DEFAULT_SKEW_LEEWAY = 60
 
 type Claims = Record<string, unknown>
 
-/** Verifies the signature with any of the keys; `null` when none validates it. */
+/**
+ * Verifies the signature with any of the keys; `null` when none validates it. Like go-oidc's
+ * RemoteKeySet, a JWKS key is tried when the token names no `kid` or the same `kid`.
+ */
 async function verifyWith(
   token: string,
   keys: KeyObject[] | JSONWebKeySet,
+  header: { alg?: unknown; kid?: unknown },
 ): Promise<Uint8Array | null> {
-  try {
-    if (Array.isArray(keys)) {
-      for (const key of keys) {
-        try {
-          return (await compactVerify(token, key)).payload
-        } catch {
-          // Try the next key, as cap's StaticKeySet does.
-        }
-      }
-      return null
+  const candidates: Array<() => Promise<KeyObject | CryptoKey | Uint8Array>> = Array.isArray(keys)
+    ? keys.map((k) => async () => k)
+    : keys.keys
+        .filter((jwk) => header.kid === undefined || jwk.kid === header.kid)
+        .map((jwk) => () => importJWK(jwk, typeof header.alg === 'string' ? header.alg : undefined))
+  for (const load of candidates) {
+    try {
+      return (await compactVerify(token, await load())).payload
+    } catch {
+      // Try the next key, as cap's StaticKeySet and go-oidc's RemoteKeySet do.
     }
-    return (await compactVerify(token, createLocalJWKSet(keys))).payload
-  } catch {
-    return null
   }
+  return null
 }
 
 /** `cap/jwt` `Validator.Validate`: signature, then algorithm, then registered claims. */
@@ -43,7 +51,7 @@ async function validateToken(
   role: JwtRole,
   nowSec: number,
 ): Promise<Claims | string> {
-  let header: { alg?: unknown }
+  let header: { alg?: unknown; kid?: unknown }
   try {
     header = decodeProtectedHeader(token)
     if (token.split('.').length !== 3) throw new Error('compact JWS format must have three parts')
@@ -55,9 +63,9 @@ async function validateToken(
   try {
     const keys = await source.keys(false)
     remote = !Array.isArray(keys)
-    payload = await verifyWith(token, keys)
+    payload = await verifyWith(token, keys, header)
     // A remote set may have rotated: fetch it once more, like go-oidc's RemoteKeySet.
-    if (!payload && remote) payload = await verifyWith(token, await source.keys(true))
+    if (!payload && remote) payload = await verifyWith(token, await source.keys(true), header)
   } catch (e) {
     return `error verifying token signature: fetching keys: ${(e as Error).message}`
   }

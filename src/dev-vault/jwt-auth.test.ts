@@ -18,14 +18,17 @@ let server: Server
 let base = ''
 let signing: { privateKey: CryptoKey; publicKey: CryptoKey }
 let stranger: { privateKey: CryptoKey; publicKey: CryptoKey }
+let second: { privateKey: CryptoKey; publicKey: CryptoKey }
 
 beforeAll(async () => {
   signing = await generateKeyPair('RS256')
   stranger = await generateKeyPair('RS256')
+  second = await generateKeyPair('ES256')
   const jwk = { ...(await exportJWK(signing.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' }
+  const jwk2 = { ...(await exportJWK(second.publicKey)), kid: 'k2', use: 'sig' }
   server = createServer((req, res) => {
     res.setHeader('content-type', 'application/json')
-    if (req.url === '/jwks') res.end(JSON.stringify({ keys: [jwk] }))
+    if (req.url === '/jwks') res.end(JSON.stringify({ keys: [jwk, jwk2] }))
     else if (req.url === '/.well-known/openid-configuration') {
       res.end(JSON.stringify({ issuer: base, jwks_uri: `${base}/jwks` }))
     } else {
@@ -335,6 +338,25 @@ describe('jwt login', () => {
       bound_claims: { level: 3 },
     })
     expect(glob.errors).toEqual(['claim is not a string: 3'])
+  })
+
+  it('tries every JWKS key for a token without kid, only the named one otherwise', async () => {
+    const { call, fail } = setup()
+    await call('update', 'config', { jwks_url: `${base}/jwks` })
+    await call('create', 'role/r', { role_type: 'jwt', user_claim: 'sub', bound_subject: 'alice' })
+    const claims = { ...baseClaims, aud: undefined }
+    const noKid = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'ES256' })
+      .sign(second.privateKey)
+    expect(await call('update', 'login', { role: 'r', jwt: noKid })).toMatchObject({
+      auth: { client_token: 'hvs.jwt' },
+    })
+    const wrongKid = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .sign(second.privateKey)
+    expect((await fail('update', 'login', { role: 'r', jwt: wrongKid })).errors[0]).toMatch(
+      /error verifying token signature/,
+    )
   })
 
   it('applies the default leeways unless disabled with -1', async () => {
