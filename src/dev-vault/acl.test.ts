@@ -44,6 +44,17 @@ describe('parsePolicy', () => {
     expect(json.rules[0]?.path).toBe('k/')
   })
 
+  it('reads heredoc strings', () => {
+    const p = parsePolicy(
+      'x',
+      'path "a" {\n  comment = <<EOT\nfree text\nEOT\n  capabilities = ["read"]\n}\n',
+    )
+    expect([...(p.rules[0]?.capabilities ?? [])]).toEqual(['read'])
+    expect(() => parsePolicy('x', 'path "a" {\n  comment = <<EOT\nx\nEOT\n  bad = 1\n}')).toThrow(
+      'invalid key "bad" on line 5',
+    )
+  })
+
   it.each([
     ['path "a" { capabilities = ["fly"] }', 'path "a": invalid capability "fly"'],
     [

@@ -95,6 +95,25 @@ function tokenize(src: string): Token[] {
       i = j + 1
       continue
     }
+    const heredoc = /^<<(-?)([A-Za-z_][A-Za-z0-9_]*)\r?\n/.exec(src.slice(i))
+    if (heredoc) {
+      // HCL heredoc: the text up to a line holding only the marker (indented when `<<-`).
+      const marker = heredoc[2] as string
+      const bodyStart = i + heredoc[0].length
+      const lines = src.slice(bodyStart).split('\n')
+      const end = lines.findIndex((l) => l.replace(/\r$/, '').trim() === marker)
+      if (end < 0) fail(`heredoc not terminated: missing ${marker}`)
+      const text = lines
+        .slice(0, end)
+        .map((l) => `${l}\n`)
+        .join('')
+      tokens.push({ kind: 'string', text: heredoc[0], value: text, line, col })
+      const consumed = lines.slice(0, end + 1).join('\n').length + 1
+      line += end + 2
+      i = bodyStart + consumed
+      lineStart = i
+      continue
+    }
     const num = /^-?\d+(\.\d+)?([eE][-+]?\d+)?/.exec(src.slice(i))
     if (num && (c === '-' || /\d/.test(c))) {
       tokens.push({ kind: 'number', text: num[0], value: Number(num[0]), line, col })
