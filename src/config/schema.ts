@@ -75,6 +75,15 @@ const isCidr = (v: string): boolean => {
   return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128))
 }
 
+/** A Vault mount path such as `secret` or `team/kv`: no leading or trailing `/`, no `.`/`..`. */
+const mountPath = (def: string) =>
+  z
+    .string()
+    .regex(/^(?!.*(^|\/)\.{1,2}(\/|$))[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, {
+      message: 'must be a mount path such as "secret" or "team/kv" (no leading or trailing "/")',
+    })
+    .default(def)
+
 const csv = (def = '') =>
   z
     .string()
@@ -229,13 +238,16 @@ export const envSchema = z.object({
     'Skip TLS verification of Vault (insecure; warns loudly).',
   ),
   VAULT_TIMEOUT: duration('10s').describe('Timeout of every Vault call.'),
-  KV_MOUNT: z.string().min(1).default('secret').describe('Mount path of the KV v2 engine.'),
+  KV_MOUNT: mountPath('secret').describe('Mount path of the KV v2 engine.'),
   DEFAULT_PREFIX: z
     .string()
-    .min(1)
+    .regex(/^(?!\.{1,2}$)(?!.*--)[A-Za-z0-9_.-]{1,64}$/, {
+      message:
+        'must be 1-64 letters, digits, "_", "." or "-" without "/" or "--" (it also names transit keys)',
+    })
     .default('mcp')
     .describe('Prefix under which each agent has its namespace.'),
-  TRANSIT_MOUNT: z.string().min(1).default('transit').describe('Mount path of the Transit engine.'),
+  TRANSIT_MOUNT: mountPath('transit').describe('Mount path of the Transit engine.'),
   LIST_MAX_KEYS: int(1000, 1, 100000).describe(
     'Most keys a recursive list returns before it is truncated.',
   ),

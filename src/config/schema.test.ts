@@ -1,0 +1,40 @@
+/** @module config/schema tests: names that end up in Vault paths and transit key names. */
+import { describe, expect, it } from 'vitest'
+import { ConfigError, loadConfig } from './load.js'
+
+const problemsOf = (env: Record<string, string>): string[] => {
+  try {
+    loadConfig(env)
+    return []
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems
+    throw e
+  }
+}
+
+describe('DEFAULT_PREFIX', () => {
+  it.each(['mcp', 'agents', 'team_a.v2', 'x-y'])('accepts %s', (prefix) => {
+    expect(loadConfig({ DEFAULT_PREFIX: prefix }).prefix).toBe(prefix)
+  })
+
+  // Security: the prefix is part of `{prefix}--{agent}--{key}` transit key names and of the
+  // agents' KV paths; "/" would make transit names Vault refuses, "--" would blur the separator.
+  it.each(['a/b', 'a--b', '.', '..', 'x'.repeat(65), 'a b'])('refuses %s', (prefix) => {
+    const problems = problemsOf({ DEFAULT_PREFIX: prefix })
+    expect(problems).toHaveLength(1)
+    expect(problems[0]).toMatch(/^DEFAULT_PREFIX: /)
+  })
+})
+
+describe('KV_MOUNT and TRANSIT_MOUNT', () => {
+  it('accepts plain and nested mount paths', () => {
+    const c = loadConfig({ KV_MOUNT: 'team/kv', TRANSIT_MOUNT: 'crypto' })
+    expect(c.vault.kvMount).toBe('team/kv')
+    expect(c.vault.transitMount).toBe('crypto')
+  })
+
+  it.each(['/secret', 'secret/', 'a//b', 'a/../b', '..', 'sec ret'])('refuses %s', (mount) => {
+    expect(problemsOf({ KV_MOUNT: mount })[0]).toMatch(/^KV_MOUNT: /)
+    expect(problemsOf({ TRANSIT_MOUNT: mount })[0]).toMatch(/^TRANSIT_MOUNT: /)
+  })
+})
