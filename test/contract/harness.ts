@@ -21,11 +21,25 @@ export async function vaultForTests(): Promise<TestVault> {
   const addr = process.env.VAULT_ADDR
   const token = process.env.VAULT_TOKEN
   if (addr && token) {
-    return { url: addr.replace(/\/+$/, ''), rootToken: token, real: true, close: async () => {} }
+    const vault: TestVault = {
+      url: addr.replace(/\/+$/, ''),
+      rootToken: token,
+      real: true,
+      // A shared Vault keeps what tests leave behind: remove the policies they wrote.
+      close: async () => {
+        const root = clientFor(vault)
+        const names = createdPolicies.get(vault) ?? []
+        await Promise.all(names.map((n) => root.delete(`sys/policies/acl/${n}`).catch(() => {})))
+      },
+    }
+    return vault
   }
   const dev = await startDevVault({ port: 0 })
   return { url: dev.url, rootToken: dev.rootToken, real: false, close: () => dev.close() }
 }
+
+/** Policies `tokenWithPolicy` wrote, per Vault, deleted by `close()` on a real Vault. */
+const createdPolicies = new WeakMap<TestVault, string[]>()
 
 const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`
 let counter = 0
@@ -103,16 +117,26 @@ export async function failure(call: Promise<unknown>): Promise<VaultFailure> {
   throw new Error('expected the Vault call to fail')
 }
 
+/** Writes a policy with a unique name (root token); a real Vault's `close()` deletes it. */
+export async function writePolicy(vault: TestVault, prefix: string, hcl: string): Promise<string> {
+  const policy = uniqueName(prefix)
+  await clientFor(vault).write(`sys/policies/acl/${policy}`, { policy: hcl })
+  createdPolicies.set(vault, [...(createdPolicies.get(vault) ?? []), policy])
+  return policy
+}
+
 /** Writes a policy (root token) and returns a new token holding only it (plus `default`). */
 export async function tokenWithPolicy(
   vault: TestVault,
   hcl: string,
   extra: Record<string, unknown> = {},
 ): Promise<{ token: string; policy: string }> {
-  const policy = uniqueName('pol')
-  const root = clientFor(vault)
-  await root.write(`sys/policies/acl/${policy}`, { policy: hcl })
-  const res = await root.write('auth/token/create', { policies: [policy], ttl: '1h', ...extra })
+  const policy = await writePolicy(vault, 'pol', hcl)
+  const res = await clientFor(vault).write('auth/token/create', {
+    policies: [policy],
+    ttl: '1h',
+    ...extra,
+  })
   return { token: res.auth.client_token as string, policy }
 }
 

@@ -7,6 +7,7 @@ import {
   raw,
   tokenWithPolicy,
   uniqueName,
+  writePolicy,
   vaultForTests,
   type TestVault,
 } from './harness.js'
@@ -212,14 +213,8 @@ describe('ACL enforcement', () => {
     const dir = uniqueName('prio')
     await clientFor(vault).write(`${mount}/data/${dir}/app`, { data: { v: 1 } })
     await clientFor(vault).write(`${mount}/data/${dir}/other`, { data: { v: 1 } })
-    const deny = uniqueName('deny')
-    await clientFor(vault).write(`sys/policies/acl/${deny}`, {
-      policy: HCL(`${mount}/data/${dir}/*`, ['deny']),
-    })
-    const allow = uniqueName('allow')
-    await clientFor(vault).write(`sys/policies/acl/${allow}`, {
-      policy: HCL(`${mount}/data/${dir}/app`, ['read']),
-    })
+    const deny = await writePolicy(vault, 'deny', HCL(`${mount}/data/${dir}/*`, ['deny']))
+    const allow = await writePolicy(vault, 'allow', HCL(`${mount}/data/${dir}/app`, ['read']))
     const t = await clientFor(vault).write('auth/token/create', {
       policies: [deny, allow],
       ttl: '1h',
@@ -232,14 +227,8 @@ describe('ACL enforcement', () => {
   it('the same pattern with deny in one policy and read in another is denied', async () => {
     const key = uniqueName('same')
     await clientFor(vault).write(`${mount}/data/${key}`, { data: { v: 1 } })
-    const a = uniqueName('pa')
-    const b = uniqueName('pb')
-    await clientFor(vault).write(`sys/policies/acl/${a}`, {
-      policy: HCL(`${mount}/data/${key}`, ['read']),
-    })
-    await clientFor(vault).write(`sys/policies/acl/${b}`, {
-      policy: HCL(`${mount}/data/${key}`, ['deny']),
-    })
+    const a = await writePolicy(vault, 'pa', HCL(`${mount}/data/${key}`, ['read']))
+    const b = await writePolicy(vault, 'pb', HCL(`${mount}/data/${key}`, ['deny']))
     const t = await clientFor(vault).write('auth/token/create', { policies: [a, b], ttl: '1h' })
     expect((await read(t.auth.client_token, key)).status).toBe(403)
   })

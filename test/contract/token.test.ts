@@ -8,6 +8,7 @@ import {
   raw,
   tokenWithPolicy,
   uniqueName,
+  writePolicy,
   vaultForTests,
   type TestVault,
 } from './harness.js'
@@ -40,10 +41,11 @@ afterAll(async () => {
 
 /** A token that may create child tokens: polA, polB and update on auth/token/create. */
 async function parentToken(extra: Record<string, unknown> = {}): Promise<string> {
-  const creator = uniqueName('creator')
-  await clientFor(vault).write(`sys/policies/acl/${creator}`, {
-    policy: HCL('auth/token/create', ['update']) + HCL('auth/token/lookup', ['update']),
-  })
+  const creator = await writePolicy(
+    vault,
+    'creator',
+    HCL('auth/token/create', ['update']) + HCL('auth/token/lookup', ['update']),
+  )
   const res = await clientFor(vault).write('auth/token/create', {
     policies: [polA, polB, creator],
     ttl: '2h',
