@@ -41,7 +41,13 @@ export interface RunningBridge {
  */
 export async function startBridge(config: Config, logger: Logger): Promise<RunningBridge> {
   warnAboutConfig(config, logger)
-  const vault = createVaultPort({ vault: config.vault, childToken: config.childToken, logger })
+  const metrics = config.metrics.enabled ? createMetrics({ processMetrics: true }) : undefined
+  const vault = createVaultPort({
+    vault: config.vault,
+    childToken: config.childToken,
+    logger,
+    metrics,
+  })
   await vault.start()
   const cleanups: (() => Promise<unknown>)[] = [() => vault.close()]
   const cleanup = async () => {
@@ -50,7 +56,6 @@ export async function startBridge(config: Config, logger: Logger): Promise<Runni
   try {
     const audit = createAuditTrail(config.audit.sink, { logger })
     cleanups.push(() => audit.close())
-    const metrics = config.metrics.enabled ? createMetrics({ processMetrics: true }) : undefined
     const rateLimits = createRateLimits(config.rateLimit, logger)
     cleanups.push(() => rateLimits.close())
     const service = createSecretsService({

@@ -5,6 +5,7 @@ import https from 'node:https'
 import nodeVault from 'node-vault'
 import type { Config } from '../config/schema.js'
 import type { Logger } from '../observability/logger.js'
+import type { Metrics } from '../observability/metrics.js'
 import { VaultStartupError } from './vault-startup-error.js'
 
 /** A node-vault 0.12 client (axios underneath). */
@@ -34,7 +35,7 @@ const MAX_SOCKETS = 64
  */
 export function createNodeVaultClientFactory(
   vault: Config['vault'],
-  deps: { logger: Logger },
+  deps: { logger: Logger; metrics?: Pick<Metrics, 'vaultCall'> },
 ): NodeVaultClientFactory {
   const tls = vault.tls
   if (tls.skipVerify) {
@@ -79,6 +80,7 @@ export function createNodeVaultClientFactory(
       open.token = token ?? ''
       open.namespace = vault.namespace ?? ''
       open.pathPrefix = ''
+      if (deps.metrics) observeCalls(open, deps.metrics, vault)
       return client
     },
     close() {
@@ -109,4 +111,49 @@ function readPem(variable: string, file: string | undefined): Buffer | undefined
       cause: err,
     })
   }
+}
+
+/** Every node-vault call goes through `client.request`: time it and count it by outcome. */
+function observeCalls(
+  client: NodeVaultClient,
+  metrics: Pick<Metrics, 'vaultCall'>,
+  vault: Pick<Config['vault'], 'kvMount' | 'transitMount'>,
+): void {
+  const request = client.request.bind(client)
+  client.request = async (options) => {
+    const started = performance.now()
+    const op = vaultCallLabel(String(options?.path ?? ''), vault)
+    const seconds = () => (performance.now() - started) / 1000
+    try {
+      const result = await request(options)
+      metrics.vaultCall(op, 200, seconds())
+      return result
+    } catch (err) {
+      const status = (err as { response?: { statusCode?: unknown } } | null)?.response?.statusCode
+      metrics.vaultCall(op, typeof status === 'number' ? status : 'network', seconds())
+      throw err
+    }
+  }
+}
+
+/**
+ * A low-cardinality label for a Vault path: the engine and its endpoint, never the secret path,
+ * agent or key name (`kv/data`, `transit/encrypt`, `auth/token/create`, `sys/health`).
+ */
+export function vaultCallLabel(
+  path: string,
+  vault: Pick<Config['vault'], 'kvMount' | 'transitMount'>,
+): string {
+  const clean = path.replace(/^\/+/, '').split('?')[0] ?? ''
+  const inMount = (mount: string) =>
+    clean.startsWith(`${mount}/`) ? clean.slice(mount.length + 1).split('/')[0] : undefined
+  const kv = inMount(vault.kvMount)
+  if (kv !== undefined) return `kv/${kv}`
+  const transit = inMount(vault.transitMount)
+  if (transit !== undefined) return `transit/${transit}`
+  const parts = clean.split('/')
+  if (parts[0] === 'auth' && parts[1] === 'token') return `auth/token/${parts[2] ?? ''}`
+  if (parts[0] === 'auth') return `auth/${parts.at(-1) === 'login' ? 'login' : 'other'}`
+  if (parts[0] === 'sys') return `sys/${parts[1] ?? ''}`
+  return 'other'
 }

@@ -7,6 +7,7 @@ import { AppError } from '../core/errors.js'
 import type { CallContext } from '../core/identity.js'
 import type { VaultPort, VaultReadiness, VaultSession } from '../core/ports.js'
 import type { Logger } from '../observability/logger.js'
+import type { Metrics } from '../observability/metrics.js'
 import { createNodeVaultClientFactory, type NodeVaultClient } from './node-vault-client.js'
 import { createNodeVaultSession } from './node-vault-session.js'
 import { agentPolicyName, isAgentPolicyNameSafe } from './policy.js'
@@ -26,6 +27,8 @@ export interface VaultPortDeps {
   now?: () => number
   /** How often token upkeep compares the clock with the renewal time (default 1000 ms). */
   upkeepTickMs?: number
+  /** Vault call latency and outcomes, child tokens minted and failed revocations. */
+  metrics?: Pick<Metrics, 'vaultCall' | 'childTokenMinted' | 'childTokenRevokeFailed'>
 }
 
 /** The VaultPort the composition root starts and closes. */
@@ -458,6 +461,7 @@ export function createVaultPort(deps: VaultPortDeps): ManagedVaultPort {
       retired: reuseSeconds <= 0,
     }
     live.add(lease)
+    deps.metrics?.childTokenMinted()
     return lease
   }
 
@@ -504,6 +508,7 @@ export function createVaultPort(deps: VaultPortDeps): ManagedVaultPort {
         token: lease.token,
       })
     } catch (err) {
+      deps.metrics?.childTokenRevokeFailed()
       log.warn(
         { event: 'child_token_revoke_failed', agent: lease.agent, vault: describe(err, 'revoke') },
         'Could not revoke a child token; it expires by its TTL.',
@@ -641,7 +646,7 @@ export function createVaultPort(deps: VaultPortDeps): ManagedVaultPort {
           'CHILD_TOKEN_POLICY_PREFIX must be lower-case letters, digits, "_", "." or "-".',
         )
       }
-      factory = createNodeVaultClientFactory(vault, { logger: log })
+      factory = createNodeVaultClientFactory(vault, { logger: log, metrics: deps.metrics })
       if (appRole && vault.token) {
         log.info(
           { event: 'vault_auth_choice' },

@@ -11,6 +11,7 @@ import { createOperationRunner, type OperationRunner } from '../../src/core/oper
 import type { OperationEvent, VaultPort } from '../../src/core/ports.js'
 import { createSecretsService, type SecretsService } from '../../src/core/secrets-service.js'
 import type { Logger } from '../../src/observability/logger.js'
+import type { Metrics } from '../../src/observability/metrics.js'
 import { createNodeVaultSession } from '../../src/vault/node-vault-session.js'
 import { agentPolicyName, renderAgentPolicy } from '../../src/vault/policy.js'
 import { createVaultPort, type ManagedVaultPort } from '../../src/vault/vault-port.js'
@@ -64,6 +65,8 @@ export interface VaultStackOptions {
   listMaxKeys?: number
   /** Per-request child tokens bound to each agent's policy (call `provision` for each agent). */
   childTokens?: boolean
+  /** Vault call and child-token metrics, as serve wires them. */
+  metrics?: Pick<Metrics, 'vaultCall' | 'childTokenMinted' | 'childTokenRevokeFailed'>
 }
 
 /**
@@ -92,7 +95,12 @@ export async function startVaultStack(options: VaultStackOptions = {}): Promise<
   const transit = await ensureTransitMount(root, config.vault.transitMount)
 
   const { logger, lines } = recordingLogger()
-  const port = createVaultPort({ vault: config.vault, childToken: config.childToken, logger })
+  const port = createVaultPort({
+    vault: config.vault,
+    childToken: config.childToken,
+    logger,
+    metrics: options.metrics,
+  })
   await port.start()
   const service = createSecretsService({
     vault: port,
