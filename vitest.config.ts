@@ -1,12 +1,22 @@
-/** @module vitest configuration: unit tests beside their files, integration and contract suites in test/. */
+/**
+ * @module vitest configuration: unit tests beside their files, integration and contract suites
+ * in test/, and the REST and MCP suites a second time with per-request child tokens
+ * (vitest.child-tokens.config.ts), all in one run with one summary.
+ */
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',
     maxWorkers: 2,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'bridge', include: ['src/**/*.test.ts', 'test/**/*.test.ts'] },
+      },
+      './vitest.child-tokens.config.ts',
+    ],
   },
 })
