@@ -9,6 +9,7 @@ import {
   hmacValue,
   isFailure,
   parseCiphertext,
+  type CryptoFailure,
   type TransitKey,
 } from './transit-crypto.js'
 import {
@@ -55,7 +56,8 @@ const goType = (v: unknown): string =>
 
 /**
  * Vault's `decodeBatchRequestItems`. A malformed batch is a Go error, so Vault answers 500
- * `failed to parse batch input: ...` (mapstructure's text), and we do the same.
+ * `failed to parse batch input: ...` (mapstructure's text), and we do the same; an empty one is
+ * a user error.
  */
 function decodeBatch(raw: unknown, require: 'plaintext' | 'ciphertext' | null): BatchItem[] {
   if (!Array.isArray(raw)) {
@@ -102,7 +104,25 @@ function decodeBatch(raw: unknown, require: 'plaintext' | 'ciphertext' | null): 
     const list = errs.map((e) => `* ${e}`).join('\n')
     throw goError(`failed to parse batch input: ${errs.length} error(s) decoding:\n\n${list}`)
   }
+  if (items.length === 0) throw userError('missing batch input to process')
   return items
+}
+
+/** The one item of a request without `batch_input`, read from the top-level fields. */
+function singleItem(
+  f: Fields,
+  input: Pick<BatchItem, 'plaintext'> | Pick<BatchItem, 'ciphertext'>,
+): BatchItem[] {
+  return [
+    {
+      ...emptyItem(),
+      ...input,
+      context: f.str('context'),
+      nonce: f.str('nonce'),
+      keyVersion: f.int('key_version'),
+      associatedData: f.str('associated_data'),
+    },
+  ]
 }
 
 /** Batch outcome flags, as Vault tracks them to pick the status. */
@@ -200,6 +220,66 @@ function aadOf(item: BatchItem): Buffer | undefined | string {
   return goBase64Decode(item.associatedData)
 }
 
+/** One item's answer: its response fields, or its error text. */
+type ItemResult = { fields: Record<string, unknown> } | { error: string }
+
+/**
+ * Vault's per-item loop of encrypt/decrypt/rewrap: items that failed to decode keep their error,
+ * the others run `op`; every failure sets the outcome flag that later picks the status.
+ */
+function runItems(
+  items: BatchItem[],
+  errors: string[],
+  outcome: BatchOutcome,
+  op: (item: BatchItem, aad: Buffer | undefined) => Record<string, unknown> | CryptoFailure,
+): ItemResult[] {
+  return items.map((item, i) => {
+    if (errors[i] !== '') return { error: errors[i] as string }
+    const aad = aadOf(item)
+    if (typeof aad === 'string') {
+      outcome.user = true
+      return { error: aad }
+    }
+    const out = op(item, aad)
+    if (isFailure(out)) {
+      if (out.internal) outcome.internal = true
+      else outcome.user = true
+      return { error: out.error }
+    }
+    outcome.success = true
+    return { fields: out }
+  })
+}
+
+/**
+ * The answer of encrypt/decrypt/rewrap. A batch lists every item (`failed` stands in for the
+ * fields of an item that failed) and goes through `batchResponse`; a single item's error is
+ * thrown (500 if internal, else 400), else its fields are the data.
+ */
+function itemsResponse(
+  f: Fields,
+  items: BatchItem[],
+  results: ItemResult[],
+  warnings: string[],
+  outcome: BatchOutcome,
+  failed: Record<string, unknown>,
+): EngineResponse {
+  if (f.has('batch_input')) {
+    const batchResults = results.map((r, i) =>
+      struct({
+        ...('error' in r ? failed : r.fields),
+        error: 'error' in r ? r.error : undefined,
+        reference: (items[i] as BatchItem).reference,
+      }),
+    )
+    return batchResponse(f, { batch_results: batchResults }, warnings, outcome)
+  }
+  const only = results[0] as ItemResult
+  if ('error' in only) throw outcome.internal ? goError(only.error) : userError(only.error)
+  warnings.push(...ignoredParamsWarning(f.unknown))
+  return { kind: 'envelope', data: only.fields, ...(warnings.length ? { warnings } : {}) }
+}
+
 /** `POST encrypt/:name` (create = the key may be upserted). */
 export function encrypt(
   store: KeyStore,
@@ -209,23 +289,12 @@ export function encrypt(
   nowMs: number,
 ): EngineResponse {
   const f = decodeFields(data, encryptSchema)
-  const batch = f.has('batch_input')
   let items: BatchItem[]
-  if (batch) {
+  if (f.has('batch_input')) {
     items = decodeBatch(f.raw('batch_input'), 'plaintext')
-    if (items.length === 0) throw userError('missing batch input to process')
   } else {
     if (!f.has('plaintext')) throw userError('missing plaintext to encrypt')
-    items = [
-      {
-        ...emptyItem(),
-        plaintext: f.str('plaintext'),
-        context: f.str('context'),
-        nonce: f.str('nonce'),
-        keyVersion: f.int('key_version'),
-        associatedData: f.str('associated_data'),
-      },
-    ]
+    items = singleItem(f, { plaintext: f.str('plaintext') })
   }
   const errors: string[] = items.map(() => '')
   const outcome: BatchOutcome = { user: false, internal: false, success: false }
@@ -259,53 +328,29 @@ export function encrypt(
   }
   if (!key) throw userError('encryption key not found')
   const k = key
-  const results = items.map((item, i) => {
+  items.forEach((item, i) => {
     if (errors[i] === '' && item.nonce !== '') {
       outcome.user = true
       errors[i] = 'provided nonce not allowed for this key'
     }
-    if (errors[i] !== '') return { error: errors[i] as string }
-    const aad = aadOf(item)
-    if (typeof aad === 'string') {
-      outcome.user = true
-      return { error: aad }
-    }
-    const out = encryptValue(k, item.keyVersion, item.decodedContext, item.plaintext, aad)
-    if (isFailure(out)) {
-      if (out.internal) outcome.internal = true
-      else outcome.user = true
-      return { error: out.error }
-    }
-    outcome.success = true
-    return { ciphertext: out.ciphertext, version: out.version }
   })
+  const results = runItems(items, errors, outcome, (item, aad) =>
+    cipherFields(encryptValue(k, item.keyVersion, item.decodedContext, item.plaintext, aad)),
+  )
   const warnings: string[] = []
   if (isCreate && !upserted) {
     warnings.push(
       'Attempted creation of the key during the encrypt operation, but it was created beforehand',
     )
   }
-  if (batch) {
-    const batchResults = results.map((r, i) =>
-      struct({
-        ciphertext: 'ciphertext' in r ? r.ciphertext : undefined,
-        key_version: 'version' in r ? r.version : undefined,
-        error: 'error' in r ? r.error : undefined,
-        reference: (items[i] as BatchItem).reference,
-      }),
-    )
-    return batchResponse(f, { batch_results: batchResults }, warnings, outcome)
-  }
-  const only = results[0] as { error?: string; ciphertext?: string; version?: number }
-  if (only.error !== undefined) {
-    throw outcome.internal ? goError(only.error) : userError(only.error)
-  }
-  warnings.push(...ignoredParamsWarning(f.unknown))
-  return {
-    kind: 'envelope',
-    data: { ciphertext: only.ciphertext, key_version: only.version },
-    ...(warnings.length ? { warnings } : {}),
-  }
+  return itemsResponse(f, items, results, warnings, outcome, {})
+}
+
+/** The response fields of an encrypted item (encrypt, rewrap). */
+function cipherFields(
+  out: { ciphertext: string; version: number } | CryptoFailure,
+): Record<string, unknown> | CryptoFailure {
+  return isFailure(out) ? out : { ciphertext: out.ciphertext, key_version: out.version }
 }
 
 const decryptSchema: FieldSchema = {
@@ -321,23 +366,10 @@ const decryptSchema: FieldSchema = {
 
 /** Reads the single-item or batch input of decrypt/rewrap. */
 function cipherItems(f: Fields): BatchItem[] {
-  if (f.has('batch_input')) {
-    const items = decodeBatch(f.raw('batch_input'), 'ciphertext')
-    if (items.length === 0) throw userError('missing batch input to process')
-    return items
-  }
+  if (f.has('batch_input')) return decodeBatch(f.raw('batch_input'), 'ciphertext')
   const ciphertext = f.str('ciphertext')
   if (ciphertext === '') throw userError('missing ciphertext to decrypt')
-  return [
-    {
-      ...emptyItem(),
-      ciphertext,
-      context: f.str('context'),
-      nonce: f.str('nonce'),
-      keyVersion: f.int('key_version'),
-      associatedData: f.str('associated_data'),
-    },
-  ]
+  return singleItem(f, { ciphertext })
 }
 
 function preDecode(items: BatchItem[], errors: string[], outcome: BatchOutcome): void {
@@ -369,42 +401,11 @@ export function decrypt(
   preDecode(items, errors, outcome)
   const k = store.get(name)
   if (!k) throw userError('encryption key not found')
-  const results = items.map((item, i) => {
-    if (errors[i] !== '') return { error: errors[i] as string }
-    const aad = aadOf(item)
-    if (typeof aad === 'string') {
-      outcome.user = true
-      return { error: aad }
-    }
+  const results = runItems(items, errors, outcome, (item, aad) => {
     const out = decryptValue(k, item.ciphertext, item.decodedContext, aad)
-    if (isFailure(out)) {
-      if (out.internal) outcome.internal = true
-      else outcome.user = true
-      return { error: out.error }
-    }
-    outcome.success = true
-    return { plaintext: out }
+    return isFailure(out) ? out : { plaintext: out }
   })
-  if (f.has('batch_input')) {
-    const batchResults = results.map((r, i) =>
-      struct({
-        plaintext: 'plaintext' in r ? r.plaintext : '',
-        error: 'error' in r ? r.error : undefined,
-        reference: (items[i] as BatchItem).reference,
-      }),
-    )
-    return batchResponse(f, { batch_results: batchResults }, [], outcome)
-  }
-  const only = results[0] as { error?: string; plaintext?: string }
-  if (only.error !== undefined) {
-    throw outcome.internal ? goError(only.error) : userError(only.error)
-  }
-  const warnings = ignoredParamsWarning(f.unknown)
-  return {
-    kind: 'envelope',
-    data: { plaintext: only.plaintext },
-    ...(warnings.length ? { warnings } : {}),
-  }
+  return itemsResponse(f, items, results, [], outcome, { plaintext: '' })
 }
 
 const rewrapSchema: FieldSchema = { ...decryptSchema, key_version: 'int' }
@@ -422,46 +423,13 @@ export function rewrap(
   preDecode(items, errors, outcome)
   const k = store.get(name)
   if (!k) throw userError('encryption key not found')
-  const results = items.map((item, i) => {
-    if (errors[i] !== '') return { error: errors[i] as string }
-    const aad = aadOf(item)
-    if (typeof aad === 'string') {
-      outcome.user = true
-      return { error: aad }
-    }
+  const results = runItems(items, errors, outcome, (item, aad) => {
     const plain = decryptValue(k, item.ciphertext, item.decodedContext, aad)
-    const out = isFailure(plain)
-      ? plain
-      : encryptValue(k, item.keyVersion, item.decodedContext, plain, aad)
-    if (isFailure(out)) {
-      if (out.internal) outcome.internal = true
-      else outcome.user = true
-      return { error: out.error }
-    }
-    outcome.success = true
-    return { ciphertext: out.ciphertext, version: out.version }
-  })
-  if (f.has('batch_input')) {
-    const batchResults = results.map((r, i) =>
-      struct({
-        ciphertext: 'ciphertext' in r ? r.ciphertext : undefined,
-        key_version: 'version' in r ? r.version : undefined,
-        error: 'error' in r ? r.error : undefined,
-        reference: (items[i] as BatchItem).reference,
-      }),
+    return cipherFields(
+      isFailure(plain) ? plain : encryptValue(k, item.keyVersion, item.decodedContext, plain, aad),
     )
-    return batchResponse(f, { batch_results: batchResults }, [], outcome)
-  }
-  const only = results[0] as { error?: string; ciphertext?: string; version?: number }
-  if (only.error !== undefined) {
-    throw outcome.internal ? goError(only.error) : userError(only.error)
-  }
-  const warnings = ignoredParamsWarning(f.unknown)
-  return {
-    kind: 'envelope',
-    data: { ciphertext: only.ciphertext, key_version: only.version },
-    ...(warnings.length ? { warnings } : {}),
-  }
+  })
+  return itemsResponse(f, items, results, [], outcome, {})
 }
 
 const datakeySchema: FieldSchema = {
