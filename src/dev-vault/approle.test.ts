@@ -1,13 +1,7 @@
 /** @module dev-vault/approle.test: the AppRole engine, called directly with a recording host. */
 import { describe, expect, it } from 'vitest'
-import {
-  VaultHttpError,
-  type AuthBlock,
-  type EngineHost,
-  type EngineRequest,
-  type EngineResponse,
-  type TokenIssueRequest,
-} from './backend.js'
+import { createEngineClient } from '../../test/helpers/engine-client.js'
+import type { AuthBlock, EngineHost, TokenIssueRequest } from './backend.js'
 import { parseSecretIdMetadata } from './approle-secret-ids.js'
 import { createAppRoleEngine } from './approle.js'
 
@@ -36,41 +30,7 @@ function setup() {
     now: () => clock,
   }
   const engine = createAppRoleEngine(host, {})
-  const call = async (
-    operation: EngineRequest['operation'],
-    path: string,
-    data: Record<string, unknown> = {},
-  ): Promise<EngineResponse> =>
-    engine.handle({
-      operation,
-      path,
-      data,
-      query: new URLSearchParams(),
-      mountPath: 'approle/',
-      tokenDisplayName: 'root',
-    })
-  const ok = async (
-    operation: EngineRequest['operation'],
-    path: string,
-    data: Record<string, unknown> = {},
-  ) => {
-    const r = await call(operation, path, data)
-    if (r.kind !== 'envelope') throw new Error('expected an envelope')
-    return r
-  }
-  const fail = async (
-    operation: EngineRequest['operation'],
-    path: string,
-    data: Record<string, unknown> = {},
-  ): Promise<VaultHttpError> => {
-    try {
-      await call(operation, path, data)
-    } catch (e) {
-      if (e instanceof VaultHttpError) return e
-      throw e
-    }
-    throw new Error(`expected ${operation} ${path} to fail`)
-  }
+  const { call, envelope: ok, fail } = createEngineClient(engine, 'approle/', 'root')
   const create = (name: string, data: Record<string, unknown> = {}) =>
     ok(engine.exists?.(`role/${name}`, data) ? 'update' : 'create', `role/${name}`, data)
   return { engine, call, ok, fail, create, issued, tick: (ms: number) => (clock += ms) }

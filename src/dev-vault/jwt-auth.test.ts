@@ -3,14 +3,8 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  VaultHttpError,
-  type AuthBlock,
-  type EngineHost,
-  type EngineRequest,
-  type EngineResponse,
-  type TokenIssueRequest,
-} from './backend.js'
+import { createEngineClient } from '../../test/helpers/engine-client.js'
+import type { AuthBlock, EngineHost, TokenIssueRequest } from './backend.js'
 import { createJwtAuthEngine } from './jwt-auth.js'
 
 const NOW = 1_700_000_000
@@ -65,32 +59,7 @@ function setup() {
     now: () => NOW * 1000,
   }
   const engine = createJwtAuthEngine(host, {})
-  const call = async (
-    operation: EngineRequest['operation'],
-    path: string,
-    data: Record<string, unknown> = {},
-  ): Promise<EngineResponse> =>
-    engine.handle({
-      operation,
-      path,
-      data,
-      query: new URLSearchParams(),
-      mountPath: 'jwt/',
-      tokenDisplayName: '',
-    })
-  const fail = async (
-    operation: EngineRequest['operation'],
-    path: string,
-    data: Record<string, unknown> = {},
-  ): Promise<VaultHttpError> => {
-    try {
-      await call(operation, path, data)
-    } catch (e) {
-      if (e instanceof VaultHttpError) return e
-      throw e
-    }
-    throw new Error(`expected ${operation} ${path} to fail`)
-  }
+  const { call, fail } = createEngineClient(engine, 'jwt/', '')
   return { engine, call, fail, issued }
 }
 

@@ -1,12 +1,8 @@
 /** @module dev-vault/transit.test: the Transit engine, called directly (no HTTP). */
 import { createDecipheriv, createHmac, hkdfSync } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import {
-  VaultHttpError,
-  type EngineHost,
-  type EngineRequest,
-  type EngineResponse,
-} from './backend.js'
+import { createEngineClient } from '../../test/helpers/engine-client.js'
+import type { EngineHost, EngineRequest, VaultHttpError } from './backend.js'
 import { createTransitEngine } from './transit.js'
 
 const host: EngineHost = {
@@ -20,41 +16,13 @@ const b64 = (s: string): string => Buffer.from(s).toString('base64')
 
 function setup() {
   const engine = createTransitEngine(host, {})
-  const call = async (
-    operation: EngineRequest['operation'],
-    path: string,
-    data: Record<string, unknown> = {},
-  ): Promise<EngineResponse> =>
-    engine.handle({
-      operation,
-      path,
-      data,
-      query: new URLSearchParams(),
-      mountPath: 'transit/',
-      tokenDisplayName: 'root',
-    })
+  const { call, envelope, fail } = createEngineClient(engine, 'transit/', 'root')
   const ok = async (
     operation: EngineRequest['operation'],
     path: string,
     data: Record<string, unknown> = {},
-  ): Promise<Record<string, unknown>> => {
-    const r = await call(operation, path, data)
-    if (r.kind !== 'envelope') throw new Error(`expected an envelope, got ${JSON.stringify(r)}`)
-    return (r.data ?? {}) as Record<string, unknown>
-  }
-  const fail = async (
-    operation: EngineRequest['operation'],
-    path: string,
-    data: Record<string, unknown> = {},
-  ): Promise<VaultHttpError> => {
-    try {
-      await call(operation, path, data)
-    } catch (e) {
-      if (e instanceof VaultHttpError) return e
-      throw e
-    }
-    throw new Error(`expected ${operation} ${path} to fail`)
-  }
+  ): Promise<Record<string, unknown>> =>
+    ((await envelope(operation, path, data)).data ?? {}) as Record<string, unknown>
   return { engine, call, ok, fail }
 }
 
