@@ -4,7 +4,6 @@ import {
   type Engine,
   type EngineFactory,
   type EngineHost,
-  type EngineRequest,
   type EngineResponse,
 } from './backend.js'
 import {
@@ -27,13 +26,8 @@ import {
   lookupSecretIdAccessor,
 } from './approle-secret-ids.js'
 import { loginDisplayName, tokenRequestFor } from './approle-token-params.js'
-import {
-  decodeFields,
-  unsupportedOperation,
-  unsupportedPath,
-  userError,
-  type FieldSchema,
-} from './transit-fields.js'
+import { dispatch, GENERIC_NAME as NAME, writeOps as write, type Route } from './engine-routes.js'
+import { decodeFields, userError, type FieldSchema } from './transit-fields.js'
 
 const loginSchema: FieldSchema = { role_id: 'string', secret_id: 'string' }
 
@@ -86,10 +80,6 @@ function login(
   return { kind: 'envelope', data: null, auth }
 }
 
-const NAME = String.raw`(\w(?:(?:[\w.@-]+)?\w)?)`
-type Handler = (m: string[], req: EngineRequest) => EngineResponse
-type Route = { pattern: RegExp; ops: Partial<Record<EngineRequest['operation'], Handler>> }
-
 /**
  * Builds an AppRole auth engine (reference §5.1): roles, role IDs, secret IDs (with
  * `num_uses`, `ttl`, `metadata`) and the unauthenticated `login`, whose token comes from
@@ -99,7 +89,6 @@ type Route = { pattern: RegExp; ops: Partial<Record<EngineRequest['operation'], 
  */
 export const createAppRoleEngine: EngineFactory = (host) => {
   const state = newAppRoleState()
-  const write = (h: Handler): Route['ops'] => ({ create: h, update: h })
   const routes: Route[] = [
     { pattern: /^role\/?$/, ops: { list: () => listRoles(state) } },
     {
@@ -160,16 +149,7 @@ export const createAppRoleEngine: EngineFactory = (host) => {
       return m ? state.roles.has((m[1] as string).toLowerCase()) : undefined
     },
     isUnauthenticated: (path) => path === 'login',
-    handle(req) {
-      for (const route of routes) {
-        const m = route.pattern.exec(req.path)
-        if (!m) continue
-        const handler = route.ops[req.operation]
-        if (!handler) throw unsupportedOperation()
-        return handler(m, req)
-      }
-      throw unsupportedPath()
-    },
+    handle: (req) => dispatch(routes, req),
   }
   return engine
 }

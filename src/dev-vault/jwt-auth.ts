@@ -1,11 +1,5 @@
 /** @module dev-vault/jwt-auth: the JWT auth method of the dev vault (config, roles, login). */
-import {
-  VaultHttpError,
-  type Engine,
-  type EngineFactory,
-  type EngineRequest,
-  type EngineResponse,
-} from './backend.js'
+import { VaultHttpError, type Engine, type EngineFactory } from './backend.js'
 import {
   configBody,
   keySourceFor,
@@ -15,11 +9,7 @@ import {
 } from './jwt-auth-config.js'
 import { login } from './jwt-auth-login.js'
 import { listRoles, readRole, writeRole, type JwtRole } from './jwt-auth-roles.js'
-import { unsupportedOperation, unsupportedPath } from './transit-fields.js'
-
-const NAME = String.raw`(\w(?:(?:[\w.@-]+)?\w)?)`
-type Handler = (m: string[], req: EngineRequest) => EngineResponse | Promise<EngineResponse>
-type Route = { pattern: RegExp; ops: Partial<Record<EngineRequest['operation'], Handler>> }
+import { dispatch, GENERIC_NAME as NAME, writeOps as write, type Route } from './engine-routes.js'
 
 /**
  * Builds a JWT auth engine (reference §5.2): `config` with exactly one of
@@ -32,7 +22,6 @@ export const createJwtAuthEngine: EngineFactory = (host) => {
   let config: JwtConfig | null = null
   let source: KeySource | null = null
   const roles = new Map<string, JwtRole>()
-  const write = (h: Handler): Route['ops'] => ({ create: h, update: h })
   const routes: Route[] = [
     {
       pattern: /^config$/,
@@ -74,16 +63,7 @@ export const createJwtAuthEngine: EngineFactory = (host) => {
       return m ? roles.has((m[1] as string).toLowerCase()) : undefined
     },
     isUnauthenticated: (path) => path === 'login' || path.startsWith('oidc/'),
-    handle(req) {
-      for (const route of routes) {
-        const m = route.pattern.exec(req.path)
-        if (!m) continue
-        const handler = route.ops[req.operation]
-        if (!handler) throw unsupportedOperation()
-        return handler(m, req)
-      }
-      throw unsupportedPath()
-    },
+    handle: (req) => dispatch(routes, req),
   }
   return engine
 }

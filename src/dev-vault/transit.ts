@@ -1,12 +1,6 @@
 /** @module dev-vault/transit: the Transit secrets engine (symmetric AEAD keys) of the dev vault. */
-import {
-  VaultHttpError,
-  type Engine,
-  type EngineFactory,
-  type EngineRequest,
-  type EngineResponse,
-} from './backend.js'
-import { unsupportedOperation, unsupportedPath } from './transit-fields.js'
+import { VaultHttpError, type Engine, type EngineFactory } from './backend.js'
+import { dispatch, GENERIC_NAME as NAME, writeOps, type Route } from './engine-routes.js'
 import {
   configureKey,
   deleteKey,
@@ -18,14 +12,6 @@ import {
   type KeyStore,
 } from './transit-keys.js'
 import { datakey, decrypt, encrypt, hmac, rewrap, sign, verify } from './transit-ops.js'
-
-/** `framework.GenericNameRegex`. */
-const NAME = String.raw`(\w(?:(?:[\w.@-]+)?\w)?)`
-
-type Handler = (m: string[], req: EngineRequest) => EngineResponse
-type Route = { pattern: RegExp; ops: Partial<Record<EngineRequest['operation'], Handler>> }
-
-const writeOps = (h: Handler): Route['ops'] => ({ create: h, update: h })
 
 /**
  * Builds a Transit engine: keys create/read/list/config/rotate/delete/export, encrypt (with
@@ -104,16 +90,7 @@ export const createTransitEngine: EngineFactory = (host) => {
       const m = new RegExp(`^encrypt/${NAME}$`).exec(path)
       return m ? store.has(m[1] as string) : undefined
     },
-    handle(req) {
-      for (const route of routes) {
-        const m = route.pattern.exec(req.path)
-        if (!m) continue
-        const handler = route.ops[req.operation]
-        if (!handler) throw unsupportedOperation()
-        return handler(m, req)
-      }
-      throw unsupportedPath()
-    },
+    handle: (req) => dispatch(routes, req),
   }
   return engine
 }
