@@ -58,3 +58,21 @@ export function cloneJson<T>(value: T): T {
 export function isJsonObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && numberLiteral(v) === undefined
 }
+
+/**
+ * The value as Go's `json.Unmarshal` into `interface{}` gives it back: every number a float64.
+ * KV v2 stores the literal it was sent but decodes stored data this way on read and patch
+ * (vault-plugin-secrets-kv `pathDataRead`/`pathDataPatch`), so `1.50` reads back as `1.5` and
+ * integers above 2^53 lose precision, exactly as an agent sees them on real Vault.
+ */
+export function asGoFloats<T>(value: T): T {
+  const literal = numberLiteral(value)
+  if (literal !== undefined) return Number(literal) as T
+  if (Array.isArray(value)) return value.map(asGoFloats) as T
+  if (typeof value === 'object' && value !== null) {
+    const out: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(value)) out[k] = asGoFloats(v)
+    return out as T
+  }
+  return value
+}

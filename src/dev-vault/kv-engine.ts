@@ -1,7 +1,7 @@
 /** @module dev-vault/kv-engine: the KV v2 secrets engine (reference §2), state in memory. */
 import type { Engine, EngineFactory, EngineRequest, EngineResponse } from './backend.js'
 import { struct } from './go-json.js'
-import { isJsonObject } from './go-number.js'
+import { asGoFloats, isJsonObject } from './go-number.js'
 import { goUuid } from './ids.js'
 import { formatDuration } from './go-time.js'
 import { durationField, intField, boolField } from './fields.js'
@@ -107,7 +107,7 @@ export const createKvEngine: EngineFactory = (host) => {
     if (!v) return { kind: 'envelope' }
     const metadata = versionJson(key, n, v)
     if (v.destroyed || isDeleted(v, now())) return rawEnvelope(404, { data: null, metadata })
-    return { kind: 'envelope', data: { data: v.data, metadata } }
+    return { kind: 'envelope', data: { data: asGoFloats(v.data), metadata } }
   }
 
   function writeData(path: string, req: EngineRequest): EngineResponse {
@@ -134,7 +134,7 @@ export const createKvEngine: EngineFactory = (host) => {
     if (current.destroyed || isDeleted(current, now())) {
       return rawEnvelope(404, versionJson(key, key.currentVersion, current))
     }
-    const merged = mergePatch(current.data ?? {}, body) as Record<string, unknown>
+    const merged = mergePatch(asGoFloats(current.data ?? {}), body) as Record<string, unknown>
     const v = addVersion(key, config, merged, now())
     return { kind: 'envelope', data: versionJson(key, key.currentVersion, v) }
   }

@@ -169,9 +169,10 @@ describe('envelope and bodies', () => {
 })
 
 describe('routing errors', () => {
-  it('a path outside /v1/ is 404', async () => {
-    const r = await fetch(`${vault.url}/v2/secret/data/x`)
-    expect(r.status).toBe(404)
+  it('a path outside /v1/ is not served as the API (404, or the UI redirect of a dev server)', async () => {
+    // `vault server -dev` enables the UI, whose handler answers unknown paths with 307 to /ui/.
+    const r = await fetch(`${vault.url}/v2/secret/data/x`, { redirect: 'manual' })
+    expect(vault.real ? [307, 404] : [404]).toContain(r.status)
   })
 
   it('a path with no mount is 404 "no handler for route" for root', async () => {
