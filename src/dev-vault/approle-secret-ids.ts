@@ -158,17 +158,35 @@ export function findSecretId(
   return found
 }
 
+/** A request's target: the role's lower-cased name and the secret ID it names, if any. */
+interface SecretIdTarget {
+  name: string
+  hit: [string, SecretIdEntry] | undefined
+}
+
+/**
+ * Reads `secret_id` for `secret-id/lookup|destroy` and finds it in the role's bucket.
+ * @throws VaultHttpError 400 when `secret_id` is missing, 500 when the role does not exist.
+ */
+function secretIdTarget(
+  state: AppRoleState,
+  roleName: string,
+  data: Record<string, unknown>,
+): SecretIdTarget {
+  const f = decodeFields(data, { role_name: 'string', secret_id: 'string' })
+  const name = roleName.toLowerCase()
+  if (f.str('secret_id') === '') throw userError('missing secret_id')
+  if (!state.roles.has(name)) throw goError(`role ${JSON.stringify(roleName)} does not exist`)
+  return { name, hit: findSecretId(state.secretIds.get(name), f.str('secret_id')) }
+}
+
 /** `POST role/:role_name/secret-id/lookup`: 204 when the secret ID is unknown. */
 export function lookupSecretId(
   state: AppRoleState,
   roleName: string,
   data: Record<string, unknown>,
 ): EngineResponse {
-  const f = decodeFields(data, { role_name: 'string', secret_id: 'string' })
-  const name = roleName.toLowerCase()
-  if (f.str('secret_id') === '') throw userError('missing secret_id')
-  if (!state.roles.has(name)) throw goError(`role ${JSON.stringify(roleName)} does not exist`)
-  const hit = findSecretId(state.secretIds.get(name), f.str('secret_id'))
+  const { hit } = secretIdTarget(state, roleName, data)
   return hit ? { kind: 'envelope', data: secretIdData(hit[1]) } : { kind: 'envelope' }
 }
 
@@ -178,11 +196,7 @@ export function destroySecretId(
   roleName: string,
   data: Record<string, unknown>,
 ): EngineResponse {
-  const f = decodeFields(data, { role_name: 'string', secret_id: 'string' })
-  const name = roleName.toLowerCase()
-  if (f.str('secret_id') === '') throw userError('missing secret_id')
-  if (!state.roles.has(name)) throw goError(`role ${JSON.stringify(roleName)} does not exist`)
-  const hit = findSecretId(state.secretIds.get(name), f.str('secret_id'))
+  const { name, hit } = secretIdTarget(state, roleName, data)
   if (hit) state.secretIds.get(name)?.delete(hit[0])
   return { kind: 'envelope' }
 }
@@ -211,6 +225,23 @@ function byAccessor(
 const accessorSchema: FieldSchema = { role_name: 'string', secret_id_accessor: 'string' }
 
 /**
+ * Reads `secret_id_accessor` for `secret-id-accessor/lookup|destroy` and finds its secret ID.
+ * @throws VaultHttpError 400 when the accessor is missing, 500 when the role does not exist.
+ */
+function accessorTarget(
+  state: AppRoleState,
+  roleName: string,
+  data: Record<string, unknown>,
+): SecretIdTarget & { accessor: string } {
+  const f = decodeFields(data, accessorSchema)
+  const accessor = f.str('secret_id_accessor')
+  if (accessor === '') throw userError('missing secret_id_accessor')
+  const name = roleName.toLowerCase()
+  if (!state.roles.has(name)) throw goError(`role ${JSON.stringify(roleName)} does not exist`)
+  return { name, accessor, hit: byAccessor(state, name, accessor) }
+}
+
+/**
  * `POST role/:role_name/secret-id-accessor/lookup`. An unknown accessor is Vault's raw 404
  * (`RespondWithStatusCode` around an error response).
  */
@@ -219,12 +250,7 @@ export function lookupSecretIdAccessor(
   roleName: string,
   data: Record<string, unknown>,
 ): EngineResponse {
-  const f = decodeFields(data, accessorSchema)
-  const accessor = f.str('secret_id_accessor')
-  if (accessor === '') throw userError('missing secret_id_accessor')
-  const name = roleName.toLowerCase()
-  if (!state.roles.has(name)) throw goError(`role ${JSON.stringify(roleName)} does not exist`)
-  const hit = byAccessor(state, name, accessor)
+  const { accessor, hit } = accessorTarget(state, roleName, data)
   if (hit) return { kind: 'envelope', data: secretIdData(hit[1]) }
   return {
     kind: 'raw',
@@ -251,12 +277,7 @@ export function destroySecretIdAccessor(
   roleName: string,
   data: Record<string, unknown>,
 ): EngineResponse {
-  const f = decodeFields(data, accessorSchema)
-  const accessor = f.str('secret_id_accessor')
-  if (accessor === '') throw userError('missing secret_id_accessor')
-  const name = roleName.toLowerCase()
-  if (!state.roles.has(name)) throw goError(`role ${JSON.stringify(roleName)} does not exist`)
-  const hit = byAccessor(state, name, accessor)
+  const { name, accessor, hit } = accessorTarget(state, roleName, data)
   if (!hit) {
     throw goError(
       `failed to find accessor entry for secret_id_accessor: ${JSON.stringify(accessor)}`,
