@@ -3,9 +3,8 @@ import { randomUUID, timingSafeEqual } from 'node:crypto'
 import { VaultHttpError, type EngineHost, type EngineResponse } from './backend.js'
 import type { AppRoleState, SecretIdEntry } from './approle-roles.js'
 import { isAddrOrCidr } from './approle-token-params.js'
-import { struct } from './go-json.js'
+import { rawEnvelope } from './envelope.js'
 import { localTimeString } from './go-time.js'
-import { goUuid } from './ids.js'
 import { decodeFields, goError, userError, type FieldSchema } from './transit-fields.js'
 
 /**
@@ -252,23 +251,9 @@ export function lookupSecretIdAccessor(
 ): EngineResponse {
   const { accessor, hit } = accessorTarget(state, roleName, data)
   if (hit) return { kind: 'envelope', data: secretIdData(hit[1]) }
-  return {
-    kind: 'raw',
-    status: 404,
-    body: struct({
-      request_id: goUuid(),
-      lease_id: '',
-      renewable: false,
-      lease_duration: 0,
-      data: {
-        error: `failed to find accessor entry for secret_id_accessor: ${JSON.stringify(accessor)}`,
-      },
-      wrap_info: null,
-      warnings: null,
-      auth: null,
-      mount_type: '',
-    }),
-  }
+  return rawEnvelope(404, {
+    error: `failed to find accessor entry for secret_id_accessor: ${JSON.stringify(accessor)}`,
+  })
 }
 
 /** `POST|DELETE role/:role_name/secret-id-accessor/destroy`: 204; unknown accessor → 500. */

@@ -1,5 +1,5 @@
 /** @module dev-vault/envelope: Vault's response envelope and error bodies, Go-encoded. */
-import type { AuthBlock } from './backend.js'
+import type { AuthBlock, EngineResponse } from './backend.js'
 import { goJson, struct } from './go-json.js'
 import { goUuid } from './ids.js'
 
@@ -50,6 +50,29 @@ export function envelopeObject(
     auth: auth ? authJson(auth) : null,
     mount_type: mountType,
   })
+}
+
+/** A raw plugin response (`logical.RespondWithStatusCode`): envelope fields, `mount_type` ''. */
+export function rawEnvelope(
+  status: number,
+  data: Record<string, unknown> | null,
+  warnings: string[] | null = null,
+): EngineResponse {
+  return {
+    kind: 'raw',
+    status,
+    body: struct({
+      request_id: goUuid(),
+      lease_id: '',
+      renewable: false,
+      lease_duration: 0,
+      data,
+      wrap_info: null,
+      warnings,
+      auth: null,
+      mount_type: '',
+    }),
+  }
 }
 
 /**

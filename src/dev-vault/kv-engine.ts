@@ -1,8 +1,7 @@
 /** @module dev-vault/kv-engine: the KV v2 secrets engine (reference §2), state in memory. */
 import type { Engine, EngineFactory, EngineRequest, EngineResponse } from './backend.js'
-import { struct } from './go-json.js'
+import { rawEnvelope } from './envelope.js'
 import { asGoFloats, isJsonObject } from './go-number.js'
-import { goUuid } from './ids.js'
 import { formatDuration } from './go-time.js'
 import { durationField, intField, boolField } from './fields.js'
 import { applyMetadata, isEmpty, metadataFields } from './kv-metadata.js'
@@ -28,29 +27,6 @@ const CLI_VERB: Record<string, string> = {
   read: 'get',
   list: 'list',
   delete: 'delete',
-}
-
-/** A raw plugin response (`logical.RespondWithStatusCode`): envelope fields, `mount_type` ''. */
-function rawEnvelope(
-  status: number,
-  data: Record<string, unknown> | null,
-  warnings: string[] | null = null,
-): EngineResponse {
-  return {
-    kind: 'raw',
-    status,
-    body: struct({
-      request_id: goUuid(),
-      lease_id: '',
-      renewable: false,
-      lease_duration: 0,
-      data,
-      wrap_info: null,
-      warnings,
-      auth: null,
-      mount_type: '',
-    }),
-  }
 }
 
 const isMap = isJsonObject

@@ -1,8 +1,8 @@
 /** @module dev-vault/transit-ops: transit data paths (encrypt, decrypt, rewrap, datakey, hmac). */
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import type { EngineResponse } from './backend.js'
+import { rawEnvelope } from './envelope.js'
 import { struct } from './go-json.js'
-import { goUuid } from './ids.js'
 import {
   decryptValue,
   encryptValue,
@@ -156,21 +156,7 @@ function batchResponse(
       code = requested
     }
   }
-  return {
-    kind: 'raw',
-    status: code,
-    body: struct({
-      request_id: goUuid(),
-      lease_id: '',
-      renewable: false,
-      lease_duration: 0,
-      data,
-      wrap_info: null,
-      warnings: warnings.length ? warnings : null,
-      auth: null,
-      mount_type: '',
-    }),
-  }
+  return rawEnvelope(code, data, warnings.length ? warnings : null)
 }
 
 const encryptSchema: FieldSchema = {
