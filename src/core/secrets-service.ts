@@ -7,7 +7,13 @@ import type { z } from 'zod'
 import { AppError } from './errors.js'
 import type { CallContext } from './identity.js'
 import { agentOf, resolveFolderPath, resolveSecretPath, transitKeyName } from './paths.js'
-import type { ItemResult, KvVersionMetadata, VaultPort, VaultSession } from './ports.js'
+import type {
+  ItemResult,
+  KvVersionMetadata,
+  TransitCiphertext,
+  VaultPort,
+  VaultSession,
+} from './ports.js'
 import type * as S from './schemas.js'
 
 type Call<I extends z.ZodType, O extends z.ZodType> = (
@@ -73,6 +79,28 @@ export function createSecretsService(deps: SecretsServiceDeps): SecretsService {
   }
 
   const written = (path: string, m: KvVersionMetadata) => ({ path, metadata: pickVersion(m) })
+
+  /**
+   * Encrypt, decrypt or rewrap with `key`: a batch answers item by item (a failed item carries
+   * its error), while a single item's failure is the operation's error and its result goes
+   * through `pick` (only the output schema's fields).
+   */
+  const transit = async <I, T extends object, O extends object>(
+    ctx: CallContext,
+    key: string,
+    batch: I[] | undefined,
+    item: I,
+    call: (v: VaultSession, name: string, items: I[]) => Promise<ItemResult<T>[]>,
+    pick: (value: T) => O,
+  ) => {
+    const name = keyName(ctx, key)
+    if (batch) {
+      const results = await vault.session(ctx, 1, (v) => call(v, name, batch))
+      return { key, batch: results.map(batchItem) }
+    }
+    const [r] = await vault.session(ctx, 1, (v) => call(v, name, [item]))
+    return { key, ...pick(single(r)) }
+  }
 
   return {
     async readSecret(ctx, { path, version }) {
@@ -174,41 +202,18 @@ export function createSecretsService(deps: SecretsServiceDeps): SecretsService {
     },
 
     async encrypt(ctx, input) {
-      const name = keyName(ctx, input.key)
-      if (input.batch) {
-        const batch = input.batch
-        const results = await vault.session(ctx, 1, (v) => v.transitEncrypt(name, batch))
-        return { key: input.key, batch: results.map(batchItem) }
-      }
       const item = { plaintext: input.plaintext ?? '', context: input.context }
-      const [r] = await vault.session(ctx, 1, (v) => v.transitEncrypt(name, [item]))
-      const { ciphertext, key_version } = single(r)
-      return { key: input.key, ciphertext, key_version }
+      return transit(ctx, input.key, input.batch, item, (v, n, i) => v.transitEncrypt(n, i), cipher)
     },
 
     async decrypt(ctx, input) {
-      const name = keyName(ctx, input.key)
-      if (input.batch) {
-        const batch = input.batch
-        const results = await vault.session(ctx, 1, (v) => v.transitDecrypt(name, batch))
-        return { key: input.key, batch: results.map(batchItem) }
-      }
       const item = { ciphertext: input.ciphertext ?? '', context: input.context }
-      const [r] = await vault.session(ctx, 1, (v) => v.transitDecrypt(name, [item]))
-      return { key: input.key, plaintext: single(r).plaintext }
+      return transit(ctx, input.key, input.batch, item, (v, n, i) => v.transitDecrypt(n, i), plain)
     },
 
     async rewrap(ctx, input) {
-      const name = keyName(ctx, input.key)
-      if (input.batch) {
-        const batch = input.batch
-        const results = await vault.session(ctx, 1, (v) => v.transitRewrap(name, batch))
-        return { key: input.key, batch: results.map(batchItem) }
-      }
       const item = { ciphertext: input.ciphertext ?? '', context: input.context }
-      const [r] = await vault.session(ctx, 1, (v) => v.transitRewrap(name, [item]))
-      const { ciphertext, key_version } = single(r)
-      return { key: input.key, ciphertext, key_version }
+      return transit(ctx, input.key, input.batch, item, (v, n, i) => v.transitRewrap(n, i), cipher)
     },
 
     async generateDataKey(ctx, { key, type, bits, context }) {
@@ -250,6 +255,10 @@ const single = <T>(r: ItemResult<T> | undefined): T => {
   if (!r.ok) throw new AppError(r.code, r.message)
   return r.value
 }
+
+/** The single-item output fields of encrypt and rewrap, and of decrypt. */
+const cipher = ({ ciphertext, key_version }: TransitCiphertext) => ({ ciphertext, key_version })
+const plain = ({ plaintext }: { plaintext: string }) => ({ plaintext })
 
 const batchItem = <T extends object>(r: ItemResult<T>) =>
   r.ok ? r.value : { error: { code: r.code, message: r.message } }
