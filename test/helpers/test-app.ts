@@ -8,6 +8,7 @@
  */
 import { request as httpRequest } from 'node:http'
 import type { Hono } from 'hono'
+import { afterAll, beforeAll } from 'vitest'
 import type { Authenticator } from '../../src/auth/index.js'
 import { AppError } from '../../src/core/errors.js'
 import { SCOPES, type Scope } from '../../src/core/identity.js'
@@ -179,6 +180,34 @@ export async function bothClients(
     clients: [inProcessClient(app), httpClient(server.url)],
     close: async () => void (await server.close(1000)),
   }
+}
+
+/** What a REST suite tests against; its fields are set once the suite's `beforeAll` has run. */
+export interface RestSuite {
+  stack: VaultStack
+  clients: RestClient[]
+}
+
+/**
+ * Registers a suite's hooks: before all, a Vault stack from `start` and both clients over the
+ * test app; after all, the server and the stack are closed (whichever of them started).
+ * The suite passes `startVaultStack` imported as `../helpers/vault-stack.js`, the specifier
+ * the child-token run (vitest.child-tokens.config.ts) swaps for its child-token stack.
+ */
+export function useRestSuite(start: () => Promise<VaultStack>): RestSuite {
+  const suite = {} as RestSuite
+  let closeServer: (() => Promise<void>) | undefined
+  beforeAll(async () => {
+    suite.stack = await start()
+    const both = await bothClients(createTestApp(suite.stack))
+    suite.clients = both.clients
+    closeServer = both.close
+  })
+  afterAll(async () => {
+    await closeServer?.()
+    await suite.stack?.close()
+  })
+  return suite
 }
 
 function silentLogger(): Logger {

@@ -2,35 +2,21 @@
  * @module REST bad input: malformed JSON, wrong types, unknown fields, empty data, oversized
  * bodies and unsafe paths all get a 4xx with a stable code, and nothing reaches Vault.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { bothClients, createTestApp, type RestClient } from '../helpers/test-app.js'
-import { startVaultStack, type VaultStack } from '../helpers/vault-stack.js'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { useRestSuite } from '../helpers/test-app.js'
+import { startVaultStack } from '../helpers/vault-stack.js'
 
-let stack: VaultStack
-let clients: RestClient[]
-let closeServer: () => Promise<void>
-
-beforeAll(async () => {
-  stack = await startVaultStack()
-  const both = await bothClients(createTestApp(stack))
-  clients = both.clients
-  closeServer = both.close
-})
-
-afterAll(async () => {
-  await closeServer?.()
-  await stack?.close()
-})
+const rest = useRestSuite(startVaultStack)
 
 /** Everything Vault holds below `{prefix}/`, walked with the root token. */
 async function everythingInVault(): Promise<string[]> {
   const found: string[] = []
-  const queue = [`${stack.prefix}/`]
+  const queue = [`${rest.stack.prefix}/`]
   for (let i = 0; i < 200 && queue.length > 0; i++) {
     const folder = queue.shift()!
     let keys: string[]
     try {
-      const res = (await stack.root.request({
+      const res = (await rest.stack.root.request({
         path: `/secret/metadata/${folder.split('/').map(encodeURIComponent).join('/')}?list=true`,
         method: 'GET',
       })) as { data: { keys: string[] } }
@@ -44,11 +30,11 @@ async function everythingInVault(): Promise<string[]> {
 }
 
 describe.each(['app.request', 'http'] as const)('bad input over %s', (kind) => {
-  const client = () => clients.find((c) => c.kind === kind)!
+  const client = () => rest.clients.find((c) => c.kind === kind)!
   let agent: string
 
   beforeAll(() => {
-    agent = stack.agent('input')
+    agent = rest.stack.agent('input')
   })
 
   const expectRefused = async (
@@ -158,7 +144,7 @@ describe.each(['app.request', 'http'] as const)('bad input over %s', (kind) => {
   )
 
   it('a body over MAX_BODY_BYTES → 413 PAYLOAD_TOO_LARGE, nothing written', async () => {
-    const big = 'x'.repeat(stack.config.maxBodyBytes + 10)
+    const big = 'x'.repeat(rest.stack.config.maxBodyBytes + 10)
     await expectRefused(
       'PUT',
       '/secrets/in/big',
@@ -181,7 +167,7 @@ describe.each(['app.request', 'http'] as const)('bad input over %s', (kind) => {
 // A WHATWG Request (app.request, fetch) resolves `..` and `%2e%2e` segments before the app sees
 // them; a raw HTTP client sends them as they are, and the server must refuse them.
 describe('raw request targets over real HTTP (no client-side normalisation)', () => {
-  const http = () => clients.find((c) => c.kind === 'http')!
+  const http = () => rest.clients.find((c) => c.kind === 'http')!
 
   it.each([
     '/secrets/a/../b',
@@ -191,7 +177,7 @@ describe('raw request targets over real HTTP (no client-side normalisation)', ()
     '/secrets/a/.%2E/b',
     '/secrets/%2e%2e/%2e%2e/other/x',
   ])('PUT %s → 400 INVALID_PATH, nothing written', async (path) => {
-    const agent = stack.agent('raw')
+    const agent = rest.stack.agent('raw')
     const before = await everythingInVault()
     const res = await http().call('PUT', path, { agent, body: { data: { a: 1 } } })
     expect([path, res.status, res.json?.error?.code]).toEqual([path, 400, 'INVALID_PATH'])
@@ -199,7 +185,7 @@ describe('raw request targets over real HTTP (no client-side normalisation)', ()
   })
 
   it('refuses dot segments in an absolute-form request target too', async () => {
-    const agent = stack.agent('abs')
+    const agent = rest.stack.agent('abs')
     const before = await everythingInVault()
     for (const path of ['/secrets/a/../b', '/secrets/../x']) {
       const target = `http://127.0.0.1${path}`

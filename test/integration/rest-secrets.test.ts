@@ -2,25 +2,11 @@
  * @module REST KV v2 routes end to end: every /secrets route's success and the error codes it
  * can produce, against the dev vault (or a real Vault), in process and over real HTTP.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { bothClients, createTestApp, type RestClient } from '../helpers/test-app.js'
-import { startVaultStack, type VaultStack } from '../helpers/vault-stack.js'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { useRestSuite } from '../helpers/test-app.js'
+import { startVaultStack } from '../helpers/vault-stack.js'
 
-let stack: VaultStack
-let clients: RestClient[]
-let closeServer: () => Promise<void>
-
-beforeAll(async () => {
-  stack = await startVaultStack()
-  const both = await bothClients(createTestApp(stack))
-  clients = both.clients
-  closeServer = both.close
-})
-
-afterAll(async () => {
-  await closeServer?.()
-  await stack?.close()
-})
+const rest = useRestSuite(startVaultStack)
 
 /** Keys Vault's own envelope has; none may appear in a bridge response. */
 const ENVELOPE_KEYS = ['request_id', 'lease_id', 'lease_duration', 'renewable', 'wrap_info', 'auth']
@@ -28,18 +14,18 @@ const ENVELOPE_KEYS = ['request_id', 'lease_id', 'lease_duration', 'renewable', 
 const expectNoEnvelope = (json: unknown) => {
   const text = JSON.stringify(json)
   for (const k of ENVELOPE_KEYS) expect(text).not.toContain(`"${k}"`)
-  expect(text).not.toContain(stack.vault.rootToken)
+  expect(text).not.toContain(rest.stack.vault.rootToken)
   expect(text).not.toMatch(/hv[sb]\./)
 }
 
 describe.each(['app.request', 'http'] as const)('KV routes over %s', (kind) => {
-  const client = () => clients.find((c) => c.kind === kind)!
+  const client = () => rest.clients.find((c) => c.kind === kind)!
   let agent: string
   const call = (method: string, path: string, body?: unknown, extra: object = {}) =>
     client().call(method, path, { agent, ...(body === undefined ? {} : { body }), ...extra })
 
   beforeAll(() => {
-    agent = stack.agent('kv')
+    agent = rest.stack.agent('kv')
   })
 
   it('writes, reads and lists a secret', async () => {
@@ -59,7 +45,9 @@ describe.each(['app.request', 'http'] as const)('KV routes over %s', (kind) => {
     expectNoEnvelope(get.json)
 
     // It really is in Vault, inside this agent's namespace.
-    const inVault = (await stack.root.read(`secret/data/${stack.prefix}/${agent}/app/db`)) as {
+    const inVault = (await rest.stack.root.read(
+      `secret/data/${rest.stack.prefix}/${agent}/app/db`,
+    )) as {
       data: { data: Record<string, string> }
     }
     expect(inVault.data.data.password).toBe('p1')

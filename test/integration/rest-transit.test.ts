@@ -2,42 +2,28 @@
  * @module REST Transit routes end to end: encrypt, decrypt, rewrap and datakey (single and
  * batch), their error codes, and agent-scoped keys, in process and over real HTTP.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { transitKeyName } from '../../src/core/paths.js'
-import { bothClients, createTestApp, type RestClient } from '../helpers/test-app.js'
-import { startVaultStack, type VaultStack } from '../helpers/vault-stack.js'
+import { useRestSuite } from '../helpers/test-app.js'
+import { startVaultStack } from '../helpers/vault-stack.js'
 
-let stack: VaultStack
-let clients: RestClient[]
-let closeServer: () => Promise<void>
-
-beforeAll(async () => {
-  stack = await startVaultStack()
-  const both = await bothClients(createTestApp(stack))
-  clients = both.clients
-  closeServer = both.close
-})
-
-afterAll(async () => {
-  await closeServer?.()
-  await stack?.close()
-})
+const rest = useRestSuite(startVaultStack)
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64')
 const unb64 = (s: string) => Buffer.from(s, 'base64').toString('utf8')
 
 it('has a transit mount to test against', () => {
-  expect(stack.transit).toBe(true)
+  expect(rest.stack.transit).toBe(true)
 })
 
 describe.each(['app.request', 'http'] as const)('transit routes over %s', (kind) => {
-  const client = () => clients.find((c) => c.kind === kind)!
+  const client = () => rest.clients.find((c) => c.kind === kind)!
   let agent: string
   const post = (route: string, body: unknown, extra: object = {}) =>
     client().call('POST', `/transit/${route}`, { agent, body, ...extra })
 
   beforeAll(() => {
-    agent = stack.agent('tr')
+    agent = rest.stack.agent('tr')
   })
 
   it('encrypts and decrypts, creating the key on first use under the agent-scoped name', async () => {
@@ -47,15 +33,15 @@ describe.each(['app.request', 'http'] as const)('transit routes over %s', (kind)
     expect(enc.json.ciphertext).toMatch(/^vault:v1:/)
     expect(enc.json.key_version).toBe(1)
     expect(Object.keys(enc.json).sort()).toEqual(['ciphertext', 'key', 'key_version'])
-    expect(enc.text).not.toContain(stack.prefix)
+    expect(enc.text).not.toContain(rest.stack.prefix)
 
     const dec = await post('decrypt', { key: 'app', ciphertext: enc.json.ciphertext })
     expect(dec.status).toBe(200)
     expect(dec.json).toEqual({ key: 'app', plaintext: b64('hello world') })
 
     // The Vault key is {prefix}--{agent}--app, not "app".
-    const name = transitKeyName(stack.prefix, agent, 'app')
-    const key = (await stack.root.read(`transit/keys/${name}`)) as { data: { name: string } }
+    const name = transitKeyName(rest.stack.prefix, agent, 'app')
+    const key = (await rest.stack.root.read(`transit/keys/${name}`)) as { data: { name: string } }
     expect(key.data.name).toBe(name)
   })
 
@@ -111,8 +97,8 @@ describe.each(['app.request', 'http'] as const)('transit routes over %s', (kind)
 
   it('rewraps to the latest key version after a rotation', async () => {
     const enc = await post('encrypt', { key: 'rot', plaintext: b64('keep me') })
-    const name = transitKeyName(stack.prefix, agent, 'rot')
-    await stack.root.write(`transit/keys/${name}/rotate`, {})
+    const name = transitKeyName(rest.stack.prefix, agent, 'rot')
+    await rest.stack.root.write(`transit/keys/${name}/rotate`, {})
     const re = await post('rewrap', { key: 'rot', ciphertext: enc.json.ciphertext })
     expect(re.status).toBe(200)
     expect(re.json.ciphertext).toMatch(/^vault:v2:/)
