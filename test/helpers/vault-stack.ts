@@ -10,34 +10,15 @@ import { SCOPES, type Principal, type Scope } from '../../src/core/identity.js'
 import { createOperationRunner, type OperationRunner } from '../../src/core/operations.js'
 import type { OperationEvent, VaultPort } from '../../src/core/ports.js'
 import { createSecretsService, type SecretsService } from '../../src/core/secrets-service.js'
-import type { Logger } from '../../src/observability/logger.js'
 import type { Metrics } from '../../src/observability/metrics.js'
 import { createNodeVaultSession } from '../../src/vault/node-vault-session.js'
 import { agentPolicyName, renderAgentPolicy } from '../../src/vault/policy.js'
 import { createVaultPort, type ManagedVaultPort } from '../../src/vault/vault-port.js'
 import { uniqueName, vaultForTests, type TestVault } from '../contract/harness.js'
+import { recordingLogger, type LogLine } from './recording-logger.js'
 
-export interface LogLine {
-  level: 'fatal' | 'error' | 'warn' | 'info' | 'debug'
-  obj: object
-  msg?: string
-}
-
-/** A logger that keeps every line, so tests can look for warnings and for leaked secrets. */
-export function recordingLogger(): { logger: Logger; lines: LogLine[] } {
-  const lines: LogLine[] = []
-  const at = (level: LogLine['level']) => (obj: object, msg?: string) =>
-    void lines.push({ level, obj, msg })
-  const logger: Logger = {
-    fatal: at('fatal'),
-    error: at('error'),
-    warn: at('warn'),
-    info: at('info'),
-    debug: at('debug'),
-    child: () => logger,
-  }
-  return { logger, lines }
-}
+// Re-exported: the suites import it from here, the module the child-token run substitutes.
+export { recordingLogger, type LogLine } from './recording-logger.js'
 
 export interface VaultStack {
   vault: TestVault

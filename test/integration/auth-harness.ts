@@ -14,31 +14,7 @@ import type { AppEnv } from '../../src/http/context.js'
 import { registerDebugRoutes } from '../../src/http/debug-routes.js'
 import { registerWellKnownRoutes } from '../../src/http/well-known.js'
 import { wwwAuthenticate } from '../../src/http/www-authenticate.js'
-import type { Logger } from '../../src/observability/logger.js'
-
-export interface LogLine {
-  level: 'fatal' | 'error' | 'warn' | 'info' | 'debug'
-  obj: object
-  msg?: string
-}
-
-/** A logger that keeps what it is given, so tests can count warnings and scan for secrets. */
-export function recordingLogger(): { logger: Logger; lines: LogLine[] } {
-  const lines: LogLine[] = []
-  const at =
-    (level: LogLine['level']) =>
-    (obj: object, msg?: string): void =>
-      void lines.push({ level, obj, msg })
-  const logger: Logger = {
-    fatal: at('fatal'),
-    error: at('error'),
-    warn: at('warn'),
-    info: at('info'),
-    debug: at('debug'),
-    child: () => logger,
-  }
-  return { logger, lines }
-}
+import { recordingLogger, type LogLine } from '../helpers/recording-logger.js'
 
 export interface AuthApp {
   url: string

@@ -1,0 +1,24 @@
+/** @module test/helpers/recording-logger: a Logger that keeps every line it is given. */
+import type { Logger } from '../../src/observability/logger.js'
+
+export interface LogLine {
+  level: 'fatal' | 'error' | 'warn' | 'info' | 'debug'
+  obj: object
+  msg?: string
+}
+
+/** A logger that keeps every line, so tests can look for warnings and for leaked secrets. */
+export function recordingLogger(): { logger: Logger; lines: LogLine[] } {
+  const lines: LogLine[] = []
+  const at = (level: LogLine['level']) => (obj: object, msg?: string) =>
+    void lines.push({ level, obj, msg })
+  const logger: Logger = {
+    fatal: at('fatal'),
+    error: at('error'),
+    warn: at('warn'),
+    info: at('info'),
+    debug: at('debug'),
+    child: () => logger,
+  }
+  return { logger, lines }
+}
