@@ -3,26 +3,13 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { AppError } from '../core/errors.js'
 import { loadConfig } from '../config/load.js'
-import type { Logger } from '../observability/logger.js'
+import { recordingLogger, warnLines } from '../../test/helpers/recording-logger.js'
 import {
   agentFromDn,
   createCidrMatcher,
   createMtlsHeaderStrategy,
   parseSubjectDn,
 } from './mtls-header.js'
-
-function recordingLogger() {
-  const warnings: object[] = []
-  const logger: Logger = {
-    fatal: () => {},
-    error: () => {},
-    warn: (obj) => void warnings.push(obj),
-    info: () => {},
-    debug: () => {},
-    child: () => logger,
-  }
-  return { logger, warnings }
-}
 
 describe('parseSubjectDn + agentFromDn', () => {
   it.each([
@@ -123,19 +110,19 @@ describe('createMtlsHeaderStrategy', () => {
     ['verify lower-case', { ...ok, 'x-ssl-client-verify': 'success' }, '127.0.0.1'],
     ['no verify header', { 'x-ssl-client-s-dn': ok['x-ssl-client-s-dn'] }, '127.0.0.1'],
   ])('ignores the headers with %s, and warns', async (_, headers, peer) => {
-    const { logger, warnings } = recordingLogger()
+    const { logger, lines } = recordingLogger()
     const s = createMtlsHeaderStrategy(cfg, logger)
     expect(await s.authenticate(req(headers), { peerAddress: peer })).toBeNull()
-    expect(warnings).toHaveLength(1)
+    expect(warnLines(lines)).toHaveLength(1)
   })
 
   it('stays silent when the proxy reports no certificate', async () => {
-    const { logger, warnings } = recordingLogger()
+    const { logger, lines } = recordingLogger()
     const s = createMtlsHeaderStrategy(cfg, logger)
     const none = { 'x-ssl-client-s-dn': '', 'x-ssl-client-verify': 'NONE' }
     expect(await s.authenticate(req(none), { peerAddress: '127.0.0.1' })).toBeNull()
     expect(await s.authenticate(req({}), { peerAddress: '127.0.0.1' })).toBeNull()
-    expect(warnings).toHaveLength(0)
+    expect(warnLines(lines)).toHaveLength(0)
   })
 
   it('refuses a verified DN without CN', async () => {

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TLSSocket } from 'node:tls'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { recordingLogger, warnLines } from '../../test/helpers/recording-logger.js'
 import { loadConfig } from '../config/load.js'
-import type { Logger } from '../observability/logger.js'
 import { createNodeVaultClient, createNodeVaultClientFactory } from './node-vault-client.js'
 import { VaultStartupError } from './vault-startup-error.js'
 import { vaultStatus } from './vault-errors.js'
@@ -20,19 +20,6 @@ interface Seen {
   headers: IncomingMessage['headers']
   socket: number
   authorized?: boolean
-}
-
-function recordingLogger(): { logger: Logger; warnings: object[] } {
-  const warnings: object[] = []
-  const logger: Logger = {
-    fatal: () => {},
-    error: () => {},
-    warn: (obj) => void warnings.push(obj),
-    info: () => {},
-    debug: () => {},
-    child: () => logger,
-  }
-  return { logger, warnings }
 }
 
 const servers: Server[] = []
@@ -230,12 +217,12 @@ describe('TLS to Vault', () => {
 
   it('skips verification only with VAULT_SKIP_VERIFY, and warns loudly', async () => {
     const { url, seen } = await tlsServer()
-    const { logger, warnings } = recordingLogger()
+    const { logger, lines } = recordingLogger()
     const vault = loadConfig({ VAULT_ADDR: url, VAULT_SKIP_VERIFY: 'true' }).vault
     const client = createNodeVaultClient(vault, { token: 't', logger })
     await client.read('sys/mounts')
     client.close()
     expect(seen).toHaveLength(1)
-    expect(warnings).toHaveLength(1)
+    expect(warnLines(lines)).toHaveLength(1)
   })
 })

@@ -22,3 +22,6 @@ export function recordingLogger(): { logger: Logger; lines: LogLine[] } {
   }
   return { logger, lines }
 }
+
+/** The warn-level lines among `lines`. */
+export const warnLines = (lines: LogLine[]): LogLine[] => lines.filter((l) => l.level === 'warn')
