@@ -374,24 +374,45 @@ function preDecode(items: BatchItem[], errors: string[], outcome: BatchOutcome):
   })
 }
 
-/** `POST decrypt/:name`. */
-export function decrypt(
+/**
+ * Decrypt and rewrap: reads the ciphertext items, checks them, then runs `op` with the named
+ * key on each that decoded (`failed` stands in for a failed item's batch fields).
+ */
+function withCiphertexts(
   store: KeyStore,
   name: string,
   data: Record<string, unknown>,
+  schema: FieldSchema,
+  op: (
+    k: TransitKey,
+    item: BatchItem,
+    aad: Buffer | undefined,
+  ) => Record<string, unknown> | CryptoFailure,
+  failed: Record<string, unknown>,
 ): EngineResponse {
-  const f = decodeFields(data, decryptSchema)
+  const f = decodeFields(data, schema)
   const items = cipherItems(f)
   const errors: string[] = items.map(() => '')
   const outcome: BatchOutcome = { user: false, internal: false, success: false }
   preDecode(items, errors, outcome)
   const k = store.get(name)
   if (!k) throw userError('encryption key not found')
-  const results = runItems(items, errors, outcome, (item, aad) => {
-    const out = decryptValue(k, item.ciphertext, item.decodedContext, aad)
-    return isFailure(out) ? out : { plaintext: out }
-  })
-  return itemsResponse(f, items, results, [], outcome, { plaintext: '' })
+  const results = runItems(items, errors, outcome, (item, aad) => op(k, item, aad))
+  return itemsResponse(f, items, results, [], outcome, failed)
+}
+
+/** `POST decrypt/:name`. */
+export function decrypt(
+  store: KeyStore,
+  name: string,
+  data: Record<string, unknown>,
+): EngineResponse {
+  return withCiphertexts(store, name, data, decryptSchema, decryptItem, { plaintext: '' })
+}
+
+function decryptItem(k: TransitKey, item: BatchItem, aad: Buffer | undefined) {
+  const out = decryptValue(k, item.ciphertext, item.decodedContext, aad)
+  return isFailure(out) ? out : { plaintext: out }
 }
 
 const rewrapSchema: FieldSchema = { ...decryptSchema, key_version: 'int' }
@@ -402,20 +423,14 @@ export function rewrap(
   name: string,
   data: Record<string, unknown>,
 ): EngineResponse {
-  const f = decodeFields(data, rewrapSchema)
-  const items = cipherItems(f)
-  const errors: string[] = items.map(() => '')
-  const outcome: BatchOutcome = { user: false, internal: false, success: false }
-  preDecode(items, errors, outcome)
-  const k = store.get(name)
-  if (!k) throw userError('encryption key not found')
-  const results = runItems(items, errors, outcome, (item, aad) => {
-    const plain = decryptValue(k, item.ciphertext, item.decodedContext, aad)
-    return cipherFields(
-      isFailure(plain) ? plain : encryptValue(k, item.keyVersion, item.decodedContext, plain, aad),
-    )
-  })
-  return itemsResponse(f, items, results, [], outcome, {})
+  return withCiphertexts(store, name, data, rewrapSchema, rewrapItem, {})
+}
+
+function rewrapItem(k: TransitKey, item: BatchItem, aad: Buffer | undefined) {
+  const plain = decryptValue(k, item.ciphertext, item.decodedContext, aad)
+  return cipherFields(
+    isFailure(plain) ? plain : encryptValue(k, item.keyVersion, item.decodedContext, plain, aad),
+  )
 }
 
 const datakeySchema: FieldSchema = {
