@@ -4,6 +4,7 @@ import {
   clientFor,
   DENIED,
   failure,
+  hcl,
   raw,
   tokenWithPolicy,
   uniqueName,
@@ -14,9 +15,6 @@ import {
 let vault: TestVault
 let mount: string
 let base: string
-
-const HCL = (path: string, caps: string[]) =>
-  `path "${path}" { capabilities = [${caps.map((c) => `"${c}"`).join(', ')}] }\n`
 
 beforeAll(async () => {
   vault = await vaultForTests()
@@ -94,7 +92,7 @@ describe('approle roles', () => {
 
   it('refuses role writes and reads without the capability (403)', async () => {
     const { name } = await newRole()
-    const { token } = await tokenWithPolicy(vault, HCL(`${base}/role/${name}/role-id`, ['read']))
+    const { token } = await tokenWithPolicy(vault, hcl(`${base}/role/${name}/role-id`, ['read']))
     const f = await failure(clientFor(vault, token).write(`${base}/role/${uniqueName('role')}`, {}))
     expect([f.status, f.body.errors]).toEqual([403, [DENIED.acl]])
     expect((await raw(vault, 'GET', `${base}/role/${name}`, { token })).status).toBe(403)
@@ -141,7 +139,7 @@ describe('approle role-id', () => {
     const empty = await raw(vault, 'POST', `${base}/role/${name}/role-id`, { body: {} })
     expect(empty.status).toBe(400)
     expect((await clientFor(vault).read(`${base}/role/${name}/role-id`)).data.role_id).toBe(roleId)
-    const { token } = await tokenWithPolicy(vault, HCL(`${base}/role/${name}`, ['read']))
+    const { token } = await tokenWithPolicy(vault, hcl(`${base}/role/${name}`, ['read']))
     expect((await raw(vault, 'GET', `${base}/role/${name}/role-id`, { token })).status).toBe(403)
   })
 })
@@ -177,7 +175,7 @@ describe('approle secret-id', () => {
       body: { metadata: { team: 'blue' } },
     })
     expect(meta.status).toBe(400)
-    const { token } = await tokenWithPolicy(vault, HCL(`${base}/role/${name}/role-id`, ['read']))
+    const { token } = await tokenWithPolicy(vault, hcl(`${base}/role/${name}/role-id`, ['read']))
     const f = await failure(clientFor(vault, token).write(`${base}/role/${name}/secret-id`, {}))
     expect(f.status).toBe(403)
   })
@@ -218,7 +216,7 @@ describe('approle secret-id lookup and destroy', () => {
     expect([missing.status, missing.json.errors]).toEqual([400, ['missing secret_id']])
     const { token } = await tokenWithPolicy(
       vault,
-      HCL(`${base}/role/${name}/secret-id`, ['update']),
+      hcl(`${base}/role/${name}/secret-id`, ['update']),
     )
     const denied = await raw(vault, 'POST', `${base}/role/${name}/secret-id/destroy`, {
       token,

@@ -117,6 +117,10 @@ export async function failure(call: Promise<unknown>): Promise<VaultFailure> {
   throw new Error('expected the Vault call to fail')
 }
 
+/** A one-line policy rule, `path "<path>" { capabilities = [...] }`, and a newline. */
+export const hcl = (path: string, caps: string[]): string =>
+  `path "${path}" { capabilities = [${caps.map((c) => `"${c}"`).join(', ')}] }\n`
+
 /** Writes a policy with a unique name (root token); a real Vault's `close()` deletes it. */
 export async function writePolicy(vault: TestVault, prefix: string, hcl: string): Promise<string> {
   const policy = uniqueName(prefix)

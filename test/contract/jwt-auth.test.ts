@@ -7,6 +7,7 @@ import {
   clientFor,
   DENIED,
   failure,
+  hcl,
   raw,
   tokenWithPolicy,
   uniqueName,
@@ -24,8 +25,6 @@ let signer: { privateKey: CryptoKey; publicKey: CryptoKey }
 let stranger: { privateKey: CryptoKey; publicKey: CryptoKey }
 
 const ISSUER = 'https://issuer.contract.test'
-const HCL = (path: string, caps: string[]) =>
-  `path "${path}" { capabilities = [${caps.map((c) => `"${c}"`).join(', ')}] }\n`
 
 beforeAll(async () => {
   vault = await vaultForTests()
@@ -122,10 +121,10 @@ describe('jwt config', () => {
   })
 
   it('refuses config writes without the capability (403)', async () => {
-    const { token: t } = await tokenWithPolicy(vault, HCL(`${base}/config`, ['read']))
+    const { token: t } = await tokenWithPolicy(vault, hcl(`${base}/config`, ['read']))
     const f = await failure(clientFor(vault, t).write(`${base}/config`, { jwks_url: jwksUrl }))
     expect([f.status, f.body.errors]).toEqual([403, [DENIED.acl]])
-    const { token: none } = await tokenWithPolicy(vault, HCL(`${base}/role/*`, ['read']))
+    const { token: none } = await tokenWithPolicy(vault, hcl(`${base}/role/*`, ['read']))
     expect((await raw(vault, 'GET', `${base}/config`, { token: none })).status).toBe(403)
   })
 })
@@ -161,7 +160,7 @@ describe('jwt roles', () => {
       user_claim: 'sub',
       bound_subject: 'alice',
     })
-    const { token: reader } = await tokenWithPolicy(vault, HCL(`${base}/role/*`, ['read']))
+    const { token: reader } = await tokenWithPolicy(vault, hcl(`${base}/role/*`, ['read']))
     expect((await raw(vault, 'DELETE', `${base}/role/${name}`, { token: reader })).status).toBe(403)
     expect((await raw(vault, 'GET', `${base}/role/${name}`)).status).toBe(200)
     expect((await raw(vault, 'DELETE', `${base}/role/${name}`)).status).toBe(204)
@@ -189,13 +188,13 @@ describe('jwt roles', () => {
   })
 
   it('refuses role writes without the capability (403)', async () => {
-    const { token: t } = await tokenWithPolicy(vault, HCL(`${base}/role/*`, ['read', 'list']))
+    const { token: t } = await tokenWithPolicy(vault, hcl(`${base}/role/*`, ['read', 'list']))
     const res = await raw(vault, 'POST', `${base}/role/${uniqueName('role')}`, {
       token: t,
       body: { role_type: 'jwt', user_claim: 'sub', bound_subject: 'alice' },
     })
     expect([res.status, res.json.errors]).toEqual([403, [DENIED.acl]])
-    const { token: other } = await tokenWithPolicy(vault, HCL(`${base}/config`, ['read']))
+    const { token: other } = await tokenWithPolicy(vault, hcl(`${base}/config`, ['read']))
     expect((await raw(vault, 'GET', `${base}/role/x`, { token: other })).status).toBe(403)
     expect((await raw(vault, 'LIST', `${base}/role`, { token: other })).status).toBe(403)
   })

@@ -5,6 +5,7 @@ import {
   DENIED,
   ENVELOPE_KEYS,
   failure,
+  hcl,
   raw,
   tokenWithPolicy,
   uniqueName,
@@ -17,16 +18,13 @@ let vault: TestVault
 let polA: string
 let polB: string
 
-const HCL = (path: string, caps: string[]) =>
-  `path "${path}" { capabilities = [${caps.map((c) => `"${c}"`).join(', ')}] }\n`
-
 beforeAll(async () => {
   vault = await vaultForTests()
   polA = uniqueName('ta')
   polB = uniqueName('tb')
   const root = clientFor(vault)
-  await root.write(`sys/policies/acl/${polA}`, { policy: HCL('secret/data/ta/*', ['read']) })
-  await root.write(`sys/policies/acl/${polB}`, { policy: HCL('secret/data/tb/*', ['read']) })
+  await root.write(`sys/policies/acl/${polA}`, { policy: hcl('secret/data/ta/*', ['read']) })
+  await root.write(`sys/policies/acl/${polB}`, { policy: hcl('secret/data/tb/*', ['read']) })
 })
 
 afterAll(async () => {
@@ -44,7 +42,7 @@ async function parentToken(extra: Record<string, unknown> = {}): Promise<string>
   const creator = await writePolicy(
     vault,
     'creator',
-    HCL('auth/token/create', ['update']) + HCL('auth/token/lookup', ['update']),
+    hcl('auth/token/create', ['update']) + hcl('auth/token/lookup', ['update']),
   )
   const res = await clientFor(vault).write('auth/token/create', {
     policies: [polA, polB, creator],
@@ -120,7 +118,7 @@ describe('auth/token/create', () => {
     )
     expect(f.status).toBe(400)
     expect(f.body.errors).toEqual(['root or sudo privileges required to create orphan token'])
-    const { token } = await tokenWithPolicy(vault, HCL('secret/data/x', ['read']))
+    const { token } = await tokenWithPolicy(vault, hcl('secret/data/x', ['read']))
     const denied = await failure(clientFor(vault, token).tokenCreate({ policies: [] }))
     expect(denied.status).toBe(403)
     expect(denied.body.errors).toEqual([DENIED.acl])
@@ -205,7 +203,7 @@ describe('lookup', () => {
   })
 
   it('refuses lookup of another token without the capability (403)', async () => {
-    const { token } = await tokenWithPolicy(vault, HCL('secret/data/x', ['read']))
+    const { token } = await tokenWithPolicy(vault, hcl('secret/data/x', ['read']))
     const f = await failure(clientFor(vault, token).tokenLookup({ token: vault.rootToken }))
     expect(f.status).toBe(403)
   })
@@ -243,7 +241,7 @@ describe('renew', () => {
 
   it('refuses renew of another token without the capability (403)', async () => {
     const res = await clientFor(vault).tokenCreate({ policies: [polA], ttl: '10m' })
-    const { token } = await tokenWithPolicy(vault, HCL('secret/data/x', ['read']))
+    const { token } = await tokenWithPolicy(vault, hcl('secret/data/x', ['read']))
     const f = await failure(clientFor(vault, token).tokenRenew({ token: res.auth.client_token }))
     expect(f.status).toBe(403)
   })
@@ -286,7 +284,7 @@ describe('revoke', () => {
   it('refuses revoke of another token without the capability (403) and leaves it valid', async () => {
     const victim = (await clientFor(vault).tokenCreate({ policies: [polA], ttl: '1h' })).auth
       .client_token
-    const { token } = await tokenWithPolicy(vault, HCL('secret/data/x', ['read']))
+    const { token } = await tokenWithPolicy(vault, hcl('secret/data/x', ['read']))
     const f = await failure(clientFor(vault, token).tokenRevoke({ token: victim }))
     expect(f.status).toBe(403)
     expect((await raw(vault, 'GET', 'auth/token/lookup-self', { token: victim })).status).toBe(200)

@@ -4,6 +4,7 @@ import {
   clientFor,
   DENIED,
   failure,
+  hcl,
   raw,
   tokenWithPolicy,
   uniqueName,
@@ -15,8 +16,6 @@ let vault: TestVault
 let mount: string
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64')
-const HCL = (path: string, caps: string[]) =>
-  `path "${path}" { capabilities = [${caps.map((c) => `"${c}"`).join(', ')}] }\n`
 
 beforeAll(async () => {
   vault = await vaultForTests()
@@ -98,7 +97,7 @@ describe('transit keys', () => {
 
   it('refuses list, config and rotate to a token with read only (403)', async () => {
     const name = await newKey()
-    const { token } = await tokenWithPolicy(vault, HCL(`${mount}/keys/${name}`, ['read']))
+    const { token } = await tokenWithPolicy(vault, hcl(`${mount}/keys/${name}`, ['read']))
     expect((await clientFor(vault, token).read(`${mount}/keys/${name}`)).data.name).toBe(name)
     expect((await raw(vault, 'LIST', `${mount}/keys`, { token })).status).toBe(403)
     const config = await raw(vault, 'POST', `${mount}/keys/${name}/config`, {
@@ -114,7 +113,7 @@ describe('transit keys', () => {
 
   it('refuses key creation and reads to a token without the capability (403)', async () => {
     const name = await newKey()
-    const { token } = await tokenWithPolicy(vault, HCL(`${mount}/keys/*`, ['list']))
+    const { token } = await tokenWithPolicy(vault, hcl(`${mount}/keys/*`, ['list']))
     const write = await failure(
       clientFor(vault, token).write(`${mount}/keys/${uniqueName('k')}`, {}),
     )
@@ -181,7 +180,7 @@ describe('transit keys', () => {
     ])
     expect((await raw(vault, 'GET', `${mount}/keys/${name}`)).status).toBe(200)
     await clientFor(vault).write(`${mount}/keys/${name}/config`, { deletion_allowed: true })
-    const { token } = await tokenWithPolicy(vault, HCL(`${mount}/keys/*`, ['read']))
+    const { token } = await tokenWithPolicy(vault, hcl(`${mount}/keys/*`, ['read']))
     expect((await raw(vault, 'DELETE', `${mount}/keys/${name}`, { token })).status).toBe(403)
     const deleted = await raw(vault, 'DELETE', `${mount}/keys/${name}`)
     expect(deleted.status).toBe(204)
@@ -201,8 +200,8 @@ describe('transit encrypt and decrypt', () => {
   })
 
   it('auto-creates the key on encrypt with create capability, not with update only', async () => {
-    const withCreate = await tokenWithPolicy(vault, HCL(`${mount}/encrypt/*`, ['create', 'update']))
-    const updateOnly = await tokenWithPolicy(vault, HCL(`${mount}/encrypt/*`, ['update']))
+    const withCreate = await tokenWithPolicy(vault, hcl(`${mount}/encrypt/*`, ['create', 'update']))
+    const updateOnly = await tokenWithPolicy(vault, hcl(`${mount}/encrypt/*`, ['update']))
     const denied = uniqueName('auto')
     const f = await failure(
       clientFor(vault, updateOnly.token).write(`${mount}/encrypt/${denied}`, {
@@ -261,7 +260,7 @@ describe('transit encrypt and decrypt', () => {
   it('refuses decrypt to a token that may only encrypt (403)', async () => {
     const name = await newKey()
     const { ciphertext } = await encrypt(name, 'x')
-    const { token } = await tokenWithPolicy(vault, HCL(`${mount}/encrypt/${name}`, ['update']))
+    const { token } = await tokenWithPolicy(vault, hcl(`${mount}/encrypt/${name}`, ['update']))
     expect(
       (await clientFor(vault, token).write(`${mount}/encrypt/${name}`, { plaintext: b64('y') }))
         .data.ciphertext,
@@ -333,7 +332,7 @@ describe('transit rewrap, datakey, hmac, export', () => {
       ciphertext: res.data.ciphertext,
     })
     expect(plain.data.plaintext).toBe(b64('rewrap me'))
-    const { token } = await tokenWithPolicy(vault, HCL(`${mount}/decrypt/${name}`, ['update']))
+    const { token } = await tokenWithPolicy(vault, hcl(`${mount}/decrypt/${name}`, ['update']))
     expect(
       (await failure(clientFor(vault, token).write(`${mount}/rewrap/${name}`, { ciphertext })))
         .status,
@@ -364,7 +363,7 @@ describe('transit rewrap, datakey, hmac, export', () => {
       400,
       ["Invalid path, must be 'plaintext' or 'wrapped'"],
     ])
-    const { token } = await tokenWithPolicy(vault, HCL(`${mount}/datakey/wrapped/*`, ['update']))
+    const { token } = await tokenWithPolicy(vault, hcl(`${mount}/datakey/wrapped/*`, ['update']))
     expect(
       (await raw(vault, 'POST', `${mount}/datakey/plaintext/${name}`, { token, body: {} })).status,
     ).toBe(403)
@@ -389,7 +388,7 @@ describe('transit rewrap, datakey, hmac, export', () => {
     expect(invalid.data).toEqual({ valid: false })
     const noHmac = await raw(vault, 'POST', `${mount}/verify/${name}`, { body: { input } })
     expect(noHmac.status).toBe(400)
-    const verifier = await tokenWithPolicy(vault, HCL(`${mount}/hmac/*`, ['update']))
+    const verifier = await tokenWithPolicy(vault, hcl(`${mount}/hmac/*`, ['update']))
     const deniedVerify = await raw(vault, 'POST', `${mount}/verify/${name}`, {
       token: verifier.token,
       body: { input, hmac: res.data.hmac },
@@ -397,7 +396,7 @@ describe('transit rewrap, datakey, hmac, export', () => {
     expect(deniedVerify.status).toBe(403)
     const missing = await raw(vault, 'POST', `${mount}/hmac/${name}`, { body: {} })
     expect([missing.status, missing.json.errors]).toEqual([400, ['missing input for HMAC']])
-    const { token } = await tokenWithPolicy(vault, HCL(`${mount}/verify/*`, ['update']))
+    const { token } = await tokenWithPolicy(vault, hcl(`${mount}/verify/*`, ['update']))
     expect(
       (await raw(vault, 'POST', `${mount}/hmac/${name}`, { token, body: { input } })).status,
     ).toBe(403)
@@ -414,7 +413,7 @@ describe('transit rewrap, datakey, hmac, export', () => {
       400,
       ['private key material is not exportable'],
     ])
-    const { token } = await tokenWithPolicy(vault, HCL(`${mount}/keys/*`, ['read']))
+    const { token } = await tokenWithPolicy(vault, hcl(`${mount}/keys/*`, ['read']))
     expect(
       (await raw(vault, 'GET', `${mount}/export/encryption-key/${exportable}`, { token })).status,
     ).toBe(403)
