@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { AppError } from '../core/errors.js'
 import { loadConfig } from '../config/load.js'
-import { recordingLogger, warnLines } from '../../test/helpers/recording-logger.js'
+import { recordingLogger, warnLines } from '../../test/helpers/loggers.js'
 import {
   agentFromDn,
   createCidrMatcher,

@@ -12,13 +12,13 @@ import { loadConfig } from '../../src/config/load.js'
 import type { Config } from '../../src/config/schema.js'
 import type { Principal, Scope } from '../../src/core/identity.js'
 import type { OperationRunner } from '../../src/core/operations.js'
-import type { Logger } from '../../src/observability/logger.js'
 import { createApp } from '../../src/http/app.js'
 import { registerMcpRoutes } from '../../src/http/mcp-route.js'
 import { registerOperationRoutes } from '../../src/http/operation-routes.js'
 import { startHttpServer, type HttpServer } from '../../src/http/server.js'
 import type { SecretValuesMode } from '../../src/mcp/operation-tools.js'
 import { createMcpServer } from '../../src/mcp/server.js'
+import { silentLogger } from './loggers.js'
 import type { VaultStack } from './vault-stack.js'
 
 export const JWT_SECRET = 'mcp-test-hs256-secret-that-is-32-bytes-long!'
@@ -164,17 +164,3 @@ export const resultText = (r: unknown): string =>
 /** The error code of a tool error result, undefined for a success. */
 export const toolErrorCode = (r: unknown): string | undefined =>
   (r as CallToolResult).isError ? resultText(r).split(':')[0] : undefined
-
-/** A logger that drops everything. */
-export function silentLogger(): Logger {
-  const noop = () => {}
-  const logger: Logger = {
-    fatal: noop,
-    error: noop,
-    warn: noop,
-    info: noop,
-    debug: noop,
-    child: () => logger,
-  }
-  return logger
-}

@@ -17,6 +17,7 @@ import type { AppEnv } from '../../src/http/context.js'
 import { registerOperationRoutes } from '../../src/http/operation-routes.js'
 import { startHttpServer, type HttpServer } from '../../src/http/server.js'
 import type { Logger } from '../../src/observability/logger.js'
+import { silentLogger } from './loggers.js'
 import type { VaultStack } from './vault-stack.js'
 
 export const TEST_AGENT_HEADER = 'x-test-agent'
@@ -208,17 +209,4 @@ export function useRestSuite(start: () => Promise<VaultStack>): RestSuite {
     await suite.stack?.close()
   })
   return suite
-}
-
-function silentLogger(): Logger {
-  const noop = () => {}
-  const logger: Logger = {
-    fatal: noop,
-    error: noop,
-    warn: noop,
-    info: noop,
-    debug: noop,
-    child: () => logger,
-  }
-  return logger
 }

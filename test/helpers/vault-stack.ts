@@ -15,10 +15,10 @@ import { createNodeVaultSession } from '../../src/vault/node-vault-session.js'
 import { agentPolicyName, renderAgentPolicy } from '../../src/vault/policy.js'
 import { createVaultPort, type ManagedVaultPort } from '../../src/vault/vault-port.js'
 import { uniqueName, vaultForTests, type TestVault } from '../contract/harness.js'
-import { recordingLogger, type LogLine } from './recording-logger.js'
+import { recordingLogger, type LogLine } from './loggers.js'
 
 // Re-exported: the suites import it from here, the module the child-token run substitutes.
-export { recordingLogger, type LogLine } from './recording-logger.js'
+export { recordingLogger, type LogLine } from './loggers.js'
 
 export interface VaultStack {
   vault: TestVault

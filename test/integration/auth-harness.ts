@@ -14,7 +14,7 @@ import type { AppEnv } from '../../src/http/context.js'
 import { registerDebugRoutes } from '../../src/http/debug-routes.js'
 import { registerWellKnownRoutes } from '../../src/http/well-known.js'
 import { wwwAuthenticate } from '../../src/http/www-authenticate.js'
-import { recordingLogger, type LogLine } from '../helpers/recording-logger.js'
+import { recordingLogger, type LogLine } from '../helpers/loggers.js'
 
 export interface AuthApp {
   url: string

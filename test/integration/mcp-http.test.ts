@@ -10,7 +10,6 @@ import { SCOPES, type Scope } from '../../src/core/identity.js'
 import { REDACTED } from '../../src/mcp/operation-tools.js'
 import {
   apiKeyOf,
-  silentLogger,
   authHeaders,
   connectHttp,
   connectInMemory,
@@ -20,6 +19,7 @@ import {
   type Connected,
   type McpApp,
 } from '../helpers/mcp-harness.js'
+import { silentLogger } from '../helpers/loggers.js'
 import { httpClient, type RestResponse } from '../helpers/test-app.js'
 import { startVaultStack, type VaultStack } from '../helpers/vault-stack.js'
 

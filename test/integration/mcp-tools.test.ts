@@ -18,12 +18,12 @@ import {
   connectHttp,
   connectInMemory,
   resultText,
-  silentLogger,
   startMcpApp,
   toolErrorCode,
   type Connected,
   type McpApp,
 } from '../helpers/mcp-harness.js'
+import { silentLogger } from '../helpers/loggers.js'
 import { startVaultStack, type VaultStack } from '../helpers/vault-stack.js'
 
 let stack: VaultStack

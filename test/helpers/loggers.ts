@@ -1,4 +1,4 @@
-/** @module test/helpers/recording-logger: a Logger that keeps every line it is given. */
+/** @module test/helpers/loggers: test Loggers that keep every line, or drop everything. */
 import type { Logger } from '../../src/observability/logger.js'
 
 export interface LogLine {
@@ -25,3 +25,17 @@ export function recordingLogger(): { logger: Logger; lines: LogLine[] } {
 
 /** The warn-level lines among `lines`. */
 export const warnLines = (lines: LogLine[]): LogLine[] => lines.filter((l) => l.level === 'warn')
+
+/** A logger that drops everything. */
+export function silentLogger(): Logger {
+  const noop = () => {}
+  const logger: Logger = {
+    fatal: noop,
+    error: noop,
+    warn: noop,
+    info: noop,
+    debug: noop,
+    child: () => logger,
+  }
+  return logger
+}
