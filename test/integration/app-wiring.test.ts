@@ -4,12 +4,12 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { createServer } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startBridge, type RunningBridge } from '../../src/cli/serve.js'
 import { loadConfig } from '../../src/config/load.js'
 import { createLogger } from '../../src/observability/logger.js'
 import { uniqueName, vaultForTests, type TestVault } from '../contract/harness.js'
+import { freePort } from '../helpers/free-port.js'
 
 const KEY = 'wiring-key-0123456789'
 const READ_ONLY_KEY = 'wiring-ro-key-0123456789'
@@ -135,16 +135,6 @@ describe('the composed bridge', () => {
     expect(statuses.at(-1)).toBe(429)
   })
 })
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number }
-      srv.close(() => resolve(port))
-    })
-  })
 
 describe('METRICS_PORT', () => {
   it('moves /metrics off the main port', async () => {

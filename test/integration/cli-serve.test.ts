@@ -4,10 +4,10 @@
  * is unreachable, and stops gracefully on SIGTERM without losing in-flight requests.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDevVault, type DevVault } from '../../src/dev-vault/index.js'
+import { freePort } from '../helpers/free-port.js'
 
 const root = join(import.meta.dirname, '..', '..')
 const KEY = 'cli-serve-key-0123456789'
@@ -51,16 +51,6 @@ function spawnServe(env: Record<string, string>): Bridge {
   void exited.then(() => clearTimeout(timer))
   return { child, url, exited, output: () => out }
 }
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number }
-      srv.close(() => resolve(port))
-    })
-  })
 
 let vault: DevVault
 beforeAll(async () => {

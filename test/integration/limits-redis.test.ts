@@ -4,7 +4,6 @@
  * share again once it is back.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
 import { Hono } from 'hono'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Principal } from '../../src/core/identity.js'
@@ -13,6 +12,7 @@ import type { AppEnv } from '../../src/http/context.js'
 import { agentRateLimit } from '../../src/http/rate-limit.js'
 import { createRateLimits, type RateLimits } from '../../src/limits/rate-limits.js'
 import { createLogger } from '../../src/observability/logger.js'
+import { freePort } from '../helpers/free-port.js'
 
 // Skipped only on a developer machine without redis-server; in CI (which installs it through
 // scripts/ci/install-redis.sh) a missing binary fails the test instead of hiding it.
@@ -21,16 +21,6 @@ const runIt = hasRedis || Boolean(process.env.CI)
 if (!runIt) {
   console.warn('SKIPPED limits-redis: redis-server is not installed (scripts/ci/install-redis.sh)')
 }
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number }
-      s.close(() => resolve(port))
-    })
-  })
 
 async function startRedis(port: number): Promise<ChildProcess> {
   const child = spawn(

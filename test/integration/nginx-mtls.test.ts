@@ -6,26 +6,17 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:https'
-import { connect, createServer } from 'node:net'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { freePort } from '../helpers/free-port.js'
 
 const root = join(import.meta.dirname, '..', '..')
 const haveNginx = spawnSync('nginx', ['-v']).status === 0
 // Security: the bridge trusts identity headers only from this address; nginx binds to it for
 // its upstream connections, while test clients talking to the bridge directly come from 127.0.0.1.
 const PROXY_ADDRESS = '127.0.0.2'
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number }
-      srv.close(() => resolve(port))
-    })
-  })
 
 const waitFor = async (check: () => Promise<boolean>, what: string) => {
   for (let i = 0; i < 150; i++) {

@@ -3,21 +3,11 @@
  * `bash -euo pipefail` against a bridge started by scripts/run_all_auth.sh on the dev vault.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { freePort } from '../helpers/free-port.js'
 
 const root = join(import.meta.dirname, '..', '..')
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number }
-      srv.close(() => resolve(port))
-    })
-  })
 
 let bridge: ChildProcess
 let env: NodeJS.ProcessEnv
