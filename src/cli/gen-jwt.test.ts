@@ -7,18 +7,11 @@ import { describe, expect, it } from 'vitest'
 import { jwtVerify } from 'jose'
 import { createJwtStrategy } from '../auth/jwt.js'
 import { loadConfig } from '../config/load.js'
-import type { Logger } from '../observability/logger.js'
+import { silentLogger } from '../../test/helpers/loggers.js'
 import { runGenJwtCommand } from './gen-jwt.js'
 
 const SECRET = 'gen-jwt-test-secret-of-32-bytes-or-more'
-const logger: Logger = {
-  fatal: () => {},
-  error: () => {},
-  warn: () => {},
-  info: () => {},
-  debug: () => {},
-  child: () => logger,
-}
+const logger = silentLogger()
 
 async function run(argv: string[], env: Record<string, string> = { JWT_HS256_SECRET: SECRET }) {
   let out = ''

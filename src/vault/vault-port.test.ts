@@ -8,18 +8,11 @@ import { createServer, type AddressInfo } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../config/load.js'
 import type { AppError } from '../core/errors.js'
-import type { Logger } from '../observability/logger.js'
+import { silentLogger } from '../../test/helpers/loggers.js'
 import { createVaultPort } from './vault-port.js'
 import { VaultStartupError } from './vault-startup-error.js'
 
-const silent: Logger = {
-  fatal: () => {},
-  error: () => {},
-  warn: () => {},
-  info: () => {},
-  debug: () => {},
-  child: () => silent,
-}
+const silent = silentLogger()
 
 async function closedAddress(): Promise<string> {
   const s = createServer()
