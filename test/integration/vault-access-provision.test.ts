@@ -10,6 +10,7 @@ import nodeVault from 'node-vault'
 import { afterEach, describe, expect, it } from 'vitest'
 import { runProvisionCommand } from '../../src/cli/provision.js'
 import { loadConfig } from '../../src/config/load.js'
+import type { Config } from '../../src/config/schema.js'
 import type { AppError } from '../../src/core/errors.js'
 import type { CallContext } from '../../src/core/identity.js'
 import { resolveSecretPath, transitKeyName } from '../../src/core/paths.js'
@@ -66,6 +67,19 @@ const ctx = (agent: string): CallContext => ({
   requestId: uniqueName('req'),
 })
 
+/** Starts a VaultPort with `config` (closed after the test) and expects it ready. */
+async function readyPort(config: Config) {
+  const port = createVaultPort({
+    vault: config.vault,
+    childToken: config.childToken,
+    logger: recordingLogger().logger,
+  })
+  cleanups.push(() => port.close())
+  await port.start()
+  expect(await port.readiness()).toEqual({ ready: true })
+  return port
+}
+
 describe('provisionVault', () => {
   it('sets everything up once, then changes nothing and issues nothing', async () => {
     const vault = await testVault()
@@ -109,14 +123,7 @@ describe('provisionVault', () => {
       CHILD_TOKEN_ENABLED: 'true',
       CHILD_TOKEN_POLICY_PREFIX: o.policyPrefix,
     })
-    const port = createVaultPort({
-      vault: config.vault,
-      childToken: config.childToken,
-      logger: recordingLogger().logger,
-    })
-    cleanups.push(() => port.close())
-    await port.start()
-    expect(await port.readiness()).toEqual({ ready: true })
+    const port = await readyPort(config)
     for (const agent of [alice, carol]) {
       const key = resolveSecretPath(o.prefix, agent, 'db')
       await port.session(ctx(agent), 1, (v) => v.kvWrite(key, { p: agent }))
@@ -232,14 +239,7 @@ describe('vault-mcp-bridge provision (CLI, own dev vault)', () => {
       VAULT_ROLE_ID: roleId!,
       VAULT_SECRET_ID: secretId!,
     })
-    const port = createVaultPort({
-      vault: config.vault,
-      childToken: config.childToken,
-      logger: recordingLogger().logger,
-    })
-    cleanups.push(() => port.close())
-    await port.start()
-    expect(await port.readiness()).toEqual({ ready: true })
+    await readyPort(config)
   })
 
   it.each([
