@@ -117,6 +117,25 @@ export async function failure(call: Promise<unknown>): Promise<VaultFailure> {
   throw new Error('expected the Vault call to fail')
 }
 
+/** Enables a secrets engine (root token) at a path unique to the run; returns the path. */
+export async function mountEngine(
+  vault: TestVault,
+  prefix: string,
+  engine: { type: string; options?: Record<string, unknown> },
+): Promise<string> {
+  const mount = uniqueName(prefix)
+  await clientFor(vault).mount({ mount_point: mount, ...engine })
+  return mount
+}
+
+/** Disables the engine at `mount` (root token; a failure is ignored), then closes `vault`. */
+export async function unmountAndClose(vault: TestVault, mount: string): Promise<void> {
+  await clientFor(vault)
+    .unmount({ mount_point: mount })
+    .catch(() => undefined)
+  await vault.close()
+}
+
 /** A one-line policy rule, `path "<path>" { capabilities = [...] }`, and a newline. */
 export const hcl = (path: string, caps: string[]): string =>
   `path "${path}" { capabilities = [${caps.map((c) => `"${c}"`).join(', ')}] }\n`

@@ -6,7 +6,9 @@ import {
   ENVELOPE_KEYS,
   failure,
   raw,
+  mountEngine,
   tokenWithPolicy,
+  unmountAndClose,
   uniqueName,
   vaultForTests,
   type TestVault,
@@ -20,16 +22,10 @@ const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/
 
 beforeAll(async () => {
   vault = await vaultForTests()
-  mount = uniqueName('kv')
-  await clientFor(vault).mount({ mount_point: mount, type: 'kv', options: { version: '2' } })
+  mount = await mountEngine(vault, 'kv', { type: 'kv', options: { version: '2' } })
 })
 
-afterAll(async () => {
-  await clientFor(vault)
-    .unmount({ mount_point: mount })
-    .catch(() => undefined)
-  await vault.close()
-})
+afterAll(() => unmountAndClose(vault, mount))
 
 describe('the dev-mode secret/ mount', () => {
   it('is KV v2: a write to secret/data/<key> returns version metadata', async () => {

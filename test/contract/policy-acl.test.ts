@@ -5,7 +5,9 @@ import {
   DENIED,
   failure,
   raw,
+  mountEngine,
   tokenWithPolicy,
+  unmountAndClose,
   uniqueName,
   writePolicy,
   vaultForTests,
@@ -17,16 +19,10 @@ let mount: string
 
 beforeAll(async () => {
   vault = await vaultForTests()
-  mount = uniqueName('acl')
-  await clientFor(vault).mount({ mount_point: mount, type: 'kv-v2' })
+  mount = await mountEngine(vault, 'acl', { type: 'kv-v2' })
 })
 
-afterAll(async () => {
-  await clientFor(vault)
-    .unmount({ mount_point: mount })
-    .catch(() => undefined)
-  await vault.close()
-})
+afterAll(() => unmountAndClose(vault, mount))
 
 const HCL = (path: string, caps: string[]) =>
   `path "${path}" {\n  capabilities = [${caps.map((c) => `"${c}"`).join(', ')}]\n}\n`

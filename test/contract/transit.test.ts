@@ -6,7 +6,9 @@ import {
   failure,
   hcl,
   raw,
+  mountEngine,
   tokenWithPolicy,
+  unmountAndClose,
   uniqueName,
   vaultForTests,
   type TestVault,
@@ -19,16 +21,10 @@ const b64 = (s: string): string => Buffer.from(s).toString('base64')
 
 beforeAll(async () => {
   vault = await vaultForTests()
-  mount = uniqueName('transit')
-  await clientFor(vault).mount({ mount_point: mount, type: 'transit' })
+  mount = await mountEngine(vault, 'transit', { type: 'transit' })
 })
 
-afterAll(async () => {
-  await clientFor(vault)
-    .unmount({ mount_point: mount })
-    .catch(() => undefined)
-  await vault.close()
-})
+afterAll(() => unmountAndClose(vault, mount))
 
 /** A fresh key (root) with optional create parameters; returns its name. */
 async function newKey(params: Record<string, unknown> = {}): Promise<string> {
