@@ -90,13 +90,16 @@ export async function raw(
   }
   const res = await fetch(`${vault.url}/v1/${path}`, { method, headers, body })
   const text = await res.text()
-  let json: unknown
+  return { status: res.status, text, json: parseJson(text), headers: res.headers }
+}
+
+/** A response body parsed as JSON; undefined when it is empty or not JSON. */
+export function parseJson(text: string): unknown {
   try {
-    json = text === '' ? undefined : JSON.parse(text)
+    return text === '' ? undefined : JSON.parse(text)
   } catch {
-    json = undefined
+    return undefined
   }
-  return { status: res.status, text, json, headers: res.headers }
 }
 
 /** What a node-vault call that must fail rejected with. */

@@ -17,6 +17,7 @@ import type { AppEnv } from '../../src/http/context.js'
 import { registerOperationRoutes } from '../../src/http/operation-routes.js'
 import { startHttpServer, type HttpServer } from '../../src/http/server.js'
 import type { Logger } from '../../src/observability/logger.js'
+import { parseJson } from '../contract/harness.js'
 import { silentLogger } from './loggers.js'
 import type { VaultStack } from './vault-stack.js'
 
@@ -91,13 +92,7 @@ const bodyOf = (o: RestCall) =>
 
 async function toRest(res: Response): Promise<RestResponse> {
   const text = await res.text()
-  let json: unknown
-  try {
-    json = text === '' ? undefined : JSON.parse(text)
-  } catch {
-    json = undefined
-  }
-  return { status: res.status, headers: res.headers, json, text }
+  return { status: res.status, headers: res.headers, json: parseJson(text), text }
 }
 
 /** Calls the app in process through `app.request()`. */
@@ -149,13 +144,7 @@ export function httpClient(baseUrl: string): RestClient {
                 else if (Array.isArray(v)) headers.set(k, v.join(', '))
               }
               const text = Buffer.concat(chunks).toString('utf8')
-              let json: unknown
-              try {
-                json = text === '' ? undefined : JSON.parse(text)
-              } catch {
-                json = undefined
-              }
-              resolve({ status: res.statusCode ?? 0, headers, json, text })
+              resolve({ status: res.statusCode ?? 0, headers, json: parseJson(text), text })
             })
           },
         )
