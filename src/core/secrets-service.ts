@@ -73,9 +73,20 @@ export function createSecretsService(deps: SecretsServiceDeps): SecretsService {
   const keyName = (ctx: CallContext, key: string) =>
     transitKeyName(prefix, agentOf(ctx.principal), key)
 
-  /** Vault's KV delete, undelete and destroy succeed silently on absent keys: check first. */
-  const mustExist = async (v: VaultSession, key: string) => {
-    await v.kvReadMetadata(key)
+  /**
+   * Vault's KV delete, undelete and destroy succeed silently on absent keys: check first, then
+   * `change` the secret at `path` (2 Vault calls).
+   */
+  const changeExisting = (
+    ctx: CallContext,
+    path: string,
+    change: (v: VaultSession, key: string) => Promise<void>,
+  ) => {
+    const key = secretKey(ctx, path)
+    return vault.session(ctx, 2, async (v) => {
+      await v.kvReadMetadata(key)
+      await change(v, key)
+    })
   }
 
   const written = (path: string, m: KvVersionMetadata) => ({ path, metadata: pickVersion(m) })
@@ -122,29 +133,19 @@ export function createSecretsService(deps: SecretsServiceDeps): SecretsService {
     },
 
     async deleteSecret(ctx, { path, versions }) {
-      const key = secretKey(ctx, path)
-      await vault.session(ctx, 2, async (v) => {
-        await mustExist(v, key)
-        await (versions ? v.kvDeleteVersions(key, versions) : v.kvDeleteLatest(key))
-      })
+      await changeExisting(ctx, path, (v, key) =>
+        versions ? v.kvDeleteVersions(key, versions) : v.kvDeleteLatest(key),
+      )
       return { path, versions: versions ? [...versions] : ('latest' as const) }
     },
 
     async undeleteSecret(ctx, { path, versions }) {
-      const key = secretKey(ctx, path)
-      await vault.session(ctx, 2, async (v) => {
-        await mustExist(v, key)
-        await v.kvUndelete(key, versions)
-      })
+      await changeExisting(ctx, path, (v, key) => v.kvUndelete(key, versions))
       return { path, versions: [...versions] }
     },
 
     async destroySecret(ctx, { path, versions }) {
-      const key = secretKey(ctx, path)
-      await vault.session(ctx, 2, async (v) => {
-        await mustExist(v, key)
-        await v.kvDestroy(key, versions)
-      })
+      await changeExisting(ctx, path, (v, key) => v.kvDestroy(key, versions))
       return { path, versions: [...versions] }
     },
 
@@ -193,11 +194,7 @@ export function createSecretsService(deps: SecretsServiceDeps): SecretsService {
     },
 
     async deleteSecretMetadata(ctx, { path }) {
-      const key = secretKey(ctx, path)
-      await vault.session(ctx, 2, async (v) => {
-        await mustExist(v, key)
-        await v.kvDeleteMetadata(key)
-      })
+      await changeExisting(ctx, path, (v, key) => v.kvDeleteMetadata(key))
       return { path, deleted: true as const }
     },
 
