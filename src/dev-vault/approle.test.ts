@@ -1,34 +1,20 @@
 /** @module dev-vault/approle.test: the AppRole engine, called directly with a recording host. */
 import { describe, expect, it } from 'vitest'
-import { createEngineClient } from '../../test/helpers/engine-client.js'
-import type { AuthBlock, EngineHost, TokenIssueRequest } from './backend.js'
+import { createEngineClient, recordingHost } from '../../test/helpers/engine-client.js'
 import { parseSecretIdMetadata } from './approle-secret-ids.js'
 import { createAppRoleEngine } from './approle.js'
 
 function setup() {
   let clock = 1_700_000_000_000
-  const issued: TokenIssueRequest[] = []
-  const host: EngineHost = {
-    issueToken(req) {
-      issued.push(req)
-      const auth: AuthBlock = {
-        client_token: `hvs.test${issued.length}`,
-        accessor: `acc${issued.length}`,
-        policies: req.policies,
-        token_policies: req.policies,
-        metadata: req.meta ?? null,
-        lease_duration: req.ttl ?? 0,
-        renewable: true,
-        entity_id: '',
-        token_type: 'service',
-        orphan: true,
-        mfa_requirement: null,
-        num_uses: req.numUses ?? 0,
-      }
-      return auth
-    },
-    now: () => clock,
-  }
+  const { host, issued } = recordingHost(
+    () => clock,
+    (req, n) => ({
+      client_token: `hvs.test${n}`,
+      accessor: `acc${n}`,
+      token_policies: req.policies,
+      num_uses: req.numUses ?? 0,
+    }),
+  )
   const engine = createAppRoleEngine(host, {})
   const { call, envelope: ok, fail } = createEngineClient(engine, 'approle/', 'root')
   const create = (name: string, data: Record<string, unknown> = {}) =>

@@ -3,8 +3,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createEngineClient } from '../../test/helpers/engine-client.js'
-import type { AuthBlock, EngineHost, TokenIssueRequest } from './backend.js'
+import { createEngineClient, recordingHost } from '../../test/helpers/engine-client.js'
 import { createJwtAuthEngine } from './jwt-auth.js'
 
 const NOW = 1_700_000_000
@@ -37,27 +36,10 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
 
 function setup() {
-  const issued: TokenIssueRequest[] = []
-  const host: EngineHost = {
-    issueToken(req) {
-      issued.push(req)
-      const auth: AuthBlock = {
-        client_token: 'hvs.jwt',
-        accessor: 'acc',
-        policies: req.policies,
-        metadata: req.meta ?? null,
-        lease_duration: req.ttl ?? 0,
-        renewable: true,
-        entity_id: '',
-        token_type: 'service',
-        orphan: true,
-        mfa_requirement: null,
-        num_uses: 0,
-      }
-      return auth
-    },
-    now: () => NOW * 1000,
-  }
+  const { host, issued } = recordingHost(
+    () => NOW * 1000,
+    () => ({ client_token: 'hvs.jwt', accessor: 'acc' }),
+  )
   const engine = createJwtAuthEngine(host, {})
   const { call, fail } = createEngineClient(engine, 'jwt/', '')
   return { engine, call, fail, issued }

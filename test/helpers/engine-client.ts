@@ -4,9 +4,12 @@
  */
 import {
   VaultHttpError,
+  type AuthBlock,
   type Engine,
+  type EngineHost,
   type EngineRequest,
   type EngineResponse,
+  type TokenIssueRequest,
 } from '../../src/dev-vault/backend.js'
 
 type Operation = EngineRequest['operation']
@@ -67,4 +70,38 @@ export function createEngineClient(
     throw new Error(`expected ${operation} ${path} to fail`)
   }
   return { call, envelope, fail }
+}
+
+/**
+ * An EngineHost for auth engines' tests that keeps every token request in `issued`. The token
+ * is an orphan service token carrying the request's policies, metadata and TTL; `token(req, n)`
+ * gives its other fields for the n-th request (at least `client_token` and `accessor`).
+ */
+export function recordingHost(
+  now: () => number,
+  token: (
+    req: TokenIssueRequest,
+    n: number,
+  ) => Pick<AuthBlock, 'client_token' | 'accessor'> & Partial<AuthBlock>,
+): { host: EngineHost; issued: TokenIssueRequest[] } {
+  const issued: TokenIssueRequest[] = []
+  const host: EngineHost = {
+    issueToken(req) {
+      issued.push(req)
+      return {
+        policies: req.policies,
+        metadata: req.meta ?? null,
+        lease_duration: req.ttl ?? 0,
+        renewable: true,
+        entity_id: '',
+        token_type: 'service',
+        orphan: true,
+        mfa_requirement: null,
+        num_uses: 0,
+        ...token(req, issued.length),
+      }
+    },
+    now,
+  }
+  return { host, issued }
 }
