@@ -3,22 +3,16 @@
  * provisions it, runs the bridge against it over HTTP with AppRole, prints a working API key,
  * JWT, curl example and MCP snippet, ignores VAULT_* connection variables, and stops on SIGTERM.
  */
-import { spawn } from 'node:child_process'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { spawnCli, type CliProcess } from '../helpers/cli.js'
 
-const root = join(import.meta.dirname, '..', '..')
-
-let child: ReturnType<typeof spawn>
-let out = ''
-let exited: Promise<number | null>
+let dev: CliProcess
 let banner: { url: string; apiKey: string; jwt: string; vaultUrl: string }
 
 beforeAll(async () => {
-  child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'dev'], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH ?? '',
+  dev = spawnCli(
+    ['dev'],
+    {
       PORT: '0',
       AUDIT_LOG: 'off',
       LOG_LEVEL: 'warn',
@@ -26,37 +20,29 @@ beforeAll(async () => {
       VAULT_ADDR: 'http://127.0.0.1:9',
       VAULT_TOKEN: 'hvs.must-not-be-used',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  exited = new Promise((resolve) => child.on('close', (code) => resolve(code)))
-  child.stdout!.on('data', (d) => (out += d))
-  child.stderr!.on('data', (d) => (out += d))
-  const timer = setTimeout(() => child.kill('SIGKILL'), 90_000)
-  void exited.then(() => clearTimeout(timer))
-  banner = await new Promise((resolve, reject) => {
-    const check = () => {
-      const url = /^Bridge: +(\S+)/m.exec(out)?.[1]
-      const apiKey = /^API key: +(\S+)/m.exec(out)?.[1]
-      const jwt = /^JWT: +(\S+)/m.exec(out)?.[1]
-      const vaultUrl = /^Dev vault: +(\S+)/m.exec(out)?.[1]
-      if (url && apiKey && jwt && vaultUrl && /Stop with/.test(out)) {
-        resolve({ url, apiKey, jwt, vaultUrl })
-      }
-    }
-    child.stdout!.on('data', check)
-    void exited.then(() => reject(new Error(`dev exited early:\n${out}`)))
-  })
+    90_000,
+  )
+  await dev.waitFor(/^Stop with/m)
+  const field = (label: string) => new RegExp(`^${label}: +(\\S+)`, 'm').exec(dev.output())?.[1]
+  banner = {
+    url: field('Bridge') ?? '',
+    apiKey: field('API key') ?? '',
+    jwt: field('JWT') ?? '',
+    vaultUrl: field('Dev vault') ?? '',
+  }
 }, 90_000)
 
-afterAll(async () => {
-  if (child.exitCode === null) child.kill('SIGKILL')
+afterAll(() => {
+  if (dev.child.exitCode === null) dev.child.kill('SIGKILL')
 })
 
 describe('dev', () => {
   it('warns loudly that data is lost on exit', () => {
-    expect(out).toMatch(/LOST/)
-    expect(out).toContain('curl')
-    expect(out).toContain('/mcp')
+    expect(dev.output()).toMatch(/LOST/)
+    expect(dev.output()).toContain('curl')
+    expect(dev.output()).toContain('/mcp')
+    expect(banner.apiKey).not.toBe('')
+    expect(banner.jwt).not.toBe('')
   })
 
   it('serves /healthz and is ready against its dev vault (not VAULT_ADDR)', async () => {
@@ -92,8 +78,8 @@ describe('dev', () => {
   })
 
   it('stops on SIGTERM with exit 0', async () => {
-    child.kill('SIGTERM')
-    expect(await exited).toBe(0)
-    expect(out).not.toContain('hvs.must-not-be-used')
+    dev.child.kill('SIGTERM')
+    expect(await dev.exited).toBe(0)
+    expect(dev.output()).not.toContain('hvs.must-not-be-used')
   })
 })

@@ -3,53 +3,28 @@
  * vault here, over HTTP), refuses a token Vault rejects with exit 2, starts not-ready when Vault
  * is unreachable, and stops gracefully on SIGTERM without losing in-flight requests.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDevVault, type DevVault } from '../../src/dev-vault/index.js'
+import { spawnCli, type CliProcess } from '../helpers/cli.js'
 import { freePort } from '../helpers/free-port.js'
 
-const root = join(import.meta.dirname, '..', '..')
 const KEY = 'cli-serve-key-0123456789'
 const TOKEN_MARKER = 'hvs.NotARealTokenButSecret123'
 
-interface Bridge {
-  child: ChildProcess
-  url: Promise<string>
-  exited: Promise<number | null>
-  output: () => string
-}
+type Bridge = CliProcess & { url: Promise<string> }
 
 /** Spawns serve with PORT=0 and learns its URL from the "listening" log line on stderr. */
 function spawnServe(env: Record<string, string>): Bridge {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve'], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH ?? '',
-      PORT: '0',
-      API_KEYS_JSON: JSON.stringify({ [KEY]: 'agent_cli' }),
-      AUDIT_LOG: 'off',
-      LOG_LEVEL: 'info',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const cli = spawnCli(['serve'], {
+    PORT: '0',
+    API_KEYS_JSON: JSON.stringify({ [KEY]: 'agent_cli' }),
+    AUDIT_LOG: 'off',
+    LOG_LEVEL: 'info',
+    ...env,
   })
-  let out = ''
-  const url = new Promise<string>((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      out += d
-      const m = /"url":"(http:\/\/[^"]+)"/.exec(out)
-      if (m?.[1]) resolve(m[1])
-    }
-    child.stdout!.on('data', onData)
-    child.stderr!.on('data', onData)
-    child.on('close', () => reject(new Error(`serve exited before listening:\n${out}`)))
-  })
+  const url = cli.waitFor(/"url":"(http:\/\/[^"]+)"/).then((m) => m[1]!)
   url.catch(() => undefined)
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)))
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
-  void exited.then(() => clearTimeout(timer))
-  return { child, url, exited, output: () => out }
+  return { ...cli, url }
 }
 
 let vault: DevVault
