@@ -249,6 +249,7 @@ function itemsResponse(
   warnings: string[],
   outcome: BatchOutcome,
   failed: Record<string, unknown>,
+  batchStatus: 'by-outcome' | 'always-200' = 'by-outcome',
 ): EngineResponse {
   if (f.has('batch_input')) {
     const batchResults = results.map((r, i) =>
@@ -258,6 +259,10 @@ function itemsResponse(
         reference: (items[i] as BatchItem).reference,
       }),
     )
+    // Vault's rewrap never goes through batchRequestResponse: a batch is 200 with per-item errors.
+    if (batchStatus === 'always-200') {
+      return { kind: 'envelope', data: { batch_results: batchResults } }
+    }
     return batchResponse(f, { batch_results: batchResults }, warnings, outcome)
   }
   const only = results[0] as ItemResult
@@ -389,6 +394,7 @@ function withCiphertexts(
     aad: Buffer | undefined,
   ) => Record<string, unknown> | CryptoFailure,
   failed: Record<string, unknown>,
+  batchStatus: 'by-outcome' | 'always-200' = 'by-outcome',
 ): EngineResponse {
   const f = decodeFields(data, schema)
   const items = cipherItems(f)
@@ -398,7 +404,7 @@ function withCiphertexts(
   const k = store.get(name)
   if (!k) throw userError('encryption key not found')
   const results = runItems(items, errors, outcome, (item, aad) => op(k, item, aad))
-  return itemsResponse(f, items, results, [], outcome, failed)
+  return itemsResponse(f, items, results, [], outcome, failed, batchStatus)
 }
 
 /** `POST decrypt/:name`. */
@@ -423,7 +429,7 @@ export function rewrap(
   name: string,
   data: Record<string, unknown>,
 ): EngineResponse {
-  return withCiphertexts(store, name, data, rewrapSchema, rewrapItem, {})
+  return withCiphertexts(store, name, data, rewrapSchema, rewrapItem, {}, 'always-200')
 }
 
 function rewrapItem(k: TransitKey, item: BatchItem, aad: Buffer | undefined) {

@@ -339,6 +339,21 @@ describe('transit rewrap, datakey, hmac, export', () => {
     expect(bad.status).toBe(400)
   })
 
+  it('rewraps a batch with per-item errors and a 200 (rewrap has no batch status codes)', async () => {
+    const name = await newKey()
+    const { ciphertext } = await encrypt(name, 'batch rewrap')
+    await clientFor(vault).write(`${mount}/keys/${name}/rotate`, {})
+    const res = await clientFor(vault).write(`${mount}/rewrap/${name}`, {
+      batch_input: [{ ciphertext }, { ciphertext: 'vault:v1:not-base64!' }],
+    })
+    const [good, failed] = res.data.batch_results
+    expect(good.ciphertext).toMatch(/^vault:v2:/)
+    expect(good.error ?? '').toBe('')
+    expect(typeof failed.error).toBe('string')
+    expect(failed.error.length).toBeGreaterThan(0)
+    expect(failed.ciphertext ?? '').toBe('')
+  })
+
   it('generates plaintext and wrapped data keys', async () => {
     const name = await newKey()
     const pt = await clientFor(vault).write(`${mount}/datakey/plaintext/${name}`, { bits: 128 })
