@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import nodeVault from 'node-vault'
 import { startDevVault } from '../../src/dev-vault/index.js'
 
-/** A Vault reachable over HTTP, with a root-equivalent token. */
+/** A Vault reachable over HTTP, with a root token (policy `root`; `vault server -dev` prints one). */
 export interface TestVault {
   /** Base address without `/v1`, e.g. `http://127.0.0.1:41234`. */
   url: string
@@ -52,7 +52,22 @@ export function uniqueName(prefix: string): string {
 
 /** A node-vault client for `vault` with `token` (root by default). */
 export function clientFor(vault: TestVault, token: string = vault.rootToken): nodeVault.client {
-  return nodeVault({ endpoint: vault.url, token })
+  const client = nodeVault({ endpoint: vault.url, token })
+  // node-vault falls back to process.env.VAULT_TOKEN for an empty token; '' must mean "none".
+  client.token = token
+  return client
+}
+
+/**
+ * Where tests run servers that Vault itself must reach (a JWKS for the JWT auth method): they
+ * listen on 127.0.0.1, or, when `CONTRACT_SERVER_HOST` names this machine as a real Vault in a
+ * container or on another host sees it, on all interfaces and advertised under that name.
+ */
+export function contractServerHost(): { listen: string; advertise: string } {
+  const advertise = process.env.CONTRACT_SERVER_HOST
+  return advertise
+    ? { listen: '0.0.0.0', advertise }
+    : { listen: '127.0.0.1', advertise: '127.0.0.1' }
 }
 
 export interface RawResponse {

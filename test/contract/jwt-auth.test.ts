@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
+  contractServerHost,
   clientFor,
   DENIED,
   failure,
@@ -39,8 +40,9 @@ beforeAll(async () => {
       res.end('{}')
     }
   })
-  await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve))
-  jwksUrl = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks`
+  const host = contractServerHost()
+  await new Promise<void>((resolve) => jwks.listen(0, host.listen, resolve))
+  jwksUrl = `http://${host.advertise}:${(jwks.address() as AddressInfo).port}/jwks`
   mount = uniqueName('jwt')
   base = `auth/${mount}`
   await clientFor(vault).enableAuth({ mount_point: mount, type: 'jwt' })
