@@ -26,7 +26,7 @@ export async function main(argv: string[], env: Env, io: CliIo): Promise<number>
   const command = first === undefined || first.startsWith('-') ? 'serve' : first
   const args = command === first ? rest : argv
   // `<command> --help` goes to the subcommands that have their own usage (gen-jwt, ...).
-  const ownHelp = ['serve', 'check-config', 'dev'].includes(command)
+  const ownHelp = ['serve', 'check-config'].includes(command)
   const wantsHelp = args.includes('-h') || args.includes('--help')
   if (first === 'help' || first === '-h' || first === '--help' || (ownHelp && wantsHelp)) {
     io.stdout(HELP_TEXT)

@@ -55,15 +55,23 @@ export async function runDevCommand(
   env: Record<string, string | undefined>,
   io: DevIo,
 ): Promise<number> {
-  let values: { 'vault-port'?: string; agents?: string }
+  let values: { 'vault-port'?: string; agents?: string; help?: boolean }
   try {
     values = parseArgs({
       args: argv,
-      options: { 'vault-port': { type: 'string' }, agents: { type: 'string' } },
+      options: {
+        'vault-port': { type: 'string' },
+        agents: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     }).values
   } catch (err) {
     io.stderr(`dev: ${(err as Error).message}\n\n${DEV_USAGE}`)
     return 2
+  }
+  if (values.help) {
+    io.stdout(DEV_USAGE)
+    return 0
   }
   const vaultPort = Number(values['vault-port'] ?? '0')
   if (!Number.isInteger(vaultPort) || vaultPort < 0 || vaultPort > 65535) {
