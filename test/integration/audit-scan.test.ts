@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startBridge, type RunningBridge } from '../../src/cli/serve.js'
 import { loadConfig } from '../../src/config/load.js'
 import { createLogger } from '../../src/observability/logger.js'
+import { agentPolicyName, renderAgentPolicy } from '../../src/vault/policy.js'
 import { clientFor, uniqueName, vaultForTests, type TestVault } from '../contract/harness.js'
 
 const KEY = `scan-key-${randomBytes(8).toString('hex')}`
@@ -33,20 +34,38 @@ const marker = (label: string) => {
 }
 const agent = uniqueName('scan').replace(/[^A-Za-z0-9_.-]/g, '_')
 
-beforeAll(async () => {
+/** Starts the bridge on a fresh prefix, with or without per-request child tokens. */
+async function startScanBridge(childTokens: boolean): Promise<void> {
   vault = await vaultForTests()
   await ensureTransitMount(vault)
   auditFile = join(mkdtempSync(join(tmpdir(), 'audit-scan-')), 'audit.log')
+  const prefix = uniqueName('mcp')
   const config = loadConfig({
     PORT: '0',
     VAULT_ADDR: vault.url,
     VAULT_TOKEN: vault.rootToken,
     API_KEYS_JSON: JSON.stringify({ [KEY]: agent }),
     AUDIT_LOG: auditFile,
-    DEFAULT_PREFIX: uniqueName('mcp'),
+    DEFAULT_PREFIX: prefix,
     LOG_LEVEL: 'trace',
     RATE_LIMIT_REQUESTS: '1000',
+    CHILD_TOKEN_ENABLED: String(childTokens),
   })
+  if (childTokens) {
+    const policy = renderAgentPolicy({
+      agent,
+      mount: config.vault.kvMount,
+      prefix,
+      transitMount: config.vault.transitMount,
+      policyPrefix: config.childToken.policyPrefix,
+    })
+    const name = agentPolicyName(config.childToken.policyPrefix, agent)
+    await clientFor(vault).request({
+      path: `/sys/policies/acl/${name}`,
+      method: 'PUT',
+      json: { policy },
+    })
+  }
   const logger = createLogger({
     level: 'trace',
     destination: { write: (s: string) => logLines.push(s) },
@@ -54,7 +73,7 @@ beforeAll(async () => {
   bridge = await startBridge(config, logger)
   forbidden.add(KEY)
   forbidden.add(vault.rootToken)
-})
+}
 
 // The dev vault starts without a transit mount (a real test Vault may have one).
 async function ensureTransitMount(v: TestVault): Promise<void> {
@@ -64,11 +83,6 @@ async function ensureTransitMount(v: TestVault): Promise<void> {
   if ('transit/' in table) return
   await root.request({ path: '/sys/mounts/transit', method: 'POST', json: { type: 'transit' } })
 }
-
-afterAll(async () => {
-  await bridge?.stop()
-  await vault?.close()
-})
 
 type Json = Record<string, unknown>
 const call = async (method: string, path: string, body?: unknown, headers: Json = {}) => {
@@ -89,7 +103,16 @@ const remember = (value: unknown) => {
   if (typeof value === 'string' && value.length >= 8) forbidden.add(value)
 }
 
-describe('audit and log scan', () => {
+describe.each([false, true])('audit and log scan (child tokens: %s)', (childTokens) => {
+  beforeAll(async () => {
+    logLines.length = 0
+    await startScanBridge(childTokens)
+  })
+  afterAll(async () => {
+    await bridge?.stop()
+    await vault?.close()
+  })
+
   it('plants markers in every operation, through REST and MCP', async () => {
     const p = 'scan/app'
     expect((await call('PUT', `/secrets/${p}`, { data: { f: marker('write') } })).status).toBe(200)
@@ -203,6 +226,8 @@ describe('audit and log scan', () => {
     expect(forbidden.size).toBeGreaterThan(30)
     const hits = [...forbidden].filter((v) => audit.includes(v) || logs.includes(v))
     expect(hits).toEqual([])
+    // Nor any Vault token (the bridge's own, or a child token minted for a request).
+    expect(audit + logs).not.toMatch(/hv[sb]\.[A-Za-z0-9_-]{20,}/)
     // The scan looked at real output: the trail has a line per operation, the log a line per request.
     const records = audit
       .trimEnd()
