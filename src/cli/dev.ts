@@ -11,8 +11,8 @@ import { loadConfig } from '../config/load.js'
 import { startDevVault } from '../dev-vault/index.js'
 import { createLogger } from '../observability/logger.js'
 import { createNodeVaultClient } from '../vault/node-vault-client.js'
-import { isAgentPolicyNameSafe } from '../vault/policy.js'
-import { ProvisionError, provisionVault } from '../vault/provision.js'
+import { isAgentPolicyNameSafe } from '../vault/policy-name.js'
+import { ProvisionError, provisionVault } from '../vault/admin/provision.js'
 import { untilSignal } from './signals.js'
 
 /** The demo agents every dev setup has (the scripts in scripts/ use them). */

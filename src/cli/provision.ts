@@ -7,8 +7,8 @@ import { parseArgs } from 'node:util'
 import { loadConfig } from '../config/load.js'
 import { createLogger } from '../observability/logger.js'
 import { createNodeVaultClient } from '../vault/node-vault-client.js'
-import { isAgentPolicyNameSafe } from '../vault/policy.js'
-import { provisionVault } from '../vault/provision.js'
+import { isAgentPolicyNameSafe } from '../vault/policy-name.js'
+import { provisionVault } from '../vault/admin/provision.js'
 import type { CommandIo } from './gen-policy.js'
 
 const defaultIo: CommandIo = {
