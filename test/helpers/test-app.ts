@@ -17,7 +17,6 @@ import type { AppEnv } from '../../src/http/context.js'
 import { registerOperationRoutes } from '../../src/http/operation-routes.js'
 import { startHttpServer, type HttpServer } from '../../src/http/server.js'
 import type { Logger } from '../../src/observability/logger.js'
-import { parseJson } from '../contract/harness.js'
 import { silentLogger } from './loggers.js'
 import type { VaultStack } from './vault-stack.js'
 
@@ -198,4 +197,13 @@ export function useRestSuite(start: () => Promise<VaultStack>): RestSuite {
     await suite.stack?.close()
   })
   return suite
+}
+
+/** A response body parsed as JSON; undefined when it is empty or not JSON. */
+function parseJson(text: string): unknown {
+  try {
+    return text === '' ? undefined : JSON.parse(text)
+  } catch {
+    return undefined
+  }
 }
