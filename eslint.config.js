@@ -89,10 +89,32 @@ export default tseslint.config(
     ['../http/**', '../mcp/**', '../cli/**', '../main.js', '../vault/**', 'node-vault'],
     'Only src/vault imports node-vault; infrastructure layers do not import the adapters.',
   ),
+  layer(['src/bridge.ts'], ['node-vault'], 'Only src/vault imports node-vault.'),
+  // The CLI calls the composition root (src/bridge.ts); it never builds or wires the bridge's
+  // parts itself. Admin tooling (provisioning, policy rendering, an admin Vault client) is not
+  // the bridge and stays within reach.
   layer(
     ['src/cli/**', 'src/main.ts'],
-    ['node-vault'],
-    'Only src/vault imports node-vault.',
+    [
+      'node-vault',
+      '../http/**',
+      '../mcp/**',
+      '../auth/**',
+      '../limits/**',
+      '../core/operations.js',
+      '../core/secrets-service.js',
+      '../observability/audit.js',
+      '../observability/metrics.js',
+      '../vault/vault-port.js',
+      './http/**',
+      './mcp/**',
+      './auth/**',
+      './limits/**',
+      './core/**',
+      './vault/vault-port.js',
+      './observability/**',
+    ],
+    'src/cli and main.ts call src/bridge.ts; only the composition root assembles the bridge (STYLE.md).',
   ),
   layer(
     ['src/http/**', 'src/mcp/**'],

@@ -1,6 +1,6 @@
 /**
  * @module http/app: the Hono application. It fixes the order in which every middleware and
- * route of the REST adapter and the MCP endpoint runs; main.ts builds the parts it is given.
+ * route of the REST adapter and the MCP endpoint runs; src/bridge.ts builds the parts it is given.
  */
 import { randomUUID } from 'node:crypto'
 import { Hono, type MiddlewareHandler } from 'hono'
@@ -26,7 +26,7 @@ import { wwwAuthenticate } from './www-authenticate.js'
 /** Registers routes on the app (REST operations, `/mcp`). */
 export type RouteRegistrar = (app: Hono<AppEnv>) => void
 
-/** Everything the app needs, built by the composition root (src/cli/serve.ts). */
+/** Everything the app needs, built by the composition root (src/bridge.ts). */
 export interface AppDeps {
   config: Pick<Config, 'host' | 'maxBodyBytes' | 'debugEndpoints' | 'auth' | 'metrics' | 'mcp'>
   logger: Logger
