@@ -14,11 +14,13 @@ import type { OperationObserver } from './core/ports.js'
 import { createSecretsService, type SecretsService } from './core/secrets-service.js'
 import { createApp } from './http/app.js'
 import type { AppEnv } from './http/context.js'
-import { registerMcpRoutes } from './http/mcp-route.js'
 import { serveMetrics } from './http/metrics-route.js'
 import { registerOperationRoutes } from './http/operation-routes.js'
 import { startHttpServer, type HttpServer } from './http/server.js'
+import { createTransportGuard } from './http/transport-guard.js'
 import { createRateLimits, type RateLimits } from './limits/rate-limits.js'
+import { MCP_PATH, registerMcpRoutes } from './mcp/http-route.js'
+import { mcpOverBudgetReply } from './mcp/rate-limit-reply.js'
 import { startStdioSession, type StdioStreams } from './mcp/stdio-session.js'
 import { createAuditTrail, type AuditTrail } from './observability/audit.js'
 import type { Logger } from './observability/logger.js'
@@ -136,6 +138,12 @@ export function createHttpLayer(core: BridgeCore, options: HttpLayerOptions): Ht
   const config = options.config ?? core.config
   const authenticator = options.authenticator ?? createAuthenticator(config.auth, logger)
   const rateLimits = createRateLimits(config.rateLimit, logger)
+  const mcpGuard = createTransportGuard({
+    allowedOrigins: config.mcp.allowedOrigins,
+    allowedOriginsSetting: 'MCP_ALLOWED_ORIGINS',
+    host: config.host,
+  })
+  const { runner } = core
   const app = createApp({
     config,
     logger,
@@ -143,9 +151,12 @@ export function createHttpLayer(core: BridgeCore, options: HttpLayerOptions): Ht
     authenticator,
     rateLimits,
     metrics: core.metrics,
+    guards: [{ path: MCP_PATH, handler: mcpGuard }],
+    overBudget: mcpOverBudgetReply,
     routes: [
-      (a) => registerOperationRoutes(a, core.runner),
-      (a) => registerMcpRoutes(a, { runner: core.runner, mcp: config.mcp, host: config.host }),
+      (a) => registerOperationRoutes(a, runner),
+      (a) =>
+        registerMcpRoutes(a, { runner, secretValues: config.mcp.secretValues, guard: mcpGuard }),
     ],
   })
   return { app, rateLimits, close: () => rateLimits.close() }
@@ -209,7 +220,11 @@ export async function listen(bridge: Bridge): Promise<RunningBridge> {
   }
   let server: HttpServer
   try {
-    server = await startHttpServer({ fetch: bridge.app.fetch, host: config.host, port: config.port })
+    server = await startHttpServer({
+      fetch: bridge.app.fetch,
+      host: config.host,
+      port: config.port,
+    })
   } catch (err) {
     await metricsServer?.close(1000)
     throw err
