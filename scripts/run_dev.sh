@@ -12,5 +12,5 @@ export RATE_LIMIT_REQUESTS="${RATE_LIMIT_REQUESTS:-600}"
 if [[ -n "${VAULT_ADDR:-}" ]]; then
   exec "$ROOT/node_modules/.bin/tsx" "$ROOT/src/main.ts" serve
 else
-  exec "$ROOT/node_modules/.bin/tsx" "$ROOT/src/main.ts" dev
+  exec "$ROOT/node_modules/.bin/tsx" "$ROOT/scripts/dev.ts"
 fi

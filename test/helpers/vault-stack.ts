@@ -15,7 +15,7 @@ import { createNodeVaultSession } from '../../src/vault/node-vault-session.js'
 import { renderAgentPolicy } from '../../src/vault/admin/policy.js'
 import { agentPolicyName } from '../../src/vault/policy-name.js'
 import type { ManagedVaultPort } from '../../src/vault/vault-port.js'
-import { uniqueName, vaultForTests, type TestVault } from '../contract/harness.js'
+import { uniqueName, vaultForTests, type TestVault } from '@vault-mcp-bridge/dev-vault/testing'
 import { recordingLogger, type LogLine } from './loggers.js'
 
 // Re-exported: the suites import it from here, the module the child-token run substitutes.

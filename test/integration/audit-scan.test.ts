@@ -16,7 +16,7 @@ import { loadConfig } from '../../src/config/load.js'
 import { createLogger } from '../../src/observability/logger.js'
 import { renderAgentPolicy } from '../../src/vault/admin/policy.js'
 import { agentPolicyName } from '../../src/vault/policy-name.js'
-import { clientFor, uniqueName, vaultForTests, type TestVault } from '../contract/harness.js'
+import { clientFor, uniqueName, vaultForTests, type TestVault } from '@vault-mcp-bridge/dev-vault/testing'
 
 const KEY = `scan-key-${randomBytes(8).toString('hex')}`
 const b64 = (s: string) => Buffer.from(s).toString('base64')

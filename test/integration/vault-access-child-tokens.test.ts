@@ -12,7 +12,7 @@ import { resolveFolderPath, resolveSecretPath, transitKeyName } from '../../src/
 import { renderAgentPolicy } from '../../src/vault/admin/policy.js'
 import { agentPolicyName } from '../../src/vault/policy-name.js'
 import { createVaultPort, type ManagedVaultPort } from '../../src/vault/vault-port.js'
-import { uniqueName, vaultForTests } from '../contract/harness.js'
+import { uniqueName, vaultForTests } from '@vault-mcp-bridge/dev-vault/testing'
 import { startVaultProxy, type ProxiedRequest, type VaultProxy } from '../helpers/vault-proxy.js'
 import { recordingLogger } from '../helpers/vault-stack.js'
 
