@@ -33,6 +33,7 @@ const ACL = [
 
 let dir: string
 let port: number
+let plainPort: number
 let redis: ChildProcess | undefined
 
 function openssl(...args: string[]) {
@@ -116,11 +117,12 @@ describe.skipIf(!runIt)('rate limits through Redis with a password and TLS', () 
       'ext',
     )
     port = await freePort()
+    plainPort = await freePort()
     const child = spawn(
       'redis-server',
       [
         '--port',
-        '0',
+        String(plainPort),
         '--tls-port',
         String(port),
         '--bind',
@@ -176,6 +178,15 @@ describe.skipIf(!runIt)('rate limits through Redis with a password and TLS', () 
     expect(two.allowed).toEqual([true, true, false])
     expect(redisCli('GET', `vault-mcp-bridge:agent:${agent}`)).toBe('6')
     expect(one.stderr + two.stderr).not.toContain(PASSWORD)
+  }, 60_000)
+
+  it('redis:// with the password (requirepass, no TLS) works too', async () => {
+    const agent = `plain-${Date.now().toString(36)}`
+    const url = `redis://:${PASSWORD}@127.0.0.1:${plainPort}`
+    const r = await probe({ url, agent, count: 2 })
+    expect(r.event).toBe('redis_connected')
+    expect(r.allowed).toEqual([true, true])
+    expect(redisCli('GET', `vault-mcp-bridge:agent:${agent}`)).toBe('2')
   }, 60_000)
 
   it('an ACL user (rediss://user:password@...) restricted to the bridge keys works too', async () => {
