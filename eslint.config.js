@@ -32,35 +32,97 @@ export default tseslint.config(
     ['src/core/**'],
     [
       '../http/**', '../mcp/**', '../cli/**', '../vault/**', '../auth/**', '../dev-vault/**',
-      '../limits/**', '../observability/**', '../main.js', 'node-vault', 'hono', 'hono/*',
+      '../limits/**', '../observability/**', '../main.js', '../bridge.js', 'node-vault', 'hono', 'hono/*',
       '@modelcontextprotocol/*', 'jose', 'pino', 'prom-client', 'rate-limiter-flexible', 'ioredis',
     ],
     'src/core depends only on zod and its own ports (STYLE.md).',
   ),
   layer(
     ['src/vault/**'],
-    ['../http/**', '../mcp/**', '../cli/**', '../main.js', '../dev-vault/**'],
-    'Infrastructure layers must not import the adapters or the dev vault.',
+    [
+      '../http/**',
+      '../mcp/**',
+      '../cli/**',
+      '../main.js',
+      '../bridge.js',
+      '../dev-vault/**',
+      '@modelcontextprotocol/*',
+    ],
+    'Infrastructure layers must not import the adapters, the MCP SDK or the dev vault.',
   ),
   layer(
     ['src/auth/**', 'src/limits/**', 'src/observability/**', 'src/config/**'],
-    ['../http/**', '../mcp/**', '../cli/**', '../main.js', '../dev-vault/**', '../vault/**', 'node-vault'],
-    'Only src/vault imports node-vault; infrastructure layers do not import the adapters.',
+    [
+      '../http/**',
+      '../mcp/**',
+      '../cli/**',
+      '../main.js',
+      '../bridge.js',
+      '../dev-vault/**',
+      '../vault/**',
+      'node-vault',
+      '@modelcontextprotocol/*',
+    ],
+    'Only src/vault imports node-vault, only src/mcp the MCP SDK; infrastructure layers do not import the adapters.',
   ),
   layer(
+    ['src/bridge.ts'],
+    ['node-vault', '@modelcontextprotocol/*'],
+    'Only src/vault imports node-vault, and only src/mcp the MCP SDK.',
+  ),
+  // The CLI calls the composition root (src/bridge.ts); it never builds or wires the bridge's
+  // parts itself. Admin tooling (provisioning, policy rendering, an admin Vault client) is not
+  // the bridge and stays within reach.
+  layer(
     ['src/cli/**', 'src/main.ts'],
-    ['node-vault'],
-    'Only src/vault imports node-vault.',
+    [
+      'node-vault',
+      '@modelcontextprotocol/*',
+      '../http/**',
+      '../mcp/**',
+      '../auth/**',
+      '../limits/**',
+      '../core/operations.js',
+      '../core/secrets-service.js',
+      '../observability/audit.js',
+      '../observability/metrics.js',
+      '../vault/vault-port.js',
+      './http/**',
+      './mcp/**',
+      './auth/**',
+      './limits/**',
+      './core/**',
+      './vault/vault-port.js',
+      './observability/**',
+    ],
+    'src/cli and main.ts call src/bridge.ts; only the composition root assembles the bridge (STYLE.md).',
   ),
   layer(
     ['src/dev-vault/**'],
     ['../core/**', '../http/**', '../mcp/**', '../vault/**', '../auth/**', 'node-vault'],
     'The dev vault is a stand-alone Vault emulator: it shares no code with the bridge.',
   ),
+  // The adapters call the secrets service, never Vault, and are wired by src/bridge.ts.
   layer(
-    ['src/http/**', 'src/mcp/**'],
-    ['node-vault', '../vault/**', '../dev-vault/**'],
-    'Adapters call the secrets service, never Vault (STYLE.md).',
+    ['src/mcp/**'],
+    ['node-vault', '../vault/**', '../dev-vault/**', '../cli/**', '../main.js', '../bridge.js'],
+    'src/mcp calls the operation runner, never Vault, and is wired by src/bridge.ts (STYLE.md).',
+  ),
+  // REST knows no MCP: the composition root hands the app its MCP route, pre-auth guard and
+  // over-budget answer (src/mcp may use http's context and limit headers, not the reverse).
+  layer(
+    ['src/http/**'],
+    [
+      '../mcp/**',
+      '@modelcontextprotocol/*',
+      'node-vault',
+      '../vault/**',
+      '../dev-vault/**',
+      '../cli/**',
+      '../main.js',
+      '../bridge.js',
+    ],
+    'src/http is the REST adapter: no MCP, no Vault, wired by src/bridge.ts (STYLE.md).',
   ),
   // Only config/ and cli/ (and the composition root) read process.env.
   {

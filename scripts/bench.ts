@@ -4,7 +4,7 @@
  * measures read and write latency and throughput with child tokens off, on, and reused.
  * Bounded: a fixed number of requests per phase and a time cap per phase; whole run < 60 s.
  */
-import { startBridge, type RunningBridge } from '../src/cli/serve.js'
+import { startBridge, type RunningBridge } from '../src/bridge.js'
 import { loadConfig } from '../src/config/load.js'
 import { startDevVault } from '../src/dev-vault/index.js'
 import { createLogger } from '../src/observability/logger.js'

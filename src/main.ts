@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** @module main: the CLI entry point and composition root; dispatches to the subcommands. */
+/** @module main: the CLI entry point; parses argv and dispatches to the commands in src/cli. */
 import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { ConfigError } from './config/load.js'

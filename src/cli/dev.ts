@@ -6,13 +6,14 @@
 import { randomBytes } from 'node:crypto'
 import { parseArgs } from 'node:util'
 import { SignJWT } from 'jose'
+import { startBridge } from '../bridge.js'
 import { loadConfig } from '../config/load.js'
 import { startDevVault } from '../dev-vault/index.js'
 import { createLogger } from '../observability/logger.js'
 import { createNodeVaultClient } from '../vault/node-vault-client.js'
 import { isAgentPolicyNameSafe } from '../vault/policy.js'
 import { ProvisionError, provisionVault } from '../vault/provision.js'
-import { startBridge, untilSignal } from './serve.js'
+import { untilSignal } from './signals.js'
 
 /** The demo agents every dev setup has (the scripts in scripts/ use them). */
 export const DEMO_AGENTS = ['agent_api', 'agent_jwt', 'agent_mtls'] as const

@@ -1,6 +1,6 @@
 /**
- * @module http/app: the Hono application. It fixes the order in which every middleware and
- * route of the REST adapter and the MCP endpoint runs; main.ts builds the parts it is given.
+ * @module http/app: the Hono application. It fixes the order in which every middleware runs and
+ * mounts the routes it is given (REST operations, MCP); src/bridge.ts builds the parts.
  */
 import { randomUUID } from 'node:crypto'
 import { Hono, type MiddlewareHandler } from 'hono'
@@ -16,9 +16,8 @@ import { authMiddleware } from './auth-middleware.js'
 import type { AppEnv } from './context.js'
 import { registerDebugRoutes } from './debug-routes.js'
 import { createErrorHandler, renderError } from './error-response.js'
-import { MCP_PATH, createMcpGuard } from './mcp-route.js'
+import { agentRateLimit, authFailureLimit, type OverBudgetReply } from './limit-middleware.js'
 import { httpMetrics, registerMetricsRoute } from './metrics-route.js'
-import { agentRateLimit, authFailureLimit } from './rate-limit.js'
 import { requestLog } from './request-log.js'
 import { registerWellKnownRoutes } from './well-known.js'
 import { wwwAuthenticate } from './www-authenticate.js'
@@ -26,9 +25,15 @@ import { wwwAuthenticate } from './www-authenticate.js'
 /** Registers routes on the app (REST operations, `/mcp`). */
 export type RouteRegistrar = (app: Hono<AppEnv>) => void
 
-/** Everything the app needs, built by the composition root (src/cli/serve.ts). */
+/** A check mounted on one path before authentication (the transport guard on `/mcp`). */
+export interface PreAuthGuard {
+  path: string
+  handler: MiddlewareHandler<AppEnv>
+}
+
+/** Everything the app needs, built by the composition root (src/bridge.ts). */
 export interface AppDeps {
-  config: Pick<Config, 'host' | 'maxBodyBytes' | 'debugEndpoints' | 'auth' | 'metrics' | 'mcp'>
+  config: Pick<Config, 'maxBodyBytes' | 'debugEndpoints' | 'auth' | 'metrics'>
   logger: Logger
   vault: Pick<VaultPort, 'readiness'>
   authenticator: Authenticator
@@ -38,6 +43,13 @@ export interface AppDeps {
   metrics?: Metrics
   /** Routes that need a principal, mounted after authentication and the agent rate limit. */
   routes?: RouteRegistrar[]
+  /**
+   * Checks that must run before authentication, so that a refused request learns nothing (not
+   * even that a credential is missing); mounted after the public routes.
+   */
+  guards?: PreAuthGuard[]
+  /** A route's own answer over the agent's rate budget (MCP's JSON-RPC); else the JSON 429. */
+  overBudget?: OverBudgetReply
   /** How long a readiness answer is reused, so that probes do not load Vault. */
   readinessCacheMs?: number
 }
@@ -47,9 +59,9 @@ export const SANE_REQUEST_ID = /^[A-Za-z0-9._:@+=/-]{1,128}$/
 
 /**
  * Builds the app. Order: request id, request log, metrics, body limit, `/healthz`, `/readyz`,
- * well-known documents, `/metrics`, the `/mcp` transport guard (Origin, Host, no credentials in
- * the query), auth-failure limit, authentication, per-agent rate limit,
- * the debug routes and `routes` (REST operations, `/mcp`), then the JSON 404.
+ * well-known documents, `/metrics`, the pre-auth `guards` (the transport guard on `/mcp`),
+ * auth-failure limit, authentication, per-agent rate limit, the debug routes and `routes`
+ * (REST operations, `/mcp`), then the JSON 404.
  *
  * Security: everything mounted after authentication is reached only by an authenticated
  * principal; the public routes (health, readiness, well-known metadata, metrics) carry no secrets.
@@ -105,12 +117,14 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   if (deps.metrics && config.metrics.enabled && config.metrics.port === 0) {
     registerMetricsRoute(app, deps.metrics)
   }
-  // Security: a hostile page must learn nothing from /mcp, not even that a credential is missing.
-  app.use(MCP_PATH, createMcpGuard({ mcp: config.mcp, host: config.host }))
+  for (const guard of deps.guards ?? []) app.use(guard.path, guard.handler)
 
   if (deps.rateLimits) app.use('*', authFailureLimit(deps.rateLimits, { metrics: deps.metrics }))
   app.use('*', authMiddleware(deps.authenticator))
-  if (deps.rateLimits) app.use('*', agentRateLimit(deps.rateLimits, { metrics: deps.metrics }))
+  if (deps.rateLimits) {
+    const { metrics, overBudget } = deps
+    app.use('*', agentRateLimit(deps.rateLimits, { metrics, overBudget }))
+  }
   registerDebugRoutes(app, config)
   for (const register of deps.routes ?? []) register(app)
   return app

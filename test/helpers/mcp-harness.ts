@@ -7,14 +7,11 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js'
 import { ElicitRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { SignJWT } from 'jose'
-import { createAuthenticator } from '../../src/auth/index.js'
+import { createHttpLayer } from '../../src/bridge.js'
 import { loadConfig } from '../../src/config/load.js'
 import type { Config } from '../../src/config/schema.js'
 import type { Principal, Scope } from '../../src/core/identity.js'
 import type { OperationRunner } from '../../src/core/operations.js'
-import { createApp } from '../../src/http/app.js'
-import { registerMcpRoutes } from '../../src/http/mcp-route.js'
-import { registerOperationRoutes } from '../../src/http/operation-routes.js'
 import { startHttpServer, type HttpServer } from '../../src/http/server.js'
 import type { SecretValuesMode } from '../../src/mcp/operation-tools.js'
 import { createMcpServer } from '../../src/mcp/server.js'
@@ -72,7 +69,7 @@ export async function connectInMemory(
   }
 }
 
-/** The production app (auth, REST routes, /mcp) over the stack's runner, on 127.0.0.1:0. */
+/** The production HTTP layer (auth, REST routes, /mcp) over the stack's core, on 127.0.0.1:0. */
 export interface McpApp {
   url: string
   mcpUrl: URL
@@ -83,7 +80,7 @@ export interface McpApp {
 
 /** API keys the app accepts: `key-<agent>` for each agent, with the given scopes. */
 export async function startMcpApp(
-  stack: Pick<VaultStack, 'port' | 'runner'>,
+  stack: Pick<VaultStack, 'core'>,
   agents: Record<string, readonly Scope[]>,
   env: Record<string, string> = {},
 ): Promise<McpApp> {
@@ -95,20 +92,12 @@ export async function startMcpApp(
     JWT_HS256_SECRET: JWT_SECRET,
     AUTH_MTLS_ENABLED: 'true',
     RATE_LIMIT_ENABLED: 'false',
+    // Suites send many refused requests from 127.0.0.1; limits-http tests the limit itself.
+    AUTH_FAILURE_LIMIT: '1000000',
     METRICS_ENABLED: 'false',
     ...env,
   })
-  const silent = silentLogger()
-  const app = createApp({
-    config,
-    logger: silent,
-    vault: stack.port,
-    authenticator: createAuthenticator(config.auth, silent),
-    routes: [
-      (a) => registerOperationRoutes(a, stack.runner),
-      (a) => registerMcpRoutes(a, { runner: stack.runner, mcp: config.mcp, host: config.host }),
-    ],
-  })
+  const { app } = createHttpLayer(stack.core, { logger: silentLogger(), config })
   const server = await startHttpServer({ fetch: app.fetch, host: '127.0.0.1', port: 0 })
   return {
     url: server.url,

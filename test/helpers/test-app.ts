@@ -1,7 +1,7 @@
 /**
- * @module test/helpers/test-app: the production REST app around the operation routes, with a
- * TEST-ONLY authenticator that takes the principal from `X-Test-Agent` / `X-Test-Scopes`, and
- * clients that call it in process (`app.request()`) or over real HTTP on 127.0.0.1:0.
+ * @module test/helpers/test-app: the production HTTP layer (src/bridge.ts) over a stack's core,
+ * with a TEST-ONLY authenticator that takes the principal from `X-Test-Agent` / `X-Test-Scopes`,
+ * and clients that call it in process (`app.request()`) or over real HTTP on 127.0.0.1:0.
  *
  * Security: this seam exists only under test/; the production app authenticates with the
  * strategies in src/auth and has no way to name a principal in a header.
@@ -10,11 +10,10 @@ import { request as httpRequest } from 'node:http'
 import type { Hono } from 'hono'
 import { afterAll, beforeAll } from 'vitest'
 import type { Authenticator } from '../../src/auth/index.js'
+import { createHttpLayer } from '../../src/bridge.js'
 import { AppError } from '../../src/core/errors.js'
 import { SCOPES, type Scope } from '../../src/core/identity.js'
-import { createApp } from '../../src/http/app.js'
 import type { AppEnv } from '../../src/http/context.js'
-import { registerOperationRoutes } from '../../src/http/operation-routes.js'
 import { startHttpServer, type HttpServer } from '../../src/http/server.js'
 import type { Logger } from '../../src/observability/logger.js'
 import { parseJson } from '../contract/harness.js'
@@ -39,18 +38,12 @@ export const headerAuthenticator: Authenticator = {
   },
 }
 
-/** The app as production builds it, with the operation routes and the test authenticator. */
+/** The app as the composition root builds it over the stack's core, with the test authenticator. */
 export function createTestApp(
-  stack: Pick<VaultStack, 'config' | 'port' | 'runner'>,
+  stack: Pick<VaultStack, 'core'>,
   logger: Logger = silentLogger(),
 ): Hono<AppEnv> {
-  return createApp({
-    config: stack.config,
-    logger,
-    vault: stack.port,
-    authenticator: headerAuthenticator,
-    routes: [(app) => registerOperationRoutes(app, stack.runner)],
-  })
+  return createHttpLayer(stack.core, { logger, authenticator: headerAuthenticator }).app
 }
 
 export interface RestResponse {

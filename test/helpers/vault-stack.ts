@@ -1,19 +1,19 @@
 /**
- * @module test/helpers/vault-stack: the bridge's real Vault stack for tests (dev vault or a real
- * Vault, the production VaultPort, the secrets service and the operation runner), with names
+ * @module test/helpers/vault-stack: the bridge's core as the composition root builds it (Vault
+ * port, secrets service, operation runner) against the dev vault or a real Vault, with names
  * unique to the run so that it can share a real Vault.
  */
 import nodeVault from 'node-vault'
+import { createBridgeCore, type BridgeCore } from '../../src/bridge.js'
 import { loadConfig } from '../../src/config/load.js'
 import type { Config } from '../../src/config/schema.js'
 import { SCOPES, type Principal, type Scope } from '../../src/core/identity.js'
-import { createOperationRunner, type OperationRunner } from '../../src/core/operations.js'
+import type { OperationRunner } from '../../src/core/operations.js'
 import type { OperationEvent, VaultPort } from '../../src/core/ports.js'
-import { createSecretsService, type SecretsService } from '../../src/core/secrets-service.js'
-import type { Metrics } from '../../src/observability/metrics.js'
+import type { SecretsService } from '../../src/core/secrets-service.js'
 import { createNodeVaultSession } from '../../src/vault/node-vault-session.js'
 import { agentPolicyName, renderAgentPolicy } from '../../src/vault/policy.js'
-import { createVaultPort, type ManagedVaultPort } from '../../src/vault/vault-port.js'
+import type { ManagedVaultPort } from '../../src/vault/vault-port.js'
 import { uniqueName, vaultForTests, type TestVault } from '../contract/harness.js'
 import { recordingLogger, type LogLine } from './loggers.js'
 
@@ -25,6 +25,8 @@ export interface VaultStack {
   config: Config
   /** DEFAULT_PREFIX of this stack, unique to the run (`mcp-<run>-<n>`). */
   prefix: string
+  /** The core from src/bridge.ts; `port`, `service` and `runner` are its parts. */
+  core: BridgeCore
   port: ManagedVaultPort
   service: SecretsService
   runner: OperationRunner
@@ -46,8 +48,8 @@ export interface VaultStackOptions {
   listMaxKeys?: number
   /** Per-request child tokens bound to each agent's policy (call `provision` for each agent). */
   childTokens?: boolean
-  /** Vault call and child-token metrics, as serve wires them. */
-  metrics?: Pick<Metrics, 'vaultCall' | 'childTokenMinted' | 'childTokenRevokeFailed'>
+  /** METRICS_ENABLED: the core keeps its metrics (`core.metrics`), as serve does. */
+  metrics?: boolean
 }
 
 /**
@@ -65,7 +67,11 @@ export async function startVaultStack(options: VaultStackOptions = {}): Promise<
     CHILD_TOKEN_ENABLED: options.childTokens ? 'true' : 'false',
     MAX_BODY_BYTES: String(64 * 1024),
     RATE_LIMIT_ENABLED: 'false',
-    METRICS_ENABLED: 'false',
+    // HTTP layers over this core answer many unauthenticated test requests from one address.
+    AUTH_FAILURE_LIMIT: '1000000',
+    METRICS_ENABLED: options.metrics ? 'true' : 'false',
+    // The suites look at `events` instead.
+    AUDIT_LOG: 'off',
   })
   const root = nodeVault({
     endpoint: vault.url,
@@ -76,21 +82,9 @@ export async function startVaultStack(options: VaultStackOptions = {}): Promise<
   const transit = await ensureTransitMount(root, config.vault.transitMount)
 
   const { logger, lines } = recordingLogger()
-  const port = createVaultPort({
-    vault: config.vault,
-    childToken: config.childToken,
-    logger,
-    metrics: options.metrics,
-  })
-  await port.start()
-  const service = createSecretsService({
-    vault: port,
-    prefix: config.prefix,
-    listMaxKeys: config.listMaxKeys,
-  })
   const events: OperationEvent[] = []
-  const runner = createOperationRunner({
-    service,
+  const core = await createBridgeCore(config, {
+    logger,
     observer: { operationFinished: (e) => void events.push(e) },
   })
 
@@ -98,9 +92,10 @@ export async function startVaultStack(options: VaultStackOptions = {}): Promise<
     vault,
     config,
     prefix,
-    port,
-    service,
-    runner,
+    core,
+    port: core.vault,
+    service: core.service,
+    runner: core.runner,
     events,
     logs: lines,
     root,
@@ -120,7 +115,7 @@ export async function startVaultStack(options: VaultStackOptions = {}): Promise<
       }
     },
     async close() {
-      await port.close()
+      await core.close()
       await vault.close()
     },
   }

@@ -5,7 +5,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startBridge, type RunningBridge } from '../../src/cli/serve.js'
+import { startBridge, type RunningBridge } from '../../src/bridge.js'
 import { loadConfig } from '../../src/config/load.js'
 import { createLogger } from '../../src/observability/logger.js'
 import { uniqueName, vaultForTests, type TestVault } from '../contract/harness.js'

@@ -7,12 +7,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SignJWT, base64url, exportJWK, generateKeyPair, type CryptoKey } from 'jose'
-import { createAuthenticator } from '../../src/auth/index.js'
+import { createHttpLayer } from '../../src/bridge.js'
 import { loadConfig } from '../../src/config/load.js'
 import type { Config } from '../../src/config/schema.js'
-import { createApp } from '../../src/http/app.js'
-import { registerMcpRoutes } from '../../src/http/mcp-route.js'
-import { registerOperationRoutes } from '../../src/http/operation-routes.js'
 import { startHttpServer, type HttpServer } from '../../src/http/server.js'
 import { recordingLogger, startVaultStack, type VaultStack } from '../helpers/vault-stack.js'
 import { startKeyServer, type KeyServer } from './auth-harness.js'
@@ -38,16 +35,7 @@ const hs256 = (sub: string, extra: Record<string, unknown> = {}) =>
     .sign(new TextEncoder().encode(SECRET))
 
 async function serveApp(config: Config): Promise<HttpServer> {
-  const app = createApp({
-    config,
-    logger,
-    vault: stack.port,
-    authenticator: createAuthenticator(config.auth, logger),
-    routes: [
-      (a) => registerOperationRoutes(a, stack.runner),
-      (a) => registerMcpRoutes(a, { runner: stack.runner, mcp: config.mcp, host: config.host }),
-    ],
-  })
+  const { app } = createHttpLayer(stack.core, { logger, config })
   return startHttpServer({ fetch: app.fetch, host: '127.0.0.1', port: 0 })
 }
 

@@ -4,7 +4,7 @@
  * 401/403 challenges) with raw requests, and MCP_SECRET_VALUES in every mode.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startBridge } from '../../src/cli/serve.js'
+import { startBridge } from '../../src/bridge.js'
 import { loadConfig } from '../../src/config/load.js'
 import { SCOPES, type Scope } from '../../src/core/identity.js'
 import { REDACTED } from '../../src/mcp/operation-tools.js'

@@ -10,9 +10,8 @@ import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamable
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SCOPES, type Scope } from '../../src/core/identity.js'
 import { loadConfig } from '../../src/config/load.js'
-import { OPERATIONS, createOperationRunner } from '../../src/core/operations.js'
-import { createSecretsService } from '../../src/core/secrets-service.js'
-import { createVaultPort } from '../../src/vault/vault-port.js'
+import { OPERATIONS } from '../../src/core/operations.js'
+import { createBridgeCore } from '../../src/bridge.js'
 import {
   apiKeyOf,
   connectHttp,
@@ -301,17 +300,11 @@ describe('MCP tools when Vault is unreachable', () => {
       VAULT_ADDR: `http://127.0.0.1:${deadPort}`,
       VAULT_TOKEN: 'hvs.unused-token-for-a-dead-vault',
       VAULT_TIMEOUT: '2s',
+      AUDIT_LOG: 'off',
     })
-    const port = createVaultPort({
-      vault: config.vault,
-      childToken: config.childToken,
-      logger: silentLogger(),
-    })
-    await port.start()
+    const core = await createBridgeCore(config, { logger: silentLogger() })
     try {
-      const service = createSecretsService({ vault: port, prefix: 'mcp', listMaxKeys: 10 })
-      const runner = createOperationRunner({ service })
-      const c = await connectInMemory(runner, {
+      const c = await connectInMemory(core.runner, {
         agent: 'alice',
         scopes: [...SCOPES],
         method: 'stdio',
@@ -329,7 +322,7 @@ describe('MCP tools when Vault is unreachable', () => {
         expect(resultText(r)).not.toContain('hvs.')
       }
     } finally {
-      await port.close()
+      await core.close()
     }
   })
 })

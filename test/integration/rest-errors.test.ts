@@ -5,13 +5,8 @@
  */
 import { createServer } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createBridgeCore, createHttpLayer } from '../../src/bridge.js'
 import { loadConfig } from '../../src/config/load.js'
-import { createAuthenticator } from '../../src/auth/index.js'
-import { createOperationRunner } from '../../src/core/operations.js'
-import { createApp } from '../../src/http/app.js'
-import { registerOperationRoutes } from '../../src/http/operation-routes.js'
-import { createSecretsService } from '../../src/core/secrets-service.js'
-import { createVaultPort } from '../../src/vault/vault-port.js'
 import {
   TEST_AGENT_HEADER,
   bothClients,
@@ -38,14 +33,12 @@ describe('Vault unreachable', () => {
       VAULT_TIMEOUT: '2s',
       RATE_LIMIT_ENABLED: 'false',
       METRICS_ENABLED: 'false',
+      AUDIT_LOG: 'off',
     })
     const { logger } = recordingLogger()
-    const port = createVaultPort({ vault: config.vault, childToken: config.childToken, logger })
-    await port.start()
+    const core = await createBridgeCore(config, { logger })
     try {
-      const service = createSecretsService({ vault: port, prefix: 'mcp', listMaxKeys: 10 })
-      const runner = createOperationRunner({ service })
-      const client = inProcessClient(createTestApp({ config, port, runner }))
+      const client = inProcessClient(createTestApp({ core }))
       const b64 = Buffer.from('x').toString('base64')
       for (const [method, path, body] of [
         ['GET', '/secrets/a'],
@@ -60,7 +53,7 @@ describe('Vault unreachable', () => {
       // whoami needs no Vault.
       expect((await client.call('GET', '/whoami', { agent: 'alice' })).status).toBe(200)
     } finally {
-      await port.close()
+      await core.close()
     }
   })
 })
@@ -120,13 +113,7 @@ describe('the test-only principal seam', () => {
     const stack = await startVaultStack()
     try {
       const { logger } = recordingLogger()
-      const app = createApp({
-        config: stack.config,
-        logger,
-        vault: stack.port,
-        authenticator: createAuthenticator(stack.config.auth, logger),
-        routes: [(a) => registerOperationRoutes(a, stack.runner)],
-      })
+      const { app } = createHttpLayer(stack.core, { logger })
       for (const [method, path] of [
         ['GET', '/whoami'],
         ['GET', '/secrets'],

@@ -1,7 +1,7 @@
 /** @module Vault call and child-token metrics, fed by the real Vault layer against the dev vault. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readSecret, writeSecret } from '../../src/core/operations.js'
-import { createMetrics, type Metrics } from '../../src/observability/metrics.js'
+import type { Metrics } from '../../src/observability/metrics.js'
 import { vaultCallLabel } from '../../src/vault/node-vault-client.js'
 import { principal, startVaultStack, type VaultStack } from '../helpers/vault-stack.js'
 
@@ -27,8 +27,8 @@ describe('Vault metrics', () => {
   let agent: string
 
   beforeAll(async () => {
-    metrics = createMetrics({ processMetrics: false })
-    stack = await startVaultStack({ childTokens: true, metrics })
+    stack = await startVaultStack({ childTokens: true, metrics: true })
+    metrics = stack.core.metrics!
     agent = stack.agent('metrics')
     await stack.provision(agent)
   })

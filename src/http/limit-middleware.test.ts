@@ -1,4 +1,4 @@
-/** @module http/rate-limit tests: headers, the REST 429, the MCP answers, and the auth-failure hook. */
+/** @module http/limit-middleware tests: headers, the JSON 429, the over-budget hook, and the auth-failure limit. */
 import { Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
 import type { Principal } from '../core/identity.js'
@@ -8,12 +8,11 @@ import { createMetrics } from '../observability/metrics.js'
 import type { AppEnv } from './context.js'
 import { createErrorHandler } from './error-response.js'
 import {
-  JSONRPC_RATE_LIMITED,
   agentRateLimit,
   authFailureLimit,
-  mcpRateLimitedResponse,
   rateLimitHeaders,
-} from './rate-limit.js'
+  type OverBudgetReply,
+} from './limit-middleware.js'
 
 const logger = createLogger({ level: 'silent' })
 const over: LimitResult = {
@@ -38,7 +37,11 @@ const limitsFor = (requests: number, failures = 2) =>
   )
 
 /** An app whose "auth" takes the agent from a test header and answers 401 without it. */
-function appWith(requests: number, metrics = createMetrics({ processMetrics: false })) {
+function appWith(
+  requests: number,
+  metrics = createMetrics({ processMetrics: false }),
+  overBudget?: OverBudgetReply,
+) {
   const limits = limitsFor(requests)
   const app = new Hono<AppEnv>()
   app.onError(createErrorHandler({ logger }))
@@ -57,8 +60,9 @@ function appWith(requests: number, metrics = createMetrics({ processMetrics: fal
     c.set('principal', { agent, scopes: ['read'], method: 'api_key' } as Principal)
     await next()
   })
-  app.use('*', agentRateLimit(limits, { metrics }))
+  app.use('*', agentRateLimit(limits, { metrics, overBudget }))
   app.get('/whoami', (c) => c.json({ ok: true }))
+  app.post('/own', (c) => c.json({ ok: true }))
   app.post('/mcp', (c) => c.json({ jsonrpc: '2.0', id: 1, result: {} }))
   return { app, metrics }
 }
@@ -88,66 +92,17 @@ describe('agentRateLimit', () => {
     expect(await metrics.render()).toContain('rate_limit_rejections_total{kind="agent"} 1')
   })
 
-  it('MCP: a tools/call over the budget is answered as a RATE_LIMITED tool error (HTTP 200)', async () => {
-    const { app } = appWith(1)
-    const body = JSON.stringify({
-      jsonrpc: '2.0',
-      id: 7,
-      method: 'tools/call',
-      params: { name: 'whoami' },
-    })
-    const init = {
-      method: 'POST',
-      headers: { 'x-agent': 'm', 'content-type': 'application/json' },
-      body,
-    }
-    expect((await app.request('/mcp', init)).status).toBe(200)
-    const res = await app.request('/mcp', init)
-    expect(res.status).toBe(200)
-    expect(res.headers.get('Retry-After')).not.toBeNull()
-    const json = (await res.json()) as {
-      id: number
-      result: { isError: boolean; content: { text: string }[] }
-    }
-    expect(json.id).toBe(7)
-    expect(json.result.isError).toBe(true)
-    expect(json.result.content[0]?.text).toMatch(/^RATE_LIMITED: .*retry after \d+ seconds/)
-  })
-})
-
-describe('mcpRateLimitedResponse', () => {
-  const post = (body: unknown) =>
-    new Request('http://x/mcp', { method: 'POST', body: JSON.stringify(body) })
-
-  it('answers other requests with a JSON-RPC error carrying the code and retry time', async () => {
-    const res = await mcpRateLimitedResponse(
-      post({ jsonrpc: '2.0', id: 'a', method: 'tools/list' }),
-      over,
-    )
-    const json = (await res.json()) as { id: string; error: { code: number; data: unknown } }
-    expect(json.id).toBe('a')
-    expect(json.error.code).toBe(JSONRPC_RATE_LIMITED)
-    expect(json.error.data).toEqual({ code: 'RATE_LIMITED', retryAfterSeconds: 42 })
-  })
-
-  it('answers a POST of notifications only (nothing to answer in JSON-RPC) with 429', async () => {
-    const res = await mcpRateLimitedResponse(
-      post({ jsonrpc: '2.0', method: 'notifications/initialized' }),
-      over,
-    )
-    expect(res.status).toBe(429)
-    expect(res.headers.get('Retry-After')).toBe('42')
-  })
-
-  it('answers a body that is not JSON with 429', async () => {
-    const req = new Request('http://x/mcp', { method: 'POST', body: 'not json' })
-    expect((await mcpRateLimitedResponse(req, over)).status).toBe(429)
-  })
-
-  it('leaves the request body unread', async () => {
-    const req = post({ jsonrpc: '2.0', id: 1, method: 'ping' })
-    await mcpRateLimitedResponse(req, over)
-    expect(req.bodyUsed).toBe(false)
+  it("uses a route's own over-budget answer when the hook gives one, else the JSON 429", async () => {
+    const own = new Response('own answer', { status: 200 })
+    const { app } = appWith(1, undefined, (c) => (c.req.path === '/own' ? own : undefined))
+    const headers = { 'x-agent': 'h' }
+    expect((await app.request('/whoami', { headers })).status).toBe(200)
+    const mine = await app.request('/own', { method: 'POST', headers })
+    expect([mine.status, await mine.text()]).toEqual([200, 'own answer'])
+    // The HTTP layer itself knows no MCP: without a hook, /mcp gets the JSON 429 too.
+    const rest = await app.request('/mcp', { method: 'POST', headers })
+    expect(rest.status).toBe(429)
+    expect(((await rest.json()) as { error: { code: string } }).error.code).toBe('RATE_LIMITED')
   })
 })
 

@@ -1,7 +1,7 @@
 /**
- * @module http/rate-limit: the HTTP side of the rate limits: the auth-failure limit per client
- * address (mounted before authentication) and the per-agent budget (mounted after it), for the
- * REST routes and /mcp alike.
+ * @module http/limit-middleware: the HTTP side of the rate limits (src/limits): the auth-failure
+ * limit per client address (mounted before authentication) and the per-agent budget (mounted
+ * after it), for every authenticated route.
  */
 import type { Context, MiddlewareHandler } from 'hono'
 import { AppError } from '../core/errors.js'
@@ -12,6 +12,15 @@ import type { AppEnv } from './context.js'
 
 /** Where the rate-limit hooks report to; the metrics object fits. */
 type LimitMetrics = Pick<Metrics, 'rateLimitRejected' | 'authFailure'>
+
+/**
+ * A route's own answer to a request over its agent's budget (MCP answers in JSON-RPC), or
+ * undefined for the JSON 429 every other route gets. Given by the composition root.
+ */
+export type OverBudgetReply = (
+  c: Context<AppEnv>,
+  result: LimitResult,
+) => Response | undefined | Promise<Response | undefined>
 
 /** The `RateLimit-*` headers (IETF draft, delta-seconds reset) for one result. */
 export function rateLimitHeaders(r: LimitResult): Record<string, string> {
@@ -73,16 +82,15 @@ const attemptedMethod = (c: Context, mtlsHeader: string): string => {
 
 /**
  * Takes one request from the authenticated agent's budget. Within the budget the response carries
- * `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`; over it, REST gets 429 with
- * `Retry-After` as well, and `/mcp` gets a JSON-RPC answer (see {@link mcpRateLimitedResponse}).
+ * `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`; over it, the request gets
+ * `overBudget`'s answer when that gives one, else 429 RATE_LIMITED with `Retry-After` as well.
  * Requests without a principal (public routes) pass untouched. Mount it AFTER authentication.
- * @throws RATE_LIMITED (rendered by the app's error handler) for REST requests over the budget.
+ * @throws RATE_LIMITED (rendered by the app's error handler) for requests over the budget.
  */
 export function agentRateLimit(
   limits: RateLimits,
-  options: { metrics?: LimitMetrics; mcpPath?: string } = {},
+  options: { metrics?: LimitMetrics; overBudget?: OverBudgetReply } = {},
 ): MiddlewareHandler<AppEnv> {
-  const mcpPath = options.mcpPath ?? '/mcp'
   return async (c, next) => {
     const principal = c.get('principal')
     if (!principal || !limits.agentLimitsEnabled) return next()
@@ -90,9 +98,8 @@ export function agentRateLimit(
     const headers = rateLimitHeaders(result)
     if (!result.allowed) {
       options.metrics?.rateLimitRejected('agent')
-      if (c.req.path === mcpPath && c.req.method === 'POST') {
-        return mcpRateLimitedResponse(c.req.raw, result)
-      }
+      const own = await options.overBudget?.(c, result)
+      if (own) return own
       for (const [k, v] of Object.entries(headers)) c.header(k, v)
       throw new AppError('RATE_LIMITED', rateLimitedMessage(result), {
         details: { retryAfterSeconds: result.retryAfterSeconds },
@@ -103,7 +110,8 @@ export function agentRateLimit(
   }
 }
 
-const rateLimitedMessage = (r: LimitResult): string =>
+/** What a request over its agent's budget is told (REST message, MCP tool error text). */
+export const rateLimitedMessage = (r: LimitResult): string =>
   `Rate limit of ${r.limit} requests reached for this agent; retry after ${r.retryAfterSeconds} seconds.`
 
 // A route may return a Response with immutable headers (the MCP transport builds its own).
@@ -114,59 +122,4 @@ const setHeaders = (c: Context, headers: Record<string, string>) => {
     c.res = new Response(c.res.body, c.res)
     for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v)
   }
-}
-
-/** JSON-RPC error code used for non-tool MCP requests over the budget (implementation-defined range). */
-export const JSONRPC_RATE_LIMITED = -32029
-
-/**
- * The answer to an MCP POST over the agent's budget, without running it. Each `tools/call`
- * request gets a tool result `{isError: true, content: [{type: 'text', text: 'RATE_LIMITED: …'}]}`
- * (the same shape as every other tool error, so a model reads when to retry); any other request
- * gets a JSON-RPC error with code {@link JSONRPC_RATE_LIMITED} and `data: {code, retryAfterSeconds}`.
- * A POST of notifications only gets a plain 429. Every variant carries `Retry-After` and the
- * `RateLimit-*` headers; JSON-RPC answers use HTTP 200, as MCP clients expect.
- */
-export async function mcpRateLimitedResponse(
-  request: Request,
-  result: LimitResult,
-): Promise<Response> {
-  const headers = { ...rateLimitHeaders(result), 'Content-Type': 'application/json' }
-  const message = rateLimitedMessage(result)
-  // Security: the original request's body stays unread for the route; a clone is parsed.
-  const body: unknown = await request
-    .clone()
-    .json()
-    .catch(() => undefined)
-  const messages = Array.isArray(body) ? body : [body]
-  const answers = messages.flatMap((m): object[] => {
-    const msg = (m ?? {}) as { id?: unknown; method?: unknown }
-    if (msg.id === undefined || msg.id === null || typeof msg.method !== 'string') return []
-    if (msg.method === 'tools/call') {
-      return [
-        {
-          jsonrpc: '2.0',
-          id: msg.id,
-          result: { isError: true, content: [{ type: 'text', text: `RATE_LIMITED: ${message}` }] },
-        },
-      ]
-    }
-    return [
-      {
-        jsonrpc: '2.0',
-        id: msg.id,
-        error: {
-          code: JSONRPC_RATE_LIMITED,
-          message: `RATE_LIMITED: ${message}`,
-          data: { code: 'RATE_LIMITED', retryAfterSeconds: result.retryAfterSeconds },
-        },
-      },
-    ]
-  })
-  if (answers.length === 0) {
-    const error = { code: 'RATE_LIMITED', message }
-    return new Response(JSON.stringify({ error }), { status: 429, headers })
-  }
-  const payload = Array.isArray(body) ? answers : answers[0]
-  return new Response(JSON.stringify(payload), { status: 200, headers })
 }

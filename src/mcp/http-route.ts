@@ -1,5 +1,5 @@
 /**
- * @module http/mcp-route: the MCP Streamable HTTP endpoint `/mcp`, stateless: every POST gets
+ * @module mcp/http-route: the MCP Streamable HTTP endpoint `/mcp`, stateless: every POST gets
  * its own MCP server for the authenticated principal, so any replica can answer any request.
  */
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'
@@ -7,93 +7,21 @@ import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js'
 import type { Context, Hono, MiddlewareHandler } from 'hono'
 import { AppError } from '../core/errors.js'
 import { OPERATIONS, isAllowed, type OperationRunner } from '../core/operations.js'
-import type { Config } from '../config/schema.js'
-import { createMcpServer } from '../mcp/server.js'
-import type { AppEnv } from './context.js'
+import type { AppEnv } from '../http/context.js'
+import type { SecretValuesMode } from './operation-tools.js'
+import { createMcpServer } from './server.js'
 
 export const MCP_PATH = '/mcp'
 
-export interface McpGuardDeps {
-  mcp: Config['mcp']
-  /** The address the server listens on (`HOST`); loopback turns on the Host check. */
-  host: string
-}
-
-export interface McpRouteDeps extends McpGuardDeps {
+export interface McpRouteDeps {
   runner: OperationRunner
-}
-
-// Security: query parameters that carry credentials in other APIs. The MCP authorization spec
-// forbids access tokens in the URI (they end up in logs and browser history), so a request
-// that tries is refused outright rather than silently ignored.
-const CREDENTIAL_PARAMS = new Set([
-  'access_token',
-  'token',
-  'api_key',
-  'apikey',
-  'api-key',
-  'x-api-key',
-  'key',
-  'jwt',
-  'authorization',
-])
-
-const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]'])
-
-/** True for addresses that only this machine can reach. */
-export const isLoopbackHost = (host: string): boolean => {
-  const h = host.toLowerCase()
-  return LOOPBACK_NAMES.has(h) || /^127(\.\d{1,3}){3}$/.test(h) || h.endsWith('.localhost')
-}
-
-/** The host name of a `Host` header, without the port; IPv6 keeps its brackets. */
-const hostName = (header: string): string => {
-  const h = header.trim().toLowerCase()
-  if (h.startsWith('[')) return h.slice(0, h.indexOf(']') + 1)
-  return h.split(':')[0] ?? ''
-}
-
-/**
- * The transport checks that must run before authentication, so that a hostile page learns
- * nothing (not even that a credential is missing): Origin, Host (DNS rebinding) and credentials
- * in the query string. Mount it among the public routes, before the auth middleware;
- * `registerMcpRoutes` runs it again, so forgetting it loosens the order, not the checks.
- *
- * @throws FORBIDDEN for an Origin not in MCP_ALLOWED_ORIGINS, or a non-loopback Host while bound
- *   to loopback; INVALID_INPUT for a credential in the query string.
- */
-export function createMcpGuard(deps: McpGuardDeps): MiddlewareHandler<AppEnv> {
-  const allowed = new Set(deps.mcp.allowedOrigins.map((o) => o.toLowerCase().replace(/\/+$/, '')))
-  const checkHost = isLoopbackHost(deps.host)
-  return async (c, next) => {
-    const origin = c.req.header('origin')
-    // Security: browsers send Origin on cross-site requests; a page from anywhere not listed
-    // must not drive the agent's tools. Clients outside a browser send no Origin.
-    if (origin !== undefined && !allowed.has(origin.toLowerCase())) {
-      throw new AppError(
-        'FORBIDDEN',
-        'This Origin may not call /mcp; the operator can allow it in MCP_ALLOWED_ORIGINS.',
-      )
-    }
-    // Security: bound to loopback, a Host naming anything else means a browser was pointed at
-    // us through a DNS name that resolves to 127.0.0.1 (DNS rebinding).
-    if (checkHost && !isLoopbackHost(hostName(c.req.header('host') ?? ''))) {
-      throw new AppError(
-        'FORBIDDEN',
-        'This server listens on loopback and answers only to localhost, 127.0.0.1 or [::1].',
-      )
-    }
-    const params = new URL(c.req.url).searchParams
-    for (const name of params.keys()) {
-      if (CREDENTIAL_PARAMS.has(name.toLowerCase())) {
-        throw new AppError(
-          'INVALID_INPUT',
-          'Credentials in the URL are refused; send Authorization: Bearer or X-API-Key headers.',
-        )
-      }
-    }
-    await next()
-  }
+  secretValues: SecretValuesMode
+  /**
+   * The pre-auth transport guard (src/http/transport-guard.ts) the app mounts on MCP_PATH
+   * before authentication. The route runs it again, so a missing mount loosens the order (a
+   * hostile page would learn that a credential is missing), not the checks.
+   */
+  guard: MiddlewareHandler<AppEnv>
 }
 
 /**
@@ -105,13 +33,12 @@ export function createMcpGuard(deps: McpGuardDeps): MiddlewareHandler<AppEnv> {
  * `WWW-Authenticate: Bearer error="insufficient_scope", scope=...`, as the MCP authorization
  * spec asks, so that OAuth clients can step up; other transports answer a FORBIDDEN tool error.
  *
- * @throws FORBIDDEN, INVALID_INPUT (guard; bad MCP-Protocol-Version; body that is not one
+ * @throws FORBIDDEN, INVALID_INPUT (the guard; bad MCP-Protocol-Version; body that is not one
  *   JSON-RPC message), NOT_ACCEPTABLE (Accept lacks application/json or text/event-stream),
  *   UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, UNAUTHENTICATED (no principal).
  */
 export function registerMcpRoutes(app: Hono<AppEnv>, deps: McpRouteDeps): void {
-  const guard = createMcpGuard(deps)
-  app.use(MCP_PATH, guard)
+  app.use(MCP_PATH, deps.guard)
   app.post(MCP_PATH, (c) => handlePost(c, deps))
   app.all(MCP_PATH, (c) => {
     c.header('Allow', 'POST')
@@ -169,7 +96,7 @@ async function handlePost(c: Context<AppEnv>, deps: McpRouteDeps): Promise<Respo
     runner: deps.runner,
     principal,
     requestId: c.var.requestId,
-    secretValues: deps.mcp.secretValues,
+    secretValues: deps.secretValues,
     // A stateless server cannot receive the client's answer to its own request (elicitation).
     serverRequests: false,
     log: c.var.log,

@@ -1,0 +1,318 @@
+/**
+ * @module bridge: the composition root, the only place where the bridge's parts are built and
+ * wired together from a Config. Two layers: the core every transport needs (Vault port, secrets
+ * service, operation runner, audit trail, metrics) and, over it, the HTTP layer (authenticator,
+ * rate limits, the app with the REST routes and `/mcp`). `serve` and the dev command run
+ * {@link startBridge}; `stdio` runs {@link startStdioBridge}, which builds the core only.
+ */
+import type { Hono } from 'hono'
+import { createAuthenticator, type Authenticator } from './auth/index.js'
+import type { Config } from './config/schema.js'
+import type { Principal } from './core/identity.js'
+import { createOperationRunner, type OperationRunner } from './core/operations.js'
+import type { OperationObserver } from './core/ports.js'
+import { createSecretsService, type SecretsService } from './core/secrets-service.js'
+import { createApp } from './http/app.js'
+import type { AppEnv } from './http/context.js'
+import { serveMetrics } from './http/metrics-route.js'
+import { registerOperationRoutes } from './http/operation-routes.js'
+import { startHttpServer, type HttpServer } from './http/server.js'
+import { createTransportGuard } from './http/transport-guard.js'
+import { createRateLimits, type RateLimits } from './limits/rate-limits.js'
+import { MCP_PATH, registerMcpRoutes } from './mcp/http-route.js'
+import { mcpOverBudgetReply } from './mcp/rate-limit-reply.js'
+import { startStdioSession, type StdioStreams } from './mcp/stdio-session.js'
+import { createAuditTrail, type AuditTrail } from './observability/audit.js'
+import type { Logger } from './observability/logger.js'
+import { combineObservers, createMetrics, type Metrics } from './observability/metrics.js'
+import { createVaultPort, type ManagedVaultPort } from './vault/vault-port.js'
+
+export type { StdioStreams } from './mcp/stdio-session.js'
+
+/** How the core is built. Everything but `logger` and `transport` is a seam for tests. */
+export interface CoreOptions {
+  logger: Logger
+  /**
+   * `stdio`: the MCP session owns stdout, so AUDIT_LOG=stdout goes to stderr, and no metrics are
+   * kept because nothing could serve them. Default `http`.
+   */
+  transport?: 'http' | 'stdio'
+  /** Clock of the Vault port (token renewal, child tokens) and of operation durations. */
+  now?: () => number
+  /** Also told about every finished operation, after the audit trail and the metrics. */
+  observer?: OperationObserver
+}
+
+/** What every transport needs. */
+export interface BridgeCore {
+  config: Config
+  vault: ManagedVaultPort
+  service: SecretsService
+  runner: OperationRunner
+  audit: AuditTrail
+  /** Absent when METRICS_ENABLED=false, and over stdio. */
+  metrics?: Metrics
+  /** Closes the audit trail (flushed) and the Vault port (revokes live child tokens). */
+  close(): Promise<void>
+}
+
+/**
+ * Builds the core and logs in to Vault. The audit sink is opened before Vault is contacted, so
+ * that an unusable AUDIT_LOG stops the start at once.
+ * @throws StartupError when AUDIT_LOG cannot be opened, VaultStartupError when Vault rejects
+ *   the bridge's credentials (both exit 2); an unreachable Vault is not an error: the core
+ *   starts not ready and recovers when Vault answers.
+ */
+export async function createBridgeCore(config: Config, options: CoreOptions): Promise<BridgeCore> {
+  const { logger, now } = options
+  const stdio = options.transport === 'stdio'
+  const audit = createAuditTrail(config.audit.sink, { logger, stdoutReserved: stdio })
+  const metrics =
+    config.metrics.enabled && !stdio ? createMetrics({ processMetrics: true }) : undefined
+  const vault = createVaultPort({
+    vault: config.vault,
+    childToken: config.childToken,
+    logger,
+    metrics,
+    ...(now ? { now } : {}),
+  })
+  try {
+    await vault.start()
+  } catch (err) {
+    await audit.close().catch(() => undefined)
+    throw err
+  }
+  const service = createSecretsService({
+    vault,
+    prefix: config.prefix,
+    listMaxKeys: config.listMaxKeys,
+    ...(now ? { now } : {}),
+  })
+  const runner = createOperationRunner({
+    service,
+    observer: combineObservers(audit, metrics, options.observer),
+    ...(now ? { now } : {}),
+  })
+  return {
+    config,
+    vault,
+    service,
+    runner,
+    audit,
+    metrics,
+    close: once(async () => {
+      await audit.close().catch(() => undefined)
+      await vault.close().catch(() => undefined)
+    }),
+  }
+}
+
+export interface HttpLayerOptions {
+  logger: Logger
+  /**
+   * The settings of the HTTP layer (authentication, limits, MCP, body size); the core's config
+   * unless given. Tests give one with their own credentials over a shared core.
+   */
+  config?: Config
+  /**
+   * Test seam: an authenticator in place of the strategies of `config.auth`
+   * (test/helpers/test-app.ts). Production never sets it.
+   */
+  authenticator?: Authenticator
+}
+
+/** The HTTP side over a core. */
+export interface HttpLayer {
+  app: Hono<AppEnv>
+  rateLimits: RateLimits
+  /** Disconnects the rate limits from Redis, if any. */
+  close(): Promise<void>
+}
+
+/**
+ * Builds the authenticator, the rate limits and the app (REST routes and `/mcp`) over `core`.
+ * @throws Error when MTLS_TRUSTED_PROXIES holds something that is not a CIDR.
+ */
+export function createHttpLayer(core: BridgeCore, options: HttpLayerOptions): HttpLayer {
+  const { logger } = options
+  const config = options.config ?? core.config
+  const authenticator = options.authenticator ?? createAuthenticator(config.auth, logger)
+  const rateLimits = createRateLimits(config.rateLimit, logger)
+  const mcpGuard = createTransportGuard({
+    allowedOrigins: config.mcp.allowedOrigins,
+    allowedOriginsSetting: 'MCP_ALLOWED_ORIGINS',
+    host: config.host,
+  })
+  const { runner } = core
+  const app = createApp({
+    config,
+    logger,
+    vault: core.vault,
+    authenticator,
+    rateLimits,
+    metrics: core.metrics,
+    guards: [{ path: MCP_PATH, handler: mcpGuard }],
+    overBudget: mcpOverBudgetReply,
+    routes: [
+      (a) => registerOperationRoutes(a, runner),
+      (a) =>
+        registerMcpRoutes(a, { runner, secretValues: config.mcp.secretValues, guard: mcpGuard }),
+    ],
+  })
+  return { app, rateLimits, close: () => rateLimits.close() }
+}
+
+/** The whole bridge of `serve`: the core and the HTTP layer. */
+export type Bridge = BridgeCore & Omit<HttpLayer, 'close'>
+
+/**
+ * Builds the bridge from one Config (the core, then the HTTP layer over it).
+ * @throws as {@link createBridgeCore} and {@link createHttpLayer}.
+ */
+export async function createBridge(
+  config: Config,
+  options: Omit<CoreOptions, 'transport'>,
+): Promise<Bridge> {
+  warnAboutConfig(config, options.logger)
+  const core = await createBridgeCore(config, options)
+  let http: HttpLayer
+  try {
+    http = createHttpLayer(core, { logger: options.logger })
+  } catch (err) {
+    await core.close()
+    throw err
+  }
+  return {
+    ...core,
+    app: http.app,
+    rateLimits: http.rateLimits,
+    close: once(async () => {
+      await http.close().catch(() => undefined)
+      await core.close()
+    }),
+  }
+}
+
+/** A bridge that listens, until `stop()`. */
+export interface RunningBridge {
+  /** `http://host:port` of the main listener. */
+  url: string
+  port: number
+  /** Where `/metrics` is served when METRICS_PORT moves it off the main port. */
+  metricsUrl?: string
+  /**
+   * Graceful stop: stop accepting, let in-flight requests finish (at most SHUTDOWN_TIMEOUT), then
+   * close the bridge (limits, audit trail flushed, Vault port revoking live child tokens).
+   * Resolves `true` when every in-flight request finished in time.
+   */
+  stop(): Promise<boolean>
+}
+
+/**
+ * Binds the bridge's app to HOST:PORT, and `/metrics` to METRICS_PORT when that is set.
+ * @throws the listen error (EADDRINUSE, EACCES) when a port cannot be bound.
+ */
+export async function listen(bridge: Bridge): Promise<RunningBridge> {
+  const { config, metrics } = bridge
+  let metricsServer: HttpServer | undefined
+  if (metrics && config.metrics.port !== 0) {
+    metricsServer = await serveMetrics({ metrics, host: config.host, port: config.metrics.port })
+  }
+  let server: HttpServer
+  try {
+    server = await startHttpServer({
+      fetch: bridge.app.fetch,
+      host: config.host,
+      port: config.port,
+    })
+  } catch (err) {
+    await metricsServer?.close(1000)
+    throw err
+  }
+  const timeoutMs = config.shutdownTimeoutSeconds * 1000
+  return {
+    url: server.url,
+    port: server.port,
+    metricsUrl: metricsServer?.url,
+    stop: once(async () => {
+      const inTime = await server.close(timeoutMs)
+      await metricsServer?.close(1000)
+      await bridge.close()
+      return inTime
+    }),
+  }
+}
+
+/**
+ * Builds the bridge and listens: what `serve` and the dev command run.
+ * @throws as {@link createBridge} and {@link listen}; nothing is left running when it throws.
+ */
+export async function startBridge(config: Config, logger: Logger): Promise<RunningBridge> {
+  const bridge = await createBridge(config, { logger })
+  try {
+    return await listen(bridge)
+  } catch (err) {
+    await bridge.close()
+    throw err
+  }
+}
+
+/** The stdio transport over a core, until the client goes away. */
+export interface StdioBridge {
+  /** Resolves when the client goes away (stdin ends or the transport closes). */
+  closed: Promise<string>
+  /** Answers what is running (at most SHUTDOWN_TIMEOUT), then closes the session and the core. */
+  stop(): Promise<void>
+}
+
+/**
+ * Builds the core and serves MCP on `streams` as `principal` (no HTTP app, no authenticator).
+ * @throws as {@link createBridgeCore}.
+ */
+export async function startStdioBridge(
+  config: Config,
+  options: { logger: Logger; principal: Principal; streams: StdioStreams },
+): Promise<StdioBridge> {
+  const core = await createBridgeCore(config, { logger: options.logger, transport: 'stdio' })
+  try {
+    const session = await startStdioSession({
+      runner: core.runner,
+      principal: options.principal,
+      secretValues: config.mcp.secretValues,
+      logger: options.logger,
+      streams: options.streams,
+      drainTimeoutMs: config.shutdownTimeoutSeconds * 1000,
+    })
+    return {
+      closed: session.closed,
+      stop: once(async () => {
+        await session.stop()
+        await core.close()
+      }),
+    }
+  } catch (err) {
+    await core.close()
+    throw err
+  }
+}
+
+/** Startup warnings for configurations that run but cannot be what the operator meant. */
+function warnAboutConfig(config: Config, logger: Logger): void {
+  const { apiKey, jwt, mtls } = config.auth
+  const usable =
+    (apiKey.enabled && apiKey.keys.length > 0) ||
+    (jwt.enabled && (jwt.hs256Secret || jwt.jwksUrl || jwt.issuer)) ||
+    mtls.enabled
+  if (!usable) {
+    logger.warn(
+      {},
+      'no agent can authenticate: set API_KEYS_JSON, JWT_HS256_SECRET, JWT_JWKS_URL or JWT_ISSUER, or enable AUTH_MTLS_ENABLED',
+    )
+  }
+}
+
+/** `fn` run at most once; later calls get the first call's promise. */
+function once<T>(fn: () => Promise<T>): () => Promise<T> {
+  let running: Promise<T> | undefined
+  return () => (running ??= fn())
+}
