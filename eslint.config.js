@@ -2,14 +2,52 @@
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
+// Security and architecture: the product in src/ never reaches the dev vault (a workspace
+// package that no build, pack or image of the product contains) nor the tests' helpers.
+const PRODUCT_ONLY = {
+  group: [
+    '@vault-mcp-bridge/dev-vault',
+    '@vault-mcp-bridge/dev-vault/*',
+    '**/packages/**',
+    '**/test/**',
+  ],
+  message: 'src/ (its tests too) imports neither the dev vault package nor test/ (STYLE.md).',
+}
+
 const layer = (files, patterns, message) => ({
   files,
   ignores: ['**/*.test.ts'],
-  rules: { 'no-restricted-imports': ['error', { patterns: [{ group: patterns, message }] }] },
+  rules: {
+    'no-restricted-imports': ['error', { patterns: [{ group: patterns, message }, PRODUCT_ONLY] }],
+  },
+})
+
+// The dev vault shares no code with the bridge: no relative import leaves packages/dev-vault
+// (one block per folder depth, since a pattern cannot know where the importing file sits), and
+// the bridge is not imported by name. Only its test support (src/testing, tests) uses node-vault.
+const DEV_VAULT = 'packages/dev-vault'
+const DEV_VAULT_TEST_SUPPORT = `${DEV_VAULT}/{src/testing/**,test/**,**/*.test.ts}`
+const devVaultIsolation = [0, 1, 2, 3, 4].flatMap((depth) => {
+  const files = `${DEV_VAULT}/${'*/'.repeat(depth)}*.ts`
+  const standalone = {
+    group: [`${'../'.repeat(depth + 1)}**`, 'vault-mcp-bridge', 'vault-mcp-bridge/*'],
+    message: 'The dev vault is a stand-alone package: it shares no code with the bridge.',
+  }
+  const noClient = {
+    group: ['node-vault'],
+    message: 'The dev vault emulates Vault; only its test support uses node-vault.',
+  }
+  const rule = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] })
+  return [
+    { files: [files], ignores: [DEV_VAULT_TEST_SUPPORT], rules: rule([standalone, noClient]) },
+    { files: [[files, DEV_VAULT_TEST_SUPPORT]], rules: rule([standalone]) },
+  ]
 })
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
+  // The dev vault's bin is a Node ES module shim.
+  { files: ['packages/*/bin/*.js'], languageOptions: { globals: { process: 'readonly' } } },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -24,14 +62,18 @@ export default tseslint.config(
   },
   // Tool configuration files must default-export their config; that is the tools' contract.
   {
-    files: ['*.config.js', '*.config.ts'],
+    files: ['**/*.config.js', '**/*.config.ts'],
     rules: { 'no-restricted-syntax': 'off' },
+  },
+  {
+    files: ['src/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [PRODUCT_ONLY] }] },
   },
   // core imports zod and its own files only: no adapters, no Vault, no auth, no config loader.
   layer(
     ['src/core/**'],
     [
-      '../http/**', '../mcp/**', '../cli/**', '../vault/**', '../auth/**', '../dev-vault/**',
+      '../http/**', '../mcp/**', '../cli/**', '../vault/**', '../auth/**',
       '../limits/**', '../observability/**', '../main.js', '../bridge.js', 'node-vault', 'hono', 'hono/*',
       '@modelcontextprotocol/*', 'jose', 'pino', 'prom-client', 'rate-limiter-flexible', 'ioredis',
     ],
@@ -45,10 +87,9 @@ export default tseslint.config(
       '../cli/**',
       '../main.js',
       '../bridge.js',
-      '../dev-vault/**',
       '@modelcontextprotocol/*',
     ],
-    'Infrastructure layers must not import the adapters, the MCP SDK or the dev vault.',
+    'Infrastructure layers must not import the adapters or the MCP SDK.',
   ),
   layer(
     ['src/auth/**', 'src/limits/**', 'src/observability/**', 'src/config/**'],
@@ -58,7 +99,6 @@ export default tseslint.config(
       '../cli/**',
       '../main.js',
       '../bridge.js',
-      '../dev-vault/**',
       '../vault/**',
       'node-vault',
       '@modelcontextprotocol/*',
@@ -97,15 +137,10 @@ export default tseslint.config(
     ],
     'src/cli and main.ts call src/bridge.ts; only the composition root assembles the bridge (STYLE.md).',
   ),
-  layer(
-    ['src/dev-vault/**'],
-    ['../core/**', '../http/**', '../mcp/**', '../vault/**', '../auth/**', 'node-vault'],
-    'The dev vault is a stand-alone Vault emulator: it shares no code with the bridge.',
-  ),
   // The adapters call the secrets service, never Vault, and are wired by src/bridge.ts.
   layer(
     ['src/mcp/**'],
-    ['node-vault', '../vault/**', '../dev-vault/**', '../cli/**', '../main.js', '../bridge.js'],
+    ['node-vault', '../vault/**', '../cli/**', '../main.js', '../bridge.js'],
     'src/mcp calls the operation runner, never Vault, and is wired by src/bridge.ts (STYLE.md).',
   ),
   // REST knows no MCP: the composition root hands the app its MCP route, pre-auth guard and
@@ -117,13 +152,13 @@ export default tseslint.config(
       '@modelcontextprotocol/*',
       'node-vault',
       '../vault/**',
-      '../dev-vault/**',
       '../cli/**',
       '../main.js',
       '../bridge.js',
     ],
     'src/http is the REST adapter: no MCP, no Vault, wired by src/bridge.ts (STYLE.md).',
   ),
+  ...devVaultIsolation,
   // Only config/ and cli/ (and the composition root) read process.env.
   {
     files: ['src/**/*.ts'],

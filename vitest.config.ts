@@ -1,7 +1,7 @@
 /**
- * @module vitest configuration: unit tests beside their files, integration and contract suites
- * in test/, and the REST and MCP suites a second time with per-request child tokens
- * (vitest.child-tokens.config.ts), all in one run with one summary.
+ * @module vitest configuration: unit tests beside their files, integration suites in test/, the
+ * REST and MCP suites a second time with per-request child tokens (vitest.child-tokens.config.ts),
+ * and the dev vault package's own tests and Vault contract suite, all in one run with one summary.
  */
 import { defineConfig } from 'vitest/config'
 
@@ -17,6 +17,7 @@ export default defineConfig({
         test: { name: 'bridge', include: ['src/**/*.test.ts', 'test/**/*.test.ts'] },
       },
       './vitest.child-tokens.config.ts',
+      './packages/dev-vault/vitest.config.ts',
     ],
   },
 })

@@ -6,7 +6,7 @@
  */
 import { startBridge, type RunningBridge } from '../src/bridge.js'
 import { loadConfig } from '../src/config/load.js'
-import { startDevVault } from '../src/dev-vault/index.js'
+import { startDevVault } from '@vault-mcp-bridge/dev-vault'
 import { createLogger } from '../src/observability/logger.js'
 import { createNodeVaultClient } from '../src/vault/node-vault-client.js'
 import { provisionVault } from '../src/vault/provision.js'

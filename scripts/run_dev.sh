@@ -14,5 +14,5 @@ if [[ -n "${VAULT_ADDR:-}" ]]; then
   refuse_demo_credentials run_dev.sh
   exec "$ROOT/node_modules/.bin/tsx" "$ROOT/src/main.ts" serve
 else
-  exec "$ROOT/node_modules/.bin/tsx" "$ROOT/src/main.ts" dev
+  exec "$ROOT/node_modules/.bin/tsx" "$ROOT/scripts/dev.ts"
 fi

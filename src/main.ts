@@ -18,7 +18,7 @@ export type Env = Record<string, string | undefined>
 export const EXIT = { OK: 0, FAILURE: 1, USAGE: 2 } as const
 
 /**
- * Runs one CLI invocation. Long-running commands (`serve`, `dev`, `dev-vault`, `stdio`) resolve
+ * Runs one CLI invocation. Long-running commands (`serve`, `stdio`) resolve
  * only when they stop; they install their own signal handlers.
  */
 export async function main(argv: string[], env: Env, io: CliIo): Promise<number> {
@@ -41,21 +41,6 @@ export async function main(argv: string[], env: Env, io: CliIo): Promise<number>
       case 'serve': {
         const { runServeCommand } = await import('./cli/serve.js')
         return await runServeCommand(env)
-      }
-      case 'dev': {
-        const { runDevCommand } = await import('./cli/dev.js')
-        return await runDevCommand(args, env, io)
-      }
-      case 'dev-vault': {
-        const { DevVaultUsageError, runDevVaultCommand } = await import('./dev-vault/cli.js')
-        try {
-          await runDevVaultCommand(args)
-          return EXIT.OK
-        } catch (err) {
-          if (!(err instanceof DevVaultUsageError)) throw err
-          io.stderr(`${err.message.trimEnd()}\n`)
-          return EXIT.USAGE
-        }
       }
       case 'stdio': {
         // Security and protocol: stdout carries MCP messages only; everything else is stderr.

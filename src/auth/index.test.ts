@@ -3,11 +3,11 @@ import { describe, expect, it } from 'vitest'
 import { SignJWT } from 'jose'
 import { AppError } from '../core/errors.js'
 import { loadConfig } from '../config/load.js'
-import { silentLogger } from '../../test/helpers/loggers.js'
+import { createLogger } from '../observability/logger.js'
 import { createAuthenticator } from './index.js'
 
 const SECRET = 'index-test-secret-that-is-32-bytes-long'
-const logger = silentLogger()
+const logger = createLogger({ level: 'silent' })
 const KEYS = JSON.stringify({
   'key-agent-a-123456': 'agent_a',
   'key-agent-b-123456': { agent: 'agent_b', scopes: ['read', 'write'] },

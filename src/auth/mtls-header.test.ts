@@ -3,13 +3,22 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { AppError } from '../core/errors.js'
 import { loadConfig } from '../config/load.js'
-import { recordingLogger, warnLines } from '../../test/helpers/loggers.js'
 import {
   agentFromDn,
   createCidrMatcher,
   createMtlsHeaderStrategy,
   parseSubjectDn,
 } from './mtls-header.js'
+import { createLogger, type Logger } from '../observability/logger.js'
+
+/** The bridge's own logger (redaction included), keeping the level of each line it writes. */
+function recordingLogger(): { logger: Logger; levels: string[] } {
+  const levels: string[] = []
+  const write = (line: string) => void levels.push((JSON.parse(line) as { level: string }).level)
+  return { logger: createLogger({ level: 'debug', destination: { write } }), levels }
+}
+
+const warnings = (levels: string[]) => levels.filter((l) => l === 'warn')
 
 describe('parseSubjectDn + agentFromDn', () => {
   it.each([
@@ -110,19 +119,19 @@ describe('createMtlsHeaderStrategy', () => {
     ['verify lower-case', { ...ok, 'x-ssl-client-verify': 'success' }, '127.0.0.1'],
     ['no verify header', { 'x-ssl-client-s-dn': ok['x-ssl-client-s-dn'] }, '127.0.0.1'],
   ])('ignores the headers with %s, and warns', async (_, headers, peer) => {
-    const { logger, lines } = recordingLogger()
+    const { logger, levels } = recordingLogger()
     const s = createMtlsHeaderStrategy(cfg, logger)
     expect(await s.authenticate(req(headers), { peerAddress: peer })).toBeNull()
-    expect(warnLines(lines)).toHaveLength(1)
+    expect(warnings(levels)).toHaveLength(1)
   })
 
   it('stays silent when the proxy reports no certificate', async () => {
-    const { logger, lines } = recordingLogger()
+    const { logger, levels } = recordingLogger()
     const s = createMtlsHeaderStrategy(cfg, logger)
     const none = { 'x-ssl-client-s-dn': '', 'x-ssl-client-verify': 'NONE' }
     expect(await s.authenticate(req(none), { peerAddress: '127.0.0.1' })).toBeNull()
     expect(await s.authenticate(req({}), { peerAddress: '127.0.0.1' })).toBeNull()
-    expect(warnLines(lines)).toHaveLength(0)
+    expect(warnings(levels)).toHaveLength(0)
   })
 
   it('refuses a verified DN without CN', async () => {

@@ -7,11 +7,11 @@ import { describe, expect, it } from 'vitest'
 import { jwtVerify } from 'jose'
 import { createJwtStrategy } from '../auth/jwt.js'
 import { loadConfig } from '../config/load.js'
-import { silentLogger } from '../../test/helpers/loggers.js'
+import { createLogger } from '../observability/logger.js'
 import { runGenJwtCommand } from './gen-jwt.js'
 
 const SECRET = 'gen-jwt-test-secret-of-32-bytes-or-more'
-const logger = silentLogger()
+const logger = createLogger({ level: 'silent' })
 
 async function run(argv: string[], env: Record<string, string> = { JWT_HS256_SECRET: SECRET }) {
   let out = ''

@@ -14,10 +14,6 @@ Usage: vault-mcp-bridge [command] [options]
 Commands:
   serve          Run the bridge against the Vault at VAULT_ADDR (the default command).
   check-config   Validate the environment and print the effective configuration, secrets masked.
-  dev            Newcomer mode: start an in-memory dev vault, provision it, run the bridge
-                 against it over HTTP and print an API key, a curl example and an MCP snippet.
-                 Data is lost on exit.
-  dev-vault      Run only the in-memory dev vault: [--port 8200] [--root-token root].
   stdio          Serve MCP over stdin/stdout for local clients (MCP_STDIO_AGENT, MCP_STDIO_SCOPES).
   gen-policy     Print the Vault policy of one agent: --agent <id> [--mount secret]
                  [--prefix mcp] [--transit-mount transit].

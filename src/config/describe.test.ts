@@ -69,7 +69,7 @@ describe('README quick start', () => {
       'npm ci && npm start',
       'npm ci && npm test',
     ])
-    expect(pkg.scripts.start).toBe('tsx src/main.ts dev')
+    expect(pkg.scripts.start).toBe('tsx scripts/dev.ts')
     expect(pkg.scripts.test).toMatch(/typecheck.*lint.*vitest run$/)
   })
 })

@@ -8,11 +8,20 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TLSSocket } from 'node:tls'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { recordingLogger, warnLines } from '../../test/helpers/loggers.js'
 import { loadConfig } from '../config/load.js'
 import { createNodeVaultClient, createNodeVaultClientFactory } from './node-vault-client.js'
 import { VaultStartupError } from './vault-startup-error.js'
 import { vaultStatus } from './vault-errors.js'
+import { createLogger, type Logger } from '../observability/logger.js'
+
+/** The bridge's own logger (redaction included), keeping the level of each line it writes. */
+function recordingLogger(): { logger: Logger; levels: string[] } {
+  const levels: string[] = []
+  const write = (line: string) => void levels.push((JSON.parse(line) as { level: string }).level)
+  return { logger: createLogger({ level: 'debug', destination: { write } }), levels }
+}
+
+const warnings = (levels: string[]) => levels.filter((l) => l === 'warn')
 
 interface Seen {
   method: string
@@ -65,7 +74,7 @@ describe('createNodeVaultClientFactory', () => {
   it('sends the namespace (and the token) on every kind of call', async () => {
     const { url, seen } = await recordingServer()
     const vault = loadConfig({ VAULT_ADDR: url, VAULT_NAMESPACE: 'team-a' }).vault
-    const factory = createNodeVaultClientFactory(vault, recordingLogger())
+    const factory = createNodeVaultClientFactory(vault, { logger: recordingLogger().logger })
     const client = factory.client('tok-1')
     await client.read('secret/data/a')
     await client.write('secret/data/a', { data: { x: 1 } })
@@ -99,7 +108,7 @@ describe('createNodeVaultClientFactory', () => {
     process.env.VAULT_ADDR = 'http://127.0.0.1:1'
     process.env.VAULT_PREFIX = '/evil'
     try {
-      const factory = createNodeVaultClientFactory(vault, recordingLogger())
+      const factory = createNodeVaultClientFactory(vault, { logger: recordingLogger().logger })
       await factory.client().read('sys/mounts')
       factory.close()
     } finally {
@@ -130,7 +139,7 @@ describe('createNodeVaultClientFactory', () => {
   it('bounds every call by VAULT_TIMEOUT (a silent Vault is a network failure)', async () => {
     const { url } = await recordingServer({ silent: true })
     const vault = loadConfig({ VAULT_ADDR: url, VAULT_TIMEOUT: '0.2s' }).vault
-    const factory = createNodeVaultClientFactory(vault, recordingLogger())
+    const factory = createNodeVaultClientFactory(vault, { logger: recordingLogger().logger })
     const err = await factory
       .client('t')
       .read('secret/data/a')
@@ -148,7 +157,7 @@ describe('createNodeVaultClientFactory', () => {
     }).vault
     const err = (() => {
       try {
-        createNodeVaultClientFactory(vault, recordingLogger())
+        createNodeVaultClientFactory(vault, { logger: recordingLogger().logger })
       } catch (e) {
         return e
       }
@@ -196,7 +205,7 @@ describe('TLS to Vault', () => {
       VAULT_CLIENT_CERT: join(dir, 'client.pem'),
       VAULT_CLIENT_KEY: join(dir, 'client.key'),
     }).vault
-    const client = createNodeVaultClient(vault, { token: 't', ...recordingLogger() })
+    const client = createNodeVaultClient(vault, { token: 't', logger: recordingLogger().logger })
     await client.read('sys/mounts')
     client.close()
     expect(seen).toHaveLength(1)
@@ -207,7 +216,7 @@ describe('TLS to Vault', () => {
     const { url, seen } = await tlsServer()
     const client = createNodeVaultClient(loadConfig({ VAULT_ADDR: url }).vault, {
       token: 't',
-      ...recordingLogger(),
+      logger: recordingLogger().logger,
     })
     const err = await client.read('sys/mounts').catch((e: unknown) => e)
     client.close()
@@ -217,12 +226,12 @@ describe('TLS to Vault', () => {
 
   it('skips verification only with VAULT_SKIP_VERIFY, and warns loudly', async () => {
     const { url, seen } = await tlsServer()
-    const { logger, lines } = recordingLogger()
+    const { logger, levels } = recordingLogger()
     const vault = loadConfig({ VAULT_ADDR: url, VAULT_SKIP_VERIFY: 'true' }).vault
     const client = createNodeVaultClient(vault, { token: 't', logger })
     await client.read('sys/mounts')
     client.close()
     expect(seen).toHaveLength(1)
-    expect(warnLines(lines)).toHaveLength(1)
+    expect(warnings(levels)).toHaveLength(1)
   })
 })

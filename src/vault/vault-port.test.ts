@@ -8,11 +8,11 @@ import { createServer, type AddressInfo } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../config/load.js'
 import type { AppError } from '../core/errors.js'
-import { silentLogger } from '../../test/helpers/loggers.js'
+import { createLogger } from '../observability/logger.js'
 import { createVaultPort } from './vault-port.js'
 import { VaultStartupError } from './vault-startup-error.js'
 
-const silent = silentLogger()
+const silent = createLogger({ level: 'silent' })
 
 async function closedAddress(): Promise<string> {
   const s = createServer()

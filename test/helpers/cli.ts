@@ -1,4 +1,7 @@
-/** @module test/helpers/cli: spawn the real CLI from source (`node --import tsx src/main.ts`). */
+/**
+ * @module test/helpers/cli: spawn the real CLI from source (`node --import tsx src/main.ts`), or
+ * another entry point such as the dev command (`scripts/dev.ts`).
+ */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 
@@ -25,7 +28,17 @@ export function spawnCli(
   env: Record<string, string> = {},
   timeoutMs = 60_000,
 ): CliProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+  return spawnScript('src/main.ts', args, env, timeoutMs)
+}
+
+/** Spawns `script` (a path from the repository root) like {@link spawnCli}. */
+export function spawnScript(
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 60_000,
+): CliProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

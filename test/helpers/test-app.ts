@@ -16,7 +16,6 @@ import { SCOPES, type Scope } from '../../src/core/identity.js'
 import type { AppEnv } from '../../src/http/context.js'
 import { startHttpServer, type HttpServer } from '../../src/http/server.js'
 import type { Logger } from '../../src/observability/logger.js'
-import { parseJson } from '../contract/harness.js'
 import { silentLogger } from './loggers.js'
 import type { VaultStack } from './vault-stack.js'
 
@@ -191,4 +190,13 @@ export function useRestSuite(start: () => Promise<VaultStack>): RestSuite {
     await suite.stack?.close()
   })
   return suite
+}
+
+/** A response body parsed as JSON; undefined when it is empty or not JSON. */
+function parseJson(text: string): unknown {
+  try {
+    return text === '' ? undefined : JSON.parse(text)
+  } catch {
+    return undefined
+  }
 }

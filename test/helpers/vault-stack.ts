@@ -14,7 +14,7 @@ import type { SecretsService } from '../../src/core/secrets-service.js'
 import { createNodeVaultSession } from '../../src/vault/node-vault-session.js'
 import { agentPolicyName, renderAgentPolicy } from '../../src/vault/policy.js'
 import type { ManagedVaultPort } from '../../src/vault/vault-port.js'
-import { uniqueName, vaultForTests, type TestVault } from '../contract/harness.js'
+import { uniqueName, vaultForTests, type TestVault } from '@vault-mcp-bridge/dev-vault/testing'
 import { recordingLogger, type LogLine } from './loggers.js'
 
 // Re-exported: the suites import it from here, the module the child-token run substitutes.

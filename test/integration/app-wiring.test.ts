@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startBridge, type RunningBridge } from '../../src/bridge.js'
 import { loadConfig } from '../../src/config/load.js'
 import { createLogger } from '../../src/observability/logger.js'
-import { uniqueName, vaultForTests, type TestVault } from '../contract/harness.js'
+import { uniqueName, vaultForTests, type TestVault } from '@vault-mcp-bridge/dev-vault/testing'
 import { freePort } from '../helpers/free-port.js'
 
 const KEY = 'wiring-key-0123456789'

@@ -15,7 +15,7 @@ import { startBridge, type RunningBridge } from '../../src/bridge.js'
 import { loadConfig } from '../../src/config/load.js'
 import { createLogger } from '../../src/observability/logger.js'
 import { agentPolicyName, renderAgentPolicy } from '../../src/vault/policy.js'
-import { clientFor, uniqueName, vaultForTests, type TestVault } from '../contract/harness.js'
+import { clientFor, uniqueName, vaultForTests, type TestVault } from '@vault-mcp-bridge/dev-vault/testing'
 
 const KEY = `scan-key-${randomBytes(8).toString('hex')}`
 const b64 = (s: string) => Buffer.from(s).toString('base64')

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startDevVault, type DevVault } from '../../src/dev-vault/index.js'
+import { startDevVault, type DevVault } from '@vault-mcp-bridge/dev-vault'
 
 const root = join(import.meta.dirname, '..', '..')
 const KEY = 'audit-shutdown-key-0123456789'

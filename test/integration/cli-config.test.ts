@@ -4,6 +4,7 @@
  * secrets; --help, --version and unknown commands.
  */
 import { describe, expect, it } from 'vitest'
+import { main } from '../../src/main.js'
 import { runCli } from '../helpers/cli.js'
 
 const SECRET = 'TOPSECRET-4b1d-value-9c2e'
@@ -77,17 +78,18 @@ describe('help, version, usage errors', () => {
   it('--help prints the commands', async () => {
     const r = await runCli(['--help'])
     expect(r.code).toBe(0)
-    for (const c of [
-      'serve',
-      'check-config',
-      'dev',
-      'dev-vault',
-      'stdio',
-      'gen-policy',
-      'provision',
-      'gen-jwt',
-    ]) {
+    for (const c of ['serve', 'check-config', 'stdio', 'gen-policy', 'provision', 'gen-jwt']) {
       expect(r.stdout).toContain(c)
+    }
+    expect(r.stdout).not.toMatch(/^ {2}dev/m)
+  })
+
+  it('has no dev or dev-vault command: they are development tasks outside the product', async () => {
+    for (const command of ['dev', 'dev-vault']) {
+      let stderr = ''
+      const io = { stdout: () => {}, stderr: (t: string) => void (stderr += t) }
+      expect(await main([command], {}, io)).toBe(2)
+      expect(stderr).toContain(`unknown command "${command}"`)
     }
   })
 

@@ -1,17 +1,18 @@
 /**
- * @module `vault-mcp-bridge dev` (what `npm start` runs), spawned: it starts the dev vault,
+ * @module the dev command `scripts/dev.ts` (what `npm start` runs), spawned: it starts the dev vault,
  * provisions it, runs the bridge against it over HTTP with AppRole, prints a working API key,
  * JWT, curl example and MCP snippet, ignores VAULT_* connection variables, and stops on SIGTERM.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { spawnCli, type CliProcess } from '../helpers/cli.js'
+import { spawnScript, type CliProcess } from '../helpers/cli.js'
 
 let dev: CliProcess
 let banner: { url: string; apiKey: string; jwt: string; vaultUrl: string }
 
 beforeAll(async () => {
-  dev = spawnCli(
-    ['dev'],
+  dev = spawnScript(
+    'scripts/dev.ts',
+    [],
     {
       PORT: '0',
       AUDIT_LOG: 'off',

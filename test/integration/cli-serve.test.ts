@@ -4,7 +4,7 @@
  * is unreachable, and stops gracefully on SIGTERM without losing in-flight requests.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startDevVault, type DevVault } from '../../src/dev-vault/index.js'
+import { startDevVault, type DevVault } from '@vault-mcp-bridge/dev-vault'
 import { spawnCli, type CliProcess } from '../helpers/cli.js'
 import { freePort } from '../helpers/free-port.js'
 

@@ -170,7 +170,7 @@ describe.skipIf(!haveNginx)('nginx mTLS front', () => {
 
     bridge = spawn(
       join(root, 'node_modules', '.bin', 'tsx'),
-      [join(root, 'src', 'main.ts'), 'dev'],
+      [join(root, 'scripts', 'dev.ts')],
       {
         cwd: root,
         env: {

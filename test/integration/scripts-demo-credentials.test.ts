@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startDevVault, type DevVault } from '../../src/dev-vault/index.js'
+import { startDevVault, type DevVault } from '@vault-mcp-bridge/dev-vault'
 import { freePort } from '../helpers/free-port.js'
 
 const root = join(import.meta.dirname, '..', '..')

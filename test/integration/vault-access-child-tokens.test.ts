@@ -11,7 +11,7 @@ import type { CallContext } from '../../src/core/identity.js'
 import { resolveFolderPath, resolveSecretPath, transitKeyName } from '../../src/core/paths.js'
 import { agentPolicyName, renderAgentPolicy } from '../../src/vault/policy.js'
 import { createVaultPort, type ManagedVaultPort } from '../../src/vault/vault-port.js'
-import { uniqueName, vaultForTests } from '../contract/harness.js'
+import { uniqueName, vaultForTests } from '@vault-mcp-bridge/dev-vault/testing'
 import { startVaultProxy, type ProxiedRequest, type VaultProxy } from '../helpers/vault-proxy.js'
 import { recordingLogger } from '../helpers/vault-stack.js'
 

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import nodeVault from 'node-vault'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { renderAgentPolicy } from '../../src/vault/policy.js'
-import { uniqueName, vaultForTests, type TestVault } from '../contract/harness.js'
+import { uniqueName, vaultForTests, type TestVault } from '@vault-mcp-bridge/dev-vault/testing'
 
 const script = fileURLToPath(new URL('../../scripts/gen_policy', import.meta.url))
 const run = (...args: string[]) =>

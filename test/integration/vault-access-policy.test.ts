@@ -10,7 +10,7 @@ import type { CallContext } from '../../src/core/identity.js'
 import { OPERATIONS, type AnyOperation } from '../../src/core/operations.js'
 import { resolveFolderPath, resolveSecretPath, transitKeyName } from '../../src/core/paths.js'
 import type { VaultSession } from '../../src/core/ports.js'
-import { uniqueName } from '../contract/harness.js'
+import { uniqueName } from '@vault-mcp-bridge/dev-vault/testing'
 import { principal, startVaultStack, type VaultStack } from '../helpers/vault-stack.js'
 
 let stack: VaultStack

@@ -1,0 +1,126 @@
+/** @module dev-vault/dev-vault: start the in-memory, Vault-API-compatible dev server. */
+import { createServer } from 'node:http'
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net'
+import type { EngineHost } from './routing/backend.js'
+import { engineType } from './engines/engine-types.js'
+import { createHttpHandler } from './http/http-handler.js'
+import { newServiceToken } from './routing/ids.js'
+import { rewriteMethods } from './http/method-rewrite.js'
+import { createMountTable } from './routing/mount-table.js'
+import { createPolicyStore } from './policy/policy-store.js'
+import { createHealthRoute } from './engines/sys/sys-health.js'
+import { createSysEngine } from './engines/sys/sys-engine.js'
+import { createTokenEngine, createTokenIssuer } from './engines/token/token-engine.js'
+import { createTokenStore } from './engines/token/token-store.js'
+import { createVaultCore } from './routing/vault-core.js'
+
+export { registerEngineType } from './engines/engine-types.js'
+
+export interface DevVaultOptions {
+  /** TCP port; 0 (default) picks a free one. */
+  port?: number
+  /** Listen address; default 127.0.0.1. */
+  host?: string
+  /** The root token's id; default a random `hvs.` token. */
+  rootToken?: string
+  /** Current time in ms; default `Date.now` (token TTLs and KV timestamps use it). */
+  clock?: () => number
+}
+
+export interface DevVault {
+  /** Base address without `/v1`, e.g. `http://127.0.0.1:41234`. */
+  url: string
+  rootToken: string
+  /** Stops the server; all data is lost. */
+  close(): Promise<void>
+}
+
+/**
+ * Starts a dev vault like `vault server -dev`: KV v2 at `secret/`, token auth at
+ * `auth/token/`, a root token, everything in memory.
+ * @throws Error when the port cannot be bound.
+ */
+export async function startDevVault(options: DevVaultOptions = {}): Promise<DevVault> {
+  const now = options.clock ?? Date.now
+  const host = options.host ?? '127.0.0.1'
+  const mounts = createMountTable()
+  const tokens = createTokenStore(now)
+  const policies = createPolicyStore()
+  const engineHost: EngineHost = { issueToken: createTokenIssuer(tokens), now }
+  const rootToken = options.rootToken ?? newServiceToken()
+  tokens.create({
+    id: rootToken,
+    policies: ['root'],
+    parent: null,
+    path: 'auth/token/root',
+    meta: null,
+    displayName: 'root',
+    numUses: 0,
+    creationTtl: 0,
+    explicitMaxTtl: 0,
+    renewable: false,
+  })
+
+  const common = { description: '', local: false, sealWrap: false, options: null }
+  const noTtl = { default_lease_ttl: 0, max_lease_ttl: 0 }
+  mounts.add({
+    ...common,
+    path: 'sys/',
+    table: 'system',
+    type: 'system',
+    description: 'system endpoints used for control, policy and debugging',
+    config: noTtl,
+    engine: createSysEngine({ mounts, tokens, policies, host: engineHost }),
+  })
+  mounts.add({
+    ...common,
+    path: 'auth/token/',
+    table: 'auth',
+    type: 'token',
+    description: 'token based credentials',
+    config: noTtl,
+    engine: createTokenEngine({ tokens, policies, now }),
+  })
+  const kv = engineType('kv')
+  if (kv) {
+    mounts.add({
+      ...common,
+      path: 'secret/',
+      table: 'secret',
+      type: 'kv',
+      description: 'key/value secret storage',
+      options: { version: '2' },
+      config: noTtl,
+      engine: kv.factory(engineHost, { version: '2' }),
+    })
+  }
+
+  const core = createVaultCore({ mounts, tokens, policies })
+  const health = createHealthRoute(now)
+  const http = createServer(createHttpHandler(core, { health: (_m, q) => health(q) }))
+  // node:http rejects Vault's LIST verb, so connections go through a request-line rewriter.
+  const sockets = new Set<Socket>()
+  const server = createTcpServer((socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+    http.emit('connection', rewriteMethods(socket))
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const addr = server.address() as AddressInfo
+  const urlHost = host.includes(':') ? `[${host}]` : host
+  return {
+    url: `http://${urlHost}:${addr.port}`,
+    rootToken,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((e) => (e ? reject(e) : resolve()))
+        for (const s of sockets) s.destroy()
+      }),
+  }
+}

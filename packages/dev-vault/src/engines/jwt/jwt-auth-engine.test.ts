@@ -1,0 +1,403 @@
+/** @module dev-vault/engines/jwt/jwt-auth-engine.test: the JWT auth engine, with a JWKS on loopback HTTP. */
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createEngineClient, recordingHost } from '../../testing/engine-client.js'
+import { createJwtAuthEngine } from './jwt-auth-engine.js'
+
+const NOW = 1_700_000_000
+let server: Server
+let base = ''
+let signing: { privateKey: CryptoKey; publicKey: CryptoKey }
+let stranger: { privateKey: CryptoKey; publicKey: CryptoKey }
+let second: { privateKey: CryptoKey; publicKey: CryptoKey }
+
+beforeAll(async () => {
+  signing = await generateKeyPair('RS256')
+  stranger = await generateKeyPair('RS256')
+  second = await generateKeyPair('ES256')
+  const jwk = { ...(await exportJWK(signing.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' }
+  const jwk2 = { ...(await exportJWK(second.publicKey)), kid: 'k2', use: 'sig' }
+  server = createServer((req, res) => {
+    res.setHeader('content-type', 'application/json')
+    if (req.url === '/jwks') res.end(JSON.stringify({ keys: [jwk, jwk2] }))
+    else if (req.url === '/.well-known/openid-configuration') {
+      res.end(JSON.stringify({ issuer: base, jwks_uri: `${base}/jwks` }))
+    } else {
+      res.statusCode = 404
+      res.end('{}')
+    }
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+})
+
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+
+function setup() {
+  const { host, issued } = recordingHost(
+    () => NOW * 1000,
+    () => ({ client_token: 'hvs.jwt', accessor: 'acc' }),
+  )
+  const engine = createJwtAuthEngine(host, {})
+  const { call, fail } = createEngineClient(engine, 'jwt/', '')
+  return { engine, call, fail, issued }
+}
+
+async function jwt(
+  claims: Record<string, unknown>,
+  key: CryptoKey = signing.privateKey,
+): Promise<string> {
+  return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).sign(key)
+}
+
+const baseClaims = {
+  iss: 'https://issuer.test',
+  sub: 'alice',
+  aud: 'vault',
+  iat: NOW - 10,
+  exp: NOW + 300,
+  team: 'blue',
+  email: 'alice@example.test',
+}
+
+describe('jwt config', () => {
+  it('requires exactly one key source and stores nothing otherwise', async () => {
+    const { fail } = setup()
+    const none = await fail('update', 'config', { bound_issuer: 'x' })
+    expect([none.status, none.errors]).toEqual([
+      400,
+      [
+        "exactly one of 'jwt_validation_pubkeys', 'jwks_url', 'jwks_pairs' or 'oidc_discovery_url' must be set",
+      ],
+    ])
+    const pem = await exportSPKI(signing.publicKey)
+    expect(
+      (await fail('update', 'config', { jwks_url: `${base}/jwks`, jwt_validation_pubkeys: [pem] }))
+        .status,
+    ).toBe(400)
+    expect((await fail('read', 'config')).status).toBe(404)
+  })
+
+  it('fetches the JWKS URL at write time and refuses an unusable one', async () => {
+    const { call, fail } = setup()
+    const bad = await fail('update', 'config', { jwks_url: `${base}/missing` })
+    expect(bad.errors).toEqual([`error checking jwks URL ${base}/missing`])
+    expect(await call('update', 'config', { jwks_url: `${base}/jwks`, bound_issuer: 'i' })).toEqual(
+      { kind: 'envelope' },
+    )
+    const read = await call('read', 'config')
+    expect(read).toMatchObject({
+      kind: 'envelope',
+      data: { jwks_url: `${base}/jwks`, bound_issuer: 'i', jwt_validation_pubkeys: [] },
+    })
+  })
+
+  it('validates the OIDC discovery document and PEM keys', async () => {
+    const { call, fail } = setup()
+    expect(await call('update', 'config', { oidc_discovery_url: base })).toEqual({
+      kind: 'envelope',
+    })
+    expect((await fail('update', 'config', { oidc_discovery_url: `${base}/` })).errors).toEqual([
+      'error checking oidc discovery URL',
+    ])
+    expect((await fail('update', 'config', { jwt_validation_pubkeys: ['not a pem'] })).status).toBe(
+      400,
+    )
+    expect(
+      (await fail('update', 'config', { jwks_url: `${base}/jwks`, jwt_supported_algs: 'HS256' }))
+        .status,
+    ).toBe(400)
+  })
+})
+
+describe('jwt roles', () => {
+  it('enforces role_type, user_claim and the bound-constraint rule', async () => {
+    const { fail, call, engine } = setup()
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [
+        { user_claim: 'sub', bound_audiences: 'vault' },
+        "'allowed_redirect_uris' must be set if 'role_type' is 'oidc' or unspecified.",
+      ],
+      [{ role_type: 'jwt', bound_audiences: 'vault' }, 'a user claim must be defined on the role'],
+      [
+        { role_type: 'jwt', user_claim: 'sub' },
+        'must have at least one bound constraint when creating/updating a role',
+      ],
+      [{ role_type: 'saml', user_claim: 'sub' }, "invalid 'role_type': saml"],
+    ]
+    for (const [data, message] of cases) {
+      const e = await fail('create', 'role/r', data)
+      expect([e.status, e.errors]).toEqual([400, [message]])
+    }
+    expect(engine.exists?.('role/r', {})).toBe(false)
+    expect(
+      await call('create', 'role/r', {
+        role_type: 'jwt',
+        user_claim: 'sub',
+        bound_subject: 'alice',
+        token_policies: 'p1',
+        token_ttl: '1h',
+      }),
+    ).toEqual({ kind: 'envelope' })
+    const read = await call('read', 'role/r')
+    expect(read).toMatchObject({
+      data: {
+        role_type: 'jwt',
+        user_claim: 'sub',
+        bound_subject: 'alice',
+        bound_audiences: null,
+        token_policies: ['p1'],
+        token_ttl: 3600,
+      },
+    })
+    expect(await call('list', 'role/')).toMatchObject({ data: { keys: ['r'] } })
+  })
+})
+
+describe('jwt login', () => {
+  async function configured() {
+    const ctx = setup()
+    await ctx.call('update', 'config', {
+      jwks_url: `${base}/jwks`,
+      bound_issuer: 'https://issuer.test',
+    })
+    await ctx.call('create', 'role/dev', {
+      role_type: 'jwt',
+      user_claim: 'sub',
+      bound_audiences: 'vault',
+      bound_claims: { team: ['blue', 'green'] },
+      claim_mappings: { email: 'email' },
+      token_policies: ['dev'],
+      token_ttl: 900,
+    })
+    return ctx
+  }
+
+  it('issues a token with the role’s policies, TTL and claim metadata', async () => {
+    const { call, issued } = await configured()
+    const res = await call('update', 'login', { role: 'dev', jwt: await jwt(baseClaims) })
+    expect(res).toMatchObject({ kind: 'envelope', data: null, auth: { client_token: 'hvs.jwt' } })
+    expect(issued[0]).toMatchObject({
+      policies: ['dev'],
+      ttl: 900,
+      meta: { role: 'dev', email: 'alice@example.test' },
+      displayName: 'jwt-alice',
+      path: 'auth/jwt/login',
+    })
+  })
+
+  it('rejects bad logins with the plugin’s messages, in its order', async () => {
+    const { fail, engine } = await configured()
+    expect(engine.isUnauthenticated?.('login', 'update')).toBe(true)
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ jwt: 'x' }, 'missing role'],
+      [{ role: 'nope', jwt: 'x' }, 'role "nope" could not be found'],
+      [{ role: 'dev' }, 'missing token'],
+      [
+        { role: 'dev', jwt: await jwt(baseClaims, stranger.privateKey) },
+        'error validating token: error verifying token signature: failed to verify id token signature',
+      ],
+      [
+        { role: 'dev', jwt: await jwt({ ...baseClaims, iss: 'other' }) },
+        'error validating token: invalid issuer (iss) claim',
+      ],
+      [
+        { role: 'dev', jwt: await jwt({ ...baseClaims, aud: 'other' }) },
+        'error validating token: invalid audience (aud) claim: audience claim does not match any expected audience',
+      ],
+      [
+        { role: 'dev', jwt: await jwt({ ...baseClaims, iat: NOW - 4000, exp: NOW - 1000 }) },
+        'error validating token: invalid expiration time (exp) claim: token is expired',
+      ],
+      [
+        { role: 'dev', jwt: await jwt({ ...baseClaims, iat: undefined, exp: undefined }) },
+        'error validating token: no issued at (iat), not before (nbf), or expiration time (exp) claims in token',
+      ],
+      [
+        { role: 'dev', jwt: await jwt({ ...baseClaims, sub: undefined }) },
+        'claim "sub" not found in token',
+      ],
+      [
+        { role: 'dev', jwt: await jwt({ ...baseClaims, team: 'red' }) },
+        'error validating claims: claim "team" does not match any associated bound claim values',
+      ],
+      [
+        { role: 'dev', jwt: await jwt({ ...baseClaims, team: undefined }) },
+        'error validating claims: claim "team" is missing',
+      ],
+    ]
+    for (const [data, message] of cases) {
+      const e = await fail('update', 'login', data)
+      expect([e.status, e.errors]).toEqual([400, [message]])
+    }
+  })
+
+  it('refuses an audience when the role binds none', async () => {
+    const { call, fail } = await configured()
+    await call('create', 'role/subonly', {
+      role_type: 'jwt',
+      user_claim: 'sub',
+      bound_subject: 'alice',
+    })
+    const e = await fail('update', 'login', { role: 'subonly', jwt: await jwt(baseClaims) })
+    expect(e.errors).toEqual(['audience claim found in JWT but no audiences bound to the role'])
+    const noAud = await jwt({ ...baseClaims, aud: undefined })
+    expect(await call('update', 'login', { role: 'subonly', jwt: noAud })).toMatchObject({
+      auth: { client_token: 'hvs.jwt' },
+    })
+  })
+
+  it('matches glob, numeric and boolean bound claims as Go compares them', async () => {
+    const { call, fail } = setup()
+    await call('update', 'config', { jwks_url: `${base}/jwks` })
+    await call('create', 'role/glob', {
+      role_type: 'jwt',
+      user_claim: '/profile/login',
+      user_claim_json_pointer: true,
+      bound_claims_type: 'glob',
+      bound_claims: { email: '*@example.test' },
+    })
+    await call('create', 'role/typed', {
+      role_type: 'jwt',
+      user_claim: 'sub',
+      bound_claims: { level: 3, admin: true },
+    })
+    const claims = { ...baseClaims, aud: undefined, profile: { login: 'al' } }
+    expect(await call('update', 'login', { role: 'glob', jwt: await jwt(claims) })).toMatchObject({
+      auth: { client_token: 'hvs.jwt' },
+    })
+    const other = await fail('update', 'login', {
+      role: 'glob',
+      jwt: await jwt({ ...claims, email: 'al@evil.test' }),
+    })
+    expect(other.errors[0]).toMatch(/does not match any associated bound claim values$/)
+    const typed = { ...baseClaims, aud: undefined, level: 3, admin: true }
+    expect(await call('update', 'login', { role: 'typed', jwt: await jwt(typed) })).toMatchObject({
+      auth: { client_token: 'hvs.jwt' },
+    })
+    const asString = await fail('update', 'login', {
+      role: 'typed',
+      jwt: await jwt({ ...typed, level: '3' }),
+    })
+    expect(asString.status).toBe(400)
+    const glob = await fail('create', 'role/badglob', {
+      role_type: 'jwt',
+      user_claim: 'sub',
+      bound_claims_type: 'glob',
+      bound_claims: { level: 3 },
+    })
+    expect(glob.errors).toEqual(['claim is not a string: 3'])
+  })
+
+  it('tries every JWKS key for a token without kid, only the named one otherwise', async () => {
+    const { call, fail } = setup()
+    await call('update', 'config', { jwks_url: `${base}/jwks` })
+    await call('create', 'role/r', { role_type: 'jwt', user_claim: 'sub', bound_subject: 'alice' })
+    const claims = { ...baseClaims, aud: undefined }
+    const noKid = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'ES256' })
+      .sign(second.privateKey)
+    expect(await call('update', 'login', { role: 'r', jwt: noKid })).toMatchObject({
+      auth: { client_token: 'hvs.jwt' },
+    })
+    const wrongKid = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .sign(second.privateKey)
+    expect((await fail('update', 'login', { role: 'r', jwt: wrongKid })).errors[0]).toMatch(
+      /error verifying token signature/,
+    )
+  })
+
+  it('applies the default leeways unless disabled with -1', async () => {
+    const { call, fail } = setup()
+    await call('update', 'config', { jwks_url: `${base}/jwks` })
+    await call('create', 'role/lenient', {
+      role_type: 'jwt',
+      user_claim: 'sub',
+      bound_subject: 'alice',
+    })
+    await call('create', 'role/strict', {
+      role_type: 'jwt',
+      user_claim: 'sub',
+      bound_subject: 'alice',
+      expiration_leeway: -1,
+      clock_skew_leeway: -1,
+    })
+    const expired = await jwt({ ...baseClaims, aud: undefined, iat: NOW - 500, exp: NOW - 100 })
+    expect(await call('update', 'login', { role: 'lenient', jwt: expired })).toMatchObject({
+      auth: { client_token: 'hvs.jwt' },
+    })
+    expect((await fail('update', 'login', { role: 'strict', jwt: expired })).errors).toEqual([
+      'error validating token: invalid expiration time (exp) claim: token is expired',
+    ])
+    const future = await jwt({ ...baseClaims, aud: undefined, iat: NOW + 3600, exp: NOW + 7200 })
+    expect((await fail('update', 'login', { role: 'lenient', jwt: future })).errors).toEqual([
+      'error validating token: invalid issued at (iat) claim: token issued in the future',
+    ])
+  })
+
+  it('refuses a mapped claim that is not a string and the reserved metadata key', async () => {
+    const { call, fail } = setup()
+    await call('update', 'config', { jwks_url: `${base}/jwks` })
+    const reserved = await fail('create', 'role/m', {
+      role_type: 'jwt',
+      user_claim: 'sub',
+      bound_subject: 'alice',
+      claim_mappings: { team: 'role' },
+    })
+    expect(reserved.errors).toEqual([
+      'metadata key "role" is reserved and may not be a mapping destination',
+    ])
+    await call('create', 'role/m', {
+      role_type: 'jwt',
+      user_claim: 'sub',
+      bound_subject: 'alice',
+      claim_mappings: { groups: 'groups' },
+    })
+    const e = await fail('update', 'login', {
+      role: 'm',
+      jwt: await jwt({ ...baseClaims, aud: undefined, groups: ['a'] }),
+    })
+    expect(e.errors).toEqual(["error converting claim 'groups' to string"])
+  })
+
+  it('logs in through an OIDC discovery config (JWKS found via jwks_uri)', async () => {
+    const { call } = setup()
+    await call('update', 'config', { oidc_discovery_url: base })
+    await call('create', 'role/d', {
+      role_type: 'jwt',
+      user_claim: 'email',
+      bound_subject: 'alice',
+    })
+    const res = await call('update', 'login', {
+      role: 'D',
+      jwt: await jwt({ ...baseClaims, aud: undefined }),
+    })
+    expect(res).toMatchObject({ auth: { client_token: 'hvs.jwt' } })
+  })
+
+  it('verifies with static PEM keys and answers without config', async () => {
+    const { call, fail } = setup()
+    expect((await fail('update', 'login', { role: 'r', jwt: 'x' })).errors).toEqual([
+      'could not load configuration',
+    ])
+    await call('update', 'config', {
+      jwt_validation_pubkeys: [await exportSPKI(signing.publicKey)],
+      default_role: 'r',
+    })
+    await call('create', 'role/r', {
+      role_type: 'jwt',
+      user_claim: 'sub',
+      bound_audiences: 'vault',
+    })
+    expect(await call('update', 'login', { jwt: await jwt(baseClaims) })).toMatchObject({
+      auth: { client_token: 'hvs.jwt' },
+    })
+    const forged = await fail('update', 'login', {
+      jwt: await jwt(baseClaims, stranger.privateKey),
+    })
+    expect(forged.errors[0]).toMatch(/^error validating token: error verifying token signature/)
+  })
+})

@@ -1,0 +1,80 @@
+/** @module dev-vault/engines/sys/sys-policy-routes: `sys/policies/acl/*` and legacy `sys/policy/*` (§6.1). */
+import type { EngineResponse } from '../../routing/backend.js'
+import type { CoreRequest } from '../../routing/core-engine.js'
+import { stringField } from '../../encoding/request-fields.js'
+import { parsePolicy, PolicyParseError } from '../../policy/policy-document.js'
+import type { PolicyStore } from '../../policy/policy-store.js'
+import { badRequest, unsupportedOperation } from '../../routing/error-responses.js'
+
+/** Vault decodes a policy that parses as standard base64 (with padding). */
+function maybeBase64(text: string): string {
+  if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return text
+  return Buffer.from(text, 'base64').toString('utf8')
+}
+
+/**
+ * Handles `policies/acl[/name]` and `policy[/name]` inside `sys/`; returns undefined for other
+ * paths.
+ * @throws VaultHttpError 400 for bad documents, `root` writes and protected deletes.
+ */
+export function handlePolicyRoute(
+  store: PolicyStore,
+  req: CoreRequest,
+): EngineResponse | undefined {
+  const acl = /^policies\/acl\/?(.*)$/.exec(req.path)
+  const legacy = /^policy\/?(.*)$/.exec(req.path)
+  const match = acl ?? legacy
+  if (!match) return undefined
+  const isLegacy = !acl
+  const rawName = (match[1] as string).replace(/\/$/, '')
+  const op = req.operation
+
+  if (rawName === '') {
+    if (op !== 'list' && !(isLegacy && op === 'read')) throw unsupportedOperation()
+    const keys = store.list()
+    return { kind: 'envelope', data: isLegacy ? { keys, policies: keys } : { keys } }
+  }
+
+  const name = rawName.toLowerCase()
+  switch (op) {
+    case 'read': {
+      const p = store.get(name)
+      if (!p) return { kind: 'envelope' }
+      return {
+        kind: 'envelope',
+        data: isLegacy ? { name: p.name, rules: p.raw } : { name: p.name, policy: p.raw },
+      }
+    }
+    case 'create':
+    case 'update': {
+      const warnings: string[] = []
+      let text = stringField(req.data, 'policy')
+      if (isLegacy && (text === undefined || text === '')) {
+        const rules = stringField(req.data, 'rules')
+        if (rules !== undefined && rules !== '') {
+          text = rules
+          warnings.push("'rules' is deprecated, please use 'policy' instead")
+        }
+      }
+      if (name !== rawName) warnings.push(`policy name was converted to ${name}`)
+      if (name === 'root') throw badRequest('cannot update "root" policy')
+      if (text === undefined || text === '')
+        throw badRequest("'policy' parameter not supplied or empty")
+      const doc = maybeBase64(text)
+      try {
+        store.put(parsePolicy(name, doc))
+      } catch (e) {
+        if (e instanceof PolicyParseError) throw badRequest(`failed to parse policy: ${e.message}`)
+        throw e
+      }
+      return { kind: 'envelope', warnings }
+    }
+    case 'delete':
+      if (name === 'default') throw badRequest('cannot delete default policy')
+      if (name === 'root') throw badRequest('cannot delete "root" policy')
+      store.remove(name)
+      return { kind: 'envelope' }
+    default:
+      throw unsupportedOperation()
+  }
+}

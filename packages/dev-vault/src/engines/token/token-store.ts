@@ -1,0 +1,127 @@
+/** @module dev-vault/engines/token/token-store: service tokens in memory: TTLs, use counts, parent/child revocation. */
+import { newAccessor, newServiceToken } from '../../routing/ids.js'
+
+/** The system default and maximum token TTL: 768h (reference §4.1). */
+export const DEFAULT_TOKEN_TTL = 2764800
+
+export interface TokenEntry {
+  id: string
+  accessor: string
+  /** Sorted, lower-case token policies. */
+  policies: string[]
+  /** Parent token id; null for orphans. */
+  parent: string | null
+  path: string
+  meta: Record<string, string> | null
+  displayName: string
+  /** Remaining uses; 0 = unlimited. */
+  numUses: number
+  /** ms */
+  creationTime: number
+  /** Seconds; 0 = never expires. */
+  creationTtl: number
+  explicitMaxTtl: number
+  renewable: boolean
+  /** ms; null = never expires. */
+  expireAt: number | null
+  /** ms of the last renewal, null before any. */
+  lastRenewal: number | null
+  /** Set on the request that consumed the last use: revoked once that request finishes. */
+  revokeAfterUse: boolean
+}
+
+export type NewToken = Omit<
+  TokenEntry,
+  'id' | 'accessor' | 'creationTime' | 'expireAt' | 'lastRenewal' | 'revokeAfterUse'
+> & { id?: string }
+
+export interface TokenStore {
+  /** Creates a token; `creationTtl` 0 means non-expiring. */
+  create(t: NewToken): TokenEntry
+  /** The live token, or undefined if unknown, revoked or expired (expired ones are revoked). */
+  lookup(id: string): TokenEntry | undefined
+  /** Revokes a token and, recursively, its non-orphan children. */
+  revoke(id: string): void
+  /** Revokes only this token; its children become orphans. */
+  revokeOrphan(id: string): void
+  /**
+   * Counts one use of a token with `num_uses`; the request that consumes the last use still
+   * runs and the token is revoked when it finishes (`finishUse`).
+   */
+  use(t: TokenEntry): void
+  finishUse(t: TokenEntry): void
+  /** Remaining TTL in whole seconds (0 for non-expiring). */
+  remainingTtl(t: TokenEntry): number
+  /** Revokes every token issued under an auth path (when that auth method is disabled). */
+  revokeByPathPrefix(prefix: string): void
+}
+
+/** An empty token store on the given clock. */
+export function createTokenStore(now: () => number): TokenStore {
+  const tokens = new Map<string, TokenEntry>()
+  const children = new Map<string, Set<string>>()
+
+  function revoke(id: string): void {
+    const kids = children.get(id)
+    children.delete(id)
+    tokens.delete(id)
+    for (const kid of kids ?? []) revoke(kid)
+  }
+
+  return {
+    create(t) {
+      const created = now()
+      let id = t.id ?? newServiceToken()
+      while (tokens.has(id) && t.id === undefined) id = newServiceToken()
+      const entry: TokenEntry = {
+        ...t,
+        id,
+        accessor: newAccessor(),
+        creationTime: created,
+        expireAt: t.creationTtl > 0 ? created + t.creationTtl * 1000 : null,
+        lastRenewal: null,
+        revokeAfterUse: false,
+      }
+      tokens.set(id, entry)
+      if (entry.parent) {
+        const set = children.get(entry.parent) ?? new Set<string>()
+        set.add(id)
+        children.set(entry.parent, set)
+      }
+      return entry
+    },
+    lookup(id) {
+      const t = tokens.get(id)
+      if (!t) return undefined
+      if (t.expireAt !== null && t.expireAt <= now()) {
+        revoke(id)
+        return undefined
+      }
+      return t
+    },
+    revoke,
+    revokeOrphan(id) {
+      for (const kid of children.get(id) ?? []) {
+        const k = tokens.get(kid)
+        if (k) k.parent = null
+      }
+      children.delete(id)
+      tokens.delete(id)
+    },
+    use(t) {
+      if (t.numUses <= 0) return
+      t.numUses -= 1
+      if (t.numUses === 0) t.revokeAfterUse = true
+    },
+    finishUse(t) {
+      if (t.revokeAfterUse) revoke(t.id)
+    },
+    revokeByPathPrefix(prefix) {
+      for (const t of [...tokens.values()]) if (t.path.startsWith(prefix)) revoke(t.id)
+    },
+    remainingTtl(t) {
+      if (t.expireAt === null) return 0
+      return Math.max(0, Math.floor((t.expireAt - now()) / 1000))
+    },
+  }
+}

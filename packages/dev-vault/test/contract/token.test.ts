@@ -1,0 +1,321 @@
+/** @module dev-vault/test/contract/token.test: the token auth method (reference §4). */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  clientFor,
+  DENIED,
+  ENVELOPE_KEYS,
+  failure,
+  hcl,
+  raw,
+  tokenWithPolicy,
+  uniqueName,
+  writePolicy,
+  contractVault,
+  type ContractVault,
+} from './harness.js'
+
+let vault: ContractVault
+let polA: string
+let polB: string
+
+beforeAll(async () => {
+  vault = await contractVault()
+  polA = uniqueName('ta')
+  polB = uniqueName('tb')
+  const root = clientFor(vault)
+  await root.write(`sys/policies/acl/${polA}`, { policy: hcl('secret/data/ta/*', ['read']) })
+  await root.write(`sys/policies/acl/${polB}`, { policy: hcl('secret/data/tb/*', ['read']) })
+})
+
+afterAll(async () => {
+  await clientFor(vault)
+    .delete(`sys/policies/acl/${polA}`)
+    .catch(() => undefined)
+  await clientFor(vault)
+    .delete(`sys/policies/acl/${polB}`)
+    .catch(() => undefined)
+  await vault.close()
+})
+
+/** A token that may create child tokens: polA, polB and update on auth/token/create. */
+async function parentToken(extra: Record<string, unknown> = {}): Promise<string> {
+  const creator = await writePolicy(
+    vault,
+    'creator',
+    hcl('auth/token/create', ['update']) + hcl('auth/token/lookup', ['update']),
+  )
+  const res = await clientFor(vault).write('auth/token/create', {
+    policies: [polA, polB, creator],
+    ttl: '2h',
+    ...extra,
+  })
+  return res.auth.client_token
+}
+
+describe('auth/token/create', () => {
+  it('creates a child token: 200, data null, auth block with sorted policies + default', async () => {
+    const res = await raw(vault, 'POST', 'auth/token/create', {
+      body: {
+        policies: [polB, polA.toUpperCase()],
+        ttl: '1h',
+        meta: { team: 'x' },
+        display_name: 'ci bot',
+      },
+    })
+    expect(res.status).toBe(200)
+    expect(Object.keys(res.json)).toEqual(ENVELOPE_KEYS)
+    expect(res.json.data).toBeNull()
+    expect(res.json.mount_type).toBe('token')
+    const auth = res.json.auth
+    expect(auth.client_token).toMatch(/^hvs\./)
+    expect(auth.policies).toEqual(['default', polA, polB].sort())
+    expect(auth.token_policies).toEqual(auth.policies)
+    expect(auth.metadata).toEqual({ team: 'x' })
+    expect(auth.lease_duration).toBe(3600)
+    expect(auth.renewable).toBe(true)
+    expect(auth.orphan).toBe(false)
+    expect(auth.token_type).toBe('service')
+    expect(auth.mfa_requirement).toBeNull()
+    expect(auth.num_uses).toBe(0)
+    const look = await clientFor(vault, auth.client_token).tokenLookupSelf()
+    expect(look.data.display_name).toBe('token-ci-bot')
+    expect(look.data.meta).toEqual({ team: 'x' })
+    expect(look.data.path).toBe('auth/token/create')
+  })
+
+  it('defaults the TTL to 768h and honours no_default_policy', async () => {
+    const res = await clientFor(vault).tokenCreate({ policies: [polA], no_default_policy: true })
+    expect(res.auth.lease_duration).toBe(2764800)
+    expect(res.auth.policies).toEqual([polA])
+  })
+
+  it('caps the TTL at explicit_max_ttl with a warning', async () => {
+    const res = await clientFor(vault).tokenCreate({
+      policies: [polA],
+      ttl: '2h',
+      explicit_max_ttl: '1h',
+    })
+    expect(res.auth.lease_duration).toBe(3600)
+    expect(res.warnings?.length).toBeGreaterThan(0)
+    const look = await clientFor(vault, res.auth.client_token).tokenLookupSelf()
+    expect(look.data.explicit_max_ttl).toBe(3600)
+  })
+
+  it('gives a child a subset of its parent policies, and refuses a superset (400)', async () => {
+    const parent = await parentToken()
+    const child = await clientFor(vault, parent).tokenCreate({ policies: [polA], ttl: '1h' })
+    expect(child.auth.policies).toEqual(['default', polA].sort())
+    const other = uniqueName('notmine')
+    const f = await failure(clientFor(vault, parent).tokenCreate({ policies: [other] }))
+    expect(f.status).toBe(400)
+    expect(f.body.errors).toEqual(['child policies must be subset of parent'])
+  })
+
+  it('refuses no_parent without sudo (400) and create without the capability (403)', async () => {
+    const parent = await parentToken()
+    const f = await failure(
+      clientFor(vault, parent).tokenCreate({ policies: [polA], no_parent: true }),
+    )
+    expect(f.status).toBe(400)
+    expect(f.body.errors).toEqual(['root or sudo privileges required to create orphan token'])
+    const { token } = await tokenWithPolicy(vault, hcl('secret/data/x', ['read']))
+    const denied = await failure(clientFor(vault, token).tokenCreate({ policies: [] }))
+    expect(denied.status).toBe(403)
+    expect(denied.body.errors).toEqual([DENIED.acl])
+  })
+
+  it('refuses a negative num_uses (400)', async () => {
+    const f = await failure(clientFor(vault).tokenCreate({ policies: [polA], num_uses: -1 }))
+    expect(f.status).toBe(400)
+    expect(f.body.errors).toEqual(['number of uses cannot be negative'])
+  })
+
+  it('refuses a ttl or num_uses of the wrong type (400)', async () => {
+    const f = await failure(
+      clientFor(vault).write('auth/token/create', { policies: [polA], ttl: 'soon' }),
+    )
+    expect(f.status).toBe(400)
+    const g = await failure(
+      clientFor(vault).write('auth/token/create', { policies: [polA], num_uses: 'many' }),
+    )
+    expect(g.status).toBe(400)
+  })
+
+  it('refuses create-orphan to a token without update on it (403)', async () => {
+    const parent = await parentToken()
+    const f = await failure(clientFor(vault, parent).tokenCreateOrphan({ policies: [polA] }))
+    expect(f.status).toBe(403)
+  })
+
+  it('create-orphan makes orphan tokens', async () => {
+    const res = await clientFor(vault).tokenCreateOrphan({ policies: [polA], ttl: '1h' })
+    expect(res.auth.orphan).toBe(true)
+    const look = await clientFor(vault, res.auth.client_token).tokenLookupSelf()
+    expect(look.data.orphan).toBe(true)
+    expect(look.data.path).toBe('auth/token/create-orphan')
+  })
+})
+
+describe('lookup', () => {
+  it('lookup-self shows the token fields', async () => {
+    const res = await clientFor(vault).tokenCreate({ policies: [polA], ttl: '1h', num_uses: 5 })
+    const token = res.auth.client_token
+    const look = await raw(vault, 'GET', 'auth/token/lookup-self', { token })
+    expect(look.status).toBe(200)
+    expect(look.json.data).toMatchObject({
+      accessor: res.auth.accessor,
+      creation_ttl: 3600,
+      display_name: 'token',
+      entity_id: '',
+      explicit_max_ttl: 0,
+      id: token,
+      meta: null,
+      orphan: false,
+      path: 'auth/token/create',
+      policies: ['default', polA].sort(),
+      renewable: true,
+      type: 'service',
+    })
+    // This lookup itself used one of the five uses.
+    expect(look.json.data.num_uses).toBe(4)
+    expect(look.json.data.ttl).toBeGreaterThan(3500)
+    expect(look.json.data.ttl).toBeLessThanOrEqual(3600)
+    expect(typeof look.json.data.creation_time).toBe('number')
+    expect(typeof look.json.data.expire_time).toBe('string')
+  })
+
+  it('the root token looks up as non-expiring', async () => {
+    const look = await clientFor(vault).tokenLookupSelf()
+    expect(look.data.policies).toEqual(['root'])
+    expect(look.data.ttl).toBe(0)
+    expect(look.data.expire_time).toBeNull()
+  })
+
+  it('lookup of another token works; unknown token → 403 bad token; empty token → the caller', async () => {
+    const res = await clientFor(vault).tokenCreate({ policies: [polA], ttl: '1h' })
+    const look = await clientFor(vault).tokenLookup({ token: res.auth.client_token })
+    expect(look.data.accessor).toBe(res.auth.accessor)
+    const bad = await failure(clientFor(vault).tokenLookup({ token: 'hvs.notarealtokenatall000' }))
+    expect(bad.status).toBe(403)
+    expect(bad.body.errors).toEqual(['bad token'])
+    const empty = await clientFor(vault).write('auth/token/lookup', { token: '' })
+    expect(empty.data.id).toBe(vault.rootToken)
+  })
+
+  it('refuses lookup of another token without the capability (403)', async () => {
+    const { token } = await tokenWithPolicy(vault, hcl('secret/data/x', ['read']))
+    const f = await failure(clientFor(vault, token).tokenLookup({ token: vault.rootToken }))
+    expect(f.status).toBe(403)
+  })
+})
+
+describe('renew', () => {
+  it('renew-self extends the lease with an increment', async () => {
+    const res = await clientFor(vault).tokenCreate({ policies: [polA], ttl: '10m' })
+    const token = res.auth.client_token
+    const renewed = await clientFor(vault, token).tokenRenewSelf({ increment: '1h' })
+    expect(renewed.auth.client_token).toBe(token)
+    expect(renewed.auth.lease_duration).toBe(3600)
+    const look = await clientFor(vault, token).tokenLookupSelf()
+    expect(look.data.ttl).toBeGreaterThan(3500)
+    expect(look.data.last_renewal_time).toEqual(expect.any(Number))
+  })
+
+  it('renew of another token works for root; a non-renewable token is refused (400)', async () => {
+    const res = await clientFor(vault).tokenCreate({ policies: [polA], ttl: '10m' })
+    const renewed = await clientFor(vault).tokenRenew({
+      token: res.auth.client_token,
+      increment: '20m',
+    })
+    expect(renewed.auth.lease_duration).toBe(1200)
+    const fixed = await clientFor(vault).tokenCreate({
+      policies: [polA],
+      ttl: '10m',
+      renewable: false,
+    })
+    expect(fixed.auth.renewable).toBe(false)
+    const f = await failure(clientFor(vault, fixed.auth.client_token).tokenRenewSelf({}))
+    expect(f.status).toBe(400)
+    expect(f.body.errors).toEqual(['lease is not renewable'])
+  })
+
+  it('refuses renew of another token without the capability (403)', async () => {
+    const res = await clientFor(vault).tokenCreate({ policies: [polA], ttl: '10m' })
+    const { token } = await tokenWithPolicy(vault, hcl('secret/data/x', ['read']))
+    const f = await failure(clientFor(vault, token).tokenRenew({ token: res.auth.client_token }))
+    expect(f.status).toBe(403)
+  })
+})
+
+describe('revoke', () => {
+  it('revoke-self (204) invalidates the token: 403 invalid token afterwards', async () => {
+    const res = await clientFor(vault).tokenCreate({ policies: [polA], ttl: '1h' })
+    const token = res.auth.client_token
+    const r = await raw(vault, 'POST', 'auth/token/revoke-self', { token })
+    expect(r.status).toBe(204)
+    const after = await raw(vault, 'GET', 'auth/token/lookup-self', { token })
+    expect(after.status).toBe(403)
+    expect(after.json.errors).toEqual([DENIED.invalidToken])
+  })
+
+  it('revoking a parent revokes its children but not orphans', async () => {
+    const parent = await parentToken()
+    const child = (await clientFor(vault, parent).tokenCreate({ policies: [polA], ttl: '1h' })).auth
+      .client_token
+    const orphan = (await clientFor(vault).tokenCreateOrphan({ policies: [polA], ttl: '1h' })).auth
+      .client_token
+    expect(
+      (await raw(vault, 'POST', 'auth/token/revoke', { body: { token: parent } })).status,
+    ).toBe(204)
+    expect((await raw(vault, 'GET', 'auth/token/lookup-self', { token: parent })).status).toBe(403)
+    expect((await raw(vault, 'GET', 'auth/token/lookup-self', { token: child })).status).toBe(403)
+    expect((await raw(vault, 'GET', 'auth/token/lookup-self', { token: orphan })).status).toBe(200)
+  })
+
+  it('revoke of an unknown token is 204; an empty token is 400', async () => {
+    const ok = await raw(vault, 'POST', 'auth/token/revoke', {
+      body: { token: 'hvs.unknownunknownunknown0' },
+    })
+    expect(ok.status).toBe(204)
+    const f = await failure(clientFor(vault).tokenRevoke({ token: '' }))
+    expect(f.status).toBe(400)
+  })
+
+  it('refuses revoke of another token without the capability (403) and leaves it valid', async () => {
+    const victim = (await clientFor(vault).tokenCreate({ policies: [polA], ttl: '1h' })).auth
+      .client_token
+    const { token } = await tokenWithPolicy(vault, hcl('secret/data/x', ['read']))
+    const f = await failure(clientFor(vault, token).tokenRevoke({ token: victim }))
+    expect(f.status).toBe(403)
+    expect((await raw(vault, 'GET', 'auth/token/lookup-self', { token: victim })).status).toBe(200)
+  })
+})
+
+describe('num_uses', () => {
+  it('spends a use on a request the policy denies', async () => {
+    const res = await clientFor(vault).tokenCreate({ policies: [polA], ttl: '1h', num_uses: 2 })
+    const token = res.auth.client_token
+    expect((await raw(vault, 'GET', 'sys/mounts', { token })).status).toBe(403)
+    const look = await raw(vault, 'GET', 'auth/token/lookup-self', { token })
+    expect(look.status).toBe(200)
+    expect((await raw(vault, 'GET', 'auth/token/lookup-self', { token })).status).toBe(403)
+  })
+
+  it('allows exactly num_uses requests, then the token is revoked', async () => {
+    const res = await clientFor(vault).tokenCreate({ policies: [polA], ttl: '1h', num_uses: 2 })
+    const token = res.auth.client_token
+    expect(res.auth.num_uses).toBe(2)
+    expect((await raw(vault, 'GET', 'auth/token/lookup-self', { token })).status).toBe(200)
+    expect((await raw(vault, 'GET', 'auth/token/lookup-self', { token })).status).toBe(200)
+    const third = await raw(vault, 'GET', 'auth/token/lookup-self', { token })
+    expect(third.status).toBe(403)
+    expect(third.json.errors).toEqual([DENIED.invalidToken])
+  })
+
+  it('a restricted-use token cannot create child tokens (400)', async () => {
+    const parent = await parentToken({ num_uses: 3 })
+    const f = await failure(clientFor(vault, parent).tokenCreate({ policies: [polA] }))
+    expect(f.status).toBe(400)
+    expect(f.body.errors).toEqual(['restricted use token cannot generate child tokens'])
+  })
+})

@@ -1,0 +1,436 @@
+/** @module dev-vault/test/contract/transit.test: the Transit secrets engine (reference §3). */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  clientFor,
+  DENIED,
+  failure,
+  hcl,
+  raw,
+  mountEngine,
+  tokenWithPolicy,
+  uniqueName,
+  contractVault,
+  type ContractVault,
+} from './harness.js'
+
+let vault: ContractVault
+let mount: string
+
+const b64 = (s: string): string => Buffer.from(s).toString('base64')
+
+beforeAll(async () => {
+  vault = await contractVault()
+  mount = await mountEngine(vault, 'transit', { type: 'transit' })
+})
+
+afterAll(() => vault?.close())
+
+/** A fresh key (root) with optional create parameters; returns its name. */
+async function newKey(params: Record<string, unknown> = {}): Promise<string> {
+  const name = uniqueName('k')
+  await clientFor(vault).write(`${mount}/keys/${name}`, params)
+  return name
+}
+
+async function encrypt(key: string, text: string, extra: Record<string, unknown> = {}) {
+  const res = await clientFor(vault).write(`${mount}/encrypt/${key}`, {
+    plaintext: b64(text),
+    ...extra,
+  })
+  return res.data as { ciphertext: string; key_version: number }
+}
+
+describe('transit keys', () => {
+  it('creates a key (200 + key body), reads it and lists it', async () => {
+    const name = uniqueName('k')
+    const created = await raw(vault, 'POST', `${mount}/keys/${name}`, { body: {} })
+    expect(created.status).toBe(200)
+    expect(created.json.data).toMatchObject({
+      name,
+      type: 'aes256-gcm96',
+      derived: false,
+      exportable: false,
+      deletion_allowed: false,
+      latest_version: 1,
+      min_decryption_version: 1,
+      min_encryption_version: 0,
+      supports_encryption: true,
+      supports_decryption: true,
+    })
+    expect(Object.keys(created.json.data.keys)).toEqual(['1'])
+    expect(Number.isInteger(created.json.data.keys['1'])).toBe(true)
+    const read = await clientFor(vault).read(`${mount}/keys/${name}`)
+    expect(read.data).toEqual(created.json.data)
+    const listed = await clientFor(vault).list(`${mount}/keys`)
+    expect(listed.data.keys).toContain(name)
+  })
+
+  it('honours derived and exportable, and answers an existing key with a warning', async () => {
+    const name = await newKey({ derived: true, exportable: true })
+    const read = await clientFor(vault).read(`${mount}/keys/${name}`)
+    expect(read.data).toMatchObject({ derived: true, exportable: true, kdf: 'hkdf_sha256' })
+    const again = await raw(vault, 'POST', `${mount}/keys/${name}`, { body: { derived: false } })
+    expect(again.status).toBe(200)
+    expect(again.json.warnings).toEqual([`key ${name} already existed`])
+    expect(again.json.data.derived).toBe(true)
+  })
+
+  it('refuses bad create parameters (400) and creates nothing', async () => {
+    const name = uniqueName('k')
+    const bad = await raw(vault, 'POST', `${mount}/keys/${name}`, { body: { type: 'des-56' } })
+    expect(bad.status).toBe(400)
+    expect(bad.json.errors).toEqual(['unknown key type des-56'])
+    const convergent = await raw(vault, 'POST', `${mount}/keys/${name}`, {
+      body: { convergent_encryption: true },
+    })
+    expect(convergent.status).toBe(400)
+    expect(convergent.json.errors).toEqual([
+      'convergent encryption requires derivation to be enabled',
+    ])
+    expect((await raw(vault, 'GET', `${mount}/keys/${name}`)).status).toBe(404)
+  })
+
+  it('refuses list, config and rotate to a token with read only (403)', async () => {
+    const name = await newKey()
+    const { token } = await tokenWithPolicy(vault, hcl(`${mount}/keys/${name}`, ['read']))
+    expect((await clientFor(vault, token).read(`${mount}/keys/${name}`)).data.name).toBe(name)
+    expect((await raw(vault, 'LIST', `${mount}/keys`, { token })).status).toBe(403)
+    const config = await raw(vault, 'POST', `${mount}/keys/${name}/config`, {
+      token,
+      body: { deletion_allowed: true },
+    })
+    expect([config.status, config.json.errors]).toEqual([403, [DENIED.acl]])
+    const rotate = await raw(vault, 'POST', `${mount}/keys/${name}/rotate`, { token, body: {} })
+    expect(rotate.status).toBe(403)
+    const read = await clientFor(vault).read(`${mount}/keys/${name}`)
+    expect([read.data.latest_version, read.data.deletion_allowed]).toEqual([1, false])
+  })
+
+  it('refuses key creation and reads to a token without the capability (403)', async () => {
+    const name = await newKey()
+    const { token } = await tokenWithPolicy(vault, hcl(`${mount}/keys/*`, ['list']))
+    const write = await failure(
+      clientFor(vault, token).write(`${mount}/keys/${uniqueName('k')}`, {}),
+    )
+    expect(write.status).toBe(403)
+    expect(write.body.errors).toEqual([DENIED.acl])
+    const read = await failure(clientFor(vault, token).read(`${mount}/keys/${name}`))
+    expect(read.status).toBe(403)
+  })
+
+  it('rotates: old ciphertext still decrypts until min_decryption_version forbids it', async () => {
+    const name = await newKey()
+    const v1 = await encrypt(name, 'one')
+    const rotated = await raw(vault, 'POST', `${mount}/keys/${name}/rotate`, { body: {} })
+    expect(rotated.status).toBe(200)
+    expect(rotated.json.data.latest_version).toBe(2)
+    const v2 = await encrypt(name, 'two')
+    expect(v2.ciphertext).toMatch(/^vault:v2:/)
+    expect(v2.key_version).toBe(2)
+    const old = await clientFor(vault).write(`${mount}/decrypt/${name}`, {
+      ciphertext: v1.ciphertext,
+    })
+    expect(old.data.plaintext).toBe(b64('one'))
+    const configured = await raw(vault, 'POST', `${mount}/keys/${name}/config`, {
+      body: { min_decryption_version: 2 },
+    })
+    expect(configured.status).toBe(200)
+    expect(configured.json.data.min_decryption_version).toBe(2)
+    const tooOld = await failure(
+      clientFor(vault).write(`${mount}/decrypt/${name}`, { ciphertext: v1.ciphertext }),
+    )
+    expect(tooOld.status).toBe(400)
+    expect(tooOld.body.errors).toEqual([
+      'ciphertext or signature version is disallowed by policy (too old)',
+    ])
+  })
+
+  it('refuses a bad config (400) and changes nothing', async () => {
+    const name = await newKey()
+    const bad = await raw(vault, 'POST', `${mount}/keys/${name}/config`, {
+      body: { min_decryption_version: 5, deletion_allowed: true },
+    })
+    expect(bad.status).toBe(400)
+    expect(bad.json.errors).toEqual([
+      'cannot set min decryption version of 5, latest key version is 1',
+    ])
+    const read = await clientFor(vault).read(`${mount}/keys/${name}`)
+    expect(read.data.deletion_allowed).toBe(false)
+    const absent = await raw(vault, 'POST', `${mount}/keys/${uniqueName('k')}/config`, {
+      body: { deletion_allowed: true },
+    })
+    expect(absent.status).toBe(400)
+    const rotateAbsent = await raw(vault, 'POST', `${mount}/keys/${uniqueName('k')}/rotate`, {
+      body: {},
+    })
+    expect(rotateAbsent.status).toBe(400)
+  })
+
+  it('deletes only when deletion_allowed (400 otherwise, then 204)', async () => {
+    const name = await newKey()
+    const refused = await raw(vault, 'DELETE', `${mount}/keys/${name}`)
+    expect(refused.status).toBe(400)
+    expect(refused.json.errors).toEqual([
+      `error deleting policy ${name}: deletion is not allowed for this key`,
+    ])
+    expect((await raw(vault, 'GET', `${mount}/keys/${name}`)).status).toBe(200)
+    await clientFor(vault).write(`${mount}/keys/${name}/config`, { deletion_allowed: true })
+    const { token } = await tokenWithPolicy(vault, hcl(`${mount}/keys/*`, ['read']))
+    expect((await raw(vault, 'DELETE', `${mount}/keys/${name}`, { token })).status).toBe(403)
+    const deleted = await raw(vault, 'DELETE', `${mount}/keys/${name}`)
+    expect(deleted.status).toBe(204)
+    expect((await raw(vault, 'GET', `${mount}/keys/${name}`)).status).toBe(404)
+  })
+})
+
+describe('transit encrypt and decrypt', () => {
+  it('round-trips base64 plaintext through vault:v1: ciphertext', async () => {
+    const name = await newKey()
+    const { ciphertext, key_version } = await encrypt(name, 'hello world')
+    expect(ciphertext).toMatch(/^vault:v1:[A-Za-z0-9+/]+={0,2}$/)
+    expect(key_version).toBe(1)
+    expect(Buffer.from(ciphertext.slice('vault:v1:'.length), 'base64').length).toBe(12 + 11 + 16)
+    const plain = await clientFor(vault).write(`${mount}/decrypt/${name}`, { ciphertext })
+    expect(plain.data).toEqual({ plaintext: b64('hello world') })
+  })
+
+  it('auto-creates the key on encrypt with create capability, not with update only', async () => {
+    const withCreate = await tokenWithPolicy(vault, hcl(`${mount}/encrypt/*`, ['create', 'update']))
+    const updateOnly = await tokenWithPolicy(vault, hcl(`${mount}/encrypt/*`, ['update']))
+    const denied = uniqueName('auto')
+    const f = await failure(
+      clientFor(vault, updateOnly.token).write(`${mount}/encrypt/${denied}`, {
+        plaintext: b64('x'),
+      }),
+    )
+    expect(f.status).toBe(403)
+    expect((await raw(vault, 'GET', `${mount}/keys/${denied}`)).status).toBe(404)
+    const auto = uniqueName('auto')
+    const res = await clientFor(vault, withCreate.token).write(`${mount}/encrypt/${auto}`, {
+      plaintext: b64('x'),
+    })
+    expect(res.data.ciphertext).toMatch(/^vault:v1:/)
+    const key = await clientFor(vault).read(`${mount}/keys/${auto}`)
+    expect(key.data.type).toBe('aes256-gcm96')
+    const existing = await clientFor(vault, updateOnly.token).write(`${mount}/encrypt/${auto}`, {
+      plaintext: b64('y'),
+    })
+    expect(existing.data.key_version).toBe(1)
+  })
+
+  it('fails tampered ciphertext, another key’s ciphertext and malformed input with 400', async () => {
+    const a = await newKey()
+    const b = await newKey()
+    const { ciphertext } = await encrypt(a, 'secret')
+    const bytes = Buffer.from(ciphertext.slice(9), 'base64')
+    bytes[13] = (bytes[13] as number) ^ 0xff
+    const tampered = `vault:v1:${bytes.toString('base64')}`
+    for (const [key, ct] of [
+      [a, tampered],
+      [b, ciphertext],
+    ] as const) {
+      const f = await failure(clientFor(vault).write(`${mount}/decrypt/${key}`, { ciphertext: ct }))
+      expect(f.status).toBe(400)
+      expect(f.body.errors).toEqual(['cipher: message authentication failed'])
+    }
+    const noPrefix = await failure(
+      clientFor(vault).write(`${mount}/decrypt/${a}`, { ciphertext: 'garbage' }),
+    )
+    expect([noPrefix.status, noPrefix.body.errors]).toEqual([
+      400,
+      ['invalid ciphertext: no prefix'],
+    ])
+    const missing = await failure(clientFor(vault).write(`${mount}/decrypt/${a}`, {}))
+    expect([missing.status, missing.body.errors]).toEqual([400, ['missing ciphertext to decrypt']])
+    const notB64 = await failure(
+      clientFor(vault).write(`${mount}/encrypt/${a}`, { plaintext: 'not base64!' }),
+    )
+    expect(notB64.status).toBe(400)
+    const noKey = await failure(
+      clientFor(vault).write(`${mount}/decrypt/${uniqueName('none')}`, { ciphertext }),
+    )
+    expect([noKey.status, noKey.body.errors]).toEqual([400, ['encryption key not found']])
+  })
+
+  it('refuses decrypt to a token that may only encrypt (403)', async () => {
+    const name = await newKey()
+    const { ciphertext } = await encrypt(name, 'x')
+    const { token } = await tokenWithPolicy(vault, hcl(`${mount}/encrypt/${name}`, ['update']))
+    expect(
+      (await clientFor(vault, token).write(`${mount}/encrypt/${name}`, { plaintext: b64('y') }))
+        .data.ciphertext,
+    ).toMatch(/^vault:v1:/)
+    const f = await failure(
+      clientFor(vault, token).write(`${mount}/decrypt/${name}`, { ciphertext }),
+    )
+    expect(f.status).toBe(403)
+    expect(f.body.errors).toEqual([DENIED.acl])
+  })
+
+  it('binds derived keys to their context', async () => {
+    const name = await newKey({ derived: true })
+    const context = b64('tenant-a')
+    const { ciphertext } = await encrypt(name, 'scoped', { context })
+    const ok = await clientFor(vault).write(`${mount}/decrypt/${name}`, { ciphertext, context })
+    expect(ok.data.plaintext).toBe(b64('scoped'))
+    const wrong = await failure(
+      clientFor(vault).write(`${mount}/decrypt/${name}`, { ciphertext, context: b64('tenant-b') }),
+    )
+    expect([wrong.status, wrong.body.errors]).toEqual([
+      400,
+      ['cipher: message authentication failed'],
+    ])
+    const none = await failure(clientFor(vault).write(`${mount}/decrypt/${name}`, { ciphertext }))
+    expect(none.status).toBe(400)
+    expect(none.body.errors?.[0]).toMatch(/^missing 'context' for key derivation/)
+  })
+
+  it('answers a batch with a failed item as a raw 400 whose body keeps batch_results', async () => {
+    const name = await newKey()
+    const good = await raw(vault, 'POST', `${mount}/encrypt/${name}`, {
+      body: { batch_input: [{ plaintext: b64('a'), reference: 'r1' }, { plaintext: b64('b') }] },
+    })
+    expect(good.status).toBe(200)
+    const results = good.json.data.batch_results
+    expect(results).toHaveLength(2)
+    expect(results[0].reference).toBe('r1')
+    expect(results[1].reference).toBe('')
+    expect(results[0].ciphertext).toMatch(/^vault:v1:/)
+    const mixed = await raw(vault, 'POST', `${mount}/decrypt/${name}`, {
+      body: {
+        batch_input: [{ ciphertext: results[0].ciphertext }, { ciphertext: 'vault:v1:AAAA' }],
+      },
+    })
+    expect(mixed.status).toBe(400)
+    expect(mixed.json.errors).toBeUndefined()
+    const items = mixed.json.data.batch_results
+    expect(items[0].plaintext).toBe(b64('a'))
+    expect(items[0].error).toBeUndefined()
+    expect(items[1].plaintext).toBe('')
+    expect(typeof items[1].error).toBe('string')
+    const empty = await raw(vault, 'POST', `${mount}/encrypt/${name}`, {
+      body: { batch_input: [] },
+    })
+    expect([empty.status, empty.json.errors]).toEqual([400, ['missing batch input to process']])
+  })
+})
+
+describe('transit rewrap, datakey, hmac, export', () => {
+  it('rewraps old ciphertext to the latest version', async () => {
+    const name = await newKey()
+    const { ciphertext } = await encrypt(name, 'rewrap me')
+    await clientFor(vault).write(`${mount}/keys/${name}/rotate`, {})
+    const res = await clientFor(vault).write(`${mount}/rewrap/${name}`, { ciphertext })
+    expect(res.data.ciphertext).toMatch(/^vault:v2:/)
+    expect(res.data.key_version).toBe(2)
+    const plain = await clientFor(vault).write(`${mount}/decrypt/${name}`, {
+      ciphertext: res.data.ciphertext,
+    })
+    expect(plain.data.plaintext).toBe(b64('rewrap me'))
+    const { token } = await tokenWithPolicy(vault, hcl(`${mount}/decrypt/${name}`, ['update']))
+    expect(
+      (await failure(clientFor(vault, token).write(`${mount}/rewrap/${name}`, { ciphertext })))
+        .status,
+    ).toBe(403)
+    const bad = await failure(
+      clientFor(vault).write(`${mount}/rewrap/${name}`, { ciphertext: 'x' }),
+    )
+    expect(bad.status).toBe(400)
+  })
+
+  it('rewraps a batch with per-item errors and a 200 (rewrap has no batch status codes)', async () => {
+    const name = await newKey()
+    const { ciphertext } = await encrypt(name, 'batch rewrap')
+    await clientFor(vault).write(`${mount}/keys/${name}/rotate`, {})
+    const res = await clientFor(vault).write(`${mount}/rewrap/${name}`, {
+      batch_input: [{ ciphertext }, { ciphertext: 'vault:v1:not-base64!' }],
+    })
+    const [good, failed] = res.data.batch_results
+    expect(good.ciphertext).toMatch(/^vault:v2:/)
+    expect(good.error ?? '').toBe('')
+    expect(typeof failed.error).toBe('string')
+    expect(failed.error.length).toBeGreaterThan(0)
+    expect(failed.ciphertext ?? '').toBe('')
+  })
+
+  it('generates plaintext and wrapped data keys', async () => {
+    const name = await newKey()
+    const pt = await clientFor(vault).write(`${mount}/datakey/plaintext/${name}`, { bits: 128 })
+    expect(Buffer.from(pt.data.plaintext, 'base64').length).toBe(16)
+    const opened = await clientFor(vault).write(`${mount}/decrypt/${name}`, {
+      ciphertext: pt.data.ciphertext,
+    })
+    expect(opened.data.plaintext).toBe(pt.data.plaintext)
+    const wrapped = await clientFor(vault).write(`${mount}/datakey/wrapped/${name}`, {})
+    expect(wrapped.data.plaintext).toBeUndefined()
+    expect(wrapped.data.ciphertext).toMatch(/^vault:v1:/)
+    const bits = await raw(vault, 'POST', `${mount}/datakey/plaintext/${name}`, {
+      body: { bits: 100 },
+    })
+    expect([bits.status, bits.json.errors]).toEqual([400, ['invalid bit length']])
+    const kind = await raw(vault, 'POST', `${mount}/datakey/other/${name}`, { body: {} })
+    expect([kind.status, kind.json.errors]).toEqual([
+      400,
+      ["Invalid path, must be 'plaintext' or 'wrapped'"],
+    ])
+    const { token } = await tokenWithPolicy(vault, hcl(`${mount}/datakey/wrapped/*`, ['update']))
+    expect(
+      (await raw(vault, 'POST', `${mount}/datakey/plaintext/${name}`, { token, body: {} })).status,
+    ).toBe(403)
+  })
+
+  it('computes HMACs and verifies them (mismatch is 200 valid:false)', async () => {
+    const name = await newKey()
+    const input = b64('message')
+    const res = await clientFor(vault).write(`${mount}/hmac/${name}`, { input })
+    expect(res.data.hmac).toMatch(/^vault:v1:/)
+    const sha512 = await clientFor(vault).write(`${mount}/hmac/${name}/sha2-512`, { input })
+    expect(sha512.data.hmac).not.toBe(res.data.hmac)
+    const valid = await clientFor(vault).write(`${mount}/verify/${name}`, {
+      input,
+      hmac: res.data.hmac,
+    })
+    expect(valid.data).toEqual({ valid: true })
+    const invalid = await clientFor(vault).write(`${mount}/verify/${name}`, {
+      input: b64('other'),
+      hmac: res.data.hmac,
+    })
+    expect(invalid.data).toEqual({ valid: false })
+    const noHmac = await raw(vault, 'POST', `${mount}/verify/${name}`, { body: { input } })
+    expect(noHmac.status).toBe(400)
+    const verifier = await tokenWithPolicy(vault, hcl(`${mount}/hmac/*`, ['update']))
+    const deniedVerify = await raw(vault, 'POST', `${mount}/verify/${name}`, {
+      token: verifier.token,
+      body: { input, hmac: res.data.hmac },
+    })
+    expect(deniedVerify.status).toBe(403)
+    const missing = await raw(vault, 'POST', `${mount}/hmac/${name}`, { body: {} })
+    expect([missing.status, missing.json.errors]).toEqual([400, ['missing input for HMAC']])
+    const { token } = await tokenWithPolicy(vault, hcl(`${mount}/verify/*`, ['update']))
+    expect(
+      (await raw(vault, 'POST', `${mount}/hmac/${name}`, { token, body: { input } })).status,
+    ).toBe(403)
+  })
+
+  it('exports exportable keys only', async () => {
+    const exportable = await newKey({ exportable: true })
+    const res = await clientFor(vault).read(`${mount}/export/encryption-key/${exportable}`)
+    expect(res.data.name).toBe(exportable)
+    expect(Buffer.from(res.data.keys['1'], 'base64').length).toBe(32)
+    const plain = await newKey()
+    const refused = await raw(vault, 'GET', `${mount}/export/encryption-key/${plain}`)
+    expect([refused.status, refused.json.errors]).toEqual([
+      400,
+      ['private key material is not exportable'],
+    ])
+    const { token } = await tokenWithPolicy(vault, hcl(`${mount}/keys/*`, ['read']))
+    expect(
+      (await raw(vault, 'GET', `${mount}/export/encryption-key/${exportable}`, { token })).status,
+    ).toBe(403)
+  })
+
+  it('answers unknown paths with 404 and unsupported operations with 405', async () => {
+    expect((await raw(vault, 'GET', `${mount}/no-such-path/x`)).status).toBe(404)
+    expect((await raw(vault, 'GET', `${mount}/keys`)).status).toBe(405)
+  })
+})

@@ -1,0 +1,200 @@
+/**
+ * @module test/integration/secrets-service.test: every operation through the runner against the dev vault
+ * (or a real Vault) with per-request child tokens, so that each operation's announced number
+ * of Vault calls is what Vault enforces; outputs carry exactly their schema's fields.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  createCountingVaultPort,
+  principal,
+  startVaultStack,
+  type VaultStack,
+} from '../helpers/vault-stack.js'
+import { AppError } from '../../src/core/errors.js'
+import { createSecretsService } from '../../src/core/secrets-service.js'
+import type { Scope } from '../../src/core/identity.js'
+import {
+  decrypt,
+  deleteSecret,
+  deleteSecretMetadata,
+  destroySecret,
+  encrypt,
+  generateDataKey,
+  listSecrets,
+  OPERATIONS,
+  createOperationRunner,
+  patchSecret,
+  readSecret,
+  readSecretMetadata,
+  rewrap,
+  undeleteSecret,
+  whoami,
+  writeSecret,
+  type Operation,
+} from '../../src/core/operations.js'
+
+let stack: VaultStack
+let agent: string
+const b64 = (s: string) => Buffer.from(s).toString('base64')
+
+beforeAll(async () => {
+  stack = await startVaultStack({ childTokens: true, listMaxKeys: 50 })
+  agent = stack.agent('svc')
+  await stack.provision(agent)
+})
+
+afterAll(async () => {
+  await stack?.close()
+})
+
+const run = (op: Operation, input: unknown, scopes?: readonly Scope[]) =>
+  stack.runner.run(op, { principal: principal(agent, scopes), requestId: 'test' }, input)
+
+const codeOf = (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (e: unknown) => (e instanceof AppError ? e.code : 'not an AppError'),
+  )
+
+/** zod strips unknown keys at every depth, so equality means no field beyond the schema. */
+const exactly = async (op: Operation, input: unknown) => {
+  const out = await run(op, input)
+  expect(op.output.parse(out)).toEqual(out)
+  return out as Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+describe('every operation, with child tokens', () => {
+  it('returns exactly the output schema for all operations', async () => {
+    const seen = new Set<string>()
+    const check = async (op: Operation, input: unknown) => {
+      seen.add(op.name)
+      return exactly(op, input)
+    }
+    await check(writeSecret, { path: 'all/a', data: { k: 'v1' } })
+    await check(writeSecret, { path: 'all/a', data: { k: 'v2' }, cas: 1 })
+    await check(patchSecret, { path: 'all/a', data: { extra: true } })
+    expect((await check(readSecret, { path: 'all/a', version: '1' })).data).toEqual({ k: 'v1' })
+    await check(listSecrets, { prefix: 'all/', recursive: 'true' })
+    await check(readSecretMetadata, { path: 'all/a' })
+    await check(deleteSecret, { path: 'all/a', versions: [1] })
+    await check(undeleteSecret, { path: 'all/a', versions: [1] })
+    await check(destroySecret, { path: 'all/a', versions: [2] })
+    await check(deleteSecret, { path: 'all/a' })
+    const enc = await check(encrypt, { key: 'k', plaintext: b64('p') })
+    await check(encrypt, { key: 'k', batch: [{ plaintext: b64('q') }] })
+    await check(decrypt, { key: 'k', ciphertext: enc.ciphertext })
+    await check(decrypt, { key: 'k', batch: [{ ciphertext: enc.ciphertext }, { ciphertext: 'x' }] })
+    await check(rewrap, { key: 'k', ciphertext: enc.ciphertext })
+    await check(rewrap, { key: 'k', batch: [{ ciphertext: enc.ciphertext }] })
+    await check(generateDataKey, { key: 'k', type: 'plaintext' })
+    await check(generateDataKey, { key: 'k' })
+    await check(whoami, {})
+    await check(deleteSecretMetadata, { path: 'all/a' })
+    expect([...seen].sort()).toEqual(OPERATIONS.map((o) => o.name).sort())
+  })
+
+  it('has enough Vault calls for a refused check-and-set to be told apart', async () => {
+    // With a one-use token the metadata read after Vault's 400 would be refused, and a CAS
+    // mismatch would come back as INVALID_INPUT.
+    await run(writeSecret, { path: 'cas/x', data: { a: 1 } })
+    expect(await codeOf(run(writeSecret, { path: 'cas/x', data: { a: 2 }, cas: 0 }))).toBe(
+      'CAS_MISMATCH',
+    )
+    expect(await codeOf(run(patchSecret, { path: 'cas/x', data: { a: 2 }, cas: 3 }))).toBe(
+      'CAS_MISMATCH',
+    )
+  })
+
+  it('walks a recursive list within its announced bound', async () => {
+    for (const p of ['w/a', 'w/b/c', 'w/b/d/e', 'w/f/g/h/i']) {
+      await run(writeSecret, { path: p, data: { p } })
+    }
+    const out = await exactly(listSecrets, { prefix: 'w', recursive: true })
+    expect(out).toEqual({
+      prefix: 'w',
+      keys: ['a', 'b/c', 'b/d/e', 'f/g/h/i'],
+      truncated: false,
+    })
+  })
+
+  it('marks versions live, deleted and destroyed in metadata', async () => {
+    for (let i = 1; i <= 3; i++) await run(writeSecret, { path: 'st', data: { i } })
+    await run(deleteSecret, { path: 'st', versions: [1] })
+    await run(destroySecret, { path: 'st', versions: [2] })
+    const meta = await exactly(readSecretMetadata, { path: 'st' })
+    expect(meta.versions.map((v: { state: string }) => v.state)).toEqual([
+      'deleted',
+      'destroyed',
+      'live',
+    ])
+  })
+
+  it('records Vault request ids and outcomes for the audit trail', async () => {
+    const before = stack.events.length
+    await run(writeSecret, { path: 'audit/x', data: { a: 1 } })
+    await codeOf(run(readSecret, { path: 'audit/none' }))
+    const [ok, failed] = stack.events.slice(before)
+    expect(ok).toMatchObject({ operation: 'write_secret', outcome: 'ok', target: 'audit/x' })
+    expect(ok!.vaultRequestIds.length).toBeGreaterThan(0)
+    expect(failed).toMatchObject({ operation: 'read_secret', outcome: 'SECRET_NOT_FOUND' })
+    expect(JSON.stringify(stack.events)).not.toContain('"a":1')
+  })
+
+  it('made no more Vault calls than announced, in any test above', () => {
+    const exceeded = stack.logs.filter(
+      (l) => (l.obj as { event?: string }).event === 'child_token_uses_exceeded',
+    )
+    expect(exceeded).toEqual([])
+  })
+})
+
+describe('announced Vault-call bounds, counted per HTTP call', () => {
+  it('no session makes more calls than it announced, on success and failure paths', async () => {
+    const port = createCountingVaultPort({
+      url: stack.vault.url,
+      token: stack.vault.rootToken,
+      kvMount: stack.config.vault.kvMount,
+      transitMount: stack.config.vault.transitMount,
+    })
+    const service = createSecretsService({ vault: port, prefix: stack.prefix, listMaxKeys: 3 })
+    const runner = createOperationRunner({ service })
+    const me = stack.agent('bounds')
+    const go = (op: Operation, input: unknown) =>
+      codeOf(runner.run(op, { principal: principal(me), requestId: 'b' }, input))
+
+    expect(await go(writeSecret, { path: 'b/x', data: { a: 1 }, cas: 0 })).toBe('ok')
+    expect(await go(writeSecret, { path: 'b/x', data: { a: 1 }, cas: 0 })).toBe('CAS_MISMATCH')
+    expect(await go(patchSecret, { path: 'b/x', data: { a: 2 }, cas: 9 })).toBe('CAS_MISMATCH')
+    expect(await go(patchSecret, { path: 'b/none', data: { a: 2 }, cas: 0 })).toBe(
+      'SECRET_NOT_FOUND',
+    )
+    expect(await go(patchSecret, { path: 'b/x', data: { a: 3 } })).toBe('ok')
+    expect(await go(readSecret, { path: 'b/x' })).toBe('ok')
+    expect(await go(readSecretMetadata, { path: 'b/x' })).toBe('ok')
+    for (const op of [deleteSecret, deleteSecretMetadata]) {
+      expect(await go(op, { path: 'b/none' })).toBe('SECRET_NOT_FOUND')
+    }
+    for (const op of [undeleteSecret, destroySecret]) {
+      expect(await go(op, { path: 'b/none', versions: [1] })).toBe('SECRET_NOT_FOUND')
+      expect(await go(op, { path: 'b/x', versions: [1] })).toBe('ok')
+    }
+    expect(await go(deleteSecret, { path: 'b/x', versions: [2] })).toBe('ok')
+    expect(await go(deleteSecret, { path: 'b/x' })).toBe('ok')
+    for (const p of ['t/a/b/c/d', 't/e/f/g', 't/h', 't/i/j', 't/k/l']) {
+      await go(writeSecret, { path: p, data: { p } })
+    }
+    expect(await go(listSecrets, { prefix: 't/', recursive: true })).toBe('ok')
+    expect(await go(listSecrets, { prefix: 't/a/', recursive: true })).toBe('ok')
+    expect(await go(listSecrets, { prefix: '' })).toBe('ok')
+    expect(await go(encrypt, { key: 'k', plaintext: b64('x') })).toBe('ok')
+    expect(await go(decrypt, { key: 'k', ciphertext: 'vault:v1:AAAA' })).toBe('INVALID_INPUT')
+    expect(await go(rewrap, { key: 'k', batch: [{ ciphertext: 'x' }] })).toBe('ok')
+    expect(await go(generateDataKey, { key: 'k' })).toBe('ok')
+    expect(await go(deleteSecretMetadata, { path: 'b/x' })).toBe('ok')
+
+    expect(port.uses.length).toBeGreaterThan(25)
+    const over = port.uses.filter((u) => u.used > u.announced)
+    expect(over).toEqual([])
+    expect(port.uses.every((u) => u.agent === me)).toBe(true)
+  })
+})
