@@ -5,19 +5,18 @@
  * of the product: the dev vault is a workspace package that the product never contains.
  */
 import { randomBytes } from 'node:crypto'
-import { realpathSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { startDevVault } from '@vault-mcp-bridge/dev-vault'
 import { SignJWT } from 'jose'
 import { startBridge } from '../src/bridge.js'
+import { isEntryPoint, runAsProcess } from '../src/cli/exit.js'
+import { processIo, type CliIo } from '../src/cli/io.js'
 import { untilSignal } from '../src/cli/signals.js'
-import { ConfigError, loadConfig } from '../src/config/load.js'
+import { loadConfig } from '../src/config/load.js'
 import { createLogger } from '../src/observability/logger.js'
 import { createNodeVaultClient } from '../src/vault/node-vault-client.js'
 import { ProvisionError, provisionVault } from '../src/vault/admin/provision.js'
 import { isAgentPolicyNameSafe } from '../src/vault/policy-name.js'
-import { VaultStartupError } from '../src/vault/vault-startup-error.js'
 
 /** The demo agents every dev setup has (the scripts in scripts/ use them). */
 export const DEMO_AGENTS = ['agent_api', 'agent_jwt', 'agent_mtls'] as const
@@ -45,20 +44,15 @@ const VAULT_CONNECTION = [
   'VAULT_SKIP_VERIFY',
 ]
 
-export interface DevIo {
-  stdout: (text: string) => void
-  stderr: (text: string) => void
-}
-
 /**
  * Runs until SIGTERM or SIGINT, then stops the bridge gracefully and drops the dev vault.
  * @returns the exit code: 0 after a stop, 2 for bad arguments.
- * @throws ConfigError (exit 2, printed by the entry point below) for bad configuration.
+ * @throws ConfigError and StartupError (exit 2, printed by `runAsProcess` below).
  */
 export async function runDevCommand(
   argv: string[],
   env: Record<string, string | undefined>,
-  io: DevIo,
+  io: CliIo,
 ): Promise<number> {
   let values: { 'vault-port'?: string; agents?: string; help?: boolean }
   try {
@@ -215,37 +209,6 @@ function banner(b: {
   return lines.join('\n')
 }
 
-const isEntryPoint = (): boolean => {
-  const script = process.argv[1]
-  if (!script) return false
-  try {
-    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url))
-  } catch {
-    return false
-  }
-}
-
-if (isEntryPoint()) {
-  const io: DevIo = {
-    stdout: (text) => void process.stdout.write(text),
-    stderr: (text) => void process.stderr.write(text),
-  }
-  runDevCommand(process.argv.slice(2), process.env, io).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      if (err instanceof ConfigError) {
-        io.stderr('dev: invalid configuration (fix these and start again):\n')
-        for (const problem of err.problems) io.stderr(`  ${problem}\n`)
-        process.exit(2)
-      }
-      if (err instanceof VaultStartupError) {
-        io.stderr(`dev: cannot use Vault: ${err.message}\n`)
-        process.exit(2)
-      }
-      // Security: only the error's name and message; causes may hold request configs.
-      const e = err instanceof Error ? `${err.name}: ${err.message}` : 'unknown error'
-      io.stderr(`dev: ${e}\n`)
-      process.exit(1)
-    },
-  )
+if (isEntryPoint(import.meta.url)) {
+  runAsProcess(() => runDevCommand(process.argv.slice(2), process.env, processIo), processIo, 'dev')
 }

@@ -1,21 +1,10 @@
 #!/usr/bin/env node
 /** @module main: the CLI entry point; parses argv and dispatches to the commands in src/cli. */
-import { realpathSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
-import { ConfigError } from './config/load.js'
+import { EXIT, isEntryPoint, reportOperatorError, runAsProcess } from './cli/exit.js'
 import { HELP_TEXT, packageVersion } from './cli/help.js'
-import { VaultStartupError } from './vault/vault-startup-error.js'
-
-/** Where a command writes; stdout is reserved for MCP messages in stdio mode. */
-export interface CliIo {
-  stdout: (text: string) => void
-  stderr: (text: string) => void
-}
+import { processIo, type CliIo } from './cli/io.js'
 
 export type Env = Record<string, string | undefined>
-
-/** Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad configuration. */
-export const EXIT = { OK: 0, FAILURE: 1, USAGE: 2 } as const
 
 /**
  * Runs one CLI invocation. Long-running commands (`serve`, `stdio`) resolve
@@ -69,43 +58,16 @@ export async function main(argv: string[], env: Env, io: CliIo): Promise<number>
         return EXIT.USAGE
     }
   } catch (err) {
-    if (err instanceof ConfigError) {
-      io.stderr(`vault-mcp-bridge: invalid configuration (fix these and start again):\n`)
-      for (const problem of err.problems) io.stderr(`  ${problem}\n`)
-      return EXIT.USAGE
-    }
-    if (err instanceof VaultStartupError) {
-      io.stderr(`vault-mcp-bridge: cannot use Vault: ${err.message}\n`)
-      return EXIT.USAGE
-    }
-    throw err
+    const code = reportOperatorError(err, io, 'vault-mcp-bridge')
+    if (code === undefined) throw err
+    return code
   }
 }
 
-const isEntryPoint = (): boolean => {
-  const script = process.argv[1]
-  if (!script) return false
-  try {
-    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url))
-  } catch {
-    return false
-  }
-}
-
-if (isEntryPoint()) {
-  const io: CliIo = {
-    stdout: (text) => void process.stdout.write(text),
-    stderr: (text) => void process.stderr.write(text),
-  }
-  main(process.argv.slice(2), process.env, io).then(
-    // Long-running commands resolve after their graceful stop; exit even if a library left a
-    // handle open (stdout and stderr are synchronous for files and pipes on Linux).
-    (code) => process.exit(code),
-    (err: unknown) => {
-      // Security: only the error's name and message; causes may hold request configs.
-      const e = err instanceof Error ? `${err.name}: ${err.message}` : 'unknown error'
-      io.stderr(`vault-mcp-bridge: ${e}\n`)
-      process.exit(EXIT.FAILURE)
-    },
+if (isEntryPoint(import.meta.url)) {
+  runAsProcess(
+    () => main(process.argv.slice(2), process.env, processIo),
+    processIo,
+    'vault-mcp-bridge',
   )
 }

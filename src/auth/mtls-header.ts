@@ -1,6 +1,7 @@
 /** @module auth/mtls-header: client-certificate identity passed by a trusted TLS-terminating proxy. */
 import { BlockList, isIP } from 'node:net'
 import { AppError } from '../core/errors.js'
+import { parseCidr } from '../config/cidr.js'
 import type { Config } from '../config/schema.js'
 import type { Logger } from '../observability/logger.js'
 import type { AuthStrategy } from './strategy.js'
@@ -132,20 +133,12 @@ export function createCidrMatcher(
   cidrs: readonly string[],
 ): (address: string | undefined) => boolean {
   const list = new BlockList()
-  for (const cidr of cidrs) {
-    const [addr = '', bits, ...rest] = cidr.split('/')
-    const family = isIP(addr)
-    const max = family === 4 ? 32 : 128
-    const prefix = bits === undefined ? max : Number(bits)
-    if (
-      family === 0 ||
-      rest.length > 0 ||
-      (bits !== undefined && !/^\d{1,3}$/.test(bits)) ||
-      prefix > max
-    ) {
-      throw new Error(`MTLS_TRUSTED_PROXIES: "${cidr}" is not a CIDR such as 10.0.0.0/8 or ::1/128`)
+  for (const text of cidrs) {
+    const cidr = parseCidr(text)
+    if (!cidr) {
+      throw new Error(`MTLS_TRUSTED_PROXIES: "${text}" is not a CIDR such as 10.0.0.0/8 or ::1/128`)
     }
-    list.addSubnet(addr, prefix, family === 4 ? 'ipv4' : 'ipv6')
+    list.addSubnet(cidr.address, cidr.prefix, cidr.family)
   }
   return (address) => {
     if (!address) return false

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util'
 import { SignJWT } from 'jose'
 import { SCOPES, isValidAgentId, type Scope } from '../core/identity.js'
 import { parseDuration } from '../config/schema.js'
+import { processIo, type CliIo } from './io.js'
 
 export const GEN_JWT_USAGE = `Usage: vault-mcp-bridge gen-jwt --sub <agent> [options]
 
@@ -23,16 +24,6 @@ Prints a signed JWT for <agent> on stdout.
 
 const ALGORITHMS = ['HS256', 'RS256', 'PS256', 'ES256', 'EdDSA'] as const
 
-export interface GenJwtIo {
-  stdout: (text: string) => void
-  stderr: (text: string) => void
-}
-
-const stdio: GenJwtIo = {
-  stdout: (text) => void process.stdout.write(text),
-  stderr: (text) => void process.stderr.write(text),
-}
-
 /**
  * Runs `gen-jwt`. The secret and defaults come from `env` (JWT_HS256_SECRET, JWT_ISSUER,
  * JWT_AUDIENCE, OAUTH_RESOURCE, JWT_SUBJECT_CLAIM); only the token is printed, never the secret.
@@ -42,7 +33,7 @@ const stdio: GenJwtIo = {
 export async function runGenJwtCommand(
   argv: readonly string[],
   env: Record<string, string | undefined> = process.env,
-  io: GenJwtIo = stdio,
+  io: CliIo = processIo,
 ): Promise<number> {
   const fail = (message: string) => {
     io.stderr(`gen-jwt: ${message}\n\n${GEN_JWT_USAGE}`)

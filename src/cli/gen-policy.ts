@@ -1,19 +1,9 @@
 /** @module cli/gen-policy: `vault-mcp-bridge gen-policy`, print one agent's Vault policy (HCL). */
 import { parseArgs } from 'node:util'
 import { isValidAgentId } from '../core/identity.js'
-import { POLICY_PATH_PART, renderAgentPolicy } from '../vault/admin/policy.js'
+import { isPolicyPathPart, renderAgentPolicy } from '../vault/admin/policy.js'
 import { isAgentPolicyNameSafe } from '../vault/policy-name.js'
-
-/** Where a command writes (the same shape as main.ts's CliIo). */
-export interface CommandIo {
-  stdout: (text: string) => void
-  stderr: (text: string) => void
-}
-
-const defaultIo: CommandIo = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-}
+import { processIo, type CliIo } from './io.js'
 
 export const GEN_POLICY_USAGE = `Usage: vault-mcp-bridge gen-policy --agent <id> [--mount secret] [--prefix mcp]
                                    [--transit-mount transit] [--policy-prefix mcp-agent-]
@@ -27,10 +17,7 @@ Write it with: vault policy write mcp-agent-<id> policy.hcl
  * Prints the policy of one agent on stdout.
  * @returns 0, or 2 for bad arguments (the problem and the usage go to stderr).
  */
-export async function runGenPolicyCommand(
-  argv: string[],
-  io: CommandIo = defaultIo,
-): Promise<number> {
+export async function runGenPolicyCommand(argv: string[], io: CliIo = processIo): Promise<number> {
   let values: Record<string, string | boolean | undefined>
   try {
     values = parseArgs({
@@ -66,8 +53,7 @@ export async function runGenPolicyCommand(
     )
   }
   for (const flag of ['mount', 'prefix', 'transit-mount'] as const) {
-    const v = (values[flag] as string).replace(/^\/+|\/+$/g, '')
-    if (!POLICY_PATH_PART.test(v) || v.split('/').some((s) => s === '.' || s === '..')) {
+    if (!isPolicyPathPart(values[flag] as string)) {
       problems.push(`--${flag} must be letters, digits, "_", ".", "-" and inner "/"`)
     }
   }

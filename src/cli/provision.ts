@@ -5,16 +5,12 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../config/load.js'
+import { StartupError } from '../config/startup-error.js'
 import { createLogger } from '../observability/logger.js'
 import { createNodeVaultClient } from '../vault/node-vault-client.js'
 import { isAgentPolicyNameSafe } from '../vault/policy-name.js'
 import { provisionVault } from '../vault/admin/provision.js'
-import type { CommandIo } from './gen-policy.js'
-
-const defaultIo: CommandIo = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-}
+import { processIo, type CliIo } from './io.js'
 
 export const PROVISION_USAGE = `Usage: vault-mcp-bridge provision --agents a,b,c [--out file] [--new-secret-id]
 
@@ -36,7 +32,7 @@ to --out (mode 0600) as an env file of KEY=value lines (for example approle.env)
 export async function runProvisionCommand(
   argv: string[],
   env: Record<string, string | undefined>,
-  io: CommandIo = defaultIo,
+  io: CliIo = processIo,
 ): Promise<number> {
   let values: { agents?: string; out?: string; 'new-secret-id'?: boolean; help?: boolean }
   try {
@@ -131,7 +127,7 @@ export async function runProvisionCommand(
     return 0
   } catch (e) {
     io.stderr(`provision: ${(e as Error).message}\n`)
-    return (e as Error).name === 'VaultStartupError' ? 2 : 1
+    return e instanceof StartupError ? 2 : 1
   } finally {
     client?.close()
   }

@@ -3,9 +3,9 @@
  * UPPER_SNAKE names that existing users already set), validates every value, and gives the
  * nested `Config` the rest of the bridge uses. The README table is generated from it.
  */
-import { isIP } from 'node:net'
 import { z } from 'zod'
 import { SCOPES, isValidAgentId, type Scope } from '../core/identity.js'
+import { parseCidr } from './cidr.js'
 
 // ---------------------------------------------------------------------------------------------
 // Value parsers (each message says what is right; none ever repeats the value it was given)
@@ -67,14 +67,6 @@ const safeUrl = (v: string): URL | undefined => {
   }
 }
 
-/** `10.0.0.0/8`, `::1/128` or a bare address. */
-const isCidr = (v: string): boolean => {
-  const [addr = '', bits, ...rest] = v.split('/')
-  const family = isIP(addr)
-  if (family === 0 || rest.length > 0) return false
-  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128))
-}
-
 /** A Vault mount path such as `secret` or `team/kv`: no leading or trailing `/`, no `.`/`..`. */
 const mountPath = (def: string) =>
   z
@@ -103,7 +95,10 @@ const optional = z
   .optional()
   .transform((v) => (v === undefined || v === '' ? undefined : v))
 
-/** One API key entry after parsing; `digest` is the SHA-256 the key is indexed by. */
+/**
+ * One API key entry after parsing. The key is kept as given here; the API key strategy
+ * (src/auth/api-key.ts) keeps only its SHA-256 digest.
+ */
 export interface ApiKeyEntry {
   key: string
   agent: string
@@ -429,7 +424,7 @@ export const configSchema = envSchema
     if (e.OAUTH_AUTHORIZATION_SERVERS.some((v) => !/^https?:$/.test(safeUrl(v)?.protocol ?? ''))) {
       issue('OAUTH_AUTHORIZATION_SERVERS', 'must be a list of http(s) URLs')
     }
-    if (!e.MTLS_TRUSTED_PROXIES.every(isCidr)) {
+    if (!e.MTLS_TRUSTED_PROXIES.every((v) => parseCidr(v) !== undefined)) {
       issue(
         'MTLS_TRUSTED_PROXIES',
         'must be a list of CIDRs such as 127.0.0.1/32,::1/128,10.0.0.0/8',

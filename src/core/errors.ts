@@ -54,6 +54,17 @@ export class AppError extends Error {
   }
 }
 
+/** Seconds to wait before retrying while Vault is unavailable, unless the error says otherwise. */
+export const VAULT_RETRY_AFTER_SECONDS = 5
+
+/**
+ * When a retry may succeed (`Retry-After`): the error's own `details.retryAfterSeconds`, else
+ * {@link VAULT_RETRY_AFTER_SECONDS} for VAULT_UNAVAILABLE; undefined when a retry will not help.
+ */
+export const retryAfterOf = (e: AppError): number | undefined =>
+  e.details.retryAfterSeconds ??
+  (e.code === 'VAULT_UNAVAILABLE' ? VAULT_RETRY_AFTER_SECONDS : undefined)
+
 /** Any thrown value as an AppError; unknown failures become INTERNAL with the original as cause. */
 export const asAppError = (e: unknown): AppError =>
   e instanceof AppError ? e : new AppError('INTERNAL', 'Internal error.', { cause: e })

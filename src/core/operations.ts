@@ -275,10 +275,12 @@ export const isAllowed = (op: Operation, scopes: readonly Scope[]): boolean =>
   op.access === null || scopes.includes(op.access)
 
 /**
- * Checks the scope, validates the raw input against the operation's schema, and invokes it.
- * Adapters go through `createOperationRunner`, which adds the audit trail.
- * @throws FORBIDDEN (missing scope, with `details.requiredScope`), INVALID_INPUT, and whatever
- *   the service throws.
+ * Checks the scope, validates the raw input against the operation's schema, invokes it, and
+ * validates what it returns against the output schema. Adapters go through
+ * `createOperationRunner`, which adds the audit trail.
+ * @returns the output as the output schema declares it (undeclared fields stripped).
+ * @throws FORBIDDEN (missing scope, with `details.requiredScope`), INVALID_INPUT, INTERNAL (an
+ *   output that breaks the output schema), and whatever the service throws.
  */
 export async function runOperation(
   op: Operation,
@@ -296,7 +298,16 @@ export async function runOperation(
   if (!parsed.success) {
     throw new AppError('INVALID_INPUT', describeIssues(parsed.error), { cause: parsed.error })
   }
-  return op.invoke(service, ctx, parsed.data)
+  const out = await op.invoke(service, ctx, parsed.data)
+  // The output schema is a promise to every adapter (MCP clients validate structuredContent
+  // against it, REST documents it): nothing undeclared is passed on, nothing broken either.
+  const checked = op.output.safeParse(out)
+  if (!checked.success) {
+    throw new AppError('INTERNAL', 'The operation returned an unexpected result.', {
+      cause: checked.error,
+    })
+  }
+  return checked.data
 }
 
 /** Runs operations for the adapters and tells the observer (audit, metrics) how each ended. */

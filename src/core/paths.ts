@@ -9,7 +9,7 @@ import { isValidAgentId, type Principal } from './identity.js'
 /** Longest agent-relative path, in UTF-8 bytes. */
 export const MAX_PATH_BYTES = 512
 
-/** Transit key names as the agent gives them (same rule as `transitKeyNameSchema`). */
+/** Transit key names as the agent gives them (`transitKeyNameSchema` validates with it too). */
 export const TRANSIT_KEY_NAME_PATTERN = /^[A-Za-z0-9_.-]{0,63}[A-Za-z0-9_]$/
 
 /**

@@ -1,6 +1,7 @@
 /** @module core/schemas: the zod input and output schema of every operation (one per thing). */
 import { z } from 'zod'
 import { scopeSchema } from './identity.js'
+import { TRANSIT_KEY_NAME_PATTERN } from './paths.js'
 
 // ---------------------------------------------------------------------------------------------
 // Shared schemas
@@ -40,7 +41,7 @@ export const versionMetadataSchema = z.object({
 /** Transit key name as the agent sees it; the Vault-side name is derived per agent. */
 export const transitKeyNameSchema = z
   .string()
-  .regex(/^[A-Za-z0-9_.-]{0,63}[A-Za-z0-9_]$/, {
+  .regex(TRANSIT_KEY_NAME_PATTERN, {
     message: 'key names are 1-64 of [A-Za-z0-9_.-], ending in a letter, digit or "_"',
   })
   .describe('Name of your transit key, for example "app". Keys are private to your agent.')

@@ -15,7 +15,7 @@ import type { Metrics } from '../observability/metrics.js'
 import { authMiddleware } from './auth-middleware.js'
 import type { AppEnv } from './context.js'
 import { registerDebugRoutes } from './debug-routes.js'
-import { createErrorHandler, renderError } from './error-response.js'
+import { createErrorHandler, refuseMethod, renderError } from './error-response.js'
 import { agentRateLimit, authFailureLimit, type OverBudgetReply } from './limit-middleware.js'
 import { httpMetrics, registerMetricsRoute } from './metrics-route.js'
 import { requestLog } from './request-log.js'
@@ -111,15 +111,18 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     if (r.ready) return c.json({ status: 'ready' })
     throw new AppError('VAULT_UNAVAILABLE', `Not ready: ${r.reason ?? 'vault unavailable'}.`)
   })
-  methodNotAllowed(app, '/healthz', 'GET, HEAD')
-  methodNotAllowed(app, '/readyz', 'GET, HEAD')
+  app.all('/healthz', (c) => refuseMethod(c, 'GET, HEAD'))
+  app.all('/readyz', (c) => refuseMethod(c, 'GET, HEAD'))
   registerWellKnownRoutes(app, config.auth.oauth)
   if (deps.metrics && config.metrics.enabled && config.metrics.port === 0) {
     registerMetricsRoute(app, deps.metrics)
   }
   for (const guard of deps.guards ?? []) app.use(guard.path, guard.handler)
 
-  if (deps.rateLimits) app.use('*', authFailureLimit(deps.rateLimits, { metrics: deps.metrics }))
+  if (deps.rateLimits) {
+    const mtlsHeader = config.auth.mtls.identityHeader
+    app.use('*', authFailureLimit(deps.rateLimits, { metrics: deps.metrics, mtlsHeader }))
+  }
   app.use('*', authMiddleware(deps.authenticator))
   if (deps.rateLimits) {
     const { metrics, overBudget } = deps
@@ -128,14 +131,6 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   registerDebugRoutes(app, config)
   for (const register of deps.routes ?? []) register(app)
   return app
-}
-
-/** Answers 405 with `Allow` for the methods a path does not support. */
-export function methodNotAllowed(app: Hono<AppEnv>, path: string, allow: string): void {
-  app.all(path, (c) => {
-    c.header('Allow', allow)
-    throw new AppError('METHOD_NOT_ALLOWED', `${c.req.method} is not allowed here; use ${allow}.`)
-  })
 }
 
 function requestId(logger: Logger): MiddlewareHandler<AppEnv> {

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest'
 import { Hono } from 'hono'
 import { loadConfig } from '../config/load.js'
 import type { AppEnv } from './context.js'
-import { REDACTED, registerDebugRoutes } from './debug-routes.js'
+import { REDACTED } from '../observability/logger.js'
+import { registerDebugRoutes } from './debug-routes.js'
 
 const appFor = (env: Record<string, string>) => {
   const app = new Hono<AppEnv>()

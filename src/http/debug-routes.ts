@@ -1,9 +1,8 @@
 /** @module http/debug-routes: `GET /echo-headers`, only when DEBUG_ENDPOINTS=true. */
 import type { Hono } from 'hono'
 import type { Config } from '../config/schema.js'
+import { REDACTED } from '../observability/logger.js'
 import type { AppEnv } from './context.js'
-
-export const REDACTED = '[redacted]'
 
 /** Headers that always carry credentials or identity. */
 const ALWAYS_REDACTED = [
@@ -19,7 +18,7 @@ const ALWAYS_REDACTED = [
 const LOOKS_SECRET = /token|secret|passw|cookie|auth|api-?key|session|cert|ssl-client/i
 
 /**
- * The request headers with every credential replaced by `[redacted]`: Authorization,
+ * The request headers with every credential replaced by {@link REDACTED}: Authorization,
  * X-API-Key, cookies, the mTLS identity and verify headers, and anything whose name looks like
  * a credential.
  */

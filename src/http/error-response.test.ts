@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { AppError, ERROR_SPEC, type ErrorCode } from '../core/errors.js'
 import type { Logger } from '../observability/logger.js'
 import type { AppEnv } from './context.js'
-import { createErrorHandler, describeCause, toAppError } from './error-response.js'
+import { createErrorHandler, toAppError } from './error-response.js'
 
 interface Line {
   obj: object
@@ -81,25 +81,5 @@ describe('renderError', () => {
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('PAYLOAD_TOO_LARGE')
     expect(toAppError(new HTTPException(400)).code).toBe('INVALID_INPUT')
     expect(toAppError(new HTTPException(418)).code).toBe('INTERNAL')
-  })
-})
-
-describe('describeCause', () => {
-  it('keeps name, code, status and nested causes, nothing else', () => {
-    const inner = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })
-    const outer = Object.assign(new Error('outer', { cause: inner }), {
-      config: { data: 'secret body' },
-    })
-    const d = describeCause(outer)
-    expect(d.name).toBe('Error')
-    expect((d.cause as Record<string, unknown>).code).toBe('ECONNREFUSED')
-    expect(JSON.stringify(d)).not.toContain('secret body')
-  })
-
-  it('cuts token-like and long opaque strings out of messages', () => {
-    const d = describeCause(new Error(`token=abc123 and ${'A'.repeat(50)} and s.${'b'.repeat(24)}`))
-    expect(d.message).not.toContain('abc123')
-    expect(d.message).not.toContain('A'.repeat(50))
-    expect(d.message).not.toContain('b'.repeat(24))
   })
 })

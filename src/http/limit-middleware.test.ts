@@ -52,7 +52,11 @@ function appWith(
   })
   app.use(
     '*',
-    authFailureLimit(limits, { metrics, clientAddress: (c) => c.req.header('x-ip') ?? '?' }),
+    authFailureLimit(limits, {
+      metrics,
+      mtlsHeader: 'x-client-dn',
+      clientAddress: (c) => c.req.header('x-ip') ?? '?',
+    }),
   )
   app.use('*', async (c, next) => {
     const agent = c.req.header('x-agent')
@@ -122,5 +126,16 @@ describe('authFailureLimit', () => {
     const text = await metrics.render()
     expect(text).toContain('auth_failures_total{method="api_key"} 2')
     expect(text).toContain('rate_limit_rejections_total{kind="auth_failure"} 1')
+  })
+
+  it('labels a failure by the credential it carried, mTLS by the configured identity header', async () => {
+    const { app, metrics } = appWith(100)
+    const fail = (headers: Record<string, string>) =>
+      app.request('/whoami', { headers: { 'x-ip': '3.3.3.3', ...headers } })
+    expect((await fail({ 'x-client-dn': 'CN=a' })).status).toBe(401)
+    expect((await fail({ 'x-ssl-client-s-dn': 'CN=a' })).status).toBe(401)
+    const text = await metrics.render()
+    expect(text).toContain('auth_failures_total{method="mtls"} 1')
+    expect(text).toContain('auth_failures_total{method="none"} 1')
   })
 })

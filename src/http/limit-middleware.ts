@@ -43,13 +43,13 @@ export function rateLimitHeaders(r: LimitResult): Record<string, string> {
 export function authFailureLimit(
   limits: RateLimits,
   options: {
+    /** MTLS_IDENTITY_HEADER, to label failures of mTLS identities. */
+    mtlsHeader: string
     metrics?: LimitMetrics
     clientAddress?: (c: Context<AppEnv>) => string
-    /** MTLS_IDENTITY_HEADER, to label failures of mTLS identities (default x-ssl-client-s-dn). */
-    mtlsHeader?: string
-  } = {},
+  },
 ): MiddlewareHandler<AppEnv> {
-  const mtlsHeader = options.mtlsHeader ?? 'x-ssl-client-s-dn'
+  const { mtlsHeader } = options
   // Security: the TCP peer only; `X-Forwarded-For` is not trusted, because any client can send
   // it. Behind a proxy every client shares the proxy's budget of failures, erring on the safe side.
   const addressOf = options.clientAddress ?? ((c: Context<AppEnv>) => peerAddress(c) ?? 'unknown')

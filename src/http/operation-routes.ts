@@ -25,6 +25,7 @@ import {
   type OperationRunner,
 } from '../core/operations.js'
 import type { AppEnv } from './context.js'
+import { refuseMethod } from './error-response.js'
 
 type Input = Record<string, unknown>
 
@@ -107,31 +108,31 @@ export function registerOperationRoutes(app: Hono<AppEnv>, runner: OperationRunn
   }
 
   app.all('/secrets', async (c) => {
-    if (c.req.method !== 'GET') notAllowed(c, 'GET')
+    if (c.req.method !== 'GET') refuseMethod(c, 'GET')
     return run(c, listSecrets, await inputOf(c, listSecrets))
   })
 
   app.all('/secrets/*', async (c) => {
     const target = parseSecretTarget(rawPath(c))
     if (target.path === '' && target.action === '') {
-      if (c.req.method !== 'GET') notAllowed(c, 'GET')
+      if (c.req.method !== 'GET') refuseMethod(c, 'GET')
       return run(c, listSecrets, await inputOf(c, listSecrets))
     }
     const routes = SECRET_ROUTES[target.action]!
     const op = routes[c.req.method]
-    if (!op) notAllowed(c, Object.keys(routes).join(', '))
+    if (!op) refuseMethod(c, Object.keys(routes).join(', '))
     return run(c, op, await inputOf(c, op, { path: decodePath(target.path) }))
   })
 
   for (const [route, op] of Object.entries(TRANSIT_ROUTES)) {
     app.all(route, async (c) => {
-      if (c.req.method !== 'POST') notAllowed(c, 'POST')
+      if (c.req.method !== 'POST') refuseMethod(c, 'POST')
       return run(c, op, await inputOf(c, op))
     })
   }
 
   app.all('/whoami', async (c) => {
-    if (c.req.method !== 'GET') notAllowed(c, 'GET')
+    if (c.req.method !== 'GET') refuseMethod(c, 'GET')
     return run(c, whoami, await inputOf(c, whoami))
   })
 }
@@ -219,11 +220,6 @@ async function jsonBody(c: Context<AppEnv>): Promise<Input> {
     throw new AppError('INVALID_INPUT', 'The request body must be a JSON object.')
   }
   return parsed as Input
-}
-
-function notAllowed(c: Context<AppEnv>, allow: string): never {
-  c.header('Allow', allow)
-  throw new AppError('METHOD_NOT_ALLOWED', `${c.req.method} is not allowed here; use ${allow}.`)
 }
 
 /** A query parameter name fit to quote back (it is the caller's own text, but keep it short). */

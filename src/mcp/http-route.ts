@@ -8,6 +8,7 @@ import type { Context, Hono, MiddlewareHandler } from 'hono'
 import { AppError } from '../core/errors.js'
 import { OPERATIONS, isAllowed, type OperationRunner } from '../core/operations.js'
 import type { AppEnv } from '../http/context.js'
+import { refuseMethod } from '../http/error-response.js'
 import type { SecretValuesMode } from './operation-tools.js'
 import { createMcpServer } from './server.js'
 
@@ -40,14 +41,14 @@ export interface McpRouteDeps {
 export function registerMcpRoutes(app: Hono<AppEnv>, deps: McpRouteDeps): void {
   app.use(MCP_PATH, deps.guard)
   app.post(MCP_PATH, (c) => handlePost(c, deps))
-  app.all(MCP_PATH, (c) => {
-    c.header('Allow', 'POST')
-    throw new AppError(
-      'METHOD_NOT_ALLOWED',
+  app.all(MCP_PATH, (c) =>
+    refuseMethod(
+      c,
+      'POST',
       `${c.req.method} is not supported: this MCP endpoint is stateless (no SSE stream, no ` +
         'session to end); send JSON-RPC messages with POST.',
-    )
-  })
+    ),
+  )
 }
 
 async function handlePost(c: Context<AppEnv>, deps: McpRouteDeps): Promise<Response> {

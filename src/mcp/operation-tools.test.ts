@@ -8,7 +8,8 @@ import { AppError } from '../core/errors.js'
 import type { Principal, Scope } from '../core/identity.js'
 import { OPERATIONS, createOperationRunner } from '../core/operations.js'
 import type { SecretsService } from '../core/secrets-service.js'
-import { REDACTED, type SecretValuesMode } from './operation-tools.js'
+import { REDACTED, type Logger } from '../observability/logger.js'
+import type { SecretValuesMode } from './operation-tools.js'
 import { SERVER_INFO, createMcpServer } from './server.js'
 
 // Adapter-level tests: the service answers with fixed results so that rendering, masking and
@@ -31,6 +32,11 @@ function cannedService(calls: string[]): SecretsService {
       calls.push('readSecret')
       if (input.path === 'missing') throw new AppError('SECRET_NOT_FOUND', 'No secret there.')
       if (input.path === 'boom') throw new Error('vault said: permission denied for s.XYZTOKEN')
+      if (input.path === 'leak') {
+        throw Object.assign(new Error('request failed for token hvs.CAUSESECRET'), {
+          config: { headers: { 'X-Vault-Token': 'hvs.CAUSESECRET' } },
+        })
+      }
       return {
         path: input.path,
         data: { user: 'admin', password: 'hunter2' },
@@ -85,6 +91,7 @@ async function connect(opts: {
   secretValues?: SecretValuesMode
   elicit?: Answer
   serverRequests?: boolean
+  log?: Logger
 }) {
   const calls: string[] = []
   const events: string[] = []
@@ -103,6 +110,7 @@ async function connect(opts: {
     requestId: 'req-1',
     secretValues: opts.secretValues ?? 'reveal',
     serverRequests: opts.serverRequests,
+    log: opts.log,
   })
   const answer = opts.elicit ?? 'none'
   const client = new Client(
@@ -239,6 +247,28 @@ describe('tools/call', () => {
     expect(text(r)).not.toContain('XYZTOKEN')
     expect(text(r)).not.toContain('permission denied')
     expect(text(r)).not.toMatch(/\bat .*:\d+/)
+  })
+
+  it('logs an unexpected error through the one safe serializer (token-like text cut out)', async () => {
+    const logged: object[] = []
+    const record = (obj: object) => void logged.push(obj)
+    const log: Logger = {
+      fatal: record,
+      error: record,
+      warn: record,
+      info: record,
+      debug: record,
+      child: () => log,
+    }
+    const { client } = await connect({ log })
+    await client.callTool({ name: 'read_secret', arguments: { path: 'leak' } })
+    expect(logged).toHaveLength(1)
+    const line = logged[0] as { err: { type: string; message: string } }
+    expect(line.err).toMatchObject({
+      type: 'Error',
+      message: expect.stringContaining('request failed'),
+    })
+    expect(JSON.stringify(line)).not.toContain('CAUSESECRET')
   })
 })
 

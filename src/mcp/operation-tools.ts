@@ -25,13 +25,10 @@ import {
   type Operation,
   type OperationRunner,
 } from '../core/operations.js'
-import type { Logger } from '../observability/logger.js'
+import { REDACTED, serializeError, type Logger } from '../observability/logger.js'
 
 /** What a model sees of secret values (`MCP_SECRET_VALUES`). */
 export type SecretValuesMode = 'reveal' | 'redact' | 'elicit'
-
-/** The text that replaces each secret value in `redact` mode (and when the user declines). */
-export const REDACTED = '[redacted]'
 
 export interface OperationToolsDeps {
   runner: OperationRunner
@@ -143,16 +140,12 @@ async function callTool(
           'stdio with a client that supports elicitation.',
       )
     }
-    const raw = await deps.runner.run(op, { principal: deps.principal, requestId }, args)
-    // The output schema is what the client validates structuredContent against: stripping
-    // unknown fields here keeps the promise and never forwards anything undeclared.
-    const parsed = op.output.safeParse(raw)
-    if (!parsed.success) {
-      throw new AppError('INTERNAL', 'The operation returned an unexpected result.', {
-        cause: parsed.error,
-      })
-    }
-    let out = parsed.data as Record<string, unknown>
+    // The runner validates the output against the operation's output schema, which is what
+    // the client validates structuredContent against.
+    let out = (await deps.runner.run(op, { principal: deps.principal, requestId }, args)) as Record<
+      string,
+      unknown
+    >
     // Decided on what came back, not on the arguments, so nothing unexpected slips through.
     if (guard?.reveals(out) && deps.secretValues !== 'reveal') {
       out =
@@ -164,7 +157,10 @@ async function callTool(
   } catch (err) {
     const e = asAppError(err)
     if (e.code === 'INTERNAL') {
-      deps.log?.error({ err: e.cause, operation: op.name, requestId }, 'mcp tool failed')
+      deps.log?.error(
+        { err: serializeError(e.cause ?? e), operation: op.name, requestId },
+        'mcp tool failed',
+      )
     }
     return { isError: true, content: [{ type: 'text', text: `${e.code}: ${e.message}` }] }
   }

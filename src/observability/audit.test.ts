@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import type { OperationEvent } from '../core/ports.js'
 import { createAuditTrail } from './audit.js'
 import { createLogger } from './logger.js'
+import { StartupError } from '../config/startup-error.js'
 
 const logger = createLogger({ level: 'silent' })
 
@@ -81,9 +82,7 @@ describe('createAuditTrail', () => {
     await expect(trail.flush()).resolves.toBeUndefined()
   })
 
-  it('fails at startup with INTERNAL when the file cannot be opened', () => {
-    expect(() => createAuditTrail('/nonexistent-dir/x/audit.log', { logger })).toThrow(
-      expect.objectContaining({ code: 'INTERNAL' }),
-    )
+  it('fails at startup with a StartupError (exit 2) when the file cannot be opened', () => {
+    expect(() => createAuditTrail('/nonexistent-dir/x/audit.log', { logger })).toThrow(StartupError)
   })
 })

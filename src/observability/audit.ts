@@ -1,7 +1,7 @@
 /** @module observability/audit: the audit trail, one JSON line per operation (stdout, stderr, a file, or off). */
 import { closeSync, createWriteStream, openSync, type WriteStream } from 'node:fs'
 import type { Writable } from 'node:stream'
-import { AppError } from '../core/errors.js'
+import { StartupError } from '../config/startup-error.js'
 import type { OperationEvent, OperationObserver } from '../core/ports.js'
 import type { Logger } from './logger.js'
 
@@ -39,7 +39,8 @@ export function auditRecord(event: OperationEvent): Record<string, unknown> {
  * (appended to, created with mode 0600). `stdoutReserved` is for the stdio MCP transport, whose
  * protocol owns stdout: `stdout` then writes to stderr instead, with a warning.
  * Writing never throws into the request; a failing sink is logged once.
- * @throws INTERNAL when the audit file cannot be opened (checked at startup, not on first write).
+ * @throws StartupError when the audit file cannot be opened (checked at startup, before Vault is
+ *   contacted, not on first write).
  */
 export function createAuditTrail(
   sink: string,
@@ -63,9 +64,10 @@ export function createAuditTrail(
     try {
       fd = openSync(sink, 'a', 0o600)
     } catch (err) {
-      throw new AppError(
-        'INTERNAL',
-        'Cannot open the AUDIT_LOG file; check that its directory exists and is writable.',
+      throw new StartupError(
+        'cannot write the audit trail',
+        'AUDIT_LOG names a file that cannot be opened for appending; check that its directory ' +
+          'exists and is writable, or set AUDIT_LOG to stdout, stderr or off.',
         { cause: err },
       )
     }

@@ -1,6 +1,6 @@
 /** @module observability/logger tests: redaction by configuration and the error allow-list. */
 import { describe, expect, it } from 'vitest'
-import { createLogger, REDACTED_KEYS } from './logger.js'
+import { createLogger, REDACTED, REDACTED_KEYS, serializeError } from './logger.js'
 
 const capture = () => {
   const lines: string[] = []
@@ -54,7 +54,7 @@ describe('createLogger', () => {
       ciphertext: markers[13],
     })
     for (const marker of markers) expect(text()).not.toContain(marker)
-    expect(text()).toContain('[REDACTED]')
+    expect(text()).toContain(REDACTED)
   })
 
   it('logs errors by allow-list, dropping HTTP client config and response bodies', () => {
@@ -81,5 +81,34 @@ describe('createLogger', () => {
     for (const key of ['authorization', 'x-api-key', 'x-vault-token', 'cookie']) {
       expect(REDACTED_KEYS).toContain(key)
     }
+  })
+})
+
+describe('serializeError', () => {
+  it('keeps name, code, status and nested causes, nothing else', () => {
+    const inner = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })
+    const outer = Object.assign(new Error('outer', { cause: inner }), {
+      config: { data: 'secret body' },
+    })
+    const d = serializeError(outer) as Record<string, unknown>
+    expect(d.type).toBe('Error')
+    expect((d.cause as Record<string, unknown>).code).toBe('ECONNREFUSED')
+    expect(JSON.stringify(d)).not.toContain('secret body')
+  })
+
+  it('cuts token-like and long opaque strings out of messages', () => {
+    const d = serializeError(
+      new Error(`token=abc123 and ${'A'.repeat(50)} and s.${'b'.repeat(24)}`),
+    ) as { message: string }
+    expect(d.message).not.toContain('abc123')
+    expect(d.message).not.toContain('A'.repeat(50))
+    expect(d.message).not.toContain('b'.repeat(24))
+  })
+
+  it('keeps what it made as it is (the logger serializes again), and reduces other values to their type', () => {
+    const once = serializeError(new Error('x'))
+    expect(serializeError(once)).toBe(once)
+    expect(serializeError({ headers: { 'x-vault-token': 'hvs.LEAK' } })).toEqual({ type: 'object' })
+    expect(serializeError('token: hvs.LEAK-ME')).toEqual({ message: `token: ${REDACTED}` })
   })
 })

@@ -69,7 +69,8 @@ export const REDACTED_KEYS = [
 /** How deep below the log object's top level a redacted key is still found. */
 export const REDACT_DEPTH = 5
 
-const CENSOR = '[REDACTED]'
+/** What stands in for a value that must not be shown: in logs, debug echoes and MCP's redact mode. */
+export const REDACTED = '[redacted]'
 
 // fast-redact wildcards match one level each, so each key is listed at every depth; `["k"]`
 // quoting keeps names with dashes valid paths.
@@ -85,30 +86,52 @@ const redactPaths = (): string[] => {
   return paths
 }
 
+/** What serializeError made, so that serialising it again (the logger's turn) keeps it. */
+const serialized = new WeakSet<object>()
+
 /**
- * Errors are logged by an allow-list of fields. Security: HTTP client errors (axios, which
- * node-vault uses) carry the request config with the `X-Vault-Token` header and the response body
- * with Vault's raw text; copying an error's enumerable fields would log them. Only name, message,
- * code, status and stack survive, recursively through `cause` (bounded).
+ * The one safe form of an error for the logs: the logger's `err` serializer, and what the REST
+ * error handler and the MCP tool wrapper log for an INTERNAL cause.
+ *
+ * Security: HTTP client errors (axios, which node-vault uses) carry the request config with the
+ * `X-Vault-Token` header and the response body with Vault's raw text; copying an error's fields
+ * would log them. Only the name, code, HTTP status, a bounded message with token-like strings
+ * cut out, and a few stack frames survive, recursively through `cause` (bounded). A value that
+ * is not an error is logged as its type only (strings and numbers as a redacted message).
  */
 export function serializeError(err: unknown, depth = 0): unknown {
-  if (!(err instanceof Error)) {
-    return typeof err === 'string' || typeof err === 'number' ? { message: String(err) } : err
+  if (typeof err === 'object' && err !== null && serialized.has(err)) return err
+  let out: Record<string, unknown>
+  if (err instanceof Error) {
+    const e = err as Error & {
+      code?: unknown
+      status?: unknown
+      statusCode?: unknown
+      response?: { status?: unknown; statusCode?: unknown }
+    }
+    out = { type: e.name, message: redactMessage(e.message) }
+    if (typeof e.code === 'string' || typeof e.code === 'number') out.code = e.code
+    const status = e.response?.statusCode ?? e.response?.status ?? e.statusCode ?? e.status
+    if (typeof status === 'number') out.status = status
+    if (e.stack) out.stack = e.stack.split('\n').slice(1, 8).join('\n')
+    if (e.cause !== undefined && depth < 3) out.cause = serializeError(e.cause, depth + 1)
+  } else if (typeof err === 'string' || typeof err === 'number') {
+    out = { message: redactMessage(String(err)) }
+  } else {
+    out = { type: err === null ? 'null' : typeof err }
   }
-  const e = err as Error & { code?: unknown; status?: unknown; statusCode?: unknown }
-  const status =
-    typeof e.status === 'number'
-      ? e.status
-      : typeof e.statusCode === 'number'
-        ? e.statusCode
-        : (e as { response?: { status?: unknown; statusCode?: unknown } }).response?.statusCode
-  const out: Record<string, unknown> = { type: e.name, message: e.message }
-  if (typeof e.code === 'string' || typeof e.code === 'number') out.code = e.code
-  if (typeof status === 'number') out.status = status
-  if (e.stack) out.stack = e.stack
-  if (e.cause !== undefined && depth < 4) out.cause = serializeError(e.cause, depth + 1)
+  serialized.add(out)
   return out
 }
+
+// Security: messages of library errors sometimes quote what they were given; tokens and long
+// opaque strings are cut out so that the log cannot carry a credential.
+const redactMessage = (message: string): string =>
+  message
+    .slice(0, 300)
+    .replace(/\b(hv[sbr]\.[A-Za-z0-9_-]+|s\.[A-Za-z0-9]{20,})/g, REDACTED)
+    .replace(/(bearer|token|key|secret|password)(["'=:\s]+)\S+/gi, `$1$2${REDACTED}`)
+    .replace(/[A-Za-z0-9+/_=-]{40,}/g, REDACTED)
 
 /**
  * Creates the bridge's logger: JSON lines on stderr (fd 2) unless `destination` is given.
@@ -124,7 +147,7 @@ export function createLogger(options: { level: LogLevel; destination?: LogDestin
       base: undefined,
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
-      redact: { paths: redactPaths(), censor: CENSOR },
+      redact: { paths: redactPaths(), censor: REDACTED },
       serializers: { err: serializeError, error: serializeError, cause: serializeError },
     },
     destination,

@@ -5,8 +5,8 @@ import { combineObservers, createMetrics } from './metrics.js'
 describe('createMetrics', () => {
   it('exposes requests, latencies, Vault calls, limits, auth failures, child tokens and process metrics', async () => {
     const m = createMetrics()
-    m.httpRequest('GET', '/v1/secrets/*', 200, 0.02)
-    m.httpRequest('GET', '/v1/secrets/*', 429, 0.001)
+    m.httpRequest('GET', '/secrets/*', 200, 0.02)
+    m.httpRequest('GET', '/secrets/*', 429, 0.001)
     m.operationFinished({
       time: '2026-01-01T00:00:00Z',
       requestId: 'r',
@@ -17,25 +17,25 @@ describe('createMetrics', () => {
       durationMs: 30,
       vaultRequestIds: [],
     })
-    m.vaultCall('kv_read', 200, 0.01)
-    m.vaultCall('kv_read', 503, 0.2)
-    m.vaultCall('transit_encrypt', 'network', 1)
+    m.vaultCall('kv/data', 200, 0.01)
+    m.vaultCall('kv/data', 503, 0.2)
+    m.vaultCall('transit/encrypt', 'network', 1)
     m.rateLimitRejected('agent')
     m.authFailure('api_key')
     m.childTokenMinted()
     m.childTokenRevokeFailed()
     const text = await m.render()
     const has = (s: string) => expect(text).toContain(s)
-    has('vault_mcp_bridge_http_requests_total{method="GET",route="/v1/secrets/*",status="429"} 1')
+    has('vault_mcp_bridge_http_requests_total{method="GET",route="/secrets/*",status="429"} 1')
     has(
-      'vault_mcp_bridge_http_request_duration_seconds_bucket{le="0.025",method="GET",route="/v1/secrets/*"} 2',
+      'vault_mcp_bridge_http_request_duration_seconds_bucket{le="0.025",method="GET",route="/secrets/*"} 2',
     )
     has('vault_mcp_bridge_operations_total{operation="encrypt",auth_method="jwt",outcome="ok"} 1')
     has('vault_mcp_bridge_operation_duration_seconds_count{operation="encrypt"} 1')
-    has('vault_mcp_bridge_vault_requests_total{op="kv_read",status="200"} 1')
-    has('vault_mcp_bridge_vault_errors_total{op="kv_read",status="503"} 1')
-    has('vault_mcp_bridge_vault_errors_total{op="transit_encrypt",status="network"} 1')
-    has('vault_mcp_bridge_vault_request_duration_seconds_count{op="kv_read"} 2')
+    has('vault_mcp_bridge_vault_requests_total{op="kv/data",status="200"} 1')
+    has('vault_mcp_bridge_vault_errors_total{op="kv/data",status="503"} 1')
+    has('vault_mcp_bridge_vault_errors_total{op="transit/encrypt",status="network"} 1')
+    has('vault_mcp_bridge_vault_request_duration_seconds_count{op="kv/data"} 2')
     has('vault_mcp_bridge_rate_limit_rejections_total{kind="agent"} 1')
     has('vault_mcp_bridge_rate_limit_rejections_total{kind="auth_failure"} 0')
     has('vault_mcp_bridge_auth_failures_total{method="api_key"} 1')
@@ -44,7 +44,7 @@ describe('createMetrics', () => {
     has('vault_mcp_bridge_process_resident_memory_bytes')
     has('vault_mcp_bridge_nodejs_eventloop_lag_seconds')
     expect(text).not.toContain('alice')
-    expect(text).not.toContain('vault_errors_total{op="kv_read",status="200"}')
+    expect(text).not.toContain('vault_errors_total{op="kv/data",status="200"}')
     expect(m.contentType).toContain('text/plain')
   })
 

@@ -19,12 +19,13 @@ export interface Metrics extends OperationObserver {
   readonly contentType: string
   /** The exposition text for `GET /metrics`. */
   render(): Promise<string>
-  /** One HTTP request: `route` is the route pattern (`/v1/secrets/*`), never the raw URL. */
+  /** One HTTP request: `route` is the route pattern (`/secrets/*`), never the raw URL. */
   httpRequest(method: string, route: string, status: number, seconds: number): void
   /**
-   * One call to Vault, for the Vault layer to call after each request it sends. `op` is a small
-   * fixed name (`kv_read`, `transit_encrypt`, `token_create`, `readiness`…); `status` is Vault's
-   * HTTP status, or `'network'` when no answer came. Statuses other than 2xx count as errors.
+   * One call to Vault, for the Vault layer to call after each request it sends. `op` is the
+   * engine and endpoint (`kv/data`, `transit/encrypt`, `auth/token/create`, `sys/health`: see
+   * `vaultCallLabel` in src/vault/node-vault-client.ts); `status` is Vault's HTTP status, or
+   * `'network'` when no answer came. Statuses other than 2xx count as errors.
    */
   vaultCall(op: string, status: number | 'network', seconds: number): void
   /** A request refused by a rate limit. */

@@ -4,6 +4,7 @@
  */
 import type NodeVault from 'node-vault'
 import { AppError } from '../core/errors.js'
+import { trimSlashes } from '../core/paths.js'
 import type {
   ItemResult,
   KvKeyMetadata,
@@ -15,6 +16,7 @@ import type {
 import {
   casMismatch,
   fromVaultError,
+  isRecord,
   vaultBody,
   vaultCause,
   vaultStatus,
@@ -333,8 +335,6 @@ const encodeKey = (key: string) => key.split('/').map(encodeURIComponent).join('
 
 const dataOf = (body: Body): Body => (isRecord(body.data) ? body.data : {})
 
-const trimSlashes = (s: string) => s.replace(/^\/+|\/+$/g, '')
-
 const str = (v: unknown): string => (typeof v === 'string' ? v : '')
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : 0)
@@ -348,5 +348,3 @@ const stringMap = (v: unknown): Record<string, string> | null => {
 
 const withoutUndefined = <T extends object>(o: T): Body =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined))
-
-const isRecord = (v: unknown): v is Body => typeof v === 'object' && v !== null && !Array.isArray(v)

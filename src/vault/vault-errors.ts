@@ -3,13 +3,10 @@
  * is by HTTP status (and, for 404s, the parsed body), never by Vault's message text, and none of
  * Vault's text reaches the caller.
  */
-import { AppError } from '../core/errors.js'
+import { AppError, VAULT_RETRY_AFTER_SECONDS } from '../core/errors.js'
 
 /** What the failed call was about; only shapes the safe message. */
 export type VaultTarget = 'secret' | 'transit' | 'vault'
-
-/** Seconds a caller should wait before retrying when Vault is unavailable. */
-export const VAULT_RETRY_AFTER_SECONDS = 5
 
 /**
  * The sanitized cause kept on every mapped error: method, Vault path, status and a short
@@ -217,5 +214,6 @@ function notFound(
   return new AppError('SECRET_NOT_FOUND', NOT_FOUND_MESSAGES[target], options)
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> =>
+/** A JSON object (not null, not an array): what Vault's bodies and their `data` are. */
+export const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v)

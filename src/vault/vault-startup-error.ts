@@ -1,4 +1,5 @@
 /** @module vault/vault-startup-error: why the bridge cannot use Vault at all (serve exits 2). */
+import { StartupError } from '../config/startup-error.js'
 
 /** Why Vault access cannot start; each reason needs an operator, not a retry. */
 export type VaultStartupReason =
@@ -7,19 +8,17 @@ export type VaultStartupReason =
 /**
  * Vault access is misconfigured in a way no retry fixes: no credentials, a token Vault rejects,
  * AppRole credentials Vault rejects, TLS files that cannot be read, or a child-token policy
- * prefix Vault would change. The CLI prints `message` and exits 2.
+ * prefix Vault would change. The CLI prints `cannot use Vault: <message>` and exits 2.
  * Security: the message names variables and files, never a token or secret id.
  */
-export class VaultStartupError extends Error {
+export class VaultStartupError extends StartupError {
   override name = 'VaultStartupError'
-  /** The exit code `serve` uses. */
-  readonly exitCode = 2
 
   constructor(
     readonly reason: VaultStartupReason,
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+    super('cannot use Vault', message, options)
   }
 }

@@ -24,6 +24,7 @@ function build(env: Record<string, string> = {}, overrides: Partial<AppDeps> = {
     ...env,
   })
   const rateLimits = createRateLimits(config.rateLimit, logger)
+  const metrics = createMetrics({ processMetrics: false })
   let ready: VaultReadiness = { ready: true }
   let probes = 0
   const app = createApp({
@@ -37,7 +38,7 @@ function build(env: Record<string, string> = {}, overrides: Partial<AppDeps> = {
     },
     authenticator: createAuthenticator(config.auth, logger),
     rateLimits,
-    metrics: createMetrics(),
+    metrics,
     routes: [
       (a) => {
         a.post('/echo', async (c) =>
@@ -60,6 +61,7 @@ function build(env: Record<string, string> = {}, overrides: Partial<AppDeps> = {
     app,
     setReady: (r: VaultReadiness) => (ready = r),
     probes: () => probes,
+    metrics,
   }
 }
 
@@ -267,5 +269,14 @@ describe('over real HTTP', () => {
     expect(await closed).toBe(true)
     await expect(fetch(`${url}/healthz`)).rejects.toThrow()
     server = undefined
+  })
+})
+
+describe('auth-failure metrics', () => {
+  it('label a failed mTLS identity by the configured MTLS_IDENTITY_HEADER', async () => {
+    const { app, metrics } = build({ MTLS_IDENTITY_HEADER: 'X-Client-Subject' })
+    const res = await app.request('/whoami', { headers: { 'x-client-subject': 'CN=nobody' } })
+    expect(res.status).toBe(401)
+    expect(await metrics.render()).toContain('auth_failures_total{method="mtls"} 1')
   })
 })

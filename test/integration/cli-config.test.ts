@@ -3,6 +3,7 @@
  * exits 2 with a line naming the variable and never the secret value; check-config masks
  * secrets; --help, --version and unknown commands.
  */
+import { createServer, type AddressInfo } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { main } from '../../src/main.js'
 import { runCli } from '../helpers/cli.js'
@@ -52,6 +53,49 @@ describe('bad configuration stops startup with exit 2', () => {
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/^\s*PORT:/m)
   })
+})
+
+describe('an unusable AUDIT_LOG', () => {
+  it.each(['serve', 'stdio'])(
+    'stops %s with exit 2 and one line, before Vault is contacted',
+    async (command) => {
+      // Anything that would be Vault: it counts the connections it gets.
+      let contacts = 0
+      const vault = createServer((socket) => {
+        contacts += 1
+        socket.destroy()
+      })
+      await new Promise<void>((resolve) => vault.listen(0, '127.0.0.1', resolve))
+      const { port } = vault.address() as AddressInfo
+      let stderr = ''
+      let stdout = ''
+      const io = {
+        stdout: (t: string) => void (stdout += t),
+        stderr: (t: string) => void (stderr += t),
+      }
+      try {
+        const code = await main(
+          [command],
+          {
+            VAULT_ADDR: `http://127.0.0.1:${port}`,
+            VAULT_TOKEN: SECRET,
+            API_KEYS_JSON: `{"${SECRET}": "agent_a"}`,
+            MCP_STDIO_AGENT: 'agent_a',
+            AUDIT_LOG: '/nonexistent-dir/for/audit.log',
+            LOG_LEVEL: 'silent',
+          },
+          io,
+        )
+        expect(code).toBe(2)
+      } finally {
+        await new Promise((resolve) => vault.close(resolve))
+      }
+      expect(stderr.trimEnd().split('\n')).toHaveLength(1)
+      expect(stderr).toContain('AUDIT_LOG')
+      expect(stderr + stdout).not.toContain(SECRET)
+      expect(contacts).toBe(0)
+    },
+  )
 })
 
 describe('check-config', () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startBridge } from '../../src/bridge.js'
 import { loadConfig } from '../../src/config/load.js'
 import { SCOPES, type Scope } from '../../src/core/identity.js'
-import { REDACTED } from '../../src/mcp/operation-tools.js'
+import { REDACTED } from '../../src/observability/logger.js'
 import {
   apiKeyOf,
   authHeaders,

@@ -11,6 +11,7 @@ import type { CallContext } from '../../src/core/identity.js'
 import { startDevVault, type DevVault } from '@vault-mcp-bridge/dev-vault'
 import { createVaultPort, type ManagedVaultPort } from '../../src/vault/vault-port.js'
 import { VaultStartupError } from '../../src/vault/vault-startup-error.js'
+import { reportOperatorError } from '../../src/cli/exit.js'
 import { uniqueName, vaultForTests, type TestVault } from '@vault-mcp-bridge/dev-vault/testing'
 import { recordingLogger } from '../helpers/vault-stack.js'
 import { startVaultProxy, type VaultProxy } from '../helpers/vault-proxy.js'
@@ -100,8 +101,13 @@ describe('bridge login with VAULT_TOKEN', () => {
     const err = await errorOf(p.start())
     expect(err).toBeInstanceOf(VaultStartupError)
     expect((err as VaultStartupError).reason).toBe('token_invalid')
-    expect((err as VaultStartupError).exitCode).toBe(2)
     expect((err as VaultStartupError).message).not.toContain('hvs.not-a-real-token')
+    // The CLI decides the exit code: 2, with one line that names no token.
+    let printed = ''
+    const io = { stdout: () => undefined, stderr: (text: string) => void (printed += text) }
+    expect(reportOperatorError(err, io, 'vault-mcp-bridge')).toBe(2)
+    expect(printed.trimEnd().split('\n')).toHaveLength(1)
+    expect(printed).not.toContain('hvs.not-a-real-token')
   })
 
   it('refuses to start without any credentials', async () => {

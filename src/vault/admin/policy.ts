@@ -19,14 +19,19 @@ export interface AgentPolicyOptions {
 }
 
 /** Mount paths and prefixes: letters, digits, `_`, `.`, `-` and inner `/` (nothing HCL could misread). */
-export const POLICY_PATH_PART = /^[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/
+const POLICY_PATH_PART = /^[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/
+
+/** Whether a mount path or prefix (outer `/` trimmed) can go into a policy path as it is. */
+export const isPolicyPathPart = (value: string): boolean => {
+  const v = trimSlashes(value)
+  return POLICY_PATH_PART.test(v) && !v.split('/').some((s) => s === '.' || s === '..')
+}
 
 const checked = (what: string, value: string): string => {
-  const v = trimSlashes(value)
-  if (!POLICY_PATH_PART.test(v) || v.split('/').some((s) => s === '.' || s === '..')) {
+  if (!isPolicyPathPart(value)) {
     throw new TypeError(`${what} must be letters, digits, "_", ".", "-" and inner "/"`)
   }
-  return v
+  return trimSlashes(value)
 }
 
 const block = (path: string, capabilities: string[], comment: string): string =>
