@@ -1,6 +1,6 @@
 /** @module dev-vault/dev-vault.test: dev-vault behaviour that needs a controlled clock (token TTLs). */
 import { afterEach, describe, expect, it } from 'vitest'
-import { registerEngineType, startDevVault, type DevVault } from './dev-vault.js'
+import { startDevVault, type DevVault } from './dev-vault.js'
 
 let vault: DevVault | undefined
 
@@ -78,19 +78,6 @@ describe('startDevVault', () => {
     vault = await startDevVault({ rootToken: 'r', clock: () => now })
     const w = await call(vault, 'POST', 'secret/data/k', 'r', { data: { a: 1 } })
     expect(w.json.data.created_time).toBe('2030-01-02T03:04:05.6Z')
-  })
-
-  it('mounts engine types added with registerEngineType', async () => {
-    registerEngineType('test-echo', (host) => ({
-      type: 'test-echo',
-      handle: (req) => ({ kind: 'envelope', data: { path: req.path, now: host.now() } }),
-    }))
-    vault = await startDevVault({ rootToken: 'r', clock: () => 42_000 })
-    const mounted = await call(vault, 'POST', 'sys/mounts/echo', 'r', { type: 'test-echo' })
-    expect(mounted.status).toBe(204)
-    const res = await call(vault, 'GET', 'echo/some/path', 'r')
-    expect(res.json.data).toEqual({ path: 'some/path', now: 42_000 })
-    expect(res.json.mount_type).toBe('test-echo')
   })
 
   it('stops listening on close', async () => {

@@ -2,7 +2,7 @@
 import { createServer } from 'node:http'
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net'
 import type { EngineHost } from './routing/backend.js'
-import { engineType } from './engines/engine-types.js'
+import { createKvEngine } from './engines/kv/kv-engine.js'
 import { createHttpHandler } from './http/http-handler.js'
 import { newServiceToken } from './routing/ids.js'
 import { rewriteMethods } from './http/method-rewrite.js'
@@ -13,8 +13,6 @@ import { createSysEngine } from './engines/sys/sys-engine.js'
 import { createTokenEngine, createTokenIssuer } from './engines/token/token-engine.js'
 import { createTokenStore } from './engines/token/token-store.js'
 import { createVaultCore } from './routing/vault-core.js'
-
-export { registerEngineType } from './engines/engine-types.js'
 
 export interface DevVaultOptions {
   /** TCP port; 0 (default) picks a free one. */
@@ -81,19 +79,16 @@ export async function startDevVault(options: DevVaultOptions = {}): Promise<DevV
     config: noTtl,
     engine: createTokenEngine({ tokens, policies, now }),
   })
-  const kv = engineType('kv')
-  if (kv) {
-    mounts.add({
-      ...common,
-      path: 'secret/',
-      table: 'secret',
-      type: 'kv',
-      description: 'key/value secret storage',
-      options: { version: '2' },
-      config: noTtl,
-      engine: kv.factory(engineHost, { version: '2' }),
-    })
-  }
+  mounts.add({
+    ...common,
+    path: 'secret/',
+    table: 'secret',
+    type: 'kv',
+    description: 'key/value secret storage',
+    options: { version: '2' },
+    config: noTtl,
+    engine: createKvEngine(engineHost, { version: '2' }),
+  })
 
   const core = createVaultCore({ mounts, tokens, policies })
   const health = createHealthRoute(now)
