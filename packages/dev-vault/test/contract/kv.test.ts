@@ -405,8 +405,6 @@ describe('permission denied on every KV route', () => {
       ['POST', `${mount}/metadata/${key}`, { max_versions: 1 }],
       ['PATCH', `${mount}/metadata/${key}`, { max_versions: 1 }],
       ['DELETE', `${mount}/metadata/${key}`],
-      ['GET', `${mount}/subkeys/${key}`],
-      ['POST', `${mount}/config`, { max_versions: 1 }],
     ]
     for (const [method, path, body] of calls) {
       const r = await raw(vault, method, path, { token, body })
@@ -488,44 +486,6 @@ describe('max_versions pruning', () => {
     const pruned = await raw(vault, 'GET', `${mount}/data/${key}?version=1`)
     expect(pruned.status).toBe(404)
     expect(pruned.json).toEqual({ errors: [] })
-  })
-})
-
-describe('config', () => {
-  it('reads the defaults and writes max_versions and cas_required', async () => {
-    const c = clientFor(vault)
-    const fresh = uniqueName('kvcfg')
-    await c.mount({ mount_point: fresh, type: 'kv-v2' })
-    try {
-      const r = await c.read(`${fresh}/config`)
-      expect(r.data).toEqual({ cas_required: false, delete_version_after: '0s', max_versions: 0 })
-      expect(
-        (
-          await raw(vault, 'POST', `${fresh}/config`, {
-            body: { max_versions: 5, cas_required: true },
-          })
-        ).status,
-      ).toBe(204)
-      const after = await c.read(`${fresh}/config`)
-      expect(after.data).toMatchObject({ cas_required: true, max_versions: 5 })
-      const f = await failure(c.write(`${fresh}/data/k`, { data: { a: 1 } }))
-      expect(f.status).toBe(400)
-      expect(f.body.errors).toEqual(['check-and-set parameter required for this call'])
-      const bad = await failure(c.write(`${fresh}/config`, { max_versions: 'lots' }))
-      expect(bad.status).toBe(400)
-      expect((await c.read(`${fresh}/config`)).data.max_versions).toBe(5)
-    } finally {
-      await c.unmount({ mount_point: fresh })
-    }
-  })
-
-  it('refuses a config read without read on <mount>/config (403)', async () => {
-    const { token } = await tokenWithPolicy(
-      vault,
-      `path "${mount}/data/*" { capabilities = ["read"] }`,
-    )
-    const f = await failure(clientFor(vault, token).read(`${mount}/config`))
-    expect(f.status).toBe(403)
   })
 })
 

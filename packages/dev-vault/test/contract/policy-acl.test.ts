@@ -131,40 +131,6 @@ describe('sys/policies/acl', () => {
   })
 })
 
-describe('legacy sys/policy', () => {
-  it('writes with policy, reads rules with top-level copies, lists keys and policies', async () => {
-    const name = uniqueName('leg')
-    const text = HCL('secret/data/leg/*', ['read'])
-    expect((await raw(vault, 'PUT', `sys/policy/${name}`, { body: { policy: text } })).status).toBe(
-      204,
-    )
-    const r = await raw(vault, 'GET', `sys/policy/${name}`)
-    expect(r.json.data).toEqual({ name, rules: text })
-    expect(r.json.name).toBe(name)
-    expect(r.json.rules).toBe(text)
-    const l = await clientFor(vault).read('sys/policy')
-    expect(l.data.keys).toContain(name)
-    expect(l.policies).toContain(name)
-    expect((await raw(vault, 'DELETE', `sys/policy/${name}`)).status).toBe(204)
-    expect((await raw(vault, 'GET', `sys/policy/${name}`)).status).toBe(404)
-  })
-
-  it('accepts the deprecated rules field with a warning and refuses bad HCL (400)', async () => {
-    const name = uniqueName('rules')
-    const w = await raw(vault, 'PUT', `sys/policy/${name}`, {
-      body: { rules: HCL('a/b', ['read']) },
-    })
-    expect(w.status).toBe(200)
-    expect(w.json.warnings).toContain("'rules' is deprecated, please use 'policy' instead")
-    const f = await failure(clientFor(vault).write(`sys/policy/${name}`, { policy: 'path "x" {' }))
-    expect(f.status).toBe(400)
-    expect((await clientFor(vault).read(`sys/policy/${name}`)).data.rules).toBe(
-      HCL('a/b', ['read']),
-    )
-    await clientFor(vault).delete(`sys/policy/${name}`)
-  })
-})
-
 describe('ACL enforcement', () => {
   const write = (token: string, key: string, v = 1) =>
     raw(vault, 'POST', `${mount}/data/${key}`, { token, body: { data: { v } } })

@@ -315,7 +315,7 @@ describe('transit encrypt and decrypt', () => {
   })
 })
 
-describe('transit rewrap, datakey, hmac, export', () => {
+describe('transit rewrap, datakey, hmac', () => {
   it('rewraps old ciphertext to the latest version', async () => {
     const name = await newKey()
     const { ciphertext } = await encrypt(name, 'rewrap me')
@@ -409,23 +409,6 @@ describe('transit rewrap, datakey, hmac, export', () => {
     const { token } = await tokenWithPolicy(vault, hcl(`${mount}/verify/*`, ['update']))
     expect(
       (await raw(vault, 'POST', `${mount}/hmac/${name}`, { token, body: { input } })).status,
-    ).toBe(403)
-  })
-
-  it('exports exportable keys only', async () => {
-    const exportable = await newKey({ exportable: true })
-    const res = await clientFor(vault).read(`${mount}/export/encryption-key/${exportable}`)
-    expect(res.data.name).toBe(exportable)
-    expect(Buffer.from(res.data.keys['1'], 'base64').length).toBe(32)
-    const plain = await newKey()
-    const refused = await raw(vault, 'GET', `${mount}/export/encryption-key/${plain}`)
-    expect([refused.status, refused.json.errors]).toEqual([
-      400,
-      ['private key material is not exportable'],
-    ])
-    const { token } = await tokenWithPolicy(vault, hcl(`${mount}/keys/*`, ['read']))
-    expect(
-      (await raw(vault, 'GET', `${mount}/export/encryption-key/${exportable}`, { token })).status,
     ).toBe(403)
   })
 

@@ -42,8 +42,6 @@ export interface TokenStore {
   lookup(id: string): TokenEntry | undefined
   /** Revokes a token and, recursively, its non-orphan children. */
   revoke(id: string): void
-  /** Revokes only this token; its children become orphans. */
-  revokeOrphan(id: string): void
   /**
    * Counts one use of a token with `num_uses`; the request that consumes the last use still
    * runs and the token is revoked when it finishes (`finishUse`).
@@ -100,14 +98,6 @@ export function createTokenStore(now: () => number): TokenStore {
       return t
     },
     revoke,
-    revokeOrphan(id) {
-      for (const kid of children.get(id) ?? []) {
-        const k = tokens.get(kid)
-        if (k) k.parent = null
-      }
-      children.delete(id)
-      tokens.delete(id)
-    },
     use(t) {
       if (t.numUses <= 0) return
       t.numUses -= 1
