@@ -1,18 +1,22 @@
 /** @module dev-vault/test/contract/token.test: the token auth method (reference §4). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
+  ACL_DENIED,
+  BOGUS_TOKEN,
   clientFor,
-  DENIED,
-  ENVELOPE_KEYS,
+  contractVault,
+  envelopeKeys,
   failure,
   hcl,
+  invalidTokenErrors,
   raw,
+  serviceTokenPrefix,
   tokenWithPolicy,
   uniqueName,
   writePolicy,
-  contractVault,
   type ContractVault,
 } from './harness.js'
+import { assertSince, GATES, has } from './versions.js'
 
 let vault: ContractVault
 let polA: string
@@ -20,22 +24,11 @@ let polB: string
 
 beforeAll(async () => {
   vault = await contractVault()
-  polA = uniqueName('ta')
-  polB = uniqueName('tb')
-  const root = clientFor(vault)
-  await root.write(`sys/policies/acl/${polA}`, { policy: hcl('secret/data/ta/*', ['read']) })
-  await root.write(`sys/policies/acl/${polB}`, { policy: hcl('secret/data/tb/*', ['read']) })
+  polA = await writePolicy(vault, 'ta', hcl('secret/data/ta/*', ['read']))
+  polB = await writePolicy(vault, 'tb', hcl('secret/data/tb/*', ['read']))
 })
 
-afterAll(async () => {
-  await clientFor(vault)
-    .delete(`sys/policies/acl/${polA}`)
-    .catch(() => undefined)
-  await clientFor(vault)
-    .delete(`sys/policies/acl/${polB}`)
-    .catch(() => undefined)
-  await vault.close()
-})
+afterAll(() => vault?.close())
 
 /** A token that may create child tokens: polA, polB and update on auth/token/create. */
 async function parentToken(extra: Record<string, unknown> = {}): Promise<string> {
@@ -53,7 +46,7 @@ async function parentToken(extra: Record<string, unknown> = {}): Promise<string>
 }
 
 describe('auth/token/create', () => {
-  it('creates a child token: 200, data null, auth block with sorted policies + default', async () => {
+  it('creates a child token: 200, data null, auth block with sorted policies + default', async (ctx) => {
     const res = await raw(vault, 'POST', 'auth/token/create', {
       body: {
         policies: [polB, polA.toUpperCase()],
@@ -63,11 +56,11 @@ describe('auth/token/create', () => {
       },
     })
     expect(res.status).toBe(200)
-    expect(Object.keys(res.json)).toEqual(ENVELOPE_KEYS)
+    expect(Object.keys(res.json)).toEqual(envelopeKeys())
     expect(res.json.data).toBeNull()
-    expect(res.json.mount_type).toBe('token')
+    await assertSince(ctx, GATES.mountType, () => expect(res.json.mount_type).toBe('token'))
     const auth = res.json.auth
-    expect(auth.client_token).toMatch(/^hvs\./)
+    expect(auth.client_token.startsWith(serviceTokenPrefix())).toBe(true)
     expect(auth.policies).toEqual(['default', polA, polB].sort())
     expect(auth.token_policies).toEqual(auth.policies)
     expect(auth.metadata).toEqual({ team: 'x' })
@@ -75,8 +68,10 @@ describe('auth/token/create', () => {
     expect(auth.renewable).toBe(true)
     expect(auth.orphan).toBe(false)
     expect(auth.token_type).toBe('service')
-    expect(auth.mfa_requirement).toBeNull()
-    expect(auth.num_uses).toBe(0)
+    if (has(GATES.authMfaRequirement)) expect(auth.mfa_requirement).toBeNull()
+    else expect(auth).not.toHaveProperty('mfa_requirement')
+    if (has(GATES.authNumUses)) expect(auth.num_uses).toBe(0)
+    else expect(auth).not.toHaveProperty('num_uses')
     const look = await clientFor(vault, auth.client_token).tokenLookupSelf()
     expect(look.data.display_name).toBe('token-ci-bot')
     expect(look.data.meta).toEqual({ team: 'x' })
@@ -121,7 +116,7 @@ describe('auth/token/create', () => {
     const { token } = await tokenWithPolicy(vault, hcl('secret/data/x', ['read']))
     const denied = await failure(clientFor(vault, token).tokenCreate({ policies: [] }))
     expect(denied.status).toBe(403)
-    expect(denied.body.errors).toEqual([DENIED.acl])
+    expect(denied.body.errors).toEqual([ACL_DENIED])
   })
 
   it('refuses a negative num_uses (400)', async () => {
@@ -181,7 +176,7 @@ describe('lookup', () => {
     const res = await clientFor(vault).tokenCreate({ policies: [polA], ttl: '1h' })
     const look = await clientFor(vault).tokenLookup({ token: res.auth.client_token })
     expect(look.data.accessor).toBe(res.auth.accessor)
-    const bad = await failure(clientFor(vault).tokenLookup({ token: 'hvs.notarealtokenatall000' }))
+    const bad = await failure(clientFor(vault).tokenLookup({ token: BOGUS_TOKEN }))
     expect(bad.status).toBe(403)
     expect(bad.body.errors).toEqual(['bad token'])
     const empty = await clientFor(vault).write('auth/token/lookup', { token: '' })
@@ -228,7 +223,7 @@ describe('revoke', () => {
     expect(r.status).toBe(204)
     const after = await raw(vault, 'GET', 'auth/token/lookup-self', { token })
     expect(after.status).toBe(403)
-    expect(after.json.errors).toEqual([DENIED.invalidToken])
+    expect(after.json.errors).toEqual(invalidTokenErrors())
   })
 
   it('revoking a parent revokes its children but not orphans', async () => {
@@ -248,7 +243,7 @@ describe('revoke', () => {
 
   it('revoke of an unknown token is 204; an empty token is 400', async () => {
     const ok = await raw(vault, 'POST', 'auth/token/revoke', {
-      body: { token: 'hvs.unknownunknownunknown0' },
+      body: { token: BOGUS_TOKEN },
     })
     expect(ok.status).toBe(204)
     const f = await failure(clientFor(vault).tokenRevoke({ token: '' }))
@@ -275,15 +270,15 @@ describe('num_uses', () => {
     expect((await raw(vault, 'GET', 'auth/token/lookup-self', { token })).status).toBe(403)
   })
 
-  it('allows exactly num_uses requests, then the token is revoked', async () => {
+  it('allows exactly num_uses requests, then the token is revoked', async (ctx) => {
     const res = await clientFor(vault).tokenCreate({ policies: [polA], ttl: '1h', num_uses: 2 })
     const token = res.auth.client_token
-    expect(res.auth.num_uses).toBe(2)
+    await assertSince(ctx, GATES.authNumUses, () => expect(res.auth.num_uses).toBe(2))
     expect((await raw(vault, 'GET', 'auth/token/lookup-self', { token })).status).toBe(200)
     expect((await raw(vault, 'GET', 'auth/token/lookup-self', { token })).status).toBe(200)
     const third = await raw(vault, 'GET', 'auth/token/lookup-self', { token })
     expect(third.status).toBe(403)
-    expect(third.json.errors).toEqual([DENIED.invalidToken])
+    expect(third.json.errors).toEqual(invalidTokenErrors())
   })
 
   it('a restricted-use token cannot create child tokens (400)', async () => {
