@@ -165,11 +165,77 @@ describe('lookup', () => {
     expect(typeof look.json.data.expire_time).toBe('string')
   })
 
-  it('the root token looks up as non-expiring', async () => {
+  it('the root token looks up as non-expiring, with a lease only if made through auth/token/create', async () => {
     const look = await clientFor(vault).tokenLookupSelf()
     expect(look.data.policies).toEqual(['root'])
     expect(look.data.ttl).toBe(0)
     expect(look.data.expire_time).toBeNull()
+    const renew = await failure(clientFor(vault).tokenRenewSelf({}))
+    expect(renew.status).toBe(400)
+    if (look.data.path === 'auth/token/root') {
+      // Generated at init (`vault operator init`, `vault server -dev`): no lease entry.
+      expect(look.data).toMatchObject({ display_name: 'root', orphan: true })
+      expect(look.data).not.toHaveProperty('issue_time')
+      expect(look.data).not.toHaveProperty('renewable')
+      expect(renew.body.errors).toEqual(['invalid lease ID'])
+    } else {
+      // Made by `vault server -dev -dev-root-token-id` through auth/token/create: a lease.
+      expect(look.data).toMatchObject({
+        path: 'auth/token/create',
+        display_name: 'token',
+        orphan: true,
+        renewable: false,
+      })
+      expect(look.data.issue_time).toEqual(expect.any(String))
+      expect(renew.body.errors).toEqual(['lease is not renewable'])
+    }
+  })
+
+  it('a root token made through auth/token/create, as -dev-root-token-id makes it, has a lease', async () => {
+    const id = uniqueName('contract-root')
+    vault.defer(() => clientFor(vault).tokenRevoke({ token: id }))
+    const made = await raw(vault, 'POST', 'auth/token/create', {
+      body: { id, policies: ['root'], no_parent: true, no_default_policy: true },
+    })
+    expect(made.status).toBe(200)
+    expect(made.json.auth).toMatchObject({
+      client_token: id,
+      policies: ['root'],
+      lease_duration: 0,
+      renewable: false,
+      orphan: true,
+    })
+    const look = await raw(vault, 'GET', 'auth/token/lookup-self', { token: id })
+    expect(look.json.data).toMatchObject({
+      id,
+      path: 'auth/token/create',
+      display_name: 'token',
+      orphan: true,
+      policies: ['root'],
+      creation_ttl: 0,
+      ttl: 0,
+      expire_time: null,
+      explicit_max_ttl: 0,
+      renewable: false,
+    })
+    expect(look.json.data.issue_time).toEqual(expect.any(String))
+    expect(Date.parse(look.json.data.issue_time)).toBeGreaterThan(Date.now() - 600_000)
+    const renew = await raw(vault, 'POST', 'auth/token/renew-self', { token: id, body: {} })
+    expect([renew.status, renew.json.errors]).toEqual([400, ['lease is not renewable']])
+  })
+
+  it('any non-expiring token made through auth/token/create shows issue_time and renewable', async () => {
+    const res = await clientFor(vault).tokenCreate({ policies: ['root'] })
+    const token = res.auth.client_token
+    vault.defer(() => clientFor(vault).tokenRevoke({ token }))
+    expect([res.auth.lease_duration, res.auth.renewable, res.auth.orphan]).toEqual([
+      0,
+      false,
+      false,
+    ])
+    const look = await clientFor(vault).tokenLookup({ token })
+    expect(look.data).toMatchObject({ ttl: 0, expire_time: null, renewable: false })
+    expect(look.data.issue_time).toEqual(expect.any(String))
   })
 
   it('lookup of another token works; unknown token → 403 bad token; empty token → the caller', async () => {

@@ -67,6 +67,7 @@ export function createTokenIssuer(tokens: TokenStore): EngineHost['issueToken'] 
       creationTtl: ttl,
       explicitMaxTtl: req.explicitMaxTtl ?? 0,
       renewable: req.renewable ?? true,
+      hasLease: true,
     })
     return authBlockOf(t, ttl)
   }
@@ -172,12 +173,12 @@ export function createTokenEngine(deps: TokenEngineDeps): CoreEngine {
       creationTtl: ttl,
       explicitMaxTtl,
       renewable: renewable && ttl > 0,
+      hasLease: true,
     })
     return { kind: 'envelope', data: null, auth: authBlockOf(t, ttl), warnings }
   }
 
   function lookupData(t: TokenEntry): Record<string, unknown> {
-    const isRootLike = t.expireAt === null
     const out: Record<string, unknown> = {
       accessor: t.accessor,
       creation_time: Math.floor(t.creationTime / 1000),
@@ -195,7 +196,8 @@ export function createTokenEngine(deps: TokenEngineDeps): CoreEngine {
       ttl: tokens.remainingTtl(t),
       type: 'service',
     }
-    if (!isRootLike) {
+    // Vault shows these from the token's lease entry, which all but the generated root token have.
+    if (t.hasLease) {
       out.issue_time = localTimeString(t.creationTime)
       out.renewable = t.renewable
     }
@@ -207,8 +209,8 @@ export function createTokenEngine(deps: TokenEngineDeps): CoreEngine {
   }
 
   function renew(t: TokenEntry, incrementIn: number | undefined): EngineResponse {
-    if (t.expireAt === null) throw errorResponse('invalid lease ID')
-    if (!t.renewable) throw errorResponse('lease is not renewable')
+    if (!t.hasLease) throw errorResponse('invalid lease ID')
+    if (!t.renewable || t.expireAt === null) throw errorResponse('lease is not renewable')
     const warnings: string[] = []
     const current = now()
     const maxTtl =

@@ -22,6 +22,12 @@ export interface TokenEntry {
   creationTtl: number
   explicitMaxTtl: number
   renewable: boolean
+  /**
+   * Whether the token has a lease entry, as every token made through `auth/token/create` or a
+   * login has (lookups then show `issue_time` and `renewable`, even for a non-expiring token).
+   * Only the root token generated at start has none, like the one `vault operator init` makes.
+   */
+  hasLease: boolean
   /** ms; null = never expires. */
   expireAt: number | null
   /** ms of the last renewal, null before any. */
