@@ -9,7 +9,7 @@ import { loadConfig } from '../src/config/load.js'
 import { startDevVault } from '@vault-mcp-bridge/dev-vault'
 import { createLogger } from '../src/observability/logger.js'
 import { createNodeVaultClient } from '../src/vault/node-vault-client.js'
-import { provisionVault } from '../src/vault/provision.js'
+import { provisionVault } from '../src/vault/admin/provision.js'
 
 const AGENT = 'bench'
 const API_KEY = 'bench-key-0123456789'

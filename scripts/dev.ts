@@ -15,8 +15,8 @@ import { untilSignal } from '../src/cli/signals.js'
 import { ConfigError, loadConfig } from '../src/config/load.js'
 import { createLogger } from '../src/observability/logger.js'
 import { createNodeVaultClient } from '../src/vault/node-vault-client.js'
-import { isAgentPolicyNameSafe } from '../src/vault/policy.js'
-import { ProvisionError, provisionVault } from '../src/vault/provision.js'
+import { ProvisionError, provisionVault } from '../src/vault/admin/provision.js'
+import { isAgentPolicyNameSafe } from '../src/vault/policy-name.js'
 import { VaultStartupError } from '../src/vault/vault-startup-error.js'
 
 /** The demo agents every dev setup has (the scripts in scripts/ use them). */

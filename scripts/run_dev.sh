@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Start the bridge with sensible dev settings: the embedded dev vault (in memory, data lost on
-# exit) unless VAULT_ADDR is set, in which case it serves against that Vault.
+# exit) unless VAULT_ADDR is set, in which case it serves against that Vault. The demo
+# credentials are refused there unless that Vault is a dev vault on loopback (exit 2).
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
@@ -10,6 +11,7 @@ export JWT_HS256_SECRET="${JWT_HS256_SECRET:-$DEMO_JWT_SECRET}"
 export RATE_LIMIT_REQUESTS="${RATE_LIMIT_REQUESTS:-600}"
 
 if [[ -n "${VAULT_ADDR:-}" ]]; then
+  refuse_demo_credentials run_dev.sh
   exec "$ROOT/node_modules/.bin/tsx" "$ROOT/src/main.ts" serve
 else
   exec "$ROOT/node_modules/.bin/tsx" "$ROOT/scripts/dev.ts"

@@ -5,16 +5,49 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BRIDGE_URL="${BRIDGE_URL:-http://127.0.0.1:${PORT:-8089}}"
 
 # Demo credentials for the three demo agents. Development only: run_dev.sh and run_all_auth.sh
-# start the bridge with them unless you set your own.
-DEMO_API_KEY="${DEMO_API_KEY:-dev-key-agent-api-0001}"
-DEMO_READONLY_API_KEY="${DEMO_READONLY_API_KEY:-dev-key-agent-api-readonly-0001}"
-DEMO_JWT_SECRET="${DEMO_JWT_SECRET:-dev-only-hs256-secret-change-me-0123456789}"
+# start the bridge with them unless you set your own, and refuse them against any Vault but the
+# dev vault (refuse_demo_credentials below).
+BUILTIN_DEMO_API_KEY='dev-key-agent-api-0001'
+BUILTIN_DEMO_READONLY_API_KEY='dev-key-agent-api-readonly-0001'
+BUILTIN_DEMO_JWT_SECRET='dev-only-hs256-secret-change-me-0123456789'
+DEMO_API_KEY="${DEMO_API_KEY:-$BUILTIN_DEMO_API_KEY}"
+DEMO_READONLY_API_KEY="${DEMO_READONLY_API_KEY:-$BUILTIN_DEMO_READONLY_API_KEY}"
+DEMO_JWT_SECRET="${DEMO_JWT_SECRET:-$BUILTIN_DEMO_JWT_SECRET}"
 DEMO_JWKS_PORT="${DEMO_JWKS_PORT:-9001}"
 DEMO_API_KEYS_JSON="{\"${DEMO_API_KEY}\": \"agent_api\", \"${DEMO_READONLY_API_KEY}\": {\"agent\": \"agent_api\", \"scopes\": [\"read\", \"list\"]}}"
 
 # The bridge CLI, run from source (no build step needed).
 bridge_cli() {
   "$ROOT/node_modules/.bin/tsx" "$ROOT/src/main.ts" "$@"
+}
+
+# is_dev_vault URL: true when URL is a loopback address that answers sys/health as the bridge's
+# dev vault (its version ends in +devvault). Anything else, unreachable included, is a real Vault.
+is_dev_vault() {
+  local host
+  host="$(node -e 'try { process.stdout.write(new URL(process.argv[1]).hostname) } catch {}' "$1")"
+  case "$host" in
+    127.* | localhost | '[::1]') ;;
+    *) return 1 ;;
+  esac
+  curl -fsS --max-time 5 "${1%/}/v1/sys/health" 2>/dev/null | grep -q '"version":"[^"]*+devvault"'
+}
+
+# refuse_demo_credentials WHO: exits 2 when API_KEYS_JSON or JWT_HS256_SECRET holds a built-in demo
+# credential and VAULT_ADDR is not the dev vault. Security: these values are published in this
+# repository, so against a real Vault they would let anyone act as the demo agents.
+refuse_demo_credentials() {
+  local found=()
+  [[ "${API_KEYS_JSON:-}" == *"\"$BUILTIN_DEMO_API_KEY\""* ]] && found+=(DEMO_API_KEY)
+  [[ "${API_KEYS_JSON:-}" == *"\"$BUILTIN_DEMO_READONLY_API_KEY\""* ]] && found+=(DEMO_READONLY_API_KEY)
+  [[ "${JWT_HS256_SECRET:-}" == "$BUILTIN_DEMO_JWT_SECRET" ]] && found+=(DEMO_JWT_SECRET)
+  ((${#found[@]} == 0)) && return 0
+  is_dev_vault "$VAULT_ADDR" && return 0
+  printf '%s: refusing the built-in demo credentials (%s) against the Vault at %s, which is not the dev vault.\n' \
+    "$1" "${found[*]}" "$VAULT_ADDR" >&2
+  printf 'Set API_KEYS_JSON and JWT_HS256_SECRET, or %s (the scripts use these too), to values of your own, e.g. $(openssl rand -hex 32).\n' \
+    "${found[*]}" >&2
+  exit 2
 }
 
 step() { printf '\n==> %s\n' "$*"; }

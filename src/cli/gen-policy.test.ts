@@ -1,6 +1,6 @@
 /** @module cli/gen-policy tests: flags, defaults, and refusals with exit code 2. */
 import { describe, expect, it } from 'vitest'
-import { renderAgentPolicy } from '../vault/policy.js'
+import { renderAgentPolicy } from '../vault/admin/policy.js'
 import { runGenPolicyCommand } from './gen-policy.js'
 
 async function run(argv: string[]) {

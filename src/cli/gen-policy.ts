@@ -1,7 +1,8 @@
 /** @module cli/gen-policy: `vault-mcp-bridge gen-policy`, print one agent's Vault policy (HCL). */
 import { parseArgs } from 'node:util'
 import { isValidAgentId } from '../core/identity.js'
-import { isAgentPolicyNameSafe, POLICY_PATH_PART, renderAgentPolicy } from '../vault/policy.js'
+import { POLICY_PATH_PART, renderAgentPolicy } from '../vault/admin/policy.js'
+import { isAgentPolicyNameSafe } from '../vault/policy-name.js'
 
 /** Where a command writes (the same shape as main.ts's CliIo). */
 export interface CommandIo {

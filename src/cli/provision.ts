@@ -7,8 +7,8 @@ import { parseArgs } from 'node:util'
 import { loadConfig } from '../config/load.js'
 import { createLogger } from '../observability/logger.js'
 import { createNodeVaultClient } from '../vault/node-vault-client.js'
-import { isAgentPolicyNameSafe } from '../vault/policy.js'
-import { provisionVault } from '../vault/provision.js'
+import { isAgentPolicyNameSafe } from '../vault/policy-name.js'
+import { provisionVault } from '../vault/admin/provision.js'
 import type { CommandIo } from './gen-policy.js'
 
 const defaultIo: CommandIo = {
@@ -23,7 +23,9 @@ and transit at TRANSIT_MOUNT if missing, writes the policy <CHILD_TOKEN_POLICY_P
 each agent and the bridge policy mcp-bridge, and creates the AppRole role mcp-bridge whose tokens
 carry exactly these policies (the agent list is the complete list: agents left out lose access).
 Agents come from --agents or AGENTS. Prints VAULT_ROLE_ID and VAULT_SECRET_ID, or writes them
-to --out (mode 0600). A run that changes nothing issues no new secret id (unless
+to --out (mode 0600) as an env file of KEY=value lines (for example approle.env), which
+\`node --env-file\`, docker compose's env_file, \`kubectl create secret generic --from-env-file\` and
+\`set -a; . ./approle.env\` read as is. A run that changes nothing issues no new secret id (unless
 --new-secret-id, or --out names a file without one) and says so.
 `
 

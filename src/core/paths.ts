@@ -101,7 +101,8 @@ function checkAgent(agent: string): string {
   return agent
 }
 
-const trimSlashes = (s: string) => s.replace(/^\/+|\/+$/g, '')
+/** `s` without leading and trailing `/` (mount paths and prefixes as operators write them). */
+export const trimSlashes = (s: string): string => s.replace(/^\/+|\/+$/g, '')
 
 const invalidPath = (message: string) => new AppError('INVALID_PATH', message)
 

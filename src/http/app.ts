@@ -50,8 +50,6 @@ export interface AppDeps {
   guards?: PreAuthGuard[]
   /** A route's own answer over the agent's rate budget (MCP's JSON-RPC); else the JSON 429. */
   overBudget?: OverBudgetReply
-  /** How long a readiness answer is reused, so that probes do not load Vault. */
-  readinessCacheMs?: number
 }
 
 /** A caller's request id is kept only when it is short and plain (no spaces or controls). */
@@ -105,9 +103,11 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   )
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }))
-  const readiness = cachedReadiness(deps.vault, deps.readinessCacheMs ?? 1000)
+  // The Vault port caches its readiness answer, so probes do not load Vault.
   app.get('/readyz', async (c) => {
-    const r = await readiness()
+    const r = await deps.vault
+      .readiness()
+      .catch((): VaultReadiness => ({ ready: false, reason: 'vault unavailable' }))
     if (r.ready) return c.json({ status: 'ready' })
     throw new AppError('VAULT_UNAVAILABLE', `Not ready: ${r.reason ?? 'vault unavailable'}.`)
   })
@@ -156,22 +156,5 @@ function requestId(logger: Logger): MiddlewareHandler<AppEnv> {
         c.res.headers.set('X-Request-Id', id)
       }
     }
-  }
-}
-
-function cachedReadiness(
-  vault: Pick<VaultPort, 'readiness'>,
-  ttlMs: number,
-): () => Promise<VaultReadiness> {
-  let last: { at: number; value: Promise<VaultReadiness> } | undefined
-  return () => {
-    const now = Date.now()
-    if (!last || now - last.at >= ttlMs) {
-      const value = vault
-        .readiness()
-        .catch((): VaultReadiness => ({ ready: false, reason: 'vault unavailable' }))
-      last = { at: now, value }
-    }
-    return last.value
   }
 }

@@ -80,13 +80,7 @@ export function fromVaultError(
   if (err instanceof AppError) return err
   const status = vaultStatus(err)
   const options = { cause: vaultCause(err, call.method, call.path) }
-  if (status === undefined || status >= 500) {
-    return new AppError(
-      'VAULT_UNAVAILABLE',
-      'Vault is unreachable, sealed or failing. Retry in a few seconds.',
-      { ...options, details: { retryAfterSeconds: VAULT_RETRY_AFTER_SECONDS } },
-    )
-  }
+  if (status === undefined || status >= 500) return vaultUnavailable('down', options.cause)
   switch (status) {
     case 404:
       return notFound(vaultBody(err), target, options)
@@ -109,6 +103,60 @@ export function fromVaultError(
     default:
       return new AppError('INTERNAL', 'The Vault request failed unexpectedly.', options)
   }
+}
+
+/**
+ * VAULT_UNAVAILABLE, with `details.retryAfterSeconds`: Vault is `down` (unreachable, sealed or
+ * failing), `rejected` the bridge's own credentials (an operator must act), or the bridge is
+ * `closing`. A cause that is not already sanitised is replaced by its VaultCallError summary.
+ */
+export function vaultUnavailable(kind: 'down' | 'rejected' | 'closing', cause?: unknown): AppError {
+  const safeCause =
+    cause === undefined || cause instanceof AppError || cause instanceof VaultCallError
+      ? cause
+      : vaultCause(cause, 'CALL', 'vault')
+  const options = safeCause === undefined ? {} : { cause: safeCause }
+  if (kind === 'rejected') {
+    return new AppError(
+      'VAULT_UNAVAILABLE',
+      'The bridge cannot authenticate to Vault; an operator must fix its Vault credentials.',
+      { ...options, details: { retryAfterSeconds: 30 } },
+    )
+  }
+  if (kind === 'closing') {
+    return new AppError('VAULT_UNAVAILABLE', 'The bridge is shutting down; retry shortly.', {
+      details: { retryAfterSeconds: VAULT_RETRY_AFTER_SECONDS },
+    })
+  }
+  return new AppError(
+    'VAULT_UNAVAILABLE',
+    'Vault is unreachable, sealed or failing. Retry in a few seconds.',
+    { ...options, details: { retryAfterSeconds: VAULT_RETRY_AFTER_SECONDS } },
+  )
+}
+
+/** Vault refused the credentials (as opposed to being unreachable or failing). */
+export function isRejection(err: unknown): boolean {
+  const status = vaultStatus(err)
+  return status !== undefined && status >= 400 && status < 500 && status !== 429
+}
+
+/** Whether Vault's answer says the token itself is invalid (Vault 1.16+ words its 403 so). */
+export function mentionsInvalidToken(err: unknown): boolean {
+  const cause = err instanceof AppError ? err.cause : vaultCause(err, '', '')
+  return (
+    cause instanceof VaultCallError && cause.vaultErrors.some((e) => e.includes('invalid token'))
+  )
+}
+
+/**
+ * Safe facts about a failed Vault call for the logs: status, network code and Vault's error
+ * strings (never the node-vault error itself: it holds the token and the request body).
+ */
+export function describeVaultFailure(err: unknown, what: string): Record<string, unknown> {
+  if (err instanceof AppError) return { code: err.code }
+  const cause = err instanceof VaultCallError ? err : vaultCause(err, 'CALL', what)
+  return { status: cause.status, network: cause.networkCode, errors: cause.vaultErrors }
 }
 
 /** The CAS_MISMATCH error, once the session has seen that the current version differs. */

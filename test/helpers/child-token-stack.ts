@@ -4,7 +4,7 @@
  * first time the agent reaches Vault. `vitest.child-tokens.config.ts` substitutes this module
  * for `vault-stack` to run the REST and MCP suites unchanged in child-token mode.
  */
-import { isAgentPolicyNameSafe } from '../../src/vault/policy.js'
+import { isAgentPolicyNameSafe } from '../../src/vault/policy-name.js'
 import { startVaultStack as startPlainStack } from './vault-stack.js'
 import type { VaultStack, VaultStackOptions } from './vault-stack.js'
 

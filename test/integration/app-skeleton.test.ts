@@ -38,7 +38,6 @@ function build(env: Record<string, string> = {}, overrides: Partial<AppDeps> = {
     authenticator: createAuthenticator(config.auth, logger),
     rateLimits,
     metrics: createMetrics(),
-    readinessCacheMs: 0,
     routes: [
       (a) => {
         a.post('/echo', async (c) =>
@@ -120,10 +119,18 @@ describe('health and readiness', () => {
     expect((await app.request('/readyz')).status).toBe(200)
   })
 
-  it('caches readiness briefly so that probes do not load Vault', async () => {
-    const { app, probes } = build({}, { readinessCacheMs: 60_000 })
+  it('asks the VaultPort on every probe: the port keeps the one readiness cache', async () => {
+    // The caching itself is the port's (vault-port.test.ts, vault-access-outage.test.ts).
+    const { app, probes } = build()
     for (let i = 0; i < 5; i++) expect((await app.request('/readyz')).status).toBe(200)
-    expect(probes()).toBe(1)
+    expect(probes()).toBe(5)
+  })
+
+  it('GET /readyz is 503 when the readiness check itself fails', async () => {
+    const { app } = build({}, { vault: { readiness: () => Promise.reject(new Error('boom')) } })
+    const res = await app.request('/readyz')
+    expect(res.status).toBe(503)
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('VAULT_UNAVAILABLE')
   })
 
   it.each(['POST', 'PUT', 'DELETE'])('%s /healthz is a JSON 405 with Allow', async (method) => {

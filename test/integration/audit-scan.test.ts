@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startBridge, type RunningBridge } from '../../src/bridge.js'
 import { loadConfig } from '../../src/config/load.js'
 import { createLogger } from '../../src/observability/logger.js'
-import { agentPolicyName, renderAgentPolicy } from '../../src/vault/policy.js'
+import { renderAgentPolicy } from '../../src/vault/admin/policy.js'
+import { agentPolicyName } from '../../src/vault/policy-name.js'
 import { clientFor, uniqueName, vaultForTests, type TestVault } from '@vault-mcp-bridge/dev-vault/testing'
 
 const KEY = `scan-key-${randomBytes(8).toString('hex')}`

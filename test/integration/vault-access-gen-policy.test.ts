@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import nodeVault from 'node-vault'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { renderAgentPolicy } from '../../src/vault/policy.js'
+import { renderAgentPolicy } from '../../src/vault/admin/policy.js'
 import { uniqueName, vaultForTests, type TestVault } from '@vault-mcp-bridge/dev-vault/testing'
 
 const script = fileURLToPath(new URL('../../scripts/gen_policy', import.meta.url))

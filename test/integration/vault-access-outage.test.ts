@@ -66,6 +66,27 @@ const errorOf = (p: Promise<unknown>) =>
 const write = (p: ManagedVaultPort, key: string) =>
   p.session(ctx(), 1, (s) => s.kvWrite(key, { v: '1' }))
 
+describe('readiness', () => {
+  it('is checked once for a burst of probes, and again once the answer is old', async () => {
+    const clock = fakeClock()
+    const vault = await dev(await closedPort(), `hvs.${uniqueName('root')}`, clock.now)
+    const proxy = await startVaultProxy(vault.url)
+    cleanups.push(() => proxy.close())
+    const p = bridgePort(proxy.url, vault.rootToken, clock.now)
+    await p.start()
+    const healthChecks = () => proxy.requests.filter((r) => r.path === 'sys/health').length
+
+    const burst = await Promise.all(Array.from({ length: 10 }, () => p.readiness()))
+    expect(burst.every((r) => r.ready)).toBe(true)
+    expect(healthChecks()).toBe(1)
+    expect(await p.readiness()).toEqual({ ready: true })
+    expect(healthChecks()).toBe(1)
+    clock.advance(2)
+    expect(await p.readiness()).toEqual({ ready: true })
+    expect(healthChecks()).toBe(2)
+  })
+})
+
 describe('Vault outage', () => {
   it('starts against a closed port, is not ready, and recovers when Vault comes up', async () => {
     const clock = fakeClock()

@@ -6,6 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { parseEnv } from 'node:util'
 import nodeVault from 'node-vault'
 import { afterEach, describe, expect, it } from 'vitest'
 import { runProvisionCommand } from '../../src/cli/provision.js'
@@ -16,8 +17,8 @@ import type { CallContext } from '../../src/core/identity.js'
 import { resolveSecretPath, transitKeyName } from '../../src/core/paths.js'
 import { startDevVault } from '@vault-mcp-bridge/dev-vault'
 import { createNodeVaultClient } from '../../src/vault/node-vault-client.js'
-import { agentPolicyName } from '../../src/vault/policy.js'
-import { ProvisionError, provisionVault, type ProvisionOptions } from '../../src/vault/provision.js'
+import { agentPolicyName } from '../../src/vault/policy-name.js'
+import { ProvisionError, provisionVault, type ProvisionOptions } from '../../src/vault/admin/provision.js'
 import { createVaultPort } from '../../src/vault/vault-port.js'
 import { uniqueName, vaultForTests, type TestVault } from '@vault-mcp-bridge/dev-vault/testing'
 import { recordingLogger } from '../helpers/vault-stack.js'
@@ -230,14 +231,15 @@ describe('vault-mcp-bridge provision (CLI, own dev vault)', () => {
     const fresh = await cli(['--agents', 'alice,bob', '--new-secret-id'], env)
     expect(fresh.stdout).toMatch(/VAULT_SECRET_ID=\S+/)
 
-    // The written credentials log the bridge in.
-    const [, roleId] = /VAULT_ROLE_ID=(\S+)/.exec(text)!
-    const [, secretId] = /VAULT_SECRET_ID=(\S+)/.exec(text)!
+    // The file is an env file: read with node's own --env-file parser (as local-vault's bridge
+    // service reads it), its credentials log the bridge in.
+    const { VAULT_ROLE_ID, VAULT_SECRET_ID, ...rest } = parseEnv(text)
+    expect(rest).toEqual({})
     const config = loadConfig({
       ...env,
       VAULT_TOKEN: '',
-      VAULT_ROLE_ID: roleId!,
-      VAULT_SECRET_ID: secretId!,
+      VAULT_ROLE_ID: VAULT_ROLE_ID!,
+      VAULT_SECRET_ID: VAULT_SECRET_ID!,
     })
     await readyPort(config)
   })

@@ -1,6 +1,9 @@
-/** @module vault/policy: the Vault ACL policies that confine each agent (and the bridge itself). */
-import { isValidAgentId } from '../core/identity.js'
-import { agentKvPrefix, transitKeyPrefix } from '../core/paths.js'
+/**
+ * @module vault/admin/policy: the Vault ACL policies that confine each agent (and the bridge
+ * itself), as gen-policy prints them and provision writes them.
+ */
+import { agentKvPrefix, transitKeyPrefix, trimSlashes } from '../../core/paths.js'
+import { agentPolicyName, isAgentPolicyNameSafe } from '../policy-name.js'
 
 /** Where one agent's data lives in Vault, as the bridge names it. */
 export interface AgentPolicyOptions {
@@ -14,22 +17,6 @@ export interface AgentPolicyOptions {
   /** Policy name prefix (`mcp-agent-`); the policy is named `{policyPrefix}{agent}`. */
   policyPrefix: string
 }
-
-/** Name of the Vault policy that holds one agent's rights (`mcp-agent-alice`). */
-export const agentPolicyName = (policyPrefix: string, agent: string): string =>
-  `${policyPrefix}${agent}`
-
-/**
- * True when `{policyPrefix}{agent}` can name a Vault policy of this agent alone.
- *
- * Security: Vault lower-cases policy names, so `mcp-agent-Alice` would silently become
- * `mcp-agent-alice`, the policy of another agent. Names with upper-case letters (or anything
- * outside Vault's plain policy-name characters) are therefore refused, never mapped.
- */
-export const isAgentPolicyNameSafe = (policyPrefix: string, agent: string): boolean =>
-  isValidAgentId(agent) && /^[a-z0-9_.-]+$/.test(agentPolicyName(policyPrefix, agent))
-
-const trimSlashes = (s: string): string => s.replace(/^\/+|\/+$/g, '')
 
 /** Mount paths and prefixes: letters, digits, `_`, `.`, `-` and inner `/` (nothing HCL could misread). */
 export const POLICY_PATH_PART = /^[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/

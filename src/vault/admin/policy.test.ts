@@ -1,14 +1,9 @@
-/** @module vault/policy tests: the HCL gen-policy prints, and that its globs fit core/paths names. */
+/** @module vault/admin/policy tests: the HCL gen-policy prints, and that its globs fit core/paths names. */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { isValidAgentId } from '../core/identity.js'
-import { resolveFolderPath, resolveSecretPath, transitKeyName } from '../core/paths.js'
-import {
-  agentPolicyName,
-  isAgentPolicyNameSafe,
-  renderAgentPolicy,
-  renderBridgePolicy,
-} from './policy.js'
+import { isValidAgentId } from '../../core/identity.js'
+import { resolveFolderPath, resolveSecretPath, transitKeyName } from '../../core/paths.js'
+import { renderAgentPolicy, renderBridgePolicy } from './policy.js'
 
 const base = { mount: 'secret', prefix: 'mcp', transitMount: 'transit', policyPrefix: 'mcp-agent-' }
 
@@ -75,16 +70,6 @@ describe('renderAgentPolicy', () => {
     expect(() => renderAgentPolicy({ ...base, agent: 'a', policyPrefix: 'Mcp-' })).toThrow(
       TypeError,
     )
-  })
-})
-
-describe('isAgentPolicyNameSafe', () => {
-  it('refuses names Vault would lower-case into another agent', () => {
-    expect(isAgentPolicyNameSafe('mcp-agent-', 'alice')).toBe(true)
-    expect(isAgentPolicyNameSafe('mcp-agent-', 'Alice')).toBe(false)
-    expect(isAgentPolicyNameSafe('MCP-', 'alice')).toBe(false)
-    expect(isAgentPolicyNameSafe('mcp-agent-', 'a--b')).toBe(false)
-    expect(agentPolicyName('mcp-agent-', 'alice')).toBe('mcp-agent-alice')
   })
 })
 

@@ -1,16 +1,13 @@
 /**
- * @module vault/provision: prepares any Vault for the bridge with an admin token: KV v2 and
+ * @module vault/admin/provision: prepares any Vault for the bridge with an admin token: KV v2 and
  * Transit mounts, one policy per agent, the bridge's own policy, and the bridge's AppRole role.
  * Idempotent: it reads before it writes, and reports only what it changed.
  */
-import type { NodeVaultClient } from './node-vault-client.js'
-import {
-  agentPolicyName,
-  isAgentPolicyNameSafe,
-  renderAgentPolicy,
-  renderBridgePolicy,
-} from './policy.js'
-import { vaultCause, vaultStatus } from './vault-errors.js'
+import { trimSlashes } from '../../core/paths.js'
+import type { NodeVaultClient } from '../node-vault-client.js'
+import { agentPolicyName, isAgentPolicyNameSafe } from '../policy-name.js'
+import { vaultCause, vaultStatus } from '../vault-errors.js'
+import { renderAgentPolicy, renderBridgePolicy } from './policy.js'
 
 /** The defaults `provision` uses for the bridge's own policy and AppRole role. */
 export const BRIDGE_POLICY_NAME = 'mcp-bridge'
@@ -203,8 +200,6 @@ export async function provisionVault(options: ProvisionOptions): Promise<Provisi
 }
 
 type Body = Record<string, unknown>
-
-const trimSlashes = (s: string): string => s.replace(/^\/+|\/+$/g, '')
 
 /** `data` of a Vault response (sys/* routes also copy it to the top level). */
 const dataOf = (body: unknown): Body => {

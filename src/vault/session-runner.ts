@@ -1,0 +1,124 @@
+/**
+ * @module vault/session-runner: runs one request's Vault session with the bridge token or a
+ * child token, and recovers once from a 403 that was the token's fault rather than a denial.
+ */
+import type { Config } from '../config/schema.js'
+import { AppError } from '../core/errors.js'
+import type { CallContext } from '../core/identity.js'
+import type { VaultPort, VaultSession } from '../core/ports.js'
+import type { Logger } from '../observability/logger.js'
+import type { BridgeToken, BridgeTokenKeeper } from './bridge-token.js'
+import { isMintRefusal, type ChildTokenPool } from './child-tokens.js'
+import type { NodeVaultClient } from './node-vault-client.js'
+import { createNodeVaultSession } from './node-vault-session.js'
+import { mentionsInvalidToken } from './vault-errors.js'
+
+export interface SessionRunnerDeps {
+  vault: Pick<Config['vault'], 'kvMount' | 'transitMount'>
+  /** Whether each session runs under a child token (CHILD_TOKEN_ENABLED). */
+  childTokens: boolean
+  bridge: Pick<BridgeTokenKeeper, 'ensure' | 'current' | 'recover' | 'markUnreachable'>
+  children: Pick<ChildTokenPool, 'acquire' | 'release' | 'retire'>
+  log: Logger
+}
+
+/** What one attempt learnt about its failure. */
+interface Seen {
+  /** The FORBIDDEN error that came from a Vault call (a 403), if any. */
+  vault403?: unknown
+  /** The child token itself was invalid. */
+  childDied?: boolean
+}
+
+/**
+ * `VaultPort.session`: a token that can be used now (else VAULT_UNAVAILABLE), then `fn` with a
+ * session over it. A FORBIDDEN from Vault, or a refused child-token mint, is checked once: when
+ * the bridge token was dead (and is replaced) or the child token died, `fn` runs once more;
+ * otherwise the FORBIDDEN is a real denial and is thrown.
+ */
+export function createSessionRunner(deps: SessionRunnerDeps): VaultPort['session'] {
+  const { bridge, children, log } = deps
+
+  /** Runs `fn` once with the bridge token or a fresh child token. */
+  async function attempt<T>(
+    ctx: CallContext,
+    calls: number,
+    fn: (vault: VaultSession) => Promise<T>,
+    parent: BridgeToken,
+    seen: Seen,
+  ): Promise<T> {
+    const sessionOptions = {
+      kvMount: deps.vault.kvMount,
+      transitMount: deps.vault.transitMount,
+      ...(ctx.trace ? { trace: ctx.trace } : {}),
+    }
+    if (!deps.childTokens) {
+      return fn(tracked(createNodeVaultSession(parent.client, sessionOptions), seen))
+    }
+    const lease = await children.acquire(ctx, calls, parent)
+    // Count the HTTP calls themselves: a session method may make more than one.
+    const counting = {
+      request: (options: Parameters<NodeVaultClient['request']>[0]) => {
+        lease.used += 1
+        return lease.client.request(options)
+      },
+    }
+    try {
+      return await fn(tracked(createNodeVaultSession(counting, sessionOptions), seen))
+    } catch (err) {
+      if (seen.vault403 === err && mentionsInvalidToken(err)) {
+        seen.childDied = true
+        if (lease.reuseUntil > 0) children.retire(lease)
+      }
+      throw err
+    } finally {
+      if (lease.uses > 0 && lease.used > lease.uses) {
+        log.warn(
+          { event: 'child_token_uses_exceeded', agent: lease.agent, uses: lease.uses },
+          'A session made more Vault calls than it announced.',
+        )
+      }
+      children.release(lease)
+    }
+  }
+
+  /** Wraps a session to see which errors came from Vault calls. */
+  function tracked(session: VaultSession, seen: Seen): VaultSession {
+    const out: Record<string, unknown> = {}
+    for (const [name, method] of Object.entries(session)) {
+      if (typeof method !== 'function') continue
+      out[name] = async (...args: unknown[]) => {
+        try {
+          return await (method as (...a: unknown[]) => Promise<unknown>).apply(session, args)
+        } catch (err) {
+          if (err instanceof AppError && err.code === 'FORBIDDEN') seen.vault403 = err
+          if (err instanceof AppError && err.code === 'VAULT_UNAVAILABLE') {
+            bridge.markUnreachable()
+          }
+          throw err
+        }
+      }
+    }
+    return out as unknown as VaultSession
+  }
+
+  return async function session<T>(
+    ctx: CallContext,
+    calls: number,
+    fn: (vault: VaultSession) => Promise<T>,
+  ): Promise<T> {
+    const parent = await bridge.ensure()
+    const seen: Seen = {}
+    try {
+      return await attempt(ctx, calls, fn, parent, seen)
+    } catch (err) {
+      const vaultDenied = seen.vault403 !== undefined && seen.vault403 === err
+      if (!vaultDenied && !isMintRefusal(err)) throw err
+      // A 403: was it the bridge's token (expired or revoked just now), a child token that
+      // died, or a real policy denial? Retry exactly once in the first two cases.
+      const recovered = await bridge.recover(parent)
+      if (!recovered && !seen.childDied) throw err
+      return attempt(ctx, calls, fn, bridge.current() ?? parent, {})
+    }
+  }
+}
