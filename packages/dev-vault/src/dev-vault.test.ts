@@ -1,6 +1,6 @@
 /** @module dev-vault/dev-vault.test: dev-vault behaviour that needs a controlled clock (token TTLs). */
 import { afterEach, describe, expect, it } from 'vitest'
-import { registerEngineType, startDevVault, type DevVault } from './dev-vault.js'
+import { startDevVault, type DevVault } from './dev-vault.js'
 
 let vault: DevVault | undefined
 
@@ -20,17 +20,60 @@ async function call(v: DevVault, method: string, path: string, token: string, bo
 }
 
 describe('startDevVault', () => {
-  it('uses the given root token and answers on 127.0.0.1', async () => {
+  it('makes a given root token as -dev-root-token-id does: through auth/token/create', async () => {
     vault = await startDevVault({ rootToken: 'root-for-test' })
     expect(vault.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
     const look = await call(vault, 'GET', 'auth/token/lookup-self', 'root-for-test')
     expect(look.status).toBe(200)
-    expect(look.json.data.policies).toEqual(['root'])
+    expect(look.json.data).toMatchObject({
+      id: 'root-for-test',
+      path: 'auth/token/create',
+      display_name: 'token',
+      orphan: true,
+      policies: ['root'],
+      creation_ttl: 0,
+      ttl: 0,
+      expire_time: null,
+      explicit_max_ttl: 0,
+      num_uses: 0,
+      renewable: false,
+    })
+    expect(look.json.data.issue_time).toMatch(/^\d{4}-\d\d-\d\dT/)
+    // The same request a user can send gives a token that looks the same.
+    const made = await call(vault, 'POST', 'auth/token/create', 'root-for-test', {
+      id: 'made-the-same-way',
+      policies: ['root'],
+      no_parent: true,
+      no_default_policy: true,
+    })
+    expect(made.status).toBe(200)
+    const other = await call(vault, 'GET', 'auth/token/lookup-self', 'made-the-same-way')
+    // Everything but the values that differ per token (ids, accessor, times) is the same.
+    const shape = (data: Record<string, unknown>) => {
+      const { id: _id, accessor: _a, creation_time: _c, issue_time: _i, ...rest } = data
+      return { ...rest, fields: Object.keys(data).sort() }
+    }
+    expect(shape(other.json.data)).toEqual(shape(look.json.data))
+    const renew = await call(vault, 'POST', 'auth/token/renew-self', 'root-for-test', {})
+    expect([renew.status, renew.json.errors]).toEqual([400, ['lease is not renewable']])
   })
 
-  it('generates an hvs.-style root token when none is given', async () => {
+  it('generates an hvs.-style root token without a lease when none is given', async () => {
     vault = await startDevVault()
     expect(vault.rootToken).toMatch(/^hvs\.[A-Za-z0-9]{24}$/)
+    const look = await call(vault, 'GET', 'auth/token/lookup-self', vault.rootToken)
+    expect(look.json.data).toMatchObject({
+      path: 'auth/token/root',
+      display_name: 'root',
+      orphan: true,
+      policies: ['root'],
+      ttl: 0,
+      expire_time: null,
+    })
+    expect(look.json.data).not.toHaveProperty('issue_time')
+    expect(look.json.data).not.toHaveProperty('renewable')
+    const renew = await call(vault, 'POST', 'auth/token/renew-self', vault.rootToken, {})
+    expect([renew.status, renew.json.errors]).toEqual([400, ['invalid lease ID']])
   })
 
   it('expires tokens by the clock: valid before the TTL, 403 invalid token after', async () => {
@@ -78,19 +121,6 @@ describe('startDevVault', () => {
     vault = await startDevVault({ rootToken: 'r', clock: () => now })
     const w = await call(vault, 'POST', 'secret/data/k', 'r', { data: { a: 1 } })
     expect(w.json.data.created_time).toBe('2030-01-02T03:04:05.6Z')
-  })
-
-  it('mounts engine types added with registerEngineType', async () => {
-    registerEngineType('test-echo', (host) => ({
-      type: 'test-echo',
-      handle: (req) => ({ kind: 'envelope', data: { path: req.path, now: host.now() } }),
-    }))
-    vault = await startDevVault({ rootToken: 'r', clock: () => 42_000 })
-    const mounted = await call(vault, 'POST', 'sys/mounts/echo', 'r', { type: 'test-echo' })
-    expect(mounted.status).toBe(204)
-    const res = await call(vault, 'GET', 'echo/some/path', 'r')
-    expect(res.json.data).toEqual({ path: 'some/path', now: 42_000 })
-    expect(res.json.mount_type).toBe('test-echo')
   })
 
   it('stops listening on close', async () => {

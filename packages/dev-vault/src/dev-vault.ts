@@ -2,26 +2,28 @@
 import { createServer } from 'node:http'
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net'
 import type { EngineHost } from './routing/backend.js'
-import { engineType } from './engines/engine-types.js'
+import type { CoreEngine } from './routing/core-engine.js'
+import { createKvEngine } from './engines/kv/kv-engine.js'
 import { createHttpHandler } from './http/http-handler.js'
-import { newServiceToken } from './routing/ids.js'
 import { rewriteMethods } from './http/method-rewrite.js'
 import { createMountTable } from './routing/mount-table.js'
 import { createPolicyStore } from './policy/policy-store.js'
 import { createHealthRoute } from './engines/sys/sys-health.js'
 import { createSysEngine } from './engines/sys/sys-engine.js'
 import { createTokenEngine, createTokenIssuer } from './engines/token/token-engine.js'
-import { createTokenStore } from './engines/token/token-store.js'
+import { createTokenStore, type TokenEntry, type TokenStore } from './engines/token/token-store.js'
 import { createVaultCore } from './routing/vault-core.js'
-
-export { registerEngineType } from './engines/engine-types.js'
 
 export interface DevVaultOptions {
   /** TCP port; 0 (default) picks a free one. */
   port?: number
   /** Listen address; default 127.0.0.1. */
   host?: string
-  /** The root token's id; default a random `hvs.` token. */
+  /**
+   * The root token's id. It is made as `vault server -dev -dev-root-token-id` makes it, through
+   * `auth/token/create`, so it has a lease entry. Default: a random `hvs.` token generated like
+   * `vault operator init`'s, without one.
+   */
   rootToken?: string
   /** Current time in ms; default `Date.now` (token TTLs and KV timestamps use it). */
   clock?: () => number
@@ -47,9 +49,8 @@ export async function startDevVault(options: DevVaultOptions = {}): Promise<DevV
   const tokens = createTokenStore(now)
   const policies = createPolicyStore()
   const engineHost: EngineHost = { issueToken: createTokenIssuer(tokens), now }
-  const rootToken = options.rootToken ?? newServiceToken()
-  tokens.create({
-    id: rootToken,
+  // `vault operator init` makes the first root token directly in the token store: no lease.
+  const generated = tokens.create({
     policies: ['root'],
     parent: null,
     path: 'auth/token/root',
@@ -59,7 +60,12 @@ export async function startDevVault(options: DevVaultOptions = {}): Promise<DevV
     creationTtl: 0,
     explicitMaxTtl: 0,
     renewable: false,
+    hasLease: false,
   })
+  const tokenEngine = createTokenEngine({ tokens, policies, now })
+  const rootToken = options.rootToken
+    ? await rootTokenWithId(tokens, tokenEngine, generated, options.rootToken)
+    : generated.id
 
   const common = { description: '', local: false, sealWrap: false, options: null }
   const noTtl = { default_lease_ttl: 0, max_lease_ttl: 0 }
@@ -79,21 +85,18 @@ export async function startDevVault(options: DevVaultOptions = {}): Promise<DevV
     type: 'token',
     description: 'token based credentials',
     config: noTtl,
-    engine: createTokenEngine({ tokens, policies, now }),
+    engine: tokenEngine,
   })
-  const kv = engineType('kv')
-  if (kv) {
-    mounts.add({
-      ...common,
-      path: 'secret/',
-      table: 'secret',
-      type: 'kv',
-      description: 'key/value secret storage',
-      options: { version: '2' },
-      config: noTtl,
-      engine: kv.factory(engineHost, { version: '2' }),
-    })
-  }
+  mounts.add({
+    ...common,
+    path: 'secret/',
+    table: 'secret',
+    type: 'kv',
+    description: 'key/value secret storage',
+    options: { version: '2' },
+    config: noTtl,
+    engine: createKvEngine(engineHost, { version: '2' }),
+  })
 
   const core = createVaultCore({ mounts, tokens, policies })
   const health = createHealthRoute(now)
@@ -123,4 +126,31 @@ export async function startDevVault(options: DevVaultOptions = {}): Promise<DevV
         for (const s of sockets) s.destroy()
       }),
   }
+}
+
+/**
+ * A root token with the given id, made as `vault server -dev -dev-root-token-id` makes it: the
+ * generated root token calls `auth/token/create` (custom id, root policy, no parent, no default
+ * policy) and is then revoked. So it has a lease entry, like any token made there: lookups show
+ * `path: auth/token/create`, `display_name: token`, `issue_time` and `renewable: false`.
+ * @throws VaultHttpError when the token store refuses the id.
+ */
+async function rootTokenWithId(
+  tokens: TokenStore,
+  tokenEngine: CoreEngine,
+  generated: TokenEntry,
+  id: string,
+): Promise<string> {
+  await tokenEngine.handle({
+    operation: 'update',
+    path: 'create',
+    data: { id, policies: ['root'], no_parent: true, no_default_policy: true },
+    query: new URLSearchParams(),
+    mountPath: 'auth/token/',
+    tokenDisplayName: generated.displayName,
+    caller: generated,
+    fullPath: 'auth/token/create',
+  })
+  tokens.revoke(generated.id)
+  return id
 }

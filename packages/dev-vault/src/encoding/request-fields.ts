@@ -4,11 +4,11 @@
  * when the value cannot be converted.
  */
 import { numberLiteral } from './go-number.js'
-import { badRequest } from '../routing/error-responses.js'
+import { errorResponse } from '../routing/error-responses.js'
 import { parseDurationSeconds } from './go-time.js'
 
 function convertError(field: string, value: unknown): Error {
-  return badRequest(`error converting input ${JSON.stringify(value)} for field "${field}"`)
+  return errorResponse(`error converting input ${JSON.stringify(value)} for field "${field}"`)
 }
 
 /** A string field; numbers and booleans are converted as Vault's weak decoding does. */

@@ -1,6 +1,6 @@
 /** @module dev-vault/engines/engine-routes: the path tables of the Transit, AppRole and JWT engines. */
 import type { EngineRequest, EngineResponse } from '../routing/backend.js'
-import { unsupportedOperation, unsupportedPath } from './field-schema.js'
+import { unsupportedOperation, unsupportedPath } from '../routing/error-responses.js'
 
 /** `framework.GenericNameRegex`, one capture group. */
 export const GENERIC_NAME = String.raw`(\w(?:(?:[\w.@-]+)?\w)?)`

@@ -1,4 +1,4 @@
-/** @module dev-vault/engines/engine-types: the registry of engine types that `sys/mounts` and `sys/auth` enable. */
+/** @module dev-vault/engines/engine-types: the engine types that `sys/mounts` and `sys/auth` enable. */
 import type { EngineFactory } from '../routing/backend.js'
 import { createAppRoleEngine } from './approle/approle-engine.js'
 import { createJwtAuthEngine } from './jwt/jwt-auth-engine.js'
@@ -11,26 +11,15 @@ export interface EngineType {
   factory: EngineFactory
 }
 
-const registry = new Map<string, EngineType>([
+/** The engine types `sys/mounts` and `sys/auth` can enable; fixed, like a Vault binary's builtins. */
+const ENGINE_TYPES: ReadonlyMap<string, EngineType> = new Map<string, EngineType>([
   ['kv', { table: 'secret', factory: createKvEngine }],
   ['transit', { table: 'secret', factory: createTransitEngine }],
   ['approle', { table: 'auth', factory: createAppRoleEngine }],
   ['jwt', { table: 'auth', factory: createJwtAuthEngine }],
 ])
 
-/**
- * Adds (or replaces) an engine type for dev vaults started afterwards. `table` says whether it
- * is enabled through `sys/mounts` (secret engines) or `sys/auth` (auth methods).
- */
-export function registerEngineType(
-  type: string,
-  factory: EngineFactory,
-  table: EngineType['table'] = 'secret',
-): void {
-  registry.set(type, { table, factory })
-}
-
-/** The registered engine type, or undefined. */
+/** The engine type named `type`, or undefined. */
 export function engineType(type: string): EngineType | undefined {
-  return registry.get(type)
+  return ENGINE_TYPES.get(type)
 }

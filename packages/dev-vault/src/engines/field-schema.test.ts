@@ -1,7 +1,8 @@
 /** @module dev-vault/engines/field-schema.test: framework field decoding and Go base64 rules. */
 import { describe, expect, it } from 'vitest'
 import { VaultHttpError } from '../routing/backend.js'
-import { decodeFields, goBase64Decode, goError, ignoredParamsWarning } from './field-schema.js'
+import { decodeFields, goBase64Decode, ignoredParamsWarning } from './field-schema.js'
+import { goError } from '../routing/error-responses.js'
 
 describe('decodeFields', () => {
   const schema = {

@@ -1,6 +1,6 @@
-/** @module dev-vault/engines/field-schema: Vault framework field decoding and error shapes. */
-// Shared by the transit, AppRole and JWT engines (file names follow our ownership prefixes).
-import { VaultHttpError } from '../routing/backend.js'
+/** @module dev-vault/engines/field-schema: Vault framework field decoding (`framework.FieldSchema`). */
+// Shared by the transit, AppRole and JWT engines.
+import { errorResponse } from '../routing/error-responses.js'
 import { parseDurationSeconds } from '../encoding/go-time.js'
 
 /** Field types of Vault's `framework.FieldSchema` that our engines use. */
@@ -23,22 +23,6 @@ export interface Fields {
   /** Request keys the schema does not know, sorted (Vault warns about them). */
   unknown: string[]
 }
-
-/** `logical.ErrorResponse` + `ErrInvalidRequest`: 400 with the plain message. */
-export function userError(message: string, status = 400): VaultHttpError {
-  return new VaultHttpError(status, [message])
-}
-
-/** A Go error returned by a backend: go-multierror text, 500 unless the text maps elsewhere. */
-export function goError(message: string, status = 500): VaultHttpError {
-  return new VaultHttpError(status, [`1 error occurred:\n\t* ${message}\n\n`])
-}
-
-/** No path pattern of the mount matches: 404 `unsupported path`. */
-export const unsupportedPath = (): VaultHttpError => goError('unsupported path', 404)
-
-/** The path exists but not for this operation: 405 `unsupported operation`. */
-export const unsupportedOperation = (): VaultHttpError => goError('unsupported operation', 405)
 
 function goTypeName(v: unknown): string {
   if (v === null || v === undefined) return '<nil>'
@@ -140,7 +124,7 @@ export function decodeFields(data: Record<string, unknown>, schema: FieldSchema)
     try {
       values.set(name, decode(type, v))
     } catch (e) {
-      throw userError(
+      throw errorResponse(
         `Field validation failed: error converting input for field ${JSON.stringify(name)}: ${(e as Error).message}`,
       )
     }

@@ -9,6 +9,7 @@ import {
   vaultForTests,
   type TestVault,
 } from '../../src/testing/vault-for-tests.js'
+import { GATES, has, setServerVersion } from './versions.js'
 
 export { clientFor, uniqueName, type TestVault } from '../../src/testing/vault-for-tests.js'
 
@@ -21,22 +22,31 @@ export interface ContractVault extends TestVault {
    * tests passed or not. A failing cleanup does not stop the others.
    */
   defer(cleanup: () => Promise<unknown>): void
+  /** Runs the cleanups registered so far, newest first (`close()` does too). */
+  cleanup(): Promise<void>
   /** Runs the cleanups, then stops the dev vault (a real Vault is left running). */
   close(): Promise<void>
 }
 
-/** Connects to the Vault under test (see `vaultForTests`) and reads its version. */
+/**
+ * Connects to the Vault under test (see `vaultForTests`) and reads its version, which the
+ * version gates of `versions.ts` then use.
+ */
 export async function contractVault(): Promise<ContractVault> {
   const vault = await vaultForTests()
   const version = await serverVersion(vault)
+  setServerVersion(version)
   const cleanups: (() => Promise<unknown>)[] = []
+  const cleanup = async () => {
+    for (const step of cleanups.splice(0).reverse()) await step().catch(() => undefined)
+  }
   return {
     ...vault,
     version,
-    defer: (cleanup) => void cleanups.push(cleanup),
+    defer: (step) => void cleanups.push(step),
+    cleanup,
     async close() {
-      for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined)
-      cleanups.length = 0
+      await cleanup()
       await vault.close()
     },
   }
@@ -137,9 +147,8 @@ export async function mountEngine(
   prefix: string,
   engine: { type: string; options?: Record<string, unknown> },
 ): Promise<string> {
-  const mount = uniqueName(prefix)
+  const mount = mountPath(vault, prefix)
   await clientFor(vault).mount({ mount_point: mount, ...engine })
-  vault.defer(() => clientFor(vault).unmount({ mount_point: mount }))
   return mount
 }
 
@@ -147,14 +156,46 @@ export async function mountEngine(
 export const hcl = (path: string, caps: string[]): string =>
   `path "${path}" { capabilities = [${caps.map((c) => `"${c}"`).join(', ')}] }\n`
 
+/** Enables an auth method (root token) at a path unique to the run; `vault.close()` disables it. */
+export async function enableAuth(
+  vault: ContractVault,
+  prefix: string,
+  type: string,
+): Promise<string> {
+  const path = uniqueName(prefix)
+  vault.defer(() => clientFor(vault).disableAuth({ mount_point: path }))
+  await clientFor(vault).enableAuth({ mount_point: path, type })
+  return path
+}
+
+/** A policy name unique to the run that `vault.close()` deletes, for tests that write it themselves. */
+export function policyName(vault: ContractVault, prefix: string): string {
+  const name = uniqueName(prefix)
+  vault.defer(() => clientFor(vault).delete(`sys/policies/acl/${name.toLowerCase()}`))
+  return name
+}
+
+/** A mount path unique to the run that `vault.close()` disables, for tests that mount it themselves. */
+export function mountPath(vault: ContractVault, prefix: string): string {
+  const path = uniqueName(prefix)
+  vault.defer(() => clientFor(vault).unmount({ mount_point: path }))
+  return path
+}
+
+/** An auth path unique to the run that `vault.close()` disables, for tests that enable it themselves. */
+export function authPath(vault: ContractVault, prefix: string): string {
+  const path = uniqueName(prefix)
+  vault.defer(() => clientFor(vault).disableAuth({ mount_point: path }))
+  return path
+}
+
 /** Writes a policy with a unique name (root token) and returns it; `vault.close()` deletes it. */
 export async function writePolicy(
   vault: ContractVault,
   prefix: string,
   hcl: string,
 ): Promise<string> {
-  const policy = uniqueName(prefix)
-  vault.defer(() => clientFor(vault).delete(`sys/policies/acl/${policy}`))
+  const policy = policyName(vault, prefix)
   await clientFor(vault).write(`sys/policies/acl/${policy}`, { policy: hcl })
   return policy
 }
@@ -174,21 +215,27 @@ export async function tokenWithPolicy(
   return { token: res.auth.client_token as string, policy }
 }
 
-/** The envelope's fields in Vault's order (reference §1.4). */
-export const ENVELOPE_KEYS = [
-  'request_id',
-  'lease_id',
-  'renewable',
-  'lease_duration',
-  'data',
-  'wrap_info',
-  'warnings',
-  'auth',
-  'mount_type',
-]
-
-/** Vault's 403 bodies (reference §1.7). */
-export const DENIED = {
-  acl: '1 error occurred:\n\t* permission denied\n\n',
-  invalidToken: '2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n',
+/** The envelope's fields in Vault's order (reference §1.4); `mount_type` since Vault 1.16. */
+export function envelopeKeys(): string[] {
+  const keys = ['request_id', 'lease_id', 'renewable', 'lease_duration', 'data', 'wrap_info']
+  return [...keys, 'warnings', 'auth', ...(has(GATES.mountType) ? ['mount_type'] : [])]
 }
+
+/** Vault's 403 body when a policy denies (reference §1.7), the same on every version. */
+export const ACL_DENIED = '1 error occurred:\n\t* permission denied\n\n'
+
+/** Vault's 403 `errors` for an unknown, expired or used-up token (two errors since 1.17). */
+export function invalidTokenErrors(): string[] {
+  return has(GATES.invalidTokenErrors)
+    ? ['2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n']
+    : ['permission denied']
+}
+
+/** How a service token starts: `hvs.` since Vault 1.10, `s.` before. */
+export const serviceTokenPrefix = (): string => (has(GATES.hvsTokens) ? 'hvs.' : 's.')
+
+/**
+ * A token string that is no token: a plain string, never `hvs.` or `s.`, so that every Vault
+ * version treats it the same (1.10+ parses `hvs.` strings as server-side consistent tokens).
+ */
+export const BOGUS_TOKEN = 'contract-suite-not-a-token'

@@ -1,17 +1,20 @@
 /** @module dev-vault/test/contract/policy-acl.test: ACL policies (reference §6) and their enforcement (§1.6). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
+  ACL_DENIED,
+  authPath,
   clientFor,
-  DENIED,
+  contractVault,
   failure,
-  raw,
   mountEngine,
+  policyName,
+  raw,
   tokenWithPolicy,
   uniqueName,
   writePolicy,
-  contractVault,
   type ContractVault,
 } from './harness.js'
+import { GATES, has } from './versions.js'
 
 let vault: ContractVault
 let mount: string
@@ -28,7 +31,7 @@ const HCL = (path: string, caps: string[]) =>
 
 describe('sys/policies/acl', () => {
   it('writes (204), reads, lists and deletes a policy', async () => {
-    const name = uniqueName('p')
+    const name = policyName(vault, 'p')
     const text = HCL('secret/data/x/*', ['read'])
     const w = await raw(vault, 'PUT', `sys/policies/acl/${name}`, { body: { policy: text } })
     expect(w.status).toBe(204)
@@ -45,12 +48,12 @@ describe('sys/policies/acl', () => {
   })
 
   it('accepts JSON policies and base64-encoded documents', async () => {
-    const json = uniqueName('pj')
+    const json = policyName(vault, 'pj')
     const doc = JSON.stringify({ path: { 'secret/data/j/*': { capabilities: ['read', 'list'] } } })
     expect(
       (await raw(vault, 'PUT', `sys/policies/acl/${json}`, { body: { policy: doc } })).status,
     ).toBe(204)
-    const b64 = uniqueName('pb')
+    const b64 = policyName(vault, 'pb')
     const text = HCL('secret/data/b/*', ['read'])
     await clientFor(vault).write(`sys/policies/acl/${b64}`, {
       policy: Buffer.from(text).toString('base64'),
@@ -60,19 +63,23 @@ describe('sys/policies/acl', () => {
     await clientFor(vault).delete(`sys/policies/acl/${b64}`)
   })
 
-  it('lower-cases names and warns (200)', async () => {
-    const name = uniqueName('Upper').replace('upper', 'UPPER')
+  it('lower-cases names (and warns with a 200 since Vault 1.10.1)', async () => {
+    const name = policyName(vault, 'Upper').replace('upper', 'UPPER')
     const w = await raw(vault, 'PUT', `sys/policies/acl/${name}`, {
       body: { policy: HCL('a/b', ['read']) },
     })
-    expect(w.status).toBe(200)
-    expect(w.json.warnings).toEqual([`policy name was converted to ${name.toLowerCase()}`])
+    if (has(GATES.policyNameWarning)) {
+      expect(w.status).toBe(200)
+      expect(w.json.warnings).toEqual([`policy name was converted to ${name.toLowerCase()}`])
+    } else {
+      expect(w.status).toBe(204)
+    }
     expect((await raw(vault, 'GET', `sys/policies/acl/${name.toLowerCase()}`)).status).toBe(200)
     await clientFor(vault).delete(`sys/policies/acl/${name.toLowerCase()}`)
   })
 
   it('refuses bad documents with 400 "failed to parse policy: ..." and stores nothing', async () => {
-    const name = uniqueName('bad')
+    const name = policyName(vault, 'bad')
     const bad = [
       HCL('secret/*', ['fly']),
       'path "secret/+*" { capabilities = ["read"] }',
@@ -90,7 +97,7 @@ describe('sys/policies/acl', () => {
 
   it('refuses an empty policy, writing root and deleting default or root (400)', async () => {
     const empty = await failure(
-      clientFor(vault).write(`sys/policies/acl/${uniqueName('e')}`, { policy: '' }),
+      clientFor(vault).write(`sys/policies/acl/${policyName(vault, 'e')}`, { policy: '' }),
     )
     expect(empty.status).toBe(400)
     expect(empty.body.errors).toEqual(["'policy' parameter not supplied or empty"])
@@ -110,12 +117,12 @@ describe('sys/policies/acl', () => {
   it('refuses policy writes and reads to a token without sys/policies rights (403)', async () => {
     const { token, policy } = await tokenWithPolicy(vault, HCL('secret/data/*', ['read']))
     const f = await failure(
-      clientFor(vault, token).write(`sys/policies/acl/${uniqueName('x')}`, {
+      clientFor(vault, token).write(`sys/policies/acl/${policyName(vault, 'x')}`, {
         policy: HCL('a', ['read']),
       }),
     )
     expect(f.status).toBe(403)
-    expect(f.body.errors).toEqual([DENIED.acl])
+    expect(f.body.errors).toEqual([ACL_DENIED])
     expect((await raw(vault, 'GET', `sys/policies/acl/${policy}`, { token })).status).toBe(403)
     expect((await raw(vault, 'LIST', 'sys/policies/acl', { token })).status).toBe(403)
     expect((await raw(vault, 'DELETE', `sys/policies/acl/${policy}`, { token })).status).toBe(403)
@@ -128,40 +135,6 @@ describe('sys/policies/acl', () => {
     expect((await clientFor(vault).read(`sys/policies/acl/${policy}`)).data.policy).toBe(
       HCL('secret/data/*', ['read']),
     )
-  })
-})
-
-describe('legacy sys/policy', () => {
-  it('writes with policy, reads rules with top-level copies, lists keys and policies', async () => {
-    const name = uniqueName('leg')
-    const text = HCL('secret/data/leg/*', ['read'])
-    expect((await raw(vault, 'PUT', `sys/policy/${name}`, { body: { policy: text } })).status).toBe(
-      204,
-    )
-    const r = await raw(vault, 'GET', `sys/policy/${name}`)
-    expect(r.json.data).toEqual({ name, rules: text })
-    expect(r.json.name).toBe(name)
-    expect(r.json.rules).toBe(text)
-    const l = await clientFor(vault).read('sys/policy')
-    expect(l.data.keys).toContain(name)
-    expect(l.policies).toContain(name)
-    expect((await raw(vault, 'DELETE', `sys/policy/${name}`)).status).toBe(204)
-    expect((await raw(vault, 'GET', `sys/policy/${name}`)).status).toBe(404)
-  })
-
-  it('accepts the deprecated rules field with a warning and refuses bad HCL (400)', async () => {
-    const name = uniqueName('rules')
-    const w = await raw(vault, 'PUT', `sys/policy/${name}`, {
-      body: { rules: HCL('a/b', ['read']) },
-    })
-    expect(w.status).toBe(200)
-    expect(w.json.warnings).toContain("'rules' is deprecated, please use 'policy' instead")
-    const f = await failure(clientFor(vault).write(`sys/policy/${name}`, { policy: 'path "x" {' }))
-    expect(f.status).toBe(400)
-    expect((await clientFor(vault).read(`sys/policy/${name}`)).data.rules).toBe(
-      HCL('a/b', ['read']),
-    )
-    await clientFor(vault).delete(`sys/policy/${name}`)
   })
 })
 
@@ -178,7 +151,7 @@ describe('ACL enforcement', () => {
     expect((await read(token, key)).status).toBe(200)
     const other = await read(token, `${key}x`)
     expect(other.status).toBe(403)
-    expect(other.json.errors).toEqual([DENIED.acl])
+    expect(other.json.errors).toEqual([ACL_DENIED])
   })
 
   it('a trailing * is a prefix glob', async () => {
@@ -293,7 +266,7 @@ describe('ACL enforcement', () => {
   })
 
   it('sys/auth/* needs sudo in addition to update', async () => {
-    const path = uniqueName('ap')
+    const path = authPath(vault, 'ap')
     const { token } = await tokenWithPolicy(vault, HCL('sys/auth/*', ['create', 'update', 'read']))
     const f = await failure(clientFor(vault, token).write(`sys/auth/${path}`, { type: 'approle' }))
     expect(f.status).toBe(403)

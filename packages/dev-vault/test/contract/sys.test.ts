@@ -1,16 +1,18 @@
 /** @module dev-vault/test/contract/sys.test: sys/health, sys/mounts and sys/auth (reference §1.10, §1.11). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
+  ACL_DENIED,
+  authPath,
   clientFor,
-  DENIED,
-  ENVELOPE_KEYS,
+  contractVault,
+  envelopeKeys,
   failure,
+  mountPath,
   raw,
   tokenWithPolicy,
-  uniqueName,
-  contractVault,
   type ContractVault,
 } from './harness.js'
+import { assertSince, GATES } from './versions.js'
 
 let vault: ContractVault
 
@@ -18,9 +20,7 @@ beforeAll(async () => {
   vault = await contractVault()
 })
 
-afterAll(async () => {
-  await vault.close()
-})
+afterAll(() => vault?.close())
 
 describe('sys/health', () => {
   it('answers unauthenticated with its own JSON, not the envelope', async () => {
@@ -49,7 +49,7 @@ describe('sys/health', () => {
 })
 
 describe('sys/mounts', () => {
-  it('lists mounts with entries in data and copied to the top level', async () => {
+  it('lists mounts with entries in data and copied to the top level', async (ctx) => {
     const r = await raw(vault, 'GET', 'sys/mounts')
     expect(r.status).toBe(200)
     expect(r.json.data['sys/'].type).toBe('system')
@@ -62,14 +62,14 @@ describe('sys/mounts', () => {
     })
     expect(secret.accessor).toMatch(/^kv_[0-9a-f]{8}$/)
     expect(r.json['secret/']).toEqual(secret)
-    expect(Object.keys(r.json).slice(-ENVELOPE_KEYS.length)).toEqual(ENVELOPE_KEYS)
-    expect(r.json.mount_type).toBe('system')
+    expect(Object.keys(r.json).slice(-envelopeKeys().length)).toEqual(envelopeKeys())
+    await assertSince(ctx, GATES.mountType, () => expect(r.json.mount_type).toBe('system'))
   })
 
-  it('enables kv-v2 and transit at any path (204), reads and disables them', async () => {
+  it('enables kv-v2 and transit at any path (204), reads and disables them', async (ctx) => {
     const c = clientFor(vault)
-    const kv = uniqueName('mkv')
-    const tr = uniqueName('mtr')
+    const kv = mountPath(vault, 'mkv')
+    const tr = mountPath(vault, 'mtr')
     const en = await raw(vault, 'POST', `sys/mounts/${kv}`, {
       body: { type: 'kv', options: { version: '2' }, description: 'mine' },
     })
@@ -84,8 +84,9 @@ describe('sys/mounts', () => {
       options: { version: '2' },
     })
     expect(list.data[`${tr}/`].type).toBe('transit')
-    const one = await c.read(`sys/mounts/${kv}`)
-    expect(one.data.type).toBe('kv')
+    await assertSince(ctx, GATES.sysMountRead, async () => {
+      expect((await c.read(`sys/mounts/${kv}`)).data.type).toBe('kv')
+    })
     expect((await c.write(`${kv}/data/x`, { data: { a: 1 } })).data.version).toBe(1)
     expect((await raw(vault, 'DELETE', `sys/mounts/${kv}`)).status).toBe(204)
     await c.unmount({ mount_point: tr })
@@ -97,7 +98,7 @@ describe('sys/mounts', () => {
 
   it('refuses a path already in use (400) and keeps the existing mount', async () => {
     const c = clientFor(vault)
-    const path = uniqueName('dup')
+    const path = mountPath(vault, 'dup')
     await c.mount({ mount_point: path, type: 'kv-v2' })
     await c.write(`${path}/data/keep`, { data: { a: 1 } })
     const f = await failure(c.mount({ mount_point: path, type: 'transit' }))
@@ -108,7 +109,7 @@ describe('sys/mounts', () => {
   })
 
   it('refuses an unknown type and a version option on transit (400), mounting nothing', async () => {
-    const path = uniqueName('badtype')
+    const path = mountPath(vault, 'badtype')
     const f = await failure(clientFor(vault).mount({ mount_point: path, type: 'no-such-engine' }))
     expect(f.status).toBe(400)
     const v = await failure(
@@ -124,10 +125,10 @@ describe('sys/mounts', () => {
       vault,
       'path "secret/data/*" { capabilities = ["read"] }',
     )
-    const path = uniqueName('nope')
+    const path = mountPath(vault, 'nope')
     const f = await failure(clientFor(vault, token).mount({ mount_point: path, type: 'kv-v2' }))
     expect(f.status).toBe(403)
-    expect(f.body.errors).toEqual([DENIED.acl])
+    expect(f.body.errors).toEqual([ACL_DENIED])
     expect((await raw(vault, 'GET', 'sys/mounts', { token })).status).toBe(403)
     expect((await clientFor(vault).mounts()).data[`${path}/`]).toBeUndefined()
     await clientFor(vault).mount({ mount_point: path, type: 'kv-v2' })
@@ -137,7 +138,7 @@ describe('sys/mounts', () => {
   })
 
   it('lets a token with update on sys/mounts/* enable a mount (no sudo needed)', async () => {
-    const path = uniqueName('nosudo')
+    const path = mountPath(vault, 'nosudo')
     const { token } = await tokenWithPolicy(
       vault,
       'path "sys/mounts/*" { capabilities = ["create", "update", "delete"] }',
@@ -158,7 +159,7 @@ describe('sys/auth', () => {
   })
 
   it('refuses listing and disabling auth methods to a token without rights (403)', async () => {
-    const ap = uniqueName('apkeep')
+    const ap = authPath(vault, 'apkeep')
     await clientFor(vault).enableAuth({ mount_point: ap, type: 'approle' })
     const { token } = await tokenWithPolicy(
       vault,
@@ -173,8 +174,8 @@ describe('sys/auth', () => {
 
   it('enables and disables approle and jwt at any path (204)', async () => {
     const c = clientFor(vault)
-    const ap = uniqueName('ap')
-    const jwt = uniqueName('jwt')
+    const ap = authPath(vault, 'ap')
+    const jwt = authPath(vault, 'jwt')
     expect((await raw(vault, 'POST', `sys/auth/${ap}`, { body: { type: 'approle' } })).status).toBe(
       204,
     )
@@ -192,18 +193,20 @@ describe('sys/auth', () => {
 
   it('refuses a duplicate auth path and an unknown type (400)', async () => {
     const c = clientFor(vault)
-    const ap = uniqueName('apdup')
+    const ap = authPath(vault, 'apdup')
     await c.enableAuth({ mount_point: ap, type: 'approle' })
     const dup = await failure(c.enableAuth({ mount_point: ap, type: 'approle' }))
     expect(dup.status).toBe(400)
     expect(dup.body.errors?.[0]).toContain('path is already in use at')
-    const bad = await failure(c.enableAuth({ mount_point: uniqueName('x'), type: 'no-such-auth' }))
+    const bad = await failure(
+      c.enableAuth({ mount_point: authPath(vault, 'x'), type: 'no-such-auth' }),
+    )
     expect(bad.status).toBe(400)
     await c.disableAuth({ mount_point: ap })
   })
 
   it('needs sudo: update without sudo on sys/auth/* is refused, with sudo it works', async () => {
-    const path = uniqueName('sudo')
+    const path = authPath(vault, 'sudo')
     const without = await tokenWithPolicy(
       vault,
       'path "sys/auth/*" { capabilities = ["create", "update", "delete"] }',

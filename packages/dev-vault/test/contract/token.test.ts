@@ -1,18 +1,22 @@
 /** @module dev-vault/test/contract/token.test: the token auth method (reference §4). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
+  ACL_DENIED,
+  BOGUS_TOKEN,
   clientFor,
-  DENIED,
-  ENVELOPE_KEYS,
+  contractVault,
+  envelopeKeys,
   failure,
   hcl,
+  invalidTokenErrors,
   raw,
+  serviceTokenPrefix,
   tokenWithPolicy,
   uniqueName,
   writePolicy,
-  contractVault,
   type ContractVault,
 } from './harness.js'
+import { assertSince, GATES, has } from './versions.js'
 
 let vault: ContractVault
 let polA: string
@@ -20,22 +24,11 @@ let polB: string
 
 beforeAll(async () => {
   vault = await contractVault()
-  polA = uniqueName('ta')
-  polB = uniqueName('tb')
-  const root = clientFor(vault)
-  await root.write(`sys/policies/acl/${polA}`, { policy: hcl('secret/data/ta/*', ['read']) })
-  await root.write(`sys/policies/acl/${polB}`, { policy: hcl('secret/data/tb/*', ['read']) })
+  polA = await writePolicy(vault, 'ta', hcl('secret/data/ta/*', ['read']))
+  polB = await writePolicy(vault, 'tb', hcl('secret/data/tb/*', ['read']))
 })
 
-afterAll(async () => {
-  await clientFor(vault)
-    .delete(`sys/policies/acl/${polA}`)
-    .catch(() => undefined)
-  await clientFor(vault)
-    .delete(`sys/policies/acl/${polB}`)
-    .catch(() => undefined)
-  await vault.close()
-})
+afterAll(() => vault?.close())
 
 /** A token that may create child tokens: polA, polB and update on auth/token/create. */
 async function parentToken(extra: Record<string, unknown> = {}): Promise<string> {
@@ -53,7 +46,7 @@ async function parentToken(extra: Record<string, unknown> = {}): Promise<string>
 }
 
 describe('auth/token/create', () => {
-  it('creates a child token: 200, data null, auth block with sorted policies + default', async () => {
+  it('creates a child token: 200, data null, auth block with sorted policies + default', async (ctx) => {
     const res = await raw(vault, 'POST', 'auth/token/create', {
       body: {
         policies: [polB, polA.toUpperCase()],
@@ -63,11 +56,11 @@ describe('auth/token/create', () => {
       },
     })
     expect(res.status).toBe(200)
-    expect(Object.keys(res.json)).toEqual(ENVELOPE_KEYS)
+    expect(Object.keys(res.json)).toEqual(envelopeKeys())
     expect(res.json.data).toBeNull()
-    expect(res.json.mount_type).toBe('token')
+    await assertSince(ctx, GATES.mountType, () => expect(res.json.mount_type).toBe('token'))
     const auth = res.json.auth
-    expect(auth.client_token).toMatch(/^hvs\./)
+    expect(auth.client_token.startsWith(serviceTokenPrefix())).toBe(true)
     expect(auth.policies).toEqual(['default', polA, polB].sort())
     expect(auth.token_policies).toEqual(auth.policies)
     expect(auth.metadata).toEqual({ team: 'x' })
@@ -75,8 +68,10 @@ describe('auth/token/create', () => {
     expect(auth.renewable).toBe(true)
     expect(auth.orphan).toBe(false)
     expect(auth.token_type).toBe('service')
-    expect(auth.mfa_requirement).toBeNull()
-    expect(auth.num_uses).toBe(0)
+    if (has(GATES.authMfaRequirement)) expect(auth.mfa_requirement).toBeNull()
+    else expect(auth).not.toHaveProperty('mfa_requirement')
+    if (has(GATES.authNumUses)) expect(auth.num_uses).toBe(0)
+    else expect(auth).not.toHaveProperty('num_uses')
     const look = await clientFor(vault, auth.client_token).tokenLookupSelf()
     expect(look.data.display_name).toBe('token-ci-bot')
     expect(look.data.meta).toEqual({ team: 'x' })
@@ -121,7 +116,7 @@ describe('auth/token/create', () => {
     const { token } = await tokenWithPolicy(vault, hcl('secret/data/x', ['read']))
     const denied = await failure(clientFor(vault, token).tokenCreate({ policies: [] }))
     expect(denied.status).toBe(403)
-    expect(denied.body.errors).toEqual([DENIED.acl])
+    expect(denied.body.errors).toEqual([ACL_DENIED])
   })
 
   it('refuses a negative num_uses (400)', async () => {
@@ -139,20 +134,6 @@ describe('auth/token/create', () => {
       clientFor(vault).write('auth/token/create', { policies: [polA], num_uses: 'many' }),
     )
     expect(g.status).toBe(400)
-  })
-
-  it('refuses create-orphan to a token without update on it (403)', async () => {
-    const parent = await parentToken()
-    const f = await failure(clientFor(vault, parent).tokenCreateOrphan({ policies: [polA] }))
-    expect(f.status).toBe(403)
-  })
-
-  it('create-orphan makes orphan tokens', async () => {
-    const res = await clientFor(vault).tokenCreateOrphan({ policies: [polA], ttl: '1h' })
-    expect(res.auth.orphan).toBe(true)
-    const look = await clientFor(vault, res.auth.client_token).tokenLookupSelf()
-    expect(look.data.orphan).toBe(true)
-    expect(look.data.path).toBe('auth/token/create-orphan')
   })
 })
 
@@ -184,18 +165,84 @@ describe('lookup', () => {
     expect(typeof look.json.data.expire_time).toBe('string')
   })
 
-  it('the root token looks up as non-expiring', async () => {
+  it('the root token looks up as non-expiring, with a lease only if made through auth/token/create', async () => {
     const look = await clientFor(vault).tokenLookupSelf()
     expect(look.data.policies).toEqual(['root'])
     expect(look.data.ttl).toBe(0)
     expect(look.data.expire_time).toBeNull()
+    const renew = await failure(clientFor(vault).tokenRenewSelf({}))
+    expect(renew.status).toBe(400)
+    if (look.data.path === 'auth/token/root') {
+      // Generated at init (`vault operator init`, `vault server -dev`): no lease entry.
+      expect(look.data).toMatchObject({ display_name: 'root', orphan: true })
+      expect(look.data).not.toHaveProperty('issue_time')
+      expect(look.data).not.toHaveProperty('renewable')
+      expect(renew.body.errors).toEqual(['invalid lease ID'])
+    } else {
+      // Made by `vault server -dev -dev-root-token-id` through auth/token/create: a lease.
+      expect(look.data).toMatchObject({
+        path: 'auth/token/create',
+        display_name: 'token',
+        orphan: true,
+        renewable: false,
+      })
+      expect(look.data.issue_time).toEqual(expect.any(String))
+      expect(renew.body.errors).toEqual(['lease is not renewable'])
+    }
+  })
+
+  it('a root token made through auth/token/create, as -dev-root-token-id makes it, has a lease', async () => {
+    const id = uniqueName('contract-root')
+    vault.defer(() => clientFor(vault).tokenRevoke({ token: id }))
+    const made = await raw(vault, 'POST', 'auth/token/create', {
+      body: { id, policies: ['root'], no_parent: true, no_default_policy: true },
+    })
+    expect(made.status).toBe(200)
+    expect(made.json.auth).toMatchObject({
+      client_token: id,
+      policies: ['root'],
+      lease_duration: 0,
+      renewable: false,
+      orphan: true,
+    })
+    const look = await raw(vault, 'GET', 'auth/token/lookup-self', { token: id })
+    expect(look.json.data).toMatchObject({
+      id,
+      path: 'auth/token/create',
+      display_name: 'token',
+      orphan: true,
+      policies: ['root'],
+      creation_ttl: 0,
+      ttl: 0,
+      expire_time: null,
+      explicit_max_ttl: 0,
+      renewable: false,
+    })
+    expect(look.json.data.issue_time).toEqual(expect.any(String))
+    expect(Date.parse(look.json.data.issue_time)).toBeGreaterThan(Date.now() - 600_000)
+    const renew = await raw(vault, 'POST', 'auth/token/renew-self', { token: id, body: {} })
+    expect([renew.status, renew.json.errors]).toEqual([400, ['lease is not renewable']])
+  })
+
+  it('any non-expiring token made through auth/token/create shows issue_time and renewable', async () => {
+    const res = await clientFor(vault).tokenCreate({ policies: ['root'] })
+    const token = res.auth.client_token
+    vault.defer(() => clientFor(vault).tokenRevoke({ token }))
+    expect([res.auth.lease_duration, res.auth.renewable, res.auth.orphan]).toEqual([
+      0,
+      false,
+      false,
+    ])
+    const look = await clientFor(vault).tokenLookup({ token })
+    expect(look.data).toMatchObject({ ttl: 0, expire_time: null, renewable: false })
+    expect(look.data.issue_time).toEqual(expect.any(String))
   })
 
   it('lookup of another token works; unknown token → 403 bad token; empty token → the caller', async () => {
     const res = await clientFor(vault).tokenCreate({ policies: [polA], ttl: '1h' })
     const look = await clientFor(vault).tokenLookup({ token: res.auth.client_token })
     expect(look.data.accessor).toBe(res.auth.accessor)
-    const bad = await failure(clientFor(vault).tokenLookup({ token: 'hvs.notarealtokenatall000' }))
+    const bad = await failure(clientFor(vault).tokenLookup({ token: BOGUS_TOKEN }))
     expect(bad.status).toBe(403)
     expect(bad.body.errors).toEqual(['bad token'])
     const empty = await clientFor(vault).write('auth/token/lookup', { token: '' })
@@ -221,13 +268,7 @@ describe('renew', () => {
     expect(look.data.last_renewal_time).toEqual(expect.any(Number))
   })
 
-  it('renew of another token works for root; a non-renewable token is refused (400)', async () => {
-    const res = await clientFor(vault).tokenCreate({ policies: [polA], ttl: '10m' })
-    const renewed = await clientFor(vault).tokenRenew({
-      token: res.auth.client_token,
-      increment: '20m',
-    })
-    expect(renewed.auth.lease_duration).toBe(1200)
+  it('refuses renew-self of a non-renewable token (400)', async () => {
     const fixed = await clientFor(vault).tokenCreate({
       policies: [polA],
       ttl: '10m',
@@ -237,13 +278,6 @@ describe('renew', () => {
     const f = await failure(clientFor(vault, fixed.auth.client_token).tokenRenewSelf({}))
     expect(f.status).toBe(400)
     expect(f.body.errors).toEqual(['lease is not renewable'])
-  })
-
-  it('refuses renew of another token without the capability (403)', async () => {
-    const res = await clientFor(vault).tokenCreate({ policies: [polA], ttl: '10m' })
-    const { token } = await tokenWithPolicy(vault, hcl('secret/data/x', ['read']))
-    const f = await failure(clientFor(vault, token).tokenRenew({ token: res.auth.client_token }))
-    expect(f.status).toBe(403)
   })
 })
 
@@ -255,15 +289,16 @@ describe('revoke', () => {
     expect(r.status).toBe(204)
     const after = await raw(vault, 'GET', 'auth/token/lookup-self', { token })
     expect(after.status).toBe(403)
-    expect(after.json.errors).toEqual([DENIED.invalidToken])
+    expect(after.json.errors).toEqual(invalidTokenErrors())
   })
 
   it('revoking a parent revokes its children but not orphans', async () => {
     const parent = await parentToken()
     const child = (await clientFor(vault, parent).tokenCreate({ policies: [polA], ttl: '1h' })).auth
       .client_token
-    const orphan = (await clientFor(vault).tokenCreateOrphan({ policies: [polA], ttl: '1h' })).auth
-      .client_token
+    const orphan = (
+      await clientFor(vault).tokenCreate({ policies: [polA], ttl: '1h', no_parent: true })
+    ).auth.client_token
     expect(
       (await raw(vault, 'POST', 'auth/token/revoke', { body: { token: parent } })).status,
     ).toBe(204)
@@ -274,7 +309,7 @@ describe('revoke', () => {
 
   it('revoke of an unknown token is 204; an empty token is 400', async () => {
     const ok = await raw(vault, 'POST', 'auth/token/revoke', {
-      body: { token: 'hvs.unknownunknownunknown0' },
+      body: { token: BOGUS_TOKEN },
     })
     expect(ok.status).toBe(204)
     const f = await failure(clientFor(vault).tokenRevoke({ token: '' }))
@@ -301,15 +336,15 @@ describe('num_uses', () => {
     expect((await raw(vault, 'GET', 'auth/token/lookup-self', { token })).status).toBe(403)
   })
 
-  it('allows exactly num_uses requests, then the token is revoked', async () => {
+  it('allows exactly num_uses requests, then the token is revoked', async (ctx) => {
     const res = await clientFor(vault).tokenCreate({ policies: [polA], ttl: '1h', num_uses: 2 })
     const token = res.auth.client_token
-    expect(res.auth.num_uses).toBe(2)
+    await assertSince(ctx, GATES.authNumUses, () => expect(res.auth.num_uses).toBe(2))
     expect((await raw(vault, 'GET', 'auth/token/lookup-self', { token })).status).toBe(200)
     expect((await raw(vault, 'GET', 'auth/token/lookup-self', { token })).status).toBe(200)
     const third = await raw(vault, 'GET', 'auth/token/lookup-self', { token })
     expect(third.status).toBe(403)
-    expect(third.json.errors).toEqual([DENIED.invalidToken])
+    expect(third.json.errors).toEqual(invalidTokenErrors())
   })
 
   it('a restricted-use token cannot create child tokens (400)', async () => {

@@ -27,7 +27,8 @@ import {
 } from './approle-secret-ids.js'
 import { loginDisplayName, tokenRequestFor } from '../token-params.js'
 import { dispatch, GENERIC_NAME as NAME, writeOps as write, type Route } from '../engine-routes.js'
-import { decodeFields, userError, type FieldSchema } from '../field-schema.js'
+import { decodeFields, type FieldSchema } from '../field-schema.js'
+import { errorResponse } from '../../routing/error-responses.js'
 
 const loginSchema: FieldSchema = { role_id: 'string', secret_id: 'string' }
 
@@ -40,7 +41,7 @@ function login(
 ): EngineResponse {
   const f = decodeFields(data, loginSchema)
   const invalid = (): never => {
-    throw userError('invalid role or secret ID')
+    throw errorResponse('invalid role or secret ID')
   }
   const roleId = f.str('role_id').trim()
   // Vault's core runs the alias lookahead first, whose plain Go error makes this a 500.
@@ -50,7 +51,7 @@ function login(
   const metadata: Record<string, string> = {}
   if (role.bindSecretId) {
     const secretId = f.str('secret_id').trim()
-    if (secretId === '') throw userError('missing secret_id')
+    if (secretId === '') throw errorResponse('missing secret_id')
     const bucket = state.secretIds.get(roleName)
     const [id, entry] = findSecretId(bucket, secretId) ?? invalid()
     if (entry.expiresAt !== 0 && host.now() > entry.expiresAt) {
@@ -60,7 +61,7 @@ function login(
     // Security: the dev vault does not see the client address, so a CIDR-bound secret ID can
     // never be proven to be used from an allowed network; refuse rather than ignore the bound.
     if (entry.cidrList.length > 0 || (role.secretIdBoundCidrs ?? []).length > 0) {
-      throw userError('source address unauthorized through CIDR restrictions on the secret ID')
+      throw errorResponse('source address unauthorized through CIDR restrictions on the secret ID')
     }
     if (entry.numUses === 1) bucket?.delete(id)
     else if (entry.numUses > 1) {

@@ -9,13 +9,8 @@ import {
   tokenParamsData,
   type TokenParams,
 } from '../token-params.js'
-import {
-  decodeFields,
-  goError,
-  ignoredParamsWarning,
-  userError,
-  type FieldSchema,
-} from '../field-schema.js'
+import { decodeFields, ignoredParamsWarning, type FieldSchema } from '../field-schema.js'
+import { errorResponse, goError } from '../../routing/error-responses.js'
 
 /** One AppRole role (`roleStorageEntry`). TTLs are seconds. */
 export interface AppRole {
@@ -94,7 +89,7 @@ export function writeRole(
   const name = roleName.toLowerCase()
   const existing = state.roles.get(name)
   if (!existing && !isCreate) {
-    throw userError(`role name ${JSON.stringify(roleName)} doesn't exist`, 404)
+    throw errorResponse(`role name ${JSON.stringify(roleName)} doesn't exist`, 404)
   }
   const role: AppRole = existing
     ? { ...existing, token: { ...existing.token } }
@@ -118,7 +113,7 @@ export function writeRole(
     return writeRole(state, roleName, { ...data, token_type: type }, isCreate, [note])
   }
   const token = parseTokenParams(f, role.token)
-  if (typeof token === 'string') throw userError(token)
+  if (typeof token === 'string') throw errorResponse(token)
   role.token = token
   if (f.has('policies') && !f.has('token_policies')) role.legacyPolicies = true
   if (f.has('token_policies')) role.legacyPolicies = false
@@ -128,13 +123,13 @@ export function writeRole(
     role.legacyPeriod = true
   }
   if (f.has('local_secret_ids')) {
-    if (existing) throw userError('local_secret_ids can only be modified during role creation')
+    if (existing) throw errorResponse('local_secret_ids can only be modified during role creation')
     role.localSecretIds = f.bool('local_secret_ids')
   }
   if (f.has('role_id')) role.roleId = f.str('role_id')
   else if (!existing) role.roleId = randomUUID()
   if (role.roleId === '') {
-    throw userError('invalid role_id supplied, or failed to generate a role_id')
+    throw errorResponse('invalid role_id supplied, or failed to generate a role_id')
   }
   if (f.has('bind_secret_id')) role.bindSecretId = f.bool('bind_secret_id')
   if (f.has('secret_id_bound_cidrs') || f.has('bound_cidr_list')) {
@@ -143,10 +138,10 @@ export function writeRole(
       : f.strings('bound_cidr_list')
   }
   if ((role.secretIdBoundCidrs ?? []).some((c) => !isAddrOrCidr(c))) {
-    throw userError('invalid CIDR blocks')
+    throw errorResponse('invalid CIDR blocks')
   }
   if (f.has('secret_id_num_uses')) role.secretIdNumUses = f.int('secret_id_num_uses')
-  if (role.secretIdNumUses < 0) throw userError('secret_id_num_uses cannot be negative')
+  if (role.secretIdNumUses < 0) throw errorResponse('secret_id_num_uses cannot be negative')
   if (f.has('secret_id_ttl')) role.secretIdTtl = f.int('secret_id_ttl')
   // setRoleEntry's checks return plain Go errors, so Vault answers them with a 500.
   if (
@@ -227,7 +222,7 @@ export function writeRoleId(
   const role = state.roles.get(name)
   if (!role) throw goError('unsupported path', 404)
   const roleId = f.str('role_id')
-  if (roleId === '') throw userError('missing role_id')
+  if (roleId === '') throw errorResponse('missing role_id')
   const owner = state.roleIds.get(roleId)
   if (owner !== undefined && owner !== name) throw goError('role_id already in use')
   state.roleIds.delete(role.roleId)

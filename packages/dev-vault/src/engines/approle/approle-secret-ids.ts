@@ -5,7 +5,8 @@ import type { AppRoleState, SecretIdEntry } from './approle-roles.js'
 import { isAddrOrCidr } from '../token-params.js'
 import { rawEnvelope } from '../../http/envelope.js'
 import { localTimeString } from '../../encoding/go-time.js'
-import { decodeFields, goError, userError, type FieldSchema } from '../field-schema.js'
+import { decodeFields, type FieldSchema } from '../field-schema.js'
+import { errorResponse, goError } from '../../routing/error-responses.js'
 
 /**
  * `strutil.ParseArbitraryKeyValues`: base64 or not, a JSON object of strings or `k=v,k2=v2`.
@@ -81,39 +82,39 @@ export function generateSecretId(
   const f = decodeFields(data, secretIdSchema)
   const name = roleName.toLowerCase()
   const secretId = custom ? f.str('secret_id') : randomUUID()
-  if (secretId === '') throw userError('missing secret_id')
+  if (secretId === '') throw errorResponse('missing secret_id')
   const role = state.roles.get(name)
-  if (!role) throw userError(`role ${JSON.stringify(roleName)} does not exist`, 404)
-  if (!role.bindSecretId) throw userError('bind_secret_id is not set on the role')
+  if (!role) throw errorResponse(`role ${JSON.stringify(roleName)} does not exist`, 404)
+  if (!role.bindSecretId) throw errorResponse('bind_secret_id is not set on the role')
   const cidrList = f.strings('cidr_list')
-  if (cidrList.some((c) => !isAddrOrCidr(c))) throw userError('failed to validate CIDR blocks')
+  if (cidrList.some((c) => !isAddrOrCidr(c))) throw errorResponse('failed to validate CIDR blocks')
   const tokenBoundCidrs = f.strings('token_bound_cidrs')
   if (tokenBoundCidrs.some((c) => !isAddrOrCidr(c)))
-    throw userError('failed to validate CIDR blocks')
+    throw errorResponse('failed to validate CIDR blocks')
   let numUses = role.secretIdNumUses
   if (f.has('num_uses')) {
     numUses = f.int('num_uses')
-    if (numUses < 0) throw userError('num_uses cannot be negative')
+    if (numUses < 0) throw errorResponse('num_uses cannot be negative')
     if (
       (numUses === 0 && role.secretIdNumUses > 0) ||
       (role.secretIdNumUses > 0 && numUses > role.secretIdNumUses)
     ) {
-      throw userError("num_uses cannot be higher than the role's secret_id_num_uses")
+      throw errorResponse("num_uses cannot be higher than the role's secret_id_num_uses")
     }
   }
   let ttl = role.secretIdTtl
   if (f.has('ttl')) {
     ttl = f.int('ttl')
     if ((ttl === 0 && role.secretIdTtl > 0) || (role.secretIdTtl > 0 && ttl > role.secretIdTtl)) {
-      throw userError("ttl cannot be longer than the role's secret_id_ttl")
+      throw errorResponse("ttl cannot be longer than the role's secret_id_ttl")
     }
   }
   // deriveSecretIDTTL: negative or beyond the mount's max lease TTL falls back to that max.
   if (ttl < 0 || ttl > MAX_LEASE_TTL) ttl = MAX_LEASE_TTL
   const metadata = parseSecretIdMetadata(f.str('metadata'))
-  if (typeof metadata === 'string') throw userError(`failed to parse metadata: ${metadata}`)
+  if (typeof metadata === 'string') throw errorResponse(`failed to parse metadata: ${metadata}`)
   const bucket = state.secretIds.get(name) ?? new Map<string, SecretIdEntry>()
-  if (bucket.has(secretId)) throw userError('SecretID is already registered')
+  if (bucket.has(secretId)) throw errorResponse('SecretID is already registered')
   const now = host.now()
   const entry: SecretIdEntry = {
     accessor: randomUUID(),
@@ -174,7 +175,7 @@ function secretIdTarget(
 ): SecretIdTarget {
   const f = decodeFields(data, { role_name: 'string', secret_id: 'string' })
   const name = roleName.toLowerCase()
-  if (f.str('secret_id') === '') throw userError('missing secret_id')
+  if (f.str('secret_id') === '') throw errorResponse('missing secret_id')
   if (!state.roles.has(name)) throw goError(`role ${JSON.stringify(roleName)} does not exist`)
   return { name, hit: findSecretId(state.secretIds.get(name), f.str('secret_id')) }
 }
@@ -203,7 +204,7 @@ export function destroySecretId(
 /** `LIST role/:role_name/secret-id`: the accessors. */
 export function listSecretIds(state: AppRoleState, roleName: string): EngineResponse {
   const name = roleName.toLowerCase()
-  if (!state.roles.has(name)) throw userError(`role ${JSON.stringify(roleName)} does not exist`)
+  if (!state.roles.has(name)) throw errorResponse(`role ${JSON.stringify(roleName)} does not exist`)
   const accessors = [...(state.secretIds.get(name)?.values() ?? [])].map((e) => e.accessor).sort()
   if (accessors.length === 0) throw new VaultHttpError(404, [])
   return { kind: 'envelope', data: { keys: accessors } }
@@ -234,7 +235,7 @@ function accessorTarget(
 ): SecretIdTarget & { accessor: string } {
   const f = decodeFields(data, accessorSchema)
   const accessor = f.str('secret_id_accessor')
-  if (accessor === '') throw userError('missing secret_id_accessor')
+  if (accessor === '') throw errorResponse('missing secret_id_accessor')
   const name = roleName.toLowerCase()
   if (!state.roles.has(name)) throw goError(`role ${JSON.stringify(roleName)} does not exist`)
   return { name, accessor, hit: byAccessor(state, name, accessor) }

@@ -11,7 +11,8 @@ import { VaultHttpError, type EngineHost, type EngineResponse } from '../../rout
 import { loginDisplayName, tokenRequestFor } from '../token-params.js'
 import { SUPPORTED_ALGS, type JwtConfig, type KeySource } from './jwt-auth-config.js'
 import type { JwtRole } from './jwt-auth-roles.js'
-import { decodeFields, userError } from '../field-schema.js'
+import { decodeFields } from '../field-schema.js'
+import { errorResponse } from '../../routing/error-responses.js'
 
 /** `cap/jwt` defaults, seconds. */
 const DEFAULT_EXP_NBF_LEEWAY = 150
@@ -209,44 +210,45 @@ export async function login(
     jwt: 'string',
     distributed_claim_access_token: 'string',
   })
-  if (!config || !source) throw userError('could not load configuration')
+  if (!config || !source) throw errorResponse('could not load configuration')
   const roleName = (f.str('role') || config.defaultRole).toLowerCase()
-  if (roleName === '') throw userError('missing role')
+  if (roleName === '') throw errorResponse('missing role')
   const role = roles.get(roleName)
-  if (!role) throw userError(`role ${JSON.stringify(roleName)} could not be found`)
-  if (role.roleType === 'oidc') throw userError('role with oidc role_type is not allowed')
+  if (!role) throw errorResponse(`role ${JSON.stringify(roleName)} could not be found`)
+  if (role.roleType === 'oidc') throw errorResponse('role with oidc role_type is not allowed')
   const token = f.str('jwt')
-  if (token === '') throw userError('missing token')
+  if (token === '') throw errorResponse('missing token')
   // Security: the dev vault does not see the client address, so a CIDR-bound role can never be
   // proven to be used from an allowed network; refuse rather than ignore the binding.
   if (role.token.tokenBoundCidrs.length > 0) throw new VaultHttpError(403, ['permission denied'])
   const claims = await validateToken(token, source, config, role, Math.floor(host.now() / 1000))
-  if (typeof claims === 'string') throw userError(`error validating token: ${claims}`)
+  if (typeof claims === 'string') throw errorResponse(`error validating token: ${claims}`)
   if ((role.boundAudiences ?? []).length === 0) {
     const aud = claims.aud
     if ((Array.isArray(aud) && aud.length > 0) || (typeof aud === 'string' && aud !== '')) {
-      throw userError('audience claim found in JWT but no audiences bound to the role')
+      throw errorResponse('audience claim found in JWT but no audiences bound to the role')
     }
   }
   const userRaw = role.userClaimJsonPointer
     ? getClaim(claims, role.userClaim)
     : claims[role.userClaim]
   if (userRaw === undefined || userRaw === null) {
-    throw userError(`claim ${JSON.stringify(role.userClaim)} not found in token`)
+    throw errorResponse(`claim ${JSON.stringify(role.userClaim)} not found in token`)
   }
   if (typeof userRaw !== 'string') {
-    throw userError(`claim ${JSON.stringify(role.userClaim)} could not be converted to string`)
+    throw errorResponse(`claim ${JSON.stringify(role.userClaim)} could not be converted to string`)
   }
   const metadata: Record<string, string> = {}
   for (const [source, target] of Object.entries(role.claimMappings ?? {})) {
     const value = getClaim(claims, source)
     if (value === undefined || value === null) continue
-    if (typeof value !== 'string') throw userError(`error converting claim '${source}' to string`)
+    if (typeof value !== 'string')
+      throw errorResponse(`error converting claim '${source}' to string`)
     metadata[target] = value
   }
   metadata.role = roleName
   const boundError = checkBoundClaims(role, claims)
-  if (boundError) throw userError(`error validating claims: ${boundError}`)
+  if (boundError) throw errorResponse(`error validating claims: ${boundError}`)
   const mount = mountPath.replace(/^auth\//, '')
   const auth = host.issueToken(
     tokenRequestFor(

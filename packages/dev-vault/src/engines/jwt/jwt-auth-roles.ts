@@ -7,7 +7,8 @@ import {
   tokenParamsData,
   type TokenParams,
 } from '../token-params.js'
-import { decodeFields, goError, userError, type FieldSchema } from '../field-schema.js'
+import { decodeFields, type FieldSchema } from '../field-schema.js'
+import { errorResponse, goError } from '../../routing/error-responses.js'
 
 /** One stored `jwtRole`. Leeways are seconds (0 = the validator's default, -1 = none). */
 export interface JwtRole {
@@ -91,10 +92,11 @@ export function writeRole(
   if (!existing && !isCreate) throw goError('role entry not found during update operation')
   const role: JwtRole = existing ? { ...existing, token: { ...existing.token } } : newRole()
   const roleType = f.str('role_type') || 'oidc'
-  if (roleType !== 'jwt' && roleType !== 'oidc') throw userError(`invalid 'role_type': ${roleType}`)
+  if (roleType !== 'jwt' && roleType !== 'oidc')
+    throw errorResponse(`invalid 'role_type': ${roleType}`)
   role.roleType = roleType
   const token = parseTokenParams(f, role.token)
-  if (typeof token === 'string') throw userError(token)
+  if (typeof token === 'string') throw errorResponse(token)
   role.token = token
   if (f.has('expiration_leeway')) role.expirationLeeway = f.int('expiration_leeway')
   if (f.has('not_before_leeway')) role.notBeforeLeeway = f.int('not_before_leeway')
@@ -105,7 +107,7 @@ export function writeRole(
   if (f.has('max_age')) role.maxAge = f.int('max_age')
   const claimsType = f.str('bound_claims_type', 'string')
   if (claimsType !== 'string' && claimsType !== 'glob') {
-    throw userError(`invalid 'bound_claims_type': ${claimsType}`)
+    throw errorResponse(`invalid 'bound_claims_type': ${claimsType}`)
   }
   role.boundClaimsType = claimsType
   if (f.has('bound_claims')) {
@@ -113,9 +115,9 @@ export function writeRole(
     if (claimsType === 'glob') {
       for (const value of Object.values(claims)) {
         const list = Array.isArray(value) ? value : isScalar(value) ? [value] : null
-        if (!list) throw userError(`claim is not a string or list: ${JSON.stringify(value)}`)
+        if (!list) throw errorResponse(`claim is not a string or list: ${JSON.stringify(value)}`)
         const bad = list.find((v) => typeof v !== 'string')
-        if (bad !== undefined) throw userError(`claim is not a string: ${JSON.stringify(bad)}`)
+        if (bad !== undefined) throw errorResponse(`claim is not a string: ${JSON.stringify(bad)}`)
       }
     }
     role.boundClaims = claims
@@ -125,24 +127,26 @@ export function writeRole(
     const targets = new Set<string>()
     for (const target of Object.values(mappings)) {
       if (target === 'role') {
-        throw userError(`metadata key "role" is reserved and may not be a mapping destination`)
+        throw errorResponse(`metadata key "role" is reserved and may not be a mapping destination`)
       }
       if (targets.has(target)) {
-        throw userError(`multiple keys are mapped to metadata key ${JSON.stringify(target)}`)
+        throw errorResponse(`multiple keys are mapped to metadata key ${JSON.stringify(target)}`)
       }
       targets.add(target)
     }
     role.claimMappings = mappings
   }
   if (f.has('user_claim')) role.userClaim = f.str('user_claim')
-  if (role.userClaim === '') throw userError('a user claim must be defined on the role')
+  if (role.userClaim === '') throw errorResponse('a user claim must be defined on the role')
   if (f.has('user_claim_json_pointer'))
     role.userClaimJsonPointer = f.bool('user_claim_json_pointer')
   if (f.has('groups_claim')) role.groupsClaim = f.str('groups_claim')
   if (f.has('oidc_scopes')) role.oidcScopes = f.strings('oidc_scopes')
   if (f.has('allowed_redirect_uris')) role.allowedRedirectUris = f.strings('allowed_redirect_uris')
   if (role.roleType === 'oidc' && (role.allowedRedirectUris ?? []).length === 0) {
-    throw userError("'allowed_redirect_uris' must be set if 'role_type' is 'oidc' or unspecified.")
+    throw errorResponse(
+      "'allowed_redirect_uris' must be set if 'role_type' is 'oidc' or unspecified.",
+    )
   }
   if (
     role.roleType !== 'oidc' &&
@@ -151,10 +155,10 @@ export function writeRole(
     role.boundSubject === '' &&
     Object.keys(role.boundClaims ?? {}).length === 0
   ) {
-    throw userError('must have at least one bound constraint when creating/updating a role')
+    throw errorResponse('must have at least one bound constraint when creating/updating a role')
   }
   if (role.token.tokenMaxTtl > 0 && role.token.tokenTtl > role.token.tokenMaxTtl) {
-    throw userError('ttl should not be greater than max ttl')
+    throw errorResponse('ttl should not be greater than max ttl')
   }
   roles.set(name, role)
   const warnings: string[] = []

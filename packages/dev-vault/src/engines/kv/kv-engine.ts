@@ -1,9 +1,12 @@
-/** @module dev-vault/engines/kv/kv-engine: the KV v2 secrets engine (reference §2), state in memory. */
+/**
+ * @module dev-vault/engines/kv/kv-engine: the KV v2 secrets engine (reference §2), state in
+ * memory: data, metadata, delete/undelete/destroy and list. The mount's `config` and `subkeys/`
+ * are not emulated (no bridge operation calls them).
+ */
 import type { Engine, EngineFactory, EngineRequest, EngineResponse } from '../../routing/backend.js'
 import { rawEnvelope } from '../../http/envelope.js'
 import { asGoFloats, isJsonObject } from '../../encoding/go-number.js'
-import { formatDuration } from '../../encoding/go-time.js'
-import { durationField, intField, boolField } from '../../encoding/request-fields.js'
+import { intField } from '../../encoding/request-fields.js'
 import { applyMetadata, isEmpty, metadataFields } from './kv-metadata.js'
 import {
   addVersion,
@@ -12,11 +15,10 @@ import {
   metadataJson,
   newKey,
   versionJson,
-  type KvConfig,
   type KvKey,
 } from './kv-state.js'
 import { mergePatch } from '../../encoding/merge-patch.js'
-import { badRequest, unsupportedOperation } from '../../routing/error-responses.js'
+import { errorResponse, unsupportedOperation } from '../../routing/error-responses.js'
 
 const ROOTS = new Set(['data', 'metadata', 'delete', 'undelete', 'destroy', 'subkeys'])
 
@@ -35,12 +37,12 @@ const isMap = isJsonObject
 function casOption(data: Record<string, unknown>): number | undefined {
   const options = data.options
   if (options === undefined || options === null) return undefined
-  if (!isMap(options)) throw badRequest('error parsing check-and-set parameter')
+  if (!isMap(options)) throw errorResponse('error parsing check-and-set parameter')
   const cas = options.cas
   if (cas === undefined || cas === null) return undefined
   if (typeof cas === 'number' && Number.isInteger(cas)) return cas
   if (typeof cas === 'string' && /^\d+$/.test(cas)) return Number(cas)
-  throw badRequest('error parsing check-and-set parameter')
+  throw errorResponse('error parsing check-and-set parameter')
 }
 
 /** Versions list: `[1,2]`, `"1,2"` or a single number (framework `TypeCommaIntSlice`). */
@@ -53,24 +55,23 @@ function versionsField(data: Record<string, unknown>): number[] {
     const n =
       typeof x === 'number' ? x : typeof x === 'string' && /^\s*\d+\s*$/.test(x) ? Number(x) : NaN
     if (!Number.isInteger(n))
-      throw badRequest(`error converting input ${JSON.stringify(v)} for field "versions"`)
+      throw errorResponse(`error converting input ${JSON.stringify(v)} for field "versions"`)
     return n
   })
 }
 
 /** Builds a KV v2 engine with its own empty store. */
 export const createKvEngine: EngineFactory = (host) => {
-  const config: KvConfig = { maxVersions: 0, casRequired: false, deleteVersionAfter: 0 }
   const keys = new Map<string, KvKey>()
   const now = () => host.now()
 
   function checkCas(key: KvKey | undefined, data: Record<string, unknown>): void {
     const cas = casOption(data)
-    const required = config.casRequired || (key?.casRequired ?? false)
+    const required = key?.casRequired ?? false
     if (cas === undefined && required)
-      throw badRequest('check-and-set parameter required for this call')
+      throw errorResponse('check-and-set parameter required for this call')
     if (cas !== undefined && cas !== (key?.currentVersion ?? 0)) {
-      throw badRequest('check-and-set parameter did not match the current version')
+      throw errorResponse('check-and-set parameter did not match the current version')
     }
   }
 
@@ -88,20 +89,20 @@ export const createKvEngine: EngineFactory = (host) => {
 
   function writeData(path: string, req: EngineRequest): EngineResponse {
     const body = req.data.data
-    if (body === undefined || body === null) throw badRequest('no data provided')
-    if (!isMap(body)) throw badRequest('error converting input for field "data"')
+    if (body === undefined || body === null) throw errorResponse('no data provided')
+    if (!isMap(body)) throw errorResponse('error converting input for field "data"')
     const existing = keys.get(path)
     checkCas(existing, req.data)
     const key = existing ?? newKey(now())
-    const v = addVersion(key, config, body, now())
+    const v = addVersion(key, body, now())
     keys.set(path, key)
     return { kind: 'envelope', data: versionJson(key, key.currentVersion, v) }
   }
 
   function patchData(path: string, req: EngineRequest): EngineResponse {
     const body = req.data.data
-    if (body === undefined || body === null) throw badRequest('no data provided')
-    if (!isMap(body)) throw badRequest('error converting input for field "data"')
+    if (body === undefined || body === null) throw errorResponse('no data provided')
+    if (!isMap(body)) throw errorResponse('error converting input for field "data"')
     const key = keys.get(path)
     if (!key) return { kind: 'raw', status: 404, body: null }
     checkCas(key, req.data)
@@ -111,7 +112,7 @@ export const createKvEngine: EngineFactory = (host) => {
       return rawEnvelope(404, versionJson(key, key.currentVersion, current))
     }
     const merged = mergePatch(asGoFloats(current.data ?? {}), body) as Record<string, unknown>
-    const v = addVersion(key, config, merged, now())
+    const v = addVersion(key, merged, now())
     return { kind: 'envelope', data: versionJson(key, key.currentVersion, v) }
   }
 
@@ -125,7 +126,7 @@ export const createKvEngine: EngineFactory = (host) => {
   function versionsOp(verb: string, path: string, req: EngineRequest): EngineResponse {
     const versions = versionsField(req.data)
     if (versions.length === 0) {
-      throw badRequest(
+      throw errorResponse(
         verb === 'destroy' ? 'no version number provided' : 'No version number provided',
       )
     }
@@ -139,7 +140,7 @@ export const createKvEngine: EngineFactory = (host) => {
         if (!v.destroyed && !isDeleted(v, t)) v.deletionTime = t
       } else if (verb === 'undelete') {
         if (v.destroyed) continue
-        const after = effectiveDeleteAfter(key, config)
+        const after = effectiveDeleteAfter(key)
         v.deletionTime = after > 0 ? t + after * 1000 : null
       } else {
         v.destroyed = true
@@ -174,9 +175,9 @@ export const createKvEngine: EngineFactory = (host) => {
         const fields = metadataFields(req.data, false)
         if (isEmpty(fields)) return { kind: 'envelope' }
         const key = keys.get(path) ?? newKey(now())
-        const warnings = applyMetadata(key, fields, config, now())
+        applyMetadata(key, fields, now())
         keys.set(path, key)
-        return { kind: 'envelope', warnings }
+        return { kind: 'envelope' }
       }
       case 'patch': {
         const key = keys.get(path)
@@ -188,61 +189,13 @@ export const createKvEngine: EngineFactory = (host) => {
             req.data.custom_metadata,
           ) as Record<string, string>
         }
-        const warnings = applyMetadata(key, fields, config, now())
-        return { kind: 'envelope', warnings }
+        applyMetadata(key, fields, now())
+        return { kind: 'envelope' }
       }
       case 'delete':
         keys.delete(path)
         return { kind: 'envelope' }
     }
-  }
-
-  function subkeys(path: string, req: EngineRequest): EngineResponse {
-    if (req.operation !== 'read') throw unsupportedOperation()
-    const key = keys.get(path)
-    if (!key) return { kind: 'envelope' }
-    const wanted = intField(req.data, 'version') ?? 0
-    const depth = intField(req.data, 'depth') ?? 0
-    const n = wanted > 0 ? wanted : key.currentVersion
-    const v = key.versions.get(n)
-    if (!v) return { kind: 'envelope' }
-    const meta = versionJson(key, n, v)
-    if (v.destroyed || isDeleted(v, now()))
-      return rawEnvelope(404, { subkeys: null, metadata: meta })
-    const shape = (obj: Record<string, unknown>, level: number): Record<string, unknown> => {
-      const out: Record<string, unknown> = {}
-      for (const [k, x] of Object.entries(obj)) {
-        out[k] =
-          isMap(x) && Object.keys(x).length > 0 && (depth === 0 || level < depth)
-            ? shape(x, level + 1)
-            : null
-      }
-      return out
-    }
-    return { kind: 'envelope', data: { subkeys: shape(v.data ?? {}, 1), metadata: meta } }
-  }
-
-  function configRoute(req: EngineRequest): EngineResponse {
-    if (req.operation === 'read') {
-      return {
-        kind: 'envelope',
-        data: {
-          cas_required: config.casRequired,
-          delete_version_after: formatDuration(config.deleteVersionAfter),
-          max_versions: config.maxVersions,
-        },
-      }
-    }
-    if (req.operation !== 'update' && req.operation !== 'create') throw unsupportedOperation()
-    const mv = intField(req.data, 'max_versions')
-    const cas = boolField(req.data, 'cas_required')
-    const dva = durationField(req.data, 'delete_version_after')
-    if (mv !== undefined && mv < 0)
-      throw badRequest('max_versions must be greater than or equal to 0')
-    if (mv !== undefined) config.maxVersions = mv
-    if (cas !== undefined) config.casRequired = cas
-    if (dva !== undefined) config.deleteVersionAfter = dva
-    return { kind: 'envelope' }
   }
 
   const engine: Engine = {
@@ -254,7 +207,6 @@ export const createKvEngine: EngineFactory = (host) => {
     },
     handle(req) {
       const { path, operation: op } = req
-      if (path === 'config') return configRoute(req)
       const slash = path.indexOf('/')
       const root = slash < 0 ? path : path.slice(0, slash)
       const rest = slash < 0 ? '' : path.slice(slash + 1)
@@ -285,7 +237,6 @@ export const createKvEngine: EngineFactory = (host) => {
         if (op !== 'update' && op !== 'create') throw unsupportedOperation()
         return versionsOp(root, rest, req)
       }
-      if (root === 'subkeys' && rest !== '' && op !== 'list') return subkeys(rest, req)
       return rawEnvelope(404, null, [
         `Invalid path for a versioned K/V secrets engine. See the API docs for the appropriate API endpoints to use. If using the Vault CLI, use 'vault kv ${CLI_VERB[op] ?? 'get'}' for this operation.`,
       ])

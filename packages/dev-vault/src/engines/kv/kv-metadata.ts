@@ -1,9 +1,9 @@
-/** @module dev-vault/engines/kv/kv-metadata: KV v2 `config` and `metadata/` field handling (§2.2, §2.8). */
+/** @module dev-vault/engines/kv/kv-metadata: KV v2 `metadata/` field handling (§2.8). */
 import { VaultHttpError } from '../../routing/backend.js'
 import { isJsonObject } from '../../encoding/go-number.js'
 import { boolField, durationField, intField } from '../../encoding/request-fields.js'
-import type { KvConfig, KvKey } from './kv-state.js'
-import { badRequest } from '../../routing/error-responses.js'
+import type { KvKey } from './kv-state.js'
+import { errorResponse } from '../../routing/error-responses.js'
 
 /** The writable metadata fields a request provided (undefined = not provided). */
 export interface MetadataFields {
@@ -21,7 +21,7 @@ export function metadataFields(
   const out: MetadataFields = {}
   const mv = intField(data, 'max_versions')
   if (mv !== undefined) {
-    if (mv < 0) throw badRequest('max_versions must be greater than or equal to 0')
+    if (mv < 0) throw errorResponse('max_versions must be greater than or equal to 0')
     out.maxVersions = mv
   }
   const cas = boolField(data, 'cas_required')
@@ -36,13 +36,13 @@ export function metadataFields(
 
 function customMetadata(raw: unknown, allowNull: boolean): Record<string, string> {
   if (!isJsonObject(raw)) {
-    throw badRequest('error converting input for field "custom_metadata"')
+    throw errorResponse('error converting input for field "custom_metadata"')
   }
   const out: Record<string, string> = {}
   for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
     if (v === null && allowNull) continue
     if (typeof v !== 'string')
-      throw badRequest('error converting input for field "custom_metadata"')
+      throw errorResponse('error converting input for field "custom_metadata"')
     out[k] = v
   }
   const errs: string[] = []
@@ -68,27 +68,13 @@ function customMetadata(raw: unknown, allowNull: boolean): Record<string, string
   return out
 }
 
-/** Applies provided fields to a key; returns the warnings Vault adds. */
-export function applyMetadata(
-  key: KvKey,
-  f: MetadataFields,
-  config: KvConfig,
-  now: number,
-): string[] {
-  const warnings: string[] = []
+/** Applies the provided fields to a key. */
+export function applyMetadata(key: KvKey, f: MetadataFields, now: number): void {
   if (f.maxVersions !== undefined) key.maxVersions = f.maxVersions
-  if (f.casRequired !== undefined) {
-    key.casRequired = f.casRequired
-    if (!f.casRequired && config.casRequired) {
-      warnings.push(
-        '"cas_required" set to false, but is mandated by backend config. This value will be ignored.',
-      )
-    }
-  }
+  if (f.casRequired !== undefined) key.casRequired = f.casRequired
   if (f.deleteVersionAfter !== undefined) key.deleteVersionAfter = f.deleteVersionAfter
   if (f.customMetadata !== undefined) key.customMetadata = f.customMetadata
   key.updatedTime = now
-  return warnings
 }
 
 /** True when none of the four fields were provided (a no-op write). */

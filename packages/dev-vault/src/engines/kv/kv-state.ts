@@ -2,13 +2,6 @@
 import { cloneJson } from '../../encoding/go-number.js'
 import { formatDuration, timestampString } from '../../encoding/go-time.js'
 
-export interface KvConfig {
-  maxVersions: number
-  casRequired: boolean
-  /** Seconds; 0 = unset, negative = disabled. */
-  deleteVersionAfter: number
-}
-
 export interface KvVersion {
   /** ms */
   createdTime: number
@@ -50,21 +43,17 @@ export function isDeleted(v: KvVersion, now: number): boolean {
   return v.deletionTime !== null && v.deletionTime <= now
 }
 
-/** The `delete_version_after` that applies to new versions of this key, in seconds (0 = none). */
-export function effectiveDeleteAfter(key: KvKey, config: KvConfig): number {
-  if (key.deleteVersionAfter < 0) return 0
-  if (key.deleteVersionAfter > 0) return key.deleteVersionAfter
-  return config.deleteVersionAfter > 0 ? config.deleteVersionAfter : 0
+/**
+ * The `delete_version_after` that applies to new versions of this key, in seconds (0 = none).
+ * The mount's own `config` is not emulated (no bridge operation uses it), so it is the key's.
+ */
+export function effectiveDeleteAfter(key: KvKey): number {
+  return key.deleteVersionAfter > 0 ? key.deleteVersionAfter : 0
 }
 
-/** `KeyMetadata.AddVersion` with pruning: effective max = max(key, config), 0 means 10. */
-export function addVersion(
-  key: KvKey,
-  config: KvConfig,
-  data: Record<string, unknown>,
-  now: number,
-): KvVersion {
-  const after = effectiveDeleteAfter(key, config)
+/** `KeyMetadata.AddVersion` with pruning: effective max = the key's (no mount config), 0 means 10. */
+export function addVersion(key: KvKey, data: Record<string, unknown>, now: number): KvVersion {
+  const after = effectiveDeleteAfter(key)
   key.currentVersion += 1
   const v: KvVersion = {
     createdTime: now,
@@ -74,8 +63,7 @@ export function addVersion(
   }
   key.versions.set(key.currentVersion, v)
   key.updatedTime = now
-  let effective = Math.max(key.maxVersions, config.maxVersions)
-  if (effective === 0) effective = 10
+  const effective = key.maxVersions === 0 ? 10 : key.maxVersions
   if (key.currentVersion - key.oldestVersion >= effective) {
     const last = key.currentVersion - effective
     for (let n = key.oldestVersion; n <= last; n++) key.versions.delete(n)

@@ -6,7 +6,7 @@ import { boolField, durationField, stringField } from '../../encoding/request-fi
 import { isJsonObject, numberLiteral } from '../../encoding/go-number.js'
 import { mountEntryJson, type MountTable } from '../../routing/mount-table.js'
 import type { TokenStore } from '../token/token-store.js'
-import { badRequest, unsupportedOperation } from '../../routing/error-responses.js'
+import { errorResponse, unsupportedOperation } from '../../routing/error-responses.js'
 
 export interface MountRouteDeps {
   mounts: MountTable
@@ -52,7 +52,7 @@ export function handleMountRoute(
     case 'read': {
       const mt = mounts.get(full)
       if (!mt) {
-        throw badRequest(
+        throw errorResponse(
           table === 'auth' ? `No auth engine at ${path}` : `No secret engine mount at ${path}`,
         )
       }
@@ -63,10 +63,10 @@ export function handleMountRoute(
       return enable(deps, req, table, path, full)
     case 'delete': {
       if (table === 'auth' && path === 'token/') {
-        throw badRequest('token credential backend cannot be disabled')
+        throw errorResponse('token credential backend cannot be disabled')
       }
       if (table === 'secret' && RESERVED.includes(path)) {
-        throw badRequest(`cannot unmount "${path}"`)
+        throw errorResponse(`cannot unmount "${path}"`)
       }
       const removed = mounts.get(full) ? mounts.remove(full) : undefined
       if (removed && table === 'auth') deps.tokens.revokeByPathPrefix(full)
@@ -86,10 +86,10 @@ function enable(
 ): EngineResponse {
   const d = req.data
   let type = stringField(d, 'type') ?? ''
-  if (type === '') throw badRequest('backend type must be specified as a string')
+  if (type === '') throw errorResponse('backend type must be specified as a string')
   const rawOptions = d.options
   if (rawOptions !== undefined && rawOptions !== null && !isJsonObject(rawOptions)) {
-    throw badRequest('error converting input for field "options"')
+    throw errorResponse('error converting input for field "options"')
   }
   const options: Record<string, string> = {}
   for (const [k, v] of Object.entries((rawOptions ?? {}) as Record<string, unknown>)) {
@@ -100,26 +100,26 @@ function enable(
     type = 'kv'
   }
   if (table === 'auth' && type === 'token') {
-    throw badRequest('token credential backend cannot be instantiated')
+    throw errorResponse('token credential backend cannot be instantiated')
   }
   const kind = engineType(type)
   if (!kind || kind.table !== table) {
-    throw badRequest(`plugin not found in the catalog: ${type}`)
+    throw errorResponse(`plugin not found in the catalog: ${type}`)
   }
   if (options.version !== undefined && type !== 'kv') {
-    throw badRequest(`secrets engine "${type}" does not allow setting a version`)
+    throw errorResponse(`secrets engine "${type}" does not allow setting a version`)
   }
   if (type === 'kv' && options.version !== '2') {
-    throw badRequest(
+    throw errorResponse(
       'the dev vault supports KV version 2 only: use type "kv-v2" or options.version "2"',
     )
   }
   if (table === 'secret' && RESERVED.some((r) => path.startsWith(r))) {
-    throw badRequest(`cannot mount under reserved path "${path}"`)
+    throw errorResponse(`cannot mount under reserved path "${path}"`)
   }
   const config = (d.config ?? {}) as Record<string, unknown>
   if (!isJsonObject(config)) {
-    throw badRequest('error converting input for field "config"')
+    throw errorResponse('error converting input for field "config"')
   }
   const description = stringField(d, 'description') ?? ''
   const local = boolField(d, 'local') ?? false
@@ -138,6 +138,6 @@ function enable(
     sealWrap,
     engine,
   })
-  if (!added.ok) throw badRequest(`path is already in use at ${added.conflict}`)
+  if (!added.ok) throw errorResponse(`path is already in use at ${added.conflict}`)
   return { kind: 'envelope' }
 }

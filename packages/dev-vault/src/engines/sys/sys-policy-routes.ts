@@ -1,10 +1,10 @@
-/** @module dev-vault/engines/sys/sys-policy-routes: `sys/policies/acl/*` and legacy `sys/policy/*` (§6.1). */
+/** @module dev-vault/engines/sys/sys-policy-routes: `sys/policies/acl/*` (§6.1). */
 import type { EngineResponse } from '../../routing/backend.js'
 import type { CoreRequest } from '../../routing/core-engine.js'
 import { stringField } from '../../encoding/request-fields.js'
 import { parsePolicy, PolicyParseError } from '../../policy/policy-document.js'
 import type { PolicyStore } from '../../policy/policy-store.js'
-import { badRequest, unsupportedOperation } from '../../routing/error-responses.js'
+import { errorResponse, unsupportedOperation } from '../../routing/error-responses.js'
 
 /** Vault decodes a policy that parses as standard base64 (with padding). */
 function maybeBase64(text: string): string {
@@ -13,26 +13,22 @@ function maybeBase64(text: string): string {
 }
 
 /**
- * Handles `policies/acl[/name]` and `policy[/name]` inside `sys/`; returns undefined for other
- * paths.
+ * Handles `policies/acl[/name]` inside `sys/`; returns undefined for other paths (the legacy
+ * `sys/policy/*` API is not implemented: the bridge uses `sys/policies/acl`).
  * @throws VaultHttpError 400 for bad documents, `root` writes and protected deletes.
  */
 export function handlePolicyRoute(
   store: PolicyStore,
   req: CoreRequest,
 ): EngineResponse | undefined {
-  const acl = /^policies\/acl\/?(.*)$/.exec(req.path)
-  const legacy = /^policy\/?(.*)$/.exec(req.path)
-  const match = acl ?? legacy
+  const match = /^policies\/acl\/?(.*)$/.exec(req.path)
   if (!match) return undefined
-  const isLegacy = !acl
   const rawName = (match[1] as string).replace(/\/$/, '')
   const op = req.operation
 
   if (rawName === '') {
-    if (op !== 'list' && !(isLegacy && op === 'read')) throw unsupportedOperation()
-    const keys = store.list()
-    return { kind: 'envelope', data: isLegacy ? { keys, policies: keys } : { keys } }
+    if (op !== 'list') throw unsupportedOperation()
+    return { kind: 'envelope', data: { keys: store.list() } }
   }
 
   const name = rawName.toLowerCase()
@@ -40,38 +36,29 @@ export function handlePolicyRoute(
     case 'read': {
       const p = store.get(name)
       if (!p) return { kind: 'envelope' }
-      return {
-        kind: 'envelope',
-        data: isLegacy ? { name: p.name, rules: p.raw } : { name: p.name, policy: p.raw },
-      }
+      return { kind: 'envelope', data: { name: p.name, policy: p.raw } }
     }
     case 'create':
     case 'update': {
       const warnings: string[] = []
-      let text = stringField(req.data, 'policy')
-      if (isLegacy && (text === undefined || text === '')) {
-        const rules = stringField(req.data, 'rules')
-        if (rules !== undefined && rules !== '') {
-          text = rules
-          warnings.push("'rules' is deprecated, please use 'policy' instead")
-        }
-      }
+      const text = stringField(req.data, 'policy')
       if (name !== rawName) warnings.push(`policy name was converted to ${name}`)
-      if (name === 'root') throw badRequest('cannot update "root" policy')
+      if (name === 'root') throw errorResponse('cannot update "root" policy')
       if (text === undefined || text === '')
-        throw badRequest("'policy' parameter not supplied or empty")
+        throw errorResponse("'policy' parameter not supplied or empty")
       const doc = maybeBase64(text)
       try {
         store.put(parsePolicy(name, doc))
       } catch (e) {
-        if (e instanceof PolicyParseError) throw badRequest(`failed to parse policy: ${e.message}`)
+        if (e instanceof PolicyParseError)
+          throw errorResponse(`failed to parse policy: ${e.message}`)
         throw e
       }
       return { kind: 'envelope', warnings }
     }
     case 'delete':
-      if (name === 'default') throw badRequest('cannot delete default policy')
-      if (name === 'root') throw badRequest('cannot delete "root" policy')
+      if (name === 'default') throw errorResponse('cannot delete default policy')
+      if (name === 'root') throw errorResponse('cannot delete "root" policy')
       store.remove(name)
       return { kind: 'envelope' }
     default:

@@ -1,4 +1,4 @@
-/** @module dev-vault/engines/token/token-engine: the `auth/token/` routes: create, lookup, renew, revoke. */
+/** @module dev-vault/engines/token/token-engine: the `auth/token/` routes the bridge uses: create, lookup, renew-self, revoke. */
 import type {
   AuthBlock,
   EngineHost,
@@ -17,7 +17,11 @@ import {
 import { formatDuration, localTimeString } from '../../encoding/go-time.js'
 import type { PolicyStore } from '../../policy/policy-store.js'
 import { DEFAULT_TOKEN_TTL, type TokenEntry, type TokenStore } from './token-store.js'
-import { badRequest, unsupportedOperation, unsupportedPath } from '../../routing/error-responses.js'
+import {
+  errorResponse,
+  unsupportedOperation,
+  unsupportedPath,
+} from '../../routing/error-responses.js'
 import { VaultHttpError } from '../../routing/backend.js'
 
 /** Sorted, lower-cased, trimmed, de-duplicated policy names (Vault `SanitizePolicies`). */
@@ -63,6 +67,7 @@ export function createTokenIssuer(tokens: TokenStore): EngineHost['issueToken'] 
       creationTtl: ttl,
       explicitMaxTtl: req.explicitMaxTtl ?? 0,
       renewable: req.renewable ?? true,
+      hasLease: true,
     })
     return authBlockOf(t, ttl)
   }
@@ -82,7 +87,7 @@ export function createTokenEngine(deps: TokenEngineDeps): CoreEngine {
     caller.policies.includes('root') ||
     policies.aclFor(caller.policies).capabilities(path).includes('sudo')
 
-  function create(req: CoreRequest, orphanPath: boolean): EngineResponse {
+  function create(req: CoreRequest): EngineResponse {
     const parent = req.caller as TokenEntry
     const d = req.data
     const warnings: string[] = []
@@ -99,24 +104,23 @@ export function createTokenEngine(deps: TokenEngineDeps): CoreEngine {
     const displayIn = stringField(d, 'display_name') ?? ''
     const id = stringField(d, 'id')
     if (stringField(d, 'type') === 'batch')
-      throw badRequest('batch tokens are not supported by the dev vault')
+      throw errorResponse('batch tokens are not supported by the dev vault')
     if (d.period !== undefined)
-      throw badRequest('periodic tokens are not supported by the dev vault')
+      throw errorResponse('periodic tokens are not supported by the dev vault')
     if (parent.numUses > 0 || parent.revokeAfterUse) {
-      throw badRequest('restricted use token cannot generate child tokens')
+      throw errorResponse('restricted use token cannot generate child tokens')
     }
-    if (numUses < 0) throw badRequest('number of uses cannot be negative')
-    if (ttlIn < 0) throw badRequest('ttl must be positive')
-    if (explicitMaxTtl < 0) throw badRequest('explicit_max_ttl must be positive')
+    if (numUses < 0) throw errorResponse('number of uses cannot be negative')
+    if (ttlIn < 0) throw errorResponse('ttl must be positive')
+    if (explicitMaxTtl < 0) throw errorResponse('explicit_max_ttl must be positive')
     if (id !== undefined && id !== '' && !sudo) {
-      throw badRequest('root or sudo privileges required to specify token id')
+      throw errorResponse('root or sudo privileges required to specify token id')
     }
-    const orphan = orphanPath || noParent
-    if (noParent && !orphanPath && !sudo) {
-      throw badRequest('root or sudo privileges required to create orphan token')
+    if (noParent && !sudo) {
+      throw errorResponse('root or sudo privileges required to create orphan token')
     }
     if (requested.map((p) => p.toLowerCase()).includes('response-wrapping')) {
-      throw badRequest('cannot assign policy "response-wrapping"')
+      throw errorResponse('cannot assign policy "response-wrapping"')
     }
 
     let finalPolicies: string[]
@@ -130,7 +134,7 @@ export function createTokenEngine(deps: TokenEngineDeps): CoreEngine {
       const want = sanitizePolicies(requested, false).filter((p) => p !== 'default')
       const have = new Set(parent.policies.filter((p) => p !== 'default'))
       if (!want.every((p) => have.has(p)))
-        throw badRequest('child policies must be subset of parent')
+        throw errorResponse('child policies must be subset of parent')
       finalPolicies = sanitizePolicies(want, parentHasDefault && !noDefault)
     } else {
       finalPolicies = sanitizePolicies(requested, !noDefault)
@@ -138,7 +142,7 @@ export function createTokenEngine(deps: TokenEngineDeps): CoreEngine {
     if (noDefault) finalPolicies = finalPolicies.filter((p) => p !== 'default')
     const isRootToken = finalPolicies.includes('root')
     if (isRootToken && !parentIsRoot) {
-      throw badRequest('root tokens may not be created without parent token being root')
+      throw errorResponse('root tokens may not be created without parent token being root')
     }
     for (const p of finalPolicies) {
       if (p !== 'root' && !policies.get(p)) warnings.push(`Policy "${p}" does not exist`)
@@ -147,7 +151,7 @@ export function createTokenEngine(deps: TokenEngineDeps): CoreEngine {
     let ttl = ttlIn
     if (ttl === 0 && !isRootToken) ttl = DEFAULT_TOKEN_TTL
     if (isRootToken && ttl === 0 && parent.expireAt !== null) {
-      throw badRequest('expiring root tokens cannot create non-expiring root tokens')
+      throw errorResponse('expiring root tokens cannot create non-expiring root tokens')
     }
     let maxTtl = DEFAULT_TOKEN_TTL
     if (explicitMaxTtl > 0 && explicitMaxTtl < maxTtl) maxTtl = explicitMaxTtl
@@ -161,20 +165,20 @@ export function createTokenEngine(deps: TokenEngineDeps): CoreEngine {
     const t = tokens.create({
       ...(id ? { id } : {}),
       policies: finalPolicies,
-      parent: orphan ? null : parent.id,
-      path: orphanPath ? 'auth/token/create-orphan' : 'auth/token/create',
+      parent: noParent ? null : parent.id,
+      path: 'auth/token/create',
       meta,
       displayName: displayIn === '' ? 'token' : sanitized,
       numUses,
       creationTtl: ttl,
       explicitMaxTtl,
       renewable: renewable && ttl > 0,
+      hasLease: true,
     })
     return { kind: 'envelope', data: null, auth: authBlockOf(t, ttl), warnings }
   }
 
   function lookupData(t: TokenEntry): Record<string, unknown> {
-    const isRootLike = t.expireAt === null
     const out: Record<string, unknown> = {
       accessor: t.accessor,
       creation_time: Math.floor(t.creationTime / 1000),
@@ -192,7 +196,8 @@ export function createTokenEngine(deps: TokenEngineDeps): CoreEngine {
       ttl: tokens.remainingTtl(t),
       type: 'service',
     }
-    if (!isRootLike) {
+    // Vault shows these from the token's lease entry, which all but the generated root token have.
+    if (t.hasLease) {
       out.issue_time = localTimeString(t.creationTime)
       out.renewable = t.renewable
     }
@@ -204,8 +209,8 @@ export function createTokenEngine(deps: TokenEngineDeps): CoreEngine {
   }
 
   function renew(t: TokenEntry, incrementIn: number | undefined): EngineResponse {
-    if (t.expireAt === null) throw badRequest('invalid lease ID')
-    if (!t.renewable) throw badRequest('lease is not renewable')
+    if (!t.hasLease) throw errorResponse('invalid lease ID')
+    if (!t.renewable || t.expireAt === null) throw errorResponse('lease is not renewable')
     const warnings: string[] = []
     const current = now()
     const maxTtl =
@@ -214,7 +219,7 @@ export function createTokenEngine(deps: TokenEngineDeps): CoreEngine {
     let ttl = incrementIn && incrementIn > 0 ? incrementIn : t.creationTtl
     if (current + ttl * 1000 > maxExpire) {
       const capped = Math.floor((maxExpire - current) / 1000)
-      if (capped <= 0) throw badRequest('past the max TTL, cannot renew')
+      if (capped <= 0) throw errorResponse('past the max TTL, cannot renew')
       warnings.push(
         `TTL of "${formatDuration(ttl)}" exceeded the effective max_ttl of "${formatDuration(capped)}"; TTL value is capped accordingly`,
       )
@@ -227,7 +232,7 @@ export function createTokenEngine(deps: TokenEngineDeps): CoreEngine {
 
   const tokenParam = (req: CoreRequest): string => {
     const token = stringField(req.data, 'token') ?? ''
-    if (token === '') throw badRequest('missing token ID')
+    if (token === '') throw errorResponse('missing token ID')
     return token
   }
 
@@ -242,9 +247,8 @@ export function createTokenEngine(deps: TokenEngineDeps): CoreEngine {
       }
       switch (req.path) {
         case 'create':
-        case 'create-orphan':
           only(isWrite)
-          return create(req, req.path === 'create-orphan')
+          return create(req)
         case 'lookup-self':
           only(op === 'read' || isWrite)
           return { kind: 'envelope', data: lookupData(caller) }
@@ -259,12 +263,6 @@ export function createTokenEngine(deps: TokenEngineDeps): CoreEngine {
         case 'renew-self':
           only(isWrite)
           return renew(caller, durationField(req.data, 'increment'))
-        case 'renew': {
-          only(isWrite)
-          const t = tokens.lookup(tokenParam(req))
-          if (!t) throw badRequest('token not found')
-          return renew(t, durationField(req.data, 'increment'))
-        }
         case 'revoke-self':
           only(isWrite)
           tokens.revoke(caller.id)
@@ -273,15 +271,6 @@ export function createTokenEngine(deps: TokenEngineDeps): CoreEngine {
           only(isWrite)
           tokens.revoke(tokenParam(req))
           return { kind: 'envelope' }
-        case 'revoke-orphan': {
-          only(isWrite)
-          const token = tokenParam(req)
-          if (!isSudoOn(caller, req.fullPath)) {
-            throw badRequest('root or sudo privileges required to revoke and orphan')
-          }
-          tokens.revokeOrphan(token)
-          return { kind: 'envelope' }
-        }
         default:
           throw unsupportedPath()
       }

@@ -22,6 +22,12 @@ export interface TokenEntry {
   creationTtl: number
   explicitMaxTtl: number
   renewable: boolean
+  /**
+   * Whether the token has a lease entry, as every token made through `auth/token/create` or a
+   * login has (lookups then show `issue_time` and `renewable`, even for a non-expiring token).
+   * Only the root token generated at start has none, like the one `vault operator init` makes.
+   */
+  hasLease: boolean
   /** ms; null = never expires. */
   expireAt: number | null
   /** ms of the last renewal, null before any. */
@@ -42,8 +48,6 @@ export interface TokenStore {
   lookup(id: string): TokenEntry | undefined
   /** Revokes a token and, recursively, its non-orphan children. */
   revoke(id: string): void
-  /** Revokes only this token; its children become orphans. */
-  revokeOrphan(id: string): void
   /**
    * Counts one use of a token with `num_uses`; the request that consumes the last use still
    * runs and the token is revoked when it finishes (`finishUse`).
@@ -100,14 +104,6 @@ export function createTokenStore(now: () => number): TokenStore {
       return t
     },
     revoke,
-    revokeOrphan(id) {
-      for (const kid of children.get(id) ?? []) {
-        const k = tokens.get(kid)
-        if (k) k.parent = null
-      }
-      children.delete(id)
-      tokens.delete(id)
-    },
     use(t) {
       if (t.numUses <= 0) return
       t.numUses -= 1

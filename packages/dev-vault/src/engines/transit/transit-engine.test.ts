@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { createEngineClient } from '../../testing/engine-client.js'
 import type { EngineHost, EngineRequest, VaultHttpError } from '../../routing/backend.js'
 import { createTransitEngine } from './transit-engine.js'
+import type { KeyStore } from './transit-keys.js'
 
 const host: EngineHost = {
   issueToken: () => {
@@ -15,7 +16,10 @@ const host: EngineHost = {
 const b64 = (s: string): string => Buffer.from(s).toString('base64')
 
 function setup() {
-  const engine = createTransitEngine(host, {})
+  const store: KeyStore = new Map()
+  const engine = createTransitEngine(host, {}, store)
+  /** Key material of `name`'s version 1 (the engine never exports it). */
+  const material = (name: string) => store.get(name)!.versions.get(1)!
   const { call, envelope, fail } = createEngineClient(engine, 'transit/', 'root')
   const ok = async (
     operation: EngineRequest['operation'],
@@ -23,7 +27,7 @@ function setup() {
     data: Record<string, unknown> = {},
   ): Promise<Record<string, unknown>> =>
     ((await envelope(operation, path, data)).data ?? {}) as Record<string, unknown>
-  return { engine, call, ok, fail }
+  return { engine, call, ok, fail, material }
 }
 
 describe('transit keys', () => {
@@ -187,8 +191,8 @@ describe('transit encrypt and decrypt', () => {
   })
 
   it('uses Vault’s byte layout: vault:vN: + base64(nonce12 || AES-256-GCM ct || tag16)', async () => {
-    const { ok } = setup()
-    await ok('update', 'keys/exp', { exportable: true })
+    const { ok, material } = setup()
+    await ok('update', 'keys/exp')
     const { ciphertext, key_version } = await ok('update', 'encrypt/exp', {
       plaintext: b64('hello'),
     })
@@ -196,8 +200,7 @@ describe('transit encrypt and decrypt', () => {
     expect(ciphertext).toMatch(/^vault:v1:[A-Za-z0-9+/]+=*$/)
     const raw = Buffer.from((ciphertext as string).slice('vault:v1:'.length), 'base64')
     expect(raw.length).toBe(12 + 5 + 16)
-    const exported = await ok('read', 'export/encryption-key/exp')
-    const key = Buffer.from((exported.keys as Record<string, string>)['1'] as string, 'base64')
+    const key = material('exp').key
     expect(key.length).toBe(32)
     const d = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12))
     d.setAuthTag(raw.subarray(raw.length - 16))
@@ -263,8 +266,8 @@ describe('transit encrypt and decrypt', () => {
   })
 
   it('derives per-context keys with HKDF-SHA256 and refuses a missing or wrong context', async () => {
-    const { ok, fail } = setup()
-    await ok('update', 'keys/d', { derived: true, exportable: true })
+    const { ok, fail, material } = setup()
+    await ok('update', 'keys/d', { derived: true })
     const context = b64('tenant-1')
     const { ciphertext } = await ok('update', 'encrypt/d', { plaintext: b64('x'), context })
     expect(await ok('update', 'decrypt/d', { ciphertext, context })).toEqual({
@@ -277,15 +280,8 @@ describe('transit encrypt and decrypt', () => {
       /^missing 'context' for key derivation/,
     )
     expect((await ok('read', 'keys/d')).kdf).toBe('hkdf_sha256')
-    const base = (await ok('read', 'export/encryption-key/d')).keys as Record<string, string>
     const derived = Buffer.from(
-      hkdfSync(
-        'sha256',
-        Buffer.from(base['1'] as string, 'base64'),
-        Buffer.alloc(0),
-        Buffer.from('tenant-1'),
-        32,
-      ),
+      hkdfSync('sha256', material('d').key, Buffer.alloc(0), Buffer.from('tenant-1'), 32),
     )
     const raw = Buffer.from((ciphertext as string).slice(9), 'base64')
     const d = createDecipheriv('aes-256-gcm', derived, raw.subarray(0, 12))
@@ -351,7 +347,7 @@ describe('transit encrypt and decrypt', () => {
   })
 })
 
-describe('transit datakey, hmac, verify, export', () => {
+describe('transit datakey, hmac, verify', () => {
   it('generates plaintext and wrapped data keys of the requested size', async () => {
     const { ok, fail } = setup()
     await ok('update', 'keys/k')
@@ -377,20 +373,13 @@ describe('transit datakey, hmac, verify, export', () => {
   })
 
   it('computes HMACs with a per-version key distinct from the encryption key, and verifies them', async () => {
-    const { ok, fail } = setup()
-    await ok('update', 'keys/h', { exportable: true })
+    const { ok, fail, material } = setup()
+    await ok('update', 'keys/h')
     const input = b64('message')
     const { hmac } = await ok('update', 'hmac/h', { input })
-    const hmacKey = ((await ok('read', 'export/hmac-key/h')).keys as Record<string, string>)[
-      '1'
-    ] as string
-    const encKey = ((await ok('read', 'export/encryption-key/h')).keys as Record<string, string>)[
-      '1'
-    ]
-    expect(hmacKey).not.toBe(encKey)
-    const expected = createHmac('sha256', Buffer.from(hmacKey, 'base64'))
-      .update('message')
-      .digest('base64')
+    const { hmacKey, key } = material('h')
+    expect(hmacKey.equals(key)).toBe(false)
+    const expected = createHmac('sha256', hmacKey).update('message').digest('base64')
     expect(hmac).toBe(`vault:v1:${expected}`)
     expect((await ok('update', 'hmac/h/sha2-512', { input })).hmac).not.toBe(hmac)
     expect(await ok('update', 'verify/h', { input, hmac })).toEqual({ valid: true })
@@ -426,18 +415,11 @@ describe('transit datakey, hmac, verify, export', () => {
     expect(verified.batch_results).toEqual([{ valid: true, reference: '' }])
   })
 
-  it('exports only exportable keys', async () => {
-    const { ok, fail } = setup()
-    await ok('update', 'keys/k')
-    expect((await fail('read', 'export/encryption-key/k')).errors).toEqual([
-      'private key material is not exportable',
-    ])
-    expect((await fail('read', 'export/encryption-key/none')).status).toBe(404)
-  })
-
   it('answers unknown paths with 404 and wrong operations with 405', async () => {
     const { fail } = setup()
     expect((await fail('read', 'nothing/here')).status).toBe(404)
+    // No key material leaves the dev vault: export/ is not implemented (no bridge operation).
+    expect((await fail('read', 'export/encryption-key/k')).status).toBe(404)
     expect((await fail('read', 'keys')).status).toBe(405)
     expect((await fail('delete', 'encrypt/k')).status).toBe(405)
   })

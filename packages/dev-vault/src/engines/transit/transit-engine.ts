@@ -1,10 +1,9 @@
 /** @module dev-vault/engines/transit/transit-engine: the Transit secrets engine (symmetric AEAD keys) of the dev vault. */
-import { VaultHttpError, type Engine, type EngineFactory } from '../../routing/backend.js'
+import { VaultHttpError, type Engine, type EngineHost } from '../../routing/backend.js'
 import { dispatch, GENERIC_NAME as NAME, writeOps, type Route } from '../engine-routes.js'
 import {
   configureKey,
   deleteKey,
-  exportKey,
   keyBody,
   listKeys,
   rotateKey,
@@ -14,13 +13,17 @@ import {
 import { datakey, decrypt, encrypt, hmac, rewrap, sign, verify } from './transit-ops.js'
 
 /**
- * Builds a Transit engine: keys create/read/list/config/rotate/delete/export, encrypt (with
- * upsert), decrypt, rewrap, datakey, hmac and verify, in Vault's wire format (reference §3).
- * Key types: aes256-gcm96 (default), aes128-gcm96, chacha20-poly1305; `derived` (HKDF-SHA256)
- * and `convergent_encryption` are honoured. Asymmetric types are refused with a 400.
+ * Builds a Transit engine: keys create/read/list/config/rotate/delete, encrypt (with upsert),
+ * decrypt, rewrap, datakey, hmac and verify, in Vault's wire format (reference §3). Key types:
+ * aes256-gcm96 (default), aes128-gcm96, chacha20-poly1305; `derived` (HKDF-SHA256) and
+ * `convergent_encryption` are honoured. Asymmetric types are refused with a 400. Key material
+ * never leaves it (no `export/`); `store` lets the engine's unit tests look at it.
  */
-export const createTransitEngine: EngineFactory = (host) => {
-  const store: KeyStore = new Map()
+export function createTransitEngine(
+  host: EngineHost,
+  _options: Record<string, unknown> = {},
+  store: KeyStore = new Map(),
+): Engine {
   const notFound = (): never => {
     throw new VaultHttpError(404, [])
   }
@@ -75,12 +78,6 @@ export const createTransitEngine: EngineFactory = (host) => {
     {
       pattern: new RegExp(`^sign/${NAME}(?:/(.+))?$`),
       ops: writeOps((m) => sign(store, m[1] as string)),
-    },
-    {
-      pattern: new RegExp(`^export/${NAME}/${NAME}(?:/(.+))?$`),
-      ops: {
-        read: (m) => exportKey(store, m[1] as string, m[2] as string, m[3] ?? '') ?? notFound(),
-      },
     },
   ]
 

@@ -1,4 +1,4 @@
-/** @module dev-vault/engines/transit/transit-keys: transit key management paths (keys, config, rotate, export). */
+/** @module dev-vault/engines/transit/transit-keys: transit key management paths (keys, config, rotate). */
 import { VaultHttpError, type EngineResponse } from '../../routing/backend.js'
 import {
   isTransitKeyType,
@@ -7,7 +7,8 @@ import {
   type TransitKey,
   type TransitKeyType,
 } from './transit-crypto.js'
-import { decodeFields, ignoredParamsWarning, userError, type FieldSchema } from '../field-schema.js'
+import { decodeFields, ignoredParamsWarning, type FieldSchema } from '../field-schema.js'
+import { errorResponse } from '../../routing/error-responses.js'
 
 /** The key store of one transit mount. */
 export type KeyStore = Map<string, TransitKey>
@@ -97,17 +98,17 @@ export function writeKey(
   const f = decodeFields(data, writeSchema)
   const autoRotatePeriod = f.int('auto_rotate_period')
   if (autoRotatePeriod !== 0 && autoRotatePeriod < 3600) {
-    throw userError('auto rotate period must be 0 to disable or at least an hour')
+    throw errorResponse('auto rotate period must be 0 to disable or at least an hour')
   }
   const derived = f.bool('derived')
   const convergent = f.bool('convergent_encryption')
   if (!derived && convergent) {
-    throw userError('convergent encryption requires derivation to be enabled')
+    throw errorResponse('convergent encryption requires derivation to be enabled')
   }
   const type = f.str('type', 'aes256-gcm96')
   const typeError = keyTypeError(type)
-  if (typeError) throw userError(typeError)
-  if (f.int('key_size') !== 0) throw userError(`key_size is not valid for algorithm ${type}`)
+  if (typeError) throw errorResponse(typeError)
+  if (f.int('key_size') !== 0) throw errorResponse(`key_size is not valid for algorithm ${type}`)
   const warnings = ignoredParamsWarning(f.unknown)
   const existing = store.get(name)
   if (existing) {
@@ -144,7 +145,7 @@ export function upsertKey(
 ): TransitKey {
   const existing = store.get(name)
   if (existing) return existing
-  if (!isTransitKeyType(type)) throw userError(`unknown key type ${type}`)
+  if (!isTransitKeyType(type)) throw errorResponse(`unknown key type ${type}`)
   const key = newTransitKey(
     name,
     {
@@ -182,19 +183,19 @@ export function configureKey(
 ): EngineResponse {
   const f = decodeFields(data, configSchema)
   const k = store.get(name)
-  if (!k) throw userError(`no existing key named ${name} could be found`)
+  if (!k) throw errorResponse(`no existing key named ${name} could be found`)
   const next = { ...k }
   const warnings: string[] = []
   if (f.has('min_decryption_version')) {
     let v = f.int('min_decryption_version')
-    if (v < 0) throw userError('min decryption version cannot be negative')
+    if (v < 0) throw errorResponse('min decryption version cannot be negative')
     if (v === 0) {
       v = 1
       warnings.push('since Vault 0.3, transit key numbering starts at 1; forcing minimum to 1')
     }
     if (v !== next.minDecryptionVersion) {
       if (v > next.latestVersion) {
-        throw userError(
+        throw errorResponse(
           `cannot set min decryption version of ${v}, latest key version is ${next.latestVersion}`,
         )
       }
@@ -203,10 +204,10 @@ export function configureKey(
   }
   if (f.has('min_encryption_version')) {
     const v = f.int('min_encryption_version')
-    if (v < 0) throw userError('min encryption version cannot be negative')
+    if (v < 0) throw errorResponse('min encryption version cannot be negative')
     if (v !== next.minEncryptionVersion) {
       if (v > next.latestVersion) {
-        throw userError(
+        throw errorResponse(
           `cannot set min encryption version of ${v}, latest key version is ${next.latestVersion}`,
         )
       }
@@ -214,7 +215,7 @@ export function configureKey(
     }
   }
   if (next.minEncryptionVersion > 0 && next.minEncryptionVersion < next.minDecryptionVersion) {
-    throw userError(
+    throw errorResponse(
       `cannot set min encryption/decryption values; min encryption version of ${next.minEncryptionVersion} must be greater than or equal to min decryption version of ${next.minDecryptionVersion}`,
     )
   }
@@ -225,7 +226,7 @@ export function configureKey(
   if (f.has('auto_rotate_period')) {
     const p = f.int('auto_rotate_period')
     if (p !== 0 && p < 3600) {
-      throw userError('auto rotate period must be 0 to disable or at least an hour')
+      throw errorResponse('auto rotate period must be 0 to disable or at least an hour')
     }
     next.autoRotatePeriod = p
   }
@@ -239,7 +240,7 @@ export function configureKey(
 /** `POST keys/:name/rotate`: a new version with fresh material. */
 export function rotateKey(store: KeyStore, name: string, nowMs: number): EngineResponse {
   const k = store.get(name)
-  if (!k) throw userError('key not found')
+  if (!k) throw errorResponse('key not found')
   k.latestVersion += 1
   k.versions.set(k.latestVersion, newKeyVersion(k.type, nowMs))
   return { kind: 'envelope', data: keyBody(k) }
@@ -248,9 +249,9 @@ export function rotateKey(store: KeyStore, name: string, nowMs: number): EngineR
 /** `DELETE keys/:name`: only when `deletion_allowed`. */
 export function deleteKey(store: KeyStore, name: string): EngineResponse {
   const k = store.get(name)
-  if (!k) throw userError(`error deleting policy ${name}: could not delete key; not found`)
+  if (!k) throw errorResponse(`error deleting policy ${name}: could not delete key; not found`)
   if (!k.deletionAllowed) {
-    throw userError(`error deleting policy ${name}: deletion is not allowed for this key`)
+    throw errorResponse(`error deleting policy ${name}: deletion is not allowed for this key`)
   }
   store.delete(name)
   return { kind: 'envelope' }
@@ -260,42 +261,4 @@ export function deleteKey(store: KeyStore, name: string): EngineResponse {
 export function listKeys(store: KeyStore): EngineResponse {
   if (store.size === 0) throw new VaultHttpError(404, [])
   return { kind: 'envelope', data: { keys: [...store.keys()].sort() } }
-}
-
-/** `GET export/:type/:name[/:version]`: key material of an exportable key. */
-export function exportKey(
-  store: KeyStore,
-  exportType: string,
-  name: string,
-  version: string,
-): EngineResponse | null {
-  if (!['encryption-key', 'signing-key', 'hmac-key'].includes(exportType)) {
-    throw userError(`invalid export type: ${exportType}`)
-  }
-  const k = store.get(name)
-  if (!k) return null
-  if (!k.exportable) throw userError('private key material is not exportable')
-  if (exportType === 'signing-key') throw userError('signing not supported for the key')
-  const material = (v: number): string => {
-    const entry = k.versions.get(v)
-    if (!entry) throw userError('version does not exist or cannot be found')
-    return (exportType === 'hmac-key' ? entry.hmacKey : entry.key).toString('base64')
-  }
-  const keys: Record<string, string> = {}
-  if (version === '') {
-    for (const v of k.versions.keys())
-      if (v >= k.minDecryptionVersion) keys[String(v)] = material(v)
-  } else {
-    let v = k.latestVersion
-    if (version !== 'latest') {
-      const text = version.replace(/^v/, '')
-      if (!/^[+-]?\d+$/.test(text)) throw userError('invalid key version')
-      v = Number(text)
-    }
-    if (v < k.minDecryptionVersion) {
-      throw userError('version for export is below minimum decryption version')
-    }
-    keys[String(v)] = material(v)
-  }
-  return { kind: 'envelope', data: { name: k.name, type: k.type, keys } }
 }

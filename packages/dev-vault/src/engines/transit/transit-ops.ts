@@ -15,13 +15,12 @@ import {
 import {
   decodeFields,
   goBase64Decode,
-  goError,
   ignoredParamsWarning,
-  userError,
   type FieldSchema,
   type Fields,
 } from '../field-schema.js'
 import { keyTypeError, upsertKey, type KeyStore } from './transit-keys.js'
+import { errorResponse, goError } from '../../routing/error-responses.js'
 
 /** One `batch_input` item after Vault's `decodeBatchRequestItems`. */
 interface BatchItem {
@@ -104,7 +103,7 @@ function decodeBatch(raw: unknown, require: 'plaintext' | 'ciphertext' | null): 
     const list = errs.map((e) => `* ${e}`).join('\n')
     throw goError(`failed to parse batch input: ${errs.length} error(s) decoding:\n\n${list}`)
   }
-  if (items.length === 0) throw userError('missing batch input to process')
+  if (items.length === 0) throw errorResponse('missing batch input to process')
   return items
 }
 
@@ -195,7 +194,7 @@ function requireSameContext(items: BatchItem[]): boolean {
   const contextSet = (items[0] as BatchItem).context !== ''
   for (const item of items) {
     if ((item.context !== '') !== contextSet) {
-      throw userError('context should be set either in all the request blocks or in none')
+      throw errorResponse('context should be set either in all the request blocks or in none')
     }
   }
   return contextSet
@@ -266,7 +265,7 @@ function itemsResponse(
     return batchResponse(f, { batch_results: batchResults }, warnings, outcome)
   }
   const only = results[0] as ItemResult
-  if ('error' in only) throw outcome.internal ? goError(only.error) : userError(only.error)
+  if ('error' in only) throw outcome.internal ? goError(only.error) : errorResponse(only.error)
   warnings.push(...ignoredParamsWarning(f.unknown))
   return { kind: 'envelope', data: only.fields, ...(warnings.length ? { warnings } : {}) }
 }
@@ -284,7 +283,7 @@ export function encrypt(
   if (f.has('batch_input')) {
     items = decodeBatch(f.raw('batch_input'), 'plaintext')
   } else {
-    if (!f.has('plaintext')) throw userError('missing plaintext to encrypt')
+    if (!f.has('plaintext')) throw errorResponse('missing plaintext to encrypt')
     items = singleItem(f, { plaintext: f.str('plaintext') })
   }
   const errors: string[] = items.map(() => '')
@@ -302,22 +301,22 @@ export function encrypt(
   if (isCreate) {
     const convergent = f.bool('convergent_encryption')
     if (convergent && !contextSet) {
-      throw userError(
+      throw errorResponse(
         'convergent encryption requires derivation to be enabled, so context is required',
       )
     }
     const type = f.str('type', 'aes256-gcm96')
     if (['ecdsa-p256', 'ecdsa-p384', 'ecdsa-p521'].includes(type)) {
-      throw userError(`key type ${type} not supported for this operation`)
+      throw errorResponse(`key type ${type} not supported for this operation`)
     }
     const typeError = keyTypeError(type)
-    if (typeError) throw userError(typeError)
+    if (typeError) throw errorResponse(typeError)
     if (!key) {
       key = upsertKey(store, name, type, contextSet, convergent, nowMs)
       upserted = true
     }
   }
-  if (!key) throw userError('encryption key not found')
+  if (!key) throw errorResponse('encryption key not found')
   const k = key
   items.forEach((item, i) => {
     if (errors[i] === '' && item.nonce !== '') {
@@ -359,7 +358,7 @@ const decryptSchema: FieldSchema = {
 function cipherItems(f: Fields): BatchItem[] {
   if (f.has('batch_input')) return decodeBatch(f.raw('batch_input'), 'ciphertext')
   const ciphertext = f.str('ciphertext')
-  if (ciphertext === '') throw userError('missing ciphertext to decrypt')
+  if (ciphertext === '') throw errorResponse('missing ciphertext to decrypt')
   return singleItem(f, { ciphertext })
 }
 
@@ -402,7 +401,7 @@ function withCiphertexts(
   const outcome: BatchOutcome = { user: false, internal: false, success: false }
   preDecode(items, errors, outcome)
   const k = store.get(name)
-  if (!k) throw userError('encryption key not found')
+  if (!k) throw errorResponse('encryption key not found')
   const results = runItems(items, errors, outcome, (item, aad) => op(k, item, aad))
   return itemsResponse(f, items, results, [], outcome, failed, batchStatus)
 }
@@ -459,32 +458,32 @@ export function datakey(
   // The path's own `plaintext` capture wins over a body field of the same name.
   const f = decodeFields({ ...data, plaintext: kind }, datakeySchema)
   if (kind !== 'plaintext' && kind !== 'wrapped') {
-    throw userError("Invalid path, must be 'plaintext' or 'wrapped'")
+    throw errorResponse("Invalid path, must be 'plaintext' or 'wrapped'")
   }
   let context: Buffer | undefined
   if (f.str('context') !== '') {
     const c = goBase64Decode(f.str('context'))
-    if (typeof c === 'string') throw userError('failed to base64-decode context')
+    if (typeof c === 'string') throw errorResponse('failed to base64-decode context')
     context = c
   }
   if (f.str('nonce') !== '') {
     const n = goBase64Decode(f.str('nonce'))
-    if (typeof n === 'string') throw userError('failed to base64-decode nonce')
+    if (typeof n === 'string') throw errorResponse('failed to base64-decode nonce')
   }
   const k = store.get(name)
-  if (!k) throw userError('encryption key not found')
+  if (!k) throw errorResponse('encryption key not found')
   const bits = f.has('bits') ? f.int('bits') : 256
-  if (![128, 256, 512].includes(bits)) throw userError('invalid bit length')
-  if (f.str('nonce') !== '') throw userError('provided nonce not allowed for this key')
+  if (![128, 256, 512].includes(bits)) throw errorResponse('invalid bit length')
+  if (f.str('nonce') !== '') throw errorResponse('provided nonce not allowed for this key')
   let aad: Buffer | undefined
   if (f.str('associated_data') !== '') {
     const a = goBase64Decode(f.str('associated_data'))
-    if (typeof a === 'string') throw userError(a)
+    if (typeof a === 'string') throw errorResponse(a)
     aad = a
   }
   const material = randomBytes(bits / 8).toString('base64')
   const out = encryptValue(k, f.int('key_version'), context, material, aad)
-  if (isFailure(out)) throw out.internal ? goError(out.error) : userError(out.error)
+  if (isFailure(out)) throw out.internal ? goError(out.error) : errorResponse(out.error)
   const body: Record<string, unknown> = { ciphertext: out.ciphertext, key_version: out.version }
   if (kind === 'plaintext') body.plaintext = material
   const warnings = ignoredParamsWarning(f.unknown)
@@ -516,7 +515,7 @@ const hmacSchema: FieldSchema = {
 /** Reads `batch_input` as HMAC items (maps of strings); a malformed batch is a Go error (500). */
 function hmacItems(f: Fields, missing: string): Array<Record<string, string>> {
   if (!f.has('batch_input')) {
-    if (!f.has('input')) throw userError(missing)
+    if (!f.has('input')) throw errorResponse(missing)
     return [{ input: f.str('input') }]
   }
   const raw = f.raw('batch_input') as unknown[]
@@ -535,24 +534,24 @@ function hmacItems(f: Fields, missing: string): Array<Record<string, string>> {
     }
     return out
   })
-  if (items.length === 0) throw userError('missing batch input to process')
+  if (items.length === 0) throw errorResponse('missing batch input to process')
   return items
 }
 
 function hmacAlgorithm(f: Fields): string {
   const algorithm = f.str('urlalgorithm') || f.str('algorithm', 'sha2-256')
   const digest = hmacDigests[algorithm]
-  if (!digest) throw userError(`unsupported algorithm ${JSON.stringify(algorithm)}`)
+  if (!digest) throw errorResponse(`unsupported algorithm ${JSON.stringify(algorithm)}`)
   return digest
 }
 
 function hmacKeyOf(k: TransitKey, version: number): Buffer {
-  if (version < 0) throw userError('key version does not exist (cannot be negative)')
+  if (version < 0) throw errorResponse('key version does not exist (cannot be negative)')
   if (version > k.latestVersion) {
-    throw userError(`key version does not exist; latest key version is ${k.latestVersion}`)
+    throw errorResponse(`key version does not exist; latest key version is ${k.latestVersion}`)
   }
   const entry = k.versions.get(version)
-  if (!entry) throw userError('no HMAC key exists for that key version')
+  if (!entry) throw errorResponse('no HMAC key exists for that key version')
   return entry.hmacKey
 }
 
@@ -565,7 +564,7 @@ export function hmac(
 ): EngineResponse {
   const f = decodeFields({ ...data, urlalgorithm: urlAlgorithm }, hmacSchema)
   const k = store.get(name)
-  if (!k) throw userError('encryption key not found')
+  if (!k) throw errorResponse('encryption key not found')
   let version = f.int('key_version')
   if (version === 0) version = k.latestVersion
   else if (
@@ -573,7 +572,7 @@ export function hmac(
     k.minEncryptionVersion > 0 &&
     version < k.minEncryptionVersion
   ) {
-    throw userError('cannot generate HMAC: version is too old (disallowed by policy)')
+    throw errorResponse('cannot generate HMAC: version is too old (disallowed by policy)')
   }
   const key = hmacKeyOf(k, version)
   const digest = hmacAlgorithm(f)
@@ -595,7 +594,7 @@ export function hmac(
     return { kind: 'envelope', data: { batch_results: batchResults } }
   }
   const only = results[0] as { error?: string; hmac?: string }
-  if (only.error !== undefined) throw userError(only.error)
+  if (only.error !== undefined) throw errorResponse(only.error)
   const warnings = ignoredParamsWarning(f.unknown)
   return { kind: 'envelope', data: { hmac: only.hmac }, ...(warnings.length ? { warnings } : {}) }
 }
@@ -651,21 +650,21 @@ export function verify(
   const f = decodeFields({ ...data, urlalgorithm: urlAlgorithm }, verifySchema)
   const sig = f.str('signature')
   const mac = f.str('hmac')
-  if (sig !== '' && mac !== '') throw userError("provide one of 'signature' or 'hmac'")
+  if (sig !== '' && mac !== '') throw errorResponse("provide one of 'signature' or 'hmac'")
   if (sig === '' && mac === '' && !f.has('batch_input') && f.str('cmac') === '') {
-    throw userError("neither a 'signature' nor an 'hmac' were given to verify")
+    throw errorResponse("neither a 'signature' nor an 'hmac' were given to verify")
   }
   const k = store.get(name)
   if (sig !== '' || (mac === '' && f.has('batch_input') && batchUsesSignatures(f))) {
-    if (!k) throw userError('signature verification key not found')
-    throw userError(`key type ${k.type} does not support verification`)
+    if (!k) throw errorResponse('signature verification key not found')
+    throw errorResponse(`key type ${k.type} does not support verification`)
   }
-  if (!k) throw userError('encryption key not found')
+  if (!k) throw errorResponse('encryption key not found')
   const digest = hmacAlgorithm(f)
   if (!f.has('batch_input')) {
-    if (!f.has('input')) throw userError('missing input')
+    if (!f.has('input')) throw errorResponse('missing input')
     const r = verifyOne(k, digest, f.str('input'), mac)
-    if ('error' in r) throw userError(r.error)
+    if ('error' in r) throw errorResponse(r.error)
     return { kind: 'envelope', data: { valid: r.valid } }
   }
   const items = hmacItems(f, 'missing input')
@@ -690,6 +689,6 @@ function batchUsesSignatures(f: Fields): boolean {
 /** `POST sign/:name`: every key type the dev vault implements is symmetric. */
 export function sign(store: KeyStore, name: string): EngineResponse {
   const k = store.get(name)
-  if (!k) throw userError('signing key not found')
-  throw userError(`key type ${k.type} does not support signing`)
+  if (!k) throw errorResponse('signing key not found')
+  throw errorResponse(`key type ${k.type} does not support signing`)
 }
