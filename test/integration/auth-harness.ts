@@ -1,33 +1,31 @@
-/** @module test/integration/auth-harness: a real-HTTP app around the auth middleware, and a JWKS server. */
+/**
+ * @module test/integration/auth-harness: the production app (src/http/app.ts) around the auth
+ * pipeline, with test routes instead of operations, over real HTTP; and a JWKS server.
+ */
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { serve, type ServerType } from '@hono/node-server'
-import { Hono } from 'hono'
-import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { JSONWebKeySet } from 'jose'
 import { createAuthenticator, type AuthenticatorOptions } from '../../src/auth/index.js'
-import { AppError, ERROR_SPEC, asAppError } from '../../src/core/errors.js'
+import { AppError } from '../../src/core/errors.js'
 import { loadConfig } from '../../src/config/load.js'
 import type { Config } from '../../src/config/schema.js'
-import { authMiddleware } from '../../src/http/auth-middleware.js'
-import type { AppEnv } from '../../src/http/context.js'
-import { registerDebugRoutes } from '../../src/http/debug-routes.js'
-import { registerWellKnownRoutes } from '../../src/http/well-known.js'
-import { wwwAuthenticate } from '../../src/http/www-authenticate.js'
-import { recordingLogger, type LogLine } from '../helpers/loggers.js'
+import { createApp } from '../../src/http/app.js'
+import { startHttpServer } from '../../src/http/server.js'
+import { recordingLogger, silentLogger, type LogLine } from '../helpers/loggers.js'
 
 export interface AuthApp {
   url: string
   config: Config
+  /** What the authentication strategies logged (the app's own request log is left out). */
   lines: LogLine[]
   close(): Promise<void>
 }
 
 /**
- * Serves, on `hostname` (127.0.0.1 by default) port 0: the well-known documents (public), then the auth middleware, then
- * `GET /protected` (returns the principal), `GET /needs/:scope` (403 insufficient_scope when the
- * principal lacks it) and the debug routes. Errors are rendered as the app's error handler does:
- * status from ERROR_SPEC, `WWW-Authenticate` from `wwwAuthenticate`, a JSON body with the code.
+ * Serves the production app on `hostname` (127.0.0.1 by default) port 0, with no rate limits,
+ * a Vault that is always ready, and, behind authentication, `GET /protected` (returns the
+ * principal) and `GET /needs/:scope` (403 insufficient_scope when the principal lacks it), plus
+ * the debug routes when DEBUG_ENDPOINTS is set.
  */
 export async function startAuthApp(
   env: Record<string, string>,
@@ -36,41 +34,28 @@ export async function startAuthApp(
 ): Promise<AuthApp> {
   const config = loadConfig(env)
   const { logger, lines } = recordingLogger()
-  const app = new Hono<AppEnv>()
-  app.onError((err, c) => {
-    const e = asAppError(err)
-    const challenge = wwwAuthenticate(e, config.auth.oauth)
-    if (challenge) c.header('WWW-Authenticate', challenge)
-    const status = ERROR_SPEC[e.code].status as ContentfulStatusCode
-    return c.json({ error: { code: e.code, message: e.message } }, status)
-  })
-  registerWellKnownRoutes(app, config.auth.oauth)
-  app.use('*', authMiddleware(createAuthenticator(config.auth, logger, options)))
-  app.get('/protected', (c) => c.json({ principal: c.var.principal }))
-  app.get('/needs/:scope', (c) => {
-    const scope = c.req.param('scope') as 'read'
-    if (!c.var.principal?.scopes.includes(scope)) {
-      throw new AppError('FORBIDDEN', `This needs the "${scope}" scope.`, {
-        details: { requiredScope: scope },
-      })
-    }
-    return c.json({ ok: true })
-  })
-  registerDebugRoutes(app, config)
-  const server = await new Promise<ServerType>((resolve) => {
-    const s = serve({ fetch: app.fetch, hostname, port: 0 }, () => resolve(s))
-  })
-  const { port } = server.address() as AddressInfo
-  return {
-    url: `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${port}`,
+  const app = createApp({
     config,
-    lines,
-    close: () =>
-      new Promise<void>((resolve) => {
-        ;(server as Server).closeAllConnections?.()
-        server.close(() => resolve())
-      }),
-  }
+    logger: silentLogger(),
+    vault: { readiness: async () => ({ ready: true }) },
+    authenticator: createAuthenticator(config.auth, logger, options),
+    routes: [
+      (a) => {
+        a.get('/protected', (c) => c.json({ principal: c.var.principal }))
+        a.get('/needs/:scope', (c) => {
+          const scope = c.req.param('scope') as 'read'
+          if (!c.var.principal?.scopes.includes(scope)) {
+            throw new AppError('FORBIDDEN', `This needs the "${scope}" scope.`, {
+              details: { requiredScope: scope },
+            })
+          }
+          return c.json({ ok: true })
+        })
+      },
+    ],
+  })
+  const server = await startHttpServer({ fetch: app.fetch, host: hostname, port: 0 })
+  return { url: server.url, config, lines, close: async () => void (await server.close(0)) }
 }
 
 export interface KeyServer {
