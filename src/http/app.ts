@@ -13,7 +13,7 @@ import type { RateLimits } from '../limits/rate-limits.js'
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import { authMiddleware } from './auth-middleware.js'
-import type { AppEnv } from './context.js'
+import { setResponseHeaders, type AppEnv } from './context.js'
 import { registerDebugRoutes } from './debug-routes.js'
 import { createErrorHandler, refuseMethod, renderError } from './error-response.js'
 import { agentRateLimit, authFailureLimit, type OverBudgetReply } from './limit-middleware.js'
@@ -141,15 +141,7 @@ function requestId(logger: Logger): MiddlewareHandler<AppEnv> {
     c.set('log', logger.child({ requestId: id }))
     c.header('X-Request-Id', id)
     await next()
-    // A route may return a Response it built itself (the MCP transport does); make sure the id
-    // is on whatever goes out.
-    if (c.res.headers.get('X-Request-Id') !== id) {
-      try {
-        c.res.headers.set('X-Request-Id', id)
-      } catch {
-        c.res = new Response(c.res.body, c.res)
-        c.res.headers.set('X-Request-Id', id)
-      }
-    }
+    // A route may return a Response it built itself; make sure the id is on whatever goes out.
+    if (c.res.headers.get('X-Request-Id') !== id) setResponseHeaders(c, { 'X-Request-Id': id })
   }
 }

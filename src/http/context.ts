@@ -1,4 +1,5 @@
 /** @module http/context: the per-request variables every HTTP middleware and route shares. */
+import type { Context } from 'hono'
 import type { Principal } from '../core/identity.js'
 import type { Logger } from '../observability/logger.js'
 
@@ -12,3 +13,16 @@ export interface AppVariables {
 }
 
 export type AppEnv = { Variables: AppVariables }
+
+/**
+ * Sets headers on the response that is going out, after the route ran. A route may return a
+ * Response it built itself with immutable headers (the MCP transport does); that one is copied.
+ */
+export function setResponseHeaders(c: Context, headers: Record<string, string>): void {
+  try {
+    for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v)
+  } catch {
+    c.res = new Response(c.res.body, c.res)
+    for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v)
+  }
+}

@@ -8,7 +8,7 @@ import { AppError } from '../core/errors.js'
 import type { LimitResult, RateLimits } from '../limits/rate-limits.js'
 import type { Metrics } from '../observability/metrics.js'
 import { peerAddress } from './auth-middleware.js'
-import type { AppEnv } from './context.js'
+import { setResponseHeaders, type AppEnv } from './context.js'
 
 /** Where the rate-limit hooks report to; the metrics object fits. */
 type LimitMetrics = Pick<Metrics, 'rateLimitRejected' | 'authFailure'>
@@ -106,20 +106,10 @@ export function agentRateLimit(
       })
     }
     await next()
-    setHeaders(c, headers)
+    setResponseHeaders(c, headers)
   }
 }
 
 /** What a request over its agent's budget is told (REST message, MCP tool error text). */
 export const rateLimitedMessage = (r: LimitResult): string =>
   `Rate limit of ${r.limit} requests reached for this agent; retry after ${r.retryAfterSeconds} seconds.`
-
-// A route may return a Response with immutable headers (the MCP transport builds its own).
-const setHeaders = (c: Context, headers: Record<string, string>) => {
-  try {
-    for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v)
-  } catch {
-    c.res = new Response(c.res.body, c.res)
-    for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v)
-  }
-}
