@@ -28,6 +28,50 @@ export async function runMain(
   return { code, stdout: command.stdout(), stderr: command.stderr() }
 }
 
+/** What a command (or process) printed so far, and a way to wait for a line of it. */
+interface OutputRecorder {
+  write: (text: string, stream: 'stdout' | 'stderr') => void
+  output: () => string
+  stdout: () => string
+  stderr: () => string
+  /** Resolves with the first match of `pattern`; rejects once `ended` settles without one. */
+  waitFor: (pattern: RegExp) => Promise<RegExpExecArray>
+}
+
+function recordOutput(ended: Promise<unknown>, what: string): OutputRecorder {
+  let out = ''
+  let stdout = ''
+  let stderr = ''
+  const listeners = new Set<() => void>()
+  const settled = ended.then(
+    () => undefined,
+    () => undefined,
+  )
+  return {
+    write(text, stream) {
+      out += text
+      if (stream === 'stdout') stdout += text
+      else stderr += text
+      for (const l of listeners) l()
+    },
+    output: () => out,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    waitFor: (pattern) =>
+      new Promise<RegExpExecArray>((resolve, reject) => {
+        const check = () => {
+          const m = pattern.exec(out)
+          if (!m) return
+          listeners.delete(check)
+          resolve(m)
+        }
+        listeners.add(check)
+        check()
+        void settled.then(() => reject(new Error(`${what} ended before ${pattern}:\n${out}`)))
+      }),
+  }
+}
+
 /** A command running in this process until {@link RunningCommand.stop}. */
 export interface RunningCommand {
   /** stdout and stderr so far, interleaved. */
@@ -58,44 +102,19 @@ export function startMain(
 export function startCommand(
   run: (io: CliIo, until: () => Promise<string>) => Promise<number>,
 ): RunningCommand {
-  let out = ''
-  let stdout = ''
-  let stderr = ''
-  const listeners = new Set<() => void>()
-  const write = (text: string, stream: 'stdout' | 'stderr') => {
-    out += text
-    if (stream === 'stdout') stdout += text
-    else stderr += text
-    for (const l of listeners) l()
-  }
-  const io: CliIo = {
-    stdout: (text) => write(text, 'stdout'),
-    stderr: (text) => write(text, 'stderr'),
-  }
   let requestStop: (reason: string) => void = () => {}
   const stopRequested = new Promise<string>((resolve) => (requestStop = resolve))
+  let settle: () => void = () => {}
+  const recorder = recordOutput(new Promise<void>((resolve) => (settle = resolve)), 'command')
+  const io: CliIo = {
+    stdout: (text) => recorder.write(text, 'stdout'),
+    stderr: (text) => recorder.write(text, 'stderr'),
+  }
   const done = Promise.resolve().then(() => run(io, () => stopRequested))
-  const ended = done.then(
-    () => undefined,
-    () => undefined,
-  )
-  const waitFor = (pattern: RegExp) =>
-    new Promise<RegExpExecArray>((resolve, reject) => {
-      const check = () => {
-        const m = pattern.exec(out)
-        if (!m) return
-        listeners.delete(check)
-        resolve(m)
-      }
-      listeners.add(check)
-      check()
-      void ended.then(() => reject(new Error(`command ended before ${pattern}:\n${out}`)))
-    })
+  void done.then(settle, settle)
+  const { write: _write, ...output } = recorder
   return {
-    output: () => out,
-    stdout: () => stdout,
-    stderr: () => stderr,
-    waitFor,
+    ...output,
     stop: (reason = 'test stop') => {
       requestStop(reason)
       return done
@@ -142,47 +161,20 @@ export function spawnScript(
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  let out = ''
-  let stdout = ''
-  let stderr = ''
-  const listeners = new Set<() => void>()
-  const onData = (d: Buffer, stream: 'stdout' | 'stderr') => {
-    out += d
-    if (stream === 'stdout') stdout += d
-    else stderr += d
-    for (const l of listeners) l()
-  }
-  child.stdout!.on('data', (d: Buffer) => onData(d, 'stdout'))
-  child.stderr!.on('data', (d: Buffer) => onData(d, 'stderr'))
   const exited = new Promise<number | null>((resolve, reject) => {
     child.on('error', reject)
     child.on('close', (code) => resolve(code))
   })
+  const recorder = recordOutput(exited, 'CLI')
+  child.stdout!.on('data', (d: Buffer) => recorder.write(d.toString(), 'stdout'))
+  child.stderr!.on('data', (d: Buffer) => recorder.write(d.toString(), 'stderr'))
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
   void exited.then(
     () => clearTimeout(timer),
     () => clearTimeout(timer),
   )
-  const waitFor = (pattern: RegExp) =>
-    new Promise<RegExpExecArray>((resolve, reject) => {
-      const check = () => {
-        const m = pattern.exec(out)
-        if (!m) return
-        listeners.delete(check)
-        resolve(m)
-      }
-      listeners.add(check)
-      check()
-      void exited.then(() => reject(new Error(`CLI exited before ${pattern}:\n${out}`)))
-    })
-  return {
-    child,
-    exited,
-    output: () => out,
-    stdout: () => stdout,
-    stderr: () => stderr,
-    waitFor,
-  }
+  const { write: _write, ...output } = recorder
+  return { child, exited, ...output }
 }
 
 /** Runs the CLI to completion. */

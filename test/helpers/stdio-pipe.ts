@@ -1,7 +1,8 @@
 /**
  * @module test/helpers/stdio-pipe: `vault-mcp-bridge stdio` in this process, wired to an MCP
- * client by two pipes that stand in for the process's stdin and stdout. Every line the command
- * writes to its stdout is kept, so that tests can check it carries JSON-RPC only.
+ * client by two pipes that stand in for the process's stdin and stdout (every line the command
+ * writes to its stdout is kept, so that tests can check it carries JSON-RPC only); and the raw
+ * messages of a minimal stdio session.
  */
 import { PassThrough } from 'node:stream'
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
@@ -52,4 +53,30 @@ export function stdioPipe(): StdioPipe {
     },
   }
   return { streams: { stdin, stdout }, transport, stdoutLines }
+}
+
+/**
+ * What a minimal client sends on stdio, as raw JSON-RPC: initialize (id 1), initialized, and one
+ * write_secret call (id 2) of `path` with `data`.
+ */
+export function rawWriteSession(path: string, data: Record<string, string>): JSONRPCMessage[] {
+  return [
+    {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: {
+        protocolVersion: '2025-11-25',
+        capabilities: {},
+        clientInfo: { name: 'raw', version: '1' },
+      },
+    },
+    { jsonrpc: '2.0', method: 'notifications/initialized' },
+    {
+      jsonrpc: '2.0',
+      id: 2,
+      method: 'tools/call',
+      params: { name: 'write_secret', arguments: { path, data } },
+    },
+  ]
 }

@@ -13,6 +13,7 @@ import { parseEnv } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDevVault, type DevVault } from '@vault-mcp-bridge/dev-vault'
 import { runCli, spawnCli, spawnScript } from '../helpers/cli.js'
+import { rawWriteSession } from '../helpers/stdio-pipe.js'
 
 const root = join(import.meta.dirname, '..', '..')
 const SECRET = 'TOPSECRET-5e2a-process-71bc'
@@ -105,25 +106,7 @@ describe('vault-mcp-bridge as a process', { timeout: 90_000 }, () => {
   })
 
   it('stdio: JSON-RPC only on stdout (AUDIT_LOG=stdout goes to stderr), exit 0 at end of input', async () => {
-    const messages = [
-      {
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: {
-          protocolVersion: '2025-11-25',
-          capabilities: {},
-          clientInfo: { name: 'raw', version: '1' },
-        },
-      },
-      { jsonrpc: '2.0', method: 'notifications/initialized' },
-      {
-        jsonrpc: '2.0',
-        id: 2,
-        method: 'tools/call',
-        params: { name: 'write_secret', arguments: { path: 'raw', data: { k: 'raw-value' } } },
-      },
-    ]
+    const messages = rawWriteSession('raw', { k: 'raw-value' })
     // EOF right after the requests: the server must still answer them before it exits.
     const input = messages.map((m) => JSON.stringify(m)).join('\n') + '\n'
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'stdio'], {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { OPERATIONS } from '../../src/core/operations.js'
 import { startMain, type RunningCommand } from '../helpers/cli.js'
 import { toolErrorCode } from '../helpers/mcp-harness.js'
-import { stdioPipe, type StdioPipe } from '../helpers/stdio-pipe.js'
+import { rawWriteSession, stdioPipe, type StdioPipe } from '../helpers/stdio-pipe.js'
 import { startVaultStack, type VaultStack } from '../helpers/vault-stack.js'
 
 let stack: VaultStack
@@ -134,25 +134,7 @@ describe('vault-mcp-bridge stdio', () => {
     const answers: unknown[] = []
     pipe.transport.onmessage = (m) => void answers.push(m)
     await pipe.transport.start()
-    const messages = [
-      {
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: {
-          protocolVersion: '2025-11-25',
-          capabilities: {},
-          clientInfo: { name: 'raw', version: '1' },
-        },
-      },
-      { jsonrpc: '2.0', method: 'notifications/initialized' },
-      {
-        jsonrpc: '2.0',
-        id: 2,
-        method: 'tools/call',
-        params: { name: 'write_secret', arguments: { path: 'raw', data: { k: 'raw-value' } } },
-      },
-    ] as const
+    const messages = rawWriteSession('raw', { k: 'raw-value' })
     for (const m of messages) await pipe.transport.send(m)
     await pipe.transport.close()
     expect(await command.done).toBe(0)
