@@ -6,9 +6,9 @@
  * - `*.external.test.ts` needs a program or service from outside Node and npm ci (nginx, Redis,
  *   Chromium, promtool, kubectl, npm/npx fetching packages): project `external`;
  * - every other `*.test.ts` runs in process: `unit` (src/, scripts/, beside their files),
- *   `integration` (test/), `dev-vault` (packages/dev-vault, with its contract suite), and the REST
- *   and MCP suites again with per-request child tokens (`child-tokens`,
- *   vitest.child-tokens.config.ts).
+ *   `integration` (the rest of test/), `security` (test/security/, the attack matrix),
+ *   `dev-vault` (packages/dev-vault, with its contract suite), and the REST and MCP suites again
+ *   with per-request child tokens (`child-tokens`, vitest.child-tokens.config.ts).
  * `npm run test:quick` runs the in-process projects but child-tokens; `npm test` runs them all.
  */
 import { configDefaults, defineConfig } from 'vitest/config'
@@ -47,6 +47,15 @@ export default defineConfig({
           name: 'integration',
           include: ['test/**/*.test.ts'],
           ...inProcess,
+          exclude: [...inProcess.exclude, 'test/security/**'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'security',
+          include: ['test/security/**/*.test.ts'],
+          ...inProcess,
         },
       },
       './vitest.child-tokens.config.ts',
@@ -57,13 +66,14 @@ export default defineConfig({
         root: './packages/dev-vault',
         test: inProcess,
       },
+      // Spawned processes and outside programs start slowly on a loaded machine.
       {
         extends: true,
-        test: { name: 'processes', include: everywhere('process.test.ts') },
+        test: { name: 'processes', include: everywhere('process.test.ts'), testTimeout: 60_000 },
       },
       {
         extends: true,
-        test: { name: 'external', include: everywhere('external.test.ts') },
+        test: { name: 'external', include: everywhere('external.test.ts'), testTimeout: 60_000 },
       },
     ],
   },
