@@ -213,6 +213,12 @@ export const envSchema = z.object({
     'How long SIGTERM waits for in-flight requests before exiting.',
   ),
   DEBUG_ENDPOINTS: bool(false).describe('Expose GET /echo-headers (redacted) for debugging.'),
+  ALLOWED_ORIGINS: csv().describe(
+    'Origins allowed to call the bridge (REST and /mcp) from a browser; none by default.',
+  ),
+  ALLOWED_HOSTS: csv().describe(
+    'Host names the bridge answers to besides loopback (DNS rebinding); unset: any unless HOST is loopback.',
+  ),
   TLS_CERT_FILE: optional.describe(
     'PEM certificate (chain) of the listener; with TLS_KEY_FILE the bridge serves HTTPS.',
   ),
@@ -390,9 +396,6 @@ export const envSchema = z.object({
     'Serve /metrics on this port instead (0 = the main port).',
   ),
 
-  MCP_ALLOWED_ORIGINS: csv().describe(
-    'Origins allowed to call /mcp from a browser (none by default).',
-  ),
   MCP_SECRET_VALUES: z
     .enum(['reveal', 'redact', 'elicit'], { message: 'must be reveal, redact or elicit' })
     .default('reveal')
@@ -554,6 +557,8 @@ export const configSchema = envSchema
     maxBodyBytes: e.MAX_BODY_BYTES,
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT,
     debugEndpoints: e.DEBUG_ENDPOINTS,
+    allowedOrigins: e.ALLOWED_ORIGINS,
+    allowedHosts: e.ALLOWED_HOSTS,
     tls:
       e.TLS_CERT_FILE && e.TLS_KEY_FILE
         ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE, clientCaFile: e.TLS_CLIENT_CA_FILE }
@@ -633,7 +638,6 @@ export const configSchema = envSchema
     audit: { sink: e.AUDIT_LOG },
     metrics: { enabled: e.METRICS_ENABLED, port: e.METRICS_PORT },
     mcp: {
-      allowedOrigins: e.MCP_ALLOWED_ORIGINS,
       secretValues: e.MCP_SECRET_VALUES,
       stdio: { agent: e.MCP_STDIO_AGENT, scopes: e.MCP_STDIO_SCOPES },
     },
