@@ -12,7 +12,7 @@ import { loadConfig } from '../../src/config/load.js'
 import type { Config } from '../../src/config/schema.js'
 import { startHttpServer, type HttpServer } from '../../src/http/server.js'
 import { recordingLogger, startVaultStack, type VaultStack } from '../helpers/vault-stack.js'
-import { startKeyServer, type KeyServer } from './auth-harness.js'
+import { startKeyServer, type KeyServer } from '../helpers/auth-app.js'
 import { proxyEnv, proxyHeaders } from '../helpers/mtls-proxy.js'
 
 const SECRET = 'auth-app-test-secret-of-at-least-32-bytes'

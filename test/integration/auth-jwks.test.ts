@@ -1,7 +1,13 @@
 /** @module test/integration/auth-jwks: JWKS outages, cool-down, cached keys and OIDC discovery, over real HTTP. */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose'
-import { get, startAuthApp, startKeyServer, type AuthApp, type KeyServer } from './auth-harness.js'
+import {
+  get,
+  startAuthApp,
+  startKeyServer,
+  type AuthApp,
+  type KeyServer,
+} from '../helpers/auth-app.js'
 
 interface Key {
   privateKey: CryptoKey

@@ -81,6 +81,13 @@ export const GATES = {
     what: 'per-request `ttl` and `num_uses` of an AppRole secret ID, and its `secret_id_num_uses`',
     source: 'CHANGELOG 1.12.0 (GH-14474)',
   },
+  wrappingTokenChecks: {
+    since: '1.13',
+    what:
+      '`sys/wrapping/{lookup,rewrap,unwrap}` without a token, or with an empty or non-string ' +
+      '`token`, answer 403 `error validating wrapping token: …` (before: 500)',
+    source: 'CHANGELOG 1.13.0 (GH-18859)',
+  },
   transitReference: {
     since: '1.13',
     what: 'Transit batch items echo their `reference`',

@@ -1,4 +1,4 @@
-/** @module dev-vault/engines/token/token-engine: the `auth/token/` routes the bridge uses: create, lookup, renew-self, revoke. */
+/** @module dev-vault/engines/token/token-engine: the `auth/token/` routes the bridge uses: create, lookup, renew-self, revoke, by accessor. */
 import type {
   AuthBlock,
   EngineHost,
@@ -19,6 +19,7 @@ import type { PolicyStore } from '../../policy/policy-store.js'
 import { DEFAULT_TOKEN_TTL, type TokenEntry, type TokenStore } from './token-store.js'
 import {
   errorResponse,
+  goError,
   unsupportedOperation,
   unsupportedPath,
 } from '../../routing/error-responses.js'
@@ -42,7 +43,7 @@ export function authBlockOf(t: TokenEntry, leaseDuration: number): AuthBlock {
     metadata: t.meta,
     lease_duration: leaseDuration,
     renewable: t.renewable && t.expireAt !== null,
-    entity_id: '',
+    entity_id: t.entityId,
     token_type: 'service',
     orphan: t.parent === null,
     mfa_requirement: null,
@@ -182,11 +183,11 @@ export function createTokenEngine(deps: TokenEngineDeps): CoreEngine {
     const out: Record<string, unknown> = {
       accessor: t.accessor,
       creation_time: Math.floor(t.creationTime / 1000),
-      creation_ttl: t.creationTtl,
+      creation_ttl: Math.trunc(t.creationTtl),
       display_name: t.displayName,
-      entity_id: '',
+      entity_id: t.entityId,
       expire_time: t.expireAt === null ? null : localTimeString(t.expireAt),
-      explicit_max_ttl: t.explicitMaxTtl,
+      explicit_max_ttl: Math.trunc(t.explicitMaxTtl),
       id: t.id,
       meta: t.meta,
       num_uses: t.numUses,
@@ -196,6 +197,8 @@ export function createTokenEngine(deps: TokenEngineDeps): CoreEngine {
       ttl: tokens.remainingTtl(t),
       type: 'service',
     }
+    if (t.role !== null) out.role = t.role
+    if (t.period !== 0) out.period = t.period
     // Vault shows these from the token's lease entry, which all but the generated root token have.
     if (t.hasLease) {
       out.issue_time = localTimeString(t.creationTime)
@@ -236,6 +239,15 @@ export function createTokenEngine(deps: TokenEngineDeps): CoreEngine {
     return token
   }
 
+  /** The token behind `accessor` (`lookupByAccessor`): 400 `missing` / `invalid accessor`. */
+  const byAccessor = (req: CoreRequest): TokenEntry => {
+    const accessor = stringField(req.data, 'accessor') ?? ''
+    if (accessor === '') throw goError('missing accessor', 400)
+    const t = tokens.byAccessor(accessor)
+    if (!t) throw goError('invalid accessor', 400)
+    return t
+  }
+
   return {
     type: 'token',
     handle(req) {
@@ -270,6 +282,14 @@ export function createTokenEngine(deps: TokenEngineDeps): CoreEngine {
         case 'revoke':
           only(isWrite)
           tokens.revoke(tokenParam(req))
+          return { kind: 'envelope' }
+        case 'lookup-accessor':
+          only(isWrite)
+          // The token's id is blanked: an accessor must not reveal it.
+          return { kind: 'envelope', data: { ...lookupData(byAccessor(req)), id: '' } }
+        case 'revoke-accessor':
+          only(isWrite)
+          tokens.revoke(byAccessor(req).id)
           return { kind: 'envelope' }
         default:
           throw unsupportedPath()

@@ -8,7 +8,7 @@ import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWTPayload } 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { randomKey, send, startBridge, type Bridge } from '../helpers/bridge-process.js'
 import { spawnCli } from '../helpers/cli.js'
-import { startKeyServer, type KeyServer } from '../integration/auth-harness.js'
+import { startKeyServer, type KeyServer } from '../helpers/auth-app.js'
 
 const ISSUER = 'https://idp.example.test/realms/agents'
 const AUDIENCE = 'vault-mcp-bridge'
