@@ -257,7 +257,7 @@ export const envSchema = z.object({
     .describe('Prefix under which each agent has its namespace.'),
   TRANSIT_MOUNT: mountPath('transit').describe('Mount path of the Transit engine.'),
   LIST_MAX_KEYS: int(1000, 1, 100000).describe(
-    'Most keys a recursive list returns before it is truncated.',
+    'Most keys one page of any list returns (the default and the cap of `limit`; `next_cursor` fetches the rest).',
   ),
 
   AUTH_API_KEY_ENABLED: bool(true).describe('Accept X-API-Key.'),

@@ -146,8 +146,9 @@ export const listSecrets = defineOperation({
   name: 'list_secrets',
   title: 'List secrets',
   summary:
-    'List the secret paths under `prefix` in your namespace (folders end in "/"). ' +
-    'With `recursive`, walk below it (bounded; `truncated` says whether the walk stopped early).',
+    'List the secret paths under `prefix` in your namespace (folders end in "/"), or with ' +
+    '`recursive` every secret below it, in pages: when `truncated` is true, call again with ' +
+    '`cursor` set to `next_cursor` (and the same prefix and recursive) for the next page.',
   access: 'list',
   hints: { readOnly: true, destructive: false, idempotent: true },
   input: listSecretsInput,

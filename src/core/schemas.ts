@@ -1,6 +1,7 @@
 /** @module core/schemas: the zod input and output schema of every operation (one per thing). */
 import { z } from 'zod'
 import { scopeSchema } from './identity.js'
+import { MAX_CURSOR_LENGTH } from './list-pages.js'
 import { TRANSIT_KEY_NAME_PATTERN } from './paths.js'
 
 // ---------------------------------------------------------------------------------------------
@@ -14,7 +15,27 @@ export const secretPathSchema = z
   .string()
   .describe('Secret path relative to your namespace, for example "app/db". No leading "/".')
 
-const versionSchema = z.coerce.number().int().min(1)
+/**
+ * A whole number from `min` to `max`. REST query parameters arrive as text, so plain digits are
+ * read as a number; anything else is refused with a message that names the allowed range (never
+ * `NaN`).
+ */
+export const wholeNumber = (min: number, max: number) => {
+  const message = `must be a whole number from ${min} to ${max}`
+  return z.preprocess(
+    (v) => (typeof v === 'string' && /^\d{1,15}$/.test(v) ? Number(v) : v),
+    z.number({ error: message }).int(message).min(min, message).max(max, message),
+  )
+}
+
+/** `true` or `false` (REST query parameters arrive as text). */
+const flag = () =>
+  z.preprocess(
+    (v) => (v === 'true' ? true : v === 'false' ? false : v),
+    z.boolean({ error: 'must be true or false' }),
+  )
+
+const versionSchema = wholeNumber(1, 2_147_483_647)
 const versionListSchema = z
   .array(z.number().int().min(1))
   .min(1)
@@ -101,21 +122,48 @@ export const deleteSecretOutput = z.object({
   versions: z.union([z.literal('latest'), z.array(z.number().int())]),
 })
 
+/** `limit` and `cursor` of every list. */
+const pageInput = {
+  limit: wholeNumber(1, 100_000)
+    .optional()
+    .describe('Most keys in this page; at most (and by default) LIST_MAX_KEYS.'),
+  cursor: z
+    .string()
+    .min(1)
+    .max(MAX_CURSOR_LENGTH)
+    .optional()
+    .describe('The next_cursor of the previous page, to get the page after it.'),
+}
+
+const pageOutput = {
+  truncated: z.boolean().describe('True when more keys follow: pass next_cursor to get them.'),
+  next_cursor: z
+    .string()
+    .optional()
+    .describe(
+      'Pass it as cursor (with the same other arguments) for the next page; absent on the last page.',
+    ),
+}
+
 export const listSecretsInput = z.strictObject({
   prefix: z
     .string()
     .default('')
     .describe('Folder to list, for example "app/" ("" is your whole namespace).'),
-  recursive: z
-    .preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean())
+  recursive: flag()
     .default(false)
-    .describe('Walk sub-folders too.'),
+    .describe('List every secret below the folder (no folder entries) instead of its entries.'),
+  ...pageInput,
 })
 
 export const listSecretsOutput = z.object({
   prefix: z.string(),
-  keys: z.array(z.string()),
-  truncated: z.boolean(),
+  keys: z
+    .array(z.string())
+    .describe(
+      'Paths relative to prefix, in lexicographic order; folders end in "/" (not recursive).',
+    ),
+  ...pageOutput,
 })
 
 export const readSecretMetadataInput = z.strictObject({ path: secretPathSchema })

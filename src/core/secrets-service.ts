@@ -6,7 +6,14 @@
 import type { z } from 'zod'
 import { AppError } from './errors.js'
 import type { CallContext } from './identity.js'
-import { agentOf, resolveFolderPath, resolveSecretPath, transitKeyName } from './paths.js'
+import { decodeCursor, encodeCursor, listPage, type Position } from './list-pages.js'
+import {
+  agentKvPrefix,
+  agentOf,
+  resolveFolderPath,
+  resolveSecretPath,
+  transitKeyName,
+} from './paths.js'
 import type {
   ItemResult,
   KvVersionMetadata,
@@ -45,7 +52,10 @@ export interface SecretsServiceDeps {
   vault: VaultPort
   /** DEFAULT_PREFIX: agents live under `{kvMount}/data/{prefix}/{agent}/`. */
   prefix: string
-  /** LIST_MAX_KEYS: most keys one list returns before `truncated` is set. */
+  /**
+   * LIST_MAX_KEYS: most keys one page of any list returns (the default and the cap of `limit`),
+   * and most folders one page of a recursive list opens.
+   */
   listMaxKeys: number
   /** Clock for the live/deleted state of versions (tests may fix it). */
   now?: () => number
@@ -59,8 +69,8 @@ export interface SecretsServiceDeps {
  * Each operation tells the VaultPort an upper bound of its Vault calls (a per-request child
  * token gets exactly that many uses): reads and transit calls 1; writes and patches 2 with
  * `cas` (a refused CAS write reads the metadata to tell CAS_MISMATCH apart), else 1; delete,
- * undelete, destroy and delete-metadata 2 (an existence check, then the change); a list 1, a
- * recursive list at most `listMaxKeys`.
+ * undelete, destroy and delete-metadata 2 (an existence check, then the change); a page of a
+ * list 1, a page of a recursive list at most `listMaxKeys` (the folders it opens).
  * @throws INVALID_PATH, FORBIDDEN (invalid agent id), and the VaultSession errors.
  */
 export function createSecretsService(deps: SecretsServiceDeps): SecretsService {
@@ -149,20 +159,36 @@ export function createSecretsService(deps: SecretsServiceDeps): SecretsService {
       return { path, versions: [...versions] }
     },
 
-    async listSecrets(ctx, { prefix: folder, recursive }) {
-      const root = resolveFolderPath(prefix, agentOf(ctx.principal), folder)
-      if (!recursive) {
-        const keys = await vault.session(ctx, 1, (v) => v.kvList(root))
-        return {
-          prefix: folder,
-          keys: keys.slice(0, listMaxKeys),
-          truncated: keys.length > listMaxKeys,
-        }
+    async listSecrets(ctx, { prefix: folder, recursive, limit, cursor }) {
+      const agent = agentOf(ctx.principal)
+      const root = resolveFolderPath(prefix, agent, folder)
+      // The cursor names the folder as the service resolved it, so "app" and "app/" agree.
+      const scope = {
+        kind: 'secrets',
+        prefix: root.slice(agentKvPrefix(prefix, agent).length),
+        recursive,
+      } as const
+      const after = cursor === undefined ? undefined : decodeCursor(cursor, scope)
+      if (after)
+        checkResumePath(after, recursive, (rel) =>
+          resolveFolderPath(prefix, agent, scope.prefix + rel),
+        )
+      const request = {
+        recursive,
+        after,
+        limit: Math.min(limit ?? listMaxKeys, listMaxKeys),
+        folderBudget: listMaxKeys,
       }
-      return vault.session(ctx, listMaxKeys, async (v) => {
-        const { keys, truncated } = await walk(v, root, listMaxKeys)
-        return { prefix: folder, keys, truncated }
-      })
+      // A plain list is one Vault call; a recursive page opens at most folderBudget folders.
+      const page = await vault.session(ctx, recursive ? listMaxKeys : 1, (v) =>
+        listPage((rel) => v.kvList(root + rel), request),
+      )
+      return {
+        prefix: folder,
+        keys: page.keys,
+        truncated: page.next !== undefined,
+        ...(page.next ? { next_cursor: encodeCursor(scope, page.next) } : {}),
+      }
     },
 
     async readSecretMetadata(ctx, { path }) {
@@ -260,44 +286,31 @@ const plain = ({ plaintext }: { plaintext: string }) => ({ plaintext })
 const batchItem = <T extends object>(r: ItemResult<T>) =>
   r.ok ? r.value : { error: { code: r.code, message: r.message } }
 
-/** How many folders a recursive list asks Vault about at once. */
-const WALK_CONCURRENCY = 8
-
 /**
- * Walks the folders below `root` breadth-first, one Vault list call per folder (up to
- * WALK_CONCURRENCY at once, results taken in queue order so the outcome is deterministic), and
- * returns secret paths relative to `root`, sorted. It stops when `limit` keys are found or
- * `limit` folders have been listed, and then reports `truncated`.
+ * Checks the folders a cursor makes the walk list again against the path rules, since the
+ * cursor is the caller's input: a plain list resumes after one entry of the folder, a recursive
+ * one lists the ancestors of its position (and an open position's own folder).
+ * @throws INVALID_INPUT for a position no listing of this folder could have produced.
  */
-async function walk(
-  v: VaultSession,
-  root: string,
-  limit: number,
-): Promise<{ keys: string[]; truncated: boolean }> {
-  const keys: string[] = []
-  const queue: string[] = ['']
-  let calls = 0
-  let truncated = false
-  while (queue.length > 0 && !truncated) {
-    // A KV folder always holds at least one key, so a folder left unlisted means keys left out.
-    if (calls === limit || keys.length === limit) {
-      truncated = true
-      break
-    }
-    const batch = queue.splice(0, Math.min(WALK_CONCURRENCY, limit - calls))
-    calls += batch.length
-    const listed = await Promise.all(batch.map((rel) => v.kvList(root + rel)))
-    batch.forEach((rel, i) => {
-      for (const entry of listed[i] ?? []) {
-        if (entry.endsWith('/')) {
-          queue.push(rel + entry)
-        } else if (keys.length < limit) {
-          keys.push(rel + entry)
-        } else {
-          truncated = true
-        }
-      }
-    })
+function checkResumePath(
+  at: Position,
+  recursive: boolean,
+  resolve: (rel: string) => unknown,
+): void {
+  const forged = () =>
+    new AppError('INVALID_INPUT', 'cursor: not a cursor this bridge issued for this folder.')
+  if (!recursive) {
+    if (at.open || !/^[^/]+\/?$/.test(at.path)) throw forged()
+    return
   }
-  return { keys: keys.sort(), truncated }
+  const folder = at.open
+    ? at.path
+    : at.path.slice(0, at.path.replace(/\/$/, '').lastIndexOf('/') + 1)
+  if (at.open && !at.path.endsWith('/')) throw forged()
+  if (folder === '') return
+  try {
+    resolve(folder)
+  } catch {
+    throw forged()
+  }
 }

@@ -41,7 +41,7 @@ const SECRET_ROUTES: Record<string, Record<string, Operation>> = {
 const QUERY_FIELDS = new Map<Operation, readonly string[]>([
   [readSecret, ['version']],
   [deleteSecret, ['versions']],
-  [listSecrets, ['prefix', 'recursive']],
+  [listSecrets, ['prefix', 'recursive', 'limit', 'cursor']],
 ])
 
 /** Which operations take a JSON body. */
