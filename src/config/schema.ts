@@ -352,7 +352,7 @@ export const envSchema = z.object({
   ),
 
   MCP_ALLOWED_ORIGINS: csv().describe(
-    'Origins allowed to call /mcp from a browser (none by default).',
+    'Origins allowed to call /mcp from a browser. Bound to loopback, loopback Origins are allowed too.',
   ),
   MCP_SECRET_VALUES: z
     .enum(['reveal', 'redact', 'elicit'], { message: 'must be reveal, redact or elicit' })

@@ -8,11 +8,17 @@ import { AppError } from '../core/errors.js'
 import type { AppEnv } from './context.js'
 
 export interface TransportGuardOptions {
-  /** Origins a browser may call from; any other Origin is refused. Clients outside a browser send none. */
+  /**
+   * Origins a browser may call from; any other Origin is refused (but see `host`). Clients
+   * outside a browser send none.
+   */
   allowedOrigins: readonly string[]
   /** The variable that lists them, named in the refusal so the operator knows what to change. */
   allowedOriginsSetting: string
-  /** The address the server listens on (`HOST`); loopback turns on the Host check. */
+  /**
+   * The address the server listens on (`HOST`). Loopback turns on the Host check, and lets pages
+   * served from this machine (a loopback Origin, any port) call as well.
+   */
   host: string
 }
 
@@ -46,20 +52,35 @@ const hostName = (header: string): string => {
   return h.split(':')[0] ?? ''
 }
 
+/** True for an `http(s)://` Origin whose host only this machine can reach. */
+const isLoopbackOrigin = (origin: string): boolean => {
+  const m = /^https?:\/\/(\[[0-9a-f:.]+\]|[^/:[\]]+)(:\d{1,5})?$/i.exec(origin)
+  return m !== null && isLoopbackHost(m[1] ?? '')
+}
+
 /**
  * The guard. Mount it among the public routes, before the auth middleware.
  *
- * @throws FORBIDDEN for an Origin not in `allowedOrigins`, or a non-loopback Host while bound
- *   to loopback; INVALID_INPUT for a credential in the query string.
+ * @throws FORBIDDEN for an Origin neither in `allowedOrigins` nor, while bound to loopback, a
+ *   loopback one; or a non-loopback Host while bound to loopback. INVALID_INPUT for a
+ *   credential in the query string.
  */
 export function createTransportGuard(options: TransportGuardOptions): MiddlewareHandler<AppEnv> {
   const allowed = new Set(options.allowedOrigins.map((o) => o.toLowerCase().replace(/\/+$/, '')))
-  const checkHost = isLoopbackHost(options.host)
+  const loopbackOnly = isLoopbackHost(options.host)
   return async (c, next) => {
     const origin = c.req.header('origin')
     // Security: browsers send Origin on cross-site requests; a page from anywhere not listed
-    // must not drive the agent's tools. Clients outside a browser send no Origin.
-    if (origin !== undefined && !allowed.has(origin.toLowerCase())) {
+    // must not drive the agent's tools. Clients outside a browser send no Origin. A server
+    // bound to loopback is reachable from this machine only, so a page that this machine
+    // serves itself (a loopback Origin) is no more foreign than any other local client; the
+    // MCP spec's DNS-rebinding rule is about a foreign page reaching a loopback server, which
+    // the Host check below refuses.
+    const allowedOrigin =
+      origin === undefined ||
+      allowed.has(origin.toLowerCase()) ||
+      (loopbackOnly && isLoopbackOrigin(origin))
+    if (!allowedOrigin) {
       throw new AppError(
         'FORBIDDEN',
         `This Origin may not call ${c.req.path.slice(0, 100)}; the operator can allow it in ` +
@@ -68,7 +89,7 @@ export function createTransportGuard(options: TransportGuardOptions): Middleware
     }
     // Security: bound to loopback, a Host naming anything else means a browser was pointed at
     // us through a DNS name that resolves to 127.0.0.1 (DNS rebinding).
-    if (checkHost && !isLoopbackHost(hostName(c.req.header('host') ?? ''))) {
+    if (loopbackOnly && !isLoopbackHost(hostName(c.req.header('host') ?? ''))) {
       throw new AppError(
         'FORBIDDEN',
         'This server listens on loopback and answers only to localhost, 127.0.0.1 or [::1].',
