@@ -19,7 +19,8 @@ import { registerOperationRoutes } from './http/operation-routes.js'
 import { startHttpServer, type HttpServer } from './http/server.js'
 import { createTransportGuard } from './http/transport-guard.js'
 import { createRateLimits, type RateLimits } from './limits/rate-limits.js'
-import { MCP_PATH, registerMcpRoutes } from './mcp/http-route.js'
+import { mcpErrorBody } from './mcp/error-reply.js'
+import { MCP_PATH, createMcpEndpoint } from './mcp/http-route.js'
 import { mcpOverBudgetReply } from './mcp/rate-limit-reply.js'
 import { startStdioSession, type StdioStreams } from './mcp/stdio-session.js'
 import { createAuditTrail, type AuditTrail } from './observability/audit.js'
@@ -144,6 +145,12 @@ export function createHttpLayer(core: BridgeCore, options: HttpLayerOptions): Ht
     host: config.host,
   })
   const { runner } = core
+  const mcp = createMcpEndpoint({
+    runner,
+    secretValues: config.mcp.secretValues,
+    guard: mcpGuard,
+    log: logger,
+  })
   const app = createApp({
     config,
     logger,
@@ -153,13 +160,17 @@ export function createHttpLayer(core: BridgeCore, options: HttpLayerOptions): Ht
     metrics: core.metrics,
     guards: [{ path: MCP_PATH, handler: mcpGuard }],
     overBudget: mcpOverBudgetReply,
-    routes: [
-      (a) => registerOperationRoutes(a, runner),
-      (a) =>
-        registerMcpRoutes(a, { runner, secretValues: config.mcp.secretValues, guard: mcpGuard }),
-    ],
+    errorBody: mcpErrorBody,
+    routes: [(a) => registerOperationRoutes(a, runner), (a) => mcp.register(a)],
   })
-  return { app, rateLimits, close: () => rateLimits.close() }
+  return {
+    app,
+    rateLimits,
+    close: async () => {
+      await mcp.close().catch(() => undefined)
+      await rateLimits.close()
+    },
+  }
 }
 
 /** The whole bridge of `serve`: the core and the HTTP layer. */

@@ -3,48 +3,22 @@
  * scopes allow it, with results as structured content and failures as `CODE: message` tool errors.
  */
 import { randomUUID } from 'node:crypto'
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js'
 import {
-  CallToolRequestSchema,
-  ErrorCode as RpcErrorCode,
-  ListToolsRequestSchema,
-  McpError,
+  ProtocolError,
+  ProtocolErrorCode,
   type CallToolResult,
-  type ServerNotification,
-  type ServerRequest,
+  type McpServer,
+  type ServerContext,
   type Tool,
-} from '@modelcontextprotocol/sdk/types.js'
+} from '@modelcontextprotocol/server'
 import { z } from 'zod'
 import { AppError, asAppError } from '../core/errors.js'
-import type { Principal } from '../core/identity.js'
-import {
-  OPERATIONS,
-  isAllowed,
-  type AnyOperation,
-  type Operation,
-  type OperationRunner,
-} from '../core/operations.js'
-import { REDACTED, serializeError, type Logger } from '../observability/logger.js'
+import { OPERATIONS, isAllowed, type AnyOperation, type Operation } from '../core/operations.js'
+import { REDACTED, serializeError } from '../observability/logger.js'
+import type { McpServerDeps, McpSession } from './server.js'
 
 /** What a model sees of secret values (`MCP_SECRET_VALUES`). */
 export type SecretValuesMode = 'reveal' | 'redact' | 'elicit'
-
-export interface OperationToolsDeps {
-  runner: OperationRunner
-  principal: Principal
-  /** The id tying audit and logs together; when absent (stdio) each tool call gets a new one. */
-  requestId?: string
-  secretValues: SecretValuesMode
-  /**
-   * Whether this connection can carry a request from the server to the client during a tool
-   * call. Stateless Streamable HTTP cannot: the client's answer would reach another server.
-   */
-  serverRequests: boolean
-  log?: Logger
-}
-
-type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>
 
 /** The MCP tool definition of an operation: schemas from its zod schemas, honest annotations. */
 export function toolDefinition(op: Operation): Tool {
@@ -65,7 +39,7 @@ export function toolDefinition(op: Operation): Tool {
   }
 }
 
-// MCP 2025-11-25 takes JSON Schema 2020-12 as the default dialect, so `$schema` is left out.
+// MCP takes JSON Schema 2020-12 as the default dialect, so `$schema` is left out.
 const jsonSchema = (schema: z.ZodObject, io: 'input' | 'output'): Tool['inputSchema'] => {
   const generated: Record<string, unknown> = z.toJSONSchema(schema, {
     io,
@@ -76,49 +50,60 @@ const jsonSchema = (schema: z.ZodObject, io: 'input' | 'output'): Tool['inputSch
   return { ...rest, type: 'object' }
 }
 
-// Over stateless HTTP every request builds a server; the definitions are built once.
+// Every request builds a server; the definitions are built once, in catalogue order.
 const DEFINITIONS = new Map<string, Tool>(OPERATIONS.map((op) => [op.name, toolDefinition(op)]))
+const BY_NAME = new Map<string, AnyOperation>(OPERATIONS.map((op) => [op.name, op]))
 
 /** The tool definitions a principal with these scopes may see, in catalogue order. */
-export const toolsFor = (principal: Principal): Tool[] =>
-  OPERATIONS.filter((op) => isAllowed(op, principal.scopes)).map((op) => DEFINITIONS.get(op.name)!)
+export const toolsFor = (scopes: McpSession['principal']['scopes']): Tool[] =>
+  OPERATIONS.filter((op) => isAllowed(op, scopes)).map((op) => DEFINITIONS.get(op.name)!)
+
+/** The operation behind a tool name, if any. */
+export const operationNamed = (name: string): AnyOperation | undefined => BY_NAME.get(name)
 
 /**
  * Serves `tools/list` and `tools/call` for every operation on `server`.
  *
- * Why not `McpServer.registerTool`: the SDK validates arguments itself and renders failures
- * (and calls to unregistered tools) as free text without our stable codes. Here the runner
- * validates, so a bad argument is `INVALID_INPUT: ...` and a tool outside the caller's scopes
- * is `FORBIDDEN: ...`, both as tool errors, and both reach the audit trail.
+ * Why not `McpServer.registerTool`: the SDK would convert every schema on every `tools/list` and
+ * validate arguments itself, rendering failures (and calls to unregistered tools) as free text
+ * without our stable codes. Here the definitions are built once, and the runner validates, so a
+ * bad argument is `INVALID_INPUT: ...` and a tool outside the caller's scopes is
+ * `FORBIDDEN: ...`, both as tool errors, and both reach the audit trail.
  *
  * Tool calls never throw, except for a tool name that is no operation at all, which is the
  * protocol error (-32602) the spec asks for.
  */
-export function registerOperationTools(server: McpServer, deps: OperationToolsDeps): void {
-  const byName = new Map<string, AnyOperation>(OPERATIONS.map((op) => [op.name, op]))
+export function registerOperationTools(
+  server: McpServer,
+  deps: McpServerDeps,
+  session: McpSession,
+): void {
   const low = server.server
+  const tools = toolsFor(session.principal.scopes)
   low.registerCapabilities({ tools: { listChanged: false } })
-  low.setRequestHandler(ListToolsRequestSchema, () => ({ tools: toolsFor(deps.principal) }))
-  low.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
-    const op = byName.get(request.params.name)
+  low.setRequestHandler('tools/list', () => ({ tools }))
+  low.setRequestHandler('tools/call', async (request, ctx) => {
+    const op = BY_NAME.get(request.params.name)
     if (!op) {
-      throw new McpError(
-        RpcErrorCode.InvalidParams,
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
         `Unknown tool "${request.params.name.slice(0, 64)}". tools/list shows the tools you can call.`,
       )
     }
-    return callTool(server, deps, op, request.params.arguments ?? {}, extra)
+    return callTool(server, deps, session, op, request.params.arguments ?? {}, ctx)
   })
 }
 
 async function callTool(
   server: McpServer,
-  deps: OperationToolsDeps,
+  deps: McpServerDeps,
+  session: McpSession,
   op: AnyOperation,
   args: Record<string, unknown>,
-  extra: Extra,
+  ctx: ServerContext,
 ): Promise<CallToolResult> {
-  const requestId = deps.requestId ?? randomUUID()
+  const requestId = session.requestId ?? randomUUID()
+  const { principal } = session
   try {
     const guard = secretGuards[op.name]
     const mayReveal = guard !== undefined && guard.mayReveal(args)
@@ -128,8 +113,8 @@ async function callTool(
     if (
       mayReveal &&
       deps.secretValues === 'elicit' &&
-      isAllowed(op, deps.principal.scopes) &&
-      !canElicit(server, deps)
+      isAllowed(op, principal.scopes) &&
+      !canElicit(server, session)
     ) {
       throw new AppError(
         'FORBIDDEN',
@@ -142,22 +127,19 @@ async function callTool(
     }
     // The runner validates the output against the operation's output schema, which is what
     // the client validates structuredContent against.
-    let out = (await deps.runner.run(op, { principal: deps.principal, requestId }, args)) as Record<
-      string,
-      unknown
-    >
+    let out = (await deps.runner.run(op, { principal, requestId }, args)) as Record<string, unknown>
     // Decided on what came back, not on the arguments, so nothing unexpected slips through.
     if (guard?.reveals(out) && deps.secretValues !== 'reveal') {
       out =
         deps.secretValues === 'redact'
           ? guard.redact(out)
-          : await askUser(server, deps, guard.describe(deps.principal.agent, out), extra, out)
+          : await askUser(deps, session, guard.describe(principal.agent, out), ctx, out)
     }
     return { content: [{ type: 'text', text: JSON.stringify(out) }], structuredContent: out }
   } catch (err) {
     const e = asAppError(err)
     if (e.code === 'INTERNAL') {
-      deps.log?.error(
+      ;(session.log ?? deps.log)?.error(
         { err: serializeError(e.cause ?? e), operation: op.name, requestId },
         'mcp tool failed',
       )
@@ -166,8 +148,12 @@ async function callTool(
   }
 }
 
-const canElicit = (server: McpServer, deps: OperationToolsDeps): boolean =>
-  deps.serverRequests && server.server.getClientCapabilities()?.elicitation?.form !== undefined
+// Only a 2025 connection over stdio can carry the server's own request (elicitation/create)
+// during a tool call; stateless HTTP cannot receive the answer.
+const canElicit = (server: McpServer, session: McpSession): boolean =>
+  session.era === 'legacy' &&
+  session.transport === 'stdio' &&
+  server.server.getClientCapabilities()?.elicitation?.form !== undefined
 
 /**
  * A yes/no question: accepting the (empty) form is the consent. One shared object, so that the
@@ -179,16 +165,16 @@ const CONSENT_SCHEMA = { type: 'object' as const, properties: {} }
 const ELICIT_TIMEOUT_MS = 5 * 60_000
 
 async function askUser(
-  server: McpServer,
-  deps: OperationToolsDeps,
+  deps: McpServerDeps,
+  session: McpSession,
   message: string,
-  extra: Extra,
+  ctx: ServerContext,
   out: Record<string, unknown>,
 ): Promise<Record<string, unknown>> {
-  const answer = await server.server
+  const answer = await ctx.mcpReq
     .elicitInput(
       { mode: 'form', message, requestedSchema: CONSENT_SCHEMA },
-      { signal: extra.signal, timeout: ELICIT_TIMEOUT_MS, relatedRequestId: extra.requestId },
+      { signal: ctx.mcpReq.signal, timeout: ELICIT_TIMEOUT_MS, relatedRequestId: ctx.mcpReq.id },
     )
     .catch((err: unknown) => {
       throw new AppError(
@@ -199,7 +185,10 @@ async function askUser(
       )
     })
   if (answer.action !== 'accept') {
-    deps.log?.info({ agent: deps.principal.agent, action: answer.action }, 'secret reveal refused')
+    ;(session.log ?? deps.log)?.info(
+      { agent: session.principal.agent, action: answer.action },
+      'secret reveal refused',
+    )
     throw new AppError(
       'FORBIDDEN',
       'The user did not allow these secret values to be shown to the model. Ask the user ' +

@@ -1,11 +1,17 @@
 /**
- * @module test/helpers/mcp-harness: real SDK clients for the MCP adapter: in memory with a fixed
- * principal (as stdio does), and over real HTTP against the production app with real auth.
+ * @module test/helpers/mcp-harness: real SDK clients of both protocol generations for the MCP
+ * adapter. `v1` is `@modelcontextprotocol/sdk` 1.32 (a 2025-11-25 client, as Claude Code, VS Code
+ * and Cursor are today); `v2` is `@modelcontextprotocol/client` 2.4 pinned to 2026-07-28 (as MCP
+ * Inspector 2 is). Each reaches the bridge over the stdio session (in process, over pipes, as a
+ * fixed principal) or over real HTTP against the production app with real auth.
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js'
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js'
-import { ElicitRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js'
+import { PassThrough } from 'node:stream'
+import { Client as V2Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client'
+import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StreamableHTTPClientTransport as V1HttpTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { StdioServerTransport as V1PipeTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js'
+import { StdioServerTransport as V2PipeTransport } from '@modelcontextprotocol/server/stdio'
 import { SignJWT } from 'jose'
 import { createHttpLayer } from '../../src/bridge.js'
 import { loadConfig } from '../../src/config/load.js'
@@ -14,57 +20,124 @@ import type { Principal, Scope } from '../../src/core/identity.js'
 import type { OperationRunner } from '../../src/core/operations.js'
 import { startHttpServer, type HttpServer } from '../../src/http/server.js'
 import type { SecretValuesMode } from '../../src/mcp/operation-tools.js'
-import { createMcpServer } from '../../src/mcp/server.js'
+import { startStdioSession } from '../../src/mcp/stdio-session.js'
+import type { Logger } from '../../src/observability/logger.js'
 import { silentLogger } from './loggers.js'
 import type { VaultStack } from './vault-stack.js'
 
 export const JWT_SECRET = 'mcp-test-hs256-secret-that-is-32-bytes-long!'
 
+/** The protocol generation of a test client: `v1` speaks 2025-11-25, `v2` 2026-07-28. */
+export type ClientKind = 'v1' | 'v2'
+export const CLIENT_KINDS: ClientKind[] = ['v1', 'v2']
+export const MODERN = '2026-07-28'
+
 export type ElicitAnswer = 'accept' | 'decline' | 'cancel'
 
+/** A tool result as both clients return it. */
+export interface ToolResult {
+  content: Array<{ type: string; text?: string }>
+  structuredContent?: Record<string, unknown>
+  isError?: boolean
+  [key: string]: unknown
+}
+
+export interface ListedTool {
+  name: string
+  title?: string
+  description?: string
+  inputSchema: { type: string; properties?: Record<string, object>; required?: string[] }
+  outputSchema?: { type: string; properties?: Record<string, object>; required?: string[] }
+  annotations?: Record<string, unknown>
+  [key: string]: unknown
+}
+
+/** What the suites use of a client; both SDK clients have it. */
+export interface TestClient {
+  listTools(): Promise<{ tools: ListedTool[] }>
+  callTool(params: { name: string; arguments?: Record<string, unknown> }): Promise<ToolResult>
+  getServerVersion(): { name: string; version: string } | undefined
+  getServerCapabilities(): { tools?: object } | undefined
+}
+
 export interface Connected {
-  client: Client
+  client: TestClient
+  kind: ClientKind
   /** Messages of the elicitation requests the client was sent. */
   asked: string[]
   close(): Promise<void>
 }
 
-const newClient = (elicit: ElicitAnswer | undefined, asked: string[]) => {
-  const client = new Client(
-    { name: 'mcp-test', version: '1.0.0' },
-    elicit ? { capabilities: { elicitation: { form: {} } } } : {},
-  )
-  if (elicit) {
-    client.setRequestHandler(ElicitRequestSchema, async (req) => {
-      asked.push(req.params.message)
-      return elicit === 'accept' ? { action: 'accept', content: {} } : { action: elicit }
-    })
-  }
-  return client
+interface ClientOptions {
+  client?: ClientKind
+  elicit?: ElicitAnswer
 }
 
-/** A real Client linked in memory to a server for a fixed principal (the stdio situation). */
-export async function connectInMemory(
+/** A real client of the given generation, answering elicitation requests with `elicit`. */
+function newClient(kind: ClientKind, elicit: ElicitAnswer | undefined, asked: string[]) {
+  const info = { name: `mcp-test-${kind}`, version: '1.0.0' }
+  const capabilities = elicit ? { elicitation: { form: {} } } : {}
+  const answer = (message: string) => {
+    asked.push(message)
+    return elicit === 'accept'
+      ? { action: 'accept' as const, content: {} }
+      : { action: elicit ?? ('decline' as const) }
+  }
+  if (kind === 'v1') {
+    const client = new V1Client(info, { capabilities })
+    if (elicit) client.setRequestHandler(ElicitRequestSchema, async (r) => answer(r.params.message))
+    return { v1: client }
+  }
+  const client = new V2Client(info, {
+    capabilities,
+    versionNegotiation: { mode: { pin: MODERN } },
+  })
+  if (elicit) client.setRequestHandler('elicitation/create', async (r) => answer(r.params.message))
+  return { v2: client }
+}
+
+/** Connects a v2 client and checks that it really speaks 2026-07-28 with the bridge. */
+async function connectModern(client: V2Client, transport: Parameters<V2Client['connect']>[0]) {
+  await client.connect(transport)
+  const era = client.getProtocolEra()
+  if (era !== 'modern') throw new Error(`the v2 client negotiated the ${era} protocol generation`)
+}
+
+/**
+ * A real client connected to the stdio session (src/mcp/stdio-session.ts) over two in-process
+ * pipes, acting as the fixed principal: the stdio transport without spawning a process. The
+ * client end frames JSON-RPC the same way (newline-delimited JSON) with each SDK's stdio
+ * transport class pointed at the other ends of the pipes.
+ */
+export async function connectStdio(
   runner: OperationRunner,
   principal: Principal,
-  options: { secretValues?: SecretValuesMode; elicit?: ElicitAnswer } = {},
+  options: ClientOptions & { secretValues?: SecretValuesMode; logger?: Logger } = {},
 ): Promise<Connected> {
+  const kind = options.client ?? 'v1'
   const asked: string[] = []
-  const server = createMcpServer({
+  const toServer = new PassThrough()
+  const toClient = new PassThrough()
+  const session = await startStdioSession({
     runner,
     principal,
     secretValues: options.secretValues ?? 'reveal',
+    logger: options.logger ?? silentLogger(),
+    streams: { stdin: toServer, stdout: toClient },
+    drainTimeoutMs: 5000,
   })
-  const client = newClient(options.elicit, asked)
-  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair()
-  await server.connect(serverSide)
-  await client.connect(clientSide)
+  const made = newClient(kind, options.elicit, asked)
+  if (made.v1) await made.v1.connect(new V1PipeTransport(toClient, toServer))
+  else await connectModern(made.v2!, new V2PipeTransport(toClient, toServer))
+  const client = (made.v1 ?? made.v2) as unknown as TestClient & { close(): Promise<void> }
   return {
     client,
+    kind,
     asked,
     close: async () => {
-      await client.close()
-      await server.close()
+      await client.close().catch(() => undefined)
+      toServer.end()
+      await session.stop()
     },
   }
 }
@@ -83,6 +156,7 @@ export async function startMcpApp(
   stack: Pick<VaultStack, 'core'>,
   agents: Record<string, readonly Scope[]>,
   env: Record<string, string> = {},
+  options: { logger?: Logger } = {},
 ): Promise<McpApp> {
   const keys = Object.fromEntries(
     Object.entries(agents).map(([agent, scopes]) => [apiKeyOf(agent), { agent, scopes }]),
@@ -97,14 +171,17 @@ export async function startMcpApp(
     METRICS_ENABLED: 'false',
     ...env,
   })
-  const { app } = createHttpLayer(stack.core, { logger: silentLogger(), config })
-  const server = await startHttpServer({ fetch: app.fetch, host: '127.0.0.1', port: 0 })
+  const layer = createHttpLayer(stack.core, { logger: options.logger ?? silentLogger(), config })
+  const server = await startHttpServer({ fetch: layer.app.fetch, host: '127.0.0.1', port: 0 })
   return {
     url: server.url,
     mcpUrl: new URL('/mcp', server.url),
     config,
     server,
-    close: async () => void (await server.close(1000)),
+    close: async () => {
+      await server.close(1000)
+      await layer.close()
+    },
   }
 }
 
@@ -133,23 +210,26 @@ export async function authHeaders(
   return { 'x-ssl-client-s-dn': `CN=${agent}`, 'x-ssl-client-verify': 'SUCCESS' }
 }
 
-/** A real Client over Streamable HTTP with the given headers on every request. */
+/** A real client over Streamable HTTP with the given headers on every request. */
 export async function connectHttp(
   mcpUrl: URL,
   headers: Record<string, string>,
-  options: { elicit?: ElicitAnswer } = {},
+  options: ClientOptions = {},
 ): Promise<Connected> {
+  const kind = options.client ?? 'v1'
   const asked: string[] = []
-  const client = newClient(options.elicit, asked)
-  const transport = new StreamableHTTPClientTransport(mcpUrl, { requestInit: { headers } })
-  await client.connect(transport)
-  return { client, asked, close: () => client.close() }
+  const made = newClient(kind, options.elicit, asked)
+  const requestInit = { headers }
+  if (made.v1) await made.v1.connect(new V1HttpTransport(mcpUrl, { requestInit }))
+  else await connectModern(made.v2!, new StreamableHTTPClientTransport(mcpUrl, { requestInit }))
+  const client = (made.v1 ?? made.v2) as unknown as TestClient & { close(): Promise<void> }
+  return { client, kind, asked, close: () => client.close() }
 }
 
 /** The text of a tool result's first content item. */
 export const resultText = (r: unknown): string =>
-  ((r as CallToolResult).content[0] as { text?: string } | undefined)?.text ?? ''
+  ((r as ToolResult).content[0] as { text?: string } | undefined)?.text ?? ''
 
 /** The error code of a tool error result, undefined for a success. */
 export const toolErrorCode = (r: unknown): string | undefined =>
-  (r as CallToolResult).isError ? resultText(r).split(':')[0] : undefined
+  (r as ToolResult).isError ? resultText(r).split(':')[0] : undefined

@@ -1,15 +1,17 @@
 /**
  * @module MCP over stdio: spawns the real CLI (`vault-mcp-bridge stdio`) against the dev vault (or
- * a real Vault) and talks to it with the SDK's StdioClientTransport; stdout must carry nothing
- * but JSON-RPC, even with AUDIT_LOG=stdout.
+ * a real Vault) and talks to it with both SDK clients' StdioClientTransport (v1: 2025-11-25, v2:
+ * 2026-07-28); stdout must carry nothing but JSON-RPC, even with AUDIT_LOG=stdout.
  */
 import { spawn } from 'node:child_process'
+import { Client as V2Client } from '@modelcontextprotocol/client'
+import { StdioClientTransport as V2StdioTransport } from '@modelcontextprotocol/client/stdio'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { OPERATIONS } from '../../src/core/operations.js'
-import { toolErrorCode } from '../helpers/mcp-harness.js'
+import { MODERN, toolErrorCode } from '../helpers/mcp-harness.js'
 import { startVaultStack, type VaultStack } from '../helpers/vault-stack.js'
 
 /** The CLI as a user runs it from a checkout (`npx tsx src/main.ts stdio`), minus npx start-up. */
@@ -102,6 +104,45 @@ describe('vault-mcp-bridge stdio', { timeout: 90_000 }, () => {
       await client.close()
     }
     expect(protocolErrors).toEqual([])
+  })
+
+  it('serves a 2026-07-28 client: discover, list and call every kind of tool', async () => {
+    const agent = stack.agent('stdio-v2')
+    const client = new V2Client(
+      { name: 'stdio-v2', version: '1.0.0' },
+      { versionNegotiation: { mode: { pin: MODERN } } },
+    )
+    await client.connect(
+      new V2StdioTransport({
+        command: process.execPath,
+        args: CLI,
+        env: envFor(agent, { MCP_STDIO_SCOPES: 'read,write,list' }),
+        stderr: 'pipe',
+      }),
+    )
+    try {
+      expect(client.getProtocolEra()).toBe('modern')
+      const { tools } = await client.listTools()
+      expect(tools.map((t) => t.name)).toEqual(
+        OPERATIONS.filter((op) => op.access !== 'delete').map((op) => op.name),
+      )
+      const w = await client.callTool({
+        name: 'write_secret',
+        arguments: { path: 'v2/token', data: { token: 'modern-value' } },
+      })
+      expect(w.isError).toBeFalsy()
+      const r = await client.callTool({ name: 'read_secret', arguments: { path: 'v2/token' } })
+      expect(r.structuredContent).toMatchObject({ data: { token: 'modern-value' } })
+      const enc = await client.callTool({
+        name: 'encrypt',
+        arguments: { key: 'k', plaintext: Buffer.from('hi').toString('base64') },
+      })
+      expect((enc.structuredContent as { ciphertext: string }).ciphertext).toMatch(/^vault:v1:/)
+      const del = await client.callTool({ name: 'delete_secret', arguments: { path: 'v2/token' } })
+      expect(toolErrorCode(del)).toBe('FORBIDDEN')
+    } finally {
+      await client.close()
+    }
   })
 
   it('asks the user through elicitation before showing a value (MCP_SECRET_VALUES=elicit)', async () => {
