@@ -67,6 +67,30 @@ afterAll(async () => {
 
 const rest = (path: string, init: RequestInit = {}) => fetch(`${bridge.url}${path}`, init)
 
+/**
+ * Calls whoami until the budget runs out (every HTTP request counts, the MCP handshake's too):
+ * the calls within it succeed, the first one over it is a RATE_LIMITED tool error.
+ */
+async function expectToolRateLimited(client: {
+  callTool(p: { name: string; arguments: Record<string, unknown> }): Promise<unknown>
+}) {
+  const results = []
+  for (let i = 0; i < 10; i++) {
+    const r = (await client.callTool({ name: 'whoami', arguments: {} })) as {
+      isError?: boolean
+      content: unknown
+    }
+    results.push(r)
+    if (r.isError) break
+  }
+  const over = results.at(-1)!
+  expect(results.length).toBeGreaterThan(1)
+  expect(results.slice(0, -1).every((r) => !r.isError)).toBe(true)
+  expect(over.isError).toBe(true)
+  const text = (over.content as { type: string; text: string }[])[0]?.text ?? ''
+  expect(text).toMatch(/^RATE_LIMITED: .*retry after \d+ seconds/)
+}
+
 describe('per-agent rate limit', () => {
   it('REST: headers on every response within the budget, then 429 with Retry-After', async () => {
     const seen: {
@@ -104,20 +128,7 @@ describe('per-agent rate limit', () => {
       }),
     )
     try {
-      // Every HTTP request counts, the MCP handshake's too; call until the budget runs out.
-      const results = []
-      for (let i = 0; i < 10; i++) {
-        const r = await client.callTool({ name: 'whoami', arguments: {} })
-        results.push(r)
-        if (r.isError) break
-      }
-      const over = results.at(-1)!
-      expect(results.length).toBeGreaterThan(1)
-      expect(results.slice(0, -1).every((r) => !r.isError)).toBe(true)
-      expect(over.isError).toBe(true)
-      const text = (over.content as { type: string; text: string }[])[0]?.text ?? ''
-      expect(text.startsWith('RATE_LIMITED:')).toBe(true)
-      expect(text).toMatch(/retry after \d+ seconds/)
+      await expectToolRateLimited(client)
       // Other requests get a JSON-RPC error with the code and the retry time.
       const listed = await client.listTools().then(
         () => undefined,
@@ -142,17 +153,7 @@ describe('per-agent rate limit', () => {
       }),
     )
     try {
-      const results = []
-      for (let i = 0; i < 10; i++) {
-        const r = await client.callTool({ name: 'whoami', arguments: {} })
-        results.push(r)
-        if (r.isError) break
-      }
-      const over = results.at(-1)!
-      expect(results.length).toBeGreaterThan(1)
-      expect(over.isError).toBe(true)
-      const text = (over.content as { type: string; text: string }[])[0]?.text ?? ''
-      expect(text).toMatch(/^RATE_LIMITED: .*retry after \d+ seconds/)
+      await expectToolRateLimited(client)
     } finally {
       await client.close()
     }
