@@ -18,8 +18,13 @@ export default defineConfig({
   test: {
     name: 'child-tokens',
     include: ['test/integration/rest-*.test.ts', 'test/integration/mcp-*.test.ts'],
-    // The conformance suite checks the transport, which child tokens do not change.
-    exclude: ['test/integration/mcp-conformance.test.ts'],
+    // The conformance suite checks the transport, and the consent suites the signed
+    // requestState; child tokens change neither (a consent read is an ordinary read_secret).
+    exclude: [
+      'test/integration/mcp-conformance.test.ts',
+      'test/integration/mcp-consent.test.ts',
+      'test/integration/mcp-consent-replicas.test.ts',
+    ],
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',

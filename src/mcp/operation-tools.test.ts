@@ -10,7 +10,10 @@ import type { Principal, Scope } from '../core/identity.js'
 import { OPERATIONS, createOperationRunner } from '../core/operations.js'
 import type { SecretsService } from '../core/secrets-service.js'
 import { REDACTED, type Logger } from '../observability/logger.js'
-import { toolDefinition, type SecretValuesMode } from './operation-tools.js'
+import { toolDefinition } from './operation-tools.js'
+import { createConsent, type SecretValuesMode } from './secret-values.js'
+import { createMemoryNonceStore } from '../signing/nonce-store.js'
+import { createSigningKeys } from '../signing/signing-keys.js'
 import { SERVER_INFO, createMcpServer } from './server.js'
 
 // Adapter-level tests: the service answers with fixed results so that rendering, masking and
@@ -107,7 +110,16 @@ async function connect(opts: {
   })
   // A 2025 connection in memory: as over stdio, unless the test says it is stateless HTTP.
   const server = createMcpServer(
-    { runner, secretValues: opts.secretValues ?? 'reveal', log: opts.log },
+    {
+      runner,
+      secretValues: opts.secretValues ?? 'reveal',
+      consent: createConsent({
+        key: createSigningKeys(undefined).keyFor('mcp-request-state'),
+        nonces: createMemoryNonceStore(),
+        audit: { securityEvent: () => undefined },
+      }),
+      log: opts.log,
+    },
     {
       principal,
       era: 'legacy',

@@ -7,6 +7,7 @@ import {
   ProtocolError,
   ProtocolErrorCode,
   type CallToolResult,
+  type InputRequiredResult,
   type McpServer,
   type ServerContext,
   type Tool,
@@ -14,11 +15,9 @@ import {
 import { z } from 'zod'
 import { AppError, asAppError } from '../core/errors.js'
 import { OPERATIONS, isAllowed, type AnyOperation, type Operation } from '../core/operations.js'
-import { REDACTED, serializeError } from '../observability/logger.js'
+import { serializeError } from '../observability/logger.js'
+import { revealWithConsent, secretGuardOf } from './secret-values.js'
 import type { McpServerDeps, McpSession } from './server.js'
-
-/** What a model sees of secret values (`MCP_SECRET_VALUES`). */
-export type SecretValuesMode = 'reveal' | 'redact' | 'elicit'
 
 /** The MCP tool definition of an operation: schemas from its zod schemas, honest annotations. */
 export function toolDefinition(op: Operation): Tool {
@@ -101,42 +100,39 @@ async function callTool(
   op: AnyOperation,
   args: Record<string, unknown>,
   ctx: ServerContext,
-): Promise<CallToolResult> {
+): Promise<CallToolResult | InputRequiredResult> {
   const requestId = session.requestId ?? randomUUID()
   const { principal } = session
+  const run = async (input: Record<string, unknown>) =>
+    (await deps.runner.run(op, { principal, requestId }, input)) as Record<string, unknown>
   try {
-    const guard = secretGuards[op.name]
-    const mayReveal = guard !== undefined && guard.mayReveal(args)
-    // Security: in elicit mode a connection that cannot ask the user is refused before Vault is
-    // read, so no value is fetched that could not be shown. The scope check comes first (through
-    // the runner) so that a caller without the scope still gets the scope refusal, audited.
+    const guard = secretGuardOf(op)
+    let out: Record<string, unknown>
+    // The scope check comes first (through the runner), so that a caller without the scope gets
+    // the scope refusal, audited, and is never asked anything.
     if (
-      mayReveal &&
+      guard?.mayReveal(args) &&
       deps.secretValues === 'elicit' &&
-      isAllowed(op, principal.scopes) &&
-      !canElicit(server, session)
+      isAllowed(op, principal.scopes)
     ) {
-      throw new AppError(
-        'FORBIDDEN',
-        'This bridge asks the user before secret values reach the model (MCP_SECRET_VALUES=' +
-          'elicit), and this connection cannot ask: the client does not support form ' +
-          'elicitation, or it uses stateless HTTP, which cannot send requests to the client. ' +
-          'Use read_secret_metadata for versions and list_secrets for paths, or connect over ' +
-          'stdio with a client that supports elicitation.',
-      )
+      const consent = { server, session, ctx, consent: deps.consent, op, guard, args, run }
+      const answer = await revealWithConsent(consent)
+      if (isInputRequired(answer)) return answer
+      out = answer
+    } else {
+      // The runner validates the output against the operation's output schema, which is what
+      // the client validates structuredContent against.
+      out = await run(args)
     }
-    // The runner validates the output against the operation's output schema, which is what
-    // the client validates structuredContent against.
-    let out = (await deps.runner.run(op, { principal, requestId }, args)) as Record<string, unknown>
-    // Decided on what came back, not on the arguments, so nothing unexpected slips through.
-    if (guard?.reveals(out) && deps.secretValues !== 'reveal') {
-      out =
-        deps.secretValues === 'redact'
-          ? guard.redact(out)
-          : await askUser(deps, session, guard.describe(principal.agent, out), ctx, out)
+    // Decided on what came back, not on the arguments, so nothing unexpected slips through:
+    // in elicit mode a value nobody was asked about is refused.
+    if (guard?.reveals(out) && deps.secretValues === 'redact') out = guard.redact(out)
+    else if (guard?.reveals(out) && deps.secretValues === 'elicit' && !guard.mayReveal(args)) {
+      throw new AppError('FORBIDDEN', 'This result holds secret values nobody agreed to show.')
     }
-    return { content: [{ type: 'text', text: JSON.stringify(out) }], structuredContent: out }
+    return toolResult(out)
   } catch (err) {
+    if (err instanceof ProtocolError) throw err
     const e = asAppError(err)
     if (e.code === 'INTERNAL') {
       ;(session.log ?? deps.log)?.error(
@@ -148,113 +144,14 @@ async function callTool(
   }
 }
 
-// Only a 2025 connection over stdio can carry the server's own request (elicitation/create)
-// during a tool call; stateless HTTP cannot receive the answer.
-const canElicit = (server: McpServer, session: McpSession): boolean =>
-  session.era === 'legacy' &&
-  session.transport === 'stdio' &&
-  server.server.getClientCapabilities()?.elicitation?.form !== undefined
-
 /**
- * A yes/no question: accepting the (empty) form is the consent. One shared object, so that the
- * shared schema validator compiles it once.
+ * A successful tool result. Security: `content` and `structuredContent` are the same object
+ * (clients read one or the other), so whatever was masked is masked in both.
  */
-const CONSENT_SCHEMA = { type: 'object' as const, properties: {} }
+const toolResult = (out: Record<string, unknown>): CallToolResult => ({
+  content: [{ type: 'text', text: JSON.stringify(out) }],
+  structuredContent: out,
+})
 
-/** Users get this long to answer the consent question before the call is refused. */
-const ELICIT_TIMEOUT_MS = 5 * 60_000
-
-async function askUser(
-  deps: McpServerDeps,
-  session: McpSession,
-  message: string,
-  ctx: ServerContext,
-  out: Record<string, unknown>,
-): Promise<Record<string, unknown>> {
-  const answer = await ctx.mcpReq
-    .elicitInput(
-      { mode: 'form', message, requestedSchema: CONSENT_SCHEMA },
-      { signal: ctx.mcpReq.signal, timeout: ELICIT_TIMEOUT_MS, relatedRequestId: ctx.mcpReq.id },
-    )
-    .catch((err: unknown) => {
-      throw new AppError(
-        'FORBIDDEN',
-        "Could not get the user's consent to show secret values (no answer in time, or the " +
-          'client failed to ask). Try again, or use read_secret_metadata for versions only.',
-        { cause: err },
-      )
-    })
-  if (answer.action !== 'accept') {
-    ;(session.log ?? deps.log)?.info(
-      { agent: session.principal.agent, action: answer.action },
-      'secret reveal refused',
-    )
-    throw new AppError(
-      'FORBIDDEN',
-      'The user did not allow these secret values to be shown to the model. Ask the user ' +
-        'before trying again.',
-    )
-  }
-  return out
-}
-
-/** Operations whose results can carry secret values, and how each is masked or described. */
-interface SecretGuard {
-  /** Whether a call with these (unvalidated) arguments can return a secret value. */
-  mayReveal(args: Record<string, unknown>): boolean
-  /** Whether this result holds a secret value. */
-  reveals(out: Record<string, unknown>): boolean
-  redact(out: Record<string, unknown>): Record<string, unknown>
-  /** The consent question: names and versions only, never a value. */
-  describe(agent: string, out: Record<string, unknown>): string
-}
-
-const maskAll = (data: unknown): Record<string, string> =>
-  Object.fromEntries(Object.keys(asRecord(data)).map((k) => [k, REDACTED]))
-
-const asRecord = (v: unknown): Record<string, unknown> =>
-  v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : {}
-
-const quote = (v: unknown) => JSON.stringify(String(v).slice(0, 200))
-
-const secretGuards: Partial<Record<AnyOperation['name'], SecretGuard>> = {
-  read_secret: {
-    mayReveal: () => true,
-    reveals: () => true,
-    redact: (out) => ({ ...out, data: maskAll(out.data) }),
-    describe: (agent, out) => {
-      const fields = Object.keys(asRecord(out.data)).slice(0, 20)
-      const version = asRecord(out.metadata).version
-      return (
-        `Agent ${quote(agent)} wants to show the values of secret ${quote(out.path)} ` +
-        `(version ${String(version)}; fields: ${fields.join(', ')}) to the AI model. Allow?`
-      )
-    },
-  },
-  decrypt: {
-    mayReveal: () => true,
-    reveals: () => true,
-    redact: (out) => ({
-      ...out,
-      ...(out.plaintext === undefined ? {} : { plaintext: REDACTED }),
-      ...(Array.isArray(out.batch)
-        ? {
-            batch: out.batch.map((item: unknown) =>
-              asRecord(item).plaintext === undefined ? item : { plaintext: REDACTED },
-            ),
-          }
-        : {}),
-    }),
-    describe: (agent, out) =>
-      `Agent ${quote(agent)} wants to show data decrypted with its key ${quote(out.key)} ` +
-      'to the AI model. Allow?',
-  },
-  generate_data_key: {
-    mayReveal: (args) => args.type === 'plaintext',
-    reveals: (out) => out.plaintext !== undefined,
-    redact: (out) => (out.plaintext === undefined ? out : { ...out, plaintext: REDACTED }),
-    describe: (agent, out) =>
-      `Agent ${quote(agent)} wants to show a new plaintext data key (wrapped by its key ` +
-      `${quote(out.key)}) to the AI model. Allow?`,
-  },
-}
+const isInputRequired = (v: object): v is InputRequiredResult =>
+  (v as { resultType?: unknown }).resultType === 'input_required'

@@ -7,7 +7,13 @@ import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/
 import type { Principal } from '../core/identity.js'
 import type { OperationRunner } from '../core/operations.js'
 import type { Logger } from '../observability/logger.js'
-import { registerOperationTools, type SecretValuesMode } from './operation-tools.js'
+import { registerOperationTools } from './operation-tools.js'
+import {
+  CONSENT_TTL_MS,
+  verifyConsentState,
+  type Consent,
+  type SecretValuesMode,
+} from './secret-values.js'
 
 /** Name and version announced by `initialize` and `server/discover`; a test keeps it equal to package.json. */
 export const SERVER_INFO = { name: 'vault-mcp-bridge', version: '0.1.0' } as const
@@ -39,6 +45,8 @@ export type ProtocolEra = 'modern' | 'legacy'
 export interface McpServerDeps {
   runner: OperationRunner
   secretValues: SecretValuesMode
+  /** Signs and redeems the consent question's `requestState` (MCP_SECRET_VALUES=elicit). */
+  consent: Consent
   log?: Logger
 }
 
@@ -62,6 +70,12 @@ export function createMcpServer(deps: McpServerDeps, session: McpSession): McpSe
     instructions: INSTRUCTIONS,
     jsonSchemaValidator: SCHEMA_VALIDATOR,
     cacheHints: CACHE_HINTS,
+    // Every requestState that comes back is checked before a tool sees it: signed here, issued
+    // to this principal, not expired, not used before.
+    requestState: { verify: verifyConsentState(deps.consent, session) },
+    // 2025 clients over stdio are asked with a real elicitation/create: as long as a 2026
+    // client has to answer.
+    inputRequired: { roundTimeoutMs: CONSENT_TTL_MS },
   })
   registerOperationTools(server, deps, session)
   return server

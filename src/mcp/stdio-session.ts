@@ -8,7 +8,7 @@ import { StdioServerTransport, serveStdio } from '@modelcontextprotocol/server/s
 import type { Principal } from '../core/identity.js'
 import type { OperationRunner } from '../core/operations.js'
 import type { Logger } from '../observability/logger.js'
-import type { SecretValuesMode } from './operation-tools.js'
+import type { Consent, SecretValuesMode } from './secret-values.js'
 import { createMcpServer } from './server.js'
 
 /** The streams the protocol runs over; the process's own by default. */
@@ -21,6 +21,7 @@ export interface StdioSessionDeps {
   runner: OperationRunner
   principal: Principal
   secretValues: SecretValuesMode
+  consent: Consent
   logger: Logger
   streams: StdioStreams
   /** How long `stop()` waits for operations already running (SHUTDOWN_TIMEOUT). */
@@ -58,7 +59,7 @@ export async function startStdioSession(deps: StdioSessionDeps): Promise<StdioSe
   const handle = serveStdio(
     (ctx) =>
       createMcpServer(
-        { runner, secretValues: deps.secretValues, log: logger },
+        { runner, secretValues: deps.secretValues, consent: deps.consent, log: logger },
         { principal: deps.principal, era: ctx.era, transport: 'stdio' },
       ),
     { transport, onerror: (err) => logger.warn({ err }, 'stdio: unreadable or refused message') },

@@ -19,10 +19,14 @@ import type { Config } from '../../src/config/schema.js'
 import type { Principal, Scope } from '../../src/core/identity.js'
 import type { OperationRunner } from '../../src/core/operations.js'
 import { startHttpServer, type HttpServer } from '../../src/http/server.js'
-import type { SecretValuesMode } from '../../src/mcp/operation-tools.js'
+import type { SecurityEvent } from '../../src/core/ports.js'
+import { createConsent, type Consent, type SecretValuesMode } from '../../src/mcp/secret-values.js'
 import { startStdioSession } from '../../src/mcp/stdio-session.js'
+import { createMemoryNonceStore } from '../../src/signing/nonce-store.js'
+import { createSigningKeys } from '../../src/signing/signing-keys.js'
 import type { Logger } from '../../src/observability/logger.js'
 import { silentLogger } from './loggers.js'
+import { httpClient, type RestResponse } from './test-app.js'
 import type { VaultStack } from './vault-stack.js'
 
 export const JWT_SECRET = 'mcp-test-hs256-secret-that-is-32-bytes-long!'
@@ -103,6 +107,15 @@ async function connectModern(client: V2Client, transport: Parameters<V2Client['c
   if (era !== 'modern') throw new Error(`the v2 client negotiated the ${era} protocol generation`)
 }
 
+/** The consent machinery of one stdio process (a key of its own, nonces in memory). */
+export function stdioConsent(security: SecurityEvent[] = []): Consent {
+  return createConsent({
+    key: createSigningKeys(undefined).keyFor('mcp-request-state'),
+    nonces: createMemoryNonceStore(),
+    audit: { securityEvent: (e) => void security.push(e) },
+  })
+}
+
 /**
  * A real client connected to the stdio session (src/mcp/stdio-session.ts) over two in-process
  * pipes, acting as the fixed principal: the stdio transport without spawning a process. The
@@ -122,6 +135,7 @@ export async function connectStdio(
     runner,
     principal,
     secretValues: options.secretValues ?? 'reveal',
+    consent: stdioConsent(),
     logger: options.logger ?? silentLogger(),
     streams: { stdin: toServer, stdout: toClient },
     drainTimeoutMs: 5000,
@@ -156,7 +170,7 @@ export async function startMcpApp(
   stack: Pick<VaultStack, 'core'>,
   agents: Record<string, readonly Scope[]>,
   env: Record<string, string> = {},
-  options: { logger?: Logger } = {},
+  options: { logger?: Logger; now?: () => number } = {},
 ): Promise<McpApp> {
   const keys = Object.fromEntries(
     Object.entries(agents).map(([agent, scopes]) => [apiKeyOf(agent), { agent, scopes }]),
@@ -171,7 +185,8 @@ export async function startMcpApp(
     METRICS_ENABLED: 'false',
     ...env,
   })
-  const layer = createHttpLayer(stack.core, { logger: options.logger ?? silentLogger(), config })
+  const logger = options.logger ?? silentLogger()
+  const layer = createHttpLayer(stack.core, { logger, config, now: options.now })
   const server = await startHttpServer({ fetch: layer.app.fetch, host: '127.0.0.1', port: 0 })
   return {
     url: server.url,
@@ -233,3 +248,86 @@ export const resultText = (r: unknown): string =>
 /** The error code of a tool error result, undefined for a success. */
 export const toolErrorCode = (r: unknown): string | undefined =>
   (r as ToolResult).isError ? resultText(r).split(':')[0] : undefined
+
+/** Headers of a 2025 JSON-RPC POST to /mcp. */
+export const MCP_HEADERS = {
+  accept: 'application/json, text/event-stream',
+  'content-type': 'application/json',
+  'mcp-protocol-version': '2025-11-25',
+}
+
+/** A raw POST /mcp over node:http (so that Host and Origin are sent as given). */
+export function postMcp(
+  baseUrl: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+  options: { path?: string; raw?: string } = {},
+): Promise<RestResponse> {
+  return httpClient(baseUrl).call('POST', options.path ?? '/mcp', {
+    rawBody: options.raw ?? JSON.stringify(body),
+    headers: { ...MCP_HEADERS, ...headers },
+  })
+}
+
+/**
+ * A raw 2026-07-28 request: the `_meta` envelope in the body (declaring `capabilities`), the
+ * standard headers beside it; `params` may carry `inputResponses` and `requestState`.
+ */
+export function postModern(
+  baseUrl: string,
+  method: string,
+  params: Record<string, unknown> = {},
+  options: { id?: number | string; headers?: Record<string, string>; capabilities?: object } = {},
+): Promise<RestResponse> {
+  const envelope = {
+    'io.modelcontextprotocol/protocolVersion': MODERN,
+    'io.modelcontextprotocol/clientCapabilities': options.capabilities ?? {},
+    'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1.0.0' },
+  }
+  const name: Record<string, string> =
+    typeof params.name === 'string' ? { 'mcp-name': params.name } : {}
+  const body = {
+    jsonrpc: '2.0',
+    id: options.id ?? 7,
+    method,
+    params: { ...params, _meta: envelope },
+  }
+  return postMcp(baseUrl, body, {
+    'mcp-protocol-version': MODERN,
+    'mcp-method': method,
+    ...name,
+    ...options.headers,
+  })
+}
+
+/** A 2025 `initialize` request, as a raw body. */
+export const INITIALIZE_2025 = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: {
+    protocolVersion: '2025-11-25',
+    capabilities: {},
+    clientInfo: { name: 'raw', version: '1.0.0' },
+  },
+}
+
+/** What a suite opens (clients, apps), each closed once by `closeAll` in its `afterAll`. */
+export function suiteResources() {
+  const clients: Connected[] = []
+  const apps: McpApp[] = []
+  return {
+    track(c: Connected): Connected {
+      clients.push(c)
+      return c
+    },
+    app(a: McpApp): McpApp {
+      apps.push(a)
+      return a
+    },
+    async closeAll() {
+      for (const c of clients.splice(0)) await c.close().catch(() => undefined)
+      for (const a of apps.splice(0)) await a.close()
+    },
+  }
+}

@@ -15,26 +15,30 @@ import { OPERATIONS } from '../../src/core/operations.js'
 import { REDACTED } from '../../src/observability/logger.js'
 import {
   CLIENT_KINDS,
+  INITIALIZE_2025,
+  MCP_HEADERS,
   MODERN,
   apiKeyOf,
   authHeaders,
   connectHttp,
   connectStdio,
+  postMcp,
+  postModern,
   startMcpApp,
+  suiteResources,
   toolErrorCode,
   type AuthKind,
   type ClientKind,
-  type Connected,
   type McpApp,
 } from '../helpers/mcp-harness.js'
-import { silentLogger } from '../helpers/loggers.js'
+import { recordingLogger } from '../helpers/loggers.js'
 import { httpClient, type RestResponse } from '../helpers/test-app.js'
 import { startVaultStack, type VaultStack } from '../helpers/vault-stack.js'
 
 let stack: VaultStack
 let app: McpApp
-const open: Connected[] = []
-const started: McpApp[] = []
+const opened = suiteResources()
+const track = opened.track
 let rw: string
 let ro: string
 
@@ -43,73 +47,34 @@ beforeAll(async () => {
   rw = stack.agent('http')
   ro = stack.agent('ro')
   app = await startMcpApp(stack, { [rw]: [...SCOPES], [ro]: ['read'] })
-  started.push(app)
+  opened.app(app)
 })
 
 afterAll(async () => {
-  for (const c of open) await c.close().catch(() => undefined)
-  for (const a of started) await a.close()
+  await opened.closeAll()
   await stack?.close()
 })
 
-const track = (c: Connected) => {
-  open.push(c)
-  return c
-}
+const INIT = INITIALIZE_2025
 
-const INIT = {
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: {
-    protocolVersion: '2025-11-25',
-    capabilities: {},
-    clientInfo: { name: 'raw', version: '1.0.0' },
-  },
-}
-const MCP_HEADERS = {
-  accept: 'application/json, text/event-stream',
-  'content-type': 'application/json',
-  'mcp-protocol-version': '2025-11-25',
-}
-
-/** A raw POST /mcp (node:http, so that Host and Origin are sent as given). */
-function post(
+/** A raw POST /mcp as the read-write agent unless the headers say otherwise. */
+const post = (
   body: unknown,
   headers: Record<string, string> = {},
   options: { to?: McpApp; path?: string; raw?: string } = {},
-): Promise<RestResponse> {
-  return httpClient((options.to ?? app).url).call('POST', options.path ?? '/mcp', {
-    rawBody: options.raw ?? JSON.stringify(body),
-    headers: { ...MCP_HEADERS, 'x-api-key': apiKeyOf(rw), ...headers },
-  })
-}
+): Promise<RestResponse> =>
+  postMcp((options.to ?? app).url, body, { 'x-api-key': apiKeyOf(rw), ...headers }, options)
 
-/** A raw 2026-07-28 request: the `_meta` envelope in the body, the standard headers beside it. */
-function modern(
+/** A raw 2026-07-28 request as the read-write agent unless the headers say otherwise. */
+const modern = (
   method: string,
   params: Record<string, unknown> = {},
   options: { id?: number | string; headers?: Record<string, string>; to?: McpApp } = {},
-): Promise<RestResponse> {
-  const envelope = {
-    'io.modelcontextprotocol/protocolVersion': MODERN,
-    'io.modelcontextprotocol/clientCapabilities': {},
-    'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1.0.0' },
-  }
-  const name: Record<string, string> =
-    typeof params.name === 'string' ? { 'mcp-name': params.name } : {}
-  const body = {
-    jsonrpc: '2.0',
-    id: options.id ?? 7,
-    method,
-    params: { ...params, _meta: envelope },
-  }
-  return post(
-    body,
-    { 'mcp-protocol-version': MODERN, 'mcp-method': method, ...name, ...options.headers },
-    { to: options.to },
-  )
-}
+): Promise<RestResponse> =>
+  postModern((options.to ?? app).url, method, params, {
+    ...options,
+    headers: { 'x-api-key': apiKeyOf(rw), ...options.headers },
+  })
 
 /** A JSON-RPC refusal: the HTTP status, the bridge's code in `data.code`, and the id. */
 const expectRefusal = (
@@ -311,7 +276,7 @@ describe('refusals on /mcp are JSON-RPC errors with the spec’s status', () => 
       { [rw]: [...SCOPES] },
       { MCP_ALLOWED_ORIGINS: 'https://app.example.com', HOST: '0.0.0.0' },
     )
-    started.push(allowing)
+    opened.app(allowing)
     const ok = await post(INIT, { origin: 'https://app.example.com' }, { to: allowing })
     expect(ok.status).toBe(200)
     const other = await post(INIT, { origin: 'https://app.example.com.evil' }, { to: allowing })
@@ -337,7 +302,7 @@ describe('refusals on /mcp are JSON-RPC errors with the spec’s status', () => 
 
   it('does not check Host when bound to all interfaces (a proxy sets it)', async () => {
     const wide = await startMcpApp(stack, { [rw]: [...SCOPES] }, { HOST: '0.0.0.0' })
-    started.push(wide)
+    opened.app(wide)
     expect((await post(INIT, { host: 'bridge.example.com' }, { to: wide })).status).toBe(200)
   })
 
@@ -399,7 +364,7 @@ describe('refusals on /mcp are JSON-RPC errors with the spec’s status', () => 
         OAUTH_AUTHORIZATION_SERVERS: 'https://auth.example.com',
       },
     )
-    started.push(oauth)
+    opened.app(oauth)
     const res = await post(INIT, { 'x-api-key': '' }, { to: oauth })
     expect(res.status).toBe(401)
     expect(res.headers.get('www-authenticate')).toContain(
@@ -450,7 +415,7 @@ describe('step-up: a tool outside the scopes is a 403 insufficient_scope in both
         OAUTH_AUTHORIZATION_SERVERS: 'https://auth.example.com',
       },
     )
-    started.push(oauth)
+    opened.app(oauth)
     const res = await modern(
       'tools/call',
       { name: 'write_secret', arguments: { path: 'x', data: { a: 1 } } },
@@ -485,7 +450,7 @@ describe.each(CLIENT_KINDS)('the %s SDK client', (kind: ClientKind) => {
     async (auth: AuthKind) => {
       const agent = stack.agent(`${kind}${auth.replace('_', '')}`)
       const scoped = await startMcpApp(stack, { [agent]: [...SCOPES] })
-      started.push(scoped)
+      opened.app(scoped)
       const headers = await authHeaders(auth, agent, SCOPES)
       const { client } = track(await connectHttp(scoped.mcpUrl, headers, { client: kind }))
       expect((await client.listTools()).tools).toHaveLength(OPERATIONS.length)
@@ -531,7 +496,7 @@ describe('MCP_SECRET_VALUES over HTTP', () => {
 
   const appWith = async (mode: string) => {
     const a = await startMcpApp(stack, { [agent]: [...SCOPES] }, { MCP_SECRET_VALUES: mode })
-    started.push(a)
+    opened.app(a)
     return a
   }
 
@@ -619,8 +584,15 @@ describe('the bridge as `serve` composes it', () => {
       AUDIT_LOG: 'off',
       METRICS_ENABLED: 'false',
     })
-    const bridge = await startBridge(config, silentLogger())
+    const { logger, lines } = recordingLogger()
+    const bridge = await startBridge(config, logger)
     try {
+      // No STATE_SIGNING_KEY: the bridge signs with a key of its own and says what that means.
+      const generated = lines.filter(
+        (l) => (l.obj as { event?: string }).event === 'signing_key_generated',
+      )
+      expect(generated).toHaveLength(1)
+      expect(generated[0]!.msg).toContain('STATE_SIGNING_KEY')
       for (const kind of CLIENT_KINDS) {
         const c = track(
           await connectHttp(

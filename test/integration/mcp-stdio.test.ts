@@ -11,7 +11,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { OPERATIONS } from '../../src/core/operations.js'
-import { MODERN, toolErrorCode } from '../helpers/mcp-harness.js'
+import { INITIALIZE_2025, MODERN, toolErrorCode } from '../helpers/mcp-harness.js'
 import { startVaultStack, type VaultStack } from '../helpers/vault-stack.js'
 
 /** The CLI as a user runs it from a checkout (`npx tsx src/main.ts stdio`), minus npx start-up. */
@@ -185,16 +185,7 @@ describe('vault-mcp-bridge stdio', { timeout: 90_000 }, () => {
   it('writes only JSON-RPC to stdout, logs and audit to stderr, and exits 0 when stdin ends', async () => {
     const agent = stack.agent('stdio-raw')
     const messages = [
-      {
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: {
-          protocolVersion: '2025-11-25',
-          capabilities: {},
-          clientInfo: { name: 'raw', version: '1' },
-        },
-      },
+      INITIALIZE_2025,
       { jsonrpc: '2.0', method: 'notifications/initialized' },
       {
         jsonrpc: '2.0',
