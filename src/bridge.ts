@@ -16,11 +16,11 @@ import { createApp } from './http/app.js'
 import type { AppEnv } from './http/context.js'
 import { serveMetrics } from './http/metrics-route.js'
 import { registerOperationRoutes } from './http/operation-routes.js'
-import { startHttpServer, type HttpServer } from './http/server.js'
+import { readTlsMaterial, startHttpServer, type HttpServer } from './http/server.js'
 import { createTransportGuard } from './http/transport-guard.js'
 import { createRateLimits, type RateLimits } from './limits/rate-limits.js'
 import { mcpErrorBody } from './mcp/error-reply.js'
-import { MCP_PATH, createMcpEndpoint } from './mcp/http-route.js'
+import { createMcpEndpoint } from './mcp/http-route.js'
 import { mcpOverBudgetReply } from './mcp/rate-limit-reply.js'
 import { createConsent, type Consent } from './mcp/secret-values.js'
 import { startStdioSession, type StdioStreams } from './mcp/stdio-session.js'
@@ -163,9 +163,10 @@ export function createHttpLayer(core: BridgeCore, options: HttpLayerOptions): Ht
   const config = options.config ?? core.config
   const authenticator = options.authenticator ?? createAuthenticator(config.auth, logger)
   const rateLimits = createRateLimits(config.rateLimit, logger)
-  const mcpGuard = createTransportGuard({
-    allowedOrigins: config.mcp.allowedOrigins,
-    allowedOriginsSetting: 'MCP_ALLOWED_ORIGINS',
+  // One guard before authentication on every route that needs a principal, REST and /mcp.
+  const guard = createTransportGuard({
+    allowedOrigins: config.allowedOrigins,
+    allowedHosts: config.allowedHosts,
     host: config.host,
   })
   const { runner } = core
@@ -178,7 +179,7 @@ export function createHttpLayer(core: BridgeCore, options: HttpLayerOptions): Ht
     runner,
     secretValues: config.mcp.secretValues,
     consent: consentOf(core, nonces, options.now),
-    guard: mcpGuard,
+    guard,
     log: logger,
   })
   const app = createApp({
@@ -188,7 +189,7 @@ export function createHttpLayer(core: BridgeCore, options: HttpLayerOptions): Ht
     authenticator,
     rateLimits,
     metrics: core.metrics,
-    guards: [{ path: MCP_PATH, handler: mcpGuard }],
+    guards: [{ path: '*', handler: guard }],
     overBudget: mcpOverBudgetReply,
     errorBody: mcpErrorBody,
     routes: [(a) => registerOperationRoutes(a, runner), (a) => mcp.register(a)],
@@ -253,7 +254,7 @@ export async function createBridge(
 
 /** A bridge that listens, until `stop()`. */
 export interface RunningBridge {
-  /** `http://host:port` of the main listener. */
+  /** `http(s)://host:port` of the main listener. */
   url: string
   port: number
   /** Where `/metrics` is served when METRICS_PORT moves it off the main port. */
@@ -267,11 +268,14 @@ export interface RunningBridge {
 }
 
 /**
- * Binds the bridge's app to HOST:PORT, and `/metrics` to METRICS_PORT when that is set.
- * @throws the listen error (EADDRINUSE, EACCES) when a port cannot be bound.
+ * Binds the bridge's app to HOST:PORT (HTTPS with TLS_CERT_FILE and TLS_KEY_FILE), and
+ * `/metrics` to METRICS_PORT when that is set.
+ * @throws the listen error (EADDRINUSE, EACCES) when a port cannot be bound; StartupError when
+ *   the TLS files cannot be read or do not fit.
  */
 export async function listen(bridge: Bridge): Promise<RunningBridge> {
   const { config, metrics } = bridge
+  const tls = config.tls ? readTlsMaterial(config.tls) : undefined
   let metricsServer: HttpServer | undefined
   if (metrics && config.metrics.port !== 0) {
     metricsServer = await serveMetrics({ metrics, host: config.host, port: config.metrics.port })
@@ -282,6 +286,7 @@ export async function listen(bridge: Bridge): Promise<RunningBridge> {
       fetch: bridge.app.fetch,
       host: config.host,
       port: config.port,
+      tls,
     })
   } catch (err) {
     await metricsServer?.close(1000)

@@ -67,6 +67,9 @@ describe('loadConfig parsing', () => {
       DEFAULT_PREFIX: 'agents',
       TRANSIT_MOUNT: 'tr',
       AUTH_MTLS_ENABLED: '1',
+      MTLS_MODE: 'header',
+      MTLS_TRUSTED_PROXIES: '10.0.0.5',
+      MTLS_PROXY_SECRET: 'a-proxy-secret-of-at-least-32-characters',
       AUTH_JWT_ENABLED: '0',
       API_KEYS_JSON:
         '{"key-one-12345": "alice", "key-two-12345": {"agent": "bob", "scopes": ["read"]}}',
@@ -225,5 +228,24 @@ describe('STATE_SIGNING_KEY', () => {
 describe('SECRET_VARIABLES', () => {
   it('names only variables of the schema', () => {
     for (const name of SECRET_VARIABLES) expect(Object.keys(envSchema.shape)).toContain(name)
+  })
+})
+
+describe('renamed variables', () => {
+  it('refuses MCP_ALLOWED_ORIGINS, naming ALLOWED_ORIGINS (it now guards REST too)', () => {
+    const err = (() => {
+      try {
+        loadConfig({ MCP_ALLOWED_ORIGINS: 'https://app.example' })
+      } catch (e) {
+        return e as ConfigError
+      }
+    })()
+    expect(err).toBeInstanceOf(ConfigError)
+    expect(err?.problems).toEqual([
+      expect.stringMatching(/^MCP_ALLOWED_ORIGINS: .*ALLOWED_ORIGINS/),
+    ])
+    expect(loadConfig({ ALLOWED_ORIGINS: 'https://app.example' }).allowedOrigins).toEqual([
+      'https://app.example',
+    ])
   })
 })

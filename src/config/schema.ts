@@ -236,6 +236,19 @@ export const envSchema = z.object({
     'How long SIGTERM waits for in-flight requests before exiting.',
   ),
   DEBUG_ENDPOINTS: bool(false).describe('Expose GET /echo-headers (redacted) for debugging.'),
+  ALLOWED_ORIGINS: csv().describe(
+    'Origins allowed to call the bridge (REST and /mcp) from a browser. Bound to loopback, loopback Origins may call too (never cross-site).',
+  ),
+  ALLOWED_HOSTS: csv().describe(
+    'Host names the bridge answers to besides loopback (DNS rebinding); unset: any unless HOST is loopback.',
+  ),
+  TLS_CERT_FILE: optional.describe(
+    'PEM certificate (chain) of the listener; with TLS_KEY_FILE the bridge serves HTTPS.',
+  ),
+  TLS_KEY_FILE: optional.describe('PEM private key of TLS_CERT_FILE.'),
+  TLS_CLIENT_CA_FILE: optional.describe(
+    'PEM CA(s) of the client certificates that authenticate agents (MTLS_MODE=tls).',
+  ),
 
   VAULT_ADDR: url()
     .default('http://localhost:8200')
@@ -273,16 +286,22 @@ export const envSchema = z.object({
   AUTH_API_KEY_ENABLED: bool(true).describe('Accept X-API-Key.'),
   AUTH_JWT_ENABLED: bool(true).describe('Accept Authorization: Bearer <JWT>.'),
   AUTH_MTLS_ENABLED: bool(false).describe(
-    'Accept client-certificate identity headers from a trusted proxy.',
+    'Authenticate agents by client certificate (how: MTLS_MODE).',
   ),
   API_KEYS_JSON: apiKeysJson.describe(
     'API keys: {"<key>": "<agent-id>"} or {"<key>": {"agent": "<id>", "scopes": ["read"]}}.',
   ),
   JWT_HS256_SECRET: optional.describe('Shared secret for HS256 tokens (at least 32 bytes).'),
   JWT_ALLOW_WEAK_SECRET: bool(false).describe('Allow a JWT_HS256_SECRET shorter than 32 bytes.'),
-  JWT_JWKS_URL: optional.describe('JWKS URL for RS256/PS256/ES256/EdDSA tokens.'),
-  JWT_ISSUER: optional.describe('Required `iss`; also used for OIDC discovery of the JWKS.'),
-  JWT_AUDIENCE: optional.describe('Required `aud`.'),
+  JWT_JWKS_URL: optional.describe(
+    'JWKS URL for RS256/PS256/ES256/EdDSA tokens (needs JWT_ISSUER and an audience).',
+  ),
+  JWT_ISSUER: optional.describe(
+    'Required `iss`; an http(s) URL is also used for OIDC discovery of the JWKS.',
+  ),
+  JWT_AUDIENCE: optional.describe(
+    'Required `aud` (with a JWKS or OIDC, this or OAUTH_RESOURCE must be set).',
+  ),
   JWT_ALGORITHMS: csv('HS256,RS256,PS256,ES256,EdDSA')
     .pipe(
       z.array(
@@ -311,24 +330,50 @@ export const envSchema = z.object({
     )
     .describe('Allowed JWT algorithms.'),
   JWT_CLOCK_TOLERANCE: duration('30s').describe('Clock skew allowed for exp/nbf/iat.'),
+  JWT_MAX_LIFETIME: duration('24h').describe(
+    'Longest lifetime a token may have (exp minus iat, or minus now without iat).',
+  ),
   JWT_SUBJECT_CLAIM: z.string().min(1).default('sub').describe('Claim that holds the agent id.'),
   JWT_DEFAULT_SCOPES: scopeList(SCOPES.join(',')).describe(
-    'Scopes of a token that carries none (narrow this in production).',
+    'Scopes of an HS256 token that carries none (narrow this in production).',
   ),
+  JWT_JWKS_DEFAULT_SCOPES: scopeList('').describe(
+    'Scopes of a JWKS/OIDC token that carries none (none by default: 403 insufficient_scope).',
+  ),
+  MTLS_MODE: z
+    .enum(['tls', 'header'], { message: 'must be tls or header' })
+    .default('tls')
+    .describe(
+      "tls: the bridge's TLS listener verifies client certificates (preferred); header: a TLS proxy does.",
+    ),
   MTLS_IDENTITY_HEADER: z
     .string()
     .min(1)
     .default('x-ssl-client-s-dn')
-    .describe('Header with the client certificate subject DN.'),
+    .describe('Header mode: header with the client certificate subject DN.'),
   MTLS_VERIFY_HEADER: z
     .string()
     .min(1)
     .default('x-ssl-client-verify')
-    .describe("Header with the proxy's verification result."),
+    .describe("Header mode: header with the proxy's verification result."),
+  MTLS_DN_FORMAT: z
+    .enum(['rfc4514', 'openssl'], { message: 'must be rfc4514 or openssl' })
+    .default('rfc4514')
+    .describe(
+      'Header mode: DN format, rfc4514 (CN=a,O=b) or openssl (/O=b/CN=a with "/" escaped).',
+    ),
   MTLS_SUBJECT_CN_PREFIX: z.string().default('CN=').describe('Prefix of the CN in the subject DN.'),
-  MTLS_TRUSTED_PROXIES: csv('127.0.0.1/32,::1/128').describe(
-    'CIDRs of proxies whose identity headers are trusted.',
+  MTLS_TRUSTED_PROXIES: csv().describe(
+    'Header mode: CIDRs of the proxies whose identity headers are believed (required).',
   ),
+  MTLS_PROXY_SECRET: optional.describe(
+    'Header mode: shared secret the proxy sends (required, 32+ characters).',
+  ),
+  MTLS_PROXY_SECRET_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,64}$/, { message: 'must be a header name such as x-mtls-proxy-secret' })
+    .default('x-mtls-proxy-secret')
+    .describe('Header mode: header in which the proxy sends MTLS_PROXY_SECRET.'),
   MTLS_SCOPES: scopeList(SCOPES.join(',')).describe('Scopes of mTLS identities.'),
   OAUTH_RESOURCE: optional.describe('Canonical URI of this server; tokens must name it in `aud`.'),
   OAUTH_RESOURCE_NAME: z
@@ -378,9 +423,6 @@ export const envSchema = z.object({
     'Serve /metrics on this port instead (0 = the main port).',
   ),
 
-  MCP_ALLOWED_ORIGINS: csv().describe(
-    'Origins allowed to call /mcp from a browser. Bound to loopback, loopback Origins are allowed too.',
-  ),
   MCP_SECRET_VALUES: z
     .enum(['reveal', 'redact', 'elicit'], { message: 'must be reveal, redact or elicit' })
     .default('reveal')
@@ -398,8 +440,84 @@ export const SECRET_VARIABLES = [
   'API_KEYS_JSON',
   'JWT_HS256_SECRET',
   'VAULT_CLIENT_KEY',
+  'MTLS_PROXY_SECRET',
   'STATE_SIGNING_KEY',
 ] as const
+
+type Issue = (variable: string, message: string) => void
+
+/**
+ * The TLS listener and the two mTLS modes. Security: header mode believes identity headers only
+ * from MTLS_TRUSTED_PROXIES (no default: loopback is shared by every process on the host) AND
+ * only with MTLS_PROXY_SECRET, so a proxy proves itself beyond its address.
+ */
+function checkTls(e: z.output<typeof envSchema>, issue: Issue): void {
+  if (e.TLS_CERT_FILE && !e.TLS_KEY_FILE)
+    issue('TLS_KEY_FILE', 'is required when TLS_CERT_FILE is set')
+  if (e.TLS_KEY_FILE && !e.TLS_CERT_FILE)
+    issue('TLS_CERT_FILE', 'is required when TLS_KEY_FILE is set')
+  const nativeMtls = e.AUTH_MTLS_ENABLED && e.MTLS_MODE === 'tls'
+  if (e.TLS_CLIENT_CA_FILE && !nativeMtls) {
+    issue(
+      'TLS_CLIENT_CA_FILE',
+      'is used only for client-certificate authentication: set AUTH_MTLS_ENABLED=true (MTLS_MODE=tls), or unset it',
+    )
+  }
+  if (!e.AUTH_MTLS_ENABLED) return
+  if (e.MTLS_MODE === 'tls') {
+    if (e.MTLS_TRUSTED_PROXIES.length > 0) {
+      issue(
+        'MTLS_MODE',
+        'is tls (the default) but MTLS_TRUSTED_PROXIES is set: set MTLS_MODE=header to believe a TLS-terminating proxy, or unset MTLS_TRUSTED_PROXIES',
+      )
+    }
+    if (!e.TLS_CLIENT_CA_FILE) {
+      issue(
+        'TLS_CLIENT_CA_FILE',
+        'is required for mTLS with MTLS_MODE=tls (with TLS_CERT_FILE and TLS_KEY_FILE); behind a TLS-terminating proxy set MTLS_MODE=header instead',
+      )
+    }
+    if (!e.TLS_CERT_FILE) issue('TLS_CERT_FILE', 'is required for mTLS with MTLS_MODE=tls')
+    return
+  }
+  if (e.MTLS_TRUSTED_PROXIES.length === 0) {
+    issue(
+      'MTLS_TRUSTED_PROXIES',
+      'is required with MTLS_MODE=header: the CIDRs of your TLS proxy only, such as 10.0.0.5/32 (there is no default)',
+    )
+  }
+  if (!e.MTLS_PROXY_SECRET) {
+    issue(
+      'MTLS_PROXY_SECRET',
+      'is required with MTLS_MODE=header: a random value your proxy sends in MTLS_PROXY_SECRET_HEADER (openssl rand -hex 32)',
+    )
+  } else if (e.MTLS_PROXY_SECRET.length < 32) {
+    issue('MTLS_PROXY_SECRET', 'must be at least 32 characters (openssl rand -hex 32)')
+  }
+}
+
+/**
+ * Security: a key set (JWT_JWKS_URL, or OIDC discovery of an http(s) JWT_ISSUER) usually signs
+ * tokens for many applications. Without an issuer and an audience, a token the identity provider
+ * issued for any of them would be accepted here.
+ */
+function checkJwt(e: z.output<typeof envSchema>, issue: Issue): void {
+  if (e.JWT_MAX_LIFETIME <= 0) issue('JWT_MAX_LIFETIME', 'must be longer than 0 seconds')
+  const discovery = !!e.JWT_ISSUER && /^https?:$/.test(safeUrl(e.JWT_ISSUER)?.protocol ?? '')
+  if (!e.AUTH_JWT_ENABLED || (!e.JWT_JWKS_URL && !discovery)) return
+  if (!e.JWT_ISSUER) {
+    issue(
+      'JWT_ISSUER',
+      'is required with JWT_JWKS_URL: the `iss` of the tokens your identity provider issues',
+    )
+  }
+  if (!e.JWT_AUDIENCE && !e.OAUTH_RESOURCE) {
+    issue(
+      'JWT_AUDIENCE',
+      'is required with JWT_JWKS_URL or OIDC discovery (or set OAUTH_RESOURCE): the `aud` your identity provider puts in tokens for this bridge',
+    )
+  }
+}
 
 /** The checks that span variables, each reported against the variable to fix. */
 export const configSchema = envSchema
@@ -431,6 +549,7 @@ export const configSchema = envSchema
     if (e.JWT_JWKS_URL && !/^https?:$/.test(safeUrl(e.JWT_JWKS_URL)?.protocol ?? '')) {
       issue('JWT_JWKS_URL', 'must be an http(s) URL')
     }
+    checkJwt(e, issue)
     if (e.OAUTH_RESOURCE && !/^https?:$/.test(safeUrl(e.OAUTH_RESOURCE)?.protocol ?? '')) {
       issue('OAUTH_RESOURCE', 'must be an http(s) URL such as https://bridge.example.com/mcp')
     }
@@ -453,11 +572,9 @@ export const configSchema = envSchema
       issue('OAUTH_AUTHORIZATION_SERVERS', 'must be a list of http(s) URLs')
     }
     if (!e.MTLS_TRUSTED_PROXIES.every((v) => parseCidr(v) !== undefined)) {
-      issue(
-        'MTLS_TRUSTED_PROXIES',
-        'must be a list of CIDRs such as 127.0.0.1/32,::1/128,10.0.0.0/8',
-      )
+      issue('MTLS_TRUSTED_PROXIES', 'must be a list of CIDRs such as 10.0.0.5/32 or 10.0.0.0/8')
     }
+    checkTls(e, issue)
     if (e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT)
       issue('METRICS_PORT', 'must differ from PORT (or be 0)')
   })
@@ -468,6 +585,12 @@ export const configSchema = envSchema
     maxBodyBytes: e.MAX_BODY_BYTES,
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT,
     debugEndpoints: e.DEBUG_ENDPOINTS,
+    allowedOrigins: e.ALLOWED_ORIGINS,
+    allowedHosts: e.ALLOWED_HOSTS,
+    tls:
+      e.TLS_CERT_FILE && e.TLS_KEY_FILE
+        ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE, clientCaFile: e.TLS_CLIENT_CA_FILE }
+        : undefined,
     vault: {
       address: e.VAULT_ADDR,
       namespace: e.VAULT_NAMESPACE,
@@ -498,15 +621,21 @@ export const configSchema = envSchema
         audience: e.JWT_AUDIENCE,
         algorithms: e.JWT_ALGORITHMS,
         clockToleranceSeconds: e.JWT_CLOCK_TOLERANCE,
+        maxLifetimeSeconds: e.JWT_MAX_LIFETIME,
         subjectClaim: e.JWT_SUBJECT_CLAIM,
         defaultScopes: e.JWT_DEFAULT_SCOPES,
+        jwksDefaultScopes: e.JWT_JWKS_DEFAULT_SCOPES,
       },
       mtls: {
         enabled: e.AUTH_MTLS_ENABLED,
+        mode: e.MTLS_MODE,
         identityHeader: e.MTLS_IDENTITY_HEADER.toLowerCase(),
         verifyHeader: e.MTLS_VERIFY_HEADER.toLowerCase(),
+        dnFormat: e.MTLS_DN_FORMAT,
         cnPrefix: e.MTLS_SUBJECT_CN_PREFIX,
         trustedProxies: e.MTLS_TRUSTED_PROXIES,
+        proxySecret: e.MTLS_PROXY_SECRET,
+        proxySecretHeader: e.MTLS_PROXY_SECRET_HEADER.toLowerCase(),
         scopes: e.MTLS_SCOPES,
       },
       oauth: {
@@ -539,7 +668,6 @@ export const configSchema = envSchema
     audit: { sink: e.AUDIT_LOG },
     metrics: { enabled: e.METRICS_ENABLED, port: e.METRICS_PORT },
     mcp: {
-      allowedOrigins: e.MCP_ALLOWED_ORIGINS,
       secretValues: e.MCP_SECRET_VALUES,
       stdio: { agent: e.MCP_STDIO_AGENT, scopes: e.MCP_STDIO_SCOPES },
     },

@@ -5,13 +5,10 @@
  * Inspector 2 is). Each reaches the bridge over the stdio session (in process, over pipes, as a
  * fixed principal) or over real HTTP against the production app with real auth.
  */
-import { PassThrough } from 'node:stream'
 import { Client as V2Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client'
 import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport as V1HttpTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { StdioServerTransport as V1PipeTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js'
-import { StdioServerTransport as V2PipeTransport } from '@modelcontextprotocol/server/stdio'
 import { SignJWT } from 'jose'
 import { createHttpLayer } from '../../src/bridge.js'
 import { loadConfig } from '../../src/config/load.js'
@@ -26,8 +23,10 @@ import { createMemoryNonceStore } from '../../src/signing/nonce-store.js'
 import { createSigningKeys } from '../../src/signing/signing-keys.js'
 import type { Logger } from '../../src/observability/logger.js'
 import { silentLogger } from './loggers.js'
+import { stdioPipe } from './stdio-pipe.js'
 import { httpClient, type RestResponse } from './test-app.js'
 import type { VaultStack } from './vault-stack.js'
+import { proxyEnv, proxyHeaders } from './mtls-proxy.js'
 
 export const JWT_SECRET = 'mcp-test-hs256-secret-that-is-32-bytes-long!'
 
@@ -118,9 +117,8 @@ export function stdioConsent(security: SecurityEvent[] = []): Consent {
 
 /**
  * A real client connected to the stdio session (src/mcp/stdio-session.ts) over two in-process
- * pipes, acting as the fixed principal: the stdio transport without spawning a process. The
- * client end frames JSON-RPC the same way (newline-delimited JSON) with each SDK's stdio
- * transport class pointed at the other ends of the pipes.
+ * pipes (test/helpers/stdio-pipe.ts), acting as the fixed principal: the stdio transport without
+ * the CLI around it.
  */
 export async function connectStdio(
   runner: OperationRunner,
@@ -129,20 +127,19 @@ export async function connectStdio(
 ): Promise<Connected> {
   const kind = options.client ?? 'v1'
   const asked: string[] = []
-  const toServer = new PassThrough()
-  const toClient = new PassThrough()
+  const pipe = stdioPipe()
   const session = await startStdioSession({
     runner,
     principal,
     secretValues: options.secretValues ?? 'reveal',
     consent: stdioConsent(),
     logger: options.logger ?? silentLogger(),
-    streams: { stdin: toServer, stdout: toClient },
+    streams: pipe.streams,
     drainTimeoutMs: 5000,
   })
   const made = newClient(kind, options.elicit, asked)
-  if (made.v1) await made.v1.connect(new V1PipeTransport(toClient, toServer))
-  else await connectModern(made.v2!, new V2PipeTransport(toClient, toServer))
+  if (made.v1) await made.v1.connect(pipe.transport)
+  else await connectModern(made.v2!, pipe.transport as never)
   const client = (made.v1 ?? made.v2) as unknown as TestClient & { close(): Promise<void> }
   return {
     client,
@@ -150,7 +147,6 @@ export async function connectStdio(
     asked,
     close: async () => {
       await client.close().catch(() => undefined)
-      toServer.end()
       await session.stop()
     },
   }
@@ -178,7 +174,7 @@ export async function startMcpApp(
   const config = loadConfig({
     API_KEYS_JSON: JSON.stringify(keys),
     JWT_HS256_SECRET: JWT_SECRET,
-    AUTH_MTLS_ENABLED: 'true',
+    ...proxyEnv(),
     RATE_LIMIT_ENABLED: 'false',
     // Suites send many refused requests from 127.0.0.1; limits-http tests the limit itself.
     AUTH_FAILURE_LIMIT: '1000000',
@@ -221,8 +217,8 @@ export async function authHeaders(
 ): Promise<Record<string, string>> {
   if (kind === 'api_key') return { 'x-api-key': apiKeyOf(agent) }
   if (kind === 'jwt') return { authorization: `Bearer ${await jwtFor(agent, scopes)}` }
-  // The test talks to 127.0.0.1, a trusted proxy by default (MTLS_TRUSTED_PROXIES).
-  return { 'x-ssl-client-s-dn': `CN=${agent}`, 'x-ssl-client-verify': 'SUCCESS' }
+  // The test plays the TLS proxy on 127.0.0.1 (MTLS_TRUSTED_PROXIES, with the proxy secret).
+  return proxyHeaders(`CN=${agent}`)
 }
 
 /** A real client over Streamable HTTP with the given headers on every request. */
@@ -298,18 +294,6 @@ export function postModern(
     ...name,
     ...options.headers,
   })
-}
-
-/** A 2025 `initialize` request, as a raw body. */
-export const INITIALIZE_2025 = {
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: {
-    protocolVersion: '2025-11-25',
-    capabilities: {},
-    clientInfo: { name: 'raw', version: '1.0.0' },
-  },
 }
 
 /** What a suite opens (clients, apps), each closed once by `closeAll` in its `afterAll`. */

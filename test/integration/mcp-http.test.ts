@@ -15,7 +15,6 @@ import { OPERATIONS } from '../../src/core/operations.js'
 import { REDACTED } from '../../src/observability/logger.js'
 import {
   CLIENT_KINDS,
-  INITIALIZE_2025,
   MCP_HEADERS,
   MODERN,
   apiKeyOf,
@@ -32,6 +31,7 @@ import {
   type McpApp,
 } from '../helpers/mcp-harness.js'
 import { recordingLogger } from '../helpers/loggers.js'
+import { INITIALIZE_2025 } from '../helpers/stdio-pipe.js'
 import { httpClient, type RestResponse } from '../helpers/test-app.js'
 import { startVaultStack, type VaultStack } from '../helpers/vault-stack.js'
 
@@ -270,11 +270,11 @@ describe('refusals on /mcp are JSON-RPC errors with the spec’s status', () => 
     expectRefusal(query, 400, 'INVALID_INPUT')
   })
 
-  it('accepts an Origin listed in MCP_ALLOWED_ORIGINS, and only that one', async () => {
+  it('accepts an Origin listed in ALLOWED_ORIGINS, and only that one', async () => {
     const allowing = await startMcpApp(
       stack,
       { [rw]: [...SCOPES] },
-      { MCP_ALLOWED_ORIGINS: 'https://app.example.com', HOST: '0.0.0.0' },
+      { ALLOWED_ORIGINS: 'https://app.example.com', HOST: '0.0.0.0' },
     )
     opened.app(allowing)
     const ok = await post(INIT, { origin: 'https://app.example.com' }, { to: allowing })
