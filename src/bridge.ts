@@ -86,6 +86,7 @@ export async function createBridgeCore(config: Config, options: CoreOptions): Pr
     vault,
     prefix: config.prefix,
     listMaxKeys: config.listMaxKeys,
+    dataLimits: config.dataLimits,
     ...(now ? { now } : {}),
   })
   const runner = createOperationRunner({

@@ -259,6 +259,15 @@ export const envSchema = z.object({
   LIST_MAX_KEYS: int(1000, 1, 100000).describe(
     'Most keys a recursive list returns before it is truncated.',
   ),
+  DATA_MAX_DEPTH: int(20, 1, 1000).describe(
+    "Deepest nesting of a secret's data (the data object itself is level 1).",
+  ),
+  DATA_MAX_KEYS: int(1000, 1, 1_000_000).describe(
+    "Most keys and array items in a secret's data, at all levels together.",
+  ),
+  DATA_MAX_VALUE_BYTES: int(256 * 1024, 1, 64 * 1024 * 1024).describe(
+    "Largest value of one field of a secret's data, in bytes of JSON.",
+  ),
 
   AUTH_API_KEY_ENABLED: bool(true).describe('Accept X-API-Key.'),
   AUTH_JWT_ENABLED: bool(true).describe('Accept Authorization: Bearer <JWT>.'),
@@ -583,6 +592,11 @@ export const configSchema = envSchema
     },
     prefix: e.DEFAULT_PREFIX,
     listMaxKeys: e.LIST_MAX_KEYS,
+    dataLimits: {
+      maxDepth: e.DATA_MAX_DEPTH,
+      maxKeys: e.DATA_MAX_KEYS,
+      maxValueBytes: e.DATA_MAX_VALUE_BYTES,
+    },
     auth: {
       apiKey: { enabled: e.AUTH_API_KEY_ENABLED, keys: e.API_KEYS_JSON },
       jwt: {

@@ -4,6 +4,7 @@
  * then calls Vault through the VaultPort.
  */
 import type { z } from 'zod'
+import { checkDataLimits, type DataLimits } from './data-limits.js'
 import { AppError } from './errors.js'
 import type { CallContext } from './identity.js'
 import { agentOf, resolveFolderPath, resolveSecretPath, transitKeyName } from './paths.js'
@@ -47,6 +48,8 @@ export interface SecretsServiceDeps {
   prefix: string
   /** LIST_MAX_KEYS: most keys one list returns before `truncated` is set. */
   listMaxKeys: number
+  /** DATA_MAX_*: the shape limits of the data a write or patch sends to Vault. */
+  dataLimits: DataLimits
   /** Clock for the live/deleted state of versions (tests may fix it). */
   now?: () => number
 }
@@ -61,7 +64,8 @@ export interface SecretsServiceDeps {
  * `cas` (a refused CAS write reads the metadata to tell CAS_MISMATCH apart), else 1; delete,
  * undelete, destroy and delete-metadata 2 (an existence check, then the change); a list 1, a
  * recursive list at most `listMaxKeys`.
- * @throws INVALID_PATH, FORBIDDEN (invalid agent id), and the VaultSession errors.
+ * @throws INVALID_PATH, FORBIDDEN (invalid agent id), DATA_LIMIT_EXCEEDED (a write or patch
+ *   whose data passes a DATA_MAX_* limit, before Vault is called), and the VaultSession errors.
  */
 export function createSecretsService(deps: SecretsServiceDeps): SecretsService {
   const { vault, prefix } = deps
@@ -122,12 +126,14 @@ export function createSecretsService(deps: SecretsServiceDeps): SecretsService {
 
     async writeSecret(ctx, { path, data, cas }) {
       const key = secretKey(ctx, path)
+      checkDataLimits(data, deps.dataLimits)
       const calls = cas === undefined ? 1 : 2
       return written(path, await vault.session(ctx, calls, (v) => v.kvWrite(key, data, cas)))
     },
 
     async patchSecret(ctx, { path, data, cas }) {
       const key = secretKey(ctx, path)
+      checkDataLimits(data, deps.dataLimits)
       const calls = cas === undefined ? 1 : 2
       return written(path, await vault.session(ctx, calls, (v) => v.kvPatch(key, data, cas)))
     },
