@@ -160,6 +160,7 @@ describe('announced Vault-call bounds, counted per HTTP call', () => {
       vault: port,
       prefix: stack.prefix,
       listMaxKeys: 3,
+      listMaxFolders: 3,
       dataLimits: stack.config.dataLimits,
     })
     const runner = createOperationRunner({ service })
