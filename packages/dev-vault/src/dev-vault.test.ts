@@ -153,6 +153,27 @@ describe('startDevVault', () => {
     expect((await call(vault, 'POST', 'sys/wrapping/unwrap', late.token)).status).toBe(400)
   })
 
+  it('renews periodic tokens to the period, up to their explicit max TTL', async () => {
+    let now = 1_800_000_000_000
+    vault = await startDevVault({ rootToken: 'r', clock: () => now })
+    const created = await call(vault, 'POST', 'auth/token/create', 'r', {
+      period: '60s',
+      explicit_max_ttl: '150s',
+      policies: ['default'],
+    })
+    expect(created.json.auth.lease_duration).toBe(60)
+    const token = created.json.auth.client_token as string
+    now += 50_000
+    const first = await call(vault, 'POST', 'auth/token/renew-self', token, { increment: '1s' })
+    expect([first.json.auth.lease_duration, first.json.warnings]).toEqual([60, null])
+    now += 50_000
+    const capped = await call(vault, 'POST', 'auth/token/renew-self', token, {})
+    expect(capped.json.auth.lease_duration).toBe(50)
+    expect(capped.json.warnings).toHaveLength(1)
+    now += 50_000
+    expect((await call(vault, 'GET', 'auth/token/lookup-self', token)).status).toBe(403)
+  })
+
   it('stamps KV versions with the clock', async () => {
     const now = Date.UTC(2030, 0, 2, 3, 4, 5, 600)
     vault = await startDevVault({ rootToken: 'r', clock: () => now })

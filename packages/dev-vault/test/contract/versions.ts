@@ -29,6 +29,13 @@ export const GATES = {
     what: 'KV v2 `custom_metadata` in metadata and data responses',
     source: 'CHANGELOG 1.9.0 "KV Custom Metadata" (GH-12907)',
   },
+  tokenRolePolicyGlobs: {
+    since: '1.9',
+    what:
+      'token roles take `allowed_policies_glob` and `disallowed_policies_glob`, and a role read ' +
+      'shows them and `token_no_default_policy`',
+    source: 'CHANGELOG 1.9.0 (GH-7277, GH-12565)',
+  },
   kvMetadataPatch: {
     since: '1.10',
     what: 'KV v2 `PATCH metadata/:path`',
@@ -102,6 +109,11 @@ export const GATES = {
     since: '1.16',
     what: '`mount_type` in every response envelope',
     source: 'CHANGELOG 1.16.0 (GH-23047)',
+  },
+  jwtAliasRoleMetadata: {
+    since: '1.16',
+    what: 'the entity alias of a JWT login carries the role name in its metadata',
+    source: 'vault-plugin-auth-jwt v0.18.0 CHANGELOG (#160), bundled from Vault 1.16',
   },
   approleInvalidCredentials: {
     since: '1.16',

@@ -21,10 +21,11 @@ export interface TokenEntry {
   /** Seconds; 0 = never expires (a response-wrapping token's may be fractional). */
   creationTtl: number
   explicitMaxTtl: number
-  /** The `period` a lookup shows (only one asked for at creation), seconds; 0 = none. */
+  /**
+   * The `period` asked for at creation, seconds; 0 = none. Renewals of a token made against a
+   * role use the role's period instead (Vault's `authRenew`).
+   */
   period: number
-  /** The period renewals use (from the request or the token role), seconds; 0 = none. */
-  renewPeriod: number
   renewable: boolean
   /** The identity entity the token acts for; '' = none. */
   entityId: string
@@ -53,10 +54,9 @@ export type NewToken = Omit<
   | 'lastRenewal'
   | 'revokeAfterUse'
   | 'period'
-  | 'renewPeriod'
   | 'entityId'
   | 'role'
-> & { id?: string } & Partial<Pick<TokenEntry, 'period' | 'renewPeriod' | 'entityId' | 'role'>>
+> & { id?: string } & Partial<Pick<TokenEntry, 'period' | 'entityId' | 'role'>>
 
 export interface TokenStore {
   /** Creates a token; `creationTtl` 0 means non-expiring. */
@@ -124,7 +124,6 @@ export function createTokenStore(now: () => number): TokenStore {
       while (accessors.has(accessor)) accessor = newAccessor()
       const entry: TokenEntry = {
         period: 0,
-        renewPeriod: 0,
         entityId: '',
         role: null,
         ...t,
