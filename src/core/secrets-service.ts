@@ -4,6 +4,7 @@
  * then calls Vault through the VaultPort.
  */
 import type { z } from 'zod'
+import { checkDataLimits, type DataLimits } from './data-limits.js'
 import { AppError } from './errors.js'
 import type { CallContext } from './identity.js'
 import { decodeCursor, encodeCursor, listPage, type Position } from './list-pages.js'
@@ -52,11 +53,12 @@ export interface SecretsServiceDeps {
   vault: VaultPort
   /** DEFAULT_PREFIX: agents live under `{kvMount}/data/{prefix}/{agent}/`. */
   prefix: string
-  /**
-   * LIST_MAX_KEYS: most keys one page of any list returns (the default and the cap of `limit`),
-   * and most folders one page of a recursive list opens.
-   */
+  /** LIST_MAX_KEYS: most keys one page of any list returns (the default and the cap of `limit`). */
   listMaxKeys: number
+  /** LIST_MAX_FOLDERS: most folders (Vault list calls) one page of a recursive list opens. */
+  listMaxFolders: number
+  /** DATA_MAX_*: the shape limits of the data a write or patch sends to Vault. */
+  dataLimits: DataLimits
   /** Clock for the live/deleted state of versions (tests may fix it). */
   now?: () => number
 }
@@ -70,12 +72,15 @@ export interface SecretsServiceDeps {
  * token gets exactly that many uses): reads and transit calls 1; writes and patches 2 with
  * `cas` (a refused CAS write reads the metadata to tell CAS_MISMATCH apart), else 1; delete,
  * undelete, destroy and delete-metadata 2 (an existence check, then the change); a page of a
- * list 1, a page of a recursive list at most `listMaxKeys` (the folders it opens).
- * @throws INVALID_PATH, FORBIDDEN (invalid agent id), and the VaultSession errors.
+ * list 1, a page of a recursive list at most `listMaxFolders` (the folders it opens).
+ * @throws INVALID_PATH, FORBIDDEN (invalid agent id), DATA_LIMIT_EXCEEDED (a write or patch
+ *   whose data passes a DATA_MAX_* limit, before Vault is called), INVALID_INPUT (a cursor of
+ *   another list), and the VaultSession errors.
  */
 export function createSecretsService(deps: SecretsServiceDeps): SecretsService {
   const { vault, prefix } = deps
   const listMaxKeys = Math.max(1, Math.floor(deps.listMaxKeys))
+  const listMaxFolders = Math.max(1, Math.floor(deps.listMaxFolders))
   const now = deps.now ?? Date.now
 
   const secretKey = (ctx: CallContext, path: string) =>
@@ -132,12 +137,14 @@ export function createSecretsService(deps: SecretsServiceDeps): SecretsService {
 
     async writeSecret(ctx, { path, data, cas }) {
       const key = secretKey(ctx, path)
+      checkDataLimits(data, deps.dataLimits)
       const calls = cas === undefined ? 1 : 2
       return written(path, await vault.session(ctx, calls, (v) => v.kvWrite(key, data, cas)))
     },
 
     async patchSecret(ctx, { path, data, cas }) {
       const key = secretKey(ctx, path)
+      checkDataLimits(data, deps.dataLimits)
       const calls = cas === undefined ? 1 : 2
       return written(path, await vault.session(ctx, calls, (v) => v.kvPatch(key, data, cas)))
     },
@@ -177,10 +184,11 @@ export function createSecretsService(deps: SecretsServiceDeps): SecretsService {
         recursive,
         after,
         limit: Math.min(limit ?? listMaxKeys, listMaxKeys),
-        folderBudget: listMaxKeys,
+        folderBudget: listMaxFolders,
       }
-      // A plain list is one Vault call; a recursive page opens at most folderBudget folders.
-      const page = await vault.session(ctx, recursive ? listMaxKeys : 1, (v) =>
+      // Security: one request, one unit of the agent's rate budget: a plain list is one Vault
+      // call, and the folders a recursive page opens (each a call) are bounded on their own.
+      const page = await vault.session(ctx, recursive ? listMaxFolders : 1, (v) =>
         listPage((rel) => v.kvList(root + rel), request),
       )
       return {

@@ -2,10 +2,15 @@
 import { closeSync, createWriteStream, openSync, type WriteStream } from 'node:fs'
 import type { Writable } from 'node:stream'
 import { StartupError } from '../config/startup-error.js'
-import type { OperationEvent, OperationObserver } from '../core/ports.js'
+import type {
+  OperationEvent,
+  OperationObserver,
+  SecurityEvent,
+  SecurityObserver,
+} from '../core/ports.js'
 import type { Logger } from './logger.js'
 
-export interface AuditTrail extends OperationObserver {
+export interface AuditTrail extends OperationObserver, SecurityObserver {
   /** Resolves once every line written so far has reached the sink. */
   flush(): Promise<void>
   /** Flushes, then closes a file sink. Later events are dropped. */
@@ -20,17 +25,32 @@ export interface AuditTrail extends OperationObserver {
  */
 export function auditRecord(event: OperationEvent): Record<string, unknown> {
   return {
-    type: 'audit',
-    time: event.time,
-    requestId: event.requestId,
-    agent: event.agent,
-    authMethod: event.method,
+    ...recordHead(event),
     operation: event.operation,
     ...(event.target === undefined ? {} : { target: event.target }),
     ...(event.version === undefined ? {} : { version: event.version }),
     outcome: event.outcome,
     durationMs: event.durationMs,
     vaultRequestIds: event.vaultRequestIds,
+  }
+}
+
+/** The fields every audit line starts with: when, which request, who, and how they signed in. */
+const recordHead = (e: OperationEvent | SecurityEvent) => ({
+  type: 'audit',
+  time: e.time,
+  requestId: e.requestId,
+  agent: e.agent,
+  authMethod: e.method,
+})
+
+/** One audit line for a security refusal; the same allow-list discipline as {@link auditRecord}. */
+export function securityRecord(event: SecurityEvent): Record<string, unknown> {
+  return {
+    ...recordHead(event),
+    event: event.event,
+    reason: event.reason,
+    ...(event.operation === undefined ? {} : { operation: event.operation }),
   }
 }
 
@@ -50,7 +70,7 @@ export function createAuditTrail(
   const keyword = sink.trim().toLowerCase()
   if (['off', 'stdout', 'stderr'].includes(keyword)) sink = keyword
   if (sink === 'off') {
-    return { operationFinished() {}, async flush() {}, async close() {} }
+    return { operationFinished() {}, securityEvent() {}, async flush() {}, async close() {} }
   }
   let stream: Writable
   let file: WriteStream | undefined
@@ -95,16 +115,19 @@ export function createAuditTrail(
       stream.write('', () => resolve())
     })
 
+  const write = (record: Record<string, unknown>) => {
+    if (closed || stream.destroyed) return
+    try {
+      stream.write(`${JSON.stringify(record)}\n`)
+    } catch (err) {
+      if (!failed) log.error({ err }, 'audit trail write failed')
+      failed = true
+    }
+  }
+
   return {
-    operationFinished(event) {
-      if (closed || stream.destroyed) return
-      try {
-        stream.write(`${JSON.stringify(auditRecord(event))}\n`)
-      } catch (err) {
-        if (!failed) log.error({ err }, 'audit trail write failed')
-        failed = true
-      }
-    },
+    operationFinished: (event) => write(auditRecord(event)),
+    securityEvent: (event) => write(securityRecord(event)),
     flush: drained,
     async close() {
       if (closed) return

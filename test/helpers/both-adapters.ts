@@ -1,11 +1,11 @@
 /**
  * @module test/helpers/both-adapters: one way to call an operation through either adapter, so
- * that a suite runs each case over REST (the test app over real HTTP) and over MCP (a real SDK
- * client of the stdio situation: a fixed principal) and asserts the same outcome.
+ * that a suite runs each case over REST (the test app over real HTTP) and over MCP (a real
+ * 2026-07-28 SDK client on the stdio session: a fixed principal) and asserts the same outcome.
  */
 import { afterAll, beforeAll } from 'vitest'
 import { SCOPES, type Scope } from '../../src/core/identity.js'
-import { connectInMemory, resultText, type Connected } from './mcp-harness.js'
+import { connectStdio, resultText, type Connected } from './mcp-harness.js'
 import { bothClients, createTestApp, type RestClient } from './test-app.js'
 import type { VaultStack } from './vault-stack.js'
 
@@ -129,7 +129,8 @@ export function useAdapters(start: () => Promise<VaultStack>): Adapters {
     async call(op, input = {}) {
       const id = `${agent} ${scopes.join(',')}`
       if (!mcp.has(id)) {
-        mcp.set(id, connectInMemory(stack.runner, { agent, scopes: [...scopes], method: 'stdio' }))
+        const who = { agent, scopes: [...scopes], method: 'stdio' } as const
+        mcp.set(id, connectStdio(stack.runner, who, { client: 'v2' }))
       }
       const { client } = await mcp.get(id)!
       const r = await client.callTool({ name: op, arguments: input })
