@@ -13,6 +13,7 @@ export const ERROR_SPEC = {
   FORBIDDEN: { status: 403 },
   NOT_FOUND: { status: 404 },
   SECRET_NOT_FOUND: { status: 404 },
+  VERSION_NOT_FOUND: { status: 404 },
   VERSION_DELETED: { status: 404 },
   VERSION_DESTROYED: { status: 410 },
   METHOD_NOT_ALLOWED: { status: 405 },
@@ -23,6 +24,9 @@ export const ERROR_SPEC = {
   RATE_LIMITED: { status: 429 },
   INTERNAL: { status: 500 },
   VAULT_UNAVAILABLE: { status: 503 },
+  // The request is fine and will succeed unchanged once an operator mounts Transit: a server
+  // problem (5xx), not the caller's, and not a transient one (no Retry-After, not "down").
+  TRANSIT_NOT_MOUNTED: { status: 503 },
 } as const satisfies Record<string, { status: number }>
 
 export type ErrorCode = keyof typeof ERROR_SPEC

@@ -298,7 +298,9 @@ export async function runOperation(
   }
   const parsed = op.input.safeParse(rawInput ?? {})
   if (!parsed.success) {
-    throw new AppError('INVALID_INPUT', describeIssues(parsed.error), { cause: parsed.error })
+    throw new AppError('INVALID_INPUT', describeIssues(parsed.error, op.input), {
+      cause: parsed.error,
+    })
   }
   const out = await op.invoke(service, ctx, parsed.data)
   // The output schema is a promise to every adapter (MCP clients validate structuredContent
@@ -372,10 +374,23 @@ const auditVersion = (raw: unknown): number | number[] | undefined => {
   return undefined
 }
 
-/** A safe, helpful one-line summary of zod issues: field paths and rules, never input values. */
-export function describeIssues(error: z.ZodError): string {
+/**
+ * A safe, helpful one-line summary of zod issues: each names the field and what it accepts,
+ * never an input value. An unknown top-level field is answered with the fields `schema` takes.
+ */
+export function describeIssues(error: z.ZodError, schema?: z.ZodObject): string {
   const parts = error.issues.slice(0, 5).map((i) => {
     const at = i.path.length ? i.path.join('.') : 'input'
+    if (i.code === 'unrecognized_keys') {
+      const unknown = i.keys.slice(0, 5).map((k) => JSON.stringify(k.slice(0, 40)))
+      const fields = i.path.length === 0 && schema ? Object.keys(schema.shape) : undefined
+      const known = fields
+        ? fields.length
+          ? `; the fields are ${fields.join(', ')}`
+          : '; it takes no fields'
+        : ''
+      return `${at}: unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}${known}`
+    }
     return `${at}: ${i.message}`
   })
   return `Invalid input. ${parts.join('; ')}.`

@@ -246,7 +246,7 @@ export const generateDataKeyInput = z.strictObject({
   key: transitKeyNameSchema,
   type: z.enum(['plaintext', 'wrapped']).default('wrapped'),
   bits: z
-    .union([z.literal(128), z.literal(256), z.literal(512)])
+    .literal([128, 256, 512], { error: 'must be 128, 256 or 512' })
     .default(256)
     .describe('Key length in bits: 128, 256 or 512.'),
   context: contextSchema.optional(),

@@ -69,7 +69,8 @@ export interface SecretsServiceDeps {
  * Vault's envelope or a token.
  *
  * Each operation tells the VaultPort an upper bound of its Vault calls (a per-request child
- * token gets exactly that many uses): reads and transit calls 1; writes and patches 2 with
+ * token gets exactly that many uses): reads 1 (2 with `version`: a missing version is told
+ * apart from a missing secret by the metadata) and transit calls 1; writes and patches 2 with
  * `cas` (a refused CAS write reads the metadata to tell CAS_MISMATCH apart), else 1; delete,
  * undelete, destroy and delete-metadata 2 (an existence check, then the change); a page of a
  * list 1, a page of a recursive list at most `listMaxFolders` (the folders it opens).
@@ -131,7 +132,24 @@ export function createSecretsService(deps: SecretsServiceDeps): SecretsService {
   return {
     async readSecret(ctx, { path, version }) {
       const key = secretKey(ctx, path)
-      const secret = await vault.session(ctx, 1, (v) => v.kvRead(key, version))
+      // Vault answers a missing version like a missing secret: its metadata tells them apart.
+      const calls = version === undefined ? 1 : 2
+      const secret = await vault.session(ctx, calls, async (v) => {
+        try {
+          return await v.kvRead(key, version)
+        } catch (err) {
+          if (version === undefined || !isCode(err, 'SECRET_NOT_FOUND')) throw err
+          const meta = await v.kvReadMetadata(key)
+          const kept =
+            meta.current_version === 0
+              ? 'it has no versions yet'
+              : `it keeps versions ${Math.max(meta.oldest_version, 1)} to ${meta.current_version}`
+          throw new AppError(
+            'VERSION_NOT_FOUND',
+            `This secret has no version ${version} (${kept}). read_secret_metadata lists them.`,
+          )
+        }
+      })
       return { path, data: secret.data, metadata: pickVersion(secret.metadata) }
     },
 
@@ -280,6 +298,9 @@ const versionState = (
   const t = Date.parse(v.deletion_time)
   return Number.isNaN(t) || t <= at ? 'deleted' : 'live'
 }
+
+const isCode = (err: unknown, code: AppError['code']) =>
+  err instanceof AppError && err.code === code
 
 const single = <T>(r: ItemResult<T> | undefined): T => {
   if (!r) throw new AppError('INTERNAL', 'Vault returned no result.')

@@ -69,11 +69,12 @@ const TRANSIT_ROUTES: Record<string, Operation> = {
  * `POST /transit/encrypt|decrypt|rewrap|datakey` and `GET /whoami`. Mount it after the
  * authentication middleware; every route needs `c.var.principal`.
  *
- * A suffix is an action only when its `:` is literal; `%3A` keeps it part of the path.
+ * A literal `:` in the last segment of `/secrets/...` always starts an action; an unknown one is
+ * NOT_FOUND on every method. `%3A` is a `:` that belongs to the name.
  * @throws UNAUTHENTICATED (no principal), INVALID_INPUT (malformed JSON, a body that is not an
  *   object, unknown or repeated query parameters, `path` in a body), INVALID_PATH (a path that
- *   is not valid percent-encoding or was normalised away), METHOD_NOT_ALLOWED, and whatever the
- *   operation throws.
+ *   is not valid percent-encoding or was normalised away), NOT_FOUND (an unknown `:action`),
+ *   METHOD_NOT_ALLOWED, and whatever the operation throws.
  */
 export function registerOperationRoutes(app: Hono<AppEnv>, runner: OperationRunner): void {
   // Security: URL parsers resolve `..` (also `%2e%2e`) before routing, so `/secrets/a/../b`
@@ -118,7 +119,16 @@ export function registerOperationRoutes(app: Hono<AppEnv>, runner: OperationRunn
       if (c.req.method !== 'GET') refuseMethod(c, 'GET')
       return run(c, listSecrets, await inputOf(c, listSecrets))
     }
-    const routes = SECRET_ROUTES[target.action]!
+    const routes = Object.hasOwn(SECRET_ROUTES, target.action)
+      ? SECRET_ROUTES[target.action]
+      : undefined
+    if (!routes) {
+      throw new AppError(
+        'NOT_FOUND',
+        'Unknown action: a ":" in the last segment of /secrets/... starts an action (:metadata, ' +
+          ':undelete, :destroy). Write a ":" that is part of a secret\'s name as %3A.',
+      )
+    }
     const op = routes[c.req.method]
     if (!op) refuseMethod(c, Object.keys(routes).join(', '))
     return run(c, op, await inputOf(c, op, { path: decodePath(target.path) }))
@@ -151,12 +161,17 @@ function rawPath(c: Context<AppEnv>): string {
   return new URL(c.req.url).pathname
 }
 
-/** Splits `/secrets/{path}:{action}`; the path stays percent-encoded. */
+/**
+ * Splits `/secrets/{path}:{action}`; the path stays percent-encoded. The first literal `:` of
+ * the last segment starts the action (`''` when there is none), whatever follows it, so a
+ * name can never be mistaken for an action or the reverse: a `:` in a name is written `%3A`.
+ */
 function parseSecretTarget(raw: string): { path: string; action: string } {
   const rest = raw.replace(/^\/secrets\/?/, '')
-  // An unknown `:suffix` is simply part of the secret's name.
-  const m = /^(.*):(undelete|destroy|metadata)$/s.exec(rest)
-  return m ? { path: m[1]!, action: m[2]! } : { path: rest, action: '' }
+  const colon = rest.indexOf(':', rest.lastIndexOf('/') + 1)
+  if (colon < 0) return { path: rest, action: '' }
+  // An empty action (`x:`) is no action either: it is refused like any unknown one.
+  return { path: rest.slice(0, colon), action: rest.slice(colon + 1) || ':' }
 }
 
 function decodePath(encoded: string): string {

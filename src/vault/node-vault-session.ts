@@ -15,6 +15,7 @@ import type {
 } from '../core/ports.js'
 import {
   casMismatch,
+  fromTransitError,
   fromVaultError,
   isRecord,
   vaultBody,
@@ -93,6 +94,15 @@ export function createNodeVaultSession(
     }
   }
 
+  /** A Transit call whose failures map straight to AppErrors (see fromTransitError). */
+  const transitCall = async (method: string, path: string, json?: Body, keys?: boolean) => {
+    try {
+      return await send(method, path, json)
+    } catch (err) {
+      throw fromTransitError(err, transit, { method, path, keys })
+    }
+  }
+
   const dataPath = (key: string) => `${kv}/data/${encodeKey(key)}`
   const metadataPath = (key: string) => `${kv}/metadata/${encodeKey(key)}`
 
@@ -153,7 +163,7 @@ export function createNodeVaultSession(
         return results.map((r) => itemResult(r, op, pick))
       }
       if (single && status === 400) return [itemFailure(op)]
-      throw fromVaultError(err, 'transit', { method: 'POST', path })
+      throw fromTransitError(err, transit, { method: 'POST', path })
     }
     const data = dataOf(body)
     if (single) return [itemResult(data, op, pick)]
@@ -257,7 +267,7 @@ export function createNodeVaultSession(
 
     async transitDataKey(keyName, { type, bits, context }) {
       const path = `${transit}/datakey/${type}/${encodeURIComponent(keyName)}`
-      const data = dataOf(await call('transit', 'POST', path, withoutUndefined({ bits, context })))
+      const data = dataOf(await transitCall('POST', path, withoutUndefined({ bits, context })))
       const out: TransitCiphertext & { plaintext?: string } = ciphertextOf(data)
       // Security: a wrapped data key is never returned in the clear, whatever Vault sent.
       if (type === 'plaintext') {

@@ -206,8 +206,35 @@ const INVALID_MESSAGES: Record<VaultTarget, string> = {
 
 const NOT_FOUND_MESSAGES: Record<VaultTarget, string> = {
   secret: 'No secret at this path. list_secrets shows which paths exist.',
-  transit: 'Vault has no such transit key or mount. encrypt creates your key on first use.',
+  transit: 'You have no transit key of this name. list_transit_keys shows your keys.',
   vault: 'Vault has nothing at this path.',
+}
+
+/**
+ * Maps a failed Transit call. A 404 from a Transit endpoint that answers every request it
+ * routes (encrypt, decrypt, hmac, ...: a missing key is a 400 there) means that nothing is
+ * mounted at `mount`: an operator's problem, TRANSIT_NOT_MOUNTED. Reads and lists of keys
+ * answer a missing key with a 404 and an empty error list, which stays "no such key" (or, for
+ * a list, no keys); a 404 that carries an error (`no handler for route`) is the missing mount.
+ */
+export function fromTransitError(
+  err: unknown,
+  mount: string,
+  call: { method: string; path: string; keys?: boolean },
+): AppError {
+  if (!(err instanceof AppError) && vaultStatus(err) === 404) {
+    const errors = vaultBody(err).errors
+    const keyMissing = call.keys === true && Array.isArray(errors) && errors.length === 0
+    if (!keyMissing) {
+      return new AppError(
+        'TRANSIT_NOT_MOUNTED',
+        `Vault has no Transit engine at "${mount}/" (TRANSIT_MOUNT). An operator must enable ` +
+          `it (vault secrets enable -path=${mount} transit) or set TRANSIT_MOUNT.`,
+        { cause: vaultCause(err, call.method, call.path) },
+      )
+    }
+  }
+  return fromVaultError(err, 'transit', call)
 }
 
 /**

@@ -65,11 +65,38 @@ const ROUTES: Record<string, Route> = {
     url: `/secrets/${enc(String(i.path))}:metadata`,
     body: without(i, 'path'),
   }),
+  patch_secret: (i) => ({
+    method: 'PATCH',
+    url: `/secrets/${enc(String(i.path))}`,
+    body: without(i, 'path'),
+  }),
+  delete_secret: (i) => ({
+    method: 'DELETE',
+    url: `/secrets/${enc(String(i.path))}${Array.isArray(i.versions) ? `?versions=${i.versions.join(',')}` : ''}`,
+  }),
+  undelete_secret: (i) => ({
+    method: 'POST',
+    url: `/secrets/${enc(String(i.path))}:undelete`,
+    body: without(i, 'path'),
+  }),
+  destroy_secret: (i) => ({
+    method: 'POST',
+    url: `/secrets/${enc(String(i.path))}:destroy`,
+    body: without(i, 'path'),
+  }),
+  delete_secret_metadata: (i) => ({
+    method: 'DELETE',
+    url: `/secrets/${enc(String(i.path))}:metadata`,
+  }),
   encrypt: (i) => ({ method: 'POST', url: '/transit/encrypt', body: i }),
+  generate_data_key: (i) => ({ method: 'POST', url: '/transit/datakey', body: i }),
   decrypt: (i) => ({ method: 'POST', url: '/transit/decrypt', body: i }),
   rewrap: (i) => ({ method: 'POST', url: '/transit/rewrap', body: i }),
   create_transit_key: (i) => ({ method: 'POST', url: '/transit/keys', body: i }),
-  list_transit_keys: (i) => ({ method: 'GET', url: `/transit/keys${query(i, ['limit', 'cursor'])}` }),
+  list_transit_keys: (i) => ({
+    method: 'GET',
+    url: `/transit/keys${query(i, ['limit', 'cursor'])}`,
+  }),
   read_transit_key: (i) => ({ method: 'GET', url: `/transit/keys/${enc(String(i.key))}` }),
   rotate_transit_key: (i) => ({
     method: 'POST',
