@@ -14,7 +14,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'bridge', include: ['src/**/*.test.ts', 'test/**/*.test.ts'] },
+        test: { name: 'bridge', include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'scripts/**/*.test.ts'] },
       },
       './vitest.child-tokens.config.ts',
       './packages/dev-vault/vitest.config.ts',
