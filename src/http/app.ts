@@ -10,7 +10,7 @@ import type { Config } from '../config/schema.js'
 import { AppError } from '../core/errors.js'
 import type { VaultPort, VaultReadiness } from '../core/ports.js'
 import type { RateLimits } from '../limits/rate-limits.js'
-import type { Logger } from '../observability/logger.js'
+import { deferredChild, type Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import { authMiddleware } from './auth-middleware.js'
 import { setResponseHeaders, type AppEnv } from './context.js'
@@ -138,7 +138,7 @@ function requestId(logger: Logger): MiddlewareHandler<AppEnv> {
     const given = c.req.header('x-request-id')
     const id = given && SANE_REQUEST_ID.test(given) ? given : randomUUID()
     c.set('requestId', id)
-    c.set('log', logger.child({ requestId: id }))
+    c.set('log', deferredChild(logger, { requestId: id }))
     c.header('X-Request-Id', id)
     await next()
     // A route may return a Response it built itself; make sure the id is on whatever goes out.

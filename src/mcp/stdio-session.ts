@@ -6,7 +6,7 @@ import type { Readable, Writable } from 'node:stream'
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import type { Principal } from '../core/identity.js'
 import type { OperationRunner } from '../core/operations.js'
-import type { Logger } from '../observability/logger.js'
+import { serializeError, type Logger } from '../observability/logger.js'
 import type { SecretValuesMode } from './operation-tools.js'
 import { createMcpServer } from './server.js'
 
@@ -58,7 +58,8 @@ export async function startStdioSession(deps: StdioSessionDeps): Promise<StdioSe
     // closes our stdin.
     streams.stdin.once('end', () => resolve('stdin ended'))
   })
-  transport.onerror = (err) => logger.warn({ err }, 'stdio: unreadable message')
+  transport.onerror = (err) =>
+    logger.warn({ err: serializeError(err) }, 'stdio: unreadable message')
   await server.connect(transport)
   let stopping: Promise<void> | undefined
   return {
