@@ -4,7 +4,6 @@
  */
 import { randomUUID } from 'node:crypto'
 import { Hono, type MiddlewareHandler } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import type { Authenticator } from '../auth/index.js'
 import type { Config } from '../config/schema.js'
 import { AppError } from '../core/errors.js'
@@ -13,6 +12,7 @@ import type { RateLimits } from '../limits/rate-limits.js'
 import { deferredChild, type Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import { authMiddleware } from './auth-middleware.js'
+import { bodyLimit } from './body-limit.js'
 import { setResponseHeaders, type AppEnv } from './context.js'
 import { registerDebugRoutes } from './debug-routes.js'
 import { createErrorHandler, refuseMethod, renderError } from './error-response.js'
@@ -89,16 +89,13 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   if (deps.metrics) app.use('*', httpMetrics(deps.metrics))
   app.use(
     '*',
-    bodyLimit({
-      maxSize: config.maxBodyBytes,
-      onError: (c) => {
-        // The rest of the body stays unread, so this connection cannot carry another request.
-        c.header('Connection', 'close')
-        throw new AppError(
-          'PAYLOAD_TOO_LARGE',
-          `The request body is larger than ${config.maxBodyBytes} bytes (MAX_BODY_BYTES).`,
-        )
-      },
+    bodyLimit(config.maxBodyBytes, (c) => {
+      // The rest of the body stays unread, so this connection cannot carry another request.
+      c.header('Connection', 'close')
+      throw new AppError(
+        'PAYLOAD_TOO_LARGE',
+        `The request body is larger than ${config.maxBodyBytes} bytes (MAX_BODY_BYTES).`,
+      )
     }),
   )
 
