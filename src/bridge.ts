@@ -16,7 +16,7 @@ import { createApp } from './http/app.js'
 import type { AppEnv } from './http/context.js'
 import { serveMetrics } from './http/metrics-route.js'
 import { registerOperationRoutes } from './http/operation-routes.js'
-import { startHttpServer, type HttpServer } from './http/server.js'
+import { readTlsMaterial, startHttpServer, type HttpServer } from './http/server.js'
 import { createTransportGuard } from './http/transport-guard.js'
 import { createRateLimits, type RateLimits } from './limits/rate-limits.js'
 import { MCP_PATH, registerMcpRoutes } from './mcp/http-route.js'
@@ -195,7 +195,7 @@ export async function createBridge(
 
 /** A bridge that listens, until `stop()`. */
 export interface RunningBridge {
-  /** `http://host:port` of the main listener. */
+  /** `http(s)://host:port` of the main listener. */
   url: string
   port: number
   /** Where `/metrics` is served when METRICS_PORT moves it off the main port. */
@@ -209,11 +209,14 @@ export interface RunningBridge {
 }
 
 /**
- * Binds the bridge's app to HOST:PORT, and `/metrics` to METRICS_PORT when that is set.
- * @throws the listen error (EADDRINUSE, EACCES) when a port cannot be bound.
+ * Binds the bridge's app to HOST:PORT (HTTPS with TLS_CERT_FILE and TLS_KEY_FILE), and
+ * `/metrics` to METRICS_PORT when that is set.
+ * @throws the listen error (EADDRINUSE, EACCES) when a port cannot be bound; StartupError when
+ *   the TLS files cannot be read or do not fit.
  */
 export async function listen(bridge: Bridge): Promise<RunningBridge> {
   const { config, metrics } = bridge
+  const tls = config.tls ? readTlsMaterial(config.tls) : undefined
   let metricsServer: HttpServer | undefined
   if (metrics && config.metrics.port !== 0) {
     metricsServer = await serveMetrics({ metrics, host: config.host, port: config.metrics.port })
@@ -224,6 +227,7 @@ export async function listen(bridge: Bridge): Promise<RunningBridge> {
       fetch: bridge.app.fetch,
       host: config.host,
       port: config.port,
+      tls,
     })
   } catch (err) {
     await metricsServer?.close(1000)

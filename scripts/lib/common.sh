@@ -10,9 +10,11 @@ BRIDGE_URL="${BRIDGE_URL:-http://127.0.0.1:${PORT:-8089}}"
 BUILTIN_DEMO_API_KEY='dev-key-agent-api-0001'
 BUILTIN_DEMO_READONLY_API_KEY='dev-key-agent-api-readonly-0001'
 BUILTIN_DEMO_JWT_SECRET='dev-only-hs256-secret-change-me-0123456789'
+BUILTIN_DEMO_MTLS_PROXY_SECRET='dev-only-mtls-proxy-secret-change-me-0123456789'
 DEMO_API_KEY="${DEMO_API_KEY:-$BUILTIN_DEMO_API_KEY}"
 DEMO_READONLY_API_KEY="${DEMO_READONLY_API_KEY:-$BUILTIN_DEMO_READONLY_API_KEY}"
 DEMO_JWT_SECRET="${DEMO_JWT_SECRET:-$BUILTIN_DEMO_JWT_SECRET}"
+DEMO_MTLS_PROXY_SECRET="${DEMO_MTLS_PROXY_SECRET:-$BUILTIN_DEMO_MTLS_PROXY_SECRET}"
 DEMO_JWKS_PORT="${DEMO_JWKS_PORT:-9001}"
 DEMO_API_KEYS_JSON="{\"${DEMO_API_KEY}\": \"agent_api\", \"${DEMO_READONLY_API_KEY}\": {\"agent\": \"agent_api\", \"scopes\": [\"read\", \"list\"]}}"
 
@@ -33,19 +35,20 @@ is_dev_vault() {
   curl -fsS --max-time 5 "${1%/}/v1/sys/health" 2>/dev/null | grep -q '"version":"[^"]*+devvault"'
 }
 
-# refuse_demo_credentials WHO: exits 2 when API_KEYS_JSON or JWT_HS256_SECRET holds a built-in demo
-# credential and VAULT_ADDR is not the dev vault. Security: these values are published in this
+# refuse_demo_credentials WHO: exits 2 when API_KEYS_JSON, JWT_HS256_SECRET or MTLS_PROXY_SECRET holds
+# a built-in demo credential and VAULT_ADDR is not the dev vault. Security: these values are published in this
 # repository, so against a real Vault they would let anyone act as the demo agents.
 refuse_demo_credentials() {
   local found=()
   [[ "${API_KEYS_JSON:-}" == *"\"$BUILTIN_DEMO_API_KEY\""* ]] && found+=(DEMO_API_KEY)
   [[ "${API_KEYS_JSON:-}" == *"\"$BUILTIN_DEMO_READONLY_API_KEY\""* ]] && found+=(DEMO_READONLY_API_KEY)
   [[ "${JWT_HS256_SECRET:-}" == "$BUILTIN_DEMO_JWT_SECRET" ]] && found+=(DEMO_JWT_SECRET)
+  [[ "${MTLS_PROXY_SECRET:-}" == "$BUILTIN_DEMO_MTLS_PROXY_SECRET" ]] && found+=(DEMO_MTLS_PROXY_SECRET)
   ((${#found[@]} == 0)) && return 0
   is_dev_vault "$VAULT_ADDR" && return 0
   printf '%s: refusing the built-in demo credentials (%s) against the Vault at %s, which is not the dev vault.\n' \
     "$1" "${found[*]}" "$VAULT_ADDR" >&2
-  printf 'Set API_KEYS_JSON and JWT_HS256_SECRET, or %s (the scripts use these too), to values of your own, e.g. $(openssl rand -hex 32).\n' \
+  printf 'Set API_KEYS_JSON, JWT_HS256_SECRET and MTLS_PROXY_SECRET, or %s (the scripts use these too), to values of your own, e.g. $(openssl rand -hex 32).\n' \
     "${found[*]}" >&2
   exit 2
 }
@@ -105,7 +108,9 @@ wait_for_bridge() {
 }
 
 # creds_for AGENT: sets the array CREDS to the curl arguments that authenticate as that demo agent
-# (agent_api: API key; agent_jwt: an HS256 JWT; agent_mtls: the headers a trusted proxy sends).
+# (agent_api: API key; agent_jwt: an HS256 JWT; agent_mtls: the script plays the TLS proxy of
+# run_all_auth.sh, MTLS_MODE=header: the headers a proxy sends after verifying a certificate, with
+# the demo proxy secret that proves them; nobody else can send them).
 creds_for() {
   case "$1" in
     agent_api) CREDS=(-H "X-API-Key: $DEMO_API_KEY") ;;
@@ -115,7 +120,8 @@ creds_for() {
       CREDS=(-H "Authorization: Bearer $token")
       ;;
     agent_mtls)
-      CREDS=(-H "X-SSL-Client-S-DN: CN=agent_mtls,OU=Agents,O=Example" -H 'X-SSL-Client-Verify: SUCCESS')
+      CREDS=(-H "X-SSL-Client-S-DN: CN=agent_mtls,OU=Agents,O=Example" -H 'X-SSL-Client-Verify: SUCCESS'
+        -H "X-Mtls-Proxy-Secret: $DEMO_MTLS_PROXY_SECRET")
       ;;
     *) fail "unknown demo agent $1" ;;
   esac

@@ -5,18 +5,19 @@ import type { Config } from '../config/schema.js'
 import type { Logger } from '../observability/logger.js'
 import { createApiKeyStrategy } from './api-key.js'
 import { createJwtStrategy, type JwtStrategyOptions } from './jwt.js'
+import { createMtlsCertificateStrategy } from './mtls-certificate.js'
 import { createMtlsHeaderStrategy } from './mtls-header.js'
-import type { AuthStrategy } from './strategy.js'
+import type { AuthStrategy, ConnectionFacts } from './strategy.js'
 
 /** Turns a request into the principal that made it. */
 export interface Authenticator {
   /**
-   * @param peerAddress the TCP peer (for the mTLS proxy check); undefined without a socket.
+   * @param conn the TCP peer (for the mTLS proxy check) and the TLS client certificate, if any.
    * @throws UNAUTHENTICATED when there is no credential, a presented credential is invalid, or
    *   two credentials name different agents (`details.tokenPresented` says whether one was sent).
    * @throws FORBIDDEN when a valid credential names an identity that is not a valid agent id.
    */
-  authenticate(req: Request, peerAddress: string | undefined): Promise<Principal>
+  authenticate(req: Request, conn: ConnectionFacts): Promise<Principal>
 }
 
 /** Knobs for tests and tuning that are not configuration variables. */
@@ -28,7 +29,7 @@ export type AuthenticatorOptions = Pick<
 const HOW_TO: Record<AuthStrategy['method'], string> = {
   api_key: 'X-API-Key: <key>',
   jwt: 'Authorization: Bearer <JWT>',
-  mtls: 'a client certificate through the TLS proxy',
+  mtls: 'a client certificate',
 }
 
 /**
@@ -49,7 +50,13 @@ export function createAuthenticator(
 ): Authenticator {
   const strategies: AuthStrategy[] = []
   // Order decides which method a combined principal reports: the strongest proof first.
-  if (auth.mtls.enabled) strategies.push(createMtlsHeaderStrategy(auth.mtls, logger))
+  if (auth.mtls.enabled) {
+    strategies.push(
+      auth.mtls.mode === 'tls'
+        ? createMtlsCertificateStrategy(auth.mtls)
+        : createMtlsHeaderStrategy(auth.mtls, logger),
+    )
+  }
   if (auth.jwt.enabled) {
     strategies.push(
       createJwtStrategy(auth.jwt, { ...options, logger, resource: auth.oauth.resource }),
@@ -59,8 +66,7 @@ export function createAuthenticator(
   const howTo = strategies.map((s) => HOW_TO[s.method]).join(', or ')
 
   return {
-    async authenticate(req, peerAddress) {
-      const conn = { peerAddress }
+    async authenticate(req, conn) {
       const outcomes = await Promise.allSettled(strategies.map((s) => s.authenticate(req, conn)))
       const principals: Principal[] = []
       for (const outcome of outcomes) {

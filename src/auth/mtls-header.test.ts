@@ -1,14 +1,8 @@
-/** @module auth/mtls-header tests: DN parsing, CIDR trust, and when the headers are believed. */
-import fc from 'fast-check'
+/** @module auth/mtls-header tests: CIDR trust, the proxy secret, and when the headers are believed. */
 import { describe, expect, it } from 'vitest'
 import { AppError } from '../core/errors.js'
 import { loadConfig } from '../config/load.js'
-import {
-  agentFromDn,
-  createCidrMatcher,
-  createMtlsHeaderStrategy,
-  parseSubjectDn,
-} from './mtls-header.js'
+import { createCidrMatcher, createMtlsHeaderStrategy, createSecretCheck } from './mtls-header.js'
 import { createLogger, type Logger } from '../observability/logger.js'
 
 /** The bridge's own logger (redaction included), keeping the level of each line it writes. */
@@ -19,54 +13,6 @@ function recordingLogger(): { logger: Logger; levels: string[] } {
 }
 
 const warnings = (levels: string[]) => levels.filter((l) => l === 'warn')
-
-describe('parseSubjectDn + agentFromDn', () => {
-  it.each([
-    ['CN=agent_mtls,O=Example', 'agent_mtls'],
-    ['O=Example,CN=agent_mtls', 'agent_mtls'],
-    ['CN=agent_mtls, O=Example Corp, C=US', 'agent_mtls'],
-    ['cn=agent_mtls,o=Example', 'agent_mtls'],
-    ['CN=agent_mtls+UID=42,O=Example', 'agent_mtls'],
-    ['O=Doe\\, John,CN=agent_mtls', 'agent_mtls'],
-    ['O=Doe\\2C John,CN=agent_mtls', 'agent_mtls'],
-    ['O="Doe, John",CN=agent_mtls', 'agent_mtls'],
-    ['/O=Example/CN=agent_mtls', 'agent_mtls'],
-    ['/C=US/O=Example/OU=a/b/CN=agent_mtls', 'agent_mtls'],
-    ['/CN=agent_mtls/emailAddress=a@b.c', 'agent_mtls'],
-  ])('%s names %s', (dn, agent) => {
-    const attrs = parseSubjectDn(dn)
-    expect(attrs).toBeDefined()
-    expect(agentFromDn(attrs ?? [], 'CN=')).toBe(agent)
-  })
-
-  it('keeps escaped commas inside the CN value', () => {
-    expect(agentFromDn(parseSubjectDn('CN=a\\,b,O=x') ?? [], 'CN=')).toBe('a,b')
-  })
-
-  it('keeps escaped trailing spaces, drops unescaped ones', () => {
-    expect(parseSubjectDn('CN=a\\20,O=x')?.[0]?.value).toBe('a ')
-    expect(parseSubjectDn('CN=a\\ ,O=x')?.[0]?.value).toBe('a ')
-    expect(parseSubjectDn('CN=a  ,O=x')?.[0]?.value).toBe('a')
-  })
-
-  it.each([
-    ['no CN', 'O=Example,C=US'],
-    ['OpenSSL form without CN', '/O=Example/C=US'],
-    ['two different CNs', 'CN=agent_a,CN=agent_b'],
-  ])('finds no agent with %s', (_, dn) => {
-    expect(agentFromDn(parseSubjectDn(dn) ?? [], 'CN=')).toBeUndefined()
-  })
-
-  it.each(['', 'garbage', 'CN=a,', 'CN=a\\'])('does not parse %j', (dn) => {
-    expect(parseSubjectDn(dn)).toBeUndefined()
-  })
-
-  it('strips a value prefix given in MTLS_SUBJECT_CN_PREFIX', () => {
-    const attrs = parseSubjectDn('CN=svc-agent_mtls,O=x') ?? []
-    expect(agentFromDn(attrs, 'CN=svc-')).toBe('agent_mtls')
-    expect(agentFromDn(parseSubjectDn('CN=agent_mtls') ?? [], 'CN=svc-')).toBeUndefined()
-  })
-})
 
 describe('createCidrMatcher', () => {
   const match = createCidrMatcher(['127.0.0.1/32', '::1/128', '10.0.0.0/8', '2001:db8::/32'])
@@ -96,10 +42,23 @@ describe('createCidrMatcher', () => {
   )
 })
 
+const PROXY_SECRET = 'proxy-secret-for-unit-tests-0123456789abcdef'
+
 describe('createMtlsHeaderStrategy', () => {
-  const cfg = loadConfig({ AUTH_MTLS_ENABLED: 'true', MTLS_SCOPES: 'read,list' }).auth.mtls
+  const env = {
+    AUTH_MTLS_ENABLED: 'true',
+    MTLS_MODE: 'header',
+    MTLS_TRUSTED_PROXIES: '127.0.0.1/32,::1/128',
+    MTLS_PROXY_SECRET: PROXY_SECRET,
+    MTLS_SCOPES: 'read,list',
+  }
+  const cfg = loadConfig(env).auth.mtls
   const req = (headers: Record<string, string>) => new Request('http://x/', { headers })
-  const ok = { 'x-ssl-client-s-dn': 'CN=agent_mtls,O=Example', 'x-ssl-client-verify': 'SUCCESS' }
+  const ok = {
+    'x-ssl-client-s-dn': 'CN=agent_mtls,O=Example',
+    'x-ssl-client-verify': 'SUCCESS',
+    'x-mtls-proxy-secret': PROXY_SECRET,
+  }
 
   it('believes a trusted proxy that verified the certificate', async () => {
     const { logger } = recordingLogger()
@@ -117,7 +76,9 @@ describe('createMtlsHeaderStrategy', () => {
     ['verify FAILED', { ...ok, 'x-ssl-client-verify': 'FAILED:unknown ca' }, '127.0.0.1'],
     ['verify NONE with a DN', { ...ok, 'x-ssl-client-verify': 'NONE' }, '127.0.0.1'],
     ['verify lower-case', { ...ok, 'x-ssl-client-verify': 'success' }, '127.0.0.1'],
-    ['no verify header', { 'x-ssl-client-s-dn': ok['x-ssl-client-s-dn'] }, '127.0.0.1'],
+    ['no verify header', { ...ok, 'x-ssl-client-verify': '' }, '127.0.0.1'],
+    ['no proxy secret', { ...ok, 'x-mtls-proxy-secret': '' }, '127.0.0.1'],
+    ['a wrong proxy secret', { ...ok, 'x-mtls-proxy-secret': `${PROXY_SECRET}x` }, '::1'],
   ])('ignores the headers with %s, and warns', async (_, headers, peer) => {
     const { logger, levels } = recordingLogger()
     const s = createMtlsHeaderStrategy(cfg, logger)
@@ -146,32 +107,74 @@ describe('createMtlsHeaderStrategy', () => {
   })
 })
 
-describe('parseSubjectDn (property)', () => {
-  // RFC 4514 escaping of one attribute value.
-  const escape = (v: string) => v.replace(/[\\,+"<>;= ]/g, (ch) => `\\${ch}`).replace(/^#/, '\\#')
-
-  it('recovers any escaped CN value between other attributes', () => {
-    fc.assert(
-      fc.property(
-        fc.string({ minLength: 1, maxLength: 40, unit: 'binary' }),
-        fc.string({ minLength: 1, maxLength: 20, unit: 'binary' }),
-        (cn, org) => {
-          const dn = `O=${escape(org)},CN=${escape(cn)},C=US`
-          expect(agentFromDn(parseSubjectDn(dn) ?? [], 'CN=')).toBe(cn)
-        },
-      ),
-    )
+describe('createSecretCheck', () => {
+  it('accepts the secret only, and nothing when none is configured', () => {
+    const check = createSecretCheck(PROXY_SECRET)
+    expect(check(PROXY_SECRET)).toBe(true)
+    for (const wrong of [
+      '',
+      PROXY_SECRET.slice(0, -1),
+      `${PROXY_SECRET} `,
+      PROXY_SECRET.toUpperCase(),
+    ]) {
+      expect(check(wrong)).toBe(false)
+    }
+    expect(createSecretCheck(undefined)('')).toBe(false)
   })
 })
 
-describe('MTLS_TRUSTED_PROXIES in the configuration', () => {
+describe('mTLS in the configuration', () => {
+  const header = { AUTH_MTLS_ENABLED: 'true', MTLS_MODE: 'header', MTLS_PROXY_SECRET: PROXY_SECRET }
+  const problems = (env: Record<string, string>) => {
+    try {
+      loadConfig(env)
+      return []
+    } catch (err) {
+      return (err as { problems: string[] }).problems
+    }
+  }
+
   it('accepts CIDRs and bare addresses, refuses anything else at startup', () => {
     expect(
-      loadConfig({ MTLS_TRUSTED_PROXIES: '10.0.0.0/8, 192.168.1.7, fd00::/8' }).auth.mtls
+      loadConfig({ ...header, MTLS_TRUSTED_PROXIES: '10.0.0.0/8, 192.168.1.7, fd00::/8' }).auth.mtls
         .trustedProxies,
     ).toEqual(['10.0.0.0/8', '192.168.1.7', 'fd00::/8'])
     for (const bad of ['10.0.0.0/33', 'proxy.internal', '::1/129', '10.0.0.0/8/2']) {
-      expect(() => loadConfig({ MTLS_TRUSTED_PROXIES: bad })).toThrow(/MTLS_TRUSTED_PROXIES/)
+      expect(() => loadConfig({ ...header, MTLS_TRUSTED_PROXIES: bad })).toThrow(
+        /MTLS_TRUSTED_PROXIES/,
+      )
     }
+  })
+
+  it('header mode needs MTLS_TRUSTED_PROXIES (no default) and a proxy secret of 32+ characters', () => {
+    expect(loadConfig({}).auth.mtls.trustedProxies).toEqual([])
+    expect(problems({ ...header })).toEqual([expect.stringMatching(/^MTLS_TRUSTED_PROXIES: /)])
+    const { MTLS_PROXY_SECRET: _, ...noSecret } = header
+    expect(problems({ ...noSecret, MTLS_TRUSTED_PROXIES: '10.0.0.5' })).toEqual([
+      expect.stringMatching(/^MTLS_PROXY_SECRET: /),
+    ])
+    expect(
+      problems({ ...header, MTLS_TRUSTED_PROXIES: '10.0.0.5', MTLS_PROXY_SECRET: 'short' }),
+    ).toEqual([expect.stringMatching(/^MTLS_PROXY_SECRET: .*32/)])
+  })
+
+  it('tls mode needs the listener and a client CA, and refuses proxy settings it would ignore', () => {
+    const tls = { AUTH_MTLS_ENABLED: 'true' }
+    expect(problems(tls).map((p) => p.split(':')[0])).toEqual([
+      'TLS_CLIENT_CA_FILE',
+      'TLS_CERT_FILE',
+    ])
+    expect(
+      problems({ ...tls, TLS_CERT_FILE: 'c', TLS_KEY_FILE: 'k', MTLS_TRUSTED_PROXIES: '::1' }).map(
+        (p) => p.split(':')[0],
+      ),
+    ).toEqual(['MTLS_MODE', 'TLS_CLIENT_CA_FILE'])
+    expect(
+      problems({ ...tls, TLS_CERT_FILE: 'c', TLS_KEY_FILE: 'k', TLS_CLIENT_CA_FILE: 'ca' }),
+    ).toEqual([])
+    expect(problems({ TLS_CLIENT_CA_FILE: 'ca', TLS_CERT_FILE: 'c', TLS_KEY_FILE: 'k' })).toEqual([
+      expect.stringMatching(/^TLS_CLIENT_CA_FILE: /),
+    ])
+    expect(problems({ TLS_CERT_FILE: 'c' })).toEqual([expect.stringMatching(/^TLS_KEY_FILE: /)])
   })
 })

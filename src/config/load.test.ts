@@ -67,6 +67,9 @@ describe('loadConfig parsing', () => {
       DEFAULT_PREFIX: 'agents',
       TRANSIT_MOUNT: 'tr',
       AUTH_MTLS_ENABLED: '1',
+      MTLS_MODE: 'header',
+      MTLS_TRUSTED_PROXIES: '10.0.0.5',
+      MTLS_PROXY_SECRET: 'a-proxy-secret-of-at-least-32-characters',
       AUTH_JWT_ENABLED: '0',
       API_KEYS_JSON:
         '{"key-one-12345": "alice", "key-two-12345": {"agent": "bob", "scopes": ["read"]}}',

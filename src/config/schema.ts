@@ -213,6 +213,13 @@ export const envSchema = z.object({
     'How long SIGTERM waits for in-flight requests before exiting.',
   ),
   DEBUG_ENDPOINTS: bool(false).describe('Expose GET /echo-headers (redacted) for debugging.'),
+  TLS_CERT_FILE: optional.describe(
+    'PEM certificate (chain) of the listener; with TLS_KEY_FILE the bridge serves HTTPS.',
+  ),
+  TLS_KEY_FILE: optional.describe('PEM private key of TLS_CERT_FILE.'),
+  TLS_CLIENT_CA_FILE: optional.describe(
+    'PEM CA(s) of the client certificates that authenticate agents (MTLS_MODE=tls).',
+  ),
 
   VAULT_ADDR: url()
     .default('http://localhost:8200')
@@ -250,7 +257,7 @@ export const envSchema = z.object({
   AUTH_API_KEY_ENABLED: bool(true).describe('Accept X-API-Key.'),
   AUTH_JWT_ENABLED: bool(true).describe('Accept Authorization: Bearer <JWT>.'),
   AUTH_MTLS_ENABLED: bool(false).describe(
-    'Accept client-certificate identity headers from a trusted proxy.',
+    'Authenticate agents by client certificate (how: MTLS_MODE).',
   ),
   API_KEYS_JSON: apiKeysJson.describe(
     'API keys: {"<key>": "<agent-id>"} or {"<key>": {"agent": "<id>", "scopes": ["read"]}}.',
@@ -292,20 +299,40 @@ export const envSchema = z.object({
   JWT_DEFAULT_SCOPES: scopeList(SCOPES.join(',')).describe(
     'Scopes of a token that carries none (narrow this in production).',
   ),
+  MTLS_MODE: z
+    .enum(['tls', 'header'], { message: 'must be tls or header' })
+    .default('tls')
+    .describe(
+      "tls: the bridge's TLS listener verifies client certificates (preferred); header: a TLS proxy does.",
+    ),
   MTLS_IDENTITY_HEADER: z
     .string()
     .min(1)
     .default('x-ssl-client-s-dn')
-    .describe('Header with the client certificate subject DN.'),
+    .describe('Header mode: header with the client certificate subject DN.'),
   MTLS_VERIFY_HEADER: z
     .string()
     .min(1)
     .default('x-ssl-client-verify')
-    .describe("Header with the proxy's verification result."),
+    .describe("Header mode: header with the proxy's verification result."),
+  MTLS_DN_FORMAT: z
+    .enum(['rfc4514', 'openssl'], { message: 'must be rfc4514 or openssl' })
+    .default('rfc4514')
+    .describe(
+      'Header mode: DN format, rfc4514 (CN=a,O=b) or openssl (/O=b/CN=a with "/" escaped).',
+    ),
   MTLS_SUBJECT_CN_PREFIX: z.string().default('CN=').describe('Prefix of the CN in the subject DN.'),
-  MTLS_TRUSTED_PROXIES: csv('127.0.0.1/32,::1/128').describe(
-    'CIDRs of proxies whose identity headers are trusted.',
+  MTLS_TRUSTED_PROXIES: csv().describe(
+    'Header mode: CIDRs of the proxies whose identity headers are believed (required).',
   ),
+  MTLS_PROXY_SECRET: optional.describe(
+    'Header mode: shared secret the proxy sends (required, 32+ characters).',
+  ),
+  MTLS_PROXY_SECRET_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,64}$/, { message: 'must be a header name such as x-mtls-proxy-secret' })
+    .default('x-mtls-proxy-secret')
+    .describe('Header mode: header in which the proxy sends MTLS_PROXY_SECRET.'),
   MTLS_SCOPES: scopeList(SCOPES.join(',')).describe('Scopes of mTLS identities.'),
   OAUTH_RESOURCE: optional.describe('Canonical URI of this server; tokens must name it in `aud`.'),
   OAUTH_RESOURCE_NAME: z
@@ -371,7 +398,60 @@ export const SECRET_VARIABLES = [
   'API_KEYS_JSON',
   'JWT_HS256_SECRET',
   'VAULT_CLIENT_KEY',
+  'MTLS_PROXY_SECRET',
 ] as const
+
+type Issue = (variable: string, message: string) => void
+
+/**
+ * The TLS listener and the two mTLS modes. Security: header mode believes identity headers only
+ * from MTLS_TRUSTED_PROXIES (no default: loopback is shared by every process on the host) AND
+ * only with MTLS_PROXY_SECRET, so a proxy proves itself beyond its address.
+ */
+function checkTls(e: z.output<typeof envSchema>, issue: Issue): void {
+  if (e.TLS_CERT_FILE && !e.TLS_KEY_FILE)
+    issue('TLS_KEY_FILE', 'is required when TLS_CERT_FILE is set')
+  if (e.TLS_KEY_FILE && !e.TLS_CERT_FILE)
+    issue('TLS_CERT_FILE', 'is required when TLS_KEY_FILE is set')
+  const nativeMtls = e.AUTH_MTLS_ENABLED && e.MTLS_MODE === 'tls'
+  if (e.TLS_CLIENT_CA_FILE && !nativeMtls) {
+    issue(
+      'TLS_CLIENT_CA_FILE',
+      'is used only for client-certificate authentication: set AUTH_MTLS_ENABLED=true (MTLS_MODE=tls), or unset it',
+    )
+  }
+  if (!e.AUTH_MTLS_ENABLED) return
+  if (e.MTLS_MODE === 'tls') {
+    if (e.MTLS_TRUSTED_PROXIES.length > 0) {
+      issue(
+        'MTLS_MODE',
+        'is tls (the default) but MTLS_TRUSTED_PROXIES is set: set MTLS_MODE=header to believe a TLS-terminating proxy, or unset MTLS_TRUSTED_PROXIES',
+      )
+    }
+    if (!e.TLS_CLIENT_CA_FILE) {
+      issue(
+        'TLS_CLIENT_CA_FILE',
+        'is required for mTLS with MTLS_MODE=tls (with TLS_CERT_FILE and TLS_KEY_FILE); behind a TLS-terminating proxy set MTLS_MODE=header instead',
+      )
+    }
+    if (!e.TLS_CERT_FILE) issue('TLS_CERT_FILE', 'is required for mTLS with MTLS_MODE=tls')
+    return
+  }
+  if (e.MTLS_TRUSTED_PROXIES.length === 0) {
+    issue(
+      'MTLS_TRUSTED_PROXIES',
+      'is required with MTLS_MODE=header: the CIDRs of your TLS proxy only, such as 10.0.0.5/32 (there is no default)',
+    )
+  }
+  if (!e.MTLS_PROXY_SECRET) {
+    issue(
+      'MTLS_PROXY_SECRET',
+      'is required with MTLS_MODE=header: a random value your proxy sends in MTLS_PROXY_SECRET_HEADER (openssl rand -hex 32)',
+    )
+  } else if (e.MTLS_PROXY_SECRET.length < 32) {
+    issue('MTLS_PROXY_SECRET', 'must be at least 32 characters (openssl rand -hex 32)')
+  }
+}
 
 /** The checks that span variables, each reported against the variable to fix. */
 export const configSchema = envSchema
@@ -425,11 +505,9 @@ export const configSchema = envSchema
       issue('OAUTH_AUTHORIZATION_SERVERS', 'must be a list of http(s) URLs')
     }
     if (!e.MTLS_TRUSTED_PROXIES.every((v) => parseCidr(v) !== undefined)) {
-      issue(
-        'MTLS_TRUSTED_PROXIES',
-        'must be a list of CIDRs such as 127.0.0.1/32,::1/128,10.0.0.0/8',
-      )
+      issue('MTLS_TRUSTED_PROXIES', 'must be a list of CIDRs such as 10.0.0.5/32 or 10.0.0.0/8')
     }
+    checkTls(e, issue)
     if (e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT)
       issue('METRICS_PORT', 'must differ from PORT (or be 0)')
   })
@@ -440,6 +518,10 @@ export const configSchema = envSchema
     maxBodyBytes: e.MAX_BODY_BYTES,
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT,
     debugEndpoints: e.DEBUG_ENDPOINTS,
+    tls:
+      e.TLS_CERT_FILE && e.TLS_KEY_FILE
+        ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE, clientCaFile: e.TLS_CLIENT_CA_FILE }
+        : undefined,
     vault: {
       address: e.VAULT_ADDR,
       namespace: e.VAULT_NAMESPACE,
@@ -475,10 +557,14 @@ export const configSchema = envSchema
       },
       mtls: {
         enabled: e.AUTH_MTLS_ENABLED,
+        mode: e.MTLS_MODE,
         identityHeader: e.MTLS_IDENTITY_HEADER.toLowerCase(),
         verifyHeader: e.MTLS_VERIFY_HEADER.toLowerCase(),
+        dnFormat: e.MTLS_DN_FORMAT,
         cnPrefix: e.MTLS_SUBJECT_CN_PREFIX,
         trustedProxies: e.MTLS_TRUSTED_PROXIES,
+        proxySecret: e.MTLS_PROXY_SECRET,
+        proxySecretHeader: e.MTLS_PROXY_SECRET_HEADER.toLowerCase(),
         scopes: e.MTLS_SCOPES,
       },
       oauth: {

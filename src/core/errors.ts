@@ -34,6 +34,11 @@ export interface ErrorDetails {
   retryAfterSeconds?: number
   /** A credential was presented (RFC 6750 `error="invalid_token"`). */
   tokenPresented?: boolean
+  /**
+   * Why a request was refused, finer than the code, for the audit trail and metrics
+   * (`invalid_credential`, `origin_not_allowed`, ...): a fixed word, never caller input.
+   */
+  reason?: string
 }
 
 /**

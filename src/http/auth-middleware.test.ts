@@ -21,8 +21,12 @@ const logger: Logger = {
   },
 }
 
+const PROXY_SECRET = 'auth-middleware-proxy-secret-0123456789'
 const config = loadConfig({
   AUTH_MTLS_ENABLED: 'true',
+  MTLS_MODE: 'header',
+  MTLS_TRUSTED_PROXIES: '127.0.0.1,::1',
+  MTLS_PROXY_SECRET: PROXY_SECRET,
   API_KEYS_JSON: JSON.stringify({ 'key-agent-a-123456': 'agent_a' }),
 })
 const app = new Hono<AppEnv>()
@@ -53,7 +57,11 @@ describe('authMiddleware', () => {
 
   it('treats a request without a socket as coming from no trusted proxy', async () => {
     const res = await app.request('/p', {
-      headers: { 'x-ssl-client-s-dn': 'CN=agent_a', 'x-ssl-client-verify': 'SUCCESS' },
+      headers: {
+        'x-ssl-client-s-dn': 'CN=agent_a',
+        'x-ssl-client-verify': 'SUCCESS',
+        'x-mtls-proxy-secret': PROXY_SECRET,
+      },
     })
     expect(res.status).toBe(401)
   })

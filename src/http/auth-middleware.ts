@@ -1,7 +1,10 @@
 /** @module http/auth-middleware: authenticates every request that reaches it (REST and /mcp). */
+import type { IncomingMessage } from 'node:http'
+import type { TLSSocket } from 'node:tls'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import type { Context, MiddlewareHandler } from 'hono'
 import type { Authenticator } from '../auth/index.js'
+import type { ClientCertificate, ConnectionFacts } from '../auth/strategy.js'
 import type { AppEnv } from './context.js'
 
 /** The TCP peer's address, or undefined when the request did not come over a socket. */
@@ -15,6 +18,29 @@ export function peerAddress(c: Context<AppEnv>): string | undefined {
 }
 
 /**
+ * The certificate the client presented on the bridge's own TLS listener, or undefined (plain
+ * HTTP, no certificate, or no socket). The subject comes from Node's TLS layer, one entry per
+ * attribute (repeated types as arrays), never from a DN string.
+ */
+export function clientCertificate(c: Context<AppEnv>): ClientCertificate | undefined {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming
+  const socket = incoming?.socket as Partial<TLSSocket> | undefined
+  if (typeof socket?.getPeerCertificate !== 'function') return undefined
+  const cert = socket.getPeerCertificate()
+  if (!cert || Object.keys(cert).length === 0) return undefined
+  const subject = Object.entries(cert.subject ?? {}).flatMap(([type, value]) =>
+    (Array.isArray(value) ? value : [value]).map((v) => ({ type, value: String(v) })),
+  )
+  return { verified: socket.authorized === true, subject }
+}
+
+/** What the authenticator may know about the connection a request came on. */
+export const connectionFacts = (c: Context<AppEnv>): ConnectionFacts => ({
+  peerAddress: peerAddress(c),
+  clientCertificate: clientCertificate(c),
+})
+
+/**
  * Sets `c.var.principal` and binds the agent to the request logger.
  *
  * @throws UNAUTHENTICATED or FORBIDDEN (from the authenticator); the app's error handler
@@ -22,7 +48,7 @@ export function peerAddress(c: Context<AppEnv>): string | undefined {
  */
 export function authMiddleware(authenticator: Authenticator): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const principal = await authenticator.authenticate(c.req.raw, peerAddress(c))
+    const principal = await authenticator.authenticate(c.req.raw, connectionFacts(c))
     c.set('principal', principal)
     const log = c.get('log') as AppEnv['Variables']['log'] | undefined
     if (log) c.set('log', log.child({ agent: principal.agent, authMethod: principal.method }))

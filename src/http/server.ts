@@ -1,14 +1,66 @@
-/** @module http/server: run a Hono app on @hono/node-server and stop it gracefully. */
+/** @module http/server: run a Hono app on @hono/node-server (HTTP or HTTPS) and stop it gracefully. */
+import { readFileSync } from 'node:fs'
 import type { Server } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
+import type { Config } from '../config/schema.js'
+import { StartupError } from '../config/startup-error.js'
+
+/** The PEM material of the TLS listener (TLS_CERT_FILE, TLS_KEY_FILE, TLS_CLIENT_CA_FILE). */
+export interface TlsMaterial {
+  cert: Buffer
+  key: Buffer
+  /** CA(s) of client certificates: when set, the listener asks each client for one. */
+  clientCa?: Buffer
+}
 
 export interface HttpServerOptions {
   fetch: (request: Request, env: unknown) => Response | Promise<Response>
   host: string
   /** 0 picks a free port. */
   port: number
+  /** Serve HTTPS with this material; plain HTTP without it. */
+  tls?: TlsMaterial
 }
+
+/**
+ * Reads the TLS listener's files, once, at startup.
+ * @throws StartupError (exit 2) naming the variable whose file cannot be read; never its content.
+ */
+export function readTlsMaterial(tls: NonNullable<Config['tls']>): TlsMaterial {
+  const read = (variable: string, file: string) => {
+    try {
+      return readFileSync(file)
+    } catch (err) {
+      throw new StartupError(
+        'cannot start the TLS listener',
+        `Cannot read the file named by ${variable}.`,
+        {
+          cause: err,
+        },
+      )
+    }
+  }
+  return {
+    cert: read('TLS_CERT_FILE', tls.certFile),
+    key: read('TLS_KEY_FILE', tls.keyFile),
+    ...(tls.clientCaFile ? { clientCa: read('TLS_CLIENT_CA_FILE', tls.clientCaFile) } : {}),
+  }
+}
+
+/**
+ * Options of the HTTPS listener. Security: with a client CA the listener requests a client
+ * certificate but lets the handshake finish without one (or with one that fails verification),
+ * so that API-key and JWT clients still connect; the mTLS strategy then refuses an unverified
+ * certificate as an invalid credential (src/auth/mtls-certificate.ts).
+ */
+const httpsOptions = (tls: TlsMaterial) => ({
+  cert: tls.cert,
+  key: tls.key,
+  minVersion: 'TLSv1.2' as const,
+  ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: false } : {}),
+})
 
 export interface HttpServer {
   /** `http://host:port` with the port actually bound. */
@@ -23,20 +75,38 @@ export interface HttpServer {
 
 /**
  * Starts listening and resolves once the port is bound.
- * @throws the listen error (EADDRINUSE, EACCES) as Node reports it.
+ * @throws the listen error (EADDRINUSE, EACCES) as Node reports it; StartupError when the TLS
+ *   material is not a certificate and its key.
  */
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
+  const { tls } = options
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = serve({ fetch: options.fetch, port: options.port, hostname: options.host }, () =>
-      resolve(s as Server),
-    ) as Server
+    let s: Server
+    try {
+      s = serve(
+        {
+          fetch: options.fetch,
+          port: options.port,
+          hostname: options.host,
+          ...(tls ? { createServer: createHttpsServer, serverOptions: httpsOptions(tls) } : {}),
+        },
+        () => resolve(s),
+      ) as Server
+    } catch (err) {
+      // A key that does not fit its certificate, or PEM that is not one, fails here.
+      throw new StartupError(
+        'cannot start the TLS listener',
+        'TLS_CERT_FILE and TLS_KEY_FILE must be a PEM certificate and its private key.',
+        { cause: err },
+      )
+    }
     s.once('error', reject)
   })
   const { port } = server.address() as AddressInfo
   const host = options.host.includes(':') ? `[${options.host}]` : options.host
   let closing: Promise<boolean> | undefined
   return {
-    url: `http://${host}:${port}`,
+    url: `${tls ? 'https' : 'http'}://${host}:${port}`,
     port,
     close(timeoutMs) {
       closing ??= new Promise<boolean>((resolve) => {

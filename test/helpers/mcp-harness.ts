@@ -17,6 +17,7 @@ import type { SecretValuesMode } from '../../src/mcp/operation-tools.js'
 import { createMcpServer } from '../../src/mcp/server.js'
 import { silentLogger } from './loggers.js'
 import type { VaultStack } from './vault-stack.js'
+import { proxyEnv, proxyHeaders } from './mtls-proxy.js'
 
 export const JWT_SECRET = 'mcp-test-hs256-secret-that-is-32-bytes-long!'
 
@@ -90,7 +91,7 @@ export async function startMcpApp(
   const config = loadConfig({
     API_KEYS_JSON: JSON.stringify(keys),
     JWT_HS256_SECRET: JWT_SECRET,
-    AUTH_MTLS_ENABLED: 'true',
+    ...proxyEnv(),
     RATE_LIMIT_ENABLED: 'false',
     // Suites send many refused requests from 127.0.0.1; limits-http tests the limit itself.
     AUTH_FAILURE_LIMIT: '1000000',
@@ -129,8 +130,8 @@ export async function authHeaders(
 ): Promise<Record<string, string>> {
   if (kind === 'api_key') return { 'x-api-key': apiKeyOf(agent) }
   if (kind === 'jwt') return { authorization: `Bearer ${await jwtFor(agent, scopes)}` }
-  // The test talks to 127.0.0.1, a trusted proxy by default (MTLS_TRUSTED_PROXIES).
-  return { 'x-ssl-client-s-dn': `CN=${agent}`, 'x-ssl-client-verify': 'SUCCESS' }
+  // The test plays the TLS proxy on 127.0.0.1 (MTLS_TRUSTED_PROXIES, with the proxy secret).
+  return proxyHeaders(`CN=${agent}`)
 }
 
 /** A real Client over Streamable HTTP with the given headers on every request. */

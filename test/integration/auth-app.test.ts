@@ -13,6 +13,7 @@ import type { Config } from '../../src/config/schema.js'
 import { startHttpServer, type HttpServer } from '../../src/http/server.js'
 import { recordingLogger, startVaultStack, type VaultStack } from '../helpers/vault-stack.js'
 import { startKeyServer, type KeyServer } from './auth-harness.js'
+import { proxyEnv, proxyHeaders } from '../helpers/mtls-proxy.js'
 
 const SECRET = 'auth-app-test-secret-of-at-least-32-bytes'
 const RESOURCE = 'http://bridge.test/mcp'
@@ -91,7 +92,7 @@ beforeAll(async () => {
   rsa = pair.privateKey
   keys = await startKeyServer({ keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'k1' }] })
   const authEnv = {
-    AUTH_MTLS_ENABLED: 'true',
+    ...proxyEnv(),
     API_KEYS_JSON: JSON.stringify({
       [apiKey]: ids.api,
       [roKey]: { agent: ids.ro, scopes: ['read', 'list'] },
@@ -104,7 +105,7 @@ beforeAll(async () => {
   }
   const auth = loadConfig(authEnv).auth
   server = await serveApp({ ...stack.config, auth, debugEndpoints: true })
-  const untrustedAuth = loadConfig({ ...authEnv, MTLS_TRUSTED_PROXIES: '10.0.0.0/8' }).auth
+  const untrustedAuth = loadConfig({ ...authEnv, ...proxyEnv('10.0.0.0/8') }).auth
   untrusted = await serveApp({ ...stack.config, auth: untrustedAuth })
 })
 
@@ -131,10 +132,7 @@ describe('each method works on the REST routes of the production app', () => {
     ],
     [
       'mTLS headers from the trusted proxy',
-      async () => ({
-        'x-ssl-client-s-dn': `CN=${ids.mtls},O=Example`,
-        'x-ssl-client-verify': 'SUCCESS',
-      }),
+      async () => proxyHeaders(`CN=${ids.mtls},O=Example`),
       'mtls',
     ],
   ]
@@ -213,7 +211,7 @@ describe('refusals through the production app, on REST and /mcp alike', () => {
   })
 
   it('spoofed mTLS headers from an untrusted peer: 401', async () => {
-    const spoofed = { 'x-ssl-client-s-dn': `CN=${ids.mtls}`, 'x-ssl-client-verify': 'SUCCESS' }
+    const spoofed = proxyHeaders(`CN=${ids.mtls}`)
     for (const res of await onBoth(untrusted.url, spoofed)) {
       expect(res.status).toBe(401)
       expect(res.challenge).toBe(NONE)
@@ -236,11 +234,7 @@ describe('/mcp with the SDK client', () => {
       .sign(rsa)
     const cases: [Record<string, string>, string, string][] = [
       [{ authorization: `Bearer ${rs}` }, ids.rs, 'jwt'],
-      [
-        { 'x-ssl-client-s-dn': `/O=Example/CN=${ids.mtls}`, 'x-ssl-client-verify': 'SUCCESS' },
-        ids.mtls,
-        'mtls',
-      ],
+      [proxyHeaders(`CN=${ids.mtls},O=Example`), ids.mtls, 'mtls'],
     ]
     for (const [headers, agent, method] of cases) {
       const client = new Client({ name: 'auth-app-test', version: '1.0.0' })

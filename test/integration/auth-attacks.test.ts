@@ -10,6 +10,7 @@ import {
   type JWK,
   type JWTPayload,
 } from 'jose'
+import { proxyEnv, proxyHeaders } from '../helpers/mtls-proxy.js'
 import { get, startAuthApp, startKeyServer, type AuthApp, type KeyServer } from './auth-harness.js'
 
 const SECRET = 'an-hs256-secret-of-at-least-32-bytes!!'
@@ -41,6 +42,7 @@ let keys: KeyServer
 let app: AuthApp
 let untrustingApp: AuthApp
 let jwksOnlyApp: AuthApp
+let opensslApp: AuthApp
 
 const hs256 = (claims: JWTPayload, header: Record<string, unknown> = {}) =>
   new SignJWT(claims)
@@ -58,7 +60,7 @@ const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
 const baseEnv = () => ({
   AUTH_API_KEY_ENABLED: 'true',
   AUTH_JWT_ENABLED: 'true',
-  AUTH_MTLS_ENABLED: 'true',
+  ...proxyEnv(),
   API_KEYS_JSON: JSON.stringify({
     [API_KEY]: 'agent_api',
     [API_KEY_RO]: { agent: 'agent_ro', scopes: ['read', 'list'] },
@@ -82,13 +84,14 @@ beforeAll(async () => {
   ed = { ...edPair, jwk: { ...(await exportJWK(edPair.publicKey)), kid: 'ed-1', alg: 'EdDSA' } }
   keys = await startKeyServer({ keys: [rsa.jwk, ec.jwk, ed.jwk] })
   app = await startAuthApp(baseEnv())
-  untrustingApp = await startAuthApp({ ...baseEnv(), MTLS_TRUSTED_PROXIES: '10.0.0.0/8' })
+  untrustingApp = await startAuthApp({ ...baseEnv(), ...proxyEnv('10.0.0.0/8') })
+  opensslApp = await startAuthApp({ ...baseEnv(), MTLS_DN_FORMAT: 'openssl' })
   const { JWT_HS256_SECRET: _, ...noSecret } = baseEnv()
   jwksOnlyApp = await startAuthApp(noSecret)
 })
 
 afterAll(async () => {
-  await Promise.all([app?.close(), untrustingApp?.close(), jwksOnlyApp?.close()])
+  await Promise.all([app, untrustingApp, jwksOnlyApp, opensslApp].map((a) => a?.close()))
   await keys?.stop()
 })
 
@@ -216,10 +219,7 @@ describe('identities that are not valid agent ids are refused with 403', () => {
   )
 
   it('an mTLS CN that is not an agent id', async () => {
-    const res = await get(`${app.url}/protected`, {
-      'x-ssl-client-s-dn': 'CN=../agent_api,O=Example',
-      'x-ssl-client-verify': 'SUCCESS',
-    })
+    const res = await get(`${app.url}/protected`, proxyHeaders('CN=../agent_api,O=Example'))
     expect(res.status).toBe(403)
   })
 })
@@ -265,8 +265,7 @@ describe('API key and mixed-credential attacks', () => {
   it('mTLS headers naming another agent than the API key are 401', async () => {
     const res = await get(`${app.url}/protected`, {
       'x-api-key': API_KEY,
-      'x-ssl-client-s-dn': 'CN=agent_mtls',
-      'x-ssl-client-verify': 'SUCCESS',
+      ...proxyHeaders('CN=agent_mtls'),
     })
     expect(res.status).toBe(401)
   })
@@ -285,7 +284,7 @@ describe('API key and mixed-credential attacks', () => {
 })
 
 describe('mTLS header attacks', () => {
-  const ok = { 'x-ssl-client-s-dn': 'CN=agent_mtls,O=Example', 'x-ssl-client-verify': 'SUCCESS' }
+  const ok = proxyHeaders('CN=agent_mtls,O=Example')
 
   it('spoofed headers from a peer outside MTLS_TRUSTED_PROXIES are ignored (401) and logged', async () => {
     const before = untrustingApp.lines.filter((l) => l.level === 'warn').length
@@ -388,13 +387,10 @@ describe('valid credentials are accepted', () => {
   })
 
   it.each([
-    ['RFC 2253', 'CN=agent_mtls,O=Example\\, Inc.,C=US'],
-    ['OpenSSL', '/C=US/O=Example/CN=agent_mtls'],
-  ])('mTLS identity from the trusted proxy (%s DN)', async (_, dn) => {
-    const res = await get(`${app.url}/protected`, {
-      'x-ssl-client-s-dn': dn,
-      'x-ssl-client-verify': 'SUCCESS',
-    })
+    ['RFC 2253', 'CN=agent_mtls,O=Example\\, Inc.,C=US', () => app],
+    ['OpenSSL, with MTLS_DN_FORMAT=openssl', '/C=US/O=Example/CN=agent_mtls', () => opensslApp],
+  ])('mTLS identity from the trusted proxy (%s DN)', async (_, dn, target) => {
+    const res = await get(`${target().url}/protected`, proxyHeaders(dn))
     expect(res.status).toBe(200)
     expect(res.body.principal).toEqual({
       agent: 'agent_mtls',

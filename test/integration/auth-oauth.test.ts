@@ -1,10 +1,11 @@
 /** @module test/integration/auth-oauth: RFC 9728 metadata, challenges without OAuth, IPv6 proxies, debug routes. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { get, startAuthApp, type AuthApp } from './auth-harness.js'
+import { proxyEnv, proxyHeaders } from '../helpers/mtls-proxy.js'
 
 const API_KEY = 'key-agent-api-0123456789abcdef'
 const keys = JSON.stringify({ [API_KEY]: 'agent_api' })
-const mtls = { 'x-ssl-client-s-dn': 'CN=agent_mtls', 'x-ssl-client-verify': 'SUCCESS' }
+const mtls = proxyHeaders('CN=agent_mtls')
 let withOauth: AuthApp
 let withoutOauth: AuthApp
 let ipv6: AuthApp
@@ -14,18 +15,14 @@ beforeAll(async () => {
   withOauth = await startAuthApp({
     API_KEYS_JSON: keys,
     DEBUG_ENDPOINTS: 'true',
-    AUTH_MTLS_ENABLED: 'true',
+    ...proxyEnv(),
     OAUTH_RESOURCE: 'http://mcp.127-0-0-1.sslip.io:8001/mcp',
     OAUTH_RESOURCE_NAME: 'MCP Server',
     OAUTH_AUTHORIZATION_SERVERS: 'http://keycloak.127-0-0-1.sslip.io:8002/realms/mcp',
   })
   withoutOauth = await startAuthApp({ API_KEYS_JSON: keys })
-  ipv6 = await startAuthApp({ AUTH_MTLS_ENABLED: 'true' }, {}, '::1')
-  ipv6Untrusted = await startAuthApp(
-    { AUTH_MTLS_ENABLED: 'true', MTLS_TRUSTED_PROXIES: '127.0.0.1/32' },
-    {},
-    '::1',
-  )
+  ipv6 = await startAuthApp(proxyEnv(), {}, '::1')
+  ipv6Untrusted = await startAuthApp(proxyEnv('127.0.0.1/32'), {}, '::1')
 })
 
 afterAll(async () => {

@@ -354,7 +354,7 @@ describe('no demo credential in the deployment files', () => {
   const demo = [...common.matchAll(/^BUILTIN_DEMO_\w+='([^']+)'$/gm)].map((m) => m[1]!)
 
   it('none of deploy/ and local-vault/ holds a demo credential or a fill-me-in placeholder', () => {
-    expect(demo.length).toBe(3)
+    expect(demo.length).toBe(4)
     const files = [...yamlFiles(join(root, 'deploy')), ...yamlFiles(join(root, 'local-vault'))]
     files.push(join(root, 'deploy', 'nginx', 'vault-mcp-bridge.conf'))
     for (const f of files) {
@@ -473,5 +473,12 @@ describe('deploy/nginx', () => {
     expect(conf).toMatch(/ssl_verify_client\s+on;/)
     expect(conf).toMatch(/proxy_set_header X-SSL-Client-S-DN \$ssl_client_s_dn;/)
     expect(conf).toMatch(/proxy_set_header X-SSL-Client-Verify \$ssl_client_verify;/)
+  })
+
+  it('sends the proxy secret from a file of its own, never a literal', () => {
+    expect(conf).toMatch(/^\s*include \/etc\/vault-mcp-bridge\/proxy-secret\.conf;/m)
+    expect(conf).toMatch(/proxy_set_header X-Mtls-Proxy-Secret \$vault_mcp_bridge_proxy_secret;/)
+    expect(conf).not.toMatch(/^\s*set \$vault_mcp_bridge_proxy_secret/m)
+    expect(conf).not.toMatch(/\$ssl_client_s_dn_legacy;/)
   })
 })
