@@ -33,8 +33,10 @@ import {
   WRITE_KEY,
   latencyScenarios,
   loadScenarios,
+  probeMcp,
   scenarioTargets,
   soakRequests,
+  type McpGeneration,
   type Scenario,
   type Target,
 } from './bench/scenarios.js'
@@ -96,8 +98,10 @@ async function main(): Promise<void> {
     })
     procs.push(bridge)
     await seed(bridge.url)
+    const mcp = await probeMcp(bridge.url)
+    for (const note of mcp.notes) log(note)
     if (args.profile) {
-      await profileRun(bridge, loadScenarios(provisioned.roleToken, jwt))
+      await profileRun(bridge, loadScenarios(provisioned.roleToken, jwt, mcp.speaks))
       return
     }
     const idleMb = await idleRss(bridge.pid)
@@ -123,7 +127,7 @@ async function main(): Promise<void> {
       childReuse: childReuse.url,
     }
 
-    const full = loadScenarios(provisioned.roleToken, jwt)
+    const full = loadScenarios(provisioned.roleToken, jwt, mcp.speaks)
     log(`${full.length} scenarios at full load: ${rounds} rounds of ${duration}s, c=${connections}`)
     const fullSummaries = await alternate(full, urls, {})
     const latency = latencyScenarios(rate)
@@ -131,14 +135,14 @@ async function main(): Promise<void> {
     const latencySummaries = await alternate(latency, urls, { rate })
 
     log(`soak: ${soakSeconds}s at full load on the bridge (REST and MCP, reads and writes)`)
-    const soak = await soakRun(bridge, soakSeconds)
+    const soak = await soakRun(bridge, soakSeconds, mcp.speaks)
     const idleAfterMb = await idleRss(bridge.pid)
     log('counter tables at their cap (separate process, gc exposed)')
     const limits = await runLimitsMemory()
 
     const scenarios = new Map([...fullSummaries, ...latencySummaries].map((s) => [s.id, s]))
     const targets: TargetSpec[] = [
-      ...scenarioTargets(rate),
+      ...scenarioTargets(rate, mcp.speaks),
       {
         kind: 'max',
         id: 'rss-loaded',
@@ -184,6 +188,7 @@ async function main(): Promise<void> {
       formatTable(['memory', 'MB / value'], memoryRows),
       '',
       targetTable(results),
+      ...mcp.notes,
       '',
       `${rounds} alternating rounds of ${duration}s per scenario, ${connections} connections ` +
         `(autocannon); medians over rounds; ratios are medians of per-round paired ratios.`,
@@ -200,6 +205,7 @@ async function main(): Promise<void> {
           scenarios: all,
           memory: { idleMb, idleAfterMb, soak, limits },
           targets: results,
+          notes: mcp.notes,
         },
         null,
         2,
@@ -281,7 +287,11 @@ interface SoakResult {
 }
 
 /** Full load for `seconds` on the bridge, with RSS read every 2 s. */
-async function soakRun(bridge: Proc, seconds: number): Promise<SoakResult> {
+async function soakRun(
+  bridge: Proc,
+  seconds: number,
+  generations: readonly McpGeneration[],
+): Promise<SoakResult> {
   const samples: { t: number; rssMb: number }[] = []
   const started = Date.now()
   const timer = setInterval(() => {
@@ -292,7 +302,7 @@ async function soakRun(bridge: Proc, seconds: number): Promise<SoakResult> {
   try {
     result = await runLoad({
       url: bridge.url,
-      requests: soakRequests(),
+      requests: soakRequests(generations),
       connections,
       durationSeconds: seconds,
     })

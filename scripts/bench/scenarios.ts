@@ -17,8 +17,18 @@ export interface Scenario {
   requests: RequestSpec[]
 }
 
-/** The MCP protocol generations the bridge speaks, by the version header a client sends. */
-export const MCP_GENERATIONS = [{ id: '2025', version: '2025-06-18' }] as const
+/** An MCP protocol generation: 2025 (version header) or 2026-07-28 (`_meta` envelope too). */
+export interface McpGeneration {
+  id: string
+  version: string
+  modern: boolean
+}
+
+/** The generations the bench asks for; `probeMcp` tells which ones the bridge speaks. */
+export const MCP_GENERATIONS: readonly McpGeneration[] = [
+  { id: '2025', version: '2025-06-18', modern: false },
+  { id: '2026', version: '2026-07-28', modern: true },
+]
 
 /** Secret data the write scenarios store (not a real secret). */
 const DATA = { user: 'bench', password: 'not-a-real-secret' }
@@ -44,40 +54,54 @@ const restWrite = (headers: Record<string, string>): RequestSpec => ({
 })
 
 let rpcId = 0
-const mcpCall = (version: string, name: string, args: object): RequestSpec => ({
-  method: 'POST',
-  path: '/mcp',
-  headers: {
-    ...apiKey,
-    accept: 'application/json, text/event-stream',
-    'mcp-protocol-version': version,
-  },
-  body: JSON.stringify({
-    jsonrpc: '2.0',
-    id: ++rpcId,
-    method: 'tools/call',
-    params: { name, arguments: args },
-  }),
-})
+/** One `tools/call` as a client of generation `g` sends it. */
+export const mcpCall = (g: McpGeneration, name: string, args: object): RequestSpec => {
+  const meta = g.modern
+    ? {
+        _meta: {
+          'io.modelcontextprotocol/protocolVersion': g.version,
+          'io.modelcontextprotocol/clientCapabilities': {},
+          'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1.0.0' },
+        },
+      }
+    : {}
+  return {
+    method: 'POST',
+    path: '/mcp',
+    headers: {
+      ...apiKey,
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': g.version,
+      ...(g.modern ? { 'mcp-method': 'tools/call', 'mcp-name': name } : {}),
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: ++rpcId,
+      method: 'tools/call',
+      params: { name, arguments: args, ...meta },
+    }),
+  }
+}
 
 /** The full-load scenarios, in the order the table lists them. */
 export function loadScenarios(
   vaultToken: string,
   jwt: { hs256: string; rs256: string },
+  generations: readonly McpGeneration[],
 ): Scenario[] {
   const vaultHeaders = { 'x-vault-token': vaultToken }
-  const mcp = MCP_GENERATIONS.flatMap((g): Scenario[] => [
+  const mcp = generations.flatMap((g): Scenario[] => [
     {
       id: `mcp-read-${g.id}`,
       label: `bridge MCP tools/call read_secret (${g.version})`,
       target: 'bridge',
-      requests: [mcpCall(g.version, 'read_secret', { path: READ_KEY })],
+      requests: [mcpCall(g, 'read_secret', { path: READ_KEY })],
     },
     {
       id: `mcp-write-${g.id}`,
       label: `bridge MCP tools/call write_secret (${g.version})`,
       target: 'bridge',
-      requests: [mcpCall(g.version, 'write_secret', { path: WRITE_KEY, data: DATA })],
+      requests: [mcpCall(g, 'write_secret', { path: WRITE_KEY, data: DATA })],
     },
   ])
   return [
@@ -173,19 +197,42 @@ export function latencyScenarios(rate: number): Scenario[] {
 }
 
 /** The soak's mix on the bridge: REST and MCP, reads and writes, in turn on every connection. */
-export function soakRequests(): RequestSpec[] {
-  const version = MCP_GENERATIONS[0].version
+export function soakRequests(generations: readonly McpGeneration[]): RequestSpec[] {
   return [
     restRead(apiKey),
     restWrite(apiKey),
-    mcpCall(version, 'read_secret', { path: READ_KEY }),
-    mcpCall(version, 'write_secret', { path: WRITE_KEY, data: DATA }),
+    ...generations.flatMap((g) => [
+      mcpCall(g, 'read_secret', { path: READ_KEY }),
+      mcpCall(g, 'write_secret', { path: WRITE_KEY, data: DATA }),
+    ]),
   ]
 }
 
+/**
+ * Which generations the bridge at `url` answers a `tools/call` for with a result (a bridge
+ * from before the 2026-07-28 migration refuses that generation's requests).
+ */
+export async function probeMcp(url: string): Promise<{ speaks: McpGeneration[]; notes: string[] }> {
+  const speaks: McpGeneration[] = []
+  const notes: string[] = []
+  for (const g of MCP_GENERATIONS) {
+    const call = mcpCall(g, 'read_secret', { path: READ_KEY })
+    const res = await fetch(`${url}${call.path}`, {
+      method: call.method,
+      headers: { ...call.headers, 'content-type': 'application/json' },
+      body: call.body!,
+    })
+    const text = await res.text()
+    const ok = res.status === 200 && /"result"/.test(text) && !/"isError":\s*true/.test(text)
+    if (ok) speaks.push(g)
+    else notes.push(`MCP ${g.version}: not measured (the bridge answered HTTP ${res.status})`)
+  }
+  return { speaks, notes }
+}
+
 /** The throughput and latency targets of issue 15 over the scenarios' ids. */
-export function scenarioTargets(rate: number): TargetSpec[] {
-  const mcp = MCP_GENERATIONS.flatMap((g): TargetSpec[] => [
+export function scenarioTargets(rate: number, generations: readonly McpGeneration[]): TargetSpec[] {
+  const mcp = generations.flatMap((g): TargetSpec[] => [
     {
       kind: 'ratio',
       id: `mcp-read-${g.id}`,
