@@ -1,5 +1,5 @@
 /** @module auth/jwt tests: claims, scopes and refusals with hand-built requests (HS256). */
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { SignJWT, type JWTPayload } from 'jose'
 import { AppError } from '../core/errors.js'
 import { loadConfig } from '../config/load.js'
@@ -102,6 +102,24 @@ describe('createJwtStrategy', () => {
     const keyless = createJwtStrategy(loadConfig({}).auth.jwt, { logger })
     expect(warnings.length).toBe(before + 1)
     await refusal(keyless.authenticate(req(await sign({ sub: 'a', exp: now() + 60 })), conn))
+  })
+
+  it('checks a token once, then knows it until its exp, and never past it', async () => {
+    vi.useFakeTimers({ now: new Date('2026-06-01T00:00:00Z'), toFake: ['Date'] })
+    try {
+      const strict = strategyFor({ JWT_CLOCK_TOLERANCE: '0', JWT_DEFAULT_SCOPES: 'read' })
+      const token = await sign({ sub: 'agent_x', exp: now() + 30 })
+      const first = await strict.authenticate(req(token), conn)
+      expect(first).toEqual({ agent: 'agent_x', scopes: ['read'], method: 'jwt' })
+      expect(await strict.authenticate(req(token), conn)).toEqual(first)
+      // A changed signature is not the token that was checked.
+      const forged = `${token.slice(0, -4)}${token.slice(-4) === 'AAAA' ? 'BBBB' : 'AAAA'}`
+      await refusal(strict.authenticate(req(forged), conn))
+      vi.setSystemTime(new Date('2026-06-01T00:00:31Z'))
+      await refusal(strict.authenticate(req(token), conn))
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('refuses HS256 when JWT_ALGORITHMS leaves it out', async () => {

@@ -13,10 +13,11 @@ import {
   type JWTPayload,
 } from 'jose'
 import { AppError } from '../core/errors.js'
-import { SCOPES, type Scope } from '../core/identity.js'
+import { SCOPES, type Principal, type Scope } from '../core/identity.js'
 import type { Config } from '../config/schema.js'
 import type { Logger } from '../observability/logger.js'
 import type { AuthStrategy } from './strategy.js'
+import { createVerifiedTokens } from './verified-tokens.js'
 
 type JwtConfig = Omit<Config['auth']['jwt'], 'enabled'>
 
@@ -260,6 +261,7 @@ export function createJwtStrategy(cfg: JwtConfig, opts: JwtStrategyOptions): Aut
     )
   }
   const tolerance = cfg.clockToleranceSeconds
+  const verifiedTokens = createVerifiedTokens()
 
   // One imported HMAC key per algorithm: importing the raw secret on every request costs more
   // than the verification itself.
@@ -294,6 +296,8 @@ export function createJwtStrategy(cfg: JwtConfig, opts: JwtStrategyOptions): Aut
       if (algorithms.length === 0) {
         throw rejected('JWT authentication has no verification key configured on this bridge.')
       }
+      const known = verifiedTokens.get(token)
+      if (known) return known
       let header
       try {
         header = decodeProtectedHeader(token)
@@ -346,7 +350,14 @@ export function createJwtStrategy(cfg: JwtConfig, opts: JwtStrategyOptions): Aut
       if (typeof agent !== 'string' || agent.length === 0) {
         throw rejected(`The bearer token has no "${cfg.subjectClaim}" claim naming the agent.`)
       }
-      return { agent, scopes: scopesFromClaims(payload, cfg.defaultScopes), method: 'jwt' }
+      const principal: Principal = {
+        agent,
+        scopes: scopesFromClaims(payload, cfg.defaultScopes),
+        method: 'jwt',
+      }
+      // `exp` is required and was checked: the token is good until then (plus the tolerance).
+      verifiedTokens.set(token, principal, ((payload.exp as number) + tolerance) * 1000)
+      return principal
     },
   }
 }
