@@ -36,6 +36,8 @@ import {
   probeMcp,
   scenarioTargets,
   soakRequests,
+  BRIDGE_MODES,
+  type BridgeTarget,
   type McpGeneration,
   type Scenario,
   type Target,
@@ -91,34 +93,33 @@ async function main(): Promise<void> {
     if (vault.proc) procs.push(vault.proc)
     const provisioned = await provision(vault)
     const common = { vault, provisioned, jwt, logDir: runDir }
-    const bridge = await startBridgeProcess({
-      ...common,
-      name: 'bridge',
-      ...(args.profile ? { cpuProfDir: args.profile } : {}),
-    })
-    procs.push(bridge)
+    const start = async (target: BridgeTarget, cpuProfDir?: string) => {
+      const proc = await startBridgeProcess({
+        ...common,
+        name: target,
+        env: BRIDGE_MODES[target],
+        ...(cpuProfDir ? { cpuProfDir } : {}),
+      })
+      procs.push(proc)
+      return proc
+    }
+    const bridge = await start('bridge')
     await seed(bridge.url)
     const mcp = await probeMcp(bridge.url)
     for (const note of mcp.notes) log(note)
     if (args.profile) {
-      await profileRun(bridge, loadScenarios(provisioned.roleToken, jwt, mcp.speaks))
+      const chosen = chooseProfiled(loadScenarios(provisioned.roleToken, jwt, mcp.speaks))
+      const target = chosen[0]!.target as BridgeTarget
+      // The profiled bridge is started afresh under --cpu-prof, alone in its profile directory.
+      const profiled = await start(target, args.profile)
+      await profileRun(profiled, chosen)
       return
     }
     const idleMb = await idleRss(bridge.pid)
     const proxy = await startProxy(vault, provisioned.roleToken, runDir)
     procs.push(proxy)
-    const childOn = await startBridgeProcess({
-      ...common,
-      name: 'child-on',
-      env: { CHILD_TOKEN_ENABLED: 'true' },
-    })
-    procs.push(childOn)
-    const childReuse = await startBridgeProcess({
-      ...common,
-      name: 'child-reuse',
-      env: { CHILD_TOKEN_ENABLED: 'true', CHILD_TOKEN_REUSE_SECONDS: '30' },
-    })
-    procs.push(childReuse)
+    const childOn = await start('childOn')
+    const childReuse = await start('childReuse')
     const urls: Record<Target, string> = {
       vault: vault.url,
       proxy: proxy.url,
@@ -318,18 +319,21 @@ async function soakRun(
   return { rps: result.rps, errors: result.errors, midMb, endMb, growthMb: endMb - midMb, samples }
 }
 
-/** `--profile`: load the bridge (running under --cpu-prof), stop it, and summarise the profile. */
-async function profileRun(bridge: Proc, scenarios: Scenario[]): Promise<void> {
+/** `--profile`: the scenarios chosen with --scenario (rest-read by default), all on one bridge. */
+function chooseProfiled(scenarios: Scenario[]): Scenario[] {
   const wanted = args.scenario ?? ['rest-read']
-  const chosen = scenarios.filter((s) => wanted.includes(s.id) && s.target === 'bridge')
-  if (chosen.length === 0) {
+  const onBridges = scenarios.filter((s) => s.target !== 'vault' && s.target !== 'proxy')
+  const chosen = onBridges.filter((s) => wanted.includes(s.id))
+  if (chosen.length === 0 || chosen.some((s) => s.target !== chosen[0]!.target)) {
     throw new Error(
-      `--scenario: choose from ${scenarios
-        .filter((s) => s.target === 'bridge')
-        .map((s) => s.id)
-        .join(', ')}`,
+      `--scenario: one or more of ${onBridges.map((s) => s.id).join(', ')}, all on one bridge`,
     )
   }
+  return chosen
+}
+
+/** `--profile`: loads the bridge running under --cpu-prof, stops it, summarises the profile. */
+async function profileRun(bridge: Proc, chosen: Scenario[]): Promise<void> {
   const requests: RequestSpec[] = chosen.flatMap((s) => s.requests)
   log(`profiling ${chosen.map((s) => s.id).join(' + ')} for ${duration}s`)
   const sample = await runLoad({
@@ -342,8 +346,7 @@ async function profileRun(bridge: Proc, scenarios: Scenario[]): Promise<void> {
     `${sample.rps.toFixed(0)} req/s, p50 ${sample.p50.toFixed(2)} ms, p99 ${sample.p99.toFixed(2)} ms, ${sample.errors} errors`,
   )
   await bridge.stop()
-  const summary = summarizeProfile(args.profile!)
-  process.stdout.write(`${summary}\n`)
+  process.stdout.write(`${summarizeProfile(args.profile!)}\n`)
 }
 
 function limitsRows(l: LimitsMemory): string[][] {

@@ -8,7 +8,15 @@ import type { TargetSpec } from './report.js'
 import { API_KEY, KV_PATH } from './stack.js'
 
 /** Which process a scenario loads. */
-export type Target = 'vault' | 'proxy' | 'bridge' | 'childOn' | 'childReuse'
+export type Target = 'vault' | 'proxy' | BridgeTarget
+
+/** The bridges the bench starts, by their child-token settings (everything else is on). */
+export const BRIDGE_MODES = {
+  bridge: {},
+  childOn: { CHILD_TOKEN_ENABLED: 'true' },
+  childReuse: { CHILD_TOKEN_ENABLED: 'true', CHILD_TOKEN_REUSE_SECONDS: '30' },
+} as const satisfies Record<string, Record<string, string>>
+export type BridgeTarget = keyof typeof BRIDGE_MODES
 
 export interface Scenario {
   id: string
