@@ -5,7 +5,7 @@ FROM node:24-bookworm-slim AS build
 WORKDIR /app
 # The product only: packages/ (the dev vault, a development workspace) is never copied, and
 # npm ci skips a workspace whose folder is absent, so it is neither installed nor linked
-# (test/integration/container-build.test.ts runs these steps and checks both).
+# (test/integration/container-build.external.test.ts runs these steps and checks both).
 COPY package.json package-lock.json ./
 # --ignore-scripts: no dependency install script runs in the image build; the build needs none.
 RUN npm ci --ignore-scripts

@@ -22,6 +22,12 @@ const layer = (files, patterns, message) => ({
   },
 })
 
+// Only the contract suite uses its harness (a real Vault may run it, so it stays self-contained).
+const CONTRACT_HARNESS = {
+  group: ['**/test/contract/**', '**/contract/harness*'],
+  message: 'Only the contract suite (packages/dev-vault/test/contract) uses its harness.',
+}
+
 // The dev vault shares no code with the bridge: no relative import leaves packages/dev-vault
 // (one block per folder depth, since a pattern cannot know where the importing file sits), and
 // the bridge is not imported by name. Only its test support (src/testing, tests) uses node-vault.
@@ -38,11 +44,42 @@ const devVaultIsolation = [0, 1, 2, 3, 4].flatMap((depth) => {
     message: 'The dev vault emulates Vault; only its test support uses node-vault.',
   }
   const rule = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] })
+  const contract = `${DEV_VAULT}/test/contract/**`
   return [
-    { files: [files], ignores: [DEV_VAULT_TEST_SUPPORT], rules: rule([standalone, noClient]) },
-    { files: [[files, DEV_VAULT_TEST_SUPPORT]], rules: rule([standalone]) },
+    {
+      files: [files],
+      ignores: [DEV_VAULT_TEST_SUPPORT],
+      rules: rule([standalone, noClient, CONTRACT_HARNESS]),
+    },
+    {
+      files: [[files, DEV_VAULT_TEST_SUPPORT]],
+      ignores: [contract],
+      rules: rule([standalone, CONTRACT_HARNESS]),
+    },
+    { files: [[files, contract]], rules: rule([standalone]) },
   ]
 })
+
+// Test helpers live in test/helpers/ only: a test file imports no other file of its own folder
+// and no test of another folder; the dev vault is reached by its package name, which exports its
+// test support (`/testing`) but not the contract suite's harness. Only the contract suite uses
+// that harness: nothing else in the package imports from its test/.
+const TEST_LAYOUT = {
+  group: [
+    './*',
+    '../integration/**',
+    '../security/**',
+    '**/*.test.js',
+    '**/packages/**',
+    '**/contract/**',
+  ],
+  message:
+    'Helpers live in test/helpers/, and the dev vault is imported by its package name (STYLE.md).',
+}
+const HELPERS_LAYOUT = {
+  group: ['../integration/**', '../security/**', '**/*.test.js', '**/packages/**'],
+  message: 'test/helpers/ imports no test, and the dev vault only by its package name.',
+}
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
@@ -52,7 +89,10 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       'no-restricted-syntax': [
         'error',
         { selector: 'ExportAllDeclaration', message: 'Name each export: no `export *`.' },
@@ -73,9 +113,24 @@ export default tseslint.config(
   layer(
     ['src/core/**'],
     [
-      '../http/**', '../mcp/**', '../cli/**', '../vault/**', '../auth/**',
-      '../limits/**', '../observability/**', '../main.js', '../bridge.js', 'node-vault', 'hono', 'hono/*',
-      '@modelcontextprotocol/*', 'jose', 'pino', 'prom-client', 'rate-limiter-flexible', 'ioredis',
+      '../http/**',
+      '../mcp/**',
+      '../cli/**',
+      '../vault/**',
+      '../auth/**',
+      '../limits/**',
+      '../observability/**',
+      '../main.js',
+      '../bridge.js',
+      'node-vault',
+      'hono',
+      'hono/*',
+      '@modelcontextprotocol/*',
+      'jose',
+      'pino',
+      'prom-client',
+      'rate-limiter-flexible',
+      'ioredis',
     ],
     'src/core depends only on zod and its own ports (STYLE.md).',
   ),
@@ -179,6 +234,15 @@ export default tseslint.config(
     'src/http is the REST adapter: no MCP, no Vault, wired by src/bridge.ts (STYLE.md).',
   ),
   ...devVaultIsolation,
+  {
+    files: ['test/**/*.ts'],
+    ignores: ['test/helpers/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [TEST_LAYOUT] }] },
+  },
+  {
+    files: ['test/helpers/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [HELPERS_LAYOUT] }] },
+  },
   // Only config/ and cli/ (and the composition root) read process.env.
   {
     files: ['src/**/*.ts'],

@@ -1,10 +1,12 @@
 /**
- * @module vitest configuration for the child-token run: the REST and MCP suites, unchanged, with
- * every Vault stack in CHILD_TOKEN_ENABLED mode (test/helpers/child-token-stack.ts).
+ * @module vitest configuration for the child-token run: the in-process REST and MCP suites,
+ * unchanged, with every Vault stack in CHILD_TOKEN_ENABLED mode (test/helpers/child-token-stack.ts).
+ * A suite that already runs both modes itself, or whose Vault calls do not go through the stack,
+ * would only run a second time identically, so it is left out.
  * `npx vitest run -c vitest.child-tokens.config.ts`
  */
 import { fileURLToPath } from 'node:url'
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
 
 export default defineConfig({
   resolve: {
@@ -18,8 +20,19 @@ export default defineConfig({
   test: {
     name: 'child-tokens',
     include: ['test/integration/rest-*.test.ts', 'test/integration/mcp-*.test.ts'],
-    // The conformance suite checks the transport, which child tokens do not change.
-    exclude: ['test/integration/mcp-conformance.test.ts'],
+    exclude: [
+      ...configDefaults.exclude,
+      // Out of process (vitest.config.ts): they do not run on the stack.
+      '**/*.process.test.ts',
+      '**/*.external.test.ts',
+      // Runs each case with and without child tokens itself.
+      'test/integration/rest-isolation.test.ts',
+      // The stdio command runs on its own configuration (no child tokens); the stack only
+      // provides the Vault.
+      'test/integration/mcp-stdio.test.ts',
+    ],
+    // As the other in-process projects (vitest.config.ts): modules shared between test files.
+    isolate: false,
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',

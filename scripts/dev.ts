@@ -10,7 +10,7 @@ import { startDevVault } from '@vault-mcp-bridge/dev-vault'
 import { SignJWT } from 'jose'
 import { startBridge } from '../src/bridge.js'
 import { isEntryPoint, runAsProcess } from '../src/cli/exit.js'
-import { processIo, type CliIo } from '../src/cli/io.js'
+import { logDestination, processIo, type CliIo } from '../src/cli/io.js'
 import { untilSignal } from '../src/cli/signals.js'
 import { loadConfig } from '../src/config/load.js'
 import { createLogger } from '../src/observability/logger.js'
@@ -45,7 +45,8 @@ const VAULT_CONNECTION = [
 ]
 
 /**
- * Runs until SIGTERM or SIGINT, then stops the bridge gracefully and drops the dev vault.
+ * Runs until `until` resolves (the first SIGTERM or SIGINT by default; tests pass their own), then
+ * stops the bridge gracefully and drops the dev vault. Logs go to `io.stderr`.
  * @returns the exit code: 0 after a stop, 2 for bad arguments.
  * @throws ConfigError and StartupError (exit 2, printed by `runAsProcess` below).
  */
@@ -53,6 +54,7 @@ export async function runDevCommand(
   argv: string[],
   env: Record<string, string | undefined>,
   io: CliIo,
+  until: () => Promise<string> = untilSignal,
 ): Promise<number> {
   let values: { 'vault-port'?: string; agents?: string; help?: boolean }
   try {
@@ -91,7 +93,7 @@ export async function runDevCommand(
     devEnv.JWT_HS256_SECRET = generated.jwtSecret
   }
   const userConfig = loadConfig(devEnv)
-  const logger = createLogger({ level: userConfig.logLevel })
+  const logger = createLogger({ level: userConfig.logLevel, destination: logDestination(io) })
 
   const devVault = await startDevVault({ port: vaultPort })
   try {
@@ -150,7 +152,7 @@ export async function runDevCommand(
           : undefined,
       }),
     )
-    await untilSignal()
+    await until()
     io.stderr('dev: stopping; the dev vault and all its data are dropped.\n')
     await bridge.stop()
   } finally {

@@ -39,9 +39,16 @@ for _ in $(seq 1 50); do
 done
 
 step "sign an RS256 token for agent_jwt"
-token="$(bridge_cli gen-jwt --alg RS256 --key "$work/private.pem" --kid demo-rs256 --sub agent_jwt --scopes read,write,delete,list --ttl 10m)"
+token="$(bridge_cli gen-jwt --alg RS256 --key "$work/private.pem" --kid demo-rs256 --sub agent_jwt \
+  --scopes read,write,delete,list --ttl 10m --iss "$DEMO_JWT_ISSUER" --aud "$DEMO_JWT_AUDIENCE")"
 CREDS=(-H "Authorization: Bearer $token")
 isolation_check agent_jwt
+
+step "a token for another audience is refused"
+other_aud="$(bridge_cli gen-jwt --alg RS256 --key "$work/private.pem" --kid demo-rs256 --sub agent_jwt \
+  --scopes read --ttl 10m --iss "$DEMO_JWT_ISSUER" --aud https://some-other-app.example)"
+call GET /whoami '' -H "Authorization: Bearer $other_aud"
+expect_error_code 401 UNAUTHENTICATED
 
 step "a token signed by another key is refused"
 node -e '
@@ -49,6 +56,7 @@ const { generateKeyPairSync } = require("node:crypto")
 const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 })
 require("node:fs").writeFileSync(process.argv[1] + "/other.pem", privateKey.export({ type: "pkcs8", format: "pem" }))
 ' "$work"
-forged="$(bridge_cli gen-jwt --alg RS256 --key "$work/other.pem" --kid demo-rs256 --sub agent_jwt --ttl 10m)"
+forged="$(bridge_cli gen-jwt --alg RS256 --key "$work/other.pem" --kid demo-rs256 --sub agent_jwt --ttl 10m \
+  --iss "$DEMO_JWT_ISSUER" --aud "$DEMO_JWT_AUDIENCE")"
 call GET /whoami '' -H "Authorization: Bearer $forged"
 expect_error_code 401 UNAUTHENTICATED

@@ -19,7 +19,7 @@ import { registerOperationRoutes } from './http/operation-routes.js'
 import { readTlsMaterial, startHttpServer, type HttpServer } from './http/server.js'
 import { createTransportGuard } from './http/transport-guard.js'
 import { createRateLimits, type RateLimits } from './limits/rate-limits.js'
-import { MCP_PATH, registerMcpRoutes } from './mcp/http-route.js'
+import { registerMcpRoutes } from './mcp/http-route.js'
 import { mcpOverBudgetReply } from './mcp/rate-limit-reply.js'
 import { startStdioSession, type StdioStreams } from './mcp/stdio-session.js'
 import { createAuditTrail, type AuditTrail } from './observability/audit.js'
@@ -138,9 +138,10 @@ export function createHttpLayer(core: BridgeCore, options: HttpLayerOptions): Ht
   const config = options.config ?? core.config
   const authenticator = options.authenticator ?? createAuthenticator(config.auth, logger)
   const rateLimits = createRateLimits(config.rateLimit, logger)
-  const mcpGuard = createTransportGuard({
-    allowedOrigins: config.mcp.allowedOrigins,
-    allowedOriginsSetting: 'MCP_ALLOWED_ORIGINS',
+  // One guard before authentication on every route that needs a principal, REST and /mcp.
+  const guard = createTransportGuard({
+    allowedOrigins: config.allowedOrigins,
+    allowedHosts: config.allowedHosts,
     host: config.host,
   })
   const { runner } = core
@@ -151,12 +152,11 @@ export function createHttpLayer(core: BridgeCore, options: HttpLayerOptions): Ht
     authenticator,
     rateLimits,
     metrics: core.metrics,
-    guards: [{ path: MCP_PATH, handler: mcpGuard }],
+    guards: [{ path: '*', handler: guard }],
     overBudget: mcpOverBudgetReply,
     routes: [
       (a) => registerOperationRoutes(a, runner),
-      (a) =>
-        registerMcpRoutes(a, { runner, secretValues: config.mcp.secretValues, guard: mcpGuard }),
+      (a) => registerMcpRoutes(a, { runner, secretValues: config.mcp.secretValues, guard }),
     ],
   })
   return { app, rateLimits, close: () => rateLimits.close() }

@@ -2,15 +2,21 @@
 /** @module main: the CLI entry point; parses argv and dispatches to the commands in src/cli. */
 import { EXIT, isEntryPoint, reportOperatorError, runAsProcess } from './cli/exit.js'
 import { HELP_TEXT, packageVersion } from './cli/help.js'
-import { processIo, type CliIo } from './cli/io.js'
+import { processIo, type CliIo, type RunOptions } from './cli/io.js'
 
 export type Env = Record<string, string | undefined>
 
 /**
- * Runs one CLI invocation. Long-running commands (`serve`, `stdio`) resolve
- * only when they stop; they install their own signal handlers.
+ * Runs one CLI invocation. Long-running commands (`serve`, `stdio`) resolve only when they
+ * stop: on SIGTERM or SIGINT (they install their own handlers), or when `options.until`
+ * resolves, which is how tests run them in process.
  */
-export async function main(argv: string[], env: Env, io: CliIo): Promise<number> {
+export async function main(
+  argv: string[],
+  env: Env,
+  io: CliIo,
+  options: RunOptions = {},
+): Promise<number> {
   const [first, ...rest] = argv
   const command = first === undefined || first.startsWith('-') ? 'serve' : first
   const args = command === first ? rest : argv
@@ -29,12 +35,12 @@ export async function main(argv: string[], env: Env, io: CliIo): Promise<number>
     switch (command) {
       case 'serve': {
         const { runServeCommand } = await import('./cli/serve.js')
-        return await runServeCommand(env)
+        return await runServeCommand(env, io, options.until)
       }
       case 'stdio': {
         // Security and protocol: stdout carries MCP messages only; everything else is stderr.
         const { runStdioCommand } = await import('./cli/stdio.js')
-        return await runStdioCommand(env)
+        return await runStdioCommand(env, io, options)
       }
       case 'gen-policy': {
         const { runGenPolicyCommand } = await import('./cli/gen-policy.js')

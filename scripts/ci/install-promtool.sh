@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs promtool, from Debian's prometheus package, for the alert-rule tests
-# (test/integration/alert-rules.test.ts); a no-op when present. Only the promtool binary is
+# (test/integration/alert-rules.external.test.ts); a no-op when present. Only the promtool binary is
 # unpacked to /usr/local/bin: installing the package would also start a Prometheus server.
 set -euo pipefail
 if command -v promtool >/dev/null 2>&1; then

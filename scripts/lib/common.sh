@@ -16,6 +16,9 @@ DEMO_READONLY_API_KEY="${DEMO_READONLY_API_KEY:-$BUILTIN_DEMO_READONLY_API_KEY}"
 DEMO_JWT_SECRET="${DEMO_JWT_SECRET:-$BUILTIN_DEMO_JWT_SECRET}"
 DEMO_MTLS_PROXY_SECRET="${DEMO_MTLS_PROXY_SECRET:-$BUILTIN_DEMO_MTLS_PROXY_SECRET}"
 DEMO_JWKS_PORT="${DEMO_JWKS_PORT:-9001}"
+# What run_all_auth.sh requires of JWTs (a JWKS needs an issuer and an audience); the scripts' tokens carry them.
+DEMO_JWT_ISSUER="${DEMO_JWT_ISSUER:-vault-mcp-bridge-demo}"
+DEMO_JWT_AUDIENCE="${DEMO_JWT_AUDIENCE:-vault-mcp-bridge}"
 DEMO_API_KEYS_JSON="{\"${DEMO_API_KEY}\": \"agent_api\", \"${DEMO_READONLY_API_KEY}\": {\"agent\": \"agent_api\", \"scopes\": [\"read\", \"list\"]}}"
 
 # The bridge CLI, run from source (no build step needed).
@@ -116,7 +119,8 @@ creds_for() {
     agent_api) CREDS=(-H "X-API-Key: $DEMO_API_KEY") ;;
     agent_jwt)
       local token
-      token="$(JWT_HS256_SECRET="${JWT_HS256_SECRET:-$DEMO_JWT_SECRET}" bridge_cli gen-jwt --sub agent_jwt --scopes read,write,delete,list --ttl 10m)"
+      token="$(JWT_HS256_SECRET="${JWT_HS256_SECRET:-$DEMO_JWT_SECRET}" bridge_cli gen-jwt --sub agent_jwt --scopes read,write,delete,list --ttl 10m \
+        --iss "$DEMO_JWT_ISSUER" --aud "$DEMO_JWT_AUDIENCE")"
       CREDS=(-H "Authorization: Bearer $token")
       ;;
     agent_mtls)

@@ -1,6 +1,6 @@
 /** @module auth/index: the one authentication pipeline REST and MCP share. */
 import { AppError } from '../core/errors.js'
-import { isValidAgentId, type Principal } from '../core/identity.js'
+import { isValidAgentId, withCredential, type Principal } from '../core/identity.js'
 import type { Config } from '../config/schema.js'
 import type { Logger } from '../observability/logger.js'
 import { createApiKeyStrategy } from './api-key.js'
@@ -93,7 +93,9 @@ export function createAuthenticator(
         )
       }
       const scopes = first.scopes.filter((s) => principals.every((p) => p.scopes.includes(s)))
-      return { agent: first.agent, scopes, method: first.method }
+      const principal: Principal = { agent: first.agent, scopes, method: first.method }
+      const credential = principals.find((p) => p.credential)?.credential
+      return credential ? withCredential(principal, credential) : principal
     },
   }
 }

@@ -1,9 +1,11 @@
 /** @module auth/jwt tests: claims, scopes and refusals with hand-built requests (HS256). */
+import { inspect } from 'node:util'
 import { describe, expect, it, vi } from 'vitest'
 import { SignJWT, type JWTPayload } from 'jose'
 import { AppError } from '../core/errors.js'
+import { credentialOf } from '../core/identity.js'
 import { loadConfig } from '../config/load.js'
-import type { Logger } from '../observability/logger.js'
+import { createLogger, type Logger } from '../observability/logger.js'
 import { MAX_TOKEN_BYTES, createJwtStrategy, scopesFromClaims } from './jwt.js'
 
 const SECRET = 'unit-test-secret-that-is-32-bytes-long'
@@ -125,5 +127,88 @@ describe('createJwtStrategy', () => {
   it('refuses HS256 when JWT_ALGORITHMS leaves it out', async () => {
     const rsOnly = strategyFor({ JWT_ALGORITHMS: 'RS256' })
     await refusal(rsOnly.authenticate(req(await sign({ sub: 'a', exp: now() + 60 })), conn))
+  })
+})
+
+describe('token lifetime and type', () => {
+  const s = strategyFor({})
+  const signTyp = (claims: JWTPayload, typ: string) =>
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256', typ })
+      .sign(new TextEncoder().encode(SECRET))
+
+  it.each([
+    ['exp in 25 hours', { exp: now() + 25 * 3600 }],
+    ['exp = 1e20', { exp: 1e20 }],
+    ['issued 2 days ago, valid for another hour', { iat: now() - 2 * 86400, exp: now() + 3600 }],
+  ])('refuses a token that lives longer than JWT_MAX_LIFETIME (%s)', async (_, claims) => {
+    await refusal(s.authenticate(req(await sign({ sub: 'a', ...claims })), conn))
+  })
+
+  it('accepts a token within JWT_MAX_LIFETIME, which the operator can shorten', async () => {
+    const token = await sign({ sub: 'a', iat: now(), exp: now() + 2 * 3600 })
+    expect(await s.authenticate(req(token), conn)).toMatchObject({ agent: 'a' })
+    await refusal(strategyFor({ JWT_MAX_LIFETIME: '1h' }).authenticate(req(token), conn))
+  })
+
+  it.each(['JWT', 'jwt', 'at+jwt', 'application/at+jwt', 'application/jwt'])(
+    'accepts typ %s',
+    async (typ) => {
+      const token = await signTyp({ sub: 'a', exp: now() + 60 }, typ)
+      expect(await s.authenticate(req(token), conn)).toMatchObject({ agent: 'a' })
+    },
+  )
+
+  it.each(['dpop+jwt', 'logout+jwt', 'secevent+jwt', 'JOSE', 'id_token'])(
+    'refuses typ %s',
+    async (typ) => {
+      await refusal(s.authenticate(req(await signTyp({ sub: 'a', exp: now() + 60 }, typ)), conn))
+    },
+  )
+})
+
+describe('the verified token on the principal', () => {
+  it('is kept for a later exchange, and left out of JSON, spreads, inspect and log lines', async () => {
+    const token = await sign({ sub: 'agent_x', exp: now() + 60, scopes: ['read'] })
+    const p = await strategyFor({}).authenticate(req(token), conn)
+    expect(p && credentialOf(p)).toMatchObject({ kind: 'jwt', token, source: 'hs256' })
+    expect(credentialOf(p!)?.claims.sub).toBe('agent_x')
+    const lines: string[] = []
+    const log = createLogger({ level: 'info', destination: { write: (l) => void lines.push(l) } })
+    // The logger's types refuse a whole principal (LogFields); a caller outside them must not
+    // leak the token either.
+    log.info({ principal: p as never }, 'who')
+    log.child({ principal: p as never }).info({}, 'who')
+    for (const text of [JSON.stringify(p), JSON.stringify({ ...p }), inspect(p), ...lines]) {
+      expect(text).toContain('agent_x')
+      expect(text).not.toContain(token)
+    }
+  })
+})
+
+describe('JWKS and OIDC in the configuration', () => {
+  const problems = (env: Record<string, string>) => {
+    try {
+      loadConfig(env)
+      return []
+    } catch (err) {
+      return (err as { problems: string[] }).problems.map((p) => p.split(':')[0])
+    }
+  }
+  const jwks = { JWT_JWKS_URL: 'https://idp.example/jwks.json' }
+
+  it('needs an issuer and an audience (JWT_AUDIENCE or OAUTH_RESOURCE)', () => {
+    expect(problems(jwks)).toEqual(['JWT_ISSUER', 'JWT_AUDIENCE'])
+    expect(problems({ JWT_ISSUER: 'https://idp.example' })).toEqual(['JWT_AUDIENCE'])
+    expect(problems({ ...jwks, JWT_ISSUER: 'https://idp.example', JWT_AUDIENCE: 'b' })).toEqual([])
+    expect(
+      problems({ ...jwks, JWT_ISSUER: 'x', OAUTH_RESOURCE: 'https://bridge.example/mcp' }),
+    ).toEqual([])
+  })
+
+  it('asks nothing of HS256 alone, or when JWT authentication is off', () => {
+    expect(problems({ JWT_HS256_SECRET: SECRET })).toEqual([])
+    expect(problems({ JWT_HS256_SECRET: SECRET, JWT_ISSUER: 'my-scripts' })).toEqual([])
+    expect(problems({ ...jwks, AUTH_JWT_ENABLED: 'false' })).toEqual([])
   })
 })

@@ -13,7 +13,7 @@ import {
   type JWTPayload,
 } from 'jose'
 import { AppError } from '../core/errors.js'
-import { SCOPES, type Principal, type Scope } from '../core/identity.js'
+import { SCOPES, withCredential, type Scope } from '../core/identity.js'
 import type { Config } from '../config/schema.js'
 import type { Logger } from '../observability/logger.js'
 import type { AuthStrategy } from './strategy.js'
@@ -42,6 +42,16 @@ const isHmac = (alg: string) => alg.startsWith('HS')
 
 /** Header parameters that carry or point at a key. */
 const KEY_IN_HEADER = ['jwk', 'jku', 'x5u'] as const
+
+/**
+ * `typ` values of tokens meant for a resource server: RFC 7519 (`JWT`) and RFC 9068 access
+ * tokens (`at+jwt`), with or without `application/`. Security: other types (`dpop+jwt`,
+ * `logout+jwt`, `secevent+jwt`, ...) are signed by the same keys for other purposes.
+ */
+const ACCEPTED_TYP = new Set(['jwt', 'at+jwt'])
+const acceptedTyp = (typ: unknown): boolean =>
+  typ === undefined ||
+  (typeof typ === 'string' && ACCEPTED_TYP.has(typ.toLowerCase().replace(/^application\//, '')))
 
 /** jose errors that are about the token, not about reaching the key set. */
 const TOKEN_KEY_ERRORS = new Set([
@@ -240,7 +250,15 @@ function createRemoteKeys(
  * HS* tokens are verified only with JWT_HS256_SECRET and asymmetric ones only with keys from the
  * JWKS, so a public key can never be used as an HMAC secret (algorithm confusion). The accepted
  * algorithms are JWT_ALGORITHMS narrowed to those a key is configured for; `none` is never among
- * them. Keys named by the token itself (`jwk`, `jku`, `x5u`) are refused outright.
+ * them. Keys named by the token itself (`jwk`, `jku`, `x5u`) are refused outright. A token must
+ * not live longer than JWT_MAX_LIFETIME, and its `typ`, when present, must be `JWT` or `at+jwt`.
+ *
+ * Scopes: a token's own `scopes`/`scope`/`scp` claim, else JWT_DEFAULT_SCOPES for HS256 tokens
+ * (the operator minted them) and JWT_JWKS_DEFAULT_SCOPES (none by default) for tokens from a
+ * JWKS or OIDC issuer, which may have been issued for something else entirely.
+ *
+ * The verified token stays on the principal for a later exchange (`credentialOf`), never
+ * enumerable, so it reaches no log line or response.
  *
  * @throws UNAUTHENTICATED (from `authenticate`) for any bearer token that is not valid, including
  *   when the JWKS endpoint is unreachable and no cached key fits.
@@ -335,8 +353,21 @@ export function createJwtStrategy(cfg: JwtConfig, opts: JwtStrategyOptions): Aut
           throw rejected(describeJoseError(err), err)
         })
       const payload = verified.payload
-      if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + tolerance) {
+      const nowSeconds = Date.now() / 1000
+      if (typeof payload.iat === 'number' && payload.iat > nowSeconds + tolerance) {
         throw rejected('The bearer token was issued in the future (iat); check the clocks.')
+      }
+      // Security: `exp` is required; a token valid for decades is a credential that never dies.
+      const start = typeof payload.iat === 'number' ? Math.min(payload.iat, nowSeconds) : nowSeconds
+      if ((payload.exp as number) - start > cfg.maxLifetimeSeconds + tolerance) {
+        throw rejected(
+          'The bearer token lives longer than this bridge allows (JWT_MAX_LIFETIME); ask your issuer for a shorter-lived token.',
+        )
+      }
+      if (!acceptedTyp(verified.protectedHeader.typ)) {
+        throw rejected(
+          'The bearer token is not an access token (its typ header must be JWT or at+jwt).',
+        )
       }
       if (opts.resource) {
         const aud = typeof payload.aud === 'string' ? [payload.aud] : (payload.aud ?? [])
@@ -350,11 +381,12 @@ export function createJwtStrategy(cfg: JwtConfig, opts: JwtStrategyOptions): Aut
       if (typeof agent !== 'string' || agent.length === 0) {
         throw rejected(`The bearer token has no "${cfg.subjectClaim}" claim naming the agent.`)
       }
-      const principal: Principal = {
-        agent,
-        scopes: scopesFromClaims(payload, cfg.defaultScopes),
-        method: 'jwt',
-      }
+      const source = isHmac(verified.protectedHeader.alg) ? 'hs256' : 'jwks'
+      const defaults = source === 'hs256' ? cfg.defaultScopes : cfg.jwksDefaultScopes
+      const principal = withCredential(
+        { agent, scopes: scopesFromClaims(payload, defaults), method: 'jwt' },
+        { kind: 'jwt', token, source, claims: payload },
+      )
       // `exp` is required and was checked: the token is good until then (plus the tolerance).
       verifiedTokens.set(token, principal, ((payload.exp as number) + tolerance) * 1000)
       return principal

@@ -8,6 +8,7 @@ import { ConfigError, loadConfig } from '../config/load.js'
 import type { Config } from '../config/schema.js'
 import type { Principal } from '../core/identity.js'
 import { createLogger } from '../observability/logger.js'
+import { logDestination, processIo, type CliIo, type RunOptions } from './io.js'
 import { untilSignal } from './signals.js'
 
 /**
@@ -24,10 +25,11 @@ export function stdioPrincipal(mcp: Config['mcp']): Principal {
 }
 
 /**
- * Serves MCP on the given streams until stdin ends, the client closes, or SIGTERM/SIGINT.
+ * Serves MCP on `options.streams` (stdin and stdout by default) until stdin ends, the client
+ * closes, or `options.until` resolves (the first SIGTERM or SIGINT by default).
  *
- * Security and protocol: stdout carries only MCP messages. Logs go to stderr (the logger's
- * default), and AUDIT_LOG=stdout is moved to stderr by the composition root.
+ * Security and protocol: stdout carries only MCP messages. Logs go to `io.stderr`, and
+ * AUDIT_LOG=stdout is moved to stderr by the composition root.
  *
  * @returns the exit code, 0 after a clean stop.
  * @throws ConfigError (bad configuration or no MCP_STDIO_AGENT), StartupError and
@@ -35,17 +37,20 @@ export function stdioPrincipal(mcp: Config['mcp']): Principal {
  */
 export async function runStdioCommand(
   env: Record<string, string | undefined>,
-  streams: StdioStreams = { stdin: process.stdin, stdout: process.stdout },
+  io: CliIo = processIo,
+  options: RunOptions = {},
 ): Promise<number> {
+  const until = options.until ?? untilSignal
   const config = loadConfig(env)
   const principal = stdioPrincipal(config.mcp)
-  const logger = createLogger({ level: config.logLevel })
+  const logger = createLogger({ level: config.logLevel, destination: logDestination(io) })
+  const streams: StdioStreams = options.streams ?? { stdin: process.stdin, stdout: process.stdout }
   const bridge = await startStdioBridge(config, { logger, principal, streams })
   logger.info(
     { agent: principal.agent, scopes: principal.scopes, secretValues: config.mcp.secretValues },
     'vault-mcp-bridge serving MCP on stdio',
   )
-  const reason = await Promise.race([bridge.closed, untilSignal()])
+  const reason = await Promise.race([bridge.closed, until()])
   logger.info({ reason }, 'stdio: stopping')
   await bridge.stop()
   return 0

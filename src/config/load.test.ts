@@ -197,3 +197,22 @@ describe('SECRET_VARIABLES', () => {
     for (const name of SECRET_VARIABLES) expect(Object.keys(envSchema.shape)).toContain(name)
   })
 })
+
+describe('renamed variables', () => {
+  it('refuses MCP_ALLOWED_ORIGINS, naming ALLOWED_ORIGINS (it now guards REST too)', () => {
+    const err = (() => {
+      try {
+        loadConfig({ MCP_ALLOWED_ORIGINS: 'https://app.example' })
+      } catch (e) {
+        return e as ConfigError
+      }
+    })()
+    expect(err).toBeInstanceOf(ConfigError)
+    expect(err?.problems).toEqual([
+      expect.stringMatching(/^MCP_ALLOWED_ORIGINS: .*ALLOWED_ORIGINS/),
+    ])
+    expect(loadConfig({ ALLOWED_ORIGINS: 'https://app.example' }).allowedOrigins).toEqual([
+      'https://app.example',
+    ])
+  })
+})

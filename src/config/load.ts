@@ -10,6 +10,15 @@ export class ConfigError extends Error {
 }
 
 /**
+ * Variables that were renamed: setting the old name is a configuration error that names the new
+ * one, rather than a setting silently ignored (CHANGELOG.md says why each changed).
+ */
+export const RENAMED: Readonly<Record<string, string>> = {
+  // It now guards the REST routes as well as /mcp.
+  MCP_ALLOWED_ORIGINS: 'ALLOWED_ORIGINS',
+}
+
+/**
  * Parses the environment into a `Config`.
  * @throws ConfigError with one line per problem (variable name, what is wrong, what is right).
  *   Messages never contain the value given.
@@ -19,8 +28,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const cleaned = Object.fromEntries(
     Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
   )
+  const renamed = Object.entries(RENAMED)
+    .filter(([old]) => cleaned[old] !== undefined)
+    .map(([old, now]) => `${old}: was renamed ${now}; set that instead`)
   const result = configSchema.safeParse(cleaned)
-  if (result.success) return result.data
-  const problems = result.error.issues.map((i) => `${String(i.path[0] ?? 'config')}: ${i.message}`)
-  throw new ConfigError([...new Set(problems)])
+  if (result.success && renamed.length === 0) return result.data
+  const issues = result.success ? [] : result.error.issues
+  const problems = issues.map((i) => `${String(i.path[0] ?? 'config')}: ${i.message}`)
+  throw new ConfigError([...new Set([...renamed, ...problems])])
 }

@@ -213,6 +213,12 @@ export const envSchema = z.object({
     'How long SIGTERM waits for in-flight requests before exiting.',
   ),
   DEBUG_ENDPOINTS: bool(false).describe('Expose GET /echo-headers (redacted) for debugging.'),
+  ALLOWED_ORIGINS: csv().describe(
+    'Origins allowed to call the bridge (REST and /mcp) from a browser; none by default.',
+  ),
+  ALLOWED_HOSTS: csv().describe(
+    'Host names the bridge answers to besides loopback (DNS rebinding); unset: any unless HOST is loopback.',
+  ),
   TLS_CERT_FILE: optional.describe(
     'PEM certificate (chain) of the listener; with TLS_KEY_FILE the bridge serves HTTPS.',
   ),
@@ -264,9 +270,15 @@ export const envSchema = z.object({
   ),
   JWT_HS256_SECRET: optional.describe('Shared secret for HS256 tokens (at least 32 bytes).'),
   JWT_ALLOW_WEAK_SECRET: bool(false).describe('Allow a JWT_HS256_SECRET shorter than 32 bytes.'),
-  JWT_JWKS_URL: optional.describe('JWKS URL for RS256/PS256/ES256/EdDSA tokens.'),
-  JWT_ISSUER: optional.describe('Required `iss`; also used for OIDC discovery of the JWKS.'),
-  JWT_AUDIENCE: optional.describe('Required `aud`.'),
+  JWT_JWKS_URL: optional.describe(
+    'JWKS URL for RS256/PS256/ES256/EdDSA tokens (needs JWT_ISSUER and an audience).',
+  ),
+  JWT_ISSUER: optional.describe(
+    'Required `iss`; an http(s) URL is also used for OIDC discovery of the JWKS.',
+  ),
+  JWT_AUDIENCE: optional.describe(
+    'Required `aud` (with a JWKS or OIDC, this or OAUTH_RESOURCE must be set).',
+  ),
   JWT_ALGORITHMS: csv('HS256,RS256,PS256,ES256,EdDSA')
     .pipe(
       z.array(
@@ -295,9 +307,15 @@ export const envSchema = z.object({
     )
     .describe('Allowed JWT algorithms.'),
   JWT_CLOCK_TOLERANCE: duration('30s').describe('Clock skew allowed for exp/nbf/iat.'),
+  JWT_MAX_LIFETIME: duration('24h').describe(
+    'Longest lifetime a token may have (exp minus iat, or minus now without iat).',
+  ),
   JWT_SUBJECT_CLAIM: z.string().min(1).default('sub').describe('Claim that holds the agent id.'),
   JWT_DEFAULT_SCOPES: scopeList(SCOPES.join(',')).describe(
-    'Scopes of a token that carries none (narrow this in production).',
+    'Scopes of an HS256 token that carries none (narrow this in production).',
+  ),
+  JWT_JWKS_DEFAULT_SCOPES: scopeList('').describe(
+    'Scopes of a JWKS/OIDC token that carries none (none by default: 403 insufficient_scope).',
   ),
   MTLS_MODE: z
     .enum(['tls', 'header'], { message: 'must be tls or header' })
@@ -378,9 +396,6 @@ export const envSchema = z.object({
     'Serve /metrics on this port instead (0 = the main port).',
   ),
 
-  MCP_ALLOWED_ORIGINS: csv().describe(
-    'Origins allowed to call /mcp from a browser (none by default).',
-  ),
   MCP_SECRET_VALUES: z
     .enum(['reveal', 'redact', 'elicit'], { message: 'must be reveal, redact or elicit' })
     .default('reveal')
@@ -453,6 +468,29 @@ function checkTls(e: z.output<typeof envSchema>, issue: Issue): void {
   }
 }
 
+/**
+ * Security: a key set (JWT_JWKS_URL, or OIDC discovery of an http(s) JWT_ISSUER) usually signs
+ * tokens for many applications. Without an issuer and an audience, a token the identity provider
+ * issued for any of them would be accepted here.
+ */
+function checkJwt(e: z.output<typeof envSchema>, issue: Issue): void {
+  if (e.JWT_MAX_LIFETIME <= 0) issue('JWT_MAX_LIFETIME', 'must be longer than 0 seconds')
+  const discovery = !!e.JWT_ISSUER && /^https?:$/.test(safeUrl(e.JWT_ISSUER)?.protocol ?? '')
+  if (!e.AUTH_JWT_ENABLED || (!e.JWT_JWKS_URL && !discovery)) return
+  if (!e.JWT_ISSUER) {
+    issue(
+      'JWT_ISSUER',
+      'is required with JWT_JWKS_URL: the `iss` of the tokens your identity provider issues',
+    )
+  }
+  if (!e.JWT_AUDIENCE && !e.OAUTH_RESOURCE) {
+    issue(
+      'JWT_AUDIENCE',
+      'is required with JWT_JWKS_URL or OIDC discovery (or set OAUTH_RESOURCE): the `aud` your identity provider puts in tokens for this bridge',
+    )
+  }
+}
+
 /** The checks that span variables, each reported against the variable to fix. */
 export const configSchema = envSchema
   .superRefine((e, ctx) => {
@@ -483,6 +521,7 @@ export const configSchema = envSchema
     if (e.JWT_JWKS_URL && !/^https?:$/.test(safeUrl(e.JWT_JWKS_URL)?.protocol ?? '')) {
       issue('JWT_JWKS_URL', 'must be an http(s) URL')
     }
+    checkJwt(e, issue)
     if (e.OAUTH_RESOURCE && !/^https?:$/.test(safeUrl(e.OAUTH_RESOURCE)?.protocol ?? '')) {
       issue('OAUTH_RESOURCE', 'must be an http(s) URL such as https://bridge.example.com/mcp')
     }
@@ -518,6 +557,8 @@ export const configSchema = envSchema
     maxBodyBytes: e.MAX_BODY_BYTES,
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT,
     debugEndpoints: e.DEBUG_ENDPOINTS,
+    allowedOrigins: e.ALLOWED_ORIGINS,
+    allowedHosts: e.ALLOWED_HOSTS,
     tls:
       e.TLS_CERT_FILE && e.TLS_KEY_FILE
         ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE, clientCaFile: e.TLS_CLIENT_CA_FILE }
@@ -552,8 +593,10 @@ export const configSchema = envSchema
         audience: e.JWT_AUDIENCE,
         algorithms: e.JWT_ALGORITHMS,
         clockToleranceSeconds: e.JWT_CLOCK_TOLERANCE,
+        maxLifetimeSeconds: e.JWT_MAX_LIFETIME,
         subjectClaim: e.JWT_SUBJECT_CLAIM,
         defaultScopes: e.JWT_DEFAULT_SCOPES,
+        jwksDefaultScopes: e.JWT_JWKS_DEFAULT_SCOPES,
       },
       mtls: {
         enabled: e.AUTH_MTLS_ENABLED,
@@ -595,7 +638,6 @@ export const configSchema = envSchema
     audit: { sink: e.AUDIT_LOG },
     metrics: { enabled: e.METRICS_ENABLED, port: e.METRICS_PORT },
     mcp: {
-      allowedOrigins: e.MCP_ALLOWED_ORIGINS,
       secretValues: e.MCP_SECRET_VALUES,
       stdio: { agent: e.MCP_STDIO_AGENT, scopes: e.MCP_STDIO_SCOPES },
     },

@@ -27,12 +27,50 @@ export const agentIdSchema = z.string().refine(isValidAgentId, {
     'agent ids are 1-64 letters, digits, "_", "." or "-", without a leading or trailing "-" and without "--"',
 })
 
-/** The authenticated caller of one request. Never carries the credential itself. */
+/**
+ * The credential a principal proved itself with, kept for a later exchange at Vault (a JWT
+ * presented to Vault's own JWT auth). Security: a secret; it is reachable only through
+ * {@link credentialOf}, never serialised, logged or rendered.
+ */
+export interface VerifiedCredential {
+  kind: 'jwt'
+  /** The compact token exactly as the caller presented it. */
+  token: string
+  /** Which key verified it: the HS256 secret, or a JWKS/OIDC issuer's public key. */
+  source: 'hs256' | 'jwks'
+  /** Its verified claims. */
+  claims: Readonly<Record<string, unknown>>
+}
+
+/**
+ * The authenticated caller of one request. Its enumerable fields never carry the credential:
+ * that sits in a non-enumerable field (see {@link withCredential}), so JSON, log lines, object
+ * spreads and `util.inspect` leave it out.
+ */
 export interface Principal {
   agent: string
   scopes: readonly Scope[]
   method: AuthMethod
+  readonly credential?: VerifiedCredential
 }
+
+/** Attaches `credential` to `principal` as a non-enumerable, read-only field; returns the principal. */
+export function withCredential<P extends Principal>(
+  principal: P,
+  credential: VerifiedCredential,
+): P {
+  Object.defineProperty(principal, 'credential', {
+    value: Object.freeze({ ...credential }),
+    enumerable: false,
+    writable: false,
+    configurable: false,
+  })
+  return principal
+}
+
+/** The credential the principal proved itself with, if the method keeps one (JWT). */
+export const credentialOf = (principal: Principal): VerifiedCredential | undefined =>
+  principal.credential
 
 /** What the core knows about one request: who asks, and the id that ties logs and audit together. */
 export interface CallContext {

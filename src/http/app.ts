@@ -25,7 +25,7 @@ import { wwwAuthenticate } from './www-authenticate.js'
 /** Registers routes on the app (REST operations, `/mcp`). */
 export type RouteRegistrar = (app: Hono<AppEnv>) => void
 
-/** A check mounted on one path before authentication (the transport guard on `/mcp`). */
+/** A check mounted before authentication (the transport guard, on every path). */
 export interface PreAuthGuard {
   path: string
   handler: MiddlewareHandler<AppEnv>
@@ -57,7 +57,7 @@ export const SANE_REQUEST_ID = /^[A-Za-z0-9._:@+=/-]{1,128}$/
 
 /**
  * Builds the app. Order: request id, request log, metrics, body limit, `/healthz`, `/readyz`,
- * well-known documents, `/metrics`, the pre-auth `guards` (the transport guard on `/mcp`),
+ * well-known documents, `/metrics`, the pre-auth `guards` (the transport guard),
  * auth-failure limit, authentication, per-agent rate limit, the debug routes and `routes`
  * (REST operations, `/mcp`), then the JSON 404.
  *

@@ -30,12 +30,12 @@ describe('isLoopbackHost', () => {
 })
 
 describe('createTransportGuard', () => {
-  const appGuarding = (host = '127.0.0.1') => {
+  const appGuarding = (host = '127.0.0.1', allowedHosts: string[] = []) => {
     const app = new Hono<AppEnv>()
     app.onError(createErrorHandler({ logger: createLogger({ level: 'silent' }) }))
     const guard = createTransportGuard({
       allowedOrigins: ['https://ok.example/'],
-      allowedOriginsSetting: 'SOME_ALLOWED_ORIGINS',
+      allowedHosts,
       host,
     })
     // Any path: the guard knows nothing of what it protects.
@@ -58,7 +58,7 @@ describe('createTransportGuard', () => {
     const res = await post(appGuarding(), '/guarded', { origin: 'https://evil.example' })
     expect(res.status).toBe(403)
     const body = (await res.clone().json()) as { error: { message: string } }
-    expect(body.error.message).toContain('SOME_ALLOWED_ORIGINS')
+    expect(body.error.message).toContain('ALLOWED_ORIGINS')
     expect(await code(res)).toBe('FORBIDDEN')
   })
 
@@ -66,6 +66,60 @@ describe('createTransportGuard', () => {
     const rebinding = { host: 'evil.example:8089' }
     expect((await post(appGuarding(), '/guarded', rebinding)).status).toBe(403)
     expect((await post(appGuarding('0.0.0.0'), '/guarded', rebinding)).status).toBe(200)
+  })
+
+  it('answers the names of ALLOWED_HOSTS (and loopback names), on any bind address', async () => {
+    for (const bind of ['127.0.0.1', '0.0.0.0']) {
+      const app = appGuarding(bind, ['Bridge.Example.com'])
+      for (const host of ['bridge.example.com', 'BRIDGE.example.com:8443', 'localhost:8089']) {
+        expect((await post(app, '/guarded', { host })).status, `${bind} ${host}`).toBe(200)
+      }
+      for (const host of ['evil.example', 'bridge.example.com.evil', 'example.com']) {
+        expect((await post(app, '/guarded', { host })).status, `${bind} ${host}`).toBe(403)
+      }
+    }
+  })
+
+  it('refuses Sec-Fetch-Site: cross-site unless the Origin is allowed', async () => {
+    const app = appGuarding()
+    const cross = { 'sec-fetch-site': 'cross-site' }
+    const res = await post(app, '/guarded', cross)
+    expect([res.status, await code(res)]).toEqual([403, 'FORBIDDEN'])
+    expect((await post(app, '/guarded', { ...cross, origin: 'https://ok.example' })).status).toBe(
+      200,
+    )
+    for (const site of ['same-origin', 'same-site', 'none']) {
+      expect((await post(app, '/guarded', { 'sec-fetch-site': site })).status).toBe(200)
+    }
+  })
+
+  it('accepts a body only as application/json (415 otherwise), and no body at all', async () => {
+    const app = appGuarding()
+    const withBody = (type?: string) =>
+      app.request('/guarded', {
+        method: 'POST',
+        // As on the wire: HTTP/1.1 announces a request body with Content-Length (or chunking).
+        headers: {
+          host: '127.0.0.1',
+          'content-length': '16',
+          ...(type ? { 'content-type': type } : {}),
+        },
+        body: '{"versions":[1]}',
+      })
+    for (const type of [
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/jsonx',
+      undefined,
+    ]) {
+      const res = await withBody(type)
+      expect([res.status, await code(res)], String(type)).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE'])
+    }
+    for (const type of ['application/json', 'Application/JSON; charset=utf-8']) {
+      expect((await withBody(type)).status, type).toBe(200)
+    }
+    expect((await post(app, '/guarded')).status).toBe(200)
   })
 
   it.each(['access_token', 'API_KEY', 'jwt'])(

@@ -1,18 +1,22 @@
 /**
- * @module http/transport-guard: checks that run before authentication, so that a hostile page
- * learns nothing from a guarded path (not even that a credential is missing): Origin, Host
- * (DNS rebinding) and credentials in the query string. The composition root mounts it on /mcp.
+ * @module http/transport-guard: checks that run before authentication on every route that needs
+ * a principal (REST and /mcp), so that a hostile page learns nothing (not even that a credential
+ * is missing): Origin and Sec-Fetch-Site (CSRF), Host (DNS rebinding), credentials in the query
+ * string, and the body's media type. The checks throw AppErrors; each adapter renders them.
  */
 import type { MiddlewareHandler } from 'hono'
 import { AppError } from '../core/errors.js'
 import type { AppEnv } from './context.js'
 
 export interface TransportGuardOptions {
-  /** Origins a browser may call from; any other Origin is refused. Clients outside a browser send none. */
+  /** Origins a browser may call from (ALLOWED_ORIGINS); clients outside a browser send none. */
   allowedOrigins: readonly string[]
-  /** The variable that lists them, named in the refusal so the operator knows what to change. */
-  allowedOriginsSetting: string
-  /** The address the server listens on (`HOST`); loopback turns on the Host check. */
+  /**
+   * Host names the server answers to besides loopback names (ALLOWED_HOSTS). Empty: loopback
+   * names only while bound to loopback, any name otherwise.
+   */
+  allowedHosts: readonly string[]
+  /** The address the server listens on (`HOST`). */
   host: string
 }
 
@@ -46,32 +50,70 @@ const hostName = (header: string): string => {
   return h.split(':')[0] ?? ''
 }
 
+/** An origin or host name as configured, compared case-insensitively, without trailing `/` or `.`. */
+const normalise = (value: string): string =>
+  value
+    .trim()
+    .toLowerCase()
+    .replace(/[/.]+$/, '')
+
+const forbidden = (message: string, reason: string) =>
+  new AppError('FORBIDDEN', message, { details: { reason } })
+
+/** Whether the request carries a body: a non-zero Content-Length, or chunked transfer. */
+const hasBody = (headers: { get(name: string): string | null }): boolean => {
+  const length = headers.get('content-length')
+  if (length !== null && length.trim() !== '0') return true
+  return headers.get('transfer-encoding') !== null
+}
+
+/** Whether a Content-Type is `application/json` (parameters such as charset allowed). */
+export const isJsonMediaType = (contentType: string | undefined): boolean =>
+  (contentType ?? '').split(';')[0]?.trim().toLowerCase() === 'application/json'
+
 /**
- * The guard. Mount it among the public routes, before the auth middleware.
+ * The guard. Mount it after the public routes and before the auth middleware, on every path.
  *
- * @throws FORBIDDEN for an Origin not in `allowedOrigins`, or a non-loopback Host while bound
- *   to loopback; INVALID_INPUT for a credential in the query string.
+ * @throws FORBIDDEN (`details.reason`: `origin_not_allowed`, `cross_site`, `host_not_allowed`)
+ *   for an Origin not in `allowedOrigins`, a cross-site request (`Sec-Fetch-Site`) from no
+ *   allowed Origin, or a Host the server does not answer to; INVALID_INPUT for a credential in
+ *   the query string; UNSUPPORTED_MEDIA_TYPE for a body that is not `application/json`.
  */
 export function createTransportGuard(options: TransportGuardOptions): MiddlewareHandler<AppEnv> {
-  const allowed = new Set(options.allowedOrigins.map((o) => o.toLowerCase().replace(/\/+$/, '')))
-  const checkHost = isLoopbackHost(options.host)
+  const origins = new Set(options.allowedOrigins.map(normalise))
+  const hosts = new Set(options.allowedHosts.map(normalise))
+  const loopbackOnly = isLoopbackHost(options.host)
+  const hostAllowed = (name: string) =>
+    isLoopbackHost(name) || hosts.has(name) || (hosts.size === 0 && !loopbackOnly)
   return async (c, next) => {
     const origin = c.req.header('origin')
+    const allowedOrigin = origin !== undefined && origins.has(normalise(origin))
     // Security: browsers send Origin on cross-site requests; a page from anywhere not listed
-    // must not drive the agent's tools. Clients outside a browser send no Origin.
-    if (origin !== undefined && !allowed.has(origin.toLowerCase())) {
-      throw new AppError(
-        'FORBIDDEN',
-        `This Origin may not call ${c.req.path.slice(0, 100)}; the operator can allow it in ` +
-          `${options.allowedOriginsSetting}.`,
+    // must not drive the agent's tools or routes. Clients outside a browser send no Origin.
+    if (origin !== undefined && !allowedOrigin) {
+      throw forbidden(
+        `This Origin may not call ${c.req.path.slice(0, 100)}; the operator can allow it in ALLOWED_ORIGINS.`,
+        'origin_not_allowed',
       )
     }
-    // Security: bound to loopback, a Host naming anything else means a browser was pointed at
-    // us through a DNS name that resolves to 127.0.0.1 (DNS rebinding).
-    if (checkHost && !isLoopbackHost(hostName(c.req.header('host') ?? ''))) {
-      throw new AppError(
-        'FORBIDDEN',
-        'This server listens on loopback and answers only to localhost, 127.0.0.1 or [::1].',
+    // Security: a browser marks requests another site made it send (a form, a link, a script),
+    // also those that carry no Origin; only an allowed Origin may do that.
+    if (c.req.header('sec-fetch-site')?.toLowerCase() === 'cross-site' && !allowedOrigin) {
+      throw forbidden(
+        'Cross-site requests are refused; call the bridge from your own client, or the operator can allow your Origin in ALLOWED_ORIGINS.',
+        'cross_site',
+      )
+    }
+    // Security: a Host naming anything else than what the server answers to means a browser was
+    // pointed at us through a DNS name that resolves to our address (DNS rebinding).
+    // In-process requests (app.request) carry the host in the URL only.
+    const host = c.req.header('host') ?? new URL(c.req.url).host
+    if (!hostAllowed(normalise(hostName(host)))) {
+      throw forbidden(
+        loopbackOnly && hosts.size === 0
+          ? 'This server listens on loopback and answers only to localhost, 127.0.0.1 or [::1]; the operator can add host names in ALLOWED_HOSTS.'
+          : 'This server does not answer to this host name; the operator lists the names it answers to in ALLOWED_HOSTS.',
+        'host_not_allowed',
       )
     }
     const params = new URL(c.req.url).searchParams
@@ -82,6 +124,15 @@ export function createTransportGuard(options: TransportGuardOptions): Middleware
           'Credentials in the URL are refused; send Authorization: Bearer or X-API-Key headers.',
         )
       }
+    }
+    // Security: a browser sends text/plain, form and multipart bodies cross-site without asking
+    // first (no CORS preflight); a JSON-only API refuses them all, so such a request never acts.
+    if (hasBody(c.req.raw.headers) && !isJsonMediaType(c.req.header('content-type'))) {
+      throw new AppError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        'Send the request body as JSON with Content-Type: application/json.',
+        { details: { reason: 'content_type' } },
+      )
     }
     await next()
   }

@@ -20,8 +20,6 @@ export interface VaultPortDeps {
   logger: Logger
   /** Current time in ms (tests share one controllable clock with the dev vault). */
   now?: () => number
-  /** How often token upkeep compares the clock with the renewal time (default 1000 ms). */
-  upkeepTickMs?: number
   /** Vault call latency and outcomes, child tokens minted and failed revocations. */
   metrics?: Pick<Metrics, 'vaultCall' | 'childTokenMinted' | 'childTokenRevokeFailed'>
 }
@@ -35,9 +33,19 @@ export type ManagedVaultPort = VaultPort & {
    *   unreadable TLS files (serve exits 2).
    */
   start(): Promise<void>
+  /**
+   * One round of upkeep, now: renews or replaces the bridge token once its renewal time has come
+   * (by `now`), and retires reused child tokens whose window has ended. The port runs it every
+   * {@link UPKEEP_TICK_MS} after `start()`; tests that own the clock call it to step time. Never
+   * throws.
+   */
+  upkeep(): Promise<void>
   /** Stops upkeep, revokes live child tokens and the bridge's own AppRole token (best effort). */
   close(): Promise<void>
 }
+
+/** How often the port compares the clock with the renewal time of the bridge token (ms). */
+export const UPKEEP_TICK_MS = 1000
 
 /**
  * Creates the Vault side of the bridge. Call `start()` before serving and `close()` at shutdown.
@@ -82,6 +90,10 @@ export function createVaultPort(deps: VaultPortDeps): ManagedVaultPort {
   })
   let ticker: NodeJS.Timeout | undefined
   let closed = false
+  const upkeep = async () => {
+    children.sweep()
+    await bridge.upkeep()
+  }
 
   return {
     async start() {
@@ -105,10 +117,7 @@ export function createVaultPort(deps: VaultPortDeps): ManagedVaultPort {
         factory.close()
         throw err
       }
-      ticker = setInterval(() => {
-        children.sweep()
-        void bridge.upkeep()
-      }, deps.upkeepTickMs ?? 1000)
+      ticker = setInterval(() => void upkeep(), UPKEEP_TICK_MS)
       ticker.unref()
     },
 
@@ -122,6 +131,7 @@ export function createVaultPort(deps: VaultPortDeps): ManagedVaultPort {
       factory?.close()
     },
 
+    upkeep,
     session,
     readiness: bridge.readiness,
   }

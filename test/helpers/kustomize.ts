@@ -7,7 +7,8 @@
  * name hash to generated ConfigMaps. When `kubectl` is installed, deploy-files.test.ts compares this
  * with `kubectl kustomize`.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { cpSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { parse, parseAllDocuments } from 'yaml'
 import type { Manifest } from './kubernetes-schemas.js'
@@ -30,6 +31,25 @@ const MERGE_KEYS: Record<string, string> = {
   env: 'name',
   volumeMounts: 'mountPath',
   ports: 'containerPort',
+}
+
+/** deploy/kubernetes of this repository. */
+export const KUBERNETES_DIR = join(import.meta.dirname, '..', '..', 'deploy', 'kubernetes')
+
+/** A stand-in CA certificate for the vault-ca overlay (its content is not parsed). */
+export const TEST_CA = '-----BEGIN CERTIFICATE-----\nMIIBtest\n-----END CERTIFICATE-----\n'
+
+/**
+ * A copy of deploy/kubernetes in a new temporary directory, to build variants in (an image
+ * override, ...); with `ca`, the vault-ca overlay's ca.crt is written. The caller removes it.
+ */
+export function copyOfKubernetes(options: { ca?: string } = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), 'k8s-'))
+  cpSync(KUBERNETES_DIR, dir, { recursive: true })
+  if (options.ca !== undefined) {
+    writeFileSync(join(dir, 'overlays', 'vault-ca', 'ca.crt'), options.ca)
+  }
+  return dir
 }
 
 export class KustomizeError extends Error {

@@ -186,6 +186,8 @@ export interface HttpsCall {
   body?: string
   /** Source address of the connection (a loopback address). */
   localAddress?: string
+  /** TLS server name (SNI, and the name the certificate must hold); the Host header otherwise. */
+  servername?: string
 }
 
 /** One HTTPS request to 127.0.0.1 (SNI and certificate check follow the Host header). */
@@ -200,6 +202,7 @@ export function httpsCall(o: HttpsCall): Promise<HttpsReply> {
         ca: o.ca,
         ...(o.client ?? {}),
         ...(o.localAddress ? { localAddress: o.localAddress } : {}),
+        ...(o.servername ? { servername: o.servername } : {}),
         headers: o.headers ?? {},
         agent: false,
       },

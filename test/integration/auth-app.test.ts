@@ -12,11 +12,12 @@ import { loadConfig } from '../../src/config/load.js'
 import type { Config } from '../../src/config/schema.js'
 import { startHttpServer, type HttpServer } from '../../src/http/server.js'
 import { recordingLogger, startVaultStack, type VaultStack } from '../helpers/vault-stack.js'
-import { startKeyServer, type KeyServer } from './auth-harness.js'
+import { startKeyServer, type KeyServer } from '../helpers/auth-app.js'
 import { proxyEnv, proxyHeaders } from '../helpers/mtls-proxy.js'
 
 const SECRET = 'auth-app-test-secret-of-at-least-32-bytes'
 const RESOURCE = 'http://bridge.test/mcp'
+const ISSUER = 'http://idp.test/realms/mcp'
 const METADATA = 'http://bridge.test/.well-known/oauth-protected-resource/mcp'
 
 let stack: VaultStack
@@ -31,7 +32,7 @@ const { logger, lines } = recordingLogger()
 
 const now = () => Math.floor(Date.now() / 1000)
 const hs256 = (sub: string, extra: Record<string, unknown> = {}) =>
-  new SignJWT({ sub, aud: RESOURCE, iat: now(), exp: now() + 300, ...extra })
+  new SignJWT({ sub, iss: ISSUER, aud: RESOURCE, iat: now(), exp: now() + 300, ...extra })
     .setProtectedHeader({ alg: 'HS256' })
     .sign(new TextEncoder().encode(SECRET))
 
@@ -99,6 +100,7 @@ beforeAll(async () => {
     }),
     JWT_HS256_SECRET: SECRET,
     JWT_JWKS_URL: keys.jwksUrl,
+    JWT_ISSUER: ISSUER,
     OAUTH_RESOURCE: RESOURCE,
     OAUTH_AUTHORIZATION_SERVERS: 'http://idp.test/realms/mcp',
     DEBUG_ENDPOINTS: 'true',
@@ -123,7 +125,14 @@ describe('each method works on the REST routes of the production app', () => {
     [
       'RS256 JWT (JWKS)',
       async () => {
-        const token = await new SignJWT({ sub: ids.rs, aud: RESOURCE, exp: now() + 300 })
+        // A JWKS token names its scopes: without a scope claim it gets none.
+        const token = await new SignJWT({
+          sub: ids.rs,
+          iss: ISSUER,
+          aud: RESOURCE,
+          exp: now() + 300,
+          scope: 'read write delete list',
+        })
           .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
           .sign(rsa)
         return { authorization: `Bearer ${token}` }
@@ -181,7 +190,9 @@ describe('refusals through the production app, on REST and /mcp alike', () => {
 
   it('alg none: 401 invalid_token', async () => {
     const h = base64url.encode(JSON.stringify({ alg: 'none' }))
-    const p = base64url.encode(JSON.stringify({ sub: ids.jwt, aud: RESOURCE, exp: now() + 60 }))
+    const p = base64url.encode(
+      JSON.stringify({ sub: ids.jwt, iss: ISSUER, aud: RESOURCE, exp: now() + 60 }),
+    )
     for (const res of await onBoth(server.url, { authorization: `Bearer ${h}.${p}.` })) {
       expect(res.status).toBe(401)
       expect(res.challenge).toBe(INVALID)
@@ -229,7 +240,7 @@ describe('refusals through the production app, on REST and /mcp alike', () => {
 
 describe('/mcp with the SDK client', () => {
   it('an RS256 token from the JWKS and mTLS headers both reach whoami', async () => {
-    const rs = await new SignJWT({ sub: ids.rs, aud: RESOURCE, exp: now() + 300 })
+    const rs = await new SignJWT({ sub: ids.rs, iss: ISSUER, aud: RESOURCE, exp: now() + 300 })
       .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
       .sign(rsa)
     const cases: [Record<string, string>, string, string][] = [

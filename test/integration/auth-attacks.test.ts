@@ -11,7 +11,13 @@ import {
   type JWTPayload,
 } from 'jose'
 import { proxyEnv, proxyHeaders } from '../helpers/mtls-proxy.js'
-import { get, startAuthApp, startKeyServer, type AuthApp, type KeyServer } from './auth-harness.js'
+import {
+  get,
+  startAuthApp,
+  startKeyServer,
+  type AuthApp,
+  type KeyServer,
+} from '../helpers/auth-app.js'
 
 const SECRET = 'an-hs256-secret-of-at-least-32-bytes!!'
 const ISSUER = 'https://issuer.test/realms/mcp'

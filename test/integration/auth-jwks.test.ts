@@ -2,7 +2,13 @@
 import { randomUUID } from 'node:crypto'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose'
-import { get, startAuthApp, startKeyServer, type AuthApp, type KeyServer } from './auth-harness.js'
+import {
+  get,
+  startAuthApp,
+  startKeyServer,
+  type AuthApp,
+  type KeyServer,
+} from '../helpers/auth-app.js'
 
 interface Key {
   privateKey: CryptoKey
@@ -17,11 +23,22 @@ async function rsaKey(kid: string): Promise<Key> {
   return { privateKey: pair.privateKey, jwk: { ...(await exportJWK(pair.publicKey)), kid } }
 }
 
+// A JWKS needs an issuer and an audience (issue 12): every token here names both.
+const ISSUER = 'https://idp.test'
+const AUDIENCE = 'vault-mcp-bridge'
+
 // Every token is new (jti): a token the bridge has verified once is not checked against the
 // keys again (src/auth/verified-tokens.ts), and these tests are about the key lookup.
 const sign = (key: Key, claims: Record<string, unknown> = {}) => {
   const now = Math.floor(Date.now() / 1000)
-  return new SignJWT({ sub: 'agent_jwt', exp: now + 600, jti: randomUUID(), ...claims })
+  return new SignJWT({
+    sub: 'agent_jwt',
+    exp: now + 600,
+    iss: ISSUER,
+    aud: AUDIENCE,
+    jti: randomUUID(),
+    ...claims,
+  })
     .setProtectedHeader({ alg: 'RS256', kid: key.jwk.kid })
     .sign(key.privateKey)
 }
@@ -38,7 +55,10 @@ async function authApp(
   env: Record<string, string>,
   options: Parameters<typeof startAuthApp>[1] = {},
 ): Promise<AuthApp> {
-  const a = await startAuthApp({ AUTH_API_KEY_ENABLED: 'false', ...env }, options)
+  const a = await startAuthApp(
+    { AUTH_API_KEY_ENABLED: 'false', JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, ...env },
+    options,
+  )
   open.push(a)
   return a
 }
@@ -163,7 +183,7 @@ describe('tokens without kid', () => {
     const app = await authApp({ JWT_JWKS_URL: keys.jwksUrl })
     const now = Math.floor(Date.now() / 1000)
     const noKid = (key: Key) =>
-      new SignJWT({ sub: 'agent_jwt', exp: now + 600 })
+      new SignJWT({ sub: 'agent_jwt', exp: now + 600, iss: ISSUER, aud: AUDIENCE })
         .setProtectedHeader({ alg: 'RS256' })
         .sign(key.privateKey)
     expect((await get(`${app.url}/protected`, bearer(await noKid(second)))).status).toBe(200)

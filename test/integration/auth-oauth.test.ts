@@ -1,6 +1,6 @@
 /** @module test/integration/auth-oauth: RFC 9728 metadata, challenges without OAuth, IPv6 proxies, debug routes. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { get, startAuthApp, type AuthApp } from './auth-harness.js'
+import { get, startAuthApp, type AuthApp } from '../helpers/auth-app.js'
 import { proxyEnv, proxyHeaders } from '../helpers/mtls-proxy.js'
 
 const API_KEY = 'key-agent-api-0123456789abcdef'

@@ -1,12 +1,12 @@
 /**
- * @module the CLI's configuration handling, by spawning it: every bad-config case of issue 2
- * exits 2 with a line naming the variable and never the secret value; check-config masks
- * secrets; --help, --version and unknown commands.
+ * @module the CLI's configuration handling, in process (`main(argv, env, io)`): every bad-config
+ * case of issue 2 exits 2 with a line naming the variable and never the secret value;
+ * check-config masks secrets; --help, --version and unknown commands. The spawned entry point
+ * (exit codes and streams of a real process) is cli.process.test.ts.
  */
 import { createServer, type AddressInfo } from 'node:net'
 import { describe, expect, it } from 'vitest'
-import { main } from '../../src/main.js'
-import { runCli } from '../helpers/cli.js'
+import { runMain } from '../helpers/cli.js'
 
 const SECRET = 'TOPSECRET-4b1d-value-9c2e'
 
@@ -30,7 +30,7 @@ describe('bad configuration stops startup with exit 2', () => {
     ['an unparseable duration', { CHILD_TOKEN_TTL: `${SECRET}s` }, 'CHILD_TOKEN_TTL'],
     ['a short JWT secret', { JWT_HS256_SECRET: SECRET }, 'JWT_HS256_SECRET'],
   ])('serve with %s', async (_name, env, variable) => {
-    const r = await runCli(['serve'], { ...env, VAULT_TOKEN: SECRET })
+    const r = await runMain(['serve'], { ...env, VAULT_TOKEN: SECRET })
     expect(r.code).toBe(2)
     const lines = r.stderr.split('\n').filter((l) => l.trim().startsWith(variable))
     expect(lines.length).toBeGreaterThanOrEqual(1)
@@ -38,7 +38,7 @@ describe('bad configuration stops startup with exit 2', () => {
   })
 
   it('check-config reports every problem, one line each, and exits 2', async () => {
-    const r = await runCli(['check-config'], { PORT: 'x', VAULT_ADDR: 'y', CHILD_TOKEN_TTL: 'z' })
+    const r = await runMain(['check-config'], { PORT: 'x', VAULT_ADDR: 'y', CHILD_TOKEN_TTL: 'z' })
     expect(r.code).toBe(2)
     for (const v of ['PORT', 'VAULT_ADDR', 'CHILD_TOKEN_TTL']) {
       expect(
@@ -49,7 +49,7 @@ describe('bad configuration stops startup with exit 2', () => {
   })
 
   it('the default command (no arguments) is serve, and validates too', async () => {
-    const r = await runCli([], { PORT: 'nope' })
+    const r = await runMain([], { PORT: 'nope' })
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/^\s*PORT:/m)
   })
@@ -67,29 +67,21 @@ describe('an unusable AUDIT_LOG', () => {
       })
       await new Promise<void>((resolve) => vault.listen(0, '127.0.0.1', resolve))
       const { port } = vault.address() as AddressInfo
-      let stderr = ''
-      let stdout = ''
-      const io = {
-        stdout: (t: string) => void (stdout += t),
-        stderr: (t: string) => void (stderr += t),
-      }
+      let r: Awaited<ReturnType<typeof runMain>>
       try {
-        const code = await main(
-          [command],
-          {
-            VAULT_ADDR: `http://127.0.0.1:${port}`,
-            VAULT_TOKEN: SECRET,
-            API_KEYS_JSON: `{"${SECRET}": "agent_a"}`,
-            MCP_STDIO_AGENT: 'agent_a',
-            AUDIT_LOG: '/nonexistent-dir/for/audit.log',
-            LOG_LEVEL: 'silent',
-          },
-          io,
-        )
-        expect(code).toBe(2)
+        r = await runMain([command], {
+          VAULT_ADDR: `http://127.0.0.1:${port}`,
+          VAULT_TOKEN: SECRET,
+          API_KEYS_JSON: `{"${SECRET}": "agent_a"}`,
+          MCP_STDIO_AGENT: 'agent_a',
+          AUDIT_LOG: '/nonexistent-dir/for/audit.log',
+          LOG_LEVEL: 'silent',
+        })
       } finally {
         await new Promise((resolve) => vault.close(resolve))
       }
+      expect(r.code).toBe(2)
+      const { stderr, stdout } = r
       expect(stderr.trimEnd().split('\n')).toHaveLength(1)
       expect(stderr).toContain('AUDIT_LOG')
       expect(stderr + stdout).not.toContain(SECRET)
@@ -100,7 +92,7 @@ describe('an unusable AUDIT_LOG', () => {
 
 describe('check-config', () => {
   it('prints the effective configuration with secrets masked and exits 0', async () => {
-    const r = await runCli(['check-config'], {
+    const r = await runMain(['check-config'], {
       VAULT_TOKEN: SECRET,
       API_KEYS_JSON: `{"${SECRET}": "agent_a"}`,
       JWT_HS256_SECRET: `${SECRET}-${SECRET}`,
@@ -120,7 +112,7 @@ describe('check-config', () => {
 
 describe('help, version, usage errors', () => {
   it('--help prints the commands', async () => {
-    const r = await runCli(['--help'])
+    const r = await runMain(['--help'])
     expect(r.code).toBe(0)
     for (const c of ['serve', 'check-config', 'stdio', 'gen-policy', 'provision', 'gen-jwt']) {
       expect(r.stdout).toContain(c)
@@ -130,22 +122,21 @@ describe('help, version, usage errors', () => {
 
   it('has no dev or dev-vault command: they are development tasks outside the product', async () => {
     for (const command of ['dev', 'dev-vault']) {
-      let stderr = ''
-      const io = { stdout: () => {}, stderr: (t: string) => void (stderr += t) }
-      expect(await main([command], {}, io)).toBe(2)
-      expect(stderr).toContain(`unknown command "${command}"`)
+      const r = await runMain([command])
+      expect(r.code).toBe(2)
+      expect(r.stderr).toContain(`unknown command "${command}"`)
     }
   })
 
   it('--version prints the package version', async () => {
     const { version } = (await import('../../package.json', { with: { type: 'json' } })).default
-    const r = await runCli(['--version'])
+    const r = await runMain(['--version'])
     expect(r.code).toBe(0)
     expect(r.stdout.trim()).toBe(version)
   })
 
   it('an unknown command exits 2', async () => {
-    const r = await runCli(['frobnicate'])
+    const r = await runMain(['frobnicate'])
     expect(r.code).toBe(2)
     expect(r.stderr).toContain('frobnicate')
   })

@@ -1,28 +1,26 @@
 /**
- * @module the dev command `scripts/dev.ts` (what `npm start` runs), spawned: it starts the dev vault,
- * provisions it, runs the bridge against it over HTTP with AppRole, prints a working API key,
- * JWT, curl example and MCP snippet, ignores VAULT_* connection variables, and stops on SIGTERM.
+ * @module the dev command `scripts/dev.ts` (what `npm start` runs), in process: it starts the dev
+ * vault, provisions it, runs the bridge against it over HTTP with AppRole, prints a working API
+ * key, JWT, curl example and MCP snippet, ignores VAULT_* connection variables, and stops when
+ * told. `npm start` as a real process, stopped by SIGTERM, is in cli.process.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { spawnScript, type CliProcess } from '../helpers/cli.js'
+import { runDevCommand } from '../../scripts/dev.js'
+import { startCommand, type RunningCommand } from '../helpers/cli.js'
 
-let dev: CliProcess
+let dev: RunningCommand
 let banner: { url: string; apiKey: string; jwt: string; vaultUrl: string }
 
 beforeAll(async () => {
-  dev = spawnScript(
-    'scripts/dev.ts',
-    [],
-    {
-      PORT: '0',
-      AUDIT_LOG: 'off',
-      LOG_LEVEL: 'warn',
-      // A production Vault in the environment must not be touched by dev.
-      VAULT_ADDR: 'http://127.0.0.1:9',
-      VAULT_TOKEN: 'hvs.must-not-be-used',
-    },
-    90_000,
-  )
+  const env = {
+    PORT: '0',
+    AUDIT_LOG: 'off',
+    LOG_LEVEL: 'warn',
+    // A production Vault in the environment must not be touched by dev.
+    VAULT_ADDR: 'http://127.0.0.1:9',
+    VAULT_TOKEN: 'hvs.must-not-be-used',
+  }
+  dev = startCommand((io, until) => runDevCommand([], env, io, until))
   await dev.waitFor(/^Stop with/m)
   const field = (label: string) => new RegExp(`^${label}: +(\\S+)`, 'm').exec(dev.output())?.[1]
   banner = {
@@ -31,10 +29,10 @@ beforeAll(async () => {
     jwt: field('JWT') ?? '',
     vaultUrl: field('Dev vault') ?? '',
   }
-}, 90_000)
+})
 
-afterAll(() => {
-  if (dev.child.exitCode === null) dev.child.kill('SIGKILL')
+afterAll(async () => {
+  await dev?.stop().catch(() => undefined)
 })
 
 describe('dev', () => {
@@ -78,9 +76,11 @@ describe('dev', () => {
     expect(other.status).toBe(404)
   })
 
-  it('stops on SIGTERM with exit 0', async () => {
-    dev.child.kill('SIGTERM')
-    expect(await dev.exited).toBe(0)
+  it('stops with exit 0, dropping the dev vault', async () => {
+    expect(await dev.stop()).toBe(0)
+    expect(dev.stderr()).toContain('the dev vault and all its data are dropped')
+    await expect(fetch(`${banner.vaultUrl}/v1/sys/health`)).rejects.toThrow()
+    await expect(fetch(`${banner.url}/healthz`)).rejects.toThrow()
     expect(dev.output()).not.toContain('hvs.must-not-be-used')
   })
 })

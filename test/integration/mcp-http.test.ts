@@ -121,11 +121,11 @@ describe('Streamable HTTP transport', () => {
     expectError(query, 400, 'INVALID_INPUT')
   })
 
-  it('accepts an Origin listed in MCP_ALLOWED_ORIGINS, and only that one', async () => {
+  it('accepts an Origin listed in ALLOWED_ORIGINS, and only that one', async () => {
     const allowing = await startMcpApp(
       stack,
       { [rw]: [...SCOPES] },
-      { MCP_ALLOWED_ORIGINS: 'https://app.example.com' },
+      { ALLOWED_ORIGINS: 'https://app.example.com' },
     )
     started.push(allowing)
     const ok = await post(INIT, { origin: 'https://app.example.com' }, { to: allowing })

@@ -1,19 +1,17 @@
 /**
- * @module MCP over stdio: spawns the real CLI (`vault-mcp-bridge stdio`) against the dev vault (or
- * a real Vault) and talks to it with the SDK's StdioClientTransport; stdout must carry nothing
- * but JSON-RPC, even with AUDIT_LOG=stdout.
+ * @module MCP over stdio: `vault-mcp-bridge stdio` run in process (`main(['stdio'], env, io,
+ * { streams })`) against the dev vault (or a real Vault), with an SDK client on the other end of
+ * its stdin and stdout; stdout must carry nothing but JSON-RPC. The spawned process (real
+ * streams, AUDIT_LOG=stdout, exit on end of input) is in cli.process.test.ts.
  */
-import { spawn } from 'node:child_process'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { OPERATIONS } from '../../src/core/operations.js'
+import { startMain, type RunningCommand } from '../helpers/cli.js'
 import { toolErrorCode } from '../helpers/mcp-harness.js'
+import { rawWriteSession, stdioPipe, type StdioPipe } from '../helpers/stdio-pipe.js'
 import { startVaultStack, type VaultStack } from '../helpers/vault-stack.js'
-
-/** The CLI as a user runs it from a checkout (`npx tsx src/main.ts stdio`), minus npx start-up. */
-const CLI = ['--import', 'tsx', 'src/main.ts', 'stdio']
 
 let stack: VaultStack
 
@@ -26,92 +24,80 @@ afterAll(async () => {
 })
 
 const envFor = (agent: string | undefined, extra: Record<string, string> = {}) => ({
-  PATH: process.env.PATH ?? '',
-  HOME: process.env.HOME ?? '',
   VAULT_ADDR: stack.vault.url,
   VAULT_TOKEN: stack.vault.rootToken,
   DEFAULT_PREFIX: stack.prefix,
-  // Security check: the audit trail must not take stdout from the protocol.
-  AUDIT_LOG: 'stdout',
+  AUDIT_LOG: 'off',
   LOG_LEVEL: 'info',
   ...(agent === undefined ? {} : { MCP_STDIO_AGENT: agent }),
   ...extra,
 })
 
-/** Runs the CLI with `input` on stdin (then EOF) and collects what it writes, with a bound. */
-function runRaw(env: Record<string, string>, input: string) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, CLI, { env, stdio: ['pipe', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')))
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')))
-    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000)
-    child.on('error', reject)
-    child.on('close', (code) => {
-      clearTimeout(killer)
-      resolve({ code, stdout, stderr })
-    })
-    child.stdin.end(input)
-  })
+/** `stdio` in this process with a client connected to its streams. */
+async function startStdio(
+  env: Record<string, string>,
+  client: Client,
+): Promise<{ command: RunningCommand; pipe: StdioPipe }> {
+  const pipe = stdioPipe()
+  const command = startMain(['stdio'], env, { streams: pipe.streams })
+  await client.connect(pipe.transport)
+  return { command, pipe }
 }
 
-// Each test starts the CLI through tsx, which compiles on start: slow on a loaded machine.
-describe('vault-mcp-bridge stdio', { timeout: 90_000 }, () => {
+/** Closing the client ends stdin: the command stops by itself, with exit 0. */
+async function closeAndExpectExit0(client: Client, command: RunningCommand, pipe: StdioPipe) {
+  await client.close()
+  expect(await command.done).toBe(0)
+  for (const line of pipe.stdoutLines) expect(JSON.parse(line)).toMatchObject({ jsonrpc: '2.0' })
+  expect(command.stdout()).toBe('')
+}
+
+describe('vault-mcp-bridge stdio', () => {
   it('lists tools, writes and reads a secret through the SDK client', async () => {
     const agent = stack.agent('stdio')
-    const transport = new StdioClientTransport({
-      command: process.execPath,
-      args: CLI,
-      env: envFor(agent, { MCP_STDIO_SCOPES: 'read,write,list' }),
-      stderr: 'pipe',
-    })
     const protocolErrors: Error[] = []
     const client = new Client({ name: 'stdio-test', version: '1.0.0' })
     client.onerror = (e) => protocolErrors.push(e)
-    await client.connect(transport)
-    try {
-      const { tools } = await client.listTools()
-      expect(tools.map((t) => t.name)).toEqual(
-        OPERATIONS.filter((op) => op.access !== 'delete').map((op) => op.name),
-      )
-      const w = await client.callTool({
-        name: 'write_secret',
-        arguments: { path: 'cli/token', data: { token: 'stdio-value' } },
-      })
-      expect(w.isError).toBeFalsy()
-      const r = await client.callTool({ name: 'read_secret', arguments: { path: 'cli/token' } })
-      expect(r.structuredContent).toMatchObject({
-        path: 'cli/token',
-        data: { token: 'stdio-value' },
-      })
-      const me = await client.callTool({ name: 'whoami', arguments: {} })
-      expect(me.structuredContent).toEqual({
-        agent,
-        method: 'stdio',
-        scopes: ['read', 'write', 'list'],
-      })
-      const del = await client.callTool({ name: 'delete_secret', arguments: { path: 'cli/token' } })
-      expect(toolErrorCode(del)).toBe('FORBIDDEN')
-      // The secret really is in Vault under the agent's namespace.
-      const raw = (await stack.root.read(`secret/data/${stack.prefix}/${agent}/cli/token`)) as {
-        data: { data: Record<string, string> }
-      }
-      expect(raw.data.data.token).toBe('stdio-value')
-    } finally {
-      await client.close()
+    const { command, pipe } = await startStdio(
+      envFor(agent, { MCP_STDIO_SCOPES: 'read,write,list' }),
+      client,
+    )
+    const { tools } = await client.listTools()
+    expect(tools.map((t) => t.name)).toEqual(
+      OPERATIONS.filter((op) => op.access !== 'delete').map((op) => op.name),
+    )
+    const w = await client.callTool({
+      name: 'write_secret',
+      arguments: { path: 'cli/token', data: { token: 'stdio-value' } },
+    })
+    expect(w.isError).toBeFalsy()
+    const r = await client.callTool({ name: 'read_secret', arguments: { path: 'cli/token' } })
+    expect(r.structuredContent).toMatchObject({
+      path: 'cli/token',
+      data: { token: 'stdio-value' },
+    })
+    const me = await client.callTool({ name: 'whoami', arguments: {} })
+    expect(me.structuredContent).toEqual({
+      agent,
+      method: 'stdio',
+      scopes: ['read', 'write', 'list'],
+    })
+    const del = await client.callTool({ name: 'delete_secret', arguments: { path: 'cli/token' } })
+    expect(toolErrorCode(del)).toBe('FORBIDDEN')
+    // The secret really is in Vault under the agent's namespace.
+    const raw = (await stack.root.read(`secret/data/${stack.prefix}/${agent}/cli/token`)) as {
+      data: { data: Record<string, string> }
     }
+    expect(raw.data.data.token).toBe('stdio-value')
+    await closeAndExpectExit0(client, command, pipe)
     expect(protocolErrors).toEqual([])
+    // Logs went to stderr, and none of them carries the secret value.
+    expect(command.stderr()).toContain('serving MCP on stdio')
+    expect(command.stderr()).not.toContain('stdio-value')
   })
 
   it('asks the user through elicitation before showing a value (MCP_SECRET_VALUES=elicit)', async () => {
     const agent = stack.agent('stdio-elicit')
-    const transport = new StdioClientTransport({
-      command: process.execPath,
-      args: CLI,
-      env: envFor(agent, { MCP_SECRET_VALUES: 'elicit' }),
-      stderr: 'pipe',
-    })
     const client = new Client(
       { name: 'stdio-elicit', version: '1.0.0' },
       { capabilities: { elicitation: { form: {} } } },
@@ -123,65 +109,46 @@ describe('vault-mcp-bridge stdio', { timeout: 90_000 }, () => {
       const action = answers.shift() ?? 'decline'
       return action === 'accept' ? { action, content: {} } : { action }
     })
-    await client.connect(transport)
-    try {
-      await client.callTool({
-        name: 'write_secret',
-        arguments: { path: 'ask', data: { pin: 'elicit-value' } },
-      })
-      const declined = await client.callTool({ name: 'read_secret', arguments: { path: 'ask' } })
-      expect(toolErrorCode(declined)).toBe('FORBIDDEN')
-      expect(JSON.stringify(declined)).not.toContain('elicit-value')
-      const accepted = await client.callTool({ name: 'read_secret', arguments: { path: 'ask' } })
-      expect(accepted.structuredContent).toMatchObject({ data: { pin: 'elicit-value' } })
-      expect(asked).toHaveLength(2)
-      expect(asked.join(' ')).not.toContain('elicit-value')
-    } finally {
-      await client.close()
-    }
+    const { command, pipe } = await startStdio(
+      envFor(agent, { MCP_SECRET_VALUES: 'elicit' }),
+      client,
+    )
+    await client.callTool({
+      name: 'write_secret',
+      arguments: { path: 'ask', data: { pin: 'elicit-value' } },
+    })
+    const declined = await client.callTool({ name: 'read_secret', arguments: { path: 'ask' } })
+    expect(toolErrorCode(declined)).toBe('FORBIDDEN')
+    expect(JSON.stringify(declined)).not.toContain('elicit-value')
+    const accepted = await client.callTool({ name: 'read_secret', arguments: { path: 'ask' } })
+    expect(accepted.structuredContent).toMatchObject({ data: { pin: 'elicit-value' } })
+    expect(asked).toHaveLength(2)
+    expect(asked.join(' ')).not.toContain('elicit-value')
+    await closeAndExpectExit0(client, command, pipe)
   })
 
-  it('writes only JSON-RPC to stdout, logs and audit to stderr, and exits 0 when stdin ends', async () => {
-    const agent = stack.agent('stdio-raw')
-    const messages = [
-      {
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: {
-          protocolVersion: '2025-11-25',
-          capabilities: {},
-          clientInfo: { name: 'raw', version: '1' },
-        },
-      },
-      { jsonrpc: '2.0', method: 'notifications/initialized' },
-      {
-        jsonrpc: '2.0',
-        id: 2,
-        method: 'tools/call',
-        params: { name: 'write_secret', arguments: { path: 'raw', data: { k: 'raw-value' } } },
-      },
-    ]
-    // EOF right after the requests: the server must still answer them before it exits.
-    const input = messages.map((m) => JSON.stringify(m)).join('\n') + '\n'
-    const { code, stdout, stderr } = await runRaw(envFor(agent), input)
-    expect(code).toBe(0)
-    const lines = stdout.split('\n').filter((l) => l !== '')
-    for (const line of lines) {
-      expect(JSON.parse(line)).toMatchObject({ jsonrpc: '2.0' })
-    }
-    const ids = lines.map((l) => (JSON.parse(l) as { id?: number }).id)
-    expect(ids).toEqual([1, 2])
-    expect(JSON.parse(lines[1]!).result.structuredContent.path).toBe('raw')
-    // The audit record went to stderr, not stdout.
-    expect(stderr).toContain('write_secret')
-    expect(stdout).not.toContain('"operation"')
+  it('answers requests that arrive just before end of input, then exits 0', async () => {
+    const agent = stack.agent('stdio-eof')
+    const pipe = stdioPipe()
+    const command = startMain(['stdio'], envFor(agent), { streams: pipe.streams })
+    const answers: unknown[] = []
+    pipe.transport.onmessage = (m) => void answers.push(m)
+    await pipe.transport.start()
+    const messages = rawWriteSession('raw', { k: 'raw-value' })
+    for (const m of messages) await pipe.transport.send(m)
+    await pipe.transport.close()
+    expect(await command.done).toBe(0)
+    expect(answers.map((a) => (a as { id?: number }).id)).toEqual([1, 2])
+    expect(answers[1]).toMatchObject({ result: { structuredContent: { path: 'raw' } } })
   })
 
   it('exits 2 and names MCP_STDIO_AGENT when it is missing, with nothing on stdout', async () => {
-    const { code, stdout, stderr } = await runRaw(envFor(undefined), '')
-    expect(code).toBe(2)
-    expect(stdout).toBe('')
-    expect(stderr).toContain('MCP_STDIO_AGENT')
+    const pipe = stdioPipe()
+    await pipe.transport.start()
+    const command = startMain(['stdio'], envFor(undefined), { streams: pipe.streams })
+    expect(await command.done).toBe(2)
+    expect(command.stdout()).toBe('')
+    expect(command.stderr()).toContain('MCP_STDIO_AGENT')
+    expect(pipe.stdoutLines).toEqual([])
   })
 })

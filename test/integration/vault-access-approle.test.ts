@@ -5,7 +5,7 @@
  * or the max TTL is near (dev vault on a clock shared with the port).
  */
 import nodeVault from 'node-vault'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { loadConfig } from '../../src/config/load.js'
 import type { AppError } from '../../src/core/errors.js'
 import type { CallContext } from '../../src/core/identity.js'
@@ -127,7 +127,6 @@ async function appRoleSetup(
         vault: config.vault,
         childToken: config.childToken,
         logger,
-        upkeepTickMs: 10,
         ...(extra.now ? { now: extra.now } : {}),
       })
       cleanups.push(() => port.close())
@@ -233,7 +232,16 @@ describe('bridge login with AppRole', () => {
   })
 })
 
-describe('AppRole token upkeep (dev vault, shared controllable clock)', () => {
+// The port's ticker is a fake interval here: the test owns the clock and runs each round of
+// upkeep itself (the ticker is tested in vault-access-login.test.ts).
+describe('AppRole token upkeep (dev vault, shared controllable clock, upkeep stepped by the test)', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+  })
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
   async function clocked(role: { ttl: string; maxTtl: string; explicitMaxTtl?: string }) {
     let t = Date.now()
     const now = () => t
@@ -248,11 +256,12 @@ describe('AppRole token upkeep (dev vault, shared controllable clock)', () => {
 
   it('renews at two thirds of the TTL while the max TTL is far', async () => {
     const { s, port, advance } = await clocked({ ttl: '60s', maxTtl: '1h' })
-    advance(41)
-    await vi.waitFor(() => expect(count(s, 'auth/token/renew-self')).toBe(1), {
-      timeout: 5000,
-      interval: 10,
-    })
+    advance(39)
+    await port.upkeep()
+    expect(count(s, 'auth/token/renew-self')).toBe(0)
+    advance(2)
+    await port.upkeep()
+    expect(count(s, 'auth/token/renew-self')).toBe(1)
     expect(s.logins()).toBe(1)
     await expect(
       port.session(s.ctx(), 1, (v) => v.kvList(`${s.prefix}/${s.alice}/`)),
@@ -265,7 +274,8 @@ describe('AppRole token upkeep (dev vault, shared controllable clock)', () => {
     const { s, port, advance } = await clocked({ ttl: '60s', maxTtl: '1h', explicitMaxTtl: '90s' })
     const first = bridgeToken(s)
     advance(41) // renewal now grants only 49 s < 60 s: the max TTL is near
-    await vi.waitFor(() => expect(s.logins()).toBe(2), { timeout: 5000, interval: 10 })
+    await port.upkeep()
+    expect(s.logins()).toBe(2)
     expect(count(s, 'auth/token/renew-self')).toBe(1)
     expect(bridgeToken(s)).not.toBe(first)
     advance(50) // past the first token's max TTL: the new one is in use
@@ -280,7 +290,9 @@ describe('AppRole token upkeep (dev vault, shared controllable clock)', () => {
     const { s, port, advance } = await clocked({ ttl: '60s', maxTtl: '1h' })
     await s.root.write('auth/token/revoke', { token: bridgeToken(s) })
     advance(41)
-    await vi.waitFor(() => expect(s.logins()).toBe(2), { timeout: 5000, interval: 10 })
+    await port.upkeep()
+    expect(s.logins()).toBe(2)
+    expect(count(s, 'auth/token/renew-self')).toBe(1)
     await expect(
       port.session(s.ctx(), 1, (v) => v.kvWrite(s.key('a'), { v: '1' })),
     ).resolves.toMatchObject({

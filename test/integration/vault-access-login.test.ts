@@ -1,15 +1,20 @@
 /**
  * @module test/integration/vault-access-login: the bridge's own Vault login with a token:
- * start-up checks, renewal at two thirds of the TTL (on a clock shared with the dev vault), and
- * what happens when the token is revoked under it (one check, no loop).
+ * start-up checks, renewal at two thirds of the TTL (on a clock shared with the dev vault, with
+ * upkeep stepped by the test), and what happens when the token is revoked under it (one check,
+ * no loop).
  */
 import nodeVault from 'node-vault'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { loadConfig } from '../../src/config/load.js'
 import type { AppError } from '../../src/core/errors.js'
 import type { CallContext } from '../../src/core/identity.js'
 import { startDevVault, type DevVault } from '@vault-mcp-bridge/dev-vault'
-import { createVaultPort, type ManagedVaultPort } from '../../src/vault/vault-port.js'
+import {
+  createVaultPort,
+  UPKEEP_TICK_MS,
+  type ManagedVaultPort,
+} from '../../src/vault/vault-port.js'
 import { VaultStartupError } from '../../src/vault/vault-startup-error.js'
 import { reportOperatorError } from '../../src/cli/exit.js'
 import { uniqueName, vaultForTests, type TestVault } from '@vault-mcp-bridge/dev-vault/testing'
@@ -46,7 +51,6 @@ async function port(
     vault: config.vault,
     childToken: config.childToken,
     logger,
-    upkeepTickMs: 10,
     ...extra,
   })
   cleanups.push(() => p.close())
@@ -145,9 +149,17 @@ describe('bridge login with VAULT_TOKEN', () => {
   })
 })
 
-describe('token renewal (dev vault, shared controllable clock)', () => {
-  it('renews a renewable token at about two thirds of its TTL, and not before', async () => {
-    const clock = fakeClock()
+// The port's own ticker is a fake interval here: the test owns the clock and runs each round of
+// upkeep itself, so that "no renewal yet" is a fact about a finished round, not about a sleep.
+describe('token renewal (dev vault, shared controllable clock, upkeep stepped by the test)', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+  })
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  async function renewableToken(clock: ReturnType<typeof fakeClock>) {
     const dev = await devVault(clock.now)
     const root = rootClient(dev.url, dev.rootToken)
     const created = (await root.write('auth/token/create', {
@@ -161,13 +173,20 @@ describe('token renewal (dev vault, shared controllable clock)', () => {
     const { port: p, lines } = await port(proxy.url, { VAULT_TOKEN: token }, { now: clock.now })
     await p.start()
     const renewals = () => proxy.requests.filter((r) => r.path === 'auth/token/renew-self').length
+    return { root, token, port: p, lines, renewals }
+  }
+
+  it('renews a renewable token at about two thirds of its TTL, and not before', async () => {
+    const clock = fakeClock()
+    const { root, token, port: p, lines, renewals } = await renewableToken(clock)
 
     clock.advance(35)
-    await new Promise((r) => setTimeout(r, 60))
+    await p.upkeep()
     expect(renewals()).toBe(0)
 
     clock.advance(6) // 41 s: past 2/3 of 60 s
-    await vi.waitFor(() => expect(renewals()).toBe(1), { timeout: 5000, interval: 10 })
+    await p.upkeep()
+    expect(renewals()).toBe(1)
     const looked = (await root.write('auth/token/lookup', { token })) as { data: { ttl: number } }
     expect(looked.data.ttl).toBeGreaterThan(40) // renewed: ~60 s left instead of ~19 s
     expect(lines.some((l) => (l.obj as { event?: string }).event === 'vault_token_renewed')).toBe(
@@ -176,15 +195,26 @@ describe('token renewal (dev vault, shared controllable clock)', () => {
 
     // The next renewal is planned from the new TTL, not from the old one.
     clock.advance(30)
-    await new Promise((r) => setTimeout(r, 60))
+    await p.upkeep()
     expect(renewals()).toBe(1)
     clock.advance(12)
-    await vi.waitFor(() => expect(renewals()).toBe(2), { timeout: 5000, interval: 10 })
+    await p.upkeep()
+    expect(renewals()).toBe(2)
     expect(
       await p
         .session(ctx('alice'), 1, (s) => s.kvList('nothing/here/'))
         .catch((e: AppError) => e.code),
     ).toBe('FORBIDDEN')
+  })
+
+  it(`runs upkeep by itself every ${UPKEEP_TICK_MS} ms once started, and stops on close()`, async () => {
+    const clock = fakeClock()
+    const { port: p, renewals } = await renewableToken(clock)
+    clock.advance(41)
+    vi.advanceTimersByTime(UPKEEP_TICK_MS)
+    await vi.waitFor(() => expect(renewals()).toBe(1), { timeout: 5000, interval: 10 })
+    await p.close()
+    expect(vi.getTimerCount()).toBe(0)
   })
 
   it('never renews a token without a TTL (root tokens)', async () => {
@@ -194,7 +224,7 @@ describe('token renewal (dev vault, shared controllable clock)', () => {
     const { port: p } = await port(proxy.url, { VAULT_TOKEN: dev.rootToken }, { now: clock.now })
     await p.start()
     clock.advance(10 * 86_400)
-    await new Promise((r) => setTimeout(r, 60))
+    await p.upkeep()
     expect(proxy.requests.map((r) => r.path)).toEqual(['auth/token/lookup-self'])
   })
 })

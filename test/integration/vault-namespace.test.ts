@@ -1,7 +1,7 @@
 /**
  * @module VAULT_NAMESPACE as docs/deploy.md documents it: `provision` and the bridge's AppRole
  * login (then every call) carry X-Vault-Namespace. Through a recording proxy in front of the dev
- * vault, which knows the root namespace only (`root`); the CLI runs as a real process.
+ * vault, which knows the root namespace only (`root`); the CLI runs in process.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -9,8 +9,7 @@ import { join } from 'node:path'
 import { parseEnv } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDevVault, type DevVault } from '@vault-mcp-bridge/dev-vault'
-import { runCli, spawnCli } from '../helpers/cli.js'
-import { freePort } from '../helpers/free-port.js'
+import { runMain, startMain } from '../helpers/cli.js'
 import { startVaultProxy, type VaultProxy } from '../helpers/vault-proxy.js'
 
 let vault: DevVault
@@ -32,7 +31,7 @@ afterAll(async () => {
 describe('VAULT_NAMESPACE', () => {
   it('provision writes into the namespace, and the bridge logs in and works there', async () => {
     const out = join(dir, 'approle.env')
-    const provisioned = await runCli(['provision', '--agents', 'agent_api', '--out', out], {
+    const provisioned = await runMain(['provision', '--agents', 'agent_api', '--out', out], {
       VAULT_ADDR: proxy.url,
       VAULT_TOKEN: vault.rootToken,
       VAULT_NAMESPACE: 'root',
@@ -43,28 +42,20 @@ describe('VAULT_NAMESPACE', () => {
 
     const credentials = parseEnv(readFileSync(out, 'utf8'))
     const sent = proxy.requests.length
-    const port = await freePort()
-    const bridge = spawnCli(['serve'], {
+    const bridge = startMain(['serve'], {
       VAULT_ADDR: proxy.url,
       VAULT_NAMESPACE: 'root',
       VAULT_ROLE_ID: credentials.VAULT_ROLE_ID!,
       VAULT_SECRET_ID: credentials.VAULT_SECRET_ID!,
-      PORT: String(port),
+      PORT: '0',
       AUDIT_LOG: 'off',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'info',
       API_KEYS_JSON: '{"ns-key-0123456789abcdef0123456789abcdef": "agent_api"}',
     })
     try {
-      let ready = false
-      for (let i = 0; i < 150 && !ready && bridge.child.exitCode === null; i++) {
-        ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
-          (r) => r.ok,
-          () => false,
-        )
-        if (!ready) await new Promise((r) => setTimeout(r, 100))
-      }
-      expect(ready, bridge.output()).toBe(true)
-      const write = await fetch(`http://127.0.0.1:${port}/secrets/ns/probe`, {
+      const url = (await bridge.waitFor(/"url":"(http:\/\/[^"]+)"/))[1]!
+      expect((await fetch(`${url}/readyz`)).status, bridge.output()).toBe(200)
+      const write = await fetch(`${url}/secrets/ns/probe`, {
         method: 'PUT',
         headers: {
           'X-API-Key': 'ns-key-0123456789abcdef0123456789abcdef',
@@ -74,12 +65,11 @@ describe('VAULT_NAMESPACE', () => {
       })
       expect(write.status).toBe(200)
     } finally {
-      bridge.child.kill('SIGTERM')
-      await bridge.exited
+      expect(await bridge.stop()).toBe(0)
     }
     const bridgeCalls = proxy.requests.slice(sent)
     expect(bridgeCalls.map((r) => r.path)).toContain('auth/approle/login')
     expect(bridgeCalls.some((r) => r.path.startsWith('secret/data/'))).toBe(true)
     expect(bridgeCalls.filter((r) => r.namespace !== 'root')).toEqual([])
-  }, 60_000)
+  })
 })

@@ -9,10 +9,17 @@ afterEach(async () => {
   vault = undefined
 })
 
-async function call(v: DevVault, method: string, path: string, token: string, body?: unknown) {
+async function call(
+  v: DevVault,
+  method: string,
+  path: string,
+  token: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
   const res = await fetch(`${v.url}/v1/${path}`, {
     method,
-    headers: { 'X-Vault-Token': token, 'Content-Type': 'application/json' },
+    headers: { 'X-Vault-Token': token, 'Content-Type': 'application/json', ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   })
   const text = await res.text()
@@ -114,6 +121,57 @@ describe('startDevVault', () => {
     now += 1_000
     const expired = await call(vault, 'POST', 'auth/token/renew-self', token, {})
     expect(expired.status).toBe(403)
+  })
+
+  it('expires wrapping tokens after their wrap TTL (to the millisecond) and drops the response', async () => {
+    let now = 1_800_000_000_000
+    vault = await startDevVault({ rootToken: 'r', clock: () => now })
+    await call(vault, 'POST', 'secret/data/w', 'r', { data: { v: 1 } })
+    const wrap = async (ttl: string) =>
+      (
+        await call(vault as DevVault, 'GET', 'secret/data/w', 'r', undefined, {
+          'X-Vault-Wrap-TTL': ttl,
+        })
+      ).json.wrap_info
+    const short = await wrap('1500ms')
+    expect(short.ttl).toBe(1)
+    const long = await wrap('60')
+    const lookup = (t: string) =>
+      call(vault as DevVault, 'POST', 'sys/wrapping/lookup', '', { token: t })
+    expect((await lookup(short.token)).json.data.creation_ttl).toBe(1.5)
+    now += 1_499
+    expect((await lookup(short.token)).status).toBe(200)
+    now += 1
+    expect((await lookup(short.token)).json.errors).toEqual([
+      'wrapping token is not valid or does not exist',
+    ])
+    now += 58_499
+    const unwrapped = await call(vault, 'POST', 'sys/wrapping/unwrap', long.token)
+    expect(unwrapped.json.data.data).toEqual({ v: 1 })
+    const late = await wrap('60')
+    now += 60_000
+    expect((await call(vault, 'POST', 'sys/wrapping/unwrap', late.token)).status).toBe(400)
+  })
+
+  it('renews periodic tokens to the period, up to their explicit max TTL', async () => {
+    let now = 1_800_000_000_000
+    vault = await startDevVault({ rootToken: 'r', clock: () => now })
+    const created = await call(vault, 'POST', 'auth/token/create', 'r', {
+      period: '60s',
+      explicit_max_ttl: '150s',
+      policies: ['default'],
+    })
+    expect(created.json.auth.lease_duration).toBe(60)
+    const token = created.json.auth.client_token as string
+    now += 50_000
+    const first = await call(vault, 'POST', 'auth/token/renew-self', token, { increment: '1s' })
+    expect([first.json.auth.lease_duration, first.json.warnings]).toEqual([60, null])
+    now += 50_000
+    const capped = await call(vault, 'POST', 'auth/token/renew-self', token, {})
+    expect(capped.json.auth.lease_duration).toBe(50)
+    expect(capped.json.warnings).toHaveLength(1)
+    now += 50_000
+    expect((await call(vault, 'GET', 'auth/token/lookup-self', token)).status).toBe(403)
   })
 
   it('stamps KV versions with the clock', async () => {

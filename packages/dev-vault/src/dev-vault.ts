@@ -13,6 +13,9 @@ import { createSysEngine } from './engines/sys/sys-engine.js'
 import { createTokenEngine, createTokenIssuer } from './engines/token/token-engine.js'
 import { createTokenStore, type TokenEntry, type TokenStore } from './engines/token/token-store.js'
 import { createVaultCore } from './routing/vault-core.js'
+import { createResponseWrapping } from './routing/response-wrapping.js'
+import { createCubbyholeStore } from './engines/cubbyhole/cubbyhole-store.js'
+import { createCubbyholeEngine } from './engines/cubbyhole/cubbyhole-engine.js'
 
 export interface DevVaultOptions {
   /** TCP port; 0 (default) picks a free one. */
@@ -38,8 +41,8 @@ export interface DevVault {
 }
 
 /**
- * Starts a dev vault like `vault server -dev`: KV v2 at `secret/`, token auth at
- * `auth/token/`, a root token, everything in memory.
+ * Starts a dev vault like `vault server -dev`: KV v2 at `secret/`, the cubbyhole at
+ * `cubbyhole/`, token auth at `auth/token/`, a root token, everything in memory.
  * @throws Error when the port cannot be bound.
  */
 export async function startDevVault(options: DevVaultOptions = {}): Promise<DevVault> {
@@ -47,6 +50,8 @@ export async function startDevVault(options: DevVaultOptions = {}): Promise<DevV
   const host = options.host ?? '127.0.0.1'
   const mounts = createMountTable()
   const tokens = createTokenStore(now)
+  const cubbyholes = createCubbyholeStore()
+  tokens.onRevoke((id) => cubbyholes.clear(id))
   const policies = createPolicyStore()
   const engineHost: EngineHost = { issueToken: createTokenIssuer(tokens), now }
   // `vault operator init` makes the first root token directly in the token store: no lease.
@@ -76,7 +81,17 @@ export async function startDevVault(options: DevVaultOptions = {}): Promise<DevV
     type: 'system',
     description: 'system endpoints used for control, policy and debugging',
     config: noTtl,
-    engine: createSysEngine({ mounts, tokens, policies, host: engineHost }),
+    engine: createSysEngine({ mounts, tokens, policies, cubbyholes, host: engineHost }),
+  })
+  mounts.add({
+    ...common,
+    path: 'cubbyhole/',
+    table: 'secret',
+    type: 'cubbyhole',
+    description: 'per-token private secret storage',
+    local: true,
+    config: noTtl,
+    engine: createCubbyholeEngine(cubbyholes),
   })
   mounts.add({
     ...common,
@@ -98,7 +113,8 @@ export async function startDevVault(options: DevVaultOptions = {}): Promise<DevV
     engine: createKvEngine(engineHost, { version: '2' }),
   })
 
-  const core = createVaultCore({ mounts, tokens, policies })
+  const wrapping = createResponseWrapping({ tokens, cubbyholes, now })
+  const core = createVaultCore({ mounts, tokens, policies, wrapping })
   const health = createHealthRoute(now)
   const http = createServer(createHttpHandler(core, { health: (_m, q) => health(q) }))
   // node:http rejects Vault's LIST verb, so connections go through a request-line rewriter.
@@ -150,6 +166,8 @@ async function rootTokenWithId(
     tokenDisplayName: generated.displayName,
     caller: generated,
     fullPath: 'auth/token/create',
+    clientToken: generated.id,
+    wrapTtl: undefined,
   })
   tokens.revoke(generated.id)
   return id

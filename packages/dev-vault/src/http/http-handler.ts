@@ -5,6 +5,7 @@ import { METHOD_HEADER } from './method-rewrite.js'
 import { errorAnswer, type HttpAnswer } from './envelope.js'
 import { isJsonObject, parseJsonKeepingNumbers } from '../encoding/go-number.js'
 import type { LogicalRequest } from '../routing/vault-core.js'
+import { GoDurationError, parseDurationSecond } from '../encoding/go-duration.js'
 
 /** Vault's request body limit: 32 MiB (reference §1.3). */
 export const MAX_BODY_BYTES = 32 * 1024 * 1024
@@ -109,7 +110,28 @@ export function createHttpHandler(
     } else {
       data = queryData(query)
     }
-    return core.handle({ operation, path, data, query, token: tokenOf(req) })
+    const wrapTtl = wrapTtlOf(req)
+    if (typeof wrapTtl === 'string') {
+      return errorAnswer(400, [`error parsing X-Vault-Wrap-TTL header: ${wrapTtl}`])
+    }
+    return core.handle({ operation, path, data, query, token: tokenOf(req), wrapTtl })
+  }
+}
+
+/**
+ * `requestWrapInfo`: the `X-Vault-Wrap-TTL` header in seconds (`ParseDurationSecond`:
+ * seconds, `<n>d` or a Go duration); undefined when absent or empty; the error text otherwise.
+ */
+function wrapTtlOf(req: IncomingMessage): number | undefined | string {
+  const header = req.headers['x-vault-wrap-ttl']
+  const value = Array.isArray(header) ? header[0] : header
+  if (value === undefined || value === '') return undefined
+  try {
+    const ttl = parseDurationSecond(value)
+    return ttl < 0 ? 'requested wrap ttl cannot be negative' : ttl
+  } catch (e) {
+    if (e instanceof GoDurationError) return e.message
+    throw e
   }
 }
 

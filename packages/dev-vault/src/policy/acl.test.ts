@@ -194,6 +194,45 @@ describe('createAcl', () => {
     expect(allowAll.allows('k', 'update', false, { a: 1, b: 2 })).toBe(true)
   })
 
+  it('bounds wrap TTLs: a max or min demands X-Vault-Wrap-TTL, and a TTL within it', () => {
+    const max = acl('path "k" { capabilities = ["read"] \n max_wrapping_ttl = "90s" }')
+    expect(max.allows('k', 'read', false, {}, undefined)).toBe(false)
+    expect(max.allows('k', 'read', false, {}, 91)).toBe(false)
+    expect(max.allows('k', 'read', false, {}, 90)).toBe(true)
+    // As in Vault, a header of 0 is present: it passes a max-only bound (and is not wrapped).
+    expect(max.allows('k', 'read', false, {}, 0)).toBe(true)
+    const min = acl('path "k" { capabilities = ["read"] \n min_wrapping_ttl = 60 }')
+    expect(min.allows('k', 'read', false, {}, undefined)).toBe(false)
+    expect(min.allows('k', 'read', false, {}, 0)).toBe(false)
+    expect(min.allows('k', 'read', false, {}, 59.5)).toBe(false)
+    expect(min.allows('k', 'read', false, {}, 60)).toBe(true)
+  })
+
+  it('merges wrap TTL bounds of the same pattern to the lesser of each; max < min denies', () => {
+    const merged = acl(
+      'path "k" { capabilities = ["read"] \n min_wrapping_ttl = "2m" \n max_wrapping_ttl = "10m" }',
+      'path "k" { capabilities = ["read"] \n max_wrapping_ttl = "5m" }',
+    )
+    expect(merged.allows('k', 'read', false, {}, 400)).toBe(false)
+    expect(merged.allows('k', 'read', false, {}, 200)).toBe(true)
+    expect(merged.allows('k', 'read', false, {}, 100)).toBe(false)
+    const crossed = acl(
+      'path "k" { capabilities = ["read"] \n min_wrapping_ttl = "5m" }',
+      'path "k" { capabilities = ["read"] \n max_wrapping_ttl = "1m" }',
+    )
+    for (const ttl of [30, 60, 300, 600])
+      expect(crossed.allows('k', 'read', false, {}, ttl)).toBe(false)
+  })
+
+  it('refuses unparsable wrap TTL bounds and a max below the min', () => {
+    expect(() => parsePolicy('x', 'path "k" { min_wrapping_ttl = "soon" }')).toThrow(
+      'error parsing min_wrapping_ttl: time: invalid duration "soon"',
+    )
+    expect(() =>
+      parsePolicy('x', 'path "k" { min_wrapping_ttl = "2m" \n max_wrapping_ttl = "1m" }'),
+    ).toThrow(new PolicyParseError('max_wrapping_ttl cannot be less than min_wrapping_ttl'))
+  })
+
   it('lists capabilities per path', () => {
     const a = acl('path "k/*" { capabilities = ["update", "read"] }')
     expect(a.capabilities('k/x')).toEqual(['read', 'update'])

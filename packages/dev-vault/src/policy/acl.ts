@@ -6,6 +6,9 @@ interface MergedRule {
   isPrefix: boolean
   capabilities: Set<Capability>
   params: ParameterRules
+  /** Seconds; 0 = no bound. */
+  minWrappingTtl: number
+  maxWrappingTtl: number
 }
 
 /** A rule's parameter constraints (`required_`, `allowed_`, `denied_parameters`). */
@@ -20,14 +23,17 @@ export type AclOperation = 'read' | 'list' | 'create' | 'update' | 'patch' | 'de
 
 export interface Acl {
   /**
-   * True when the policies grant `op` on `path` (and `sudo` too when `needsSudo`), and the
-   * request's `data` keys and values satisfy the rule's parameter constraints.
+   * True when the policies grant `op` on `path` (and `sudo` too when `needsSudo`), the
+   * request's wrap TTL (seconds; undefined = no `X-Vault-Wrap-TTL` header) lies within the
+   * rule's `min_wrapping_ttl` and `max_wrapping_ttl`, and its `data` keys and values satisfy the
+   * parameter constraints.
    */
   allows(
     path: string,
     op: AclOperation,
     needsSudo: boolean,
     data?: Record<string, unknown>,
+    wrapTtl?: number,
   ): boolean
   /** The capabilities granted on `path` (`root` for the root policy), as Vault lists them. */
   capabilities(path: string): string[]
@@ -61,13 +67,14 @@ export function createAcl(policies: Policy[]): Acl {
   }
 
   return {
-    allows(path, op, needsSudo, data = {}) {
+    allows(path, op, needsSudo, data = {}, wrapTtl) {
       if (isRoot) return true
       const rule = permissionsFor(path, op === 'list')
       const caps = rule?.capabilities
       if (!rule || !caps || caps.has('deny')) return false
       if (needsSudo && !caps.has('sudo')) return false
       if (!caps.has(op)) return false
+      if (!wrappingAllowed(rule, wrapTtl)) return false
       if (op === 'list' || op === 'delete') return true
       return parametersAllowed(rule.params, data)
     },
@@ -103,20 +110,43 @@ function merge(target: { table: Map<string, MergedRule>; rule: PathRule }, rule:
       isPrefix: rule.isPrefix,
       capabilities: new Set(rule.capabilities),
       params,
+      minWrappingTtl: rule.minWrappingTtl,
+      maxWrappingTtl: rule.maxWrappingTtl,
     })
     return
   }
-  if (existing.capabilities.has('deny') || rule.capabilities.has('deny')) {
+  if (existing.capabilities.has('deny')) return
+  if (rule.capabilities.has('deny')) {
     existing.capabilities = new Set<Capability>(['deny'])
     existing.params = { required: [], allowed: null, denied: null }
     return
   }
   rule.capabilities.forEach((c) => existing.capabilities.add(c))
+  // Vault keeps the lesser of two bounds of each kind, "allowing token lifetime to be minimum
+  // possible"; merged bounds may end up with max < min, which then denies everything.
+  existing.maxWrappingTtl = lesserBound(existing.maxWrappingTtl, rule.maxWrappingTtl)
+  existing.minWrappingTtl = lesserBound(existing.minWrappingTtl, rule.minWrappingTtl)
   existing.params.allowed = mergeParams(existing.params.allowed, params.allowed)
   existing.params.denied = mergeParams(existing.params.denied, params.denied)
   for (const r of params.required) {
     if (!existing.params.required.includes(r)) existing.params.required.push(r)
   }
+}
+
+/** The lesser of two positive bounds; 0 means "none". */
+function lesserBound(existing: number, incoming: number): number {
+  return incoming > 0 && (existing === 0 || incoming < existing) ? incoming : existing
+}
+
+/**
+ * `AllowOperation`'s wrapping checks: a bound demands the header, and a TTL within it. As in
+ * Vault, `X-Vault-Wrap-TTL: 0` counts as present: it passes a max-only bound, unwrapped.
+ */
+function wrappingAllowed(rule: MergedRule, wrapTtl: number | undefined): boolean {
+  const { minWrappingTtl: min, maxWrappingTtl: max } = rule
+  if (max > 0 && (wrapTtl === undefined || wrapTtl > max)) return false
+  if (min > 0 && (wrapTtl === undefined || wrapTtl < min)) return false
+  return !(min !== 0 && max !== 0 && max < min)
 }
 
 /** Vault's merge of parameter maps: an empty list (any value) wins, else values are joined. */

@@ -7,6 +7,7 @@ import {
   type HclObject,
   type HclValue,
 } from './hcl-parser.js'
+import { GoDurationError, parseDurationSecond } from '../encoding/go-duration.js'
 
 export type Capability =
   | 'create'
@@ -64,6 +65,10 @@ export interface PathRule {
   requiredParameters: string[]
   allowedParameters: Record<string, unknown[]>
   deniedParameters: Record<string, unknown[]>
+  /** `min_wrapping_ttl` in seconds; 0 = none. */
+  minWrappingTtl: number
+  /** `max_wrapping_ttl` in seconds; 0 = none. */
+  maxWrappingTtl: number
 }
 
 export interface Policy {
@@ -174,6 +179,11 @@ function parsePathBlock(pattern: string, body: HclObject, line: number): PathRul
     capabilities.clear()
     capabilities.add('deny')
   }
+  const minWrappingTtl = wrappingTtl(body.min_wrapping_ttl, 'min_wrapping_ttl')
+  const maxWrappingTtl = wrappingTtl(body.max_wrapping_ttl, 'max_wrapping_ttl')
+  if (minWrappingTtl !== 0 && maxWrappingTtl !== 0 && maxWrappingTtl < minWrappingTtl) {
+    throw new PolicyParseError('max_wrapping_ttl cannot be less than min_wrapping_ttl')
+  }
   return {
     path,
     isPrefix,
@@ -182,6 +192,20 @@ function parsePathBlock(pattern: string, body: HclObject, line: number): PathRul
     requiredParameters: stringList(body.required_parameters, path, 'required_parameters'),
     allowedParameters: paramMap(body.allowed_parameters, path, 'allowed_parameters'),
     deniedParameters: paramMap(body.denied_parameters, path, 'denied_parameters'),
+    minWrappingTtl,
+    maxWrappingTtl,
+  }
+}
+
+/** `parseutil.ParseDurationSecond` of a wrapping TTL key, with Vault's message on failure. */
+function wrappingTtl(v: HclValue | undefined, key: string): number {
+  if (v === undefined) return 0
+  try {
+    return parseDurationSecond(v)
+  } catch (e) {
+    if (e instanceof GoDurationError)
+      throw new PolicyParseError(`error parsing ${key}: ${e.message}`)
+    throw e
   }
 }
 

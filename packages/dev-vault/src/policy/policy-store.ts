@@ -98,6 +98,23 @@ path "identity/oidc/provider/+/authorize" {
 }
 `.trimStart()
 
+/** The internal policy of response-wrapping tokens (reference §6.5): hidden, immutable, not assignable. */
+export const RESPONSE_WRAPPING_POLICY = 'response-wrapping'
+
+/** Vault's `responseWrappingPolicy` text. */
+const RESPONSE_WRAPPING_POLICY_TEXT = `
+path "cubbyhole/response" {
+    capabilities = ["create", "read"]
+}
+
+path "sys/wrapping/unwrap" {
+    capabilities = ["update"]
+}
+`.trimStart()
+
+/** Policies no write or delete may change (`immutablePolicies`). */
+export const IMMUTABLE_POLICIES: readonly string[] = ['root', RESPONSE_WRAPPING_POLICY]
+
 export interface PolicyStore {
   /** The stored policy, or undefined (`root` reads as an empty document). */
   get(name: string): Policy | undefined
@@ -105,15 +122,21 @@ export interface PolicyStore {
   put(policy: Policy): void
   /** Removes a policy; returns false when it did not exist. */
   remove(name: string): boolean
-  /** Stored names sorted, then `root` last (reference §6.1). */
+  /** Stored names sorted, then `root` last; `response-wrapping` is hidden (reference §6.1). */
   list(): string[]
   /** The ACL of a token holding these policies (unknown names are ignored, as in Vault). */
   aclFor(names: string[]): Acl
 }
 
-/** A policy store holding `default` (editable) and the implicit `root`. */
+/** A policy store holding `default` (editable), `response-wrapping` and the implicit `root`. */
 export function createPolicyStore(): PolicyStore {
-  const policies = new Map<string, Policy>([['default', parsePolicy('default', DEFAULT_POLICY)]])
+  const policies = new Map<string, Policy>([
+    ['default', parsePolicy('default', DEFAULT_POLICY)],
+    [
+      RESPONSE_WRAPPING_POLICY,
+      parsePolicy(RESPONSE_WRAPPING_POLICY, RESPONSE_WRAPPING_POLICY_TEXT),
+    ],
+  ])
   const root: Policy = { name: 'root', raw: '', rules: [] }
   const cache = new Map<string, Acl>()
   return {
@@ -126,7 +149,10 @@ export function createPolicyStore(): PolicyStore {
       cache.clear()
       return policies.delete(name)
     },
-    list: () => [...[...policies.keys()].sort(), 'root'],
+    list: () => [
+      ...[...policies.keys()].filter((n) => n !== RESPONSE_WRAPPING_POLICY).sort(),
+      'root',
+    ],
     aclFor(names) {
       const key = [...names].sort().join(',')
       let acl = cache.get(key)

@@ -74,8 +74,10 @@ export interface EngineRequest {
 /**
  * An engine's answer:
  * - `envelope`: wrapped in Vault's response envelope; 204 when `data`, `auth` and `warnings`
- *   are all absent (reference §1.5), else 200.
- * - `raw`: written verbatim with `status` (reference §1.9); `body: null` means an empty body.
+ *   are all absent (reference §1.5), else 200. `wrapInfo` asks the core to response-wrap it
+ *   (`sys/wrapping/rewrap` does: TTL in seconds and the original creation path).
+ * - `raw`: written with `status` (reference §1.9): an object is JSON-encoded, a string sent as
+ *   it is, `null` means an empty body.
  */
 export type EngineResponse =
   | {
@@ -83,8 +85,9 @@ export type EngineResponse =
       data?: Record<string, unknown> | null
       auth?: AuthBlock | null
       warnings?: string[]
+      wrapInfo?: { ttl: number; creationPath: string }
     }
-  | { kind: 'raw'; status: number; body: Record<string, unknown> | null }
+  | { kind: 'raw'; status: number; body: Record<string, unknown> | string | null }
 
 export interface Engine {
   /** Vault mount type: `kv`, `transit`, `approle`, `jwt`, `token`. */
@@ -92,9 +95,10 @@ export interface Engine {
   /**
    * For POST/PUT: whether the target exists, which turns the operation into `update`
    * (exists) or `create` (absent). Return `undefined` for paths without an existence check
-   * (always `update`). Reference §1.6.
+   * (always `update`). Reference §1.6. `clientToken` is the caller's token, as Vault's
+   * `req.ClientToken` (the cubbyhole's entries are per token).
    */
-  exists?(path: string, data: Record<string, unknown>): boolean | undefined
+  exists?(path: string, data: Record<string, unknown>, clientToken?: string): boolean | undefined
   /** Paths inside this mount that need no token (auth engines' `login`). */
   isUnauthenticated?(path: string, operation: LogicalOperation): boolean
   /** Handles one request; throws VaultHttpError for Vault errors. */

@@ -8,6 +8,10 @@ export interface CoreRequest extends EngineRequest {
   caller: TokenEntry | null
   /** Full logical path (`auth/token/create`), for sudo checks. */
   fullPath: string
+  /** The client token as sent (`X-Vault-Token` or bearer), '' when none; `req.ClientToken`. */
+  clientToken: string
+  /** `X-Vault-Wrap-TTL` in seconds; undefined when the header was absent. */
+  wrapTtl: number | undefined
 }
 
 /** An engine that may read the caller; plugin engines (`Engine`) fit this type too. */

@@ -79,6 +79,7 @@ const runningVersions: Record<string, string> = {
   jwt: 'v0.21.0+builtin',
   token: 'v1.17.0+builtin.vault',
   system: 'v1.17.0+builtin.vault',
+  cubbyhole: 'v1.17.0+builtin.vault',
 }
 
 /** A mount as `GET sys/mounts` / `GET sys/auth` render it (reference §1.11). */

@@ -7,6 +7,7 @@ import type { MountTable } from './mount-table.js'
 import type { PolicyStore } from '../policy/policy-store.js'
 import type { TokenEntry, TokenStore } from '../engines/token/token-store.js'
 import { multiError, PERMISSION_DENIED } from './error-responses.js'
+import { isEmptyResponse, type ResponseWrapping } from './response-wrapping.js'
 
 /** A request after the HTTP layer: POST/PUT arrive as `write` (create or update, §1.6). */
 export interface LogicalRequest {
@@ -16,6 +17,8 @@ export interface LogicalRequest {
   query: URLSearchParams
   /** Client token from `X-Vault-Token` or `Authorization: Bearer`; '' when none. */
   token: string
+  /** `X-Vault-Wrap-TTL` in seconds (0 and sub-second values allowed); undefined when absent. */
+  wrapTtl?: number
 }
 
 export interface VaultCore {
@@ -26,6 +29,7 @@ export interface VaultCoreDeps {
   mounts: MountTable
   tokens: TokenStore
   policies: PolicyStore
+  wrapping: ResponseWrapping
 }
 
 /** Paths that need no token (reference §1.6), outside the auth engines' own login paths. */
@@ -75,13 +79,16 @@ export function isSudoPath(path: string): boolean {
 }
 
 /**
- * The core of the dev vault, in Vault's order: token lookup → existence check (POST/PUT) →
- * ACL → route to the mount's engine → render (reference §1.6).
+ * The core of the dev vault, in Vault's order: wrapping-token validation (`sys/wrapping/*`) →
+ * token lookup → existence check (POST/PUT) → ACL → route to the mount's engine → response
+ * wrapping → render (reference §1.6).
  */
 export function createVaultCore(deps: VaultCoreDeps): VaultCore {
-  const { mounts, tokens, policies } = deps
+  const { mounts, tokens, policies, wrapping } = deps
 
   async function handle(req: LogicalRequest): Promise<HttpAnswer> {
+    const invalidWrappingToken = wrapping.validate(req.path, req.data, req.token)
+    if (invalidWrappingToken) return invalidWrappingToken
     const mount = mounts.match(req.path)
     const rel = mount ? req.path.slice(mount.path.length) : ''
     const write = req.operation === 'write'
@@ -100,11 +107,11 @@ export function createVaultCore(deps: VaultCoreDeps): VaultCore {
       if (write && mount?.engine.exists) {
         // Security: an engine without an existence check on a path is always `update`, so a
         // policy granting only `create` cannot overwrite (reference §1.6).
-        const exists = mount.engine.exists(rel, req.data)
+        const exists = mount.engine.exists(rel, req.data, req.token)
         operation = exists === false ? 'create' : 'update'
       }
       const acl = policies.aclFor(caller.policies)
-      if (!acl.allows(req.path, operation, isSudoPath(req.path), req.data)) {
+      if (!acl.allows(req.path, operation, isSudoPath(req.path), req.data, req.wrapTtl)) {
         tokens.finishUse(caller)
         return errorAnswer(403, PERMISSION_DENIED.aclDenied)
       }
@@ -122,8 +129,14 @@ export function createVaultCore(deps: VaultCoreDeps): VaultCore {
         tokenDisplayName: caller?.displayName ?? '',
         caller,
         fullPath: req.path,
+        clientToken: req.token,
+        wrapTtl: req.wrapTtl,
       }
       const res = await mount.engine.handle(coreReq)
+      const wrapTtl = isEmptyResponse(res) ? 0 : wrapping.ttlFor(res, req.wrapTtl)
+      if (wrapTtl > 0) {
+        return wrapping.wrap(res, wrapTtl, { path: req.path, operation, mountType: mount.type })
+      }
       return render(
         res,
         operation,
@@ -148,8 +161,11 @@ function render(
   inject: boolean,
 ): HttpAnswer {
   // Raw bodies are the plugin's json.Marshal output: no trailing newline (reference §1.9).
-  if (res.kind === 'raw')
-    return { status: res.status, body: res.body === null ? null : goJson(res.body, false) }
+  if (res.kind === 'raw') {
+    const body =
+      typeof res.body === 'string' || res.body === null ? res.body : goJson(res.body, false)
+    return { status: res.status, body }
+  }
   const data = res.data ?? null
   const warnings = res.warnings ?? []
   const empty = data === null && !res.auth && warnings.length === 0

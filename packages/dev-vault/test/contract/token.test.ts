@@ -119,6 +119,30 @@ describe('auth/token/create', () => {
     expect(denied.body.errors).toEqual([ACL_DENIED])
   })
 
+  it('makes a periodic token for a sudo caller: its TTL and renewals are the period', async () => {
+    // node-vault's tokenCreate drops `period`: a plain write sends it.
+    const res = await clientFor(vault).write('auth/token/create', {
+      policies: [polA],
+      period: '45m',
+      ttl: '1m',
+    })
+    const token = res.auth.client_token
+    vault.defer(() => clientFor(vault).tokenRevoke({ token }))
+    expect([res.auth.lease_duration, res.auth.renewable]).toEqual([2700, true])
+    const look = await clientFor(vault, token).tokenLookupSelf()
+    expect(look.data.period).toBe(2700)
+    const renewed = await clientFor(vault, token).tokenRenewSelf({ increment: '10s' })
+    expect(renewed.auth.lease_duration).toBe(2700)
+    const parent = await parentToken()
+    const f = await failure(
+      clientFor(vault, parent).write('auth/token/create', { policies: [polA], period: '1h' }),
+    )
+    expect([f.status, f.body.errors]).toEqual([
+      400,
+      ['root or sudo privileges required to create periodic token'],
+    ])
+  })
+
   it('refuses a negative num_uses (400)', async () => {
     const f = await failure(clientFor(vault).tokenCreate({ policies: [polA], num_uses: -1 }))
     expect(f.status).toBe(400)

@@ -29,6 +29,13 @@ export const GATES = {
     what: 'KV v2 `custom_metadata` in metadata and data responses',
     source: 'CHANGELOG 1.9.0 "KV Custom Metadata" (GH-12907)',
   },
+  tokenRolePolicyGlobs: {
+    since: '1.9',
+    what:
+      'token roles take `allowed_policies_glob` and `disallowed_policies_glob`, and a role read ' +
+      'shows them and `token_no_default_policy`',
+    source: 'CHANGELOG 1.9.0 (GH-7277, GH-12565)',
+  },
   kvMetadataPatch: {
     since: '1.10',
     what: 'KV v2 `PATCH metadata/:path`',
@@ -80,6 +87,13 @@ export const GATES = {
     since: '1.12',
     what: 'per-request `ttl` and `num_uses` of an AppRole secret ID, and its `secret_id_num_uses`',
     source: 'CHANGELOG 1.12.0 (GH-14474)',
+  },
+  wrappingTokenChecks: {
+    since: '1.13',
+    what:
+      '`sys/wrapping/{lookup,rewrap,unwrap}` without a token, or with an empty or non-string ' +
+      '`token`, answer 403 `error validating wrapping token: …` (before: 500)',
+    source: 'CHANGELOG 1.13.0 (GH-18859)',
   },
   transitReference: {
     since: '1.13',

@@ -3,7 +3,7 @@ import type { EngineResponse } from '../../routing/backend.js'
 import type { CoreRequest } from '../../routing/core-engine.js'
 import { stringField } from '../../encoding/request-fields.js'
 import { parsePolicy, PolicyParseError } from '../../policy/policy-document.js'
-import type { PolicyStore } from '../../policy/policy-store.js'
+import { IMMUTABLE_POLICIES, type PolicyStore } from '../../policy/policy-store.js'
 import { errorResponse, unsupportedOperation } from '../../routing/error-responses.js'
 
 /** Vault decodes a policy that parses as standard base64 (with padding). */
@@ -43,7 +43,7 @@ export function handlePolicyRoute(
       const warnings: string[] = []
       const text = stringField(req.data, 'policy')
       if (name !== rawName) warnings.push(`policy name was converted to ${name}`)
-      if (name === 'root') throw errorResponse('cannot update "root" policy')
+      if (IMMUTABLE_POLICIES.includes(name)) throw errorResponse(`cannot update "${name}" policy`)
       if (text === undefined || text === '')
         throw errorResponse("'policy' parameter not supplied or empty")
       const doc = maybeBase64(text)
@@ -57,8 +57,8 @@ export function handlePolicyRoute(
       return { kind: 'envelope', warnings }
     }
     case 'delete':
+      if (IMMUTABLE_POLICIES.includes(name)) throw errorResponse(`cannot delete "${name}" policy`)
       if (name === 'default') throw errorResponse('cannot delete default policy')
-      if (name === 'root') throw errorResponse('cannot delete "root" policy')
       store.remove(name)
       return { kind: 'envelope' }
     default:

@@ -1,54 +1,27 @@
-/** @module dev-vault/engines/token/token-engine: the `auth/token/` routes the bridge uses: create, lookup, renew-self, revoke. */
-import type {
-  AuthBlock,
-  EngineHost,
-  EngineResponse,
-  TokenIssueRequest,
-} from '../../routing/backend.js'
+/** @module dev-vault/engines/token/token-engine: the `auth/token/` routes the bridge uses: create (with roles), lookup, renew-self, revoke, by accessor, roles. */
+import type { EngineHost, EngineResponse, TokenIssueRequest } from '../../routing/backend.js'
 import type { CoreEngine, CoreRequest } from '../../routing/core-engine.js'
-import {
-  boolField,
-  durationField,
-  intField,
-  stringField,
-  stringListField,
-  stringMapField,
-} from '../../encoding/request-fields.js'
-import { formatDuration, localTimeString } from '../../encoding/go-time.js'
+import { durationField, stringField } from '../../encoding/request-fields.js'
+import { localTimeString } from '../../encoding/go-time.js'
 import type { PolicyStore } from '../../policy/policy-store.js'
 import { DEFAULT_TOKEN_TTL, type TokenEntry, type TokenStore } from './token-store.js'
 import {
   errorResponse,
+  goError,
   unsupportedOperation,
   unsupportedPath,
 } from '../../routing/error-responses.js'
 import { VaultHttpError } from '../../routing/backend.js'
-
-/** Sorted, lower-cased, trimmed, de-duplicated policy names (Vault `SanitizePolicies`). */
-export function sanitizePolicies(names: string[], addDefault: boolean): string[] {
-  const set = new Set(names.map((n) => n.trim().toLowerCase()).filter((n) => n !== ''))
-  if (addDefault) set.add('default')
-  if (set.has('root')) return ['root']
-  return [...set].sort()
-}
-
-/** The `auth` block for a token (reference §4.1). */
-export function authBlockOf(t: TokenEntry, leaseDuration: number): AuthBlock {
-  return {
-    client_token: t.id,
-    accessor: t.accessor,
-    policies: t.policies,
-    token_policies: t.policies,
-    metadata: t.meta,
-    lease_duration: leaseDuration,
-    renewable: t.renewable && t.expireAt !== null,
-    entity_id: '',
-    token_type: 'service',
-    orphan: t.parent === null,
-    mfa_requirement: null,
-    num_uses: t.numUses,
-  }
-}
+import { GENERIC_NAME } from '../engine-routes.js'
+import { authBlockOf, calculateTtl, createChildToken } from './token-create.js'
+import { sanitizePolicies } from './token-policies.js'
+import {
+  listTokenRoles,
+  readTokenRole,
+  roleForCreate,
+  writeTokenRole,
+  type TokenRole,
+} from './token-roles.js'
 
 /** `EngineHost.issueToken`: an orphan service token for a login (AppRole, JWT). */
 export function createTokenIssuer(tokens: TokenStore): EngineHost['issueToken'] {
@@ -79,114 +52,28 @@ export interface TokenEngineDeps {
   now(): number
 }
 
-/** The token auth method mounted at `auth/token/` (reference §4). */
+const ROLE_PATH = new RegExp(`^roles/${GENERIC_NAME}$`)
+const CREATE_WITH_ROLE = new RegExp(`^create/${GENERIC_NAME}$`)
+
+/** The token auth method mounted at `auth/token/` (reference §4), with token roles. */
 export function createTokenEngine(deps: TokenEngineDeps): CoreEngine {
   const { tokens, policies, now } = deps
+  const roles = new Map<string, TokenRole>()
 
   const isSudoOn = (caller: TokenEntry, path: string) =>
     caller.policies.includes('root') ||
     policies.aclFor(caller.policies).capabilities(path).includes('sudo')
-
-  function create(req: CoreRequest): EngineResponse {
-    const parent = req.caller as TokenEntry
-    const d = req.data
-    const warnings: string[] = []
-    const sudo = isSudoOn(parent, 'auth/token/create')
-    const parentIsRoot = parent.policies.includes('root')
-    const requested = stringListField(d, 'policies') ?? []
-    const noDefault = boolField(d, 'no_default_policy') ?? false
-    const noParent = boolField(d, 'no_parent') ?? false
-    const numUses = intField(d, 'num_uses') ?? 0
-    const ttlIn = durationField(d, 'ttl') ?? 0
-    const explicitMaxTtl = durationField(d, 'explicit_max_ttl') ?? 0
-    const renewable = boolField(d, 'renewable') ?? true
-    const meta = stringMapField(d, 'meta') ?? null
-    const displayIn = stringField(d, 'display_name') ?? ''
-    const id = stringField(d, 'id')
-    if (stringField(d, 'type') === 'batch')
-      throw errorResponse('batch tokens are not supported by the dev vault')
-    if (d.period !== undefined)
-      throw errorResponse('periodic tokens are not supported by the dev vault')
-    if (parent.numUses > 0 || parent.revokeAfterUse) {
-      throw errorResponse('restricted use token cannot generate child tokens')
-    }
-    if (numUses < 0) throw errorResponse('number of uses cannot be negative')
-    if (ttlIn < 0) throw errorResponse('ttl must be positive')
-    if (explicitMaxTtl < 0) throw errorResponse('explicit_max_ttl must be positive')
-    if (id !== undefined && id !== '' && !sudo) {
-      throw errorResponse('root or sudo privileges required to specify token id')
-    }
-    if (noParent && !sudo) {
-      throw errorResponse('root or sudo privileges required to create orphan token')
-    }
-    if (requested.map((p) => p.toLowerCase()).includes('response-wrapping')) {
-      throw errorResponse('cannot assign policy "response-wrapping"')
-    }
-
-    let finalPolicies: string[]
-    const parentHasDefault = parent.policies.includes('default')
-    if (requested.length === 0) {
-      finalPolicies = sanitizePolicies(
-        parent.policies.filter((p) => p !== 'default' || !noDefault),
-        false,
-      )
-    } else if (!sudo) {
-      const want = sanitizePolicies(requested, false).filter((p) => p !== 'default')
-      const have = new Set(parent.policies.filter((p) => p !== 'default'))
-      if (!want.every((p) => have.has(p)))
-        throw errorResponse('child policies must be subset of parent')
-      finalPolicies = sanitizePolicies(want, parentHasDefault && !noDefault)
-    } else {
-      finalPolicies = sanitizePolicies(requested, !noDefault)
-    }
-    if (noDefault) finalPolicies = finalPolicies.filter((p) => p !== 'default')
-    const isRootToken = finalPolicies.includes('root')
-    if (isRootToken && !parentIsRoot) {
-      throw errorResponse('root tokens may not be created without parent token being root')
-    }
-    for (const p of finalPolicies) {
-      if (p !== 'root' && !policies.get(p)) warnings.push(`Policy "${p}" does not exist`)
-    }
-
-    let ttl = ttlIn
-    if (ttl === 0 && !isRootToken) ttl = DEFAULT_TOKEN_TTL
-    if (isRootToken && ttl === 0 && parent.expireAt !== null) {
-      throw errorResponse('expiring root tokens cannot create non-expiring root tokens')
-    }
-    let maxTtl = DEFAULT_TOKEN_TTL
-    if (explicitMaxTtl > 0 && explicitMaxTtl < maxTtl) maxTtl = explicitMaxTtl
-    if (ttl > maxTtl) {
-      warnings.push(
-        `TTL of "${formatDuration(ttl)}" exceeded the effective max_ttl of "${formatDuration(maxTtl)}"; TTL value is capped accordingly`,
-      )
-      ttl = maxTtl
-    }
-    const sanitized = `token-${displayIn}`.replace(/[^a-zA-Z0-9-]/g, '-').replace(/-+$/, '')
-    const t = tokens.create({
-      ...(id ? { id } : {}),
-      policies: finalPolicies,
-      parent: noParent ? null : parent.id,
-      path: 'auth/token/create',
-      meta,
-      displayName: displayIn === '' ? 'token' : sanitized,
-      numUses,
-      creationTtl: ttl,
-      explicitMaxTtl,
-      renewable: renewable && ttl > 0,
-      hasLease: true,
-    })
-    return { kind: 'envelope', data: null, auth: authBlockOf(t, ttl), warnings }
-  }
+  const creating = { tokens, policies, isSudoOn }
 
   function lookupData(t: TokenEntry): Record<string, unknown> {
     const out: Record<string, unknown> = {
       accessor: t.accessor,
       creation_time: Math.floor(t.creationTime / 1000),
-      creation_ttl: t.creationTtl,
+      creation_ttl: Math.trunc(t.creationTtl),
       display_name: t.displayName,
-      entity_id: '',
+      entity_id: t.entityId,
       expire_time: t.expireAt === null ? null : localTimeString(t.expireAt),
-      explicit_max_ttl: t.explicitMaxTtl,
+      explicit_max_ttl: Math.trunc(t.explicitMaxTtl),
       id: t.id,
       meta: t.meta,
       num_uses: t.numUses,
@@ -196,6 +83,8 @@ export function createTokenEngine(deps: TokenEngineDeps): CoreEngine {
       ttl: tokens.remainingTtl(t),
       type: 'service',
     }
+    if (t.role !== null) out.role = t.role
+    if (t.period !== 0) out.period = t.period
     // Vault shows these from the token's lease entry, which all but the generated root token have.
     if (t.hasLease) {
       out.issue_time = localTimeString(t.creationTime)
@@ -208,23 +97,25 @@ export function createTokenEngine(deps: TokenEngineDeps): CoreEngine {
     return out
   }
 
+  /**
+   * `RenewToken`: `CalculateTTL` from the issue time, with the period and explicit max TTL of
+   * the token's role when it has one (`authRenew`), else its own.
+   */
   function renew(t: TokenEntry, incrementIn: number | undefined): EngineResponse {
     if (!t.hasLease) throw errorResponse('invalid lease ID')
     if (!t.renewable || t.expireAt === null) throw errorResponse('lease is not renewable')
-    const warnings: string[] = []
-    const current = now()
-    const maxTtl =
-      t.explicitMaxTtl > 0 ? Math.min(t.explicitMaxTtl, DEFAULT_TOKEN_TTL) : DEFAULT_TOKEN_TTL
-    const maxExpire = t.creationTime + maxTtl * 1000
-    let ttl = incrementIn && incrementIn > 0 ? incrementIn : t.creationTtl
-    if (current + ttl * 1000 > maxExpire) {
-      const capped = Math.floor((maxExpire - current) / 1000)
-      if (capped <= 0) throw errorResponse('past the max TTL, cannot renew')
-      warnings.push(
-        `TTL of "${formatDuration(ttl)}" exceeded the effective max_ttl of "${formatDuration(capped)}"; TTL value is capped accordingly`,
-      )
-      ttl = capped
+    let period = t.period
+    let explicitMaxTtl = t.explicitMaxTtl
+    if (t.role !== null) {
+      const role = roles.get(t.role)
+      if (!role) throw goError(`original token role "${t.role}" could not be found, not renewing`)
+      period = role.token.tokenPeriod
+      explicitMaxTtl = role.token.tokenExplicitMaxTtl
     }
+    const current = now()
+    const elapsed = Math.floor(current / 1000) - Math.floor(t.creationTime / 1000)
+    const increment = incrementIn && incrementIn > 0 ? incrementIn : t.creationTtl
+    const { ttl, warnings } = calculateTtl(increment, period, explicitMaxTtl, elapsed)
     t.expireAt = current + ttl * 1000
     t.lastRenewal = current
     return { kind: 'envelope', data: null, auth: authBlockOf(t, ttl), warnings }
@@ -236,8 +127,49 @@ export function createTokenEngine(deps: TokenEngineDeps): CoreEngine {
     return token
   }
 
+  /** The token behind `accessor` (`lookupByAccessor`): 400 `missing` / `invalid accessor`. */
+  const byAccessor = (req: CoreRequest): TokenEntry => {
+    const accessor = stringField(req.data, 'accessor') ?? ''
+    if (accessor === '') throw goError('missing accessor', 400)
+    const t = tokens.byAccessor(accessor)
+    if (!t) throw goError('invalid accessor', 400)
+    return t
+  }
+
+  /** `roles`, `roles/:name` and `create/:role`; undefined for other paths. */
+  function roleRoute(req: CoreRequest): EngineResponse | undefined {
+    const op = req.operation
+    if (req.path === 'roles' || req.path === 'roles/') {
+      if (op !== 'list') throw unsupportedOperation()
+      return listTokenRoles(roles)
+    }
+    const role = ROLE_PATH.exec(req.path)?.[1]
+    if (role !== undefined) {
+      switch (op) {
+        case 'read':
+          return readTokenRole(roles, role)
+        case 'create':
+        case 'update':
+          return writeTokenRole(roles, role, req.data, op === 'create')
+        case 'delete':
+          roles.delete(role)
+          return { kind: 'envelope' }
+        default:
+          throw unsupportedOperation()
+      }
+    }
+    const forRole = CREATE_WITH_ROLE.exec(req.path)?.[1]
+    if (forRole === undefined) return undefined
+    if (op !== 'update' && op !== 'create') throw unsupportedOperation()
+    return createChildToken(creating, req, roleForCreate(roles, forRole))
+  }
+
   return {
     type: 'token',
+    exists(path) {
+      const role = ROLE_PATH.exec(path)?.[1]
+      return role === undefined ? undefined : roles.has(role)
+    },
     handle(req) {
       const caller = req.caller as TokenEntry
       const op = req.operation
@@ -245,10 +177,12 @@ export function createTokenEngine(deps: TokenEngineDeps): CoreEngine {
       const only = (ok: boolean) => {
         if (!ok) throw unsupportedOperation()
       }
+      const forRoles = roleRoute(req)
+      if (forRoles) return forRoles
       switch (req.path) {
         case 'create':
           only(isWrite)
-          return create(req)
+          return createChildToken(creating, req, undefined)
         case 'lookup-self':
           only(op === 'read' || isWrite)
           return { kind: 'envelope', data: lookupData(caller) }
@@ -270,6 +204,14 @@ export function createTokenEngine(deps: TokenEngineDeps): CoreEngine {
         case 'revoke':
           only(isWrite)
           tokens.revoke(tokenParam(req))
+          return { kind: 'envelope' }
+        case 'lookup-accessor':
+          only(isWrite)
+          // The token's id is blanked: an accessor must not reveal it.
+          return { kind: 'envelope', data: { ...lookupData(byAccessor(req)), id: '' } }
+        case 'revoke-accessor':
+          only(isWrite)
+          tokens.revoke(byAccessor(req).id)
           return { kind: 'envelope' }
         default:
           throw unsupportedPath()

@@ -1,4 +1,4 @@
-/** @module dev-vault/engines/token/token-store: service tokens in memory: TTLs, use counts, parent/child revocation. */
+/** @module dev-vault/engines/token/token-store: service tokens in memory: TTLs, use counts, accessors, parent/child revocation. */
 import { newAccessor, newServiceToken } from '../../routing/ids.js'
 
 /** The system default and maximum token TTL: 768h (reference §4.1). */
@@ -18,10 +18,19 @@ export interface TokenEntry {
   numUses: number
   /** ms */
   creationTime: number
-  /** Seconds; 0 = never expires. */
+  /** Seconds; 0 = never expires (a response-wrapping token's may be fractional). */
   creationTtl: number
   explicitMaxTtl: number
+  /**
+   * The `period` asked for at creation, seconds; 0 = none. Renewals of a token made against a
+   * role use the role's period instead (Vault's `authRenew`).
+   */
+  period: number
   renewable: boolean
+  /** The identity entity the token acts for; '' = none. */
+  entityId: string
+  /** The token role it was created against, or null. */
+  role: string | null
   /**
    * Whether the token has a lease entry, as every token made through `auth/token/create` or a
    * login has (lookups then show `issue_time` and `renewable`, even for a non-expiring token).
@@ -38,14 +47,28 @@ export interface TokenEntry {
 
 export type NewToken = Omit<
   TokenEntry,
-  'id' | 'accessor' | 'creationTime' | 'expireAt' | 'lastRenewal' | 'revokeAfterUse'
-> & { id?: string }
+  | 'id'
+  | 'accessor'
+  | 'creationTime'
+  | 'expireAt'
+  | 'lastRenewal'
+  | 'revokeAfterUse'
+  | 'period'
+  | 'entityId'
+  | 'role'
+> & { id?: string } & Partial<Pick<TokenEntry, 'period' | 'entityId' | 'role'>>
 
 export interface TokenStore {
   /** Creates a token; `creationTtl` 0 means non-expiring. */
   create(t: NewToken): TokenEntry
-  /** The live token, or undefined if unknown, revoked or expired (expired ones are revoked). */
-  lookup(id: string): TokenEntry | undefined
+  /**
+   * The live token, or undefined if unknown, revoked or expired (expired ones are revoked).
+   * A token whose last use the current request spent is still found (Vault's `lookupTainted`)
+   * unless `untainted` is set (Vault's `Lookup`).
+   */
+  lookup(id: string, options?: { untainted?: boolean }): TokenEntry | undefined
+  /** The live token with this accessor, or undefined. */
+  byAccessor(accessor: string): TokenEntry | undefined
   /** Revokes a token and, recursively, its non-orphan children. */
   revoke(id: string): void
   /**
@@ -58,18 +81,38 @@ export interface TokenStore {
   remainingTtl(t: TokenEntry): number
   /** Revokes every token issued under an auth path (when that auth method is disabled). */
   revokeByPathPrefix(prefix: string): void
+  /** Calls `listener` with the id of every token revoked from now on (cubbyholes go with them). */
+  onRevoke(listener: (id: string) => void): void
 }
 
 /** An empty token store on the given clock. */
 export function createTokenStore(now: () => number): TokenStore {
   const tokens = new Map<string, TokenEntry>()
+  const accessors = new Map<string, string>()
   const children = new Map<string, Set<string>>()
+  const listeners: ((id: string) => void)[] = []
 
   function revoke(id: string): void {
+    const t = tokens.get(id)
     const kids = children.get(id)
     children.delete(id)
     tokens.delete(id)
+    if (t) {
+      accessors.delete(t.accessor)
+      for (const listener of listeners) listener(id)
+    }
     for (const kid of kids ?? []) revoke(kid)
+  }
+
+  function lookup(id: string, options: { untainted?: boolean } = {}): TokenEntry | undefined {
+    const t = tokens.get(id)
+    if (!t) return undefined
+    if (t.expireAt !== null && t.expireAt <= now()) {
+      revoke(id)
+      return undefined
+    }
+    if (options.untainted && t.revokeAfterUse) return undefined
+    return t
   }
 
   return {
@@ -77,16 +120,22 @@ export function createTokenStore(now: () => number): TokenStore {
       const created = now()
       let id = t.id ?? newServiceToken()
       while (tokens.has(id) && t.id === undefined) id = newServiceToken()
+      let accessor = newAccessor()
+      while (accessors.has(accessor)) accessor = newAccessor()
       const entry: TokenEntry = {
+        period: 0,
+        entityId: '',
+        role: null,
         ...t,
         id,
-        accessor: newAccessor(),
+        accessor,
         creationTime: created,
         expireAt: t.creationTtl > 0 ? created + t.creationTtl * 1000 : null,
         lastRenewal: null,
         revokeAfterUse: false,
       }
       tokens.set(id, entry)
+      accessors.set(accessor, id)
       if (entry.parent) {
         const set = children.get(entry.parent) ?? new Set<string>()
         set.add(id)
@@ -94,14 +143,10 @@ export function createTokenStore(now: () => number): TokenStore {
       }
       return entry
     },
-    lookup(id) {
-      const t = tokens.get(id)
-      if (!t) return undefined
-      if (t.expireAt !== null && t.expireAt <= now()) {
-        revoke(id)
-        return undefined
-      }
-      return t
+    lookup,
+    byAccessor(accessor) {
+      const id = accessors.get(accessor)
+      return id === undefined ? undefined : lookup(id)
     },
     revoke,
     use(t) {
@@ -118,6 +163,9 @@ export function createTokenStore(now: () => number): TokenStore {
     remainingTtl(t) {
       if (t.expireAt === null) return 0
       return Math.max(0, Math.floor((t.expireAt - now()) / 1000))
+    },
+    onRevoke(listener) {
+      listeners.push(listener)
     },
   }
 }

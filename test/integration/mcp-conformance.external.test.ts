@@ -66,7 +66,7 @@ beforeAll(async () => {
   proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`
   // The suite's "valid localhost" request carries Origin: <its URL>, the origin a local web UI
   // would have; it is allowed the documented way, by listing it.
-  app = await startMcpApp(stack, { [agent]: [...SCOPES] }, { MCP_ALLOWED_ORIGINS: proxyUrl })
+  app = await startMcpApp(stack, { [agent]: [...SCOPES] }, { ALLOWED_ORIGINS: proxyUrl })
   upstream.url = new URL(app.url)
   outDir = mkdtempSync(join(tmpdir(), 'mcp-conformance-'))
 }, 120_000)

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freePort } from '../helpers/free-port.js'
 
 const root = join(import.meta.dirname, '..', '..')
-// As limits-redis.test.ts: skipped only on a developer machine without redis-server.
+// As limits-redis.external.test.ts: skipped only on a developer machine without redis-server.
 const hasRedis = spawnSync('redis-server', ['--version']).status === 0
 const runIt = hasRedis || Boolean(process.env.CI)
 if (!runIt) console.warn('SKIPPED limits-redis-tls: redis-server is not installed')

@@ -1,5 +1,5 @@
 /**
- * @module test/integration/auth-harness: the production app (src/http/app.ts) around the auth
+ * @module test/helpers/auth-app: the production app (src/http/app.ts) around the auth
  * pipeline, with test routes instead of operations, over real HTTP; and a JWKS server.
  */
 import { createServer, type Server } from 'node:http'
@@ -11,7 +11,7 @@ import { loadConfig } from '../../src/config/load.js'
 import type { Config } from '../../src/config/schema.js'
 import { createApp } from '../../src/http/app.js'
 import { startHttpServer } from '../../src/http/server.js'
-import { recordingLogger, silentLogger, type LogLine } from '../helpers/loggers.js'
+import { recordingLogger, silentLogger, type LogLine } from './loggers.js'
 
 export interface AuthApp {
   url: string
