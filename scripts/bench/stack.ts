@@ -164,6 +164,10 @@ export async function provision(vault: VaultUnderTest): Promise<Provisioned> {
   }
 }
 
+/** The `iss` and `aud` of the bench's tokens (a JWKS needs both, see src/config/schema.ts). */
+const JWT_ISSUER = 'https://idp.bench.invalid'
+const JWT_AUDIENCE = 'vault-mcp-bridge'
+
 /** Bearer tokens for the JWT scenarios, and the JWKS server the RS256 one is checked against. */
 export interface JwtSetup {
   hs256Secret: string
@@ -187,12 +191,16 @@ export async function startJwt(): Promise<JwtSetup> {
   const claims = { scope: 'read write delete list' }
   const hs256 = await new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256' })
+    .setIssuer(JWT_ISSUER)
+    .setAudience(JWT_AUDIENCE)
     .setSubject(AGENT)
     .setIssuedAt()
     .setExpirationTime('2h')
     .sign(new TextEncoder().encode(hs256Secret))
   const rs256 = await new SignJWT(claims)
     .setProtectedHeader({ alg: 'RS256', kid: 'bench' })
+    .setIssuer(JWT_ISSUER)
+    .setAudience(JWT_AUDIENCE)
     .setSubject(AGENT)
     .setIssuedAt()
     .setExpirationTime('2h')
@@ -282,6 +290,8 @@ export async function startBridgeProcess(o: BridgeOptions): Promise<Proc & { aud
     AUTH_JWT_ENABLED: 'true',
     JWT_HS256_SECRET: o.jwt.hs256Secret,
     JWT_JWKS_URL: o.jwt.jwksUrl,
+    JWT_ISSUER,
+    JWT_AUDIENCE,
     RATE_LIMIT_ENABLED: 'true',
     RATE_LIMIT_REQUESTS: '1000000',
     RATE_LIMIT_WINDOW_SECONDS: '60',
