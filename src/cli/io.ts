@@ -18,9 +18,9 @@ export const processIo: CliIo = {
 }
 
 /**
- * How the long-running commands (`serve`, `stdio`) are run. The process sets neither: they stop
- * on SIGTERM or SIGINT and `stdio` speaks over stdin and stdout. Tests (and anything that runs a
- * command in its own process) stop them by resolving `until`, and give `stdio` its own streams.
+ * How the long-running commands (`serve`, `stdio`) are run. The entry point sets neither: they
+ * stop on SIGTERM or SIGINT and `stdio` speaks over stdin and stdout. Tests, which run a command
+ * inside their own process, stop it by resolving `until` and give `stdio` their own streams.
  */
 export interface RunOptions {
   /** Resolves (with the reason, for the log) when the command is to stop gracefully. */

@@ -10,7 +10,10 @@ import { createMountTable } from './routing/mount-table.js'
 import { createPolicyStore } from './policy/policy-store.js'
 import { createHealthRoute } from './engines/sys/sys-health.js'
 import { createSysEngine } from './engines/sys/sys-engine.js'
-import { createTokenEngine, createTokenIssuer } from './engines/token/token-engine.js'
+import { createTokenEngine } from './engines/token/token-engine.js'
+import { createTokenIssuer } from './engines/token/token-issuer.js'
+import { createIdentityStore } from './engines/identity/identity-store.js'
+import { createIdentityEngine } from './engines/identity/identity-engine.js'
 import { createTokenStore, type TokenEntry, type TokenStore } from './engines/token/token-store.js'
 import { createVaultCore } from './routing/vault-core.js'
 import { createResponseWrapping } from './routing/response-wrapping.js'
@@ -42,7 +45,8 @@ export interface DevVault {
 
 /**
  * Starts a dev vault like `vault server -dev`: KV v2 at `secret/`, the cubbyhole at
- * `cubbyhole/`, token auth at `auth/token/`, a root token, everything in memory.
+ * `cubbyhole/`, the identity store at `identity/`, token auth at `auth/token/`, a root token,
+ * everything in memory.
  * @throws Error when the port cannot be bound.
  */
 export async function startDevVault(options: DevVaultOptions = {}): Promise<DevVault> {
@@ -53,7 +57,17 @@ export async function startDevVault(options: DevVaultOptions = {}): Promise<DevV
   const cubbyholes = createCubbyholeStore()
   tokens.onRevoke((id) => cubbyholes.clear(id))
   const policies = createPolicyStore()
-  const engineHost: EngineHost = { issueToken: createTokenIssuer(tokens), now }
+  const identity = createIdentityStore(now)
+  const authMountOf = (loginPath: string) => {
+    const m = mounts.match(loginPath)
+    return m && m.table === 'auth'
+      ? { accessor: m.accessor, type: m.type, path: m.path }
+      : undefined
+  }
+  const engineHost: EngineHost = {
+    issueToken: createTokenIssuer({ tokens, identity, mountOf: authMountOf }),
+    now,
+  }
   // `vault operator init` makes the first root token directly in the token store: no lease.
   const generated = tokens.create({
     policies: ['root'],
@@ -92,6 +106,18 @@ export async function startDevVault(options: DevVaultOptions = {}): Promise<DevV
     local: true,
     config: noTtl,
     engine: createCubbyholeEngine(cubbyholes),
+  })
+  mounts.add({
+    ...common,
+    path: 'identity/',
+    table: 'secret',
+    type: 'identity',
+    description: 'identity store',
+    config: noTtl,
+    engine: createIdentityEngine(identity, (accessor) => {
+      const m = mounts.list('auth').find((a) => a.accessor === accessor)
+      return m ? { type: m.type, path: m.path } : undefined
+    }),
   })
   mounts.add({
     ...common,

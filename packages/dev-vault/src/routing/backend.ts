@@ -31,6 +31,11 @@ export interface TokenIssueRequest {
   /** The auth path that issued it, e.g. `auth/approle/login`. */
   path: string
   noDefaultPolicy?: boolean
+  /**
+   * The identity the login authenticated (`logical.Alias`): its name on this auth mount (a
+   * JWT's user claim, an AppRole's role ID) and metadata. The token acts for its entity.
+   */
+  alias?: { name: string; metadata: Record<string, string> }
 }
 
 /** The `auth` block of a login/create response (reference §4.1). */

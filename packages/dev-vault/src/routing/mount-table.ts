@@ -80,6 +80,7 @@ const runningVersions: Record<string, string> = {
   token: 'v1.17.0+builtin.vault',
   system: 'v1.17.0+builtin.vault',
   cubbyhole: 'v1.17.0+builtin.vault',
+  identity: 'v1.17.0+builtin.vault',
 }
 
 /** A mount as `GET sys/mounts` / `GET sys/auth` render it (reference §1.11). */

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   ACL_DENIED,
+  cleanUpLogin,
   clientFor,
   contractVault,
   enableAuth,
@@ -36,6 +37,13 @@ const invalidCredentials = (wrong: 'role' | 'secret'): string =>
     : wrong === 'role'
       ? 'invalid role ID'
       : 'invalid secret id'
+
+/** `POST login` without a client token; a successful one is cleaned up afterwards. */
+async function login(body: unknown) {
+  const res = await raw(vault, 'POST', `${base}/login`, { token: null, body })
+  cleanUpLogin(vault, res.json?.auth)
+  return res
+}
 
 /** Creates a role (root) and returns its name and role_id. */
 async function newRole(params: Record<string, unknown> = {}) {
@@ -118,11 +126,8 @@ describe('approle roles', () => {
     const sid = await secretId(name)
     expect((await raw(vault, 'DELETE', `${base}/role/${name}`)).status).toBe(204)
     expect((await raw(vault, 'GET', `${base}/role/${name}`)).status).toBe(404)
-    const login = await raw(vault, 'POST', `${base}/login`, {
-      token: null,
-      body: { role_id: roleId, secret_id: sid },
-    })
-    expect([login.status, login.json.errors]).toEqual([400, [invalidCredentials('role')]])
+    const refused = await login({ role_id: roleId, secret_id: sid })
+    expect([refused.status, refused.json.errors]).toEqual([400, [invalidCredentials('role')]])
   })
 })
 
@@ -210,11 +215,8 @@ describe('approle secret-id lookup and destroy', () => {
       body: { secret_id_accessor: accessor },
     })
     expect(destroyed.status).toBe(204)
-    const login = await raw(vault, 'POST', `${base}/login`, {
-      token: null,
-      body: { role_id: roleId, secret_id: sid },
-    })
-    expect(login.status).toBe(400)
+    const refused = await login({ role_id: roleId, secret_id: sid })
+    expect(refused.status).toBe(400)
   })
 
   it('refuses lookups without a secret ID (400) and without the capability (403)', async () => {
@@ -247,10 +249,7 @@ describe('approle login', () => {
       token_num_uses: 4,
     })
     const sid = await secretId(name, { metadata: '{"team":"blue"}' })
-    const res = await raw(vault, 'POST', `${base}/login`, {
-      token: null,
-      body: { role_id: roleId, secret_id: sid },
-    })
+    const res = await login({ role_id: roleId, secret_id: sid })
     expect(res.status).toBe(200)
     expect(res.json.data).toBeNull()
     const auth = res.json.auth
@@ -265,6 +264,12 @@ describe('approle login', () => {
     await assertSince(ctx, GATES.authNumUses, () => expect(auth.num_uses).toBe(4))
     const self = await clientFor(vault, auth.client_token).tokenLookupSelf()
     expect(self.data.meta).toEqual({ role_name: name, team: 'blue' })
+    // The token acts for the entity whose alias on this mount is the role ID.
+    expect(self.data.entity_id).toBe(auth.entity_id)
+    const entity = await raw(vault, 'GET', `identity/entity/id/${auth.entity_id}`)
+    expect(entity.json.data.aliases).toMatchObject([
+      { name: roleId, mount_type: 'approle', metadata: { role_name: name, team: 'blue' } },
+    ])
   })
 
   it('logs in through node-vault’s approleLogin; honours token_no_default_policy', async () => {
@@ -279,6 +284,7 @@ describe('approle login', () => {
       role_id: roleId,
       secret_id: await secretId(name),
     })
+    cleanUpLogin(vault, res.auth)
     expect(res.auth.policies).toEqual([policy])
     expect(client.token).toBe(res.auth.client_token)
   })
@@ -288,8 +294,8 @@ describe('approle login', () => {
     const { name, roleId } = await newRole()
     const sid = await secretId(name, { num_uses: 1 })
     const body = { role_id: roleId, secret_id: sid }
-    expect((await raw(vault, 'POST', `${base}/login`, { token: null, body })).status).toBe(200)
-    const again = await raw(vault, 'POST', `${base}/login`, { token: null, body })
+    expect((await login(body)).status).toBe(200)
+    const again = await login(body)
     expect([again.status, again.json.errors]).toEqual([400, [invalidCredentials('secret')]])
   })
 
@@ -297,7 +303,7 @@ describe('approle login', () => {
     const { name, roleId } = await newRole()
     await secretId(name)
     // No role_id: Vault's alias lookahead fails first with a plain Go error (a 500).
-    const noRoleId = await raw(vault, 'POST', `${base}/login`, { token: null, body: {} })
+    const noRoleId = await login({})
     expect(noRoleId.status).toBeGreaterThanOrEqual(400)
     expect(noRoleId.json.errors).toEqual(['missing role_id'])
     const cases: Array<[Record<string, unknown>, string]> = [
@@ -306,7 +312,7 @@ describe('approle login', () => {
       [{ role_id: uniqueName('wrong'), secret_id: 'x' }, invalidCredentials('role')],
     ]
     for (const [body, message] of cases) {
-      const res = await raw(vault, 'POST', `${base}/login`, { token: null, body })
+      const res = await login(body)
       expect([res.status, res.json.errors]).toEqual([400, [message]])
     }
   })

@@ -223,6 +223,19 @@ export function revokeLater(vault: ContractVault, accessor: string): void {
   vault.defer(() => raw(vault, 'POST', 'auth/token/revoke-accessor', { body: { accessor } }))
 }
 
+/**
+ * Cleans up after a successful login: its token is revoked and its entity deleted when
+ * `vault.close()` runs (a real Vault keeps entities after their auth mount is gone).
+ */
+export function cleanUpLogin(
+  vault: ContractVault,
+  auth: { accessor?: string; entity_id?: string } | null | undefined,
+): void {
+  if (auth?.accessor) revokeLater(vault, auth.accessor)
+  const entity = auth?.entity_id
+  if (entity) vault.defer(() => raw(vault, 'DELETE', `identity/entity/id/${entity}`))
+}
+
 /** Creates a token as root (`auth/token/create`) whose revocation `vault.close()` runs. */
 export async function createToken(
   vault: ContractVault,

@@ -1,20 +1,32 @@
-/** @module dev-vault/test/contract/jwt-auth.test: JWT auth (reference §5.2), JWKS served on loopback. */
+/**
+ * @module dev-vault/test/contract/jwt-auth.test: JWT auth (reference §5.2; research notes §2):
+ * config, roles, login with the plugin's and cap/jwt's checks, the login's entity and alias,
+ * and revocation of the token it gives. The JWKS is served on loopback (CONTRACT_SERVER_HOST
+ * for a Vault elsewhere). Every login's token is revoked and its entity deleted afterwards.
+ */
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   ACL_DENIED,
+  cleanUpLogin,
   clientFor,
   contractServerHost,
   contractVault,
   enableAuth,
+  envelopeKeys,
   failure,
   hcl,
+  invalidTokenErrors,
   raw,
+  revokeLater,
+  serviceTokenPrefix,
   tokenWithPolicy,
   uniqueName,
+  writePolicy,
   type ContractVault,
+  type RawResponse,
 } from './harness.js'
 import { assertSince, GATES, has } from './versions.js'
 
@@ -69,6 +81,17 @@ async function token(
   })
     .setProtectedHeader({ alg: 'RS256', kid: 'contract' })
     .sign(key)
+}
+
+/** `POST <mount>/login` without a client token; a successful one is cleaned up afterwards. */
+async function login(mountBase: string, body: unknown, headers?: Record<string, string>) {
+  const res: RawResponse = await raw(vault, 'POST', `${mountBase}/login`, {
+    token: null,
+    body,
+    ...(headers ? { headers } : {}),
+  })
+  cleanUpLogin(vault, res.json?.auth)
+  return res
 }
 
 /** A second JWT mount (root), for tests that need their own config. */
@@ -215,17 +238,28 @@ describe('jwt login', () => {
 
   it('logs in without a token and gets the role’s policies, TTL and mapped claims', async () => {
     const jwt = await token({ team: 'blue', email: 'alice@example.test' })
-    const res = await raw(vault, 'POST', `${base}/login`, { token: null, body: { role, jwt } })
+    const res = await login(base, { role, jwt })
     expect(res.status).toBe(200)
+    expect(Object.keys(res.json)).toEqual(envelopeKeys())
     expect(res.json.data).toBeNull()
     const auth = res.json.auth
+    expect(auth.client_token.startsWith(serviceTokenPrefix())).toBe(true)
     expect(auth.policies).toEqual(['default', policy].sort())
     expect(auth.metadata).toEqual({ role, email: 'alice@example.test' })
     expect(auth.lease_duration).toBe(900)
+    expect(auth.renewable).toBe(true)
     expect(auth.orphan).toBe(true)
     expect(auth.token_type).toBe('service')
+    expect(auth.entity_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
     const self = await clientFor(vault, auth.client_token).tokenLookupSelf()
-    expect(self.data.display_name).toBe(`${mount}-alice`)
+    expect(self.data).toMatchObject({
+      display_name: `${mount}-alice`,
+      entity_id: auth.entity_id,
+      meta: { role, email: 'alice@example.test' },
+      orphan: true,
+      path: `auth/${mount}/login`,
+      policies: ['default', policy].sort(),
+    })
   })
 
   it('logs in through node-vault’s jwtLogin', async () => {
@@ -235,6 +269,7 @@ describe('jwt login', () => {
       role,
       jwt: await token({ team: 'green' }),
     })
+    cleanUpLogin(vault, res.auth)
     expect(res.auth.policies).toContain(policy)
     expect(client.token).toBe(res.auth.client_token)
   })
@@ -268,7 +303,7 @@ describe('jwt login', () => {
       [{ role, jwt: await token({}) }, 'error validating claims: claim "team" is missing'],
     ]
     for (const [body, message] of cases) {
-      const res = await raw(vault, 'POST', `${base}/login`, { token: null, body })
+      const res = await login(base, body)
       expect(res.status).toBe(400)
       expect(res.json.errors).toHaveLength(1)
       if (typeof message === 'string') expect(res.json.errors[0]).toBe(message)
@@ -283,20 +318,14 @@ describe('jwt login', () => {
       user_claim: 'sub',
       bound_subject: 'alice',
     })
-    const withAud = await raw(vault, 'POST', `${base}/login`, {
-      token: null,
-      body: { role: subOnly, jwt: await token({}) },
-    })
+    const withAud = await login(base, { role: subOnly, jwt: await token({}) })
     await assertSince(ctx, GATES.jwtSingleAudience, () =>
       expect([withAud.status, withAud.json.errors]).toEqual([
         400,
         ['audience claim found in JWT but no audiences bound to the role'],
       ]),
     )
-    const noAud = await raw(vault, 'POST', `${base}/login`, {
-      token: null,
-      body: { role: subOnly, jwt: await token({ aud: undefined }) },
-    })
+    const noAud = await login(base, { role: subOnly, jwt: await token({ aud: undefined }) })
     expect(noAud.status).toBe(200)
   })
 
@@ -311,15 +340,185 @@ describe('jwt login', () => {
       user_claim: 'sub',
       bound_audiences: 'vault',
     })
-    const ok = await raw(vault, 'POST', `${m}/login`, {
-      token: null,
-      body: { jwt: await token({}) },
-    })
+    const ok = await login(m, { jwt: await token({}) })
     expect(ok.status).toBe(200)
-    const forged = await raw(vault, 'POST', `${m}/login`, {
-      token: null,
-      body: { jwt: await token({}, stranger.privateKey) },
-    })
+    const forged = await login(m, { jwt: await token({}, stranger.privateKey) })
     expect(forged.status).toBe(400)
+  })
+
+  it('refuses a subject the role does not bind, and an HS256 token (400)', async () => {
+    const bound = uniqueName('subj')
+    await clientFor(vault).write(`${base}/role/${bound}`, {
+      role_type: 'jwt',
+      user_claim: 'sub',
+      bound_subject: 'alice',
+    })
+    const other = await login(base, {
+      role: bound,
+      jwt: await token({ sub: 'mallory', aud: undefined }),
+    })
+    expect([other.status, other.json.errors]).toEqual([
+      400,
+      ['error validating token: invalid subject (sub) claim'],
+    ])
+    // Vault's JWT method verifies public-key signatures only: a shared-secret token is refused.
+    const hs256 = await new SignJWT({
+      iss: ISSUER,
+      sub: 'alice',
+      iat: Math.floor(Date.now() / 1000),
+    })
+      .setProtectedHeader({ alg: 'HS256' })
+      .sign(new TextEncoder().encode('a-shared-secret-of-at-least-32-bytes!'))
+    const shared = await login(base, { role: bound, jwt: hs256 })
+    expect(shared.status).toBe(400)
+    expect(shared.json.errors[0]).toMatch(
+      /^error validating token: error verifying token signature/,
+    )
+  })
+
+  it('applies only the clock skew to the time claims a token has, the leeways to missing ones', async () => {
+    const timed = uniqueName('time')
+    await clientFor(vault).write(`${base}/role/${timed}`, {
+      role_type: 'jwt',
+      user_claim: 'sub',
+      bound_subject: 'alice',
+    })
+    const now = Math.floor(Date.now() / 1000)
+    const attempt = async (times: Record<string, number | undefined>) => {
+      const jwt = await token({ aud: undefined, iat: undefined, exp: undefined, ...times })
+      const res = await login(base, { role: timed, jwt })
+      return res.status === 200 ? 'ok' : res.json.errors[0]
+    }
+    const expired = 'error validating token: invalid expiration time (exp) claim: token is expired'
+    // exp has passed by less than the 60 s clock skew: valid.
+    expect(await attempt({ iat: now - 400, exp: now - 20 })).toBe('ok')
+    // By more than the skew, though less than the 150 s expiration leeway: expired.
+    expect(await attempt({ iat: now - 400, exp: now - 120 })).toBe(expired)
+    // No exp: iat + the expiration leeway.
+    expect(await attempt({ iat: now - 100 })).toBe('ok')
+    expect(await attempt({ iat: now - 300 })).toBe(expired)
+    // Only exp: nbf is exp minus the not-before leeway (150 s).
+    expect(await attempt({ exp: now + 100 })).toBe('ok')
+    expect(await attempt({ exp: now + 3600 })).toBe(
+      'error validating token: invalid not before (nbf) claim: token not yet valid',
+    )
+    expect(await attempt({})).toBe(
+      'error validating token: no issued at (iat), not before (nbf), or expiration time (exp) claims in token',
+    )
+  })
+})
+
+describe('jwt login identity', () => {
+  let role: string
+  let accessor: string
+
+  beforeAll(async () => {
+    role = uniqueName('id')
+    await clientFor(vault).write(`${base}/role/${role}`, {
+      role_type: 'jwt',
+      user_claim: 'sub',
+      bound_audiences: 'vault',
+      claim_mappings: { email: 'email' },
+      token_ttl: '10m',
+    })
+    accessor = (await clientFor(vault).auths()).data[`${mount}/`].accessor
+  })
+
+  it('gives every login of one identity the same entity, another identity another', async () => {
+    const first = await login(base, { role, jwt: await token({ sub: 'carol' }) })
+    const again = await login(base, { role, jwt: await token({ sub: 'carol' }) })
+    const other = await login(base, { role, jwt: await token({ sub: 'dave' }) })
+    expect([first.status, again.status, other.status]).toEqual([200, 200, 200])
+    expect(again.json.auth.entity_id).toBe(first.json.auth.entity_id)
+    expect(again.json.auth.client_token).not.toBe(first.json.auth.client_token)
+    expect(other.json.auth.entity_id).not.toBe(first.json.auth.entity_id)
+  })
+
+  it('makes an entity whose one alias is the user claim on this mount', async (ctx) => {
+    const res = await login(base, { role, jwt: await token({ sub: 'erin', email: 'erin@x.test' }) })
+    const id = res.json.auth.entity_id
+    const entity = await raw(vault, 'GET', `identity/entity/id/${id}`)
+    expect(entity.status).toBe(200)
+    expect(entity.json.data).toMatchObject({ id, disabled: false })
+    expect(entity.json.data.name).toMatch(/^entity_/)
+    expect(entity.json.data.aliases).toHaveLength(1)
+    const alias = entity.json.data.aliases[0]
+    expect(alias).toMatchObject({
+      canonical_id: id,
+      name: 'erin',
+      mount_accessor: accessor,
+      mount_type: 'jwt',
+    })
+    expect(alias.metadata.email).toBe('erin@x.test')
+    await assertSince(ctx, GATES.jwtAliasRoleMetadata, () =>
+      expect(alias.metadata).toEqual({ email: 'erin@x.test', role }),
+    )
+    expect((await raw(vault, 'DELETE', `identity/entity/id/${id}`)).status).toBe(204)
+    expect((await raw(vault, 'GET', `identity/entity/id/${id}`)).status).toBe(404)
+  })
+
+  it('children of the login token act for its entity', async () => {
+    const minter = await writePolicy(vault, 'jwtmint', hcl('auth/token/create', ['update']))
+    const minting = uniqueName('mint')
+    await clientFor(vault).write(`${base}/role/${minting}`, {
+      role_type: 'jwt',
+      user_claim: 'sub',
+      bound_audiences: 'vault',
+      token_policies: [minter],
+      token_ttl: '10m',
+    })
+    const parent = (await login(base, { role: minting, jwt: await token({ sub: 'hal' }) })).json
+      .auth
+    const child = await raw(vault, 'POST', 'auth/token/create', {
+      token: parent.client_token,
+      body: { ttl: '5m' },
+    })
+    expect(child.status).toBe(200)
+    expect(child.json.auth).toMatchObject({ entity_id: parent.entity_id, orphan: false })
+    const look = await clientFor(vault).tokenLookup({ token: child.json.auth.client_token })
+    expect(look.data.entity_id).toBe(parent.entity_id)
+  })
+
+  it('the login token ends with auth/token/revoke, revoke-accessor or revoke-self', async () => {
+    const jwt = await token({ sub: 'frank' })
+    const tokens = []
+    for (let i = 0; i < 3; i++) tokens.push((await login(base, { role, jwt })).json.auth)
+    const [byId, byAccessor, bySelf] = tokens
+    const revoked = [
+      await raw(vault, 'POST', 'auth/token/revoke', { body: { token: byId.client_token } }),
+      await raw(vault, 'POST', 'auth/token/revoke-accessor', {
+        body: { accessor: byAccessor.accessor },
+      }),
+      await raw(vault, 'POST', 'auth/token/revoke-self', { token: bySelf.client_token }),
+    ]
+    expect(revoked.map((r) => r.status)).toEqual([204, 204, 204])
+    for (const auth of tokens) {
+      const after = await raw(vault, 'GET', 'auth/token/lookup-self', { token: auth.client_token })
+      expect([after.status, after.json.errors]).toEqual([403, invalidTokenErrors()])
+    }
+  })
+
+  it('wraps a login: wrapped_accessor names the token, unwrap gives the auth block', async () => {
+    const wrapped = await login(
+      base,
+      { role, jwt: await token({ sub: 'gina' }) },
+      {
+        'X-Vault-Wrap-TTL': '120',
+      },
+    )
+    expect(wrapped.status).toBe(200)
+    expect(wrapped.json.auth).toBeNull()
+    const info = wrapped.json.wrap_info
+    revokeLater(vault, info.accessor)
+    expect(info.creation_path).toBe(`${base}/login`)
+    expect(info.wrapped_accessor).toEqual(expect.any(String))
+    const out = await raw(vault, 'POST', 'sys/wrapping/unwrap', { token: info.token })
+    cleanUpLogin(vault, out.json.auth)
+    expect(out.json.auth).toMatchObject({ accessor: info.wrapped_accessor, orphan: true })
+    expect(out.json.auth.entity_id).toMatch(/^[0-9a-f-]{36}$/)
+    const self = await raw(vault, 'GET', 'auth/token/lookup-self', {
+      token: out.json.auth.client_token,
+    })
+    expect(self.json.data.accessor).toBe(info.wrapped_accessor)
   })
 })

@@ -110,6 +110,11 @@ export const GATES = {
     what: '`mount_type` in every response envelope',
     source: 'CHANGELOG 1.16.0 (GH-23047)',
   },
+  jwtAliasRoleMetadata: {
+    since: '1.16',
+    what: 'the entity alias of a JWT login carries the role name in its metadata',
+    source: 'vault-plugin-auth-jwt v0.18.0 CHANGELOG (#160), bundled from Vault 1.16',
+  },
   approleInvalidCredentials: {
     since: '1.16',
     what: 'AppRole login says `invalid role or secret ID` (before: `invalid role ID`, `invalid secret id`)',

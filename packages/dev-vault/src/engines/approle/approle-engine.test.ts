@@ -129,6 +129,7 @@ describe('approle secret IDs and login', () => {
       displayName: 'approle',
       path: 'auth/approle/login',
       noDefaultPolicy: true,
+      alias: { name: roleId, metadata: { team: 'blue', role_name: 'app' } },
     })
   })
 

@@ -75,9 +75,11 @@ function login(
   }
   metadata.role_name = role.name
   const mount = mountPath.replace(/^auth\//, '')
-  const auth = host.issueToken(
-    tokenRequestFor(role.token, loginDisplayName(mountPath, ''), `auth/${mount}login`, metadata),
-  )
+  const auth = host.issueToken({
+    ...tokenRequestFor(role.token, loginDisplayName(mountPath, ''), `auth/${mount}login`, metadata),
+    // The entity alias is the role ID, with the token's metadata (approle path_login.go).
+    alias: { name: role.roleId, metadata },
+  })
   return { kind: 'envelope', data: null, auth }
 }
 

@@ -310,32 +310,95 @@ describe('jwt login', () => {
     )
   })
 
-  it('applies the default leeways unless disabled with -1', async () => {
+  it('applies only the clock skew to time claims a token has, the leeways to missing ones', async () => {
     const { call, fail } = setup()
     await call('update', 'config', { jwks_url: `${base}/jwks` })
-    await call('create', 'role/lenient', {
+    const role = (name: string, extra: Record<string, unknown> = {}) =>
+      call('create', `role/${name}`, {
+        role_type: 'jwt',
+        user_claim: 'sub',
+        bound_subject: 'alice',
+        ...extra,
+      })
+    await role('defaults')
+    await role('noskew', { clock_skew_leeway: -1 })
+    await role('longexp', { expiration_leeway: 400 })
+    await role('longnbf', { not_before_leeway: 4000 })
+    const claims = { ...baseClaims, aud: undefined }
+    const login = async (roleName: string, times: Record<string, number | undefined>) => {
+      const token = await jwt({ ...claims, iat: undefined, exp: undefined, ...times })
+      try {
+        await call('update', 'login', { role: roleName, jwt: token })
+        return 'ok'
+      } catch (e) {
+        return (e as { errors: string[] }).errors[0]?.replace('error validating token: ', '')
+      }
+    }
+    const expired = 'invalid expiration time (exp) claim: token is expired'
+    const early = 'invalid not before (nbf) claim: token not yet valid'
+    // A present exp gets the 60 s clock skew only, never the 150 s expiration leeway.
+    expect(await login('defaults', { iat: NOW - 500, exp: NOW - 30 })).toBe('ok')
+    expect(await login('defaults', { iat: NOW - 500, exp: NOW - 100 })).toBe(expired)
+    expect(await login('noskew', { iat: NOW - 500, exp: NOW - 1 })).toBe(expired)
+    // No exp: max(iat, nbf) + expiration leeway (150 s by default).
+    expect(await login('defaults', { iat: NOW - 200 })).toBe('ok')
+    expect(await login('defaults', { iat: NOW - 300 })).toBe(expired)
+    expect(await login('longexp', { iat: NOW - 300 })).toBe('ok')
+    // Only exp: nbf = exp - not-before leeway, so a far-future exp is not yet valid.
+    expect(await login('defaults', { exp: NOW + 120 })).toBe('ok')
+    expect(await login('defaults', { exp: NOW + 3600 })).toBe(early)
+    expect(await login('longnbf', { exp: NOW + 3600 })).toBe('ok')
+    // A future iat without nbf is the nbf; with an nbf it is checked itself.
+    expect(await login('defaults', { iat: NOW + 3600, exp: NOW + 7200 })).toBe(early)
+    expect(await login('defaults', { nbf: NOW - 10, iat: NOW + 3600, exp: NOW + 7200 })).toBe(
+      'invalid issued at (iat) claim: token issued in the future',
+    )
+    expect(await login('defaults', { iat: NOW + 50, exp: NOW + 300 })).toBe('ok')
+    // Issuer, subject and audience come before the time claims (cap v0.3.0, Vault 1.14+).
+    expect(
+      await fail('update', 'login', { role: 'defaults', jwt: await jwt({ sub: 'bob' }) }),
+    ).toMatchObject({
+      errors: ['error validating token: invalid subject (sub) claim'],
+    })
+  })
+
+  it('needs the groups claim when the role names one: present, a string or a list of strings', async () => {
+    const { call, fail } = setup()
+    await call('update', 'config', { jwks_url: `${base}/jwks` })
+    await call('create', 'role/g', {
       role_type: 'jwt',
       user_claim: 'sub',
       bound_subject: 'alice',
+      groups_claim: 'groups',
     })
-    await call('create', 'role/strict', {
-      role_type: 'jwt',
-      user_claim: 'sub',
-      bound_subject: 'alice',
-      expiration_leeway: -1,
-      clock_skew_leeway: -1,
-    })
-    const expired = await jwt({ ...baseClaims, aud: undefined, iat: NOW - 500, exp: NOW - 100 })
-    expect(await call('update', 'login', { role: 'lenient', jwt: expired })).toMatchObject({
-      auth: { client_token: 'hvs.jwt' },
-    })
-    expect((await fail('update', 'login', { role: 'strict', jwt: expired })).errors).toEqual([
-      'error validating token: invalid expiration time (exp) claim: token is expired',
+    const claims = { ...baseClaims, aud: undefined }
+    const errorsFor = async (extra: Record<string, unknown>) =>
+      (await fail('update', 'login', { role: 'g', jwt: await jwt({ ...claims, ...extra }) })).errors
+    expect(await errorsFor({})).toEqual([
+      'failed to fetch groups: "groups" claim not found in token',
     ])
-    const future = await jwt({ ...baseClaims, aud: undefined, iat: NOW + 3600, exp: NOW + 7200 })
-    expect((await fail('update', 'login', { role: 'lenient', jwt: future })).errors).toEqual([
-      'error validating token: invalid issued at (iat) claim: token issued in the future',
+    expect(await errorsFor({ groups: { a: 1 } })).toEqual([
+      '"groups" claim could not be converted to string list',
     ])
+    expect(await errorsFor({ groups: ['ok', 3] })).toEqual([
+      'value 3 in groups claim could not be parsed as string',
+    ])
+    for (const groups of ['ops', ['ops', 'dev']]) {
+      const res = await call('update', 'login', {
+        role: 'g',
+        jwt: await jwt({ ...claims, groups }),
+      })
+      expect(res).toMatchObject({ auth: { client_token: 'hvs.jwt' } })
+    }
+  })
+
+  it('names the alias after the user claim, with the claim mappings and the role as metadata', async () => {
+    const { call, issued } = await configured()
+    await call('update', 'login', { role: 'dev', jwt: await jwt(baseClaims) })
+    expect(issued[0]?.alias).toEqual({
+      name: 'alice',
+      metadata: { role: 'dev', email: 'alice@example.test' },
+    })
   })
 
   it('refuses a mapped claim that is not a string and the reserved metadata key', async () => {

@@ -13,6 +13,7 @@ import { SUPPORTED_ALGS, type JwtConfig, type KeySource } from './jwt-auth-confi
 import type { JwtRole } from './jwt-auth-roles.js'
 import { decodeFields } from '../field-schema.js'
 import { errorResponse } from '../../routing/error-responses.js'
+import { goGlob } from '../go-glob.js'
 
 /** `cap/jwt` defaults, seconds. */
 const DEFAULT_EXP_NBF_LEEWAY = 150
@@ -44,13 +45,16 @@ async function verifyWith(
   return null
 }
 
-/** `cap/jwt` `Validator.Validate`: signature, then algorithm, then registered claims. */
+/**
+ * `cap/jwt` `Validator.Validate` (cap v0.3.0+, Vault 1.14+): signature, algorithm, issuer,
+ * subject, audience, then the time claims.
+ */
 async function validateToken(
   token: string,
   source: KeySource,
   config: JwtConfig,
   role: JwtRole,
-  nowSec: number,
+  nowMs: number,
 ): Promise<Claims | string> {
   let header: { alg?: unknown; kid?: unknown }
   try {
@@ -77,7 +81,7 @@ async function validateToken(
   }
   const allowed = config.jwtSupportedAlgs.length > 0 ? config.jwtSupportedAlgs : SUPPORTED_ALGS
   if (typeof header.alg !== 'string' || !allowed.includes(header.alg)) {
-    return `invalid algorithm (alg) header: token signed with unsupported algorithm ${JSON.stringify(header.alg)}`
+    return 'invalid algorithm (alg) header parameter: token signed with unexpected algorithm'
   }
   let claims: Claims
   try {
@@ -88,17 +92,6 @@ async function validateToken(
   } catch {
     return 'error verifying token signature: oidc: malformed jwt payload'
   }
-  const num = (k: string): number | undefined =>
-    typeof claims[k] === 'number' ? (claims[k] as number) : undefined
-  const iat = num('iat')
-  const nbf = num('nbf')
-  let exp = num('exp')
-  if (iat === undefined && nbf === undefined && exp === undefined) {
-    return 'no issued at (iat), not before (nbf), or expiration time (exp) claims in token'
-  }
-  if (exp === undefined) exp = (iat ?? nbf ?? 0) + DEFAULT_EXP_NBF_LEEWAY
-  const leeway = (v: number, dflt: number): number => (v === 0 ? dflt : v < 0 ? 0 : v)
-  const skew = leeway(role.clockSkewLeeway, DEFAULT_SKEW_LEEWAY)
   if (config.boundIssuer !== '' && claims.iss !== config.boundIssuer) {
     return 'invalid issuer (iss) claim'
   }
@@ -116,19 +109,38 @@ async function validateToken(
       return 'invalid audience (aud) claim: audience claim does not match any expected audience'
     }
   }
-  if (nowSec > exp + leeway(role.expirationLeeway, DEFAULT_EXP_NBF_LEEWAY) + skew) {
-    return 'invalid expiration time (exp) claim: token is expired'
+  return checkTimes(claims, role, nowMs) ?? claims
+}
+
+/** A role's leeway in seconds: 0 means the default, a negative value none. */
+const leeway = (seconds: number, dflt: number): number =>
+  seconds === 0 ? dflt : seconds < 0 ? 0 : seconds
+
+/**
+ * cap/jwt's time checks (`validateAll`, the same since Vault 1.8). A missing `exp` is derived
+ * from `max(iat, nbf)` plus the expiration leeway, a missing `nbf` from `iat`, or else from
+ * `exp` minus the not-before leeway; then nbf, exp and iat are checked with the clock skew
+ * alone. So the leeways never stretch a claim the token has, and a token whose only time claim
+ * is an `exp` far ahead is not yet valid.
+ * @returns the validator's message, or undefined when the times are valid.
+ */
+function checkTimes(claims: Claims, role: JwtRole, nowMs: number): string | undefined {
+  // Go decodes NumericDate from a JSON number; absent (or zero) counts as missing.
+  const num = (k: string): number => (typeof claims[k] === 'number' ? Math.trunc(claims[k]) : 0)
+  const iat = num('iat')
+  let nbf = num('nbf')
+  let exp = num('exp')
+  if (iat === 0 && nbf === 0 && exp === 0) {
+    return 'no issued at (iat), not before (nbf), or expiration time (exp) claims in token'
   }
-  if (
-    nbf !== undefined &&
-    nowSec < nbf - leeway(role.notBeforeLeeway, DEFAULT_EXP_NBF_LEEWAY) - skew
-  ) {
-    return 'invalid not before (nbf) claim: token not yet valid'
-  }
-  if (iat !== undefined && nowSec < iat - skew) {
+  if (exp === 0) exp = Math.max(iat, nbf) + leeway(role.expirationLeeway, DEFAULT_EXP_NBF_LEEWAY)
+  if (nbf === 0) nbf = iat !== 0 ? iat : exp - leeway(role.notBeforeLeeway, DEFAULT_EXP_NBF_LEEWAY)
+  const skewMs = leeway(role.clockSkewLeeway, DEFAULT_SKEW_LEEWAY) * 1000
+  if (nowMs + skewMs < nbf * 1000) return 'invalid not before (nbf) claim: token not yet valid'
+  if (nowMs - skewMs > exp * 1000) return 'invalid expiration time (exp) claim: token is expired'
+  if (nowMs + skewMs < iat * 1000)
     return 'invalid issued at (iat) claim: token issued in the future'
-  }
-  return claims
+  return undefined
 }
 
 /** `getClaim`: a top-level claim, or a JSON pointer when the name starts with `/`. */
@@ -160,15 +172,6 @@ function normalizeList(v: unknown): unknown[] | null {
   return comparable(v) === null ? null : [v]
 }
 
-/** `*` globs as ryanuber/go-glob matches them. */
-function globMatch(pattern: string, value: string): boolean {
-  const re = pattern
-    .split('*')
-    .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-    .join('.*')
-  return new RegExp(`^${re}$`, 's').test(value)
-}
-
 /** `validateBoundClaims`; returns the error text or undefined. */
 function checkBoundClaims(role: JwtRole, claims: Claims): string | undefined {
   for (const [claim, expected] of Object.entries(role.boundClaims ?? {})) {
@@ -183,7 +186,7 @@ function checkBoundClaims(role: JwtRole, claims: Claims): string | undefined {
     const found = expVals.some((e) =>
       actVals.some((a) =>
         role.boundClaimsType === 'glob'
-          ? typeof a === 'string' && globMatch(String(e), a)
+          ? typeof a === 'string' && goGlob(String(e), a)
           : comparable(a) !== null && comparable(a) === comparable(e),
       ),
     )
@@ -195,7 +198,8 @@ function checkBoundClaims(role: JwtRole, claims: Claims): string | undefined {
 
 /**
  * `POST login` (`pathLogin`): config → role → signature and registered claims → audience
- * without bound audiences → user claim and claim mappings → bound claims → token.
+ * without bound audiences → user claim, claim mappings and groups → bound claims → a token
+ * whose entity has the alias `<user claim value>` on this mount.
  */
 export async function login(
   host: EngineHost,
@@ -221,7 +225,7 @@ export async function login(
   // Security: the dev vault does not see the client address, so a CIDR-bound role can never be
   // proven to be used from an allowed network; refuse rather than ignore the binding.
   if (role.token.tokenBoundCidrs.length > 0) throw new VaultHttpError(403, ['permission denied'])
-  const claims = await validateToken(token, source, config, role, Math.floor(host.now() / 1000))
+  const claims = await validateToken(token, source, config, role, host.now())
   if (typeof claims === 'string') throw errorResponse(`error validating token: ${claims}`)
   if ((role.boundAudiences ?? []).length === 0) {
     const aud = claims.aud
@@ -247,16 +251,39 @@ export async function login(
     metadata[target] = value
   }
   metadata.role = roleName
+  const groupsError = checkGroupsClaim(role, claims)
+  if (groupsError) throw errorResponse(groupsError)
   const boundError = checkBoundClaims(role, claims)
   if (boundError) throw errorResponse(`error validating claims: ${boundError}`)
   const mount = mountPath.replace(/^auth\//, '')
-  const auth = host.issueToken(
-    tokenRequestFor(
-      role.token,
-      loginDisplayName(mountPath, userRaw),
-      `auth/${mount}login`,
-      metadata,
-    ),
-  )
+  // The alias is the user claim's value on this mount; the core gives the token its entity.
+  const auth = host.issueToken({
+    ...tokenRequestFor(role.token, loginDisplayName(mountPath, userRaw), `auth/${mount}login`, {
+      ...metadata,
+    }),
+    alias: { name: userRaw, metadata },
+  })
   return { kind: 'envelope', data: null, auth }
+}
+
+/**
+ * `createIdentity`'s groups: with `groups_claim` set the claim must be there, a string or a
+ * list of strings (the dev vault makes no group aliases from it).
+ * @returns the plugin's message, or undefined.
+ */
+function checkGroupsClaim(role: JwtRole, claims: Claims): string | undefined {
+  if (role.groupsClaim === '') return undefined
+  const raw = getClaim(claims, role.groupsClaim)
+  const name = JSON.stringify(role.groupsClaim)
+  if (raw === undefined || raw === null) {
+    return `failed to fetch groups: ${name} claim not found in token`
+  }
+  const groups = normalizeList(raw)
+  if (!groups) return `${name} claim could not be converted to string list`
+  const bad = groups.find((g) => typeof g !== 'string')
+  if (bad !== undefined) {
+    const shown = typeof bad === 'object' && bad !== null && 'number' in bad ? bad.number : bad
+    return `value ${String(shown)} in groups claim could not be parsed as string`
+  }
+  return undefined
 }

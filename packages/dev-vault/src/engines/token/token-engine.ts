@@ -1,10 +1,10 @@
 /** @module dev-vault/engines/token/token-engine: the `auth/token/` routes the bridge uses: create (with roles), lookup, renew-self, revoke, by accessor, roles. */
-import type { EngineHost, EngineResponse, TokenIssueRequest } from '../../routing/backend.js'
+import type { EngineResponse } from '../../routing/backend.js'
 import type { CoreEngine, CoreRequest } from '../../routing/core-engine.js'
 import { durationField, stringField } from '../../encoding/request-fields.js'
 import { localTimeString } from '../../encoding/go-time.js'
 import type { PolicyStore } from '../../policy/policy-store.js'
-import { DEFAULT_TOKEN_TTL, type TokenEntry, type TokenStore } from './token-store.js'
+import type { TokenEntry, TokenStore } from './token-store.js'
 import {
   errorResponse,
   goError,
@@ -14,7 +14,6 @@ import {
 import { VaultHttpError } from '../../routing/backend.js'
 import { GENERIC_NAME } from '../engine-routes.js'
 import { authBlockOf, calculateTtl, createChildToken } from './token-create.js'
-import { sanitizePolicies } from './token-policies.js'
 import {
   listTokenRoles,
   readTokenRole,
@@ -22,29 +21,6 @@ import {
   writeTokenRole,
   type TokenRole,
 } from './token-roles.js'
-
-/** `EngineHost.issueToken`: an orphan service token for a login (AppRole, JWT). */
-export function createTokenIssuer(tokens: TokenStore): EngineHost['issueToken'] {
-  return (req: TokenIssueRequest) => {
-    let ttl = req.ttl && req.ttl > 0 ? req.ttl : DEFAULT_TOKEN_TTL
-    const max =
-      req.explicitMaxTtl && req.explicitMaxTtl > 0 ? req.explicitMaxTtl : DEFAULT_TOKEN_TTL
-    ttl = Math.min(ttl, max, DEFAULT_TOKEN_TTL)
-    const t = tokens.create({
-      policies: sanitizePolicies(req.policies, !req.noDefaultPolicy),
-      parent: null,
-      path: req.path,
-      meta: req.meta ?? null,
-      displayName: req.displayName,
-      numUses: req.numUses ?? 0,
-      creationTtl: ttl,
-      explicitMaxTtl: req.explicitMaxTtl ?? 0,
-      renewable: req.renewable ?? true,
-      hasLease: true,
-    })
-    return authBlockOf(t, ttl)
-  }
-}
 
 export interface TokenEngineDeps {
   tokens: TokenStore
