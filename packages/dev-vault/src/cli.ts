@@ -89,7 +89,7 @@ export function devVaultBanner(url: string, rootToken: string): string {
     `  export VAULT_ADDR='${url}'`,
     `  export VAULT_TOKEN='${rootToken}'`,
     '',
-    'Mounted: secret/ (kv v2), cubbyhole/, auth/token/. Stop with Ctrl-C.',
+    'Mounted: secret/ (kv v2), cubbyhole/, identity/, auth/token/. Stop with Ctrl-C.',
     line,
     '',
   ].join('\n')

@@ -200,19 +200,18 @@ export async function writePolicy(
   return policy
 }
 
-/** Writes a policy (root token) and returns a new token holding only it (plus `default`). */
+/**
+ * Writes a policy (root token) and returns a new token holding only it (plus `default`);
+ * `close()` revokes the token, then deletes the policy.
+ */
 export async function tokenWithPolicy(
   vault: ContractVault,
   hcl: string,
   extra: Record<string, unknown> = {},
 ): Promise<{ token: string; policy: string }> {
   const policy = await writePolicy(vault, 'pol', hcl)
-  const res = await clientFor(vault).write('auth/token/create', {
-    policies: [policy],
-    ttl: '1h',
-    ...extra,
-  })
-  return { token: res.auth.client_token as string, policy }
+  const { token } = await createToken(vault, { policies: [policy], ttl: '1h', ...extra })
+  return { token, policy }
 }
 
 /**
