@@ -86,6 +86,8 @@ export async function createBridgeCore(config: Config, options: CoreOptions): Pr
     vault,
     prefix: config.prefix,
     listMaxKeys: config.listMaxKeys,
+    listMaxFolders: config.listMaxFolders,
+    dataLimits: config.dataLimits,
     ...(now ? { now } : {}),
   })
   const runner = createOperationRunner({
@@ -228,6 +230,7 @@ export async function listen(bridge: Bridge): Promise<RunningBridge> {
       host: config.host,
       port: config.port,
       tls,
+      limits: config.listener,
     })
   } catch (err) {
     await metricsServer?.close(1000)

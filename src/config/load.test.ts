@@ -72,7 +72,7 @@ describe('loadConfig parsing', () => {
       MTLS_PROXY_SECRET: 'a-proxy-secret-of-at-least-32-characters',
       AUTH_JWT_ENABLED: '0',
       API_KEYS_JSON:
-        '{"key-one-12345": "alice", "key-two-12345": {"agent": "bob", "scopes": ["read"]}}',
+        '{"key-one-0123456789": "alice", "key-two-0123456789": {"agent": "bob", "scopes": ["read"]}}',
       CHILD_TOKEN_ENABLED: 'TRUE',
       CHILD_TOKEN_TTL: '5m',
       RATE_LIMIT_ENABLED: 'false',
@@ -93,8 +93,8 @@ describe('loadConfig parsing', () => {
     expect(c.auth.mtls.enabled).toBe(true)
     expect(c.auth.jwt.enabled).toBe(false)
     expect(c.auth.apiKey.keys).toEqual([
-      { key: 'key-one-12345', agent: 'alice', scopes: ['read', 'write', 'delete', 'list'] },
-      { key: 'key-two-12345', agent: 'bob', scopes: ['read'] },
+      { key: 'key-one-0123456789', agent: 'alice', scopes: ['read', 'write', 'delete', 'list'] },
+      { key: 'key-two-0123456789', agent: 'bob', scopes: ['read'] },
     ])
     expect(c.childToken).toMatchObject({ enabled: true, ttlSeconds: 300 })
     expect(c.rateLimit).toMatchObject({ enabled: false, requests: 10, windowSeconds: 30 })
@@ -147,6 +147,7 @@ describe('bad config: one line per problem, naming the variable', () => {
     ['a bad boolean', { RATE_LIMIT_ENABLED: 'yes' }, 'RATE_LIMIT_ENABLED'],
     ['a bad LOG_LEVEL', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     ['a short JWT secret', { JWT_HS256_SECRET: 'short' }, 'JWT_HS256_SECRET'],
+    ['a 15-character API key', { API_KEYS_JSON: '{"abcdefghij12345": "alice"}' }, 'API_KEYS_JSON'],
     ['a bad Redis URL', { RATE_LIMIT_REDIS_URL: 'http://redis' }, 'RATE_LIMIT_REDIS_URL'],
   ])('%s', (_name, env, variable) => {
     const problems = problemsOf(env)
@@ -214,5 +215,18 @@ describe('renamed variables', () => {
     expect(loadConfig({ ALLOWED_ORIGINS: 'https://app.example' }).allowedOrigins).toEqual([
       'https://app.example',
     ])
+  })
+})
+
+describe('listener timeouts', () => {
+  it('reads HTTP_* into config.listener, and refuses headers that may take longer than the request', () => {
+    expect(loadConfig({}).listener).toEqual({
+      headersTimeoutSeconds: 15,
+      requestTimeoutSeconds: 30,
+      keepAliveTimeoutSeconds: 5,
+      maxConnections: 1024,
+    })
+    expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT: '40s' })).toThrow(/HTTP_HEADERS_TIMEOUT/)
+    expect(() => loadConfig({ HTTP_REQUEST_TIMEOUT: '0' })).toThrow(/HTTP_REQUEST_TIMEOUT/)
   })
 })

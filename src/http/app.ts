@@ -57,9 +57,9 @@ export const SANE_REQUEST_ID = /^[A-Za-z0-9._:@+=/-]{1,128}$/
 
 /**
  * Builds the app. Order: request id, request log, metrics, body limit, `/healthz`, `/readyz`,
- * well-known documents, `/metrics`, the pre-auth `guards` (the transport guard),
- * auth-failure limit, authentication, per-agent rate limit, the debug routes and `routes`
- * (REST operations, `/mcp`), then the JSON 404.
+ * well-known documents, `/metrics`, the pre-auth `guards` (the transport guard), authentication
+ * (with the auth-failure limit on its refusals), per-agent rate limit, the debug routes and
+ * `routes` (REST operations, `/mcp`), then the JSON 404.
  *
  * Security: everything mounted after authentication is reached only by an authenticated
  * principal; the public routes (health, readiness, well-known metadata, metrics) carry no secrets.
@@ -116,11 +116,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   }
   for (const guard of deps.guards ?? []) app.use(guard.path, guard.handler)
 
-  if (deps.rateLimits) {
-    const mtlsHeader = config.auth.mtls.identityHeader
-    app.use('*', authFailureLimit(deps.rateLimits, { metrics: deps.metrics, mtlsHeader }))
-  }
-  app.use('*', authMiddleware(deps.authenticator))
+  const mtlsHeader = config.auth.mtls.identityHeader
+  const onRefused =
+    deps.rateLimits && authFailureLimit(deps.rateLimits, { metrics: deps.metrics, mtlsHeader })
+  app.use('*', authMiddleware(deps.authenticator, onRefused ? { onRefused } : {}))
   if (deps.rateLimits) {
     const { metrics, overBudget } = deps
     app.use('*', agentRateLimit(deps.rateLimits, { metrics, overBudget }))

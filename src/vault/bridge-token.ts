@@ -11,7 +11,7 @@ import type { NodeVaultClient, NodeVaultClientFactory } from './node-vault-clien
 import {
   describeVaultFailure,
   isRejection,
-  mentionsInvalidToken,
+  isVaultUnavailable,
   vaultCause,
   vaultStatus,
   vaultUnavailable,
@@ -75,9 +75,12 @@ export interface BridgeTokenKeeper {
   recover(used: BridgeToken): Promise<boolean>
   /** Renews (or replaces) the token once its renewal time has come; never throws. */
   upkeep(): Promise<void>
-  /** A request found Vault unreachable: the next use probes, and readiness is asked again. */
-  markUnreachable(): void
-  /** Vault answers, is unsealed and initialised, and accepts the bridge's token (cached briefly). */
+  /**
+   * Vault answers, is unsealed and initialised, and accepts the bridge's token (cached briefly).
+   * Security: only this probe and the bridge's own calls (login, renewal) decide whether Vault
+   * is reachable; a request's failure never does, so no agent can make Vault look down for the
+   * others.
+   */
   readiness(): Promise<VaultReadiness>
   /** Stops handing out tokens (VAULT_UNAVAILABLE from now on) and stops upkeep. */
   stop(): void
@@ -277,7 +280,7 @@ export function createBridgeTokenKeeper(deps: BridgeTokenDeps): BridgeTokenKeepe
       try {
         res = (await t.client.write('auth/token/renew-self', {})) as { auth?: AuthBlock }
       } catch (err) {
-        if (vaultStatus(err) === undefined || (vaultStatus(err) ?? 0) >= 500) {
+        if (isVaultUnavailable(err)) {
           // Vault is away: try again soon, while the token is still valid.
           markUnreachable()
           const remaining = t.since + t.ttl * 1000 - now()
@@ -338,9 +341,9 @@ export function createBridgeTokenKeeper(deps: BridgeTokenDeps): BridgeTokenKeepe
     } catch (err) {
       if (vaultStatus(err) !== 403) return false
       if (!appRole) {
-        // Only Vault ≥1.16 says "invalid token"; a plain 403 may be a policy without
-        // lookup-self, which must not stop a working bridge.
-        if (!mentionsInvalidToken(err)) return false
+        // By status alone: the bridge started only because this token could look itself up
+        // (authenticate), so a 403 now means the token is dead, or its policy was taken from
+        // it; either way only an operator can help.
         reject('token invalid', 'Vault no longer accepts VAULT_TOKEN.')
         throw vaultUnavailable('rejected', err)
       }
@@ -416,7 +419,6 @@ export function createBridgeTokenKeeper(deps: BridgeTokenDeps): BridgeTokenKeepe
     current: () => current,
     recover,
     upkeep,
-    markUnreachable,
     readiness() {
       // One check at a time, and its answer reused while it is young: probes never pile up.
       const at = now()

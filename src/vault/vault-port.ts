@@ -78,7 +78,6 @@ export function createVaultPort(deps: VaultPortDeps): ManagedVaultPort {
     now,
     clients,
     currentBridgeToken: bridge.current,
-    markUnreachable: bridge.markUnreachable,
     metrics: deps.metrics,
   })
   const session = createSessionRunner({
@@ -87,6 +86,7 @@ export function createVaultPort(deps: VaultPortDeps): ManagedVaultPort {
     bridge,
     children,
     log,
+    now,
   })
   let ticker: NodeJS.Timeout | undefined
   let closed = false
