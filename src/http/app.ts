@@ -15,7 +15,12 @@ import { authMiddleware } from './auth-middleware.js'
 import { bodyLimit } from './body-limit.js'
 import { setResponseHeaders, type AppEnv } from './context.js'
 import { registerDebugRoutes } from './debug-routes.js'
-import { createErrorHandler, refuseMethod, renderError } from './error-response.js'
+import {
+  createErrorHandler,
+  refuseMethod,
+  renderError,
+  type ErrorBodyFor,
+} from './error-response.js'
 import { agentRateLimit, authFailureLimit, type OverBudgetReply } from './limit-middleware.js'
 import { httpMetrics, registerMetricsRoute } from './metrics-route.js'
 import { requestLog } from './request-log.js'
@@ -50,6 +55,8 @@ export interface AppDeps {
   guards?: PreAuthGuard[]
   /** A route's own answer over the agent's rate budget (MCP's JSON-RPC); else the JSON 429. */
   overBudget?: OverBudgetReply
+  /** A route's own error body (MCP's JSON-RPC errors on `/mcp`); else the JSON envelope. */
+  errorBody?: ErrorBodyFor
 }
 
 /** A caller's request id is kept only when it is short and plain (no spaces or controls). */
@@ -70,6 +77,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const errors = {
     logger: deps.logger,
     challenge: (e: AppError) => wwwAuthenticate(e, config.auth.oauth),
+    body: deps.errorBody,
   }
 
   app.onError(createErrorHandler(errors))

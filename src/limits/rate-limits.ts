@@ -1,6 +1,6 @@
 /** @module limits/rate-limits: per-agent budgets and per-address auth-failure limits (rate-limiter-flexible, memory or Redis). */
 import { isIPv6 } from 'node:net'
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 import {
   RateLimiterMemory,
   RateLimiterRedis,
@@ -9,6 +9,7 @@ import {
 } from 'rate-limiter-flexible'
 import type { Config } from '../config/schema.js'
 import { serializeError, type Logger } from '../observability/logger.js'
+import { createRedisClient } from './redis-client.js'
 
 /** The outcome of taking one request from a budget. Times are whole seconds, rounded up. */
 export interface LimitResult {
@@ -256,13 +257,7 @@ function boundKeys(
  * in the background, which is how the limits go back to Redis without a restart.
  */
 function connectRedis(url: string, log: Logger): { client: Redis; close(): Promise<void> } {
-  const client = new Redis(url, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: 1000,
-    connectTimeout: 2000,
-    retryStrategy: (times) => Math.min(100 * times, 2000),
-  })
+  const client = createRedisClient(url)
   let degraded = false
   const goDown = (err?: unknown) => {
     if (degraded) return

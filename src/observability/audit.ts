@@ -1,10 +1,15 @@
 /** @module observability/audit: the audit trail, one JSON line per operation (stdout, stderr, a file, or off). */
 import { StartupError } from '../config/startup-error.js'
-import type { OperationEvent, OperationObserver } from '../core/ports.js'
+import type {
+  OperationEvent,
+  OperationObserver,
+  SecurityEvent,
+  SecurityObserver,
+} from '../core/ports.js'
 import { createLineSink, type LineSink } from './line-sink.js'
 import { serializeError, type Logger } from './logger.js'
 
-export interface AuditTrail extends OperationObserver {
+export interface AuditTrail extends OperationObserver, SecurityObserver {
   /** Resolves once every line written so far has reached the sink. */
   flush(): Promise<void>
   /** Flushes, then closes a file sink. Later events are dropped. */
@@ -19,17 +24,32 @@ export interface AuditTrail extends OperationObserver {
  */
 export function auditRecord(event: OperationEvent): Record<string, unknown> {
   return {
-    type: 'audit',
-    time: event.time,
-    requestId: event.requestId,
-    agent: event.agent,
-    authMethod: event.method,
+    ...recordHead(event),
     operation: event.operation,
     ...(event.target === undefined ? {} : { target: event.target }),
     ...(event.version === undefined ? {} : { version: event.version }),
     outcome: event.outcome,
     durationMs: event.durationMs,
     vaultRequestIds: event.vaultRequestIds,
+  }
+}
+
+/** The fields every audit line starts with: when, which request, who, and how they signed in. */
+const recordHead = (e: OperationEvent | SecurityEvent) => ({
+  type: 'audit',
+  time: e.time,
+  requestId: e.requestId,
+  agent: e.agent,
+  authMethod: e.method,
+})
+
+/** One audit line for a security refusal; the same allow-list discipline as {@link auditRecord}. */
+export function securityRecord(event: SecurityEvent): Record<string, unknown> {
+  return {
+    ...recordHead(event),
+    event: event.event,
+    reason: event.reason,
+    ...(event.operation === undefined ? {} : { operation: event.operation }),
   }
 }
 
@@ -53,7 +73,7 @@ export function createAuditTrail(
   const keyword = sink.trim().toLowerCase()
   if (['off', 'stdout', 'stderr'].includes(keyword)) sink = keyword
   if (sink === 'off') {
-    return { operationFinished() {}, async flush() {}, async close() {} }
+    return { operationFinished() {}, securityEvent() {}, async flush() {}, async close() {} }
   }
   if (sink === 'stdout' && options.stdoutReserved) {
     log.warn({}, 'AUDIT_LOG=stdout: stdout carries MCP here, auditing to stderr')
@@ -85,11 +105,12 @@ export function createAuditTrail(
     )
   }
   let closed = false
+  const write = (record: Record<string, unknown>) => {
+    if (!closed) lines.write(`${JSON.stringify(record)}\n`)
+  }
   return {
-    operationFinished(event) {
-      if (closed) return
-      lines.write(`${JSON.stringify(auditRecord(event))}\n`)
-    },
+    operationFinished: (event) => write(auditRecord(event)),
+    securityEvent: (event) => write(securityRecord(event)),
     flush: () => lines.flush(),
     async close() {
       if (closed) return
