@@ -26,6 +26,7 @@ import {
   readSecretOutput,
   rewrapInput,
   rewrapOutput,
+  updateSecretMetadataInput,
   versionsInput,
   versionsOutput,
   whoamiInput,
@@ -170,6 +171,20 @@ export const readSecretMetadata = defineOperation({
   invoke: (s, ctx, input) => s.readSecretMetadata(ctx, input),
 })
 
+export const updateSecretMetadata = defineOperation({
+  name: 'update_secret_metadata',
+  title: 'Update secret metadata',
+  summary:
+    'Change the settings of an existing secret in your namespace: custom_metadata (your own ' +
+    'labels; replaces the whole map), max_versions, cas_required and delete_version_after. ' +
+    'Settings you leave out stay as they are. Returns the metadata as read_secret_metadata does.',
+  access: 'write',
+  hints: { readOnly: false, destructive: false, idempotent: true },
+  input: updateSecretMetadataInput,
+  output: readSecretMetadataOutput,
+  invoke: (s, ctx, input) => s.updateSecretMetadata(ctx, input),
+})
+
 export const deleteSecretMetadata = defineOperation({
   name: 'delete_secret_metadata',
   title: 'Delete secret permanently',
@@ -261,6 +276,7 @@ export const OPERATIONS = [
   destroySecret,
   listSecrets,
   readSecretMetadata,
+  updateSecretMetadata,
   deleteSecretMetadata,
   encrypt,
   decrypt,

@@ -28,6 +28,14 @@ export interface KvKeyMetadata {
   versions: Record<string, { created_time: string; deletion_time: string; destroyed: boolean }>
 }
 
+/** The settings of a KV v2 key that its metadata write changes (absent: unchanged). */
+export interface KvKeySettings {
+  max_versions?: number
+  cas_required?: boolean
+  delete_version_after?: string
+  custom_metadata?: Record<string, string>
+}
+
 /** One item of a Transit batch: a value, or the error that item failed with (safe message). */
 export type ItemResult<T> =
   { ok: true; value: T } | { ok: false; code: 'INVALID_INPUT'; message: string }
@@ -56,6 +64,8 @@ export interface VaultSession {
   /** Direct children of a folder key (`a/b/`); folders end in `/`. Empty when nothing is there. */
   kvList(folderKey: string): Promise<string[]>
   kvReadMetadata(key: string): Promise<KvKeyMetadata>
+  /** Sets the given key settings, keeps the others (`custom_metadata` replaces the whole map). */
+  kvWriteMetadata(key: string, settings: KvKeySettings): Promise<void>
   kvDeleteMetadata(key: string): Promise<void>
   transitEncrypt(
     keyName: string,

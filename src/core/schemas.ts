@@ -189,6 +189,49 @@ export const readSecretMetadataOutput = z.object({
   ),
 })
 
+/** The settings update_secret_metadata may change (Vault's own limits, for clear messages first). */
+const metadataSettings = {
+  custom_metadata: z
+    .record(
+      z.string().min(1, 'keys are 1-128 characters').max(128, 'keys are 1-128 characters'),
+      z
+        .string({ error: 'values are strings' })
+        .min(1, 'values are 1-512 characters')
+        .max(512, 'values are 1-512 characters'),
+      { error: 'must be an object of string values' },
+    )
+    .refine((m) => Object.keys(m).length <= 64, { message: 'at most 64 keys' })
+    .optional()
+    .describe(
+      'Your own string labels (at most 64), for example {"owner": "team-a"}. Replaces the ' +
+        'whole map; read_secret_metadata shows the current one.',
+    ),
+  max_versions: wholeNumber(0, 2_147_483_647)
+    .optional()
+    .describe(
+      'Versions to keep; older ones are pruned on the next write (0 = the mount default, 10).',
+    ),
+  cas_required: flag().optional().describe('Require cas on every write of this secret.'),
+  delete_version_after: z
+    .string()
+    .regex(/^(?:\d{1,10}|(?:\d{1,10}(?:ms|s|m|h))+)$/, {
+      message: 'must be a duration such as "30m", "720h" or "1h30m" ("0s" turns it off)',
+    })
+    .optional()
+    .describe('Soft-delete each new version this long after it is written ("0s" turns it off).'),
+}
+
+export const updateSecretMetadataInput = z
+  .strictObject({ path: secretPathSchema, ...metadataSettings })
+  .refine(
+    (v) =>
+      Object.keys(metadataSettings).some((k) => k in v && v[k as keyof typeof v] !== undefined),
+    {
+      message:
+        'give at least one of custom_metadata, max_versions, cas_required, delete_version_after',
+    },
+  )
+
 export const deleteSecretMetadataInput = z.strictObject({ path: secretPathSchema })
 
 export const deleteSecretMetadataOutput = z.object({ path: z.string(), deleted: z.literal(true) })

@@ -17,6 +17,7 @@ import {
 } from './paths.js'
 import type {
   ItemResult,
+  KvKeyMetadata,
   KvVersionMetadata,
   TransitCiphertext,
   VaultPort,
@@ -39,6 +40,7 @@ export interface SecretsService {
   destroySecret: Call<typeof S.versionsInput, typeof S.versionsOutput>
   listSecrets: Call<typeof S.listSecretsInput, typeof S.listSecretsOutput>
   readSecretMetadata: Call<typeof S.readSecretMetadataInput, typeof S.readSecretMetadataOutput>
+  updateSecretMetadata: Call<typeof S.updateSecretMetadataInput, typeof S.readSecretMetadataOutput>
   deleteSecretMetadata: Call<
     typeof S.deleteSecretMetadataInput,
     typeof S.deleteSecretMetadataOutput
@@ -72,7 +74,8 @@ export interface SecretsServiceDeps {
  * token gets exactly that many uses): reads 1 (2 with `version`: a missing version is told
  * apart from a missing secret by the metadata) and transit calls 1; writes and patches 2 with
  * `cas` (a refused CAS write reads the metadata to tell CAS_MISMATCH apart), else 1; delete,
- * undelete, destroy and delete-metadata 2 (an existence check, then the change); a page of a
+ * undelete, destroy and delete-metadata 2 (an existence check, then the change); a metadata
+ * update 3 (an existence check, the write, and the read it answers with); a page of a
  * list 1, a page of a recursive list at most `listMaxFolders` (the folders it opens).
  * @throws INVALID_PATH, FORBIDDEN (invalid agent id), DATA_LIMIT_EXCEEDED (a write or patch
  *   whose data passes a DATA_MAX_* limit, before Vault is called), INVALID_INPUT (a cursor of
@@ -219,30 +222,18 @@ export function createSecretsService(deps: SecretsServiceDeps): SecretsService {
 
     async readSecretMetadata(ctx, { path }) {
       const key = secretKey(ctx, path)
-      const m = await vault.session(ctx, 1, (v) => v.kvReadMetadata(key))
-      const at = now()
-      const versions = Object.entries(m.versions)
-        .map(([n, v]) => ({
-          version: Number(n),
-          created_time: v.created_time,
-          deletion_time: v.deletion_time,
-          destroyed: v.destroyed,
-          state: versionState(v, at),
-        }))
-        .filter((v) => Number.isInteger(v.version))
-        .sort((a, b) => a.version - b.version)
-      return {
-        path,
-        current_version: m.current_version,
-        oldest_version: m.oldest_version,
-        created_time: m.created_time,
-        updated_time: m.updated_time,
-        max_versions: m.max_versions,
-        cas_required: m.cas_required,
-        delete_version_after: m.delete_version_after,
-        custom_metadata: m.custom_metadata,
-        versions,
-      }
+      return metadataView(path, await vault.session(ctx, 1, (v) => v.kvReadMetadata(key)), now())
+    },
+
+    async updateSecretMetadata(ctx, { path, ...settings }) {
+      const key = secretKey(ctx, path)
+      // Vault's metadata write would create a secret without versions: only existing ones change.
+      const m = await vault.session(ctx, 3, async (v) => {
+        await v.kvReadMetadata(key)
+        await v.kvWriteMetadata(key, settings)
+        return v.kvReadMetadata(key)
+      })
+      return metadataView(path, m, now())
     },
 
     async deleteSecretMetadata(ctx, { path }) {
@@ -287,6 +278,32 @@ const pickVersion = (m: KvVersionMetadata): KvVersionMetadata => ({
   destroyed: m.destroyed,
   custom_metadata: m.custom_metadata,
 })
+
+/** KV metadata as read_secret_metadata shows it: versions in order, each with its state. */
+function metadataView(path: string, m: KvKeyMetadata, at: number) {
+  const versions = Object.entries(m.versions)
+    .map(([n, v]) => ({
+      version: Number(n),
+      created_time: v.created_time,
+      deletion_time: v.deletion_time,
+      destroyed: v.destroyed,
+      state: versionState(v, at),
+    }))
+    .filter((v) => Number.isInteger(v.version))
+    .sort((a, b) => a.version - b.version)
+  return {
+    path,
+    current_version: m.current_version,
+    oldest_version: m.oldest_version,
+    created_time: m.created_time,
+    updated_time: m.updated_time,
+    max_versions: m.max_versions,
+    cas_required: m.cas_required,
+    delete_version_after: m.delete_version_after,
+    custom_metadata: m.custom_metadata,
+    versions,
+  }
+}
 
 /** A version with a deletion time in the future (delete_version_after) is still live. */
 const versionState = (

@@ -19,6 +19,7 @@ import {
   readSecretMetadata,
   rewrap,
   undeleteSecret,
+  updateSecretMetadata,
   whoami,
   writeSecret,
   type Operation,
@@ -34,7 +35,7 @@ const SECRET_ROUTES: Record<string, Record<string, Operation>> = {
   '': { GET: readSecret, PUT: writeSecret, PATCH: patchSecret, DELETE: deleteSecret },
   undelete: { POST: undeleteSecret },
   destroy: { POST: destroySecret },
-  metadata: { GET: readSecretMetadata, DELETE: deleteSecretMetadata },
+  metadata: { GET: readSecretMetadata, PUT: updateSecretMetadata, DELETE: deleteSecretMetadata },
 }
 
 /** Which query parameters each operation takes (all others are refused). */
@@ -47,6 +48,7 @@ const QUERY_FIELDS = new Map<Operation, readonly string[]>([
 /** Which operations take a JSON body. */
 const WITH_BODY = new Set<Operation>([
   writeSecret,
+  updateSecretMetadata,
   patchSecret,
   undeleteSecret,
   destroySecret,
@@ -65,7 +67,8 @@ const TRANSIT_ROUTES: Record<string, Operation> = {
 
 /**
  * Registers the REST table: `PUT|GET|PATCH|DELETE /secrets/{path}`, `GET /secrets?prefix=&
- * recursive=`, `POST /secrets/{path}:undelete|:destroy`, `GET|DELETE /secrets/{path}:metadata`,
+ * recursive=&limit=&cursor=`, `POST /secrets/{path}:undelete|:destroy`,
+ * `GET|PUT|DELETE /secrets/{path}:metadata`,
  * `POST /transit/encrypt|decrypt|rewrap|datakey` and `GET /whoami`. Mount it after the
  * authentication middleware; every route needs `c.var.principal`.
  *

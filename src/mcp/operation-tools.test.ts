@@ -59,6 +59,7 @@ function cannedService(calls: string[]): SecretsService {
     destroySecret: unused('destroySecret'),
     listSecrets: unused('listSecrets'),
     readSecretMetadata: unused('readSecretMetadata'),
+    updateSecretMetadata: unused('updateSecretMetadata'),
     deleteSecretMetadata: unused('deleteSecretMetadata'),
     encrypt: unused('encrypt'),
     decrypt: async (_ctx, input) => {

@@ -249,6 +249,10 @@ export function createNodeVaultSession(
       }
     },
 
+    async kvWriteMetadata(key, settings) {
+      await call('metadata', 'POST', metadataPath(key), withoutUndefined(settings))
+    },
+
     async kvDeleteMetadata(key) {
       await call('secret', 'DELETE', metadataPath(key))
     },

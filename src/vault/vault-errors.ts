@@ -7,7 +7,7 @@ import { AppError, VAULT_RETRY_AFTER_SECONDS } from '../core/errors.js'
 import type { FlatRecord } from '../observability/logger.js'
 
 /** What the failed call was about; only shapes the safe message. */
-export type VaultTarget = 'secret' | 'transit' | 'vault'
+export type VaultTarget = 'secret' | 'metadata' | 'transit' | 'vault'
 
 /**
  * The sanitized cause kept on every mapped error: method, Vault path, status and a short
@@ -199,6 +199,10 @@ const INVALID_MESSAGES: Record<VaultTarget, string> = {
   secret:
     'Vault rejected the request as invalid. Check the data and versions you gave; ' +
     'if the secret requires check-and-set, pass cas.',
+  metadata:
+    'Vault rejected the metadata. custom_metadata takes at most 64 keys of 1-128 bytes with ' +
+    'values of 1-512 bytes, printable characters only; delete_version_after a duration such ' +
+    'as "30m" or "0s"; max_versions a whole number from 0.',
   transit:
     'Vault rejected the request as invalid. Check that plaintext and context are base64, that ' +
     'the ciphertext was made with this key, and that derived keys get a context.',
@@ -207,6 +211,7 @@ const INVALID_MESSAGES: Record<VaultTarget, string> = {
 
 const NOT_FOUND_MESSAGES: Record<VaultTarget, string> = {
   secret: 'No secret at this path. list_secrets shows which paths exist.',
+  metadata: 'No secret at this path. list_secrets shows which paths exist.',
   transit: 'You have no transit key of this name. list_transit_keys shows your keys.',
   vault: 'Vault has nothing at this path.',
 }

@@ -32,7 +32,7 @@ describe('renderAgentPolicy', () => {
     const hcl = renderAgentPolicy({ ...base, agent: 'alice' })
     expect(Object.fromEntries(rules(hcl))).toEqual({
       'secret/data/mcp/alice/*': ['create', 'read', 'update', 'patch', 'delete', 'list'],
-      'secret/metadata/mcp/alice/*': ['read', 'list', 'delete'],
+      'secret/metadata/mcp/alice/*': ['read', 'update', 'list', 'delete'],
       'secret/delete/mcp/alice/*': ['update'],
       'secret/undelete/mcp/alice/*': ['update'],
       'secret/destroy/mcp/alice/*': ['update'],

@@ -78,8 +78,9 @@ export function renderAgentPolicy(options: AgentPolicyOptions): string {
     '',
     block(
       `${kv}/metadata/${ns}/*`,
-      ['read', 'list', 'delete'],
-      'List its secrets, read their versions, and remove a secret permanently.',
+      ['read', 'update', 'list', 'delete'],
+      'List its secrets, read and change their settings (an existing secret: "update", never ' +
+        '"create"), and remove a secret permanently.',
     ),
     '',
     block(`${kv}/delete/${ns}/*`, ['update'], 'Soft-delete chosen versions.'),
