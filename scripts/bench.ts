@@ -66,6 +66,7 @@ async function main(): Promise<void> {
     prefix: base.prefix,
     policyPrefix: base.childToken.policyPrefix,
     appRoleMount: 'approle',
+    childTokenRole: base.childToken.role,
   })
   admin.close()
 

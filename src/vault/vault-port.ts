@@ -79,11 +79,13 @@ export function createVaultPort(deps: VaultPortDeps): ManagedVaultPort {
     clients,
     currentBridgeToken: bridge.current,
     markUnreachable: bridge.markUnreachable,
+    gainPolicy: bridge.gainPolicy,
     metrics: deps.metrics,
   })
   const session = createSessionRunner({
     vault,
     childTokens: childToken.enabled,
+    policyPrefix: childToken.policyPrefix,
     bridge,
     children,
     log,
