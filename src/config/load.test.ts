@@ -72,7 +72,7 @@ describe('loadConfig parsing', () => {
       MTLS_PROXY_SECRET: 'a-proxy-secret-of-at-least-32-characters',
       AUTH_JWT_ENABLED: '0',
       API_KEYS_JSON:
-        '{"key-one-12345": "alice", "key-two-12345": {"agent": "bob", "scopes": ["read"]}}',
+        '{"key-one-0123456789": "alice", "key-two-0123456789": {"agent": "bob", "scopes": ["read"]}}',
       CHILD_TOKEN_ENABLED: 'TRUE',
       CHILD_TOKEN_TTL: '5m',
       RATE_LIMIT_ENABLED: 'false',
@@ -93,8 +93,8 @@ describe('loadConfig parsing', () => {
     expect(c.auth.mtls.enabled).toBe(true)
     expect(c.auth.jwt.enabled).toBe(false)
     expect(c.auth.apiKey.keys).toEqual([
-      { key: 'key-one-12345', agent: 'alice', scopes: ['read', 'write', 'delete', 'list'] },
-      { key: 'key-two-12345', agent: 'bob', scopes: ['read'] },
+      { key: 'key-one-0123456789', agent: 'alice', scopes: ['read', 'write', 'delete', 'list'] },
+      { key: 'key-two-0123456789', agent: 'bob', scopes: ['read'] },
     ])
     expect(c.childToken).toMatchObject({ enabled: true, ttlSeconds: 300 })
     expect(c.rateLimit).toMatchObject({ enabled: false, requests: 10, windowSeconds: 30 })
@@ -147,7 +147,14 @@ describe('bad config: one line per problem, naming the variable', () => {
     ['a bad boolean', { RATE_LIMIT_ENABLED: 'yes' }, 'RATE_LIMIT_ENABLED'],
     ['a bad LOG_LEVEL', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     ['a short JWT secret', { JWT_HS256_SECRET: 'short' }, 'JWT_HS256_SECRET'],
+    ['a 15-character API key', { API_KEYS_JSON: '{"abcdefghij12345": "alice"}' }, 'API_KEYS_JSON'],
     ['a bad Redis URL', { RATE_LIMIT_REDIS_URL: 'http://redis' }, 'RATE_LIMIT_REDIS_URL'],
+    ['a short signing key', { STATE_SIGNING_KEY: 'c2hvcnQ=' }, 'STATE_SIGNING_KEY'],
+    [
+      'a signing key that is neither hex nor base64',
+      { STATE_SIGNING_KEY: 'not a key!' },
+      'STATE_SIGNING_KEY',
+    ],
   ])('%s', (_name, env, variable) => {
     const problems = problemsOf(env)
     expect(problems).toHaveLength(1)
@@ -185,10 +192,37 @@ describe('bad config never echoes secret values', () => {
     ['a VAULT_ADDR with credentials', { VAULT_ADDR: `ftp://user:${marker}@vault` }],
     ['a Redis URL with a password', { RATE_LIMIT_REDIS_URL: `http://:${marker}@redis` }],
     ['a PORT that is a secret', { PORT: marker }],
+    ['a short STATE_SIGNING_KEY', { STATE_SIGNING_KEY: marker }],
   ])('%s', (_name, env) => {
     const text = problemsOf(env).join('\n')
     expect(text).not.toContain(marker)
     expect(text).not.toContain(marker.slice(0, 5))
+  })
+})
+
+describe('STATE_SIGNING_KEY', () => {
+  const key = Buffer.from('0123456789abcdef0123456789abcdef!!', 'utf8')
+
+  it.each([
+    ['hex', key.toString('hex')],
+    ['base64', key.toString('base64')],
+    ['URL-safe base64', key.toString('base64url')],
+    ['base64 with spaces around', ` ${key.toString('base64')}\n`],
+  ])('takes %s of 32+ bytes', (_form, text) => {
+    expect(loadConfig({ STATE_SIGNING_KEY: text }).signing.key).toEqual(key)
+  })
+
+  it('is unset by default (the bridge then makes one per process)', () => {
+    expect(loadConfig({}).signing.key).toBeUndefined()
+  })
+
+  it('reads 64 hex digits as hex, not as base64', () => {
+    const hex = 'ab'.repeat(32)
+    expect(loadConfig({ STATE_SIGNING_KEY: hex }).signing.key).toEqual(Buffer.alloc(32, 0xab))
+  })
+
+  it('is a secret: check-config masks it', () => {
+    expect(SECRET_VARIABLES).toContain('STATE_SIGNING_KEY')
   })
 })
 
@@ -214,5 +248,18 @@ describe('renamed variables', () => {
     expect(loadConfig({ ALLOWED_ORIGINS: 'https://app.example' }).allowedOrigins).toEqual([
       'https://app.example',
     ])
+  })
+})
+
+describe('listener timeouts', () => {
+  it('reads HTTP_* into config.listener, and refuses headers that may take longer than the request', () => {
+    expect(loadConfig({}).listener).toEqual({
+      headersTimeoutSeconds: 15,
+      requestTimeoutSeconds: 30,
+      keepAliveTimeoutSeconds: 5,
+      maxConnections: 1024,
+    })
+    expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT: '40s' })).toThrow(/HTTP_HEADERS_TIMEOUT/)
+    expect(() => loadConfig({ HTTP_REQUEST_TIMEOUT: '0' })).toThrow(/HTTP_REQUEST_TIMEOUT/)
   })
 })

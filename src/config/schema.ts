@@ -95,6 +95,29 @@ const optional = z
   .optional()
   .transform((v) => (v === undefined || v === '' ? undefined : v))
 
+/** The bytes of a key given as hex (64+ digits) or base64 (standard or URL-safe), or undefined. */
+export function decodeKey(text: string): Buffer | undefined {
+  const v = text.trim()
+  if (/^(?:[0-9a-fA-F]{2})+$/.test(v) && v.length >= 64) return Buffer.from(v, 'hex')
+  if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(v)) return Buffer.from(v, 'base64')
+  return undefined
+}
+
+// Security: the message never repeats the value (it is a secret).
+const signingKey = optional.transform((v, ctx) => {
+  if (v === undefined) return undefined
+  const key = decodeKey(v)
+  if (!key || key.length < 32) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'must be at least 32 random bytes, as hex or base64 (for example: openssl rand -base64 32)',
+    })
+    return z.NEVER
+  }
+  return key
+})
+
 /**
  * One API key entry after parsing. The key is kept as given here; the API key strategy
  * (src/auth/api-key.ts) keeps only its SHA-256 digest.
@@ -104,6 +127,9 @@ export interface ApiKeyEntry {
   agent: string
   scopes: Scope[]
 }
+
+/** Shortest API key accepted (16 random characters resist online guessing). */
+export const MIN_API_KEY_LENGTH = 16
 
 const apiKeysJson = z
   .string()
@@ -128,10 +154,12 @@ const apiKeysJson = z
         typeof value === 'string'
           ? { agent: value, scopes: [...SCOPES] }
           : (value as { agent?: unknown; scopes?: unknown } | null)
-      if (key.length < 8) {
+      // Security: the auth-failure limit never blocks a valid key, so online guessing is held
+      // off by the key's own strength: 16 characters are 64 bits even in hex.
+      if (key.length < MIN_API_KEY_LENGTH) {
         ctx.addIssue({
           code: 'custom',
-          message: `${where}: API keys must be at least 8 characters`,
+          message: `${where}: API keys must be at least ${MIN_API_KEY_LENGTH} characters (openssl rand -hex 32 makes a good one)`,
         })
         return
       }
@@ -222,9 +250,21 @@ export const envSchema = z.object({
   SHUTDOWN_TIMEOUT: duration('10s').describe(
     'How long SIGTERM waits for in-flight requests before exiting.',
   ),
+  HTTP_HEADERS_TIMEOUT: duration('15s').describe(
+    "Time a client has to send a request's headers (slow clients get 408 and are cut off).",
+  ),
+  HTTP_REQUEST_TIMEOUT: duration('30s').describe(
+    'Time a client has to send a whole request, body included (at least HTTP_HEADERS_TIMEOUT).',
+  ),
+  HTTP_KEEP_ALIVE_TIMEOUT: duration('5s').describe(
+    'How long an idle keep-alive connection stays open (a proxy in front must idle out sooner).',
+  ),
+  HTTP_MAX_CONNECTIONS: int(1024, 1, 1_000_000).describe(
+    'Most open client connections; connections beyond it are closed at once.',
+  ),
   DEBUG_ENDPOINTS: bool(false).describe('Expose GET /echo-headers (redacted) for debugging.'),
   ALLOWED_ORIGINS: csv().describe(
-    'Origins allowed to call the bridge (REST and /mcp) from a browser; none by default.',
+    'Origins allowed to call the bridge (REST and /mcp) from a browser. Bound to loopback, loopback Origins may call too (never cross-site).',
   ),
   ALLOWED_HOSTS: csv().describe(
     'Host names the bridge answers to besides loopback (DNS rebinding); unset: any unless HOST is loopback.',
@@ -268,6 +308,18 @@ export const envSchema = z.object({
   TRANSIT_MOUNT: mountPath('transit').describe('Mount path of the Transit engine.'),
   LIST_MAX_KEYS: int(1000, 1, 100000).describe(
     'Most keys a recursive list returns before it is truncated.',
+  ),
+  LIST_MAX_FOLDERS: int(100, 1, 10000).describe(
+    'Most folders a recursive list opens (one Vault call each) before it is truncated.',
+  ),
+  DATA_MAX_DEPTH: int(20, 1, 1000).describe(
+    "Deepest nesting of a secret's data (the data object itself is level 1).",
+  ),
+  DATA_MAX_KEYS: int(1000, 1, 1_000_000).describe(
+    "Most keys and array items in a secret's data, at all levels together.",
+  ),
+  DATA_MAX_VALUE_BYTES: int(256 * 1024, 1, 64 * 1024 * 1024).describe(
+    "Largest value of one field of a secret's data, in bytes of JSON.",
   ),
 
   AUTH_API_KEY_ENABLED: bool(true).describe('Accept X-API-Key.'),
@@ -405,6 +457,10 @@ export const envSchema = z.object({
   ),
   AUTH_FAILURE_WINDOW_SECONDS: int(300, 1, 86_400).describe('Window of AUTH_FAILURE_LIMIT.'),
 
+  STATE_SIGNING_KEY: signingKey.describe(
+    'Key of what the bridge signs to verify later (MCP requestState): hex or base64 of 32+ random bytes, the same on every replica. Unset: one per process.',
+  ),
+
   AUDIT_LOG: z
     .string()
     .min(1)
@@ -433,6 +489,7 @@ export const SECRET_VARIABLES = [
   'JWT_HS256_SECRET',
   'VAULT_CLIENT_KEY',
   'MTLS_PROXY_SECRET',
+  'STATE_SIGNING_KEY',
 ] as const
 
 type Issue = (variable: string, message: string) => void
@@ -575,6 +632,12 @@ export const configSchema = envSchema
         `plus CHILD_TOKEN_REUSE_SECONDS must be at most ${CHILD_TOKEN_MAX_TTL_SECONDS / 3600}h, the explicit max TTL of the token role (CHILD_TOKEN_ROLE)`,
       )
     }
+    for (const name of ['HTTP_HEADERS_TIMEOUT', 'HTTP_REQUEST_TIMEOUT'] as const) {
+      if (e[name] < 0.1) issue(name, 'must be at least 100ms')
+    }
+    if (e.HTTP_HEADERS_TIMEOUT > e.HTTP_REQUEST_TIMEOUT) {
+      issue('HTTP_HEADERS_TIMEOUT', 'must not be longer than HTTP_REQUEST_TIMEOUT')
+    }
     if (e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT)
       issue('METRICS_PORT', 'must differ from PORT (or be 0)')
   })
@@ -584,6 +647,12 @@ export const configSchema = envSchema
     logLevel: e.LOG_LEVEL,
     maxBodyBytes: e.MAX_BODY_BYTES,
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT,
+    listener: {
+      headersTimeoutSeconds: e.HTTP_HEADERS_TIMEOUT,
+      requestTimeoutSeconds: e.HTTP_REQUEST_TIMEOUT,
+      keepAliveTimeoutSeconds: e.HTTP_KEEP_ALIVE_TIMEOUT,
+      maxConnections: e.HTTP_MAX_CONNECTIONS,
+    },
     debugEndpoints: e.DEBUG_ENDPOINTS,
     allowedOrigins: e.ALLOWED_ORIGINS,
     allowedHosts: e.ALLOWED_HOSTS,
@@ -611,6 +680,12 @@ export const configSchema = envSchema
     },
     prefix: e.DEFAULT_PREFIX,
     listMaxKeys: e.LIST_MAX_KEYS,
+    listMaxFolders: e.LIST_MAX_FOLDERS,
+    dataLimits: {
+      maxDepth: e.DATA_MAX_DEPTH,
+      maxKeys: e.DATA_MAX_KEYS,
+      maxValueBytes: e.DATA_MAX_VALUE_BYTES,
+    },
     auth: {
       apiKey: { enabled: e.AUTH_API_KEY_ENABLED, keys: e.API_KEYS_JSON },
       jwt: {
@@ -665,6 +740,8 @@ export const configSchema = envSchema
         windowSeconds: e.AUTH_FAILURE_WINDOW_SECONDS,
       },
     },
+    /** Root key of everything the bridge signs; undefined: the composition root makes one. */
+    signing: { key: e.STATE_SIGNING_KEY },
     audit: { sink: e.AUDIT_LOG },
     metrics: { enabled: e.METRICS_ENABLED, port: e.METRICS_PORT },
     mcp: {

@@ -8,6 +8,7 @@ import type { Scope } from './identity.js'
 export const ERROR_SPEC = {
   INVALID_INPUT: { status: 400 },
   INVALID_PATH: { status: 400 },
+  DATA_LIMIT_EXCEEDED: { status: 400 },
   UNAUTHENTICATED: { status: 401 },
   FORBIDDEN: { status: 403 },
   NOT_FOUND: { status: 404 },

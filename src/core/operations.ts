@@ -135,7 +135,8 @@ export const destroySecret = defineOperation({
   summary:
     'Permanently destroy the data of the given versions of a secret. This cannot be undone; ' +
     'prefer delete_secret unless the data must be gone for good.',
-  access: 'write',
+  // Security: permanent loss is at least a deletion; `write` alone could undo nothing it did.
+  access: 'delete',
   hints: { readOnly: false, destructive: true, idempotent: true },
   input: versionsInput,
   output: versionsOutput,

@@ -4,6 +4,7 @@
  * then calls Vault through the VaultPort.
  */
 import type { z } from 'zod'
+import { checkDataLimits, type DataLimits } from './data-limits.js'
 import { AppError } from './errors.js'
 import type { CallContext } from './identity.js'
 import { agentOf, resolveFolderPath, resolveSecretPath, transitKeyName } from './paths.js'
@@ -47,6 +48,10 @@ export interface SecretsServiceDeps {
   prefix: string
   /** LIST_MAX_KEYS: most keys one list returns before `truncated` is set. */
   listMaxKeys: number
+  /** LIST_MAX_FOLDERS: most folders (Vault list calls) one recursive list opens. */
+  listMaxFolders: number
+  /** DATA_MAX_*: the shape limits of the data a write or patch sends to Vault. */
+  dataLimits: DataLimits
   /** Clock for the live/deleted state of versions (tests may fix it). */
   now?: () => number
 }
@@ -60,12 +65,14 @@ export interface SecretsServiceDeps {
  * token gets exactly that many uses): reads and transit calls 1; writes and patches 2 with
  * `cas` (a refused CAS write reads the metadata to tell CAS_MISMATCH apart), else 1; delete,
  * undelete, destroy and delete-metadata 2 (an existence check, then the change); a list 1, a
- * recursive list at most `listMaxKeys`.
- * @throws INVALID_PATH, FORBIDDEN (invalid agent id), and the VaultSession errors.
+ * recursive list at most `listMaxFolders`.
+ * @throws INVALID_PATH, FORBIDDEN (invalid agent id), DATA_LIMIT_EXCEEDED (a write or patch
+ *   whose data passes a DATA_MAX_* limit, before Vault is called), and the VaultSession errors.
  */
 export function createSecretsService(deps: SecretsServiceDeps): SecretsService {
   const { vault, prefix } = deps
   const listMaxKeys = Math.max(1, Math.floor(deps.listMaxKeys))
+  const listMaxFolders = Math.max(1, Math.floor(deps.listMaxFolders))
   const now = deps.now ?? Date.now
 
   const secretKey = (ctx: CallContext, path: string) =>
@@ -122,12 +129,14 @@ export function createSecretsService(deps: SecretsServiceDeps): SecretsService {
 
     async writeSecret(ctx, { path, data, cas }) {
       const key = secretKey(ctx, path)
+      checkDataLimits(data, deps.dataLimits)
       const calls = cas === undefined ? 1 : 2
       return written(path, await vault.session(ctx, calls, (v) => v.kvWrite(key, data, cas)))
     },
 
     async patchSecret(ctx, { path, data, cas }) {
       const key = secretKey(ctx, path)
+      checkDataLimits(data, deps.dataLimits)
       const calls = cas === undefined ? 1 : 2
       return written(path, await vault.session(ctx, calls, (v) => v.kvPatch(key, data, cas)))
     },
@@ -159,8 +168,10 @@ export function createSecretsService(deps: SecretsServiceDeps): SecretsService {
           truncated: keys.length > listMaxKeys,
         }
       }
-      return vault.session(ctx, listMaxKeys, async (v) => {
-        const { keys, truncated } = await walk(v, root, listMaxKeys)
+      // Security: one request, one unit of the agent's rate budget: the folders it may open
+      // (each a Vault call) are bounded on their own, not only the keys it returns.
+      return vault.session(ctx, listMaxFolders, async (v) => {
+        const { keys, truncated } = await walk(v, root, listMaxKeys, listMaxFolders)
         return { prefix: folder, keys, truncated }
       })
     },
@@ -266,13 +277,14 @@ const WALK_CONCURRENCY = 8
 /**
  * Walks the folders below `root` breadth-first, one Vault list call per folder (up to
  * WALK_CONCURRENCY at once, results taken in queue order so the outcome is deterministic), and
- * returns secret paths relative to `root`, sorted. It stops when `limit` keys are found or
- * `limit` folders have been listed, and then reports `truncated`.
+ * returns secret paths relative to `root`, sorted. It stops when `keyLimit` keys are found or
+ * `folderLimit` folders have been listed, and then reports `truncated`.
  */
 async function walk(
   v: VaultSession,
   root: string,
-  limit: number,
+  keyLimit: number,
+  folderLimit: number,
 ): Promise<{ keys: string[]; truncated: boolean }> {
   const keys: string[] = []
   const queue: string[] = ['']
@@ -280,18 +292,18 @@ async function walk(
   let truncated = false
   while (queue.length > 0 && !truncated) {
     // A KV folder always holds at least one key, so a folder left unlisted means keys left out.
-    if (calls === limit || keys.length === limit) {
+    if (calls === folderLimit || keys.length === keyLimit) {
       truncated = true
       break
     }
-    const batch = queue.splice(0, Math.min(WALK_CONCURRENCY, limit - calls))
+    const batch = queue.splice(0, Math.min(WALK_CONCURRENCY, folderLimit - calls))
     calls += batch.length
     const listed = await Promise.all(batch.map((rel) => v.kvList(root + rel)))
     batch.forEach((rel, i) => {
       for (const entry of listed[i] ?? []) {
         if (entry.endsWith('/')) {
           queue.push(rel + entry)
-        } else if (keys.length < limit) {
+        } else if (keys.length < keyLimit) {
           keys.push(rel + entry)
         } else {
           truncated = true

@@ -4,18 +4,23 @@
  */
 import { randomUUID } from 'node:crypto'
 import { Hono, type MiddlewareHandler } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import type { Authenticator } from '../auth/index.js'
 import type { Config } from '../config/schema.js'
 import { AppError } from '../core/errors.js'
 import type { VaultPort, VaultReadiness } from '../core/ports.js'
 import type { RateLimits } from '../limits/rate-limits.js'
-import type { Logger } from '../observability/logger.js'
+import { deferredChild, type Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import { authMiddleware } from './auth-middleware.js'
+import { bodyLimit } from './body-limit.js'
 import { setResponseHeaders, type AppEnv } from './context.js'
 import { registerDebugRoutes } from './debug-routes.js'
-import { createErrorHandler, refuseMethod, renderError } from './error-response.js'
+import {
+  createErrorHandler,
+  refuseMethod,
+  renderError,
+  type ErrorBodyFor,
+} from './error-response.js'
 import { agentRateLimit, authFailureLimit, type OverBudgetReply } from './limit-middleware.js'
 import { httpMetrics, registerMetricsRoute } from './metrics-route.js'
 import { requestLog } from './request-log.js'
@@ -50,6 +55,8 @@ export interface AppDeps {
   guards?: PreAuthGuard[]
   /** A route's own answer over the agent's rate budget (MCP's JSON-RPC); else the JSON 429. */
   overBudget?: OverBudgetReply
+  /** A route's own error body (MCP's JSON-RPC errors on `/mcp`); else the JSON envelope. */
+  errorBody?: ErrorBodyFor
 }
 
 /** A caller's request id is kept only when it is short and plain (no spaces or controls). */
@@ -57,9 +64,9 @@ export const SANE_REQUEST_ID = /^[A-Za-z0-9._:@+=/-]{1,128}$/
 
 /**
  * Builds the app. Order: request id, request log, metrics, body limit, `/healthz`, `/readyz`,
- * well-known documents, `/metrics`, the pre-auth `guards` (the transport guard),
- * auth-failure limit, authentication, per-agent rate limit, the debug routes and `routes`
- * (REST operations, `/mcp`), then the JSON 404.
+ * well-known documents, `/metrics`, the pre-auth `guards` (the transport guard), authentication
+ * (with the auth-failure limit on its refusals), per-agent rate limit, the debug routes and
+ * `routes` (REST operations, `/mcp`), then the JSON 404.
  *
  * Security: everything mounted after authentication is reached only by an authenticated
  * principal; the public routes (health, readiness, well-known metadata, metrics) carry no secrets.
@@ -70,6 +77,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const errors = {
     logger: deps.logger,
     challenge: (e: AppError) => wwwAuthenticate(e, config.auth.oauth),
+    body: deps.errorBody,
   }
 
   app.onError(createErrorHandler(errors))
@@ -89,16 +97,13 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   if (deps.metrics) app.use('*', httpMetrics(deps.metrics))
   app.use(
     '*',
-    bodyLimit({
-      maxSize: config.maxBodyBytes,
-      onError: (c) => {
-        // The rest of the body stays unread, so this connection cannot carry another request.
-        c.header('Connection', 'close')
-        throw new AppError(
-          'PAYLOAD_TOO_LARGE',
-          `The request body is larger than ${config.maxBodyBytes} bytes (MAX_BODY_BYTES).`,
-        )
-      },
+    bodyLimit(config.maxBodyBytes, (c) => {
+      // The rest of the body stays unread, so this connection cannot carry another request.
+      c.header('Connection', 'close')
+      throw new AppError(
+        'PAYLOAD_TOO_LARGE',
+        `The request body is larger than ${config.maxBodyBytes} bytes (MAX_BODY_BYTES).`,
+      )
     }),
   )
 
@@ -119,11 +124,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   }
   for (const guard of deps.guards ?? []) app.use(guard.path, guard.handler)
 
-  if (deps.rateLimits) {
-    const mtlsHeader = config.auth.mtls.identityHeader
-    app.use('*', authFailureLimit(deps.rateLimits, { metrics: deps.metrics, mtlsHeader }))
-  }
-  app.use('*', authMiddleware(deps.authenticator))
+  const mtlsHeader = config.auth.mtls.identityHeader
+  const onRefused =
+    deps.rateLimits && authFailureLimit(deps.rateLimits, { metrics: deps.metrics, mtlsHeader })
+  app.use('*', authMiddleware(deps.authenticator, onRefused ? { onRefused } : {}))
   if (deps.rateLimits) {
     const { metrics, overBudget } = deps
     app.use('*', agentRateLimit(deps.rateLimits, { metrics, overBudget }))
@@ -138,7 +142,7 @@ function requestId(logger: Logger): MiddlewareHandler<AppEnv> {
     const given = c.req.header('x-request-id')
     const id = given && SANE_REQUEST_ID.test(given) ? given : randomUUID()
     c.set('requestId', id)
-    c.set('log', logger.child({ requestId: id }))
+    c.set('log', deferredChild(logger, { requestId: id }))
     c.header('X-Request-Id', id)
     await next()
     // A route may return a Response it built itself; make sure the id is on whatever goes out.

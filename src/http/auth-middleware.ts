@@ -6,6 +6,7 @@ import type { Context, MiddlewareHandler } from 'hono'
 import type { Authenticator } from '../auth/index.js'
 import type { ClientCertificate, ConnectionFacts } from '../auth/strategy.js'
 import type { AppEnv } from './context.js'
+import type { AuthRefusalHook } from './limit-middleware.js'
 
 /** The TCP peer's address, or undefined when the request did not come over a socket. */
 export function peerAddress(c: Context<AppEnv>): string | undefined {
@@ -41,14 +42,23 @@ export const connectionFacts = (c: Context<AppEnv>): ConnectionFacts => ({
 })
 
 /**
- * Sets `c.var.principal` and binds the agent to the request logger.
+ * Sets `c.var.principal` and binds the agent to the request logger. A refusal goes through
+ * `onRefused` first (the auth-failure limit), which may turn it into another error.
  *
- * @throws UNAUTHENTICATED or FORBIDDEN (from the authenticator); the app's error handler
- *   renders them with their `WWW-Authenticate` challenge.
+ * @throws UNAUTHENTICATED or FORBIDDEN (from the authenticator), RATE_LIMITED (from
+ *   `onRefused`); the app's error handler renders them with their `WWW-Authenticate` challenge.
  */
-export function authMiddleware(authenticator: Authenticator): MiddlewareHandler<AppEnv> {
+export function authMiddleware(
+  authenticator: Authenticator,
+  options: { onRefused?: AuthRefusalHook } = {},
+): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const principal = await authenticator.authenticate(c.req.raw, connectionFacts(c))
+    let principal
+    try {
+      principal = await authenticator.authenticate(c.req.raw, connectionFacts(c))
+    } catch (err) {
+      throw options.onRefused ? await options.onRefused(c, err) : err
+    }
     c.set('principal', principal)
     const log = c.get('log') as AppEnv['Variables']['log'] | undefined
     if (log) c.set('log', log.child({ agent: principal.agent, authMethod: principal.method }))

@@ -1,10 +1,12 @@
 /** @module http/limit-middleware tests: headers, the JSON 429, the over-budget hook, and the auth-failure limit. */
 import { Hono } from 'hono'
 import { describe, expect, it } from 'vitest'
+import { AppError } from '../core/errors.js'
 import type { Principal } from '../core/identity.js'
 import { createRateLimits, type LimitResult } from '../limits/rate-limits.js'
 import { createLogger } from '../observability/logger.js'
 import { createMetrics } from '../observability/metrics.js'
+import { authMiddleware } from './auth-middleware.js'
 import type { AppEnv } from './context.js'
 import { createErrorHandler } from './error-response.js'
 import {
@@ -50,20 +52,20 @@ function appWith(
     c.set('log', logger)
     await next()
   })
-  app.use(
-    '*',
-    authFailureLimit(limits, {
-      metrics,
-      mtlsHeader: 'x-client-dn',
-      clientAddress: (c) => c.req.header('x-ip') ?? '?',
-    }),
-  )
-  app.use('*', async (c, next) => {
-    const agent = c.req.header('x-agent')
-    if (!agent) return c.json({ error: { code: 'UNAUTHENTICATED' } }, 401)
-    c.set('principal', { agent, scopes: ['read'], method: 'api_key' } as Principal)
-    await next()
+  // An authenticator that takes the agent from a test header and refuses requests without it.
+  const authenticator = {
+    async authenticate(req: Request): Promise<Principal> {
+      const agent = req.headers.get('x-agent')
+      if (!agent) throw new AppError('UNAUTHENTICATED', 'No agent.')
+      return { agent, scopes: ['read'], method: 'api_key' }
+    },
+  }
+  const onRefused = authFailureLimit(limits, {
+    metrics,
+    mtlsHeader: 'x-client-dn',
+    clientAddress: (c) => c.req.header('x-ip') ?? '?',
   })
+  app.use('*', authMiddleware(authenticator, { onRefused }))
   app.use('*', agentRateLimit(limits, { metrics, overBudget }))
   app.get('/whoami', (c) => c.json({ ok: true }))
   app.post('/own', (c) => c.json({ ok: true }))
@@ -111,7 +113,7 @@ describe('agentRateLimit', () => {
 })
 
 describe('authFailureLimit', () => {
-  it('counts 401s per address and refuses the address once over the limit', async () => {
+  it('counts failures per address; over the limit failures get 429 and a verified credential still passes', async () => {
     const { app, metrics } = appWith(100)
     const from = (ip: string, agent?: string) =>
       app.request('/whoami', {
@@ -119,13 +121,16 @@ describe('authFailureLimit', () => {
       })
     expect((await from('1.1.1.1')).status).toBe(401)
     expect((await from('1.1.1.1')).status).toBe(401)
-    const blocked = await from('1.1.1.1', 'good')
+    const blocked = await from('1.1.1.1')
     expect(blocked.status).toBe(429)
     expect(Number(blocked.headers.get('Retry-After'))).toBeGreaterThan(0)
-    expect((await from('2.2.2.2', 'good')).status).toBe(200)
+    // A request whose credential verifies is never blocked, even from that address.
+    expect((await from('1.1.1.1', 'good')).status).toBe(200)
+    expect((await from('1.1.1.1')).status).toBe(429)
+    expect((await from('2.2.2.2')).status).toBe(401)
     const text = await metrics.render()
-    expect(text).toContain('auth_failures_total{method="api_key"} 2')
-    expect(text).toContain('rate_limit_rejections_total{kind="auth_failure"} 1')
+    expect(text).toContain('auth_failures_total{method="api_key"} 5')
+    expect(text).toContain('rate_limit_rejections_total{kind="auth_failure"} 2')
   })
 
   it('labels a failure by the credential it carried, mTLS by the configured identity header', async () => {

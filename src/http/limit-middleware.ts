@@ -1,7 +1,7 @@
 /**
  * @module http/limit-middleware: the HTTP side of the rate limits (src/limits): the auth-failure
- * limit per client address (mounted before authentication) and the per-agent budget (mounted
- * after it), for every authenticated route.
+ * limit per client address (a hook of the authentication middleware) and the per-agent budget
+ * (mounted after authentication), for every authenticated route.
  */
 import type { Context, MiddlewareHandler } from 'hono'
 import { AppError } from '../core/errors.js'
@@ -35,10 +35,24 @@ export function rateLimitHeaders(r: LimitResult): Record<string, string> {
 }
 
 /**
- * Refuses client addresses that failed authentication too often (429 + `Retry-After`), and counts
- * every 401 that passes through as one failure of its address. Mount it BEFORE authentication.
- * It also reports each 401 to `metrics.authFailure(method)` with the method the request tried.
- * @throws RATE_LIMITED (rendered by the app's error handler) while the address is blocked.
+ * What the authentication middleware does with a refused authentication: returns the error to
+ * throw in its place (the same one, or RATE_LIMITED).
+ */
+export type AuthRefusalHook = (c: Context<AppEnv>, err: unknown) => Promise<unknown>
+
+/**
+ * The auth-failure limit, as a hook of the authentication middleware: each UNAUTHENTICATED
+ * refusal counts as one failure of the client address (and `metrics.authFailure(method)` with
+ * the method the request tried); a refusal from an address that has already failed
+ * AUTH_FAILURE_LIMIT times in the window becomes 429 RATE_LIMITED with `Retry-After`, and still
+ * counts.
+ *
+ * Security: the credential is verified first, and a request whose credential verifies is never
+ * blocked, so guessing from one address (every agent behind the same proxy or on the same host)
+ * cannot lock the valid callers out. What this does not do: stop a guess that happens to be
+ * right (refusing it would be an oracle too), so resistance to online guessing rests on the
+ * credentials' strength (long random API keys, HS256 secrets of 32+ bytes, asymmetric JWTs); the
+ * limit slows guessing down and makes it visible (429s, metrics, the audit trail).
  */
 export function authFailureLimit(
   limits: RateLimits,
@@ -48,27 +62,27 @@ export function authFailureLimit(
     metrics?: LimitMetrics
     clientAddress?: (c: Context<AppEnv>) => string
   },
-): MiddlewareHandler<AppEnv> {
+): AuthRefusalHook {
   const { mtlsHeader } = options
   // Security: the TCP peer only; `X-Forwarded-For` is not trusted, because any client can send
   // it. Behind a proxy every client shares the proxy's budget of failures, erring on the safe side.
   const addressOf = options.clientAddress ?? ((c: Context<AppEnv>) => peerAddress(c) ?? 'unknown')
-  return async (c, next) => {
+  return async (c, err) => {
+    if (!(err instanceof AppError) || err.code !== 'UNAUTHENTICATED') return err
+    options.metrics?.authFailure(attemptedMethod(c, mtlsHeader))
     const ip = addressOf(c)
     const status = await limits.isAddressBlocked(ip)
-    if (status.blocked) {
-      options.metrics?.rateLimitRejected('auth_failure')
-      throw new AppError(
-        'RATE_LIMITED',
-        `Too many failed authentications from this address; retry after ${status.retryAfterSeconds} seconds.`,
-        { details: { retryAfterSeconds: status.retryAfterSeconds } },
-      )
-    }
-    await next()
-    if (c.res.status === 401) {
-      options.metrics?.authFailure(attemptedMethod(c, mtlsHeader))
-      await limits.recordAuthFailure(ip)
-    }
+    await limits.recordAuthFailure(ip)
+    if (!status.blocked) return err
+    options.metrics?.rateLimitRejected('auth_failure')
+    return new AppError(
+      'RATE_LIMITED',
+      `Too many failed authentications from this address; retry after ${status.retryAfterSeconds} seconds.`,
+      {
+        cause: err,
+        details: { retryAfterSeconds: status.retryAfterSeconds, reason: 'auth_failure_limit' },
+      },
+    )
   }
 }
 

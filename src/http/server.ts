@@ -22,6 +22,8 @@ export interface HttpServerOptions {
   port: number
   /** Serve HTTPS with this material; plain HTTP without it. */
   tls?: TlsMaterial
+  /** Timeouts and the connection cap (HTTP_*); Node's defaults without them. */
+  limits?: Config['listener']
 }
 
 /**
@@ -55,6 +57,21 @@ export function readTlsMaterial(tls: NonNullable<Config['tls']>): TlsMaterial {
  * so that API-key and JWT clients still connect; the mTLS strategy then refuses an unverified
  * certificate as an invalid credential (src/auth/mtls-certificate.ts).
  */
+/**
+ * Node's options for slow and idle clients. Security: without them a client that trickles its
+ * headers or a declared 1 MB body holds its connection for minutes (Node waits up to 300 s for a
+ * request, and looks only every 30 s). The check interval follows the headers timeout.
+ */
+const limitOptions = (l: Config['listener']) => {
+  const headersTimeout = Math.round(l.headersTimeoutSeconds * 1000)
+  return {
+    headersTimeout,
+    requestTimeout: Math.round(l.requestTimeoutSeconds * 1000),
+    keepAliveTimeout: Math.round(l.keepAliveTimeoutSeconds * 1000),
+    connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(headersTimeout / 4))),
+  }
+}
+
 const httpsOptions = (tls: TlsMaterial) => ({
   cert: tls.cert,
   key: tls.key,
@@ -79,7 +96,11 @@ export interface HttpServer {
  *   material is not a certificate and its key.
  */
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
-  const { tls } = options
+  const { tls, limits } = options
+  const serverOptions = {
+    ...(limits ? limitOptions(limits) : {}),
+    ...(tls ? httpsOptions(tls) : {}),
+  }
   const server = await new Promise<Server>((resolve, reject) => {
     let s: Server
     try {
@@ -88,10 +109,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
           fetch: options.fetch,
           port: options.port,
           hostname: options.host,
-          ...(tls ? { createServer: createHttpsServer, serverOptions: httpsOptions(tls) } : {}),
+          serverOptions,
+          ...(tls ? { createServer: createHttpsServer } : {}),
         },
         () => resolve(s),
       ) as Server
+      // Connections beyond the cap are closed as soon as they are accepted.
+      if (limits) s.maxConnections = limits.maxConnections
     } catch (err) {
       // A key that does not fit its certificate, or PEM that is not one, fails here.
       throw new StartupError(

@@ -6,12 +6,12 @@
 import type { Config } from '../config/schema.js'
 import { trimSlashes } from '../core/paths.js'
 import type { VaultReadiness } from '../core/ports.js'
-import type { Logger } from '../observability/logger.js'
+import type { LogFields, Logger } from '../observability/logger.js'
 import type { NodeVaultClient, NodeVaultClientFactory } from './node-vault-client.js'
 import {
   describeVaultFailure,
   isRejection,
-  mentionsInvalidToken,
+  isVaultUnavailable,
   vaultCause,
   vaultStatus,
   vaultUnavailable,
@@ -77,9 +77,12 @@ export interface BridgeTokenKeeper {
   recover(used: BridgeToken): Promise<boolean>
   /** Renews (or replaces) the token once its renewal time has come; never throws. */
   upkeep(): Promise<void>
-  /** A request found Vault unreachable: the next use probes, and readiness is asked again. */
-  markUnreachable(): void
-  /** Vault answers, is unsealed and initialised, and accepts the bridge's token (cached briefly). */
+  /**
+   * Vault answers, is unsealed and initialised, and accepts the bridge's token (cached briefly).
+   * Security: only this probe and the bridge's own calls (login, renewal) decide whether Vault
+   * is reachable; a request's failure never does, so no agent can make Vault look down for the
+   * others.
+   */
   readiness(): Promise<VaultReadiness>
   /** Stops handing out tokens (VAULT_UNAVAILABLE from now on) and stops upkeep. */
   stop(): void
@@ -198,7 +201,7 @@ export function createBridgeTokenKeeper(deps: BridgeTokenDeps): BridgeTokenKeepe
   }
 
   /** Vault refuses the bridge's credentials: only an operator can fix that. */
-  function reject(reason: string, message: string, facts: object = {}): void {
+  function reject(reason: string, message: string, facts: LogFields = {}): void {
     rejected = reason
     readyCache = undefined
     log.error({ event: 'vault_credentials_rejected', ...facts }, message)
@@ -298,7 +301,7 @@ export function createBridgeTokenKeeper(deps: BridgeTokenDeps): BridgeTokenKeepe
       try {
         res = (await t.client.write('auth/token/renew-self', {})) as { auth?: AuthBlock }
       } catch (err) {
-        if (vaultStatus(err) === undefined || (vaultStatus(err) ?? 0) >= 500) {
+        if (isVaultUnavailable(err)) {
           // Vault is away: try again soon, while the token is still valid.
           markUnreachable()
           const remaining = t.since + t.ttl * 1000 - now()
@@ -359,9 +362,9 @@ export function createBridgeTokenKeeper(deps: BridgeTokenDeps): BridgeTokenKeepe
     } catch (err) {
       if (vaultStatus(err) !== 403) return false
       if (!appRole) {
-        // Only Vault ≥1.16 says "invalid token"; a plain 403 may be a policy without
-        // lookup-self, which must not stop a working bridge.
-        if (!mentionsInvalidToken(err)) return false
+        // By status alone: the bridge started only because this token could look itself up
+        // (authenticate), so a 403 now means the token is dead, or its policy was taken from
+        // it; either way only an operator can help.
         reject('token invalid', 'Vault no longer accepts VAULT_TOKEN.')
         throw vaultUnavailable('rejected', err)
       }
@@ -475,7 +478,6 @@ export function createBridgeTokenKeeper(deps: BridgeTokenDeps): BridgeTokenKeepe
     recover,
     gainPolicy,
     upkeep,
-    markUnreachable,
     readiness() {
       // One check at a time, and its answer reused while it is young: probes never pile up.
       const at = now()

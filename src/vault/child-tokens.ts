@@ -16,7 +16,9 @@ import { mintPath, roleAllowsPolicy, tokenRolePath } from './token-role.js'
 import {
   VaultCallError,
   describeVaultFailure,
+  fromVaultError,
   isRecord,
+  isVaultUnavailable,
   vaultCause,
   vaultStatus,
   vaultUnavailable,
@@ -34,6 +36,8 @@ export interface ChildLease {
   parent: string
   /** Reused tokens: usable for new sessions until then (ms); 0 for single-request tokens. */
   reuseUntil: number
+  /** When Vault lets the token expire (ms, its TTL from the mint). */
+  expiresAt: number
   refs: number
   retired: boolean
 }
@@ -45,8 +49,6 @@ export interface ChildTokenPoolDeps {
   clients: () => NodeVaultClientFactory
   /** The bridge token in place now (child tokens are revoked with it). */
   currentBridgeToken: () => BridgeToken | undefined
-  /** Told when a mint finds Vault unreachable. */
-  markUnreachable: () => void
   /**
    * Without a token role, the bridge token lacks an agent's policy: AppRole logs in again to
    * pick it up (true: a token with it is in place; `currentBridgeToken()` returns it).
@@ -193,6 +195,7 @@ export function createChildTokenPool(deps: ChildTokenPoolDeps): ChildTokenPool {
       used: 0,
       parent: minter.token,
       reuseUntil: reuseSeconds > 0 ? now() + reuseSeconds * 1000 : 0,
+      expiresAt: now() + ttl * 1000,
       refs: 0,
       retired: reuseSeconds <= 0,
     }
@@ -215,9 +218,9 @@ export function createChildTokenPool(deps: ChildTokenPoolDeps): ChildTokenPool {
     if (err instanceof AppError) return err
     const status = vaultStatus(err)
     const cause = vaultCause(err, 'POST', path)
+    if (isVaultUnavailable(err)) return vaultUnavailable('down', cause)
     if (status === undefined || status >= 500) {
-      deps.markUnreachable()
-      return vaultUnavailable('down', cause)
+      return fromVaultError(err, 'vault', { method: 'POST', path })
     }
     const forbidden = (message: string) => new AppError('FORBIDDEN', message, { cause })
     if (status === 403) {
@@ -319,6 +322,15 @@ export function createChildTokenPool(deps: ChildTokenPoolDeps): ChildTokenPool {
     },
   }
 }
+
+/**
+ * Whether a child token may have died under its session, judged by what the bridge knows
+ * (never by Vault's wording): its uses are spent, its TTL has passed, or it is a reused token,
+ * which lives long enough for someone to revoke it (a reused token that is refused is retired
+ * and the session retried once: at worst one extra mint for a real denial).
+ */
+export const childMayHaveDied = (lease: ChildLease, at: number): boolean =>
+  (lease.uses > 0 && lease.used > lease.uses) || at >= lease.expiresAt || lease.reuseUntil > 0
 
 /**
  * Whether `err` is Vault refusing to mint a child token with a 403: the bridge's own token may

@@ -8,11 +8,10 @@ import type { CallContext } from '../core/identity.js'
 import type { VaultPort, VaultSession } from '../core/ports.js'
 import type { Logger } from '../observability/logger.js'
 import type { BridgeToken, BridgeTokenKeeper } from './bridge-token.js'
-import { isMintRefusal, type ChildTokenPool } from './child-tokens.js'
+import { childMayHaveDied, isMintRefusal, type ChildTokenPool } from './child-tokens.js'
 import type { NodeVaultClient } from './node-vault-client.js'
 import { createNodeVaultSession } from './node-vault-session.js'
 import { agentPolicyName, isAgentPolicyNameSafe } from './policy-name.js'
-import { mentionsInvalidToken } from './vault-errors.js'
 
 export interface SessionRunnerDeps {
   vault: Pick<Config['vault'], 'kvMount' | 'transitMount'>
@@ -20,12 +19,11 @@ export interface SessionRunnerDeps {
   childTokens: boolean
   /** CHILD_TOKEN_POLICY_PREFIX: names the agent policy the bridge token may lack. */
   policyPrefix: string
-  bridge: Pick<
-    BridgeTokenKeeper,
-    'ensure' | 'current' | 'recover' | 'markUnreachable' | 'gainPolicy'
-  >
+  bridge: Pick<BridgeTokenKeeper, 'ensure' | 'current' | 'recover' | 'gainPolicy'>
   children: Pick<ChildTokenPool, 'acquire' | 'release' | 'retire'>
   log: Logger
+  /** Clock of the child tokens' expiry (ms). */
+  now: () => number
 }
 
 /** What one attempt learnt about its failure. */
@@ -73,7 +71,7 @@ export function createSessionRunner(deps: SessionRunnerDeps): VaultPort['session
     try {
       return await fn(tracked(createNodeVaultSession(counting, sessionOptions), seen))
     } catch (err) {
-      if (seen.vault403 === err && mentionsInvalidToken(err)) {
+      if (seen.vault403 === err && childMayHaveDied(lease, deps.now())) {
         seen.childDied = true
         if (lease.reuseUntil > 0) children.retire(lease)
       }
@@ -99,9 +97,8 @@ export function createSessionRunner(deps: SessionRunnerDeps): VaultPort['session
           return await (method as (...a: unknown[]) => Promise<unknown>).apply(session, args)
         } catch (err) {
           if (err instanceof AppError && err.code === 'FORBIDDEN') seen.vault403 = err
-          if (err instanceof AppError && err.code === 'VAULT_UNAVAILABLE') {
-            bridge.markUnreachable()
-          }
+          // Security: a failure here, VAULT_UNAVAILABLE included, changes nothing another
+          // request sees; whether Vault is reachable is the readiness probe's to decide.
           throw err
         }
       }

@@ -1,7 +1,7 @@
 /** @module vault/vault-errors tests: mapping node-vault failures by status, never by text. */
 import { describe, expect, it } from 'vitest'
 import { AppError } from '../core/errors.js'
-import { VaultCallError, casMismatch, fromVaultError } from './vault-errors.js'
+import { VaultCallError, casMismatch, fromVaultError, isVaultUnavailable } from './vault-errors.js'
 
 /** A rejection shaped like node-vault 0.12's ApiResponseError. */
 const rejection = (statusCode: number, body: unknown, message = 'permission denied') =>
@@ -16,9 +16,11 @@ describe('fromVaultError', () => {
     [403, { errors: ['1 error occurred:\n\t* permission denied\n\n'] }, 'FORBIDDEN'],
     [413, { errors: ['http: request body too large'] }, 'PAYLOAD_TOO_LARGE'],
     [429, { errors: ['request path "x": rate limit quota exceeded'] }, 'RATE_LIMITED'],
-    [500, { errors: ['internal error'] }, 'VAULT_UNAVAILABLE'],
+    [500, { errors: ['internal error'] }, 'INTERNAL'],
+    [501, { errors: [] }, 'INTERNAL'],
     [502, '', 'VAULT_UNAVAILABLE'],
     [503, { errors: ['Vault is sealed'] }, 'VAULT_UNAVAILABLE'],
+    [504, '', 'VAULT_UNAVAILABLE'],
     [405, { errors: ['1 error occurred:\n\t* unsupported operation\n\n'] }, 'INTERNAL'],
     [415, { errors: [] }, 'INTERNAL'],
   ])('maps status %i to its code', (status, body, code) => {
@@ -78,12 +80,36 @@ describe('fromVaultError', () => {
     expect(fromVaultError(rejection(404, ''), 'secret', call).code).toBe('SECRET_NOT_FOUND')
   })
 
-  it('maps network errors and timeouts to VAULT_UNAVAILABLE with a retry hint', () => {
-    for (const code of ['ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'ECONNRESET']) {
+  it('maps network errors, timeouts and TLS failures to VAULT_UNAVAILABLE with a retry hint', () => {
+    for (const code of [
+      'ECONNREFUSED',
+      'ECONNABORTED',
+      'ETIMEDOUT',
+      'ECONNRESET',
+      'ENOTFOUND',
+      'EAI_AGAIN',
+      'EHOSTUNREACH',
+      'SELF_SIGNED_CERT_IN_CHAIN',
+      'ERR_TLS_CERT_ALTNAME_INVALID',
+      'CERT_HAS_EXPIRED',
+    ]) {
       const err = Object.assign(new Error(`connect ${code} 127.0.0.1:8200`), { code })
       const e = fromVaultError(err, 'secret', call)
-      expect(e.code).toBe('VAULT_UNAVAILABLE')
+      expect(e.code, code).toBe('VAULT_UNAVAILABLE')
       expect(e.details.retryAfterSeconds).toBeGreaterThan(0)
+    }
+  })
+
+  it('maps a failure without a response that is not a network one to INTERNAL, never to Vault being down', () => {
+    // What a request body nested thousands of levels deep makes the client's JSON.stringify throw.
+    const overflow = new RangeError('Maximum call stack size exceeded')
+    const other = Object.assign(new Error('socket hang up in a parser'), {
+      code: 'ERR_INVALID_ARG_TYPE',
+    })
+    for (const err of [overflow, other, new TypeError('x is not a function'), 'a string']) {
+      const e = fromVaultError(err, 'secret', call)
+      expect(e.code).toBe('INTERNAL')
+      expect(isVaultUnavailable(err)).toBe(false)
     }
   })
 

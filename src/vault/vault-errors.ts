@@ -4,6 +4,7 @@
  * Vault's text reaches the caller.
  */
 import { AppError, VAULT_RETRY_AFTER_SECONDS } from '../core/errors.js'
+import type { FlatRecord } from '../observability/logger.js'
 
 /** What the failed call was about; only shapes the safe message. */
 export type VaultTarget = 'secret' | 'transit' | 'vault'
@@ -31,6 +32,40 @@ export class VaultCallError extends Error {
         : `Vault ${method} ${path} answered ${status}`,
     )
   }
+}
+
+/** Socket failures on the way to Vault: refused, reset, timed out, unreachable, DNS. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'ESOCKETTIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPROTO',
+])
+/** TLS handshake failures (Vault's certificate cannot be verified): Vault cannot be reached safely. */
+const TLS_CODE =
+  /^(?:ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$)/
+
+/**
+ * Whether a failed call means that Vault is unavailable: a real network failure (refused,
+ * reset, timeout, DNS, TLS), or Vault's own answer that it cannot serve now (503: sealed, a
+ * standby that does not forward; 502 and 504 from a load balancer in front of it).
+ *
+ * Security: "no status" is not "Vault is down". A request whose body the client cannot even
+ * serialise (a `data` nested thousands of levels deep) fails without a status too; that is the
+ * caller's doing, and must never make Vault look down for other agents.
+ */
+export function isVaultUnavailable(err: unknown): boolean {
+  const status = vaultStatus(err)
+  if (status !== undefined) return status === 502 || status === 503 || status === 504
+  const code = (err as { code?: unknown } | null)?.code
+  return typeof code === 'string' && (NETWORK_CODES.has(code) || TLS_CODE.test(code))
 }
 
 /** The HTTP status of a node-vault rejection, or undefined for network errors and timeouts. */
@@ -65,9 +100,11 @@ export function vaultCause(err: unknown, method: string, path: string): VaultCal
  * Maps a node-vault failure to an AppError by status:
  * 404 → SECRET_NOT_FOUND, or VERSION_DELETED / VERSION_DESTROYED when the body carries the
  * version's metadata (KV v2 reads and patches of deleted or destroyed versions); 400 →
- * INVALID_INPUT; 403 → FORBIDDEN; 413 → PAYLOAD_TOO_LARGE; 429 → RATE_LIMITED; no response,
- * timeout or 5xx → VAULT_UNAVAILABLE (with `details.retryAfterSeconds`); anything else INTERNAL.
- * CAS mismatches are 400s too; the session tells them apart (see `casMismatch`).
+ * INVALID_INPUT; 403 → FORBIDDEN; 413 → PAYLOAD_TOO_LARGE; 429 → RATE_LIMITED; a network
+ * failure, 502, 503 or 504 → VAULT_UNAVAILABLE (with `details.retryAfterSeconds`, see
+ * {@link isVaultUnavailable}); anything else (other 5xx, a failure without a response that is
+ * not a network one) → INTERNAL. CAS mismatches are 400s too; the session tells them apart (see
+ * `casMismatch`).
  */
 export function fromVaultError(
   err: unknown,
@@ -77,7 +114,7 @@ export function fromVaultError(
   if (err instanceof AppError) return err
   const status = vaultStatus(err)
   const options = { cause: vaultCause(err, call.method, call.path) }
-  if (status === undefined || status >= 500) return vaultUnavailable('down', options.cause)
+  if (isVaultUnavailable(err)) return vaultUnavailable('down', options.cause)
   switch (status) {
     case 404:
       return notFound(vaultBody(err), target, options)
@@ -138,19 +175,11 @@ export function isRejection(err: unknown): boolean {
   return status !== undefined && status >= 400 && status < 500 && status !== 429
 }
 
-/** Whether Vault's answer says the token itself is invalid (Vault 1.16+ words its 403 so). */
-export function mentionsInvalidToken(err: unknown): boolean {
-  const cause = err instanceof AppError ? err.cause : vaultCause(err, '', '')
-  return (
-    cause instanceof VaultCallError && cause.vaultErrors.some((e) => e.includes('invalid token'))
-  )
-}
-
 /**
  * Safe facts about a failed Vault call for the logs: status, network code and Vault's error
  * strings (never the node-vault error itself: it holds the token and the request body).
  */
-export function describeVaultFailure(err: unknown, what: string): Record<string, unknown> {
+export function describeVaultFailure(err: unknown, what: string): FlatRecord {
   if (err instanceof AppError) return { code: err.code }
   const cause = err instanceof VaultCallError ? err : vaultCause(err, 'CALL', what)
   return { status: cause.status, network: cause.networkCode, errors: cause.vaultErrors }

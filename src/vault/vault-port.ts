@@ -78,7 +78,6 @@ export function createVaultPort(deps: VaultPortDeps): ManagedVaultPort {
     now,
     clients,
     currentBridgeToken: bridge.current,
-    markUnreachable: bridge.markUnreachable,
     gainPolicy: bridge.gainPolicy,
     metrics: deps.metrics,
   })
@@ -89,6 +88,7 @@ export function createVaultPort(deps: VaultPortDeps): ManagedVaultPort {
     bridge,
     children,
     log,
+    now,
   })
   let ticker: NodeJS.Timeout | undefined
   let closed = false

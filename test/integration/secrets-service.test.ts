@@ -156,7 +156,13 @@ describe('announced Vault-call bounds, counted per HTTP call', () => {
       kvMount: stack.config.vault.kvMount,
       transitMount: stack.config.vault.transitMount,
     })
-    const service = createSecretsService({ vault: port, prefix: stack.prefix, listMaxKeys: 3 })
+    const service = createSecretsService({
+      vault: port,
+      prefix: stack.prefix,
+      listMaxKeys: 3,
+      listMaxFolders: 3,
+      dataLimits: stack.config.dataLimits,
+    })
     const runner = createOperationRunner({ service })
     const me = stack.agent('bounds')
     const go = (op: Operation, input: unknown) =>

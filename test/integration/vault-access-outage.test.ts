@@ -143,23 +143,51 @@ describe('Vault outage', () => {
     await write(p, 'mcp/alice/a')
 
     proxy.down = true
-    const before = proxy.attempts
-    expect((await errorOf(write(p, 'mcp/alice/a')))?.code).toBe('VAULT_UNAVAILABLE')
-    expect(proxy.attempts - before).toBe(1)
-    // Many requests during the outage make one probe per interval, not one call each.
+    let before = proxy.attempts
+    // Security (issue 12): a request's own failure marks Vault down for nobody else; each
+    // request tries Vault itself until the readiness probe has seen the outage.
+    for (let i = 0; i < 3; i++) {
+      expect((await errorOf(write(p, 'mcp/alice/a')))?.code).toBe('VAULT_UNAVAILABLE')
+    }
+    expect(proxy.attempts - before).toBe(3)
+    expect(await p.readiness()).toMatchObject({ ready: false })
+    // From then on, many requests during the outage make one probe per interval, not one call each.
+    before = proxy.attempts
     for (let i = 0; i < 20; i++) {
       expect((await errorOf(write(p, 'mcp/alice/a')))?.code).toBe('VAULT_UNAVAILABLE')
     }
-    expect(proxy.attempts - before).toBe(2)
+    expect(proxy.attempts - before).toBe(1)
     clock.advance(2)
     for (let i = 0; i < 20; i++) {
       expect((await errorOf(write(p, 'mcp/alice/a')))?.code).toBe('VAULT_UNAVAILABLE')
     }
-    expect(proxy.attempts - before).toBe(3)
+    expect(proxy.attempts - before).toBe(2)
 
     proxy.down = false
     clock.advance(2)
     await expect(write(p, 'mcp/alice/a')).resolves.toMatchObject({ version: 2 })
     expect(proxy.requests.at(-2)?.path).toBe('auth/token/lookup-self')
+  })
+
+  it('a request the Vault client cannot even send is INTERNAL, and Vault stays up for everyone', async () => {
+    const clock = fakeClock()
+    const rootToken = `hvs.${uniqueName('root')}`
+    const vault = await dev(0, rootToken, clock.now)
+    const proxy = await startVaultProxy(vault.url)
+    cleanups.push(() => proxy.close())
+    const p = bridgePort(proxy.url, rootToken, clock.now)
+    await p.start()
+    // Past the service's data limits (this calls the port directly): the client's JSON
+    // serialisation throws, without an HTTP status and without a network error code.
+    let deep: unknown = 'x'
+    for (let i = 0; i < 5000; i++) deep = [deep]
+    const before = proxy.attempts
+    for (let i = 0; i < 5; i++) {
+      const err = await errorOf(p.session(ctx(), 1, (s) => s.kvWrite('mcp/alice/a', { deep })))
+      expect(err?.code).toBe('INTERNAL')
+    }
+    expect(proxy.attempts).toBe(before)
+    expect(await p.readiness()).toEqual({ ready: true })
+    await expect(write(p, 'mcp/bob/b')).resolves.toMatchObject({ version: 1 })
   })
 })
