@@ -244,7 +244,7 @@ describe.each(['app.request', 'http'] as const)('KV routes over %s', (kind) => {
     const cases: [string, string, string][] = [
       ['POST', '/secrets/app/db', 'GET, PUT, PATCH, DELETE'],
       ['GET', '/secrets/app/db:undelete', 'POST'],
-      ['PUT', '/secrets/app/db:metadata', 'GET, DELETE'],
+      ['POST', '/secrets/app/db:metadata', 'GET, PUT, DELETE'],
       ['GET', '/transit/encrypt', 'POST'],
       ['POST', '/whoami', 'GET'],
       ['DELETE', '/secrets', 'GET'],

@@ -28,6 +28,7 @@ import {
   readSecretMetadata,
   rewrap,
   undeleteSecret,
+  updateSecretMetadata,
   whoami,
   writeSecret,
   type Operation,
@@ -76,6 +77,7 @@ describe('every operation, with child tokens', () => {
     expect((await check(readSecret, { path: 'all/a', version: '1' })).data).toEqual({ k: 'v1' })
     await check(listSecrets, { prefix: 'all/', recursive: 'true' })
     await check(readSecretMetadata, { path: 'all/a' })
+    await check(updateSecretMetadata, { path: 'all/a', custom_metadata: { o: 'x' } })
     await check(deleteSecret, { path: 'all/a', versions: [1] })
     await check(undeleteSecret, { path: 'all/a', versions: [1] })
     await check(destroySecret, { path: 'all/a', versions: [2] })
@@ -176,7 +178,13 @@ describe('announced Vault-call bounds, counted per HTTP call', () => {
     )
     expect(await go(patchSecret, { path: 'b/x', data: { a: 3 } })).toBe('ok')
     expect(await go(readSecret, { path: 'b/x' })).toBe('ok')
+    expect(await go(readSecret, { path: 'b/x', version: 99 })).toBe('VERSION_NOT_FOUND')
+    expect(await go(readSecret, { path: 'b/none', version: 1 })).toBe('SECRET_NOT_FOUND')
     expect(await go(readSecretMetadata, { path: 'b/x' })).toBe('ok')
+    expect(await go(updateSecretMetadata, { path: 'b/x', max_versions: 4 })).toBe('ok')
+    expect(await go(updateSecretMetadata, { path: 'b/none', max_versions: 4 })).toBe(
+      'SECRET_NOT_FOUND',
+    )
     for (const op of [deleteSecret, deleteSecretMetadata]) {
       expect(await go(op, { path: 'b/none' })).toBe('SECRET_NOT_FOUND')
     }
@@ -192,6 +200,17 @@ describe('announced Vault-call bounds, counted per HTTP call', () => {
     expect(await go(listSecrets, { prefix: 't/', recursive: true })).toBe('ok')
     expect(await go(listSecrets, { prefix: 't/a/', recursive: true })).toBe('ok')
     expect(await go(listSecrets, { prefix: '' })).toBe('ok')
+    const page = (await runner.run(
+      listSecrets,
+      { principal: principal(me), requestId: 'p' },
+      {
+        prefix: 't/',
+        recursive: true,
+        limit: 2,
+      },
+    )) as { next_cursor: string }
+    const next = { prefix: 't/', recursive: true, cursor: page.next_cursor }
+    expect(await go(listSecrets, next)).toBe('ok')
     expect(await go(encrypt, { key: 'k', plaintext: b64('x') })).toBe('ok')
     expect(await go(decrypt, { key: 'k', ciphertext: 'vault:v1:AAAA' })).toBe('INVALID_INPUT')
     expect(await go(rewrap, { key: 'k', batch: [{ ciphertext: 'x' }] })).toBe('ok')

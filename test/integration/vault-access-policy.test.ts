@@ -57,6 +57,7 @@ describe('the generated agent policy', () => {
     expect((await run('list_secrets', { prefix: '' })).keys).toEqual(['app/'])
     expect((await run('list_secrets', { prefix: '', recursive: true })).keys).toEqual(['app/db'])
     await run('read_secret_metadata', { path: 'app/db' })
+    await run('update_secret_metadata', { path: 'app/db', max_versions: 5, cas_required: false })
     await run('delete_secret', { path: 'app/db' })
     await run('delete_secret', { path: 'app/db', versions: [1] })
     await run('undelete_secret', { path: 'app/db', versions: [1] })
