@@ -1,11 +1,16 @@
-/** @module observability/audit: the audit trail, one JSON line per operation (stdout, stderr, a file, or off). */
+/** @module observability/audit: the audit trail, one JSON line per operation and per refused request (stdout, stderr, a file, or off). */
 import { closeSync, createWriteStream, openSync, type WriteStream } from 'node:fs'
 import type { Writable } from 'node:stream'
 import { StartupError } from '../config/startup-error.js'
-import type { OperationEvent, OperationObserver } from '../core/ports.js'
+import type {
+  OperationEvent,
+  OperationObserver,
+  RefusalEvent,
+  RefusalObserver,
+} from '../core/ports.js'
 import type { Logger } from './logger.js'
 
-export interface AuditTrail extends OperationObserver {
+export interface AuditTrail extends OperationObserver, RefusalObserver {
   /** Resolves once every line written so far has reached the sink. */
   flush(): Promise<void>
   /** Flushes, then closes a file sink. Later events are dropped. */
@@ -23,6 +28,7 @@ export function auditRecord(event: OperationEvent): Record<string, unknown> {
     type: 'audit',
     time: event.time,
     requestId: event.requestId,
+    ...(event.clientRequestId === undefined ? {} : { clientRequestId: event.clientRequestId }),
     agent: event.agent,
     authMethod: event.method,
     operation: event.operation,
@@ -31,6 +37,28 @@ export function auditRecord(event: OperationEvent): Record<string, unknown> {
     outcome: event.outcome,
     durationMs: event.durationMs,
     vaultRequestIds: event.vaultRequestIds,
+  }
+}
+
+/**
+ * One audit line for a refused request (`event: "refused"`, no `operation`). Security: built
+ * field by field from the event, which holds no credential.
+ */
+export function refusalRecord(event: RefusalEvent): Record<string, unknown> {
+  return {
+    type: 'audit',
+    event: 'refused',
+    time: event.time,
+    requestId: event.requestId,
+    ...(event.clientRequestId === undefined ? {} : { clientRequestId: event.clientRequestId }),
+    ...(event.agent === undefined ? {} : { agent: event.agent }),
+    method: event.method,
+    route: event.route,
+    outcome: event.outcome,
+    status: event.status,
+    reason: event.reason,
+    credential: event.credential,
+    ...(event.clientAddress === undefined ? {} : { clientAddress: event.clientAddress }),
   }
 }
 
@@ -50,7 +78,7 @@ export function createAuditTrail(
   const keyword = sink.trim().toLowerCase()
   if (['off', 'stdout', 'stderr'].includes(keyword)) sink = keyword
   if (sink === 'off') {
-    return { operationFinished() {}, async flush() {}, async close() {} }
+    return { operationFinished() {}, requestRefused() {}, async flush() {}, async close() {} }
   }
   let stream: Writable
   let file: WriteStream | undefined
@@ -95,16 +123,19 @@ export function createAuditTrail(
       stream.write('', () => resolve())
     })
 
+  const writeLine = (record: Record<string, unknown>) => {
+    if (closed || stream.destroyed) return
+    try {
+      stream.write(`${JSON.stringify(record)}\n`)
+    } catch (err) {
+      if (!failed) log.error({ err }, 'audit trail write failed')
+      failed = true
+    }
+  }
+
   return {
-    operationFinished(event) {
-      if (closed || stream.destroyed) return
-      try {
-        stream.write(`${JSON.stringify(auditRecord(event))}\n`)
-      } catch (err) {
-        if (!failed) log.error({ err }, 'audit trail write failed')
-        failed = true
-      }
-    },
+    operationFinished: (event) => writeLine(auditRecord(event)),
+    requestRefused: (event) => writeLine(refusalRecord(event)),
     flush: drained,
     async close() {
       if (closed) return

@@ -16,7 +16,12 @@ import { loadConfig } from '../../src/config/load.js'
 import { createLogger } from '../../src/observability/logger.js'
 import { renderAgentPolicy } from '../../src/vault/admin/policy.js'
 import { agentPolicyName } from '../../src/vault/policy-name.js'
-import { clientFor, uniqueName, vaultForTests, type TestVault } from '@vault-mcp-bridge/dev-vault/testing'
+import {
+  clientFor,
+  uniqueName,
+  vaultForTests,
+  type TestVault,
+} from '@vault-mcp-bridge/dev-vault/testing'
 
 const KEY = `scan-key-${randomBytes(8).toString('hex')}`
 const b64 = (s: string) => Buffer.from(s).toString('base64')
@@ -230,10 +235,16 @@ describe.each([false, true])('audit and log scan (child tokens: %s)', (childToke
     // Nor any Vault token (the bridge's own, or a child token minted for a request).
     expect(audit + logs).not.toMatch(/hv[sb]\.[A-Za-z0-9_-]{20,}/)
     // The scan looked at real output: the trail has a line per operation, the log a line per request.
-    const records = audit
+    const lines = audit
       .trimEnd()
       .split('\n')
       .map((l) => JSON.parse(l) as Json)
+    // Refused requests have lines of their own (issue 12), with a reason and no credential.
+    const refused = lines.filter((r) => r.event === 'refused')
+    expect(refused.every((r) => typeof r.reason === 'string' && r.operation === undefined)).toBe(
+      true,
+    )
+    const records = lines.filter((r) => r.event !== 'refused')
     const ops = new Set(records.map((r) => r.operation))
     for (const op of [
       'write_secret',
