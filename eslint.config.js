@@ -162,7 +162,7 @@ export default tseslint.config(
     'Vault admin tooling must not import the adapters or the MCP SDK.',
   ),
   layer(
-    ['src/auth/**', 'src/limits/**', 'src/observability/**', 'src/config/**'],
+    ['src/auth/**', 'src/limits/**', 'src/observability/**', 'src/config/**', 'src/signing/**'],
     [
       '../http/**',
       '../mcp/**',

@@ -30,6 +30,9 @@ export default defineConfig({
       // The stdio command runs on its own configuration (no child tokens); the stack only
       // provides the Vault.
       'test/integration/mcp-stdio.test.ts',
+      // Checks the signed consent requestState; its reads are ordinary read_secret calls, which
+      // mcp-tools runs with child tokens.
+      'test/integration/mcp-consent.test.ts',
     ],
     // As the other in-process projects (vitest.config.ts): modules shared between test files.
     isolate: false,

@@ -10,7 +10,7 @@ import { createAuthenticator, type Authenticator } from './auth/index.js'
 import type { Config } from './config/schema.js'
 import type { Principal } from './core/identity.js'
 import { createOperationRunner, type OperationRunner } from './core/operations.js'
-import type { OperationObserver } from './core/ports.js'
+import type { NonceStore, OperationObserver, SecurityObserver } from './core/ports.js'
 import { createSecretsService, type SecretsService } from './core/secrets-service.js'
 import { createApp } from './http/app.js'
 import type { AppEnv } from './http/context.js'
@@ -20,12 +20,16 @@ import { readTlsMaterial, startHttpServer, type HttpServer } from './http/server
 import { createRefusalRecorder } from './http/refusal-audit.js'
 import { createTransportGuard } from './http/transport-guard.js'
 import { createRateLimits, type RateLimits } from './limits/rate-limits.js'
-import { registerMcpRoutes } from './mcp/http-route.js'
+import { mcpErrorBody } from './mcp/error-reply.js'
+import { createMcpEndpoint } from './mcp/http-route.js'
 import { mcpOverBudgetReply } from './mcp/rate-limit-reply.js'
+import { createConsent, type Consent } from './mcp/secret-values.js'
 import { startStdioSession, type StdioStreams } from './mcp/stdio-session.js'
 import { createAuditTrail, type AuditTrail } from './observability/audit.js'
 import type { Logger } from './observability/logger.js'
 import { combineObservers, createMetrics, type Metrics } from './observability/metrics.js'
+import { createMemoryNonceStore, createRedisNonceStore } from './signing/nonce-store.js'
+import { createSigningKeys, type SigningKeys } from './signing/signing-keys.js'
 import { createVaultPort, type ManagedVaultPort } from './vault/vault-port.js'
 
 export type { StdioStreams } from './mcp/stdio-session.js'
@@ -42,6 +46,8 @@ export interface CoreOptions {
   now?: () => number
   /** Also told about every finished operation, after the audit trail and the metrics. */
   observer?: OperationObserver
+  /** Also told about every security refusal (a refused requestState), after the audit trail. */
+  security?: SecurityObserver
 }
 
 /** What every transport needs. */
@@ -51,6 +57,10 @@ export interface BridgeCore {
   service: SecretsService
   runner: OperationRunner
   audit: AuditTrail
+  /** The audit trail's security side, plus `CoreOptions.security`. */
+  security: SecurityObserver
+  /** The subkeys of STATE_SIGNING_KEY (or of a key made for this process when it is unset). */
+  signing: SigningKeys
   /** Absent when METRICS_ENABLED=false, and over stdio. */
   metrics?: Metrics
   /** Closes the audit trail (flushed) and the Vault port (revokes live child tokens). */
@@ -96,12 +106,25 @@ export async function createBridgeCore(config: Config, options: CoreOptions): Pr
     observer: combineObservers(audit, metrics, options.observer),
     ...(now ? { now } : {}),
   })
+  const extra = options.security
+  const security: SecurityObserver = {
+    securityEvent(event) {
+      audit.securityEvent(event)
+      try {
+        extra?.securityEvent(event)
+      } catch {
+        // Observers must not throw; the audit line is already written.
+      }
+    },
+  }
   return {
     config,
     vault,
     service,
     runner,
     audit,
+    security,
+    signing: createSigningKeys(config.signing.key),
     metrics,
     close: once(async () => {
       await audit.close().catch(() => undefined)
@@ -122,13 +145,15 @@ export interface HttpLayerOptions {
    * (test/helpers/test-app.ts). Production never sets it.
    */
   authenticator?: Authenticator
+  /** Test seam: the clock of the signed, expiring MCP requestState. */
+  now?: () => number
 }
 
 /** The HTTP side over a core. */
 export interface HttpLayer {
   app: Hono<AppEnv>
   rateLimits: RateLimits
-  /** Disconnects the rate limits from Redis, if any. */
+  /** Disconnects the rate limits and the nonce store from Redis, if any. */
   close(): Promise<void>
 }
 
@@ -152,6 +177,18 @@ export function createHttpLayer(core: BridgeCore, options: HttpLayerOptions): Ht
     recordRefusal,
   })
   const { runner } = core
+  // Security: with more than one replica, a consent state issued by one must be refused for a
+  // second use by all of them, so the nonces live where the rate limits do.
+  const nonces = config.rateLimit.redisUrl
+    ? createRedisNonceStore(config.rateLimit.redisUrl, logger, { now: options.now })
+    : createMemoryNonceStore({ now: options.now })
+  const mcp = createMcpEndpoint({
+    runner,
+    secretValues: config.mcp.secretValues,
+    consent: consentOf(core, nonces, options.now),
+    guard,
+    log: logger,
+  })
   const app = createApp({
     config,
     logger,
@@ -162,13 +199,28 @@ export function createHttpLayer(core: BridgeCore, options: HttpLayerOptions): Ht
     guards: [{ path: '*', handler: guard }],
     overBudget: mcpOverBudgetReply,
     recordRefusal,
-    routes: [
-      (a) => registerOperationRoutes(a, runner),
-      (a) => registerMcpRoutes(a, { runner, secretValues: config.mcp.secretValues, guard }),
-    ],
+    errorBody: mcpErrorBody,
+    routes: [(a) => registerOperationRoutes(a, runner), (a) => mcp.register(a)],
   })
-  return { app, rateLimits, close: () => rateLimits.close() }
+  return {
+    app,
+    rateLimits,
+    close: async () => {
+      await mcp.close().catch(() => undefined)
+      await nonces.close().catch(() => undefined)
+      await rateLimits.close()
+    },
+  }
 }
+
+/** The MCP consent flow's tokens: the core's `mcp-request-state` subkey over `nonces`. */
+const consentOf = (core: BridgeCore, nonces: NonceStore, now?: () => number): Consent =>
+  createConsent({
+    key: core.signing.keyFor('mcp-request-state'),
+    nonces,
+    audit: core.security,
+    now,
+  })
 
 /** The whole bridge of `serve`: the core and the HTTP layer. */
 export type Bridge = BridgeCore & Omit<HttpLayer, 'close'>
@@ -183,6 +235,13 @@ export async function createBridge(
 ): Promise<Bridge> {
   warnAboutConfig(config, options.logger)
   const core = await createBridgeCore(config, options)
+  if (core.signing.generated) {
+    options.logger.info(
+      { event: 'signing_key_generated' },
+      'STATE_SIGNING_KEY is not set: this process signs with a key of its own; with more than ' +
+        'one replica, set the same STATE_SIGNING_KEY on every one',
+    )
+  }
   let http: HttpLayer
   try {
     http = createHttpLayer(core, { logger: options.logger })
@@ -292,6 +351,8 @@ export async function startStdioBridge(
       runner: core.runner,
       principal: options.principal,
       secretValues: config.mcp.secretValues,
+      // One process, one client: what it signs it verifies itself.
+      consent: consentOf(core, createMemoryNonceStore()),
       logger: options.logger,
       streams: options.streams,
       drainTimeoutMs: config.shutdownTimeoutSeconds * 1000,

@@ -149,6 +149,12 @@ describe('bad config: one line per problem, naming the variable', () => {
     ['a short JWT secret', { JWT_HS256_SECRET: 'short' }, 'JWT_HS256_SECRET'],
     ['a 15-character API key', { API_KEYS_JSON: '{"abcdefghij12345": "alice"}' }, 'API_KEYS_JSON'],
     ['a bad Redis URL', { RATE_LIMIT_REDIS_URL: 'http://redis' }, 'RATE_LIMIT_REDIS_URL'],
+    ['a short signing key', { STATE_SIGNING_KEY: 'c2hvcnQ=' }, 'STATE_SIGNING_KEY'],
+    [
+      'a signing key that is neither hex nor base64',
+      { STATE_SIGNING_KEY: 'not a key!' },
+      'STATE_SIGNING_KEY',
+    ],
   ])('%s', (_name, env, variable) => {
     const problems = problemsOf(env)
     expect(problems).toHaveLength(1)
@@ -186,10 +192,37 @@ describe('bad config never echoes secret values', () => {
     ['a VAULT_ADDR with credentials', { VAULT_ADDR: `ftp://user:${marker}@vault` }],
     ['a Redis URL with a password', { RATE_LIMIT_REDIS_URL: `http://:${marker}@redis` }],
     ['a PORT that is a secret', { PORT: marker }],
+    ['a short STATE_SIGNING_KEY', { STATE_SIGNING_KEY: marker }],
   ])('%s', (_name, env) => {
     const text = problemsOf(env).join('\n')
     expect(text).not.toContain(marker)
     expect(text).not.toContain(marker.slice(0, 5))
+  })
+})
+
+describe('STATE_SIGNING_KEY', () => {
+  const key = Buffer.from('0123456789abcdef0123456789abcdef!!', 'utf8')
+
+  it.each([
+    ['hex', key.toString('hex')],
+    ['base64', key.toString('base64')],
+    ['URL-safe base64', key.toString('base64url')],
+    ['base64 with spaces around', ` ${key.toString('base64')}\n`],
+  ])('takes %s of 32+ bytes', (_form, text) => {
+    expect(loadConfig({ STATE_SIGNING_KEY: text }).signing.key).toEqual(key)
+  })
+
+  it('is unset by default (the bridge then makes one per process)', () => {
+    expect(loadConfig({}).signing.key).toBeUndefined()
+  })
+
+  it('reads 64 hex digits as hex, not as base64', () => {
+    const hex = 'ab'.repeat(32)
+    expect(loadConfig({ STATE_SIGNING_KEY: hex }).signing.key).toEqual(Buffer.alloc(32, 0xab))
+  })
+
+  it('is a secret: check-config masks it', () => {
+    expect(SECRET_VARIABLES).toContain('STATE_SIGNING_KEY')
   })
 })
 

@@ -95,6 +95,29 @@ const optional = z
   .optional()
   .transform((v) => (v === undefined || v === '' ? undefined : v))
 
+/** The bytes of a key given as hex (64+ digits) or base64 (standard or URL-safe), or undefined. */
+export function decodeKey(text: string): Buffer | undefined {
+  const v = text.trim()
+  if (/^(?:[0-9a-fA-F]{2})+$/.test(v) && v.length >= 64) return Buffer.from(v, 'hex')
+  if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(v)) return Buffer.from(v, 'base64')
+  return undefined
+}
+
+// Security: the message never repeats the value (it is a secret).
+const signingKey = optional.transform((v, ctx) => {
+  if (v === undefined) return undefined
+  const key = decodeKey(v)
+  if (!key || key.length < 32) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'must be at least 32 random bytes, as hex or base64 (for example: openssl rand -base64 32)',
+    })
+    return z.NEVER
+  }
+  return key
+})
+
 /**
  * One API key entry after parsing. The key is kept as given here; the API key strategy
  * (src/auth/api-key.ts) keeps only its SHA-256 digest.
@@ -233,7 +256,7 @@ export const envSchema = z.object({
     'Expose GET /echo-headers (header names, values of an allow-list only) for debugging.',
   ),
   ALLOWED_ORIGINS: csv().describe(
-    'Origins allowed to call the bridge (REST and /mcp) from a browser; none by default.',
+    'Origins allowed to call the bridge (REST and /mcp) from a browser. Bound to loopback, loopback Origins may call too (never cross-site).',
   ),
   ALLOWED_HOSTS: csv().describe(
     'Host names the bridge answers to besides loopback (DNS rebinding); unset: any unless HOST is loopback.',
@@ -417,6 +440,10 @@ export const envSchema = z.object({
   ),
   AUTH_FAILURE_WINDOW_SECONDS: int(300, 1, 86_400).describe('Window of AUTH_FAILURE_LIMIT.'),
 
+  STATE_SIGNING_KEY: signingKey.describe(
+    'Key of what the bridge signs to verify later (MCP requestState): hex or base64 of 32+ random bytes, the same on every replica. Unset: one per process.',
+  ),
+
   AUDIT_LOG: z
     .string()
     .min(1)
@@ -445,6 +472,7 @@ export const SECRET_VARIABLES = [
   'JWT_HS256_SECRET',
   'VAULT_CLIENT_KEY',
   'MTLS_PROXY_SECRET',
+  'STATE_SIGNING_KEY',
 ] as const
 
 type Issue = (variable: string, message: string) => void
@@ -684,6 +712,8 @@ export const configSchema = envSchema
         windowSeconds: e.AUTH_FAILURE_WINDOW_SECONDS,
       },
     },
+    /** Root key of everything the bridge signs; undefined: the composition root makes one. */
+    signing: { key: e.STATE_SIGNING_KEY },
     audit: { sink: e.AUDIT_LOG },
     metrics: { enabled: e.METRICS_ENABLED, port: e.METRICS_PORT },
     mcp: {

@@ -147,3 +147,39 @@ export interface RefusalEvent {
 export interface RefusalObserver {
   requestRefused(event: RefusalEvent): void
 }
+
+/**
+ * Remembers single-use nonces until they expire, so that a signed token (an MCP requestState,
+ * a one-time link) is honoured once. Shared by every replica when backed by Redis.
+ */
+export interface NonceStore {
+  /**
+   * Marks `nonce` used until `expiresAt` (epoch ms). Resolves true the first time, false when it
+   * was already used.
+   * @throws when the store cannot tell (Redis unreachable, memory full): callers refuse.
+   */
+  consume(nonce: string, expiresAt: number): Promise<boolean>
+  close(): Promise<void>
+}
+
+/**
+ * A request the bridge refused for a security reason outside an operation (a tampered, replayed,
+ * expired or foreign MCP requestState). Security: a reason code only, never the refused content.
+ */
+export interface SecurityEvent {
+  time: string
+  requestId: string
+  agent: string
+  method: string
+  /** What happened, for example `request_state_refused`. */
+  event: string
+  /** Why, as a stable code (`signature`, `replayed`, `expired`, `principal`, ...). */
+  reason: string
+  /** The tool or operation the refused request was for, when known. */
+  operation?: string
+}
+
+/** Told about security refusals (the audit trail). Must not throw. */
+export interface SecurityObserver {
+  securityEvent(event: SecurityEvent): void
+}

@@ -4,18 +4,23 @@
  */
 import { randomUUID } from 'node:crypto'
 import { Hono, type MiddlewareHandler } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import type { Authenticator } from '../auth/index.js'
 import type { Config } from '../config/schema.js'
 import { AppError } from '../core/errors.js'
 import type { VaultPort, VaultReadiness } from '../core/ports.js'
 import type { RateLimits } from '../limits/rate-limits.js'
-import type { Logger } from '../observability/logger.js'
+import { deferredChild, type Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import { authMiddleware } from './auth-middleware.js'
+import { bodyLimit } from './body-limit.js'
 import { setResponseHeaders, type AppEnv } from './context.js'
 import { registerDebugRoutes } from './debug-routes.js'
-import { createErrorHandler, refuseMethod, renderError } from './error-response.js'
+import {
+  createErrorHandler,
+  refuseMethod,
+  renderError,
+  type ErrorBodyFor,
+} from './error-response.js'
 import { agentRateLimit, authFailureLimit, type OverBudgetReply } from './limit-middleware.js'
 import { httpMetrics, registerMetricsRoute } from './metrics-route.js'
 import type { RecordRefusal } from './refusal-audit.js'
@@ -53,6 +58,8 @@ export interface AppDeps {
   overBudget?: OverBudgetReply
   /** Told about each request refused with 401, 403 or 429 (the audit trail). */
   recordRefusal?: RecordRefusal
+  /** A route's own error body (MCP's JSON-RPC errors on `/mcp`); else the JSON envelope. */
+  errorBody?: ErrorBodyFor
 }
 
 /**
@@ -82,6 +89,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const errors = {
     logger: deps.logger,
     challenge: (e: AppError) => wwwAuthenticate(e, config.auth.oauth),
+    body: deps.errorBody,
   }
 
   app.onError(createErrorHandler(errors))
@@ -101,16 +109,13 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   if (deps.metrics) app.use('*', httpMetrics(deps.metrics))
   app.use(
     '*',
-    bodyLimit({
-      maxSize: config.maxBodyBytes,
-      onError: (c) => {
-        // The rest of the body stays unread, so this connection cannot carry another request.
-        c.header('Connection', 'close')
-        throw new AppError(
-          'PAYLOAD_TOO_LARGE',
-          `The request body is larger than ${config.maxBodyBytes} bytes (MAX_BODY_BYTES).`,
-        )
-      },
+    bodyLimit(config.maxBodyBytes, (c) => {
+      // The rest of the body stays unread, so this connection cannot carry another request.
+      c.header('Connection', 'close')
+      throw new AppError(
+        'PAYLOAD_TOO_LARGE',
+        `The request body is larger than ${config.maxBodyBytes} bytes (MAX_BODY_BYTES).`,
+      )
     }),
   )
 
@@ -156,7 +161,7 @@ function requestId(logger: Logger): MiddlewareHandler<AppEnv> {
     if (clientId) c.set('clientRequestId', clientId)
     c.set(
       'log',
-      logger.child({ requestId: id, ...(clientId ? { clientRequestId: clientId } : {}) }),
+      deferredChild(logger, { requestId: id, ...(clientId ? { clientRequestId: clientId } : {}) }),
     )
     c.header('X-Request-Id', id)
     await next()

@@ -10,17 +10,25 @@ import type { AppEnv } from './context.js'
 /** Builds the `WWW-Authenticate` value for a 401/403, or undefined for none. */
 export type ChallengeFor = (error: AppError) => string | undefined
 
+/**
+ * A route's own body for an error (MCP answers in JSON-RPC on its path), or undefined for the
+ * bridge's `{"error": {"code", "message"}}`. The status and headers stay the app's.
+ */
+export type ErrorBodyFor = (c: Context<AppEnv>, error: AppError) => object | undefined
+
 export interface ErrorResponseDeps {
   /** Fallback logger for errors raised before the request logger exists. */
   logger: Logger
   /** The auth layer's `WWW-Authenticate` builder (RFC 6750 / RFC 9728). */
   challenge?: ChallengeFor
+  /** Given by the composition root: the body of errors on a route that has its own form. */
+  body?: ErrorBodyFor
 }
 
 /**
- * Renders any thrown value as `{"error": {"code", "message"}}` with the status of its code in
- * ERROR_SPEC, plus `WWW-Authenticate` on 401/403 and `Retry-After` when the error says when to
- * retry. Unknown errors become INTERNAL; their cause is logged (summarised by `serializeError`)
+ * Renders any thrown value as `{"error": {"code", "message"}}` (or the route's own body, see
+ * {@link ErrorBodyFor}) with the status of its code in ERROR_SPEC, plus `WWW-Authenticate` on
+ * 401/403 and `Retry-After` when the error says when to retry. Unknown errors become INTERNAL; their cause is logged (summarised by `serializeError`)
  * and never rendered.
  */
 export function renderError(c: Context<AppEnv>, err: unknown, deps: ErrorResponseDeps): Response {
@@ -44,7 +52,7 @@ export function renderError(c: Context<AppEnv>, err: unknown, deps: ErrorRespons
   }
   const retryAfter = retryAfterOf(e)
   if (retryAfter !== undefined) c.header('Retry-After', String(Math.max(1, Math.ceil(retryAfter))))
-  return c.json({ error: { code: e.code, message: e.message } }, status)
+  return c.json(deps.body?.(c, e) ?? { error: { code: e.code, message: e.message } }, status)
 }
 
 /**

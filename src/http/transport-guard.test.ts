@@ -62,6 +62,42 @@ describe('createTransportGuard', () => {
     expect(await code(res)).toBe('FORBIDDEN')
   })
 
+  it.each([
+    'http://localhost:3000',
+    'http://127.0.0.1:8089',
+    'https://127.0.0.1',
+    'http://[::1]:5173',
+    'http://app.localhost:8080',
+  ])('accepts the loopback Origin %s while bound to loopback', async (origin) => {
+    expect((await post(appGuarding(), '/guarded', { origin })).status).toBe(200)
+  })
+
+  it.each([
+    'http://localhost.evil.example',
+    'http://127.0.0.1.evil.example:8089',
+    'http://evil.example#@127.0.0.1',
+    'null',
+    'file://',
+    'http://localhost:3000/path',
+  ])('refuses the Origin %s while bound to loopback', async (origin) => {
+    expect((await post(appGuarding(), '/guarded', { origin })).status).toBe(403)
+  })
+
+  it('refuses a loopback Origin whose request the browser marks cross-site (CSRF)', async () => {
+    const res = await post(appGuarding(), '/guarded', {
+      origin: 'http://localhost:3000',
+      'sec-fetch-site': 'cross-site',
+    })
+    expect(res.status).toBe(403)
+    const sameSite = { origin: 'http://localhost:3000', 'sec-fetch-site': 'same-site' }
+    expect((await post(appGuarding(), '/guarded', sameSite)).status).toBe(200)
+  })
+
+  it('refuses a loopback Origin when not bound to loopback (unless listed)', async () => {
+    const res = await post(appGuarding('0.0.0.0'), '/guarded', { origin: 'http://localhost:3000' })
+    expect(res.status).toBe(403)
+  })
+
   it('refuses a non-loopback Host while bound to loopback, and not otherwise', async () => {
     const rebinding = { host: 'evil.example:8089' }
     expect((await post(appGuarding(), '/guarded', rebinding)).status).toBe(403)

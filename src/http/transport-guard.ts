@@ -10,7 +10,10 @@ import type { AppEnv } from './context.js'
 import type { RecordRefusal } from './refusal-audit.js'
 
 export interface TransportGuardOptions {
-  /** Origins a browser may call from (ALLOWED_ORIGINS); clients outside a browser send none. */
+  /**
+   * Origins a browser may call from (ALLOWED_ORIGINS); clients outside a browser send none.
+   * While bound to loopback, loopback Origins (any port) may call too.
+   */
   allowedOrigins: readonly string[]
   /**
    * Host names the server answers to besides loopback names (ALLOWED_HOSTS). Empty: loopback
@@ -53,6 +56,12 @@ const hostName = (header: string): string => {
   return h.split(':')[0] ?? ''
 }
 
+/** True for an `http(s)://` Origin whose host only this machine can reach. */
+const isLoopbackOrigin = (origin: string): boolean => {
+  const m = /^https?:\/\/(\[[0-9a-f:.]+\]|[^/:[\]]+)(:\d{1,5})?$/i.exec(origin)
+  return m !== null && isLoopbackHost(m[1] ?? '')
+}
+
 /** An origin or host name as configured, compared case-insensitively, without trailing `/` or `.`. */
 const normalise = (value: string): string =>
   value
@@ -78,7 +87,8 @@ export const isJsonMediaType = (contentType: string | undefined): boolean =>
  * The guard. Mount it after the public routes and before the auth middleware, on every path.
  *
  * @throws FORBIDDEN (`details.reason`: `origin_not_allowed`, `cross_site`, `host_not_allowed`)
- *   for an Origin not in `allowedOrigins`, a cross-site request (`Sec-Fetch-Site`) from no
+ *   for an Origin not in `allowedOrigins` (nor, while bound to loopback, a loopback one), a
+ *   cross-site request (`Sec-Fetch-Site`) from no
  *   allowed Origin, or a Host the server does not answer to; INVALID_INPUT for a credential in
  *   the query string; UNSUPPORTED_MEDIA_TYPE for a body that is not `application/json`.
  */
@@ -94,10 +104,15 @@ export function createTransportGuard(options: TransportGuardOptions): Middleware
       return e
     }
     const origin = c.req.header('origin')
-    const allowedOrigin = origin !== undefined && origins.has(normalise(origin))
+    const listedOrigin = origin !== undefined && origins.has(normalise(origin))
     // Security: browsers send Origin on cross-site requests; a page from anywhere not listed
-    // must not drive the agent's tools or routes. Clients outside a browser send no Origin.
-    if (origin !== undefined && !allowedOrigin) {
+    // must not drive the agent's tools or routes. Clients outside a browser send no Origin. A
+    // server bound to loopback is reachable from this machine only, so an Origin on this machine
+    // (a loopback one) is no more foreign than any other local client; a foreign page reaching
+    // it through DNS rebinding is refused by the Host check below. Such an Origin is still not
+    // "listed": a browser's cross-site request from it is refused just below.
+    const localOrigin = origin !== undefined && loopbackOnly && isLoopbackOrigin(origin)
+    if (origin !== undefined && !listedOrigin && !localOrigin) {
       throw refuse(
         forbidden(
           `This Origin may not call ${c.req.path.slice(0, 100)}; the operator can allow it in ALLOWED_ORIGINS.`,
@@ -107,7 +122,7 @@ export function createTransportGuard(options: TransportGuardOptions): Middleware
     }
     // Security: a browser marks requests another site made it send (a form, a link, a script),
     // also those that carry no Origin; only an allowed Origin may do that.
-    if (c.req.header('sec-fetch-site')?.toLowerCase() === 'cross-site' && !allowedOrigin) {
+    if (c.req.header('sec-fetch-site')?.toLowerCase() === 'cross-site' && !listedOrigin) {
       throw refuse(
         forbidden(
           'Cross-site requests are refused; call the bridge from your own client, or the operator can allow your Origin in ALLOWED_ORIGINS.',

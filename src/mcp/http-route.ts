@@ -1,110 +1,193 @@
 /**
- * @module mcp/http-route: the MCP Streamable HTTP endpoint `/mcp`, stateless: every POST gets
- * its own MCP server for the authenticated principal, so any replica can answer any request.
+ * @module mcp/http-route: the MCP Streamable HTTP endpoint `/mcp`, stateless, for both protocol
+ * generations: 2026-07-28 requests go to the SDK's per-request handler, 2025 ones to a stateless
+ * transport with JSON responses. Every request gets its own MCP server for the authenticated
+ * principal, so any replica can answer any request.
  */
-import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'
-import { SUPPORTED_PROTOCOL_VERSIONS } from '@modelcontextprotocol/sdk/types.js'
+import {
+  SUPPORTED_PROTOCOL_VERSIONS,
+  WebStandardStreamableHTTPServerTransport,
+  createMcpHandler,
+  isLegacyRequest,
+  type AuthInfo,
+  type McpRequestContext,
+} from '@modelcontextprotocol/server'
 import type { Context, Hono, MiddlewareHandler } from 'hono'
 import { AppError } from '../core/errors.js'
-import { OPERATIONS, isAllowed, type OperationRunner } from '../core/operations.js'
+import { isAllowed } from '../core/operations.js'
 import type { AppEnv } from '../http/context.js'
 import { refuseMethod } from '../http/error-response.js'
-import type { SecretValuesMode } from './operation-tools.js'
-import { createMcpServer } from './server.js'
+import type { Logger } from '../observability/logger.js'
+import {
+  MCP_PATH,
+  RPC_INVALID_REQUEST,
+  RPC_PARSE_ERROR,
+  idOf,
+  refuse,
+  rememberRequestId,
+} from './error-reply.js'
+import { operationNamed } from './operation-tools.js'
+import { createMcpServer, type McpServerDeps, type McpSession } from './server.js'
 
-export const MCP_PATH = '/mcp'
+export { MCP_PATH } from './error-reply.js'
 
-export interface McpRouteDeps {
-  runner: OperationRunner
-  secretValues: SecretValuesMode
+export interface McpEndpointDeps extends McpServerDeps {
   /**
    * The pre-auth transport guard (src/http/transport-guard.ts) the app mounts on MCP_PATH
    * before authentication. The route runs it again, so a missing mount loosens the order (a
    * hostile page would learn that a credential is missing), not the checks.
    */
   guard: MiddlewareHandler<AppEnv>
+  /** Reports what the SDK refused or failed on (never the response itself). */
+  log: Logger
 }
 
+/** The `/mcp` endpoint: its routes, and the SDK handler behind them. */
+export interface McpEndpoint {
+  /** Registers the guard and `/mcp` on the app (after authentication). */
+  register(app: Hono<AppEnv>): void
+  /** Closes the 2026-07-28 handler: its open `subscriptions/listen` streams end. */
+  close(): Promise<void>
+}
+
+/** Who the request is for, handed through the SDK handler to the server factory. */
+type SessionOf = Omit<McpSession, 'era'>
+const SESSION = 'vault-mcp-bridge/session'
+
 /**
- * Registers the guard and `/mcp`: POST carries JSON-RPC; GET and DELETE get 405 because a
- * stateless server has no stream to resume and no session to end. Expects `c.var.principal`
- * from the auth middleware mounted before it.
+ * Creates the endpoint. POST carries JSON-RPC; GET and DELETE get 405 because a stateless
+ * server has no stream to resume and no session to end. Expects `c.var.principal` from the
+ * auth middleware mounted before it.
  *
  * Over HTTP a `tools/call` of a tool outside the caller's scopes is a 403 with
  * `WWW-Authenticate: Bearer error="insufficient_scope", scope=...`, as the MCP authorization
- * spec asks, so that OAuth clients can step up; other transports answer a FORBIDDEN tool error.
+ * spec asks, in both protocol generations, so that OAuth clients can step up; other transports
+ * answer a FORBIDDEN tool error.
  *
- * @throws FORBIDDEN, INVALID_INPUT (the guard; bad MCP-Protocol-Version; body that is not one
- *   JSON-RPC message), NOT_ACCEPTABLE (Accept lacks application/json or text/event-stream),
- *   UNSUPPORTED_MEDIA_TYPE, METHOD_NOT_ALLOWED, UNAUTHENTICATED (no principal).
+ * Refusals are JSON-RPC errors (see error-reply.ts) with the status of their code:
+ * FORBIDDEN, INVALID_INPUT (the guard; a body that is not one JSON-RPC message; a 2025 request
+ * with an MCP-Protocol-Version the bridge does not speak),
+ * NOT_ACCEPTABLE (Accept lacks application/json or text/event-stream), UNSUPPORTED_MEDIA_TYPE,
+ * METHOD_NOT_ALLOWED, UNAUTHENTICATED. Protocol errors of 2026-07-28 requests (headers that do
+ * not match the body, unsupported versions, a missing `_meta` envelope) are the SDK's.
  */
-export function registerMcpRoutes(app: Hono<AppEnv>, deps: McpRouteDeps): void {
-  app.use(MCP_PATH, deps.guard)
-  app.post(MCP_PATH, (c) => handlePost(c, deps))
-  app.all(MCP_PATH, (c) =>
-    refuseMethod(
-      c,
-      'POST',
-      `${c.req.method} is not supported: this MCP endpoint is stateless (no SSE stream, no ` +
-        'session to end); send JSON-RPC messages with POST.',
-    ),
+export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
+  const serverFor = (era: McpSession['era'], session: SessionOf) =>
+    createMcpServer(deps, { ...session, era })
+  // Built once: the handler classifies each request and calls the factory per request.
+  const modern = createMcpHandler(
+    (ctx: McpRequestContext) => serverFor('modern', sessionFrom(ctx.authInfo)),
+    {
+      // 2025 requests never reach it: the route serves them with JSON responses itself.
+      // Results are one JSON body: no tool sends notifications before its result.
+      legacy: 'reject',
+      onerror: (err) => deps.log.debug({ err: err.message }, 'mcp: request refused'),
+    },
   )
+
+  async function handlePost(c: Context<AppEnv>): Promise<Response> {
+    const principal = c.var.principal
+    if (!principal) {
+      // Reached only if the app was assembled without the auth middleware before /mcp.
+      throw new AppError('UNAUTHENTICATED', 'Authentication required.')
+    }
+    const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase()
+    if (type !== 'application/json') {
+      throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the JSON-RPC message as application/json.')
+    }
+    let body: unknown
+    try {
+      body = JSON.parse(await c.req.text())
+    } catch (err) {
+      const e = new AppError('INVALID_INPUT', 'The body is not valid JSON.', { cause: err })
+      refuse(c, e, RPC_PARSE_ERROR)
+    }
+    if (Array.isArray(body)) {
+      const e = new AppError(
+        'INVALID_INPUT',
+        'JSON-RPC batches are not supported (removed in MCP 2025-06-18); send one message per POST.',
+      )
+      refuse(c, e, RPC_INVALID_REQUEST)
+    }
+    // From here on, a refusal carries the id of the message.
+    rememberRequestId(c, idOf(body))
+    const accept = c.req.header('accept') ?? ''
+    if (!accept.includes('application/json') || !accept.includes('text/event-stream')) {
+      throw new AppError(
+        'NOT_ACCEPTABLE',
+        'Send Accept: application/json, text/event-stream (MCP Streamable HTTP).',
+      )
+    }
+    await refuseToolOutsideScopes(body, c, deps)
+
+    const session: SessionOf = {
+      principal,
+      transport: 'http',
+      requestId: c.var.requestId,
+      log: c.var.log,
+    }
+    // Security: the caller's credential is never handed on; the SDK gets the principal only.
+    const authInfo: AuthInfo = {
+      token: '',
+      clientId: principal.agent,
+      scopes: [...principal.scopes],
+      extra: { [SESSION]: session },
+    }
+    if (await isLegacyRequest(c.req.raw, body)) {
+      const version = c.req.header('mcp-protocol-version')
+      if (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
+        throw new AppError(
+          'INVALID_INPUT',
+          `Unsupported MCP-Protocol-Version; supported: 2026-07-28 (with the _meta envelope), ` +
+            `${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}.`,
+        )
+      }
+      return serveLegacy(c.req.raw, body, authInfo, serverFor('legacy', session))
+    }
+    return modern.fetch(c.req.raw, { authInfo, parsedBody: body })
+  }
+
+  return {
+    register(app) {
+      app.use(MCP_PATH, deps.guard)
+      app.post(MCP_PATH, handlePost)
+      app.all(MCP_PATH, (c) =>
+        refuseMethod(
+          c,
+          'POST',
+          `${c.req.method} is not supported: this MCP endpoint is stateless (no SSE stream, no ` +
+            'session to end); send JSON-RPC messages with POST.',
+        ),
+      )
+    },
+    close: () => modern.close(),
+  }
 }
 
-async function handlePost(c: Context<AppEnv>, deps: McpRouteDeps): Promise<Response> {
-  const principal = c.var.principal
-  if (!principal) {
-    // Reached only if the app was assembled without the auth middleware before /mcp.
-    throw new AppError('UNAUTHENTICATED', 'Authentication required.')
-  }
-  const version = c.req.header('mcp-protocol-version')
-  if (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
-    throw new AppError(
-      'INVALID_INPUT',
-      `Unsupported MCP-Protocol-Version; supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}.`,
-    )
-  }
-  const accept = c.req.header('accept') ?? ''
-  if (!accept.includes('application/json') || !accept.includes('text/event-stream')) {
-    throw new AppError(
-      'NOT_ACCEPTABLE',
-      'Send Accept: application/json, text/event-stream (MCP Streamable HTTP).',
-    )
-  }
-  const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase()
-  if (type !== 'application/json') {
-    throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send the JSON-RPC message as application/json.')
-  }
-  let body: unknown
-  try {
-    body = JSON.parse(await c.req.text())
-  } catch (err) {
-    throw new AppError('INVALID_INPUT', 'The body is not valid JSON.', { cause: err })
-  }
-  if (Array.isArray(body)) {
-    throw new AppError(
-      'INVALID_INPUT',
-      'JSON-RPC batches are not supported (removed in MCP 2025-06-18); send one message per POST.',
-    )
-  }
-  await refuseToolOutsideScopes(body, deps, c)
+/** The session the route put into `authInfo`; a request without one is a wiring bug. */
+function sessionFrom(authInfo: AuthInfo | undefined): SessionOf {
+  const session = authInfo?.extra?.[SESSION] as SessionOf | undefined
+  if (!session) throw new Error('mcp: a request reached the MCP handler without a principal')
+  return session
+}
 
+/**
+ * A 2025 request on a stateless transport of its own, answered with one JSON body (what 2025
+ * clients have always had from the bridge, and what curl users read).
+ */
+async function serveLegacy(
+  request: Request,
+  body: unknown,
+  authInfo: AuthInfo,
+  server: ReturnType<typeof createMcpServer>,
+): Promise<Response> {
   const transport = new WebStandardStreamableHTTPServerTransport({
     sessionIdGenerator: undefined,
     enableJsonResponse: true,
   })
-  const server = createMcpServer({
-    runner: deps.runner,
-    principal,
-    requestId: c.var.requestId,
-    secretValues: deps.secretValues,
-    // A stateless server cannot receive the client's answer to its own request (elicitation).
-    serverRequests: false,
-    log: c.var.log,
-  })
   try {
     await server.connect(transport)
-    return await transport.handleRequest(c.req.raw, { parsedBody: body })
+    return await transport.handleRequest(request, { authInfo, parsedBody: body })
   } finally {
     // JSON responses are complete once handleRequest resolves; nothing is left to stream.
     await server.close()
@@ -112,18 +195,18 @@ async function handlePost(c: Context<AppEnv>, deps: McpRouteDeps): Promise<Respo
 }
 
 /**
- * The HTTP form of the scope refusal (see registerMcpRoutes). It goes through the runner, which
+ * The HTTP form of the scope refusal (see createMcpEndpoint). It goes through the runner, which
  * refuses before validating or touching Vault, so the refusal reaches the audit trail too.
  */
 async function refuseToolOutsideScopes(
   body: unknown,
-  deps: McpRouteDeps,
   c: Context<AppEnv>,
+  deps: McpEndpointDeps,
 ): Promise<void> {
   const msg = (body ?? {}) as { method?: unknown; params?: { name?: unknown; arguments?: unknown } }
   if (msg.method !== 'tools/call' || typeof msg.params?.name !== 'string') return
   const principal = c.var.principal
-  const op = OPERATIONS.find((o) => o.name === msg.params?.name)
+  const op = operationNamed(msg.params.name)
   if (!principal || !op || isAllowed(op, principal.scopes)) return
   await deps.runner.run(op, { principal, requestId: c.var.requestId }, msg.params.arguments ?? {})
 }

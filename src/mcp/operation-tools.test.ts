@@ -1,5 +1,6 @@
 /** @module mcp/operation-tools tests: tool listing, scope filtering, error rendering, secret modes. */
 import { readFileSync } from 'node:fs'
+import { ToolSchema } from '@modelcontextprotocol/core'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js'
 import { ElicitRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js'
@@ -9,7 +10,10 @@ import type { Principal, Scope } from '../core/identity.js'
 import { OPERATIONS, createOperationRunner } from '../core/operations.js'
 import type { SecretsService } from '../core/secrets-service.js'
 import { REDACTED, type Logger } from '../observability/logger.js'
-import type { SecretValuesMode } from './operation-tools.js'
+import { toolDefinition } from './operation-tools.js'
+import { createConsent, type SecretValuesMode } from './secret-values.js'
+import { createMemoryNonceStore } from '../signing/nonce-store.js'
+import { createSigningKeys } from '../signing/signing-keys.js'
 import { SERVER_INFO, createMcpServer } from './server.js'
 
 // Adapter-level tests: the service answers with fixed results so that rendering, masking and
@@ -104,14 +108,25 @@ async function connect(opts: {
     service: cannedService(calls),
     observer: { operationFinished: (e) => events.push(`${e.operation}:${e.outcome}`) },
   })
-  const server = createMcpServer({
-    runner,
-    principal,
-    requestId: 'req-1',
-    secretValues: opts.secretValues ?? 'reveal',
-    serverRequests: opts.serverRequests,
-    log: opts.log,
-  })
+  // A 2025 connection in memory: as over stdio, unless the test says it is stateless HTTP.
+  const server = createMcpServer(
+    {
+      runner,
+      secretValues: opts.secretValues ?? 'reveal',
+      consent: createConsent({
+        key: createSigningKeys(undefined).keyFor('mcp-request-state'),
+        nonces: createMemoryNonceStore(),
+        audit: { securityEvent: () => undefined },
+      }),
+      log: opts.log,
+    },
+    {
+      principal,
+      era: 'legacy',
+      transport: opts.serverRequests === false ? 'http' : 'stdio',
+      requestId: 'req-1',
+    },
+  )
   const answer = opts.elicit ?? 'none'
   const client = new Client(
     { name: 'test', version: '1.0.0' },
@@ -160,6 +175,17 @@ describe('tools/list', () => {
     const read = tools.find((t) => t.name === 'read_secret')
     expect(read?.inputSchema.required).toEqual(['path'])
     expect(Object.keys(read?.inputSchema.properties ?? {})).toEqual(['path', 'version'])
+  })
+
+  it('gives every tool a definition the MCP schema accepts', () => {
+    for (const op of OPERATIONS) {
+      const parsed = ToolSchema.safeParse(toolDefinition(op))
+      expect({ tool: op.name, ok: parsed.success, error: parsed.error?.message }).toEqual({
+        tool: op.name,
+        ok: true,
+        error: undefined,
+      })
+    }
   })
 
   it('shows only the tools the scopes allow', async () => {

@@ -7,12 +7,8 @@ import { createErrorHandler } from '../http/error-response.js'
 import { agentRateLimit } from '../http/limit-middleware.js'
 import { createRateLimits, type LimitResult } from '../limits/rate-limits.js'
 import { createLogger } from '../observability/logger.js'
-import { MCP_PATH } from './http-route.js'
-import {
-  JSONRPC_RATE_LIMITED,
-  mcpOverBudgetReply,
-  mcpRateLimitedResponse,
-} from './rate-limit-reply.js'
+import { MCP_PATH, RPC_RATE_LIMITED } from './error-reply.js'
+import { mcpOverBudgetReply, mcpRateLimitedResponse } from './rate-limit-reply.js'
 
 const logger = createLogger({ level: 'silent' })
 const over: LimitResult = {
@@ -99,23 +95,43 @@ describe('mcpRateLimitedResponse', () => {
     )
     const json = (await res.json()) as { id: string; error: { code: number; data: unknown } }
     expect(json.id).toBe('a')
-    expect(json.error.code).toBe(JSONRPC_RATE_LIMITED)
+    expect(json.error.code).toBe(RPC_RATE_LIMITED)
     expect(json.error.data).toEqual({ code: 'RATE_LIMITED', retryAfterSeconds: 42 })
   })
 
-  it('answers a POST of notifications only (nothing to answer in JSON-RPC) with 429', async () => {
-    const res = await mcpRateLimitedResponse(
-      post({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+  it('marks the tool result of a 2026-07-28 request complete, and only that', async () => {
+    const call = { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'whoami' } }
+    const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' }
+    const modern = await mcpRateLimitedResponse(
+      post({ ...call, params: { ...call.params, _meta: meta } }),
       over,
     )
-    expect(res.status).toBe(429)
-    expect(res.headers.get('Retry-After')).toBe('42')
+    expect(((await modern.json()) as { result: object }).result).toMatchObject({
+      resultType: 'complete',
+      isError: true,
+    })
+    const legacy = await mcpRateLimitedResponse(post(call), over)
+    expect(((await legacy.json()) as { result: object }).result).not.toHaveProperty('resultType')
   })
 
-  it('answers a body that is not JSON with 429', async () => {
-    const req = new Request('http://x/mcp', { method: 'POST', body: 'not json' })
-    expect((await mcpRateLimitedResponse(req, over)).status).toBe(429)
-  })
+  it.each([
+    ['notification', JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })],
+    ['body that is not JSON', 'not json'],
+    ['batch', JSON.stringify([{ jsonrpc: '2.0', id: 1, method: 'tools/list' }])],
+  ])(
+    'answers a %s (no request to answer) with 429 and a JSON-RPC error, id null',
+    async (_c, b) => {
+      const req = new Request('http://x/mcp', { method: 'POST', body: b })
+      const res = await mcpRateLimitedResponse(req, over)
+      expect(res.status).toBe(429)
+      expect(res.headers.get('Retry-After')).toBe('42')
+      expect(await res.json()).toMatchObject({
+        jsonrpc: '2.0',
+        id: null,
+        error: { code: RPC_RATE_LIMITED, data: { code: 'RATE_LIMITED' } },
+      })
+    },
+  )
 
   it('leaves the request body unread', async () => {
     const req = post({ jsonrpc: '2.0', id: 1, method: 'ping' })

@@ -2,65 +2,52 @@
  * @module mcp/rate-limit-reply: what MCP clients get over their agent's rate budget, in
  * JSON-RPC, instead of the REST adapter's JSON 429 (the app calls it through its over-budget hook).
  */
+import { PROTOCOL_VERSION_META_KEY } from '@modelcontextprotocol/server'
 import type { Context } from 'hono'
 import type { AppEnv } from '../http/context.js'
 import { rateLimitHeaders, rateLimitedMessage } from '../http/limit-middleware.js'
 import type { LimitResult } from '../limits/rate-limits.js'
-import { MCP_PATH } from './http-route.js'
-
-/** JSON-RPC error code used for non-tool MCP requests over the budget (implementation-defined range). */
-export const JSONRPC_RATE_LIMITED = -32029
+import { MCP_PATH, RPC_RATE_LIMITED, idOf } from './error-reply.js'
 
 /**
- * The answer to an MCP POST over the agent's budget, without running it. Each `tools/call`
- * request gets a tool result `{isError: true, content: [{type: 'text', text: 'RATE_LIMITED: …'}]}`
- * (the same shape as every other tool error, so a model reads when to retry); any other request
- * gets a JSON-RPC error with code {@link JSONRPC_RATE_LIMITED} and `data: {code, retryAfterSeconds}`.
- * A POST of notifications only gets a plain 429. Every variant carries `Retry-After` and the
- * `RateLimit-*` headers; JSON-RPC answers use HTTP 200, as MCP clients expect.
+ * The answer to an MCP POST over the agent's budget, without running it. A `tools/call` request
+ * gets a tool result `{isError: true, content: [{type: 'text', text: 'RATE_LIMITED: …'}]}` (the
+ * same shape as every other tool error, so a model reads when to retry); any other request gets
+ * a JSON-RPC error with code {@link RPC_RATE_LIMITED} and `data: {code, retryAfterSeconds}`;
+ * both with HTTP 200, as MCP clients expect of an answer to a request. Without a request to
+ * answer (a notification, a body that is not one JSON-RPC request) the same error goes out with
+ * id null and HTTP 429. Every variant carries `Retry-After` and the `RateLimit-*` headers.
  */
 export async function mcpRateLimitedResponse(
   request: Request,
   result: LimitResult,
 ): Promise<Response> {
   const headers = { ...rateLimitHeaders(result), 'Content-Type': 'application/json' }
-  const message = rateLimitedMessage(result)
+  const message = `RATE_LIMITED: ${rateLimitedMessage(result)}`
   // Security: the original request's body stays unread for the route; a clone is parsed.
   const body: unknown = await request
     .clone()
     .json()
     .catch(() => undefined)
-  const messages = Array.isArray(body) ? body : [body]
-  const answers = messages.flatMap((m): object[] => {
-    const msg = (m ?? {}) as { id?: unknown; method?: unknown }
-    if (msg.id === undefined || msg.id === null || typeof msg.method !== 'string') return []
-    if (msg.method === 'tools/call') {
-      return [
-        {
-          jsonrpc: '2.0',
-          id: msg.id,
-          result: { isError: true, content: [{ type: 'text', text: `RATE_LIMITED: ${message}` }] },
-        },
-      ]
-    }
-    return [
-      {
-        jsonrpc: '2.0',
-        id: msg.id,
-        error: {
-          code: JSONRPC_RATE_LIMITED,
-          message: `RATE_LIMITED: ${message}`,
-          data: { code: 'RATE_LIMITED', retryAfterSeconds: result.retryAfterSeconds },
-        },
-      },
-    ]
-  })
-  if (answers.length === 0) {
-    const error = { code: 'RATE_LIMITED', message }
-    return new Response(JSON.stringify({ error }), { status: 429, headers })
+  const id = idOf(body)
+  const msg = (id === null ? {} : body) as { method?: unknown; params?: { _meta?: object } }
+  if (id !== null && msg.method === 'tools/call') {
+    // A 2026-07-28 client refuses a result without `resultType`.
+    const meta = msg.params?._meta
+    const modern = meta !== undefined && meta !== null && PROTOCOL_VERSION_META_KEY in meta
+    const content = [{ type: 'text', text: message }]
+    const answer = { ...(modern ? { resultType: 'complete' } : {}), isError: true, content }
+    return new Response(JSON.stringify({ jsonrpc: '2.0', id, result: answer }), {
+      status: 200,
+      headers,
+    })
   }
-  const payload = Array.isArray(body) ? answers : answers[0]
-  return new Response(JSON.stringify(payload), { status: 200, headers })
+  const data = { code: 'RATE_LIMITED', retryAfterSeconds: result.retryAfterSeconds }
+  const error = { code: RPC_RATE_LIMITED, message, data }
+  return new Response(JSON.stringify({ jsonrpc: '2.0', id, error }), {
+    status: id === null ? 429 : 200,
+    headers,
+  })
 }
 
 /**

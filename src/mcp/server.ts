@@ -1,12 +1,21 @@
-/** @module mcp/server: one MCP server for one principal, serving the operations as tools. */
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
-import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js'
+/**
+ * @module mcp/server: one MCP server for one principal and one protocol generation, serving the
+ * operations as tools. The HTTP route builds one per request, the stdio session one per connection.
+ */
+import { McpServer } from '@modelcontextprotocol/server'
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv'
 import type { Principal } from '../core/identity.js'
 import type { OperationRunner } from '../core/operations.js'
 import type { Logger } from '../observability/logger.js'
-import { registerOperationTools, type SecretValuesMode } from './operation-tools.js'
+import { registerOperationTools } from './operation-tools.js'
+import {
+  CONSENT_TTL_MS,
+  verifyConsentState,
+  type Consent,
+  type SecretValuesMode,
+} from './secret-values.js'
 
-/** Name and version announced in `initialize`; a test keeps the version equal to package.json. */
+/** Name and version announced by `initialize` and `server/discover`; a test keeps it equal to package.json. */
 export const SERVER_INFO = { name: 'vault-mcp-bridge', version: '0.1.0' } as const
 
 const INSTRUCTIONS =
@@ -19,36 +28,55 @@ const INSTRUCTIONS =
 // stateless request; one shared instance serves them all (it validates elicitation answers).
 const SCHEMA_VALIDATOR = new AjvJsonSchemaValidator()
 
+/**
+ * Cache hints of the 2026-07-28 results. `tools/list` depends on the caller's scopes, so only the
+ * caller may keep it (`private`); a minute bounds how long a client shows a list after the scopes
+ * behind its credential changed. `server/discover` is the same for everyone.
+ */
+const CACHE_HINTS = {
+  'tools/list': { ttlMs: 60_000, cacheScope: 'private' },
+  'server/discover': { ttlMs: 300_000, cacheScope: 'public' },
+} as const
+
+/** The protocol generation a server instance serves: 2026-07-28 (`modern`) or 2025 (`legacy`). */
+export type ProtocolEra = 'modern' | 'legacy'
+
+/** What is the same for every server the bridge builds. */
 export interface McpServerDeps {
   runner: OperationRunner
+  secretValues: SecretValuesMode
+  /** Signs and redeems the consent question's `requestState` (MCP_SECRET_VALUES=elicit). */
+  consent: Consent
+  log?: Logger
+}
+
+/** Who one server instance serves, and how it is reached. */
+export interface McpSession {
   principal: Principal
+  era: ProtocolEra
+  transport: 'http' | 'stdio'
   /** The HTTP request id; omit it (stdio) to give each tool call its own id. */
   requestId?: string
-  secretValues: SecretValuesMode
-  /**
-   * Whether the transport can carry server-to-client requests such as elicitation during a
-   * tool call. Defaults to true (stdio, in-memory); stateless HTTP passes false.
-   */
-  serverRequests?: boolean
+  /** The request's logger (HTTP), else `McpServerDeps.log`. */
   log?: Logger
 }
 
 /**
- * Creates an MCP server whose tools are the operations the principal's scopes allow. Over
- * stateless HTTP there is one per request; over stdio one per process.
+ * Creates an MCP server whose tools are the operations the principal's scopes allow. It is cheap
+ * to build: the tool definitions and the schema validator are shared by every instance.
  */
-export function createMcpServer(deps: McpServerDeps): McpServer {
+export function createMcpServer(deps: McpServerDeps, session: McpSession): McpServer {
   const server = new McpServer(SERVER_INFO, {
     instructions: INSTRUCTIONS,
     jsonSchemaValidator: SCHEMA_VALIDATOR,
+    cacheHints: CACHE_HINTS,
+    // Every requestState that comes back is checked before a tool sees it: signed here, issued
+    // to this principal, not expired, not used before.
+    requestState: { verify: verifyConsentState(deps.consent, session) },
+    // 2025 clients over stdio are asked with a real elicitation/create: as long as a 2026
+    // client has to answer.
+    inputRequired: { roundTimeoutMs: CONSENT_TTL_MS },
   })
-  registerOperationTools(server, {
-    runner: deps.runner,
-    principal: deps.principal,
-    requestId: deps.requestId,
-    secretValues: deps.secretValues,
-    serverRequests: deps.serverRequests ?? true,
-    log: deps.log,
-  })
+  registerOperationTools(server, deps, session)
   return server
 }

@@ -1,13 +1,14 @@
 /**
- * @module mcp/stdio-session: one MCP server for the whole process over stdin/stdout, for local
- * clients (Claude Desktop, Claude Code, VS Code), acting as one fixed principal.
+ * @module mcp/stdio-session: MCP over stdin/stdout for local clients (Claude Desktop, Claude Code,
+ * VS Code), acting as one fixed principal. The SDK's stdio entry serves whichever protocol
+ * generation the client opens with (2026-07-28 `server/discover`, or a 2025 `initialize`).
  */
-import type { Readable, Writable } from 'node:stream'
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
+import { PassThrough, type Readable, type Writable } from 'node:stream'
+import { StdioServerTransport, serveStdio } from '@modelcontextprotocol/server/stdio'
 import type { Principal } from '../core/identity.js'
 import type { OperationRunner } from '../core/operations.js'
-import type { Logger } from '../observability/logger.js'
-import type { SecretValuesMode } from './operation-tools.js'
+import { serializeError, type Logger } from '../observability/logger.js'
+import type { Consent, SecretValuesMode } from './secret-values.js'
 import { createMcpServer } from './server.js'
 
 /** The streams the protocol runs over; the process's own by default. */
@@ -20,6 +21,7 @@ export interface StdioSessionDeps {
   runner: OperationRunner
   principal: Principal
   secretValues: SecretValuesMode
+  consent: Consent
   logger: Logger
   streams: StdioStreams
   /** How long `stop()` waits for operations already running (SHUTDOWN_TIMEOUT). */
@@ -27,14 +29,16 @@ export interface StdioSessionDeps {
 }
 
 export interface StdioSession {
-  /** Resolves when the client goes away (stdin ends or the transport closes). */
+  /** Resolves when the client goes away (stdin ends). */
   closed: Promise<string>
-  /** Answers what is already running (bounded by `drainTimeoutMs`), then closes the server. */
+  /** Answers what is already running (bounded by `drainTimeoutMs`), then closes the connection. */
   stop(): Promise<void>
 }
 
 /**
- * Connects an MCP server to the streams and serves until `stop()`.
+ * Serves MCP on the streams until `stop()`: one server for the connection, built for the
+ * generation the client opens with (the SDK may build a second one when a client probes with
+ * `server/discover` and then falls back to `initialize`).
  *
  * Security and protocol: stdout carries only MCP messages; the logger writes to stderr, and the
  * composition root moves AUDIT_LOG=stdout to stderr for this transport.
@@ -42,33 +46,38 @@ export interface StdioSession {
 export async function startStdioSession(deps: StdioSessionDeps): Promise<StdioSession> {
   const { streams, logger } = deps
   const runner = trackInFlight(deps.runner)
-  // One server for the whole process: stdio can carry the server's own requests, so
-  // MCP_SECRET_VALUES=elicit works here when the client supports elicitation.
-  const server = createMcpServer({
-    runner,
-    principal: deps.principal,
-    secretValues: deps.secretValues,
-    serverRequests: true,
-    log: logger,
-  })
-  const transport = new StdioServerTransport(streams.stdin, streams.stdout)
+  // The SDK's stdio transport stops reading, and abandons the requests still running, as soon
+  // as its input ends. A client may send its last requests and close stdin at once, so the
+  // transport reads from a stream that ends only after `stop()` has answered what is running.
+  const input = new PassThrough()
+  streams.stdin.pipe(input, { end: false })
   const closed = new Promise<string>((resolve) => {
-    server.server.onclose = () => resolve('client closed')
-    // The SDK's stdio transport does not watch for end of input; a client that exits just
-    // closes our stdin.
     streams.stdin.once('end', () => resolve('stdin ended'))
+    streams.stdin.once('close', () => resolve('stdin closed'))
   })
-  transport.onerror = (err) => logger.warn({ err }, 'stdio: unreadable message')
-  await server.connect(transport)
+  const transport = new StdioServerTransport(input, streams.stdout)
+  const handle = serveStdio(
+    (ctx) =>
+      createMcpServer(
+        { runner, secretValues: deps.secretValues, consent: deps.consent, log: logger },
+        { principal: deps.principal, era: ctx.era, transport: 'stdio' },
+      ),
+    {
+      transport,
+      onerror: (err) =>
+        logger.warn({ err: serializeError(err) }, 'stdio: unreadable or refused message'),
+    },
+  )
   let stopping: Promise<void> | undefined
   return {
     closed,
     stop: () =>
       (stopping ??= (async () => {
-        // A client may send its last requests and close stdin at once: answer what is already
-        // running so that no write is left unanswered.
+        // Answer what is already running so that no write is left unanswered.
         await runner.drain(deps.drainTimeoutMs)
-        await server.close().catch(() => undefined)
+        streams.stdin.unpipe(input)
+        input.end()
+        await handle.close().catch(() => undefined)
       })()),
   }
 }

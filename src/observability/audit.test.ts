@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import type { OperationEvent, RefusalEvent } from '../core/ports.js'
+import type { OperationEvent, RefusalEvent, SecurityEvent } from '../core/ports.js'
 import { createAuditTrail } from './audit.js'
 import { createLogger } from './logger.js'
 import { StartupError } from '../config/startup-error.js'
@@ -56,6 +56,35 @@ describe('createAuditTrail', () => {
     expect(records[1]).toMatchObject({ operation: 'write_secret', outcome: 'CAS_MISMATCH' })
     expect(records[2]).toMatchObject({ requestId: 'req-2', target: 'line\nbreak' })
     expect(statSync(file).mode & 0o777).toBe(0o600)
+  })
+
+  it('writes security refusals with their reason, and only the allow-listed fields', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'audit-'))
+    const file = join(dir, 'audit.log')
+    const trail = createAuditTrail(file, { logger })
+    const refusal: SecurityEvent = {
+      time: '2026-01-01T00:00:00.000Z',
+      requestId: 'req-9',
+      agent: 'alice',
+      method: 'api_key',
+      event: 'request_state_refused',
+      reason: 'replayed',
+      operation: 'read_secret',
+    }
+    trail.securityEvent({ ...refusal, state: 'v1.LEAK.LEAK' } as SecurityEvent)
+    await trail.close()
+    const text = readFileSync(file, 'utf8')
+    expect(JSON.parse(text)).toEqual({
+      type: 'audit',
+      time: '2026-01-01T00:00:00.000Z',
+      requestId: 'req-9',
+      agent: 'alice',
+      authMethod: 'api_key',
+      event: 'request_state_refused',
+      reason: 'replayed',
+      operation: 'read_secret',
+    })
+    expect(text).not.toContain('LEAK')
   })
 
   it('writes only the allow-listed fields', async () => {

@@ -1,16 +1,17 @@
 /** @module observability/audit: the audit trail, one JSON line per operation and per refused request (stdout, stderr, a file, or off). */
-import { closeSync, createWriteStream, openSync, type WriteStream } from 'node:fs'
-import type { Writable } from 'node:stream'
 import { StartupError } from '../config/startup-error.js'
 import type {
   OperationEvent,
   OperationObserver,
   RefusalEvent,
   RefusalObserver,
+  SecurityEvent,
+  SecurityObserver,
 } from '../core/ports.js'
-import type { Logger } from './logger.js'
+import { createLineSink, type LineSink } from './line-sink.js'
+import { serializeError, type Logger } from './logger.js'
 
-export interface AuditTrail extends OperationObserver, RefusalObserver {
+export interface AuditTrail extends OperationObserver, SecurityObserver, RefusalObserver {
   /** Resolves once every line written so far has reached the sink. */
   flush(): Promise<void>
   /** Flushes, then closes a file sink. Later events are dropped. */
@@ -25,12 +26,8 @@ export interface AuditTrail extends OperationObserver, RefusalObserver {
  */
 export function auditRecord(event: OperationEvent): Record<string, unknown> {
   return {
-    type: 'audit',
-    time: event.time,
-    requestId: event.requestId,
+    ...recordHead(event),
     ...(event.clientRequestId === undefined ? {} : { clientRequestId: event.clientRequestId }),
-    agent: event.agent,
-    authMethod: event.method,
     operation: event.operation,
     ...(event.target === undefined ? {} : { target: event.target }),
     ...(event.version === undefined ? {} : { version: event.version }),
@@ -40,9 +37,28 @@ export function auditRecord(event: OperationEvent): Record<string, unknown> {
   }
 }
 
+/** The fields every audit line starts with: when, which request, who, and how they signed in. */
+const recordHead = (e: OperationEvent | SecurityEvent) => ({
+  type: 'audit',
+  time: e.time,
+  requestId: e.requestId,
+  agent: e.agent,
+  authMethod: e.method,
+})
+
+/** One audit line for a security refusal; the same allow-list discipline as {@link auditRecord}. */
+export function securityRecord(event: SecurityEvent): Record<string, unknown> {
+  return {
+    ...recordHead(event),
+    event: event.event,
+    reason: event.reason,
+    ...(event.operation === undefined ? {} : { operation: event.operation }),
+  }
+}
+
 /**
- * One audit line for a refused request (`event: "refused"`, no `operation`). Security: built
- * field by field from the event, which holds no credential.
+ * One audit line for a request refused before any operation ran (`event: "refused"`, no
+ * `operation`). Security: built field by field from the event, which holds no credential.
  */
 export function refusalRecord(event: RefusalEvent): Record<string, unknown> {
   return {
@@ -66,85 +82,72 @@ export function refusalRecord(event: RefusalEvent): Record<string, unknown> {
  * Creates the audit trail for `sink` (AUDIT_LOG): `stdout`, `stderr`, `off`, or a file path
  * (appended to, created with mode 0600). `stdoutReserved` is for the stdio MCP transport, whose
  * protocol owns stdout: `stdout` then writes to stderr instead, with a warning.
+ *
+ * Lines are written off the event loop through a bounded queue (see line-sink.ts). Security: an
+ * audit line is never dropped for speed: when the sink falls behind by a whole queue, writing
+ * turns synchronous until it has caught up. `close` (and process exit) flush what is queued.
  * Writing never throws into the request; a failing sink is logged once.
  * @throws StartupError when the audit file cannot be opened (checked at startup, before Vault is
  *   contacted, not on first write).
  */
 export function createAuditTrail(
   sink: string,
-  options: { logger: Logger; stdoutReserved?: boolean },
+  options: { logger: Logger; stdoutReserved?: boolean; maxQueuedBytes?: number },
 ): AuditTrail {
   const log = options.logger.child({ component: 'audit' })
   const keyword = sink.trim().toLowerCase()
   if (['off', 'stdout', 'stderr'].includes(keyword)) sink = keyword
   if (sink === 'off') {
-    return { operationFinished() {}, requestRefused() {}, async flush() {}, async close() {} }
-  }
-  let stream: Writable
-  let file: WriteStream | undefined
-  if (sink === 'stdout' && !options.stdoutReserved) stream = process.stdout
-  else if (sink === 'stdout' || sink === 'stderr') {
-    if (sink === 'stdout')
-      log.warn({}, 'AUDIT_LOG=stdout: stdout carries MCP here, auditing to stderr')
-    stream = process.stderr
-  } else {
-    let fd: number
-    try {
-      fd = openSync(sink, 'a', 0o600)
-    } catch (err) {
-      throw new StartupError(
-        'cannot write the audit trail',
-        'AUDIT_LOG names a file that cannot be opened for appending; check that its directory ' +
-          'exists and is writable, or set AUDIT_LOG to stdout, stderr or off.',
-        { cause: err },
-      )
+    return {
+      operationFinished() {},
+      securityEvent() {},
+      requestRefused() {},
+      async flush() {},
+      async close() {},
     }
-    try {
-      file = createWriteStream(sink, { fd, flags: 'a' })
-    } catch (err) {
-      closeSync(fd)
-      throw err
-    }
-    stream = file
   }
-
-  let failed = false
-  let closed = false
-  stream.on('error', (err) => {
-    if (failed) return
-    failed = true
-    log.error({ err }, 'audit trail write failed; audit lines are being lost')
-  })
-
-  // Writes are ordered, so the callback of an empty write runs once every earlier line is out.
-  const drained = () =>
-    new Promise<void>((resolve) => {
-      if (stream.destroyed || stream.writableEnded) return resolve()
-      stream.write('', () => resolve())
+  if (sink === 'stdout' && options.stdoutReserved) {
+    log.warn({}, 'AUDIT_LOG=stdout: stdout carries MCP here, auditing to stderr')
+  }
+  const dest =
+    sink === 'stdout' && !options.stdoutReserved
+      ? 1
+      : sink === 'stdout' || sink === 'stderr'
+        ? 2
+        : sink
+  let lines: LineSink
+  try {
+    lines = createLineSink({
+      dest,
+      overflow: 'block',
+      ...(options.maxQueuedBytes ? { maxQueuedBytes: options.maxQueuedBytes } : {}),
+      onError: (err) =>
+        log.error(
+          { err: serializeError(err) },
+          'audit trail write failed; audit lines are being lost',
+        ),
     })
-
-  const writeLine = (record: Record<string, unknown>) => {
-    if (closed || stream.destroyed) return
-    try {
-      stream.write(`${JSON.stringify(record)}\n`)
-    } catch (err) {
-      if (!failed) log.error({ err }, 'audit trail write failed')
-      failed = true
-    }
+  } catch (err) {
+    throw new StartupError(
+      'cannot write the audit trail',
+      'AUDIT_LOG names a file that cannot be opened for appending; check that its directory ' +
+        'exists and is writable, or set AUDIT_LOG to stdout, stderr or off.',
+      { cause: err },
+    )
   }
-
+  let closed = false
+  const write = (record: Record<string, unknown>) => {
+    if (!closed) lines.write(`${JSON.stringify(record)}\n`)
+  }
   return {
-    operationFinished: (event) => writeLine(auditRecord(event)),
-    requestRefused: (event) => writeLine(refusalRecord(event)),
-    flush: drained,
+    operationFinished: (event) => write(auditRecord(event)),
+    securityEvent: (event) => write(securityRecord(event)),
+    requestRefused: (event) => write(refusalRecord(event)),
+    flush: () => lines.flush(),
     async close() {
       if (closed) return
       closed = true
-      await drained()
-      if (file) {
-        const f = file
-        await new Promise<void>((resolve) => f.end(() => resolve()))
-      }
+      await lines.close()
     },
   }
 }

@@ -6,7 +6,7 @@
 import type { Config } from '../config/schema.js'
 import { trimSlashes } from '../core/paths.js'
 import type { VaultReadiness } from '../core/ports.js'
-import type { Logger } from '../observability/logger.js'
+import type { LogFields, Logger } from '../observability/logger.js'
 import type { NodeVaultClient, NodeVaultClientFactory } from './node-vault-client.js'
 import {
   describeVaultFailure,
@@ -180,7 +180,7 @@ export function createBridgeTokenKeeper(deps: BridgeTokenDeps): BridgeTokenKeepe
   }
 
   /** Vault refuses the bridge's credentials: only an operator can fix that. */
-  function reject(reason: string, message: string, facts: object = {}): void {
+  function reject(reason: string, message: string, facts: LogFields = {}): void {
     rejected = reason
     readyCache = undefined
     log.error({ event: 'vault_credentials_rejected', ...facts }, message)

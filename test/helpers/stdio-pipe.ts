@@ -55,22 +55,25 @@ export function stdioPipe(): StdioPipe {
   return { streams: { stdin, stdout }, transport, stdoutLines }
 }
 
+/** A 2025 `initialize` request (id 1), as a raw message. */
+export const INITIALIZE_2025 = {
+  jsonrpc: '2.0' as const,
+  id: 1,
+  method: 'initialize',
+  params: {
+    protocolVersion: '2025-11-25',
+    capabilities: {},
+    clientInfo: { name: 'raw', version: '1' },
+  },
+}
+
 /**
  * What a minimal client sends on stdio, as raw JSON-RPC: initialize (id 1), initialized, and one
  * write_secret call (id 2) of `path` with `data`.
  */
 export function rawWriteSession(path: string, data: Record<string, string>): JSONRPCMessage[] {
   return [
-    {
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: {
-        protocolVersion: '2025-11-25',
-        capabilities: {},
-        clientInfo: { name: 'raw', version: '1' },
-      },
-    },
+    INITIALIZE_2025,
     { jsonrpc: '2.0', method: 'notifications/initialized' },
     {
       jsonrpc: '2.0',

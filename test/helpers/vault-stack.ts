@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/config/load.js'
 import type { Config } from '../../src/config/schema.js'
 import { SCOPES, type Principal, type Scope } from '../../src/core/identity.js'
 import type { OperationRunner } from '../../src/core/operations.js'
-import type { OperationEvent, VaultPort } from '../../src/core/ports.js'
+import type { OperationEvent, SecurityEvent, VaultPort } from '../../src/core/ports.js'
 import type { SecretsService } from '../../src/core/secrets-service.js'
 import { createNodeVaultSession } from '../../src/vault/node-vault-session.js'
 import { renderAgentPolicy } from '../../src/vault/admin/policy.js'
@@ -33,6 +33,8 @@ export interface VaultStack {
   runner: OperationRunner
   /** Every operation the runner finished (the audit observer's view). */
   events: OperationEvent[]
+  /** Every security refusal (a refused MCP requestState), as the audit trail gets it. */
+  security: SecurityEvent[]
   logs: LogLine[]
   /** A node-vault client with the root token, to look at what Vault really holds. */
   root: nodeVault.client
@@ -84,9 +86,11 @@ export async function startVaultStack(options: VaultStackOptions = {}): Promise<
 
   const { logger, lines } = recordingLogger()
   const events: OperationEvent[] = []
+  const security: SecurityEvent[] = []
   const core = await createBridgeCore(config, {
     logger,
     observer: { operationFinished: (e) => void events.push(e) },
+    security: { securityEvent: (e) => void security.push(e) },
   })
 
   return {
@@ -98,6 +102,7 @@ export async function startVaultStack(options: VaultStackOptions = {}): Promise<
     service: core.service,
     runner: core.runner,
     events,
+    security,
     logs: lines,
     root,
     transit,

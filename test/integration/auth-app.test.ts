@@ -169,11 +169,18 @@ describe('refusals through the production app, on REST and /mcp alike', () => {
   const NONE = `Bearer resource_metadata="${METADATA}"`
 
   it('no credential: 401 with resource_metadata', async () => {
-    for (const res of await onBoth(server.url, {})) {
+    const [rest, mcp] = await onBoth(server.url, {})
+    for (const res of [rest!, mcp!]) {
       expect(res.status).toBe(401)
-      expect(res.json.error.code).toBe('UNAUTHENTICATED')
       expect(res.challenge).toBe(NONE)
     }
+    // Same code; REST in its envelope, /mcp as a JSON-RPC error (before the body is read: id null).
+    expect(rest!.json.error.code).toBe('UNAUTHENTICATED')
+    expect(mcp!.json).toMatchObject({
+      jsonrpc: '2.0',
+      id: null,
+      error: { data: { code: 'UNAUTHENTICATED' } },
+    })
   })
 
   it('a near-miss API key: 401 invalid_token, nothing written', async () => {

@@ -23,7 +23,13 @@ import {
 const root = join(import.meta.dirname, '..', '..')
 const read = (...p: string[]) => readFileSync(join(root, ...p), 'utf8')
 const knownVariables = new Set(Object.keys(envSchema.shape))
-const SECRET_VARIABLES = ['VAULT_ROLE_ID', 'VAULT_SECRET_ID', 'API_KEYS_JSON', 'JWT_HS256_SECRET']
+const SECRET_VARIABLES = [
+  'VAULT_ROLE_ID',
+  'VAULT_SECRET_ID',
+  'API_KEYS_JSON',
+  'JWT_HS256_SECRET',
+  'STATE_SIGNING_KEY',
+]
 /** The image's `node` user (Dockerfile: USER node; uid 1000 in the official Node images). */
 const IMAGE_UID = 1000
 

@@ -3,6 +3,10 @@
  * real HTTP (dev vault): REST 429 with headers, MCP RATE_LIMITED tool errors, per-agent overrides,
  * the auth-failure limit per address, and the series they leave in /metrics.
  */
+import {
+  Client as V2Client,
+  StreamableHTTPClientTransport as V2Transport,
+} from '@modelcontextprotocol/client'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -14,6 +18,7 @@ import { uniqueName, vaultForTests, type TestVault } from '@vault-mcp-bridge/dev
 const KEY = 'limits-key-0123456789'
 const MCP_KEY = 'limits-mcp-key-0123456789'
 const BIG_KEY = 'limits-big-key-0123456789'
+const MCP2_KEY = 'limits-mcp2-key-0123456789'
 const SPARE_KEY = 'limits-spare-key-0123456789'
 
 let vault: TestVault
@@ -23,6 +28,7 @@ const agentName = (p: string) => uniqueName(p).replace(/[^A-Za-z0-9_.-]/g, '_')
 const agents = {
   rest: agentName('lim-rest'),
   mcp: agentName('lim-mcp'),
+  mcp2: agentName('lim-mcp2'),
   big: agentName('lim-big'),
   spare: agentName('lim-spare'),
 }
@@ -37,6 +43,7 @@ beforeAll(async () => {
       [KEY]: agents.rest,
       [MCP_KEY]: agents.mcp,
       [BIG_KEY]: agents.big,
+      [MCP2_KEY]: agents.mcp2,
       [SPARE_KEY]: agents.spare,
     }),
     AUDIT_LOG: 'off',
@@ -45,6 +52,7 @@ beforeAll(async () => {
     RATE_LIMIT_OVERRIDES_JSON: JSON.stringify({
       [agents.big]: { requests: 5, window_seconds: 600 },
       [agents.mcp]: { requests: 8, window_seconds: 600 },
+      [agents.mcp2]: { requests: 8, window_seconds: 600 },
     }),
     AUTH_FAILURE_LIMIT: '2',
   })
@@ -61,6 +69,30 @@ afterAll(async () => {
 })
 
 const rest = (path: string, init: RequestInit = {}) => fetch(`${bridge.url}${path}`, init)
+
+/**
+ * Calls whoami until the budget runs out (every HTTP request counts, the MCP handshake's too):
+ * the calls within it succeed, the first one over it is a RATE_LIMITED tool error.
+ */
+async function expectToolRateLimited(client: {
+  callTool(p: { name: string; arguments: Record<string, unknown> }): Promise<unknown>
+}) {
+  const results = []
+  for (let i = 0; i < 10; i++) {
+    const r = (await client.callTool({ name: 'whoami', arguments: {} })) as {
+      isError?: boolean
+      content: unknown
+    }
+    results.push(r)
+    if (r.isError) break
+  }
+  const over = results.at(-1)!
+  expect(results.length).toBeGreaterThan(1)
+  expect(results.slice(0, -1).every((r) => !r.isError)).toBe(true)
+  expect(over.isError).toBe(true)
+  const text = (over.content as { type: string; text: string }[])[0]?.text ?? ''
+  expect(text).toMatch(/^RATE_LIMITED: .*retry after \d+ seconds/)
+}
 
 describe('per-agent rate limit', () => {
   it('REST: headers on every response within the budget, then 429 with Retry-After', async () => {
@@ -99,20 +131,7 @@ describe('per-agent rate limit', () => {
       }),
     )
     try {
-      // Every HTTP request counts, the MCP handshake's too; call until the budget runs out.
-      const results = []
-      for (let i = 0; i < 10; i++) {
-        const r = await client.callTool({ name: 'whoami', arguments: {} })
-        results.push(r)
-        if (r.isError) break
-      }
-      const over = results.at(-1)!
-      expect(results.length).toBeGreaterThan(1)
-      expect(results.slice(0, -1).every((r) => !r.isError)).toBe(true)
-      expect(over.isError).toBe(true)
-      const text = (over.content as { type: string; text: string }[])[0]?.text ?? ''
-      expect(text.startsWith('RATE_LIMITED:')).toBe(true)
-      expect(text).toMatch(/retry after \d+ seconds/)
+      await expectToolRateLimited(client)
       // Other requests get a JSON-RPC error with the code and the retry time.
       const listed = await client.listTools().then(
         () => undefined,
@@ -121,6 +140,23 @@ describe('per-agent rate limit', () => {
       )
       expect(listed?.data?.code).toBe('RATE_LIMITED')
       expect(listed?.data?.retryAfterSeconds).toBeGreaterThan(0)
+    } finally {
+      await client.close()
+    }
+  })
+
+  it('MCP 2026-07-28: the same tool error, a complete result the v2 client accepts', async () => {
+    const client = new V2Client(
+      { name: 'limits-test-v2', version: '1.0.0' },
+      { versionNegotiation: { mode: { pin: '2026-07-28' } } },
+    )
+    await client.connect(
+      new V2Transport(new URL(`${bridge.url}/mcp`), {
+        requestInit: { headers: { 'X-API-Key': MCP2_KEY } },
+      }),
+    )
+    try {
+      await expectToolRateLimited(client)
     } finally {
       await client.close()
     }

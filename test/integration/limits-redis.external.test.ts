@@ -3,7 +3,7 @@
  * redis-server; with Redis gone they keep serving and limiting (insurance limiter), and they
  * share again once it is back.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { Hono } from 'hono'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Principal } from '../../src/core/identity.js'
@@ -13,45 +13,12 @@ import { agentRateLimit } from '../../src/http/limit-middleware.js'
 import { createRateLimits, type RateLimits } from '../../src/limits/rate-limits.js'
 import { createLogger } from '../../src/observability/logger.js'
 import { freePort } from '../helpers/free-port.js'
+import { redisSuitesRun, startRedis, stopRedis } from '../helpers/redis-server.js'
 
-// Skipped only on a developer machine without redis-server; in CI (which installs it through
-// scripts/ci/install-redis.sh) a missing binary fails the test instead of hiding it.
-const hasRedis = spawnSync('redis-server', ['--version']).status === 0
-const runIt = hasRedis || Boolean(process.env.CI)
+const runIt = redisSuitesRun
 if (!runIt) {
   console.warn('SKIPPED limits-redis: redis-server is not installed (scripts/ci/install-redis.sh)')
 }
-
-async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  )
-  await new Promise<void>((resolve, reject) => {
-    let out = ''
-    const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 10_000)
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString()
-      if (out.includes('Ready to accept connections')) {
-        clearTimeout(timer)
-        resolve()
-      }
-    })
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`redis-server exited with ${code}: ${out}`))
-    })
-  })
-  return child
-}
-
-const stopRedis = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    if (child.exitCode !== null) return resolve()
-    child.once('exit', () => resolve())
-    child.kill('SIGKILL')
-  })
 
 /** One bridge instance: its own limiter and app, the real middleware, a fixed principal. */
 function instance(limits: RateLimits) {

@@ -1,15 +1,17 @@
 /**
  * @module MCP over stdio: `vault-mcp-bridge stdio` run in process (`main(['stdio'], env, io,
- * { streams })`) against the dev vault (or a real Vault), with an SDK client on the other end of
- * its stdin and stdout; stdout must carry nothing but JSON-RPC. The spawned process (real
+ * { streams })`) against the dev vault (or a real Vault), with an SDK client of either protocol
+ * generation (v1: 2025-11-25, v2: 2026-07-28) on the other end of its stdin and stdout; stdout
+ * must carry nothing but JSON-RPC. The spawned process (real
  * streams, AUDIT_LOG=stdout, exit on end of input) is in cli.process.test.ts.
  */
+import { Client as V2Client } from '@modelcontextprotocol/client'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { OPERATIONS } from '../../src/core/operations.js'
 import { startMain, type RunningCommand } from '../helpers/cli.js'
-import { toolErrorCode } from '../helpers/mcp-harness.js'
+import { MODERN, toolErrorCode } from '../helpers/mcp-harness.js'
 import { rawWriteSession, stdioPipe, type StdioPipe } from '../helpers/stdio-pipe.js'
 import { startVaultStack, type VaultStack } from '../helpers/vault-stack.js'
 
@@ -33,19 +35,22 @@ const envFor = (agent: string | undefined, extra: Record<string, string> = {}) =
   ...extra,
 })
 
+/** Either SDK client: both connect to the pipe's newline-delimited JSON-RPC. */
+type AnyClient = { connect(t: never): Promise<void>; close(): Promise<void> }
+
 /** `stdio` in this process with a client connected to its streams. */
 async function startStdio(
   env: Record<string, string>,
-  client: Client,
+  client: AnyClient,
 ): Promise<{ command: RunningCommand; pipe: StdioPipe }> {
   const pipe = stdioPipe()
   const command = startMain(['stdio'], env, { streams: pipe.streams })
-  await client.connect(pipe.transport)
+  await client.connect(pipe.transport as never)
   return { command, pipe }
 }
 
 /** Closing the client ends stdin: the command stops by itself, with exit 0. */
-async function closeAndExpectExit0(client: Client, command: RunningCommand, pipe: StdioPipe) {
+async function closeAndExpectExit0(client: AnyClient, command: RunningCommand, pipe: StdioPipe) {
   await client.close()
   expect(await command.done).toBe(0)
   for (const line of pipe.stdoutLines) expect(JSON.parse(line)).toMatchObject({ jsonrpc: '2.0' })
@@ -94,6 +99,40 @@ describe('vault-mcp-bridge stdio', () => {
     // Logs went to stderr, and none of them carries the secret value.
     expect(command.stderr()).toContain('serving MCP on stdio')
     expect(command.stderr()).not.toContain('stdio-value')
+  })
+
+  it('serves a 2026-07-28 client: discover, list and call every kind of tool', async () => {
+    const agent = stack.agent('stdio-v2')
+    const client = new V2Client(
+      { name: 'stdio-v2', version: '1.0.0' },
+      { versionNegotiation: { mode: { pin: MODERN } } },
+    )
+    const { command, pipe } = await startStdio(
+      envFor(agent, { MCP_STDIO_SCOPES: 'read,write,list' }),
+      client,
+    )
+    expect(client.getProtocolEra()).toBe('modern')
+    const { tools } = await client.listTools()
+    expect(tools.map((t) => t.name)).toEqual(
+      OPERATIONS.filter((op) => op.access !== 'delete').map((op) => op.name),
+    )
+    const w = await client.callTool({
+      name: 'write_secret',
+      arguments: { path: 'v2/token', data: { token: 'modern-value' } },
+    })
+    expect(w.isError).toBeFalsy()
+    const r = await client.callTool({ name: 'read_secret', arguments: { path: 'v2/token' } })
+    expect(r.structuredContent).toMatchObject({ data: { token: 'modern-value' } })
+    const enc = await client.callTool({
+      name: 'encrypt',
+      arguments: { key: 'k', plaintext: Buffer.from('hi').toString('base64') },
+    })
+    expect((enc.structuredContent as { ciphertext: string }).ciphertext).toMatch(/^vault:v1:/)
+    const del = await client.callTool({ name: 'delete_secret', arguments: { path: 'v2/token' } })
+    expect(toolErrorCode(del)).toBe('FORBIDDEN')
+    // The modern generation's results carry the server's identity in _meta.
+    expect(pipe.stdoutLines.some((l) => l.includes('"resultType":"complete"'))).toBe(true)
+    await closeAndExpectExit0(client, command, pipe)
   })
 
   it('asks the user through elicitation before showing a value (MCP_SECRET_VALUES=elicit)', async () => {

@@ -1,11 +1,12 @@
 /**
- * @module MCP tools end to end: every tool, every error path and bad arguments through a real SDK
- * Client, in memory (fixed principal, as stdio) and over real HTTP (API key), against the dev
- * vault (or a real Vault) through the production secrets service.
+ * @module MCP tools end to end: every tool, every error path and bad arguments through real SDK
+ * clients of both protocol generations (v1: 2025-11-25, v2: 2026-07-28), over the stdio session
+ * (fixed principal) and over real HTTP (API key), against the dev vault (or a real Vault) through
+ * the production secrets service.
  */
 import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { InsufficientScopeError } from '@modelcontextprotocol/client'
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SCOPES, type Scope } from '../../src/core/identity.js'
@@ -15,12 +16,14 @@ import { createBridgeCore } from '../../src/bridge.js'
 import {
   apiKeyOf,
   connectHttp,
-  connectInMemory,
+  connectStdio,
   resultText,
   startMcpApp,
   toolErrorCode,
+  type ClientKind,
   type Connected,
   type McpApp,
+  type TestClient,
 } from '../helpers/mcp-harness.js'
 import { silentLogger } from '../helpers/loggers.js'
 import { startVaultStack, type VaultStack } from '../helpers/vault-stack.js'
@@ -30,8 +33,10 @@ let app: McpApp
 const agents: Record<string, Scope[]> = {}
 const open: Connected[] = []
 
-type Kind = 'memory' | 'http'
-const kinds: Kind[] = ['memory', 'http']
+type Kind = `${'stdio' | 'http'}-${ClientKind}`
+const kinds: Kind[] = ['stdio-v1', 'stdio-v2', 'http-v1', 'http-v2']
+const transportOf = (kind: Kind) => kind.split('-')[0] as 'stdio' | 'http'
+const clientOf = (kind: Kind) => kind.split('-')[1] as ClientKind
 const names = {} as Record<Kind, { rw: string; ro: string; other: string }>
 
 beforeAll(async () => {
@@ -51,11 +56,16 @@ afterAll(async () => {
   await stack?.close()
 })
 
-async function connect(kind: Kind, agent: string): Promise<Client> {
+async function connect(kind: Kind, agent: string): Promise<TestClient> {
+  const client = clientOf(kind)
   const c =
-    kind === 'memory'
-      ? await connectInMemory(stack.runner, { agent, scopes: agents[agent]!, method: 'stdio' })
-      : await connectHttp(app.mcpUrl, { 'x-api-key': apiKeyOf(agent) })
+    transportOf(kind) === 'stdio'
+      ? await connectStdio(
+          stack.runner,
+          { agent, scopes: agents[agent]!, method: 'stdio' },
+          { client },
+        )
+      : await connectHttp(app.mcpUrl, { 'x-api-key': apiKeyOf(agent) }, { client })
   open.push(c)
   return c.client
 }
@@ -63,7 +73,7 @@ async function connect(kind: Kind, agent: string): Promise<Client> {
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64')
 
 /** Calls a tool that must succeed; checks that the text is the same JSON as the structure. */
-async function ok(client: Client, name: string, args: Record<string, unknown> = {}) {
+async function ok(client: TestClient, name: string, args: Record<string, unknown> = {}) {
   const r = await client.callTool({ name, arguments: args })
   if (r.isError) throw new Error(`${name} failed: ${resultText(r)}`)
   expect(JSON.parse(resultText(r))).toEqual(r.structuredContent)
@@ -71,7 +81,7 @@ async function ok(client: Client, name: string, args: Record<string, unknown> = 
 }
 
 /** Calls a tool that must fail; returns its code after checking the text is safe. */
-async function fails(client: Client, name: string, args: Record<string, unknown>) {
+async function fails(client: TestClient, name: string, args: Record<string, unknown>) {
   const r = await client.callTool({ name, arguments: args })
   const text = resultText(r)
   expect(r.isError).toBe(true)
@@ -83,7 +93,7 @@ async function fails(client: Client, name: string, args: Record<string, unknown>
 }
 
 describe.each(kinds)('MCP tools over %s', (kind) => {
-  let client: Client
+  let client: TestClient
   let agent: string
 
   beforeAll(async () => {
@@ -100,7 +110,7 @@ describe.each(kinds)('MCP tools over %s', (kind) => {
     const me = await ok(client, 'whoami')
     expect(me).toEqual({
       agent,
-      method: kind === 'memory' ? 'stdio' : 'api_key',
+      method: transportOf(kind) === 'stdio' ? 'stdio' : 'api_key',
       scopes: [...SCOPES],
     })
   })
@@ -275,14 +285,18 @@ describe.each(kinds)('MCP tools over %s', (kind) => {
       'whoami',
     ])
     const call = ro.callTool({ name: 'write_secret', arguments: { path: 'ro', data: { a: 1 } } })
-    if (kind === 'memory') {
+    if (transportOf(kind) === 'stdio') {
       expect(await fails(ro, 'write_secret', { path: 'ro', data: { a: 1 } })).toBe('FORBIDDEN')
       await call
-    } else {
-      // Over HTTP the refusal is the spec's 403 insufficient_scope (see mcp-transport tests).
+    } else if (clientOf(kind) === 'v1') {
+      // Over HTTP the refusal is the spec's 403 insufficient_scope (see mcp-http tests).
       const err = await call.catch((e: unknown) => e)
       expect(err).toBeInstanceOf(StreamableHTTPError)
       expect((err as StreamableHTTPError).code).toBe(403)
+    } else {
+      const err = await call.catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(InsufficientScopeError)
+      expect(String((err as Error).message)).toContain('write')
     }
     const events = stack.events.filter((e) => e.agent === names[kind].ro)
     expect(events.map((e) => `${e.operation}:${e.outcome}`)).toContain('write_secret:FORBIDDEN')
@@ -304,7 +318,7 @@ describe('MCP tools when Vault is unreachable', () => {
     })
     const core = await createBridgeCore(config, { logger: silentLogger() })
     try {
-      const c = await connectInMemory(core.runner, {
+      const c = await connectStdio(core.runner, {
         agent: 'alice',
         scopes: [...SCOPES],
         method: 'stdio',
