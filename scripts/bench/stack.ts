@@ -153,6 +153,7 @@ export async function provision(vault: VaultUnderTest): Promise<Provisioned> {
       prefix: base.prefix,
       policyPrefix: base.childToken.policyPrefix,
       appRoleMount: 'approle',
+      childTokenRole: base.childToken.role,
     })
     const login = (await admin.write('auth/approle/login', {
       role_id: roleId,
