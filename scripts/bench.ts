@@ -1,203 +1,380 @@
 /**
- * @module scripts/bench: `npm run bench`. Starts a dev vault and the bridge in this process (the
- * production composition, AppRole from `provision`, REST over real HTTP on 127.0.0.1) and
- * measures read and write latency and throughput with child tokens off, on, and reused.
- * Bounded: a fixed number of requests per phase and a time cap per phase; whole run < 60 s.
+ * @module scripts/bench: `npm run bench`, the bridge's speed and memory against issue 15's
+ * targets, as ratios measured within one run. Vault (the dev vault, or a real one from
+ * VAULT_ADDR/VAULT_TOKEN), the bare proxy and the bridges each run as their own process; the load
+ * generator (autocannon) runs here. Rounds alternate between scenarios so that machine noise
+ * hits all alike; each figure is the median over rounds, each ratio the median of the rounds'
+ * paired ratios. Prints one table and writes a JSON file.
+ *
+ *   npm run bench                       the full run (about 8 minutes)
+ *   npm run bench -- --quick            a short smoke run (figures too noisy to judge by)
+ *   npm run bench -- --profile DIR [--scenario rest-read] [--duration 20]
+ *                                       the bridge under `node --cpu-prof`, then its top entries
  */
-import { startBridge, type RunningBridge } from '../src/bridge.js'
-import { loadConfig } from '../src/config/load.js'
-import { startDevVault } from '@vault-mcp-bridge/dev-vault'
-import { createLogger } from '../src/observability/logger.js'
-import { createNodeVaultClient } from '../src/vault/node-vault-client.js'
-import { provisionVault } from '../src/vault/admin/provision.js'
+import { writeFileSync } from 'node:fs'
+import { cpus, loadavg, totalmem } from 'node:os'
+import { parseArgs } from 'node:util'
+import { runLimitsMemory, type LimitsMemory } from './bench/limits-memory.js'
+import { runLoad, type RequestSpec } from './bench/load.js'
+import { summarizeProfile } from './bench/profile-summary.js'
+import {
+  evaluate,
+  formatTable,
+  median,
+  scenarioTable,
+  summarize,
+  targetTable,
+  type RunSample,
+  type ScenarioSummary,
+  type TargetSpec,
+} from './bench/report.js'
+import {
+  READ_KEY,
+  WRITE_KEY,
+  latencyScenarios,
+  loadScenarios,
+  probeMcp,
+  scenarioTargets,
+  soakRequests,
+  BRIDGE_MODES,
+  type BridgeTarget,
+  type McpGeneration,
+  type Scenario,
+  type Target,
+} from './bench/scenarios.js'
+import {
+  API_KEY,
+  buildBridge,
+  makeRunDir,
+  provision,
+  rssMb,
+  startBridgeProcess,
+  startJwt,
+  startProxy,
+  startVault,
+  type Proc,
+} from './bench/stack.js'
 
-const AGENT = 'bench'
-const API_KEY = 'bench-key-0123456789'
-/** Per round: sequential requests (latency) and requests at CONCURRENCY (throughput). */
-const SEQUENTIAL = 150
-const CONCURRENCY = 8
-const CONCURRENT_REQUESTS = 300
-/** Rounds per mode and op, interleaved across modes so that machine noise hits all alike. */
-const ROUNDS = 2
-/** No phase runs longer than this, whatever the machine. */
-const PHASE_CAP_MS = 1500
-/** Rounds stop starting after this much of the run, to stay well under a minute. */
-const RUN_BUDGET_MS = 40_000
+/** Memory bounds of issue 15 (MB), and how much RSS may move over the soak's second minute. */
+const RSS_LOADED_MAX_MB = 150
+const RSS_IDLE_MAX_MB = 100
+const RSS_GROWTH_MAX_MB = 5
 
-const MODES = [
-  { name: 'child tokens off', env: { CHILD_TOKEN_ENABLED: 'false' } },
-  { name: 'child tokens on', env: { CHILD_TOKEN_ENABLED: 'true' } },
-  { name: 'on, reuse 30s', env: { CHILD_TOKEN_ENABLED: 'true', CHILD_TOKEN_REUSE_SECONDS: '30' } },
-] as const
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    duration: { type: 'string' },
+    connections: { type: 'string', default: '20' },
+    rate: { type: 'string', default: '300' },
+    soak: { type: 'string' },
+    out: { type: 'string', default: 'bench-result.json' },
+    profile: { type: 'string' },
+    scenario: { type: 'string', multiple: true },
+  },
+})
+const quick = args.quick ?? false
+const rounds = Number(args.rounds ?? (quick ? 1 : 3))
+const duration = Number(args.duration ?? (args.profile ? 20 : quick ? 2 : 5))
+const connections = Number(args.connections)
+const rate = Number(args.rate)
+const soakSeconds = Number(args.soak ?? (quick ? 20 : 120))
 
-interface Row {
-  mode: string
-  op: string
-  n: number
-  p50: number
-  p95: number
-  p99: number
-  rps: number
-  errors: number
-}
+const log = (line: string) => process.stderr.write(`bench: ${line}\n`)
 
 async function main(): Promise<void> {
-  const started = Date.now()
-  const logger = createLogger({ level: 'silent' })
-  const dev = await startDevVault({ port: 0 })
-  const baseEnv = {
-    VAULT_ADDR: dev.url,
-    HOST: '127.0.0.1',
-    PORT: '0',
-    LOG_LEVEL: 'silent',
-    API_KEYS_JSON: JSON.stringify({ [API_KEY]: AGENT }),
-    AUTH_JWT_ENABLED: 'false',
-    RATE_LIMIT_ENABLED: 'false',
-    METRICS_ENABLED: 'false',
-    AUDIT_LOG: 'off',
-  }
-  const admin = createNodeVaultClient(loadConfig(baseEnv).vault, { token: dev.rootToken, logger })
-  const base = loadConfig(baseEnv)
-  const { roleId, secretId } = await provisionVault({
-    client: admin,
-    agents: [AGENT],
-    kvMount: base.vault.kvMount,
-    transitMount: base.vault.transitMount,
-    prefix: base.prefix,
-    policyPrefix: base.childToken.policyPrefix,
-    appRoleMount: 'approle',
-  })
-  admin.close()
-
-  const bridges: { mode: string; bridge: RunningBridge }[] = []
-  const rows: Row[] = []
+  const runDir = makeRunDir()
+  log(`building the bridge; logs, audit files and profiles go to ${runDir}`)
+  await buildBridge()
+  const procs: Proc[] = []
+  const jwt = await startJwt()
   try {
-    for (const mode of MODES) {
-      const config = loadConfig({
-        ...baseEnv,
-        ...mode.env,
-        VAULT_ROLE_ID: roleId,
-        VAULT_SECRET_ID: secretId!,
+    const vault = await startVault(runDir)
+    if (vault.proc) procs.push(vault.proc)
+    const provisioned = await provision(vault)
+    const common = { vault, provisioned, jwt, logDir: runDir }
+    const start = async (target: BridgeTarget, cpuProfDir?: string) => {
+      const proc = await startBridgeProcess({
+        ...common,
+        name: target,
+        env: BRIDGE_MODES[target],
+        ...(cpuProfDir ? { cpuProfDir } : {}),
       })
-      bridges.push({ mode: mode.name, bridge: await startBridge(config, logger) })
+      procs.push(proc)
+      return proc
     }
-    const clients = bridges.map(({ mode, bridge }) => ({ mode, ops: operations(bridge) }))
-    // Warm up: every key exists before reads, connections are open, code paths are hot.
-    for (const c of clients) for (let k = 0; k < 100; k++) await c.ops.write().then(drain)
-    for (const op of ['write', 'read'] as const) {
-      const samples = new Map<string, Sample[]>()
-      for (let round = 0; round < ROUNDS; round++) {
-        if (round > 0 && Date.now() - started > RUN_BUDGET_MS) break
-        for (const c of clients) {
-          const list = samples.get(c.mode) ?? []
-          list.push(await sample(c.ops[op]))
-          samples.set(c.mode, list)
-        }
-      }
-      for (const c of clients) rows.push(summarize(c.mode, op, samples.get(c.mode)!))
+    const bridge = await start('bridge')
+    await seed(bridge.url)
+    const mcp = await probeMcp(bridge.url)
+    for (const note of mcp.notes) log(note)
+    if (args.profile) {
+      const chosen = chooseProfiled(loadScenarios(provisioned.roleToken, jwt, mcp.speaks))
+      const target = chosen[0]!.target as BridgeTarget
+      // The profiled bridge is started afresh under --cpu-prof, alone in its profile directory.
+      const profiled = await start(target, args.profile)
+      await profileRun(profiled, chosen)
+      return
     }
+    const idleMb = await idleRss(bridge.pid)
+    const proxy = await startProxy(vault, provisioned.roleToken, runDir)
+    procs.push(proxy)
+    const childOn = await start('childOn')
+    const childReuse = await start('childReuse')
+    const urls: Record<Target, string> = {
+      vault: vault.url,
+      proxy: proxy.url,
+      bridge: bridge.url,
+      childOn: childOn.url,
+      childReuse: childReuse.url,
+    }
+
+    const full = loadScenarios(provisioned.roleToken, jwt, mcp.speaks)
+    log(`${full.length} scenarios at full load: ${rounds} rounds of ${duration}s, c=${connections}`)
+    const fullSummaries = await alternate(full, urls, {})
+    const latency = latencyScenarios(rate)
+    log(`${latency.length} scenarios at ${rate} req/s: ${rounds} rounds of ${duration}s`)
+    const latencySummaries = await alternate(latency, urls, { rate })
+
+    log(`soak: ${soakSeconds}s at full load on the bridge (REST and MCP, reads and writes)`)
+    const soak = await soakRun(bridge, soakSeconds, mcp.speaks)
+    const idleAfterMb = await idleRss(bridge.pid)
+    log('counter tables at their cap (separate process, gc exposed)')
+    const limits = await runLimitsMemory()
+
+    const scenarios = new Map([...fullSummaries, ...latencySummaries].map((s) => [s.id, s]))
+    const targets: TargetSpec[] = [
+      ...scenarioTargets(rate, mcp.speaks),
+      {
+        kind: 'max',
+        id: 'rss-loaded',
+        label: `RSS after ${soakSeconds}s at full load (MB)`,
+        value: soak.endMb,
+        max: RSS_LOADED_MAX_MB,
+        unit: 'MB',
+      },
+      {
+        kind: 'max',
+        id: 'rss-growth',
+        label: `RSS growth over the soak's last ${Math.round(soakSeconds / 2)}s (MB)`,
+        value: soak.growthMb,
+        max: RSS_GROWTH_MAX_MB,
+        unit: 'MB',
+      },
+      {
+        kind: 'max',
+        id: 'rss-idle',
+        label: 'RSS idle after start (MB)',
+        value: idleMb,
+        max: RSS_IDLE_MAX_MB,
+        unit: 'MB',
+      },
+    ]
+    const results = evaluate(targets, scenarios)
+    const machine = describeMachine()
+    const all = [...fullSummaries, ...latencySummaries]
+    const memoryRows = [
+      ['bridge RSS idle after start', idleMb.toFixed(1)],
+      [`bridge RSS at ${Math.round(soakSeconds / 2)}s of the soak`, soak.midMb.toFixed(1)],
+      [`bridge RSS at ${soakSeconds}s of the soak`, soak.endMb.toFixed(1)],
+      ['bridge RSS idle after the load (10 s)', idleAfterMb.toFixed(1)],
+      ['soak throughput (req/s)', soak.rps.toFixed(0)],
+      ['soak failed requests', String(soak.errors)],
+      ...limitsRows(limits),
+    ]
+    const report = [
+      `vault-mcp-bridge bench: ${vault.kind} at ${vault.url}; ${machine.summary}`,
+      '',
+      scenarioTable(all),
+      '',
+      formatTable(['memory', 'MB / value'], memoryRows),
+      '',
+      targetTable(results),
+      ...mcp.notes,
+      '',
+      `${rounds} alternating rounds of ${duration}s per scenario, ${connections} connections ` +
+        `(autocannon); medians over rounds; ratios are medians of per-round paired ratios.`,
+    ].join('\n')
+    process.stdout.write(`${report}\n`)
+    writeFileSync(
+      args.out!,
+      `${JSON.stringify(
+        {
+          when: new Date().toISOString(),
+          machine,
+          vault: vault.kind,
+          settings: { rounds, duration, connections, rate, soakSeconds },
+          scenarios: all,
+          memory: { idleMb, idleAfterMb, soak, limits },
+          targets: results,
+          notes: mcp.notes,
+        },
+        null,
+        2,
+      )}\n`,
+    )
+    log(`wrote ${args.out}`)
+    if (results.some((r) => !r.pass)) process.exitCode = 1
   } finally {
-    for (const { bridge } of bridges) await bridge.stop()
-    await dev.close()
+    for (const p of procs.reverse()) await p.stop()
+    await jwt.close()
   }
-  printTable(rows)
-  process.stdout.write(
-    `\n${ROUNDS} interleaved rounds per row: ${SEQUENTIAL} sequential requests (latency), then ` +
-      `${CONCURRENT_REQUESTS} at concurrency ${CONCURRENCY} (req/s, mean of rounds); each phase ` +
-      `capped at ${PHASE_CAP_MS / 1000}s. Vault calls per request: off 1; on 3 (create, the ` +
-      `call, revoke in the background); reuse ~1. Dev vault and bridges share this process ` +
-      `(${Math.round((Date.now() - started) / 1000)}s in all).\n`,
-  )
 }
 
-interface Sample {
-  latencies: number[]
+/** Writes the keys the read scenarios read (and the write key, so its first write is no create). */
+async function seed(url: string): Promise<void> {
+  for (const key of [READ_KEY, WRITE_KEY]) {
+    const res = await fetch(`${url}/secrets/${key}`, {
+      method: 'PUT',
+      headers: { 'x-api-key': API_KEY, 'content-type': 'application/json' },
+      body: JSON.stringify({ data: { user: 'bench', password: 'not-a-real-secret' } }),
+    })
+    if (res.status !== 200)
+      throw new Error(`seeding ${key} answered ${res.status}: ${await res.text()}`)
+  }
+}
+
+/**
+ * Runs each scenario once to warm it up, then `rounds` rounds in which every scenario runs once;
+ * the order rotates by one each round, so no scenario always follows the same neighbour.
+ */
+async function alternate(
+  scenarios: Scenario[],
+  urls: Record<Target, string>,
+  options: { rate?: number },
+): Promise<ScenarioSummary[]> {
+  const run = (s: Scenario, seconds: number) =>
+    runLoad({
+      url: urls[s.target],
+      requests: s.requests,
+      connections: options.rate ? Math.min(connections, 10) : connections,
+      durationSeconds: seconds,
+      ...(options.rate ? { rate: options.rate } : {}),
+    })
+  for (const s of scenarios) await run(s, Math.min(2, duration))
+  const samples = new Map<string, RunSample[]>(scenarios.map((s) => [s.id, []]))
+  for (let round = 0; round < rounds; round++) {
+    const order = scenarios.map((_, i) => scenarios[(i + round) % scenarios.length]!)
+    for (const s of order) {
+      const sample = await run(s, duration)
+      samples.get(s.id)!.push(sample)
+      log(
+        `round ${round + 1}/${rounds} ${s.id}: ${sample.rps.toFixed(0)} req/s, p99 ` +
+          `${sample.p99.toFixed(2)} ms${sample.errors ? `, ${sample.errors} errors` : ''}`,
+      )
+    }
+  }
+  return scenarios.map((s) => summarize(s.id, s.label, samples.get(s.id)!))
+}
+
+/** RSS after 10 quiet seconds (median of five readings a second apart). */
+async function idleRss(pid: number): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, 5000))
+  const readings: number[] = []
+  for (let i = 0; i < 5; i++) {
+    readings.push(rssMb(pid) ?? Number.NaN)
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+  }
+  return median(readings)
+}
+
+interface SoakResult {
   rps: number
   errors: number
+  /** Mean RSS over the last 10 s of the first half, and of the second half. */
+  midMb: number
+  endMb: number
+  growthMb: number
+  samples: { t: number; rssMb: number }[]
 }
 
-const drain = (res: Response) => res.arrayBuffer()
-
-function operations(bridge: RunningBridge) {
-  const headers = { 'X-API-Key': API_KEY, 'Content-Type': 'application/json' }
-  const body = JSON.stringify({ data: { user: 'bench', password: 'not-a-real-secret' } })
-  let i = 0
-  return {
-    write: () =>
-      fetch(`${bridge.url}/secrets/bench/k${i++ % 100}`, { method: 'PUT', headers, body }),
-    read: () => fetch(`${bridge.url}/secrets/bench/k${i++ % 100}`, { headers }),
+/** Full load for `seconds` on the bridge, with RSS read every 2 s. */
+async function soakRun(
+  bridge: Proc,
+  seconds: number,
+  generations: readonly McpGeneration[],
+): Promise<SoakResult> {
+  const samples: { t: number; rssMb: number }[] = []
+  const started = Date.now()
+  const timer = setInterval(() => {
+    const mb = rssMb(bridge.pid)
+    if (mb !== undefined) samples.push({ t: (Date.now() - started) / 1000, rssMb: mb })
+  }, 2000)
+  let result: RunSample
+  try {
+    result = await runLoad({
+      url: bridge.url,
+      requests: soakRequests(generations),
+      connections,
+      durationSeconds: seconds,
+    })
+  } finally {
+    clearInterval(timer)
   }
+  const windowMean = (end: number) => {
+    const inWindow = samples.filter((s) => s.t > end - 10 && s.t <= end + 1).map((s) => s.rssMb)
+    return inWindow.reduce((a, b) => a + b, 0) / inWindow.length
+  }
+  const midMb = windowMean(seconds / 2)
+  const endMb = windowMean(seconds)
+  return { rps: result.rps, errors: result.errors, midMb, endMb, growthMb: endMb - midMb, samples }
 }
 
-/** One round: sequential requests for latency, then concurrent ones for throughput. */
-async function sample(call: () => Promise<Response>): Promise<Sample> {
-  let errors = 0
-  const one = async (): Promise<number> => {
-    const t0 = performance.now()
-    const res = await call()
-    await drain(res)
-    if (res.status !== 200) errors += 1
-    return performance.now() - t0
+/** `--profile`: the scenarios chosen with --scenario (rest-read by default), all on one bridge. */
+function chooseProfiled(scenarios: Scenario[]): Scenario[] {
+  const wanted = args.scenario ?? ['rest-read']
+  const onBridges = scenarios.filter((s) => s.target !== 'vault' && s.target !== 'proxy')
+  const chosen = onBridges.filter((s) => wanted.includes(s.id))
+  if (chosen.length === 0 || chosen.some((s) => s.target !== chosen[0]!.target)) {
+    throw new Error(
+      `--scenario: one or more of ${onBridges.map((s) => s.id).join(', ')}, all on one bridge`,
+    )
   }
-  const latencies: number[] = []
-  const seqEnd = Date.now() + PHASE_CAP_MS
-  while (latencies.length < SEQUENTIAL && Date.now() < seqEnd) latencies.push(await one())
-  let started = 0
-  const t0 = performance.now()
-  const capEnd = Date.now() + PHASE_CAP_MS
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (started < CONCURRENT_REQUESTS && Date.now() < capEnd) {
-        started += 1
-        await one()
-      }
-    }),
+  return chosen
+}
+
+/** `--profile`: loads the bridge running under --cpu-prof, stops it, summarises the profile. */
+async function profileRun(bridge: Proc, chosen: Scenario[]): Promise<void> {
+  const requests: RequestSpec[] = chosen.flatMap((s) => s.requests)
+  log(`profiling ${chosen.map((s) => s.id).join(' + ')} for ${duration}s`)
+  const sample = await runLoad({
+    url: bridge.url,
+    requests,
+    connections,
+    durationSeconds: duration,
+  })
+  log(
+    `${sample.rps.toFixed(0)} req/s, p50 ${sample.p50.toFixed(2)} ms, p99 ${sample.p99.toFixed(2)} ms, ${sample.errors} errors`,
   )
-  return { latencies, rps: started / ((performance.now() - t0) / 1000), errors }
+  await bridge.stop()
+  process.stdout.write(`${summarizeProfile(args.profile!)}\n`)
 }
 
-function summarize(mode: string, op: string, samples: Sample[]): Row {
-  const latencies = samples.flatMap((s) => s.latencies).sort((a, b) => a - b)
-  const pct = (p: number) =>
-    latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!
-  return {
-    mode,
-    op,
-    n: latencies.length,
-    p50: pct(0.5),
-    p95: pct(0.95),
-    p99: pct(0.99),
-    rps: samples.reduce((sum, s) => sum + s.rps, 0) / samples.length,
-    errors: samples.reduce((sum, s) => sum + s.errors, 0),
-  }
-}
-
-function printTable(rows: Row[]): void {
-  const head = [
-    'mode',
-    'op',
-    'n',
-    'p50 ms',
-    'p95 ms',
-    'p99 ms',
-    `req/s (c=${CONCURRENCY})`,
-    'errors',
+function limitsRows(l: LimitsMemory): string[][] {
+  return [
+    [`counter table at its cap (${l.maxKeys} keys), heap MB`, (l.atCapBytes / 1e6).toFixed(1)],
+    ['counter table, bytes per key', l.bytesPerKey.toFixed(0)],
+    [
+      `counter table, heap growth for ${l.pastCapKeys} more keys past the cap, MB`,
+      (l.pastCapBytes / 1e6).toFixed(1),
+    ],
   ]
-  const lines = rows.map((r) => [
-    r.mode,
-    r.op,
-    String(r.n),
-    r.p50.toFixed(2),
-    r.p95.toFixed(2),
-    r.p99.toFixed(2),
-    r.rps.toFixed(0),
-    String(r.errors),
-  ])
-  const widths = head.map((h, c) => Math.max(h.length, ...lines.map((l) => l[c]!.length)))
-  const fmt = (cells: string[]) =>
-    cells.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')
-  process.stdout.write(`${fmt(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n`)
-  for (const l of lines) process.stdout.write(`${fmt(l)}\n`)
+}
+
+function describeMachine() {
+  const cpu = cpus()
+  const summary =
+    `${cpu.length} × ${cpu[0]?.model.trim() ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ` +
+    `Node ${process.version}, load average at start ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`
+  return {
+    cpus: cpu.length,
+    model: cpu[0]?.model.trim(),
+    memGiB: totalmem() / 2 ** 30,
+    node: process.version,
+    loadavg: loadavg(),
+    summary,
+  }
 }
 
 await main()

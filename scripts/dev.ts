@@ -122,6 +122,7 @@ export async function runDevCommand(
         prefix: userConfig.prefix,
         policyPrefix: userConfig.childToken.policyPrefix,
         appRoleMount: userConfig.vault.appRole?.mount ?? 'approle',
+        childTokenRole: userConfig.childToken.role,
       })
     } catch (err) {
       if (!(err instanceof ProvisionError)) throw err

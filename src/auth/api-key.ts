@@ -9,6 +9,14 @@ type ApiKeyConfig = Config['auth']['apiKey']
 /** Keys longer than this are refused without hashing: no real key is this long. */
 const MAX_KEY_LENGTH = 4096
 
+// Made only on a failure: an error's stack trace is not free, and most requests succeed.
+const rejected = () =>
+  new AppError(
+    'UNAUTHENTICATED',
+    'The API key is not valid. Check the X-API-Key header against the keys the operator issued.',
+    { details: { tokenPresented: true } },
+  )
+
 const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest()
 
 /**
@@ -32,16 +40,11 @@ export function createApiKeyStrategy(cfg: Pick<ApiKeyConfig, 'keys'>): AuthStrat
       const presented = req.headers.get('x-api-key')
       // An empty header is no key (some proxies forward absent headers as empty ones).
       if (presented === null || presented === '') return null
-      const rejected = new AppError(
-        'UNAUTHENTICATED',
-        'The API key is not valid. Check the X-API-Key header against the keys the operator issued.',
-        { details: { tokenPresented: true } },
-      )
-      if (presented.length > MAX_KEY_LENGTH) throw rejected
+      if (presented.length > MAX_KEY_LENGTH) throw rejected()
       const candidate = digest(presented)
       const entry = byDigest.get(candidate.toString('hex'))
       const matches = timingSafeEqual(candidate, entry?.digest ?? decoy)
-      if (!entry || !matches) throw rejected
+      if (!entry || !matches) throw rejected()
       return { agent: entry.agent, scopes: [...entry.scopes], method: 'api_key' }
     },
   }

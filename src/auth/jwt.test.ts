@@ -1,6 +1,6 @@
 /** @module auth/jwt tests: claims, scopes and refusals with hand-built requests (HS256). */
 import { inspect } from 'node:util'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { SignJWT, type JWTPayload } from 'jose'
 import { AppError } from '../core/errors.js'
 import { credentialOf } from '../core/identity.js'
@@ -106,6 +106,24 @@ describe('createJwtStrategy', () => {
     await refusal(keyless.authenticate(req(await sign({ sub: 'a', exp: now() + 60 })), conn))
   })
 
+  it('checks a token once, then knows it until its exp, and never past it', async () => {
+    vi.useFakeTimers({ now: new Date('2026-06-01T00:00:00Z'), toFake: ['Date'] })
+    try {
+      const strict = strategyFor({ JWT_CLOCK_TOLERANCE: '0', JWT_DEFAULT_SCOPES: 'read' })
+      const token = await sign({ sub: 'agent_x', exp: now() + 30 })
+      const first = await strict.authenticate(req(token), conn)
+      expect(first).toEqual({ agent: 'agent_x', scopes: ['read'], method: 'jwt' })
+      expect(await strict.authenticate(req(token), conn)).toEqual(first)
+      // A changed signature is not the token that was checked.
+      const forged = `${token.slice(0, -4)}${token.slice(-4) === 'AAAA' ? 'BBBB' : 'AAAA'}`
+      await refusal(strict.authenticate(req(forged), conn))
+      vi.setSystemTime(new Date('2026-06-01T00:00:31Z'))
+      await refusal(strict.authenticate(req(token), conn))
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
   it('refuses HS256 when JWT_ALGORITHMS leaves it out', async () => {
     const rsOnly = strategyFor({ JWT_ALGORITHMS: 'RS256' })
     await refusal(rsOnly.authenticate(req(await sign({ sub: 'a', exp: now() + 60 })), conn))
@@ -157,8 +175,10 @@ describe('the verified token on the principal', () => {
     expect(credentialOf(p!)?.claims.sub).toBe('agent_x')
     const lines: string[] = []
     const log = createLogger({ level: 'info', destination: { write: (l) => void lines.push(l) } })
-    log.info({ principal: p }, 'who')
-    log.child({ principal: p }).info({}, 'who')
+    // The logger's types refuse a whole principal (LogFields); a caller outside them must not
+    // leak the token either.
+    log.info({ principal: p as never }, 'who')
+    log.child({ principal: p as never }).info({}, 'who')
     for (const text of [JSON.stringify(p), JSON.stringify({ ...p }), inspect(p), ...lines]) {
       expect(text).toContain('agent_x')
       expect(text).not.toContain(token)

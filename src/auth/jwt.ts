@@ -17,6 +17,7 @@ import { SCOPES, withCredential, type Scope } from '../core/identity.js'
 import type { Config } from '../config/schema.js'
 import type { Logger } from '../observability/logger.js'
 import type { AuthStrategy } from './strategy.js'
+import { createVerifiedTokens } from './verified-tokens.js'
 
 type JwtConfig = Omit<Config['auth']['jwt'], 'enabled'>
 
@@ -278,6 +279,7 @@ export function createJwtStrategy(cfg: JwtConfig, opts: JwtStrategyOptions): Aut
     )
   }
   const tolerance = cfg.clockToleranceSeconds
+  const verifiedTokens = createVerifiedTokens()
 
   // One imported HMAC key per algorithm: importing the raw secret on every request costs more
   // than the verification itself.
@@ -312,6 +314,8 @@ export function createJwtStrategy(cfg: JwtConfig, opts: JwtStrategyOptions): Aut
       if (algorithms.length === 0) {
         throw rejected('JWT authentication has no verification key configured on this bridge.')
       }
+      const known = verifiedTokens.get(token)
+      if (known) return known
       let header
       try {
         header = decodeProtectedHeader(token)
@@ -379,10 +383,13 @@ export function createJwtStrategy(cfg: JwtConfig, opts: JwtStrategyOptions): Aut
       }
       const source = isHmac(verified.protectedHeader.alg) ? 'hs256' : 'jwks'
       const defaults = source === 'hs256' ? cfg.defaultScopes : cfg.jwksDefaultScopes
-      return withCredential(
+      const principal = withCredential(
         { agent, scopes: scopesFromClaims(payload, defaults), method: 'jwt' },
         { kind: 'jwt', token, source, claims: payload },
       )
+      // `exp` is required and was checked: the token is good until then (plus the tolerance).
+      verifiedTokens.set(token, principal, ((payload.exp as number) + tolerance) * 1000)
+      return principal
     },
   }
 }

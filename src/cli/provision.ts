@@ -34,7 +34,13 @@ export async function runProvisionCommand(
   env: Record<string, string | undefined>,
   io: CliIo = processIo,
 ): Promise<number> {
-  let values: { agents?: string; out?: string; 'new-secret-id'?: boolean; help?: boolean }
+  let values: {
+    agents?: string
+    out?: string
+    'new-secret-id'?: boolean
+    prune?: boolean
+    help?: boolean
+  }
   try {
     values = parseArgs({
       args: argv,
@@ -42,6 +48,7 @@ export async function runProvisionCommand(
         agents: { type: 'string' },
         out: { type: 'string' },
         'new-secret-id': { type: 'boolean' },
+        prune: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: false,
@@ -99,6 +106,8 @@ export async function runProvisionCommand(
         prefix: config.prefix,
         policyPrefix: config.childToken.policyPrefix,
         appRoleMount: config.vault.appRole?.mount ?? env.VAULT_APPROLE_MOUNT ?? 'approle',
+        childTokenRole: config.childToken.role,
+        prune: values.prune === true,
         issueSecretId,
       })
     let result = await run(keepCredentials ? 'when-changed' : 'always')
@@ -107,6 +116,7 @@ export async function runProvisionCommand(
       result = { ...(await run('always')), changes: result.changes }
     }
     for (const change of result.changes) io.stdout(`provision: ${change}\n`)
+    for (const warning of result.warnings) io.stderr(`provision: warning: ${warning}\n`)
     if (result.changes.length === 0)
       io.stdout('provision: no changes (Vault was already provisioned)\n')
     if (values.out) {

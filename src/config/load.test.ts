@@ -108,7 +108,7 @@ describe('loadConfig parsing', () => {
     ['1d', 86400],
   ])('parses the duration %s as %d seconds', (text, seconds) => {
     expect(parseDuration(text)).toBe(seconds)
-    expect(loadConfig({ CHILD_TOKEN_TTL: text }).childToken.ttlSeconds).toBe(seconds)
+    expect(loadConfig({ VAULT_TIMEOUT: text }).vault.timeoutSeconds).toBe(seconds)
   })
 
   it.each(['true', 'false', '1', '0'])('accepts the boolean %s', (v) => {

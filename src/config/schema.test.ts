@@ -38,3 +38,24 @@ describe('KV_MOUNT and TRANSIT_MOUNT', () => {
     expect(problemsOf({ TRANSIT_MOUNT: mount })[0]).toMatch(/^TRANSIT_MOUNT: /)
   })
 })
+
+describe('CHILD_TOKEN_ROLE', () => {
+  it('mints through mcp-bridge-agents by default; none mints without a role', () => {
+    expect(loadConfig({}).childToken.role).toBe('mcp-bridge-agents')
+    expect(loadConfig({ CHILD_TOKEN_ROLE: 'team-agents' }).childToken.role).toBe('team-agents')
+    expect(loadConfig({ CHILD_TOKEN_ROLE: 'none' }).childToken.role).toBeUndefined()
+  })
+
+  it.each(['Agents', 'a/b', 'x'.repeat(129)])('refuses the role name %s', (role) => {
+    expect(problemsOf({ CHILD_TOKEN_ROLE: role })[0]).toMatch(/^CHILD_TOKEN_ROLE: /)
+  })
+
+  it("keeps child tokens within the role's explicit max TTL of 1h", () => {
+    expect(loadConfig({ CHILD_TOKEN_TTL: '30m', CHILD_TOKEN_REUSE_SECONDS: '30m' })).toBeTruthy()
+    expect(problemsOf({ CHILD_TOKEN_TTL: '30m', CHILD_TOKEN_REUSE_SECONDS: '31m' })[0]).toMatch(
+      /^CHILD_TOKEN_TTL: /,
+    )
+    const none = { CHILD_TOKEN_ROLE: 'none', CHILD_TOKEN_TTL: '2h' }
+    expect(loadConfig(none).childToken.ttlSeconds).toBe(7200)
+  })
+})

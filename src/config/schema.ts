@@ -221,6 +221,16 @@ const overridesJson = z
 // ---------------------------------------------------------------------------------------------
 // The environment, variable by variable. `.describe()` is the README's "meaning" column.
 
+/** The token role `provision` writes and the bridge mints child tokens through (CHILD_TOKEN_ROLE). */
+export const DEFAULT_CHILD_TOKEN_ROLE = 'mcp-bridge-agents'
+/** CHILD_TOKEN_ROLE value for minting with `auth/token/create` (no role). */
+export const NO_CHILD_TOKEN_ROLE = 'none'
+/**
+ * The explicit max TTL of the token role `provision` writes: no child token outlives it, so
+ * CHILD_TOKEN_TTL plus CHILD_TOKEN_REUSE_SECONDS must fit in it.
+ */
+export const CHILD_TOKEN_MAX_TTL_SECONDS = 3600
+
 export const envSchema = z.object({
   HOST: z
     .string()
@@ -425,6 +435,15 @@ export const envSchema = z.object({
   CHILD_TOKEN_REUSE_SECONDS: duration('0').describe(
     "Reuse an agent's child token for this long (0 = a fresh token per request).",
   ),
+  CHILD_TOKEN_ROLE: z
+    .string()
+    .regex(/^[a-z0-9_.-]{1,128}$/, {
+      message: 'must be a token role name: lower-case letters, digits, "_", "." or "-"',
+    })
+    .default(DEFAULT_CHILD_TOKEN_ROLE)
+    .describe(
+      'Token role child tokens are minted through (auth/token/create/<role>, written by provision); none: auth/token/create, which allows only policies the bridge token holds.',
+    ),
 
   RATE_LIMIT_ENABLED: bool(true).describe('Per-agent rate limits.'),
   RATE_LIMIT_REQUESTS: int(60, 1, 1_000_000).describe('Requests per window per agent.'),
@@ -604,6 +623,15 @@ export const configSchema = envSchema
       issue('MTLS_TRUSTED_PROXIES', 'must be a list of CIDRs such as 10.0.0.5/32 or 10.0.0.0/8')
     }
     checkTls(e, issue)
+    if (
+      e.CHILD_TOKEN_ROLE !== NO_CHILD_TOKEN_ROLE &&
+      e.CHILD_TOKEN_TTL + e.CHILD_TOKEN_REUSE_SECONDS > CHILD_TOKEN_MAX_TTL_SECONDS
+    ) {
+      issue(
+        'CHILD_TOKEN_TTL',
+        `plus CHILD_TOKEN_REUSE_SECONDS must be at most ${CHILD_TOKEN_MAX_TTL_SECONDS / 3600}h, the explicit max TTL of the token role (CHILD_TOKEN_ROLE)`,
+      )
+    }
     for (const name of ['HTTP_HEADERS_TIMEOUT', 'HTTP_REQUEST_TIMEOUT'] as const) {
       if (e[name] < 0.1) issue(name, 'must be at least 100ms')
     }
@@ -698,6 +726,8 @@ export const configSchema = envSchema
       ttlSeconds: e.CHILD_TOKEN_TTL,
       policyPrefix: e.CHILD_TOKEN_POLICY_PREFIX,
       reuseSeconds: e.CHILD_TOKEN_REUSE_SECONDS,
+      /** Undefined: mint with `auth/token/create` (CHILD_TOKEN_ROLE=none). */
+      role: e.CHILD_TOKEN_ROLE === NO_CHILD_TOKEN_ROLE ? undefined : e.CHILD_TOKEN_ROLE,
     },
     rateLimit: {
       enabled: e.RATE_LIMIT_ENABLED,

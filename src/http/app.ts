@@ -4,15 +4,15 @@
  */
 import { randomUUID } from 'node:crypto'
 import { Hono, type MiddlewareHandler } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import type { Authenticator } from '../auth/index.js'
 import type { Config } from '../config/schema.js'
 import { AppError } from '../core/errors.js'
 import type { VaultPort, VaultReadiness } from '../core/ports.js'
 import type { RateLimits } from '../limits/rate-limits.js'
-import type { Logger } from '../observability/logger.js'
+import { deferredChild, type Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import { authMiddleware } from './auth-middleware.js'
+import { bodyLimit } from './body-limit.js'
 import { setResponseHeaders, type AppEnv } from './context.js'
 import { registerDebugRoutes } from './debug-routes.js'
 import {
@@ -97,16 +97,13 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   if (deps.metrics) app.use('*', httpMetrics(deps.metrics))
   app.use(
     '*',
-    bodyLimit({
-      maxSize: config.maxBodyBytes,
-      onError: (c) => {
-        // The rest of the body stays unread, so this connection cannot carry another request.
-        c.header('Connection', 'close')
-        throw new AppError(
-          'PAYLOAD_TOO_LARGE',
-          `The request body is larger than ${config.maxBodyBytes} bytes (MAX_BODY_BYTES).`,
-        )
-      },
+    bodyLimit(config.maxBodyBytes, (c) => {
+      // The rest of the body stays unread, so this connection cannot carry another request.
+      c.header('Connection', 'close')
+      throw new AppError(
+        'PAYLOAD_TOO_LARGE',
+        `The request body is larger than ${config.maxBodyBytes} bytes (MAX_BODY_BYTES).`,
+      )
     }),
   )
 
@@ -145,7 +142,7 @@ function requestId(logger: Logger): MiddlewareHandler<AppEnv> {
     const given = c.req.header('x-request-id')
     const id = given && SANE_REQUEST_ID.test(given) ? given : randomUUID()
     c.set('requestId', id)
-    c.set('log', logger.child({ requestId: id }))
+    c.set('log', deferredChild(logger, { requestId: id }))
     c.header('X-Request-Id', id)
     await next()
     // A route may return a Response it built itself; make sure the id is on whatever goes out.

@@ -8,7 +8,7 @@ import {
   type RateLimiterAbstract,
 } from 'rate-limiter-flexible'
 import type { Config } from '../config/schema.js'
-import type { Logger } from '../observability/logger.js'
+import { serializeError, type Logger } from '../observability/logger.js'
 import { createRedisClient } from './redis-client.js'
 
 /** The outcome of taking one request from a budget. Times are whole seconds, rounded up. */
@@ -165,7 +165,7 @@ export function createRateLimits(
         if (rejection instanceof RateLimiterRes) return toResult(rejection, limit, false)
         // Both Redis and the insurance limiter failed: there is nothing left to count with.
         // Security: refuse rather than serve unlimited.
-        log.error({ err: rejection }, 'rate limiter failed; refusing the request')
+        log.error({ err: serializeError(rejection) }, 'rate limiter failed; refusing the request')
         return { allowed: false, limit, remaining: 0, resetSeconds: 1, retryAfterSeconds: 1 }
       }
     },
@@ -177,7 +177,7 @@ export function createRateLimits(
           return { blocked: false, retryAfterSeconds: 0 }
         return { blocked: true, retryAfterSeconds: Math.max(Math.ceil(res.msBeforeNext / 1000), 1) }
       } catch (err) {
-        log.error({ err }, 'auth-failure limiter failed; not blocking')
+        log.error({ err: serializeError(err) }, 'auth-failure limiter failed; not blocking')
         return { blocked: false, retryAfterSeconds: 0 }
       }
     },
@@ -186,7 +186,7 @@ export function createRateLimits(
       try {
         await failureLimiter.penalty(addressKey(ip))
       } catch (err) {
-        log.error({ err }, 'auth-failure limiter failed to count a failure')
+        log.error({ err: serializeError(err) }, 'auth-failure limiter failed to count a failure')
       }
     },
 
@@ -264,7 +264,7 @@ function connectRedis(url: string, log: Logger): { client: Redis; close(): Promi
     degraded = true
     // Security: the URL may hold a password; the error serializer keeps only message and code.
     log.warn(
-      { event: 'redis_unreachable', err },
+      { event: 'redis_unreachable', err: serializeError(err) },
       'Redis unreachable: rate limits now count per replica in memory until it is back',
     )
   }

@@ -7,7 +7,7 @@ import { PassThrough, type Readable, type Writable } from 'node:stream'
 import { StdioServerTransport, serveStdio } from '@modelcontextprotocol/server/stdio'
 import type { Principal } from '../core/identity.js'
 import type { OperationRunner } from '../core/operations.js'
-import type { Logger } from '../observability/logger.js'
+import { serializeError, type Logger } from '../observability/logger.js'
 import type { Consent, SecretValuesMode } from './secret-values.js'
 import { createMcpServer } from './server.js'
 
@@ -62,7 +62,11 @@ export async function startStdioSession(deps: StdioSessionDeps): Promise<StdioSe
         { runner, secretValues: deps.secretValues, consent: deps.consent, log: logger },
         { principal: deps.principal, era: ctx.era, transport: 'stdio' },
       ),
-    { transport, onerror: (err) => logger.warn({ err }, 'stdio: unreadable or refused message') },
+    {
+      transport,
+      onerror: (err) =>
+        logger.warn({ err: serializeError(err) }, 'stdio: unreadable or refused message'),
+    },
   )
   let stopping: Promise<void> | undefined
   return {

@@ -1,6 +1,4 @@
 /** @module observability/audit: the audit trail, one JSON line per operation (stdout, stderr, a file, or off). */
-import { closeSync, createWriteStream, openSync, type WriteStream } from 'node:fs'
-import type { Writable } from 'node:stream'
 import { StartupError } from '../config/startup-error.js'
 import type {
   OperationEvent,
@@ -8,7 +6,8 @@ import type {
   SecurityEvent,
   SecurityObserver,
 } from '../core/ports.js'
-import type { Logger } from './logger.js'
+import { createLineSink, type LineSink } from './line-sink.js'
+import { serializeError, type Logger } from './logger.js'
 
 export interface AuditTrail extends OperationObserver, SecurityObserver {
   /** Resolves once every line written so far has reached the sink. */
@@ -58,13 +57,17 @@ export function securityRecord(event: SecurityEvent): Record<string, unknown> {
  * Creates the audit trail for `sink` (AUDIT_LOG): `stdout`, `stderr`, `off`, or a file path
  * (appended to, created with mode 0600). `stdoutReserved` is for the stdio MCP transport, whose
  * protocol owns stdout: `stdout` then writes to stderr instead, with a warning.
+ *
+ * Lines are written off the event loop through a bounded queue (see line-sink.ts). Security: an
+ * audit line is never dropped for speed: when the sink falls behind by a whole queue, writing
+ * turns synchronous until it has caught up. `close` (and process exit) flush what is queued.
  * Writing never throws into the request; a failing sink is logged once.
  * @throws StartupError when the audit file cannot be opened (checked at startup, before Vault is
  *   contacted, not on first write).
  */
 export function createAuditTrail(
   sink: string,
-  options: { logger: Logger; stdoutReserved?: boolean },
+  options: { logger: Logger; stdoutReserved?: boolean; maxQueuedBytes?: number },
 ): AuditTrail {
   const log = options.logger.child({ component: 'audit' })
   const keyword = sink.trim().toLowerCase()
@@ -72,71 +75,47 @@ export function createAuditTrail(
   if (sink === 'off') {
     return { operationFinished() {}, securityEvent() {}, async flush() {}, async close() {} }
   }
-  let stream: Writable
-  let file: WriteStream | undefined
-  if (sink === 'stdout' && !options.stdoutReserved) stream = process.stdout
-  else if (sink === 'stdout' || sink === 'stderr') {
-    if (sink === 'stdout')
-      log.warn({}, 'AUDIT_LOG=stdout: stdout carries MCP here, auditing to stderr')
-    stream = process.stderr
-  } else {
-    let fd: number
-    try {
-      fd = openSync(sink, 'a', 0o600)
-    } catch (err) {
-      throw new StartupError(
-        'cannot write the audit trail',
-        'AUDIT_LOG names a file that cannot be opened for appending; check that its directory ' +
-          'exists and is writable, or set AUDIT_LOG to stdout, stderr or off.',
-        { cause: err },
-      )
-    }
-    try {
-      file = createWriteStream(sink, { fd, flags: 'a' })
-    } catch (err) {
-      closeSync(fd)
-      throw err
-    }
-    stream = file
+  if (sink === 'stdout' && options.stdoutReserved) {
+    log.warn({}, 'AUDIT_LOG=stdout: stdout carries MCP here, auditing to stderr')
   }
-
-  let failed = false
-  let closed = false
-  stream.on('error', (err) => {
-    if (failed) return
-    failed = true
-    log.error({ err }, 'audit trail write failed; audit lines are being lost')
-  })
-
-  // Writes are ordered, so the callback of an empty write runs once every earlier line is out.
-  const drained = () =>
-    new Promise<void>((resolve) => {
-      if (stream.destroyed || stream.writableEnded) return resolve()
-      stream.write('', () => resolve())
+  const dest =
+    sink === 'stdout' && !options.stdoutReserved
+      ? 1
+      : sink === 'stdout' || sink === 'stderr'
+        ? 2
+        : sink
+  let lines: LineSink
+  try {
+    lines = createLineSink({
+      dest,
+      overflow: 'block',
+      ...(options.maxQueuedBytes ? { maxQueuedBytes: options.maxQueuedBytes } : {}),
+      onError: (err) =>
+        log.error(
+          { err: serializeError(err) },
+          'audit trail write failed; audit lines are being lost',
+        ),
     })
-
-  const write = (record: Record<string, unknown>) => {
-    if (closed || stream.destroyed) return
-    try {
-      stream.write(`${JSON.stringify(record)}\n`)
-    } catch (err) {
-      if (!failed) log.error({ err }, 'audit trail write failed')
-      failed = true
-    }
+  } catch (err) {
+    throw new StartupError(
+      'cannot write the audit trail',
+      'AUDIT_LOG names a file that cannot be opened for appending; check that its directory ' +
+        'exists and is writable, or set AUDIT_LOG to stdout, stderr or off.',
+      { cause: err },
+    )
   }
-
+  let closed = false
+  const write = (record: Record<string, unknown>) => {
+    if (!closed) lines.write(`${JSON.stringify(record)}\n`)
+  }
   return {
     operationFinished: (event) => write(auditRecord(event)),
     securityEvent: (event) => write(securityRecord(event)),
-    flush: drained,
+    flush: () => lines.flush(),
     async close() {
       if (closed) return
       closed = true
-      await drained()
-      if (file) {
-        const f = file
-        await new Promise<void>((resolve) => f.end(() => resolve()))
-      }
+      await lines.close()
     },
   }
 }

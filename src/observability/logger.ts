@@ -1,27 +1,36 @@
 /** @module observability/logger: the logging interface the bridge codes against, and its pino implementation. */
 import { pino, type DestinationStream, type Level } from 'pino'
+import { createLineSink } from './line-sink.js'
 
-/** A structured logger. Logs go to stderr, because in stdio mode stdout carries MCP. */
+/**
+ * A structured logger. Logs go to stderr, because in stdio mode stdout carries MCP.
+ *
+ * Security: a record is built from {@link LogFields}, flat facts whose names are never those
+ * of a credential, a body or a value (checked by the compiler), and errors enter only as
+ * {@link serializeError} made them. So no record can hold a secret, and nothing has to search
+ * each record for one at run time.
+ */
 export interface Logger {
-  fatal(obj: object, msg?: string): void
-  error(obj: object, msg?: string): void
-  warn(obj: object, msg?: string): void
-  info(obj: object, msg?: string): void
-  debug(obj: object, msg?: string): void
-  child(bindings: Record<string, unknown>): Logger
+  fatal(fields: LogFields, msg?: string): void
+  error(fields: LogFields, msg?: string): void
+  warn(fields: LogFields, msg?: string): void
+  info(fields: LogFields, msg?: string): void
+  debug(fields: LogFields, msg?: string): void
+  child(bindings: LogFields): Logger
 }
 
 export type LogLevel = Level | 'silent'
 
-/** What is written where: a pino destination stream, or anything with `write(line)`. */
+/** What is written where: a line sink, or anything with `write(line)` (tests). */
 export type LogDestination = DestinationStream
 
 /**
- * Field names whose values never reach a log line, wherever they sit (up to {@link REDACT_DEPTH}
- * levels deep). Header names appear in both spellings because redaction is case-sensitive.
+ * Field names a log record never has, at any level of it: credentials in headers (ours, Vault's
+ * and a browser's), tokens, keys and secrets under their usual names, bodies and the values in
+ * them, and the objects that carry such things (headers, HTTP client configs, requests and
+ * responses). Header names appear in both spellings because names are case-sensitive.
  */
-export const REDACTED_KEYS = [
-  // credentials in headers (ours, Vault's, and a browser's)
+export const SECRET_FIELD_NAMES = [
   'authorization',
   'Authorization',
   'x-api-key',
@@ -35,7 +44,6 @@ export const REDACTED_KEYS = [
   'Set-Cookie',
   'proxy-authorization',
   'Proxy-Authorization',
-  // tokens, keys and secrets under their usual names
   'token',
   'client_token',
   'clientToken',
@@ -51,7 +59,6 @@ export const REDACTED_KEYS = [
   'secret_id',
   'secretId',
   'hs256Secret',
-  // bodies and the values in them
   'body',
   'rawBody',
   'requestBody',
@@ -64,27 +71,36 @@ export const REDACTED_KEYS = [
   'context',
   'value',
   'values',
+  'headers',
+  'config',
+  'req',
+  'res',
+  'request',
+  'response',
 ] as const
 
-/** How deep below the log object's top level a redacted key is still found. */
-export const REDACT_DEPTH = 5
+export type SecretFieldName = (typeof SECRET_FIELD_NAMES)[number]
 
-/** What stands in for a value that must not be shown: in logs, debug echoes and MCP's redact mode. */
-export const REDACTED = '[redacted]'
+type Scalar = string | number | boolean | null | undefined
+type NoSecretNames = { readonly [K in SecretFieldName]?: never }
 
-// fast-redact wildcards match one level each, so each key is listed at every depth; `["k"]`
-// quoting keeps names with dashes valid paths.
-const redactPaths = (): string[] => {
-  const paths: string[] = []
-  for (const key of REDACTED_KEYS) {
-    const leaf = /^[A-Za-z_$][\w$]*$/.test(key) ? key : `["${key}"]`
-    for (let depth = 0; depth <= REDACT_DEPTH; depth++) {
-      const prefix = '*.'.repeat(depth)
-      paths.push(leaf.startsWith('[') ? prefix.slice(0, -1) + leaf : prefix + leaf)
-    }
-  }
-  return paths
+/** One flat record of facts (Vault's status and error strings, say): scalars or lists of them. */
+export type FlatRecord = { readonly [key: string]: Scalar | readonly Scalar[] } & NoSecretNames
+
+/** An error in the only form a log takes it: what {@link serializeError} returns. */
+export interface SerializedError {
+  readonly [serializedBrand]: true
 }
+declare const serializedBrand: unique symbol
+
+/** What one log field holds. */
+export type LogValue = Scalar | readonly Scalar[] | FlatRecord | SerializedError
+
+/** The fields of one log record (see {@link Logger}). */
+export type LogFields = { readonly [key: string]: LogValue } & NoSecretNames
+
+/** What stands in for a value that must not be shown: in debug echoes and MCP's redact mode. */
+export const REDACTED = '[redacted]'
 
 /** What serializeError made, so that serialising it again (the logger's turn) keeps it. */
 const serialized = new WeakSet<object>()
@@ -99,8 +115,8 @@ const serialized = new WeakSet<object>()
  * cut out, and a few stack frames survive, recursively through `cause` (bounded). A value that
  * is not an error is logged as its type only (strings and numbers as a redacted message).
  */
-export function serializeError(err: unknown, depth = 0): unknown {
-  if (typeof err === 'object' && err !== null && serialized.has(err)) return err
+export function serializeError(err: unknown, depth = 0): SerializedError {
+  if (typeof err === 'object' && err !== null && serialized.has(err)) return err as SerializedError
   let out: Record<string, unknown>
   if (err instanceof Error) {
     const e = err as Error & {
@@ -121,7 +137,7 @@ export function serializeError(err: unknown, depth = 0): unknown {
     out = { type: err === null ? 'null' : typeof err }
   }
   serialized.add(out)
-  return out
+  return out as unknown as SerializedError
 }
 
 // Security: messages of library errors sometimes quote what they were given; tokens and long
@@ -134,22 +150,52 @@ const redactMessage = (message: string): string =>
     .replace(/[A-Za-z0-9+/_=-]{40,}/g, REDACTED)
 
 /**
- * Creates the bridge's logger: JSON lines on stderr (fd 2) unless `destination` is given.
- * Redaction is configuration, not care: every key in {@link REDACTED_KEYS} is censored at any
- * depth up to {@link REDACT_DEPTH}, and errors (`err`, `error`, `cause`) go through
- * {@link serializeError}.
+ * Creates the bridge's logger: JSON lines on stderr (fd 2), written asynchronously through a
+ * bounded queue (lines beyond it are dropped rather than memory growing), unless `destination`
+ * is given. `err`, `error` and `cause` fields go through {@link serializeError} once more, for
+ * callers outside the type checker.
  */
 export function createLogger(options: { level: LogLevel; destination?: LogDestination }): Logger {
-  const destination = options.destination ?? pino.destination({ fd: 2, sync: true })
+  const destination =
+    options.destination ?? createLineSink({ dest: 2, overflow: 'drop', onDrop: countDropped })
   return pino(
     {
       level: options.level,
       base: undefined,
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
-      redact: { paths: redactPaths(), censor: REDACTED },
       serializers: { err: serializeError, error: serializeError, cause: serializeError },
     },
     destination,
-  )
+  ) as unknown as Logger
+}
+
+let dropped = 0
+const countDropped = () => {
+  dropped += 1
+}
+
+/** Log lines dropped so far because stderr could not keep up (its queue was full). */
+export const droppedLogLines = (): number => dropped
+
+/**
+ * `parent.child(bindings)`, made only when the first line is logged through it (or a child of
+ * it). Per-request loggers use it: most requests log nothing but their one request line, which
+ * the root logger writes.
+ */
+export function deferredChild(parent: Logger, bindings: LogFields): Logger {
+  return deferred(() => parent.child(bindings))
+}
+
+function deferred(make: () => Logger): Logger {
+  let made: Logger | undefined
+  const real = () => (made ??= make())
+  return {
+    fatal: (fields, msg) => real().fatal(fields, msg),
+    error: (fields, msg) => real().error(fields, msg),
+    warn: (fields, msg) => real().warn(fields, msg),
+    info: (fields, msg) => real().info(fields, msg),
+    debug: (fields, msg) => real().debug(fields, msg),
+    child: (more) => deferred(() => real().child(more)),
+  }
 }

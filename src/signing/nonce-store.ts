@@ -4,7 +4,7 @@
  */
 import type { NonceStore } from '../core/ports.js'
 import { createRedisClient } from '../limits/redis-client.js'
-import type { Logger } from '../observability/logger.js'
+import { serializeError, type Logger } from '../observability/logger.js'
 
 /** Most nonces one process remembers; about 100 bytes each. */
 export const DEFAULT_MAX_NONCES = 100_000
@@ -59,7 +59,10 @@ export function createRedisNonceStore(
   client.on('error', (err) => {
     if (down) return
     down = true
-    log.warn({ event: 'redis_unreachable', err }, 'Redis unreachable: one-time tokens are refused')
+    log.warn(
+      { event: 'redis_unreachable', err: serializeError(err) },
+      'Redis unreachable: one-time tokens are refused',
+    )
   })
   client.on('ready', () => {
     if (down) log.info({ event: 'redis_recovered' }, 'Redis reachable again: one-time tokens work')

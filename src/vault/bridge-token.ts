@@ -6,7 +6,7 @@
 import type { Config } from '../config/schema.js'
 import { trimSlashes } from '../core/paths.js'
 import type { VaultReadiness } from '../core/ports.js'
-import type { Logger } from '../observability/logger.js'
+import type { LogFields, Logger } from '../observability/logger.js'
 import type { NodeVaultClient, NodeVaultClientFactory } from './node-vault-client.js'
 import {
   describeVaultFailure,
@@ -38,6 +38,8 @@ export interface BridgeToken {
   loginTtl: number
   /** Next upkeep (ms); Infinity when none is due. */
   upkeepAt: number
+  /** The token's policies, as Vault reported them at login or lookup (undefined: not told). */
+  policies?: string[]
 }
 
 export interface BridgeTokenDeps {
@@ -86,13 +88,26 @@ export interface BridgeTokenKeeper {
   stop(): void
   /** Revokes the bridge's own AppRole login, and with it its child tokens (best effort). */
   revokeLogin(): Promise<void>
+  /**
+   * The bridge's token `used` lacks `policy` (an agent's), which may have been added to the
+   * bridge's AppRole role since it logged in (`provision` of a new agent): AppRole only, logs in
+   * again, and keeps the new token if it carries the policy (a useless one is revoked at once).
+   * One such login at a time, at most one a second per policy; never throws.
+   * @returns true when a token with the policy is in place (the caller retries once).
+   */
+  gainPolicy(used: BridgeToken, policy: string): Promise<boolean>
 }
 
 interface AuthBlock {
   client_token?: string
   lease_duration?: number
   renewable?: boolean
+  policies?: unknown
+  token_policies?: unknown
 }
+
+/** A login to gain one policy happens this often at most (each one is a Vault login). */
+const POLICY_LOGIN_INTERVAL_MS = 1000
 
 /**
  * Creates the keeper. With AppRole it logs in (and again whenever its token dies or nears its
@@ -113,6 +128,9 @@ export function createBridgeTokenKeeper(deps: BridgeTokenDeps): BridgeTokenKeepe
   let upkeepRunning = false
   let readyCache: { at: number; value: Promise<VaultReadiness> } | undefined
   let closed = false
+  let policyLogin: Promise<boolean> | undefined
+  /** When a login last tried to gain each policy (ms); entries older than the interval go. */
+  const policyLogins = new Map<string, number>()
 
   async function authenticate(): Promise<BridgeToken> {
     if (appRole) {
@@ -129,7 +147,9 @@ export function createBridgeTokenKeeper(deps: BridgeTokenDeps): BridgeTokenKeepe
         { event: 'vault_login', method: 'approle', ttlSeconds: ttl, renewable: auth.renewable },
         'Logged in to Vault with AppRole.',
       )
-      return bridgeToken(auth.client_token, ttl, auth.renewable === true)
+      const t = bridgeToken(auth.client_token, ttl, auth.renewable === true)
+      t.policies = stringsOf(auth.token_policies) ?? stringsOf(auth.policies)
+      return t
     }
     const token = vault.token ?? ''
     const t = bridgeToken(token, 0, false)
@@ -159,10 +179,11 @@ export function createBridgeTokenKeeper(deps: BridgeTokenDeps): BridgeTokenKeepe
   /** Refreshes what we know of the token's life; throws node-vault errors as they come. */
   async function lookupSelf(t: BridgeToken): Promise<void> {
     const res = (await t.client.read('auth/token/lookup-self')) as {
-      data?: { ttl?: unknown; renewable?: unknown }
+      data?: { ttl?: unknown; renewable?: unknown; policies?: unknown }
     }
     t.ttl = numberOr(res.data?.ttl, 0)
     t.renewable = res.data?.renewable === true
+    t.policies = stringsOf(res.data?.policies) ?? t.policies
     t.since = now()
     planUpkeep(t)
   }
@@ -180,7 +201,7 @@ export function createBridgeTokenKeeper(deps: BridgeTokenDeps): BridgeTokenKeepe
   }
 
   /** Vault refuses the bridge's credentials: only an operator can fix that. */
-  function reject(reason: string, message: string, facts: object = {}): void {
+  function reject(reason: string, message: string, facts: LogFields = {}): void {
     rejected = reason
     readyCache = undefined
     log.error({ event: 'vault_credentials_rejected', ...facts }, message)
@@ -352,6 +373,43 @@ export function createBridgeTokenKeeper(deps: BridgeTokenDeps): BridgeTokenKeepe
     }
   }
 
+  async function gainPolicy(used: BridgeToken, policy: string): Promise<boolean> {
+    const has = (t: BridgeToken | undefined) => t?.policies?.includes(policy) === true
+    if (current && current.token !== used.token && has(current)) return true
+    if (!appRole || closed || rejected || has(used)) return false
+    if (policyLogin) {
+      await policyLogin
+      return has(current)
+    }
+    const at = now()
+    for (const [p, t] of policyLogins)
+      if (at - t >= POLICY_LOGIN_INTERVAL_MS) policyLogins.delete(p)
+    if (policyLogins.has(policy)) return false
+    policyLogins.set(policy, at)
+    policyLogin = (async () => {
+      try {
+        log.info({ event: 'vault_relogin', why: 'policy missing' }, 'Logging in to Vault again.')
+        const fresh = await authenticate()
+        if (!has(fresh)) {
+          // The role does not carry the policy either: no use keeping a second token alive.
+          await fresh.client.write('auth/token/revoke-self', {}).catch(() => undefined)
+          return false
+        }
+        install(fresh)
+        return true
+      } catch (err) {
+        log.warn(
+          { event: 'vault_relogin_failed', vault: describeVaultFailure(err, 'login') },
+          'Could not log in to Vault again.',
+        )
+        return false
+      } finally {
+        policyLogin = undefined
+      }
+    })()
+    return policyLogin
+  }
+
   function markUnreachable(): void {
     reachable = false
     readyCache = undefined
@@ -418,6 +476,7 @@ export function createBridgeTokenKeeper(deps: BridgeTokenDeps): BridgeTokenKeepe
     ensure,
     current: () => current,
     recover,
+    gainPolicy,
     upkeep,
     readiness() {
       // One check at a time, and its answer reused while it is young: probes never pile up.
@@ -451,6 +510,10 @@ export function createBridgeTokenKeeper(deps: BridgeTokenDeps): BridgeTokenKeepe
     },
   }
 }
+
+/** A list of strings from Vault, or undefined when it sent none. */
+const stringsOf = (v: unknown): string[] | undefined =>
+  Array.isArray(v) ? v.filter((p): p is string => typeof p === 'string') : undefined
 
 const numberOr = (v: unknown, d: number): number =>
   typeof v === 'number' && Number.isFinite(v) ? v : d

@@ -150,6 +150,41 @@ describe('createNodeVaultClientFactory', () => {
     expect((err as { code?: string }).code).toBe('ECONNABORTED')
   })
 
+  it('follows no redirect: a 307 is the answer, and the token goes nowhere else', async () => {
+    const elsewhere = await recordingServer()
+    const redirecting = createServer((req, res) => {
+      req.resume()
+      res.writeHead(307, { Location: `${elsewhere.url}/v1/secret/data/a` }).end()
+    })
+    servers.push(redirecting)
+    await new Promise<void>((r) => redirecting.listen(0, '127.0.0.1', r))
+    const url = `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}`
+    const factory = createNodeVaultClientFactory(loadConfig({ VAULT_ADDR: url }).vault, {
+      logger: recordingLogger().logger,
+    })
+    const err = await factory
+      .client('tok-1')
+      .request({ path: '/secret/data/a', method: 'GET' })
+      .catch((e: unknown) => e)
+    factory.close()
+    expect(vaultStatus(err)).toBe(307)
+    expect(elsewhere.seen).toHaveLength(0)
+  })
+
+  it('refuses request options that are not what node-vault expects, before sending', async () => {
+    const { url, seen } = await recordingServer()
+    const factory = createNodeVaultClientFactory(loadConfig({ VAULT_ADDR: url }).vault, {
+      logger: recordingLogger().logger,
+    })
+    const err = await factory
+      .client('t')
+      .request({ path: 42, method: 'GET' } as never)
+      .catch((e: unknown) => e)
+    factory.close()
+    expect(err).toBeInstanceOf(TypeError)
+    expect(seen).toHaveLength(0)
+  })
+
   it('fails with a typed startup error when a TLS file cannot be read', () => {
     const vault = loadConfig({
       VAULT_ADDR: 'https://127.0.0.1:1',
@@ -207,9 +242,11 @@ describe('TLS to Vault', () => {
     }).vault
     const client = createNodeVaultClient(vault, { token: 't', logger: recordingLogger().logger })
     await client.read('sys/mounts')
+    // The sessions' path: `request` with no per-call options uses the same TLS settings.
+    await client.request({ path: '/secret/data/a', method: 'GET' })
     client.close()
-    expect(seen).toHaveLength(1)
-    expect(seen[0]!.authorized).toBe(true)
+    expect(seen).toHaveLength(2)
+    expect(seen.every((s) => s.authorized)).toBe(true)
   })
 
   it('refuses a Vault whose certificate it cannot verify', async () => {

@@ -6,12 +6,19 @@ import nodeVault from 'node-vault'
 import type { Config } from '../config/schema.js'
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
+import { createVaultTransport, requestOptionsCheck } from './vault-transport.js'
 import { VaultStartupError } from './vault-startup-error.js'
 
-/** A node-vault 0.12 client (axios underneath). */
-export type NodeVaultClient = nodeVault.client
+/**
+ * A node-vault client bound to one token: node-vault's request helpers, all going through one
+ * shared node-vault client.
+ */
+export type NodeVaultClient = Pick<
+  nodeVault.client,
+  'request' | 'read' | 'write' | 'update' | 'delete'
+>
 
-/** Makes clients that share one set of keep-alive connections to the configured Vault. */
+/** Makes clients that share one node-vault client and one set of keep-alive connections. */
 export interface NodeVaultClientFactory {
   /** A client that sends `token` (none: unauthenticated calls such as AppRole login). */
   client(token?: string): NodeVaultClient
@@ -27,10 +34,17 @@ const MAX_SOCKETS = 64
  * `VAULT_CLIENT_CERT`/`VAULT_CLIENT_KEY` and `VAULT_SKIP_VERIFY`, keep-alive agents, and the
  * `VAULT_TIMEOUT` bound on every call. Files are read once, here.
  *
+ * One node-vault client serves every token (the token travels as a per-call header), so a
+ * per-request child token costs a small object, not a client with its ~100 generated commands.
+ * node-vault sends through {@link createVaultTransport} (its `request-promise` option) on the
+ * agents made here, for every call alike, and checks request options with
+ * {@link requestOptionsCheck} (its `tv4` option) instead of a JSON-schema engine per call.
+ *
  * Security: the address, namespace and TLS settings come from `vault` (configuration) alone.
  * node-vault would otherwise fall back to `process.env` (VAULT_ADDR, VAULT_TOKEN,
  * VAULT_NAMESPACE, VAULT_SKIP_VERIFY), so every one of those is set explicitly, and its
- * `debug` output, which would print request bodies (secret values), is switched off.
+ * `debug` output, which would print request bodies (secret values), is switched off. Redirects
+ * are not followed (they would carry the token along).
  * @throws VaultStartupError `tls_files` when a configured PEM file cannot be read.
  */
 export function createNodeVaultClientFactory(
@@ -62,26 +76,42 @@ export function createNodeVaultClientFactory(
     key: readPem('VAULT_CLIENT_KEY', tls.clientKeyFile),
   })
   const httpAgent = new http.Agent(idle)
-  // node-vault 0.12 spreads `requestOptions` into every call; its axios wrapper forwards
-  // `timeout`, `httpAgent` and a prebuilt `httpsAgent` (used as is when no per-call TLS keys
-  // such as `ca` are given, which is why TLS lives in the agent and not in these options).
-  const requestOptions = { timeout, httpAgent, httpsAgent }
+  const shared = nodeVault({
+    endpoint: vault.address,
+    apiVersion: 'v1',
+    'request-promise': createVaultTransport({ httpAgent, httpsAgent, timeoutMs: timeout }),
+    tv4: requestOptionsCheck,
+    debug: () => {},
+    // node-vault's typings call `tv4` a function; its code uses an object with validate/error.
+  } as unknown as nodeVault.VaultOptions)
+  const open = shared as nodeVault.client & { namespace?: string; pathPrefix: string }
+  // No token of its own: each bound client sends its own header.
+  open.token = ''
+  open.namespace = vault.namespace ?? ''
+  open.pathPrefix = ''
+  if (deps.metrics) observeCalls(open, deps.metrics, vault)
 
   return {
     client(token) {
-      const client = nodeVault({
-        endpoint: vault.address,
-        apiVersion: 'v1',
-        requestOptions,
-        rpDefaults: { strictSSL: !tls.skipVerify, timeout },
-        debug: () => {},
-      } as nodeVault.VaultOptions)
-      const open = client as NodeVaultClient & { namespace?: string; pathPrefix: string }
-      open.token = token ?? ''
-      open.namespace = vault.namespace ?? ''
-      open.pathPrefix = ''
-      if (deps.metrics) observeCalls(open, deps.metrics, vault)
-      return client
+      const auth = token ? { 'X-Vault-Token': token } : undefined
+      const withToken = <T extends object>(o: T): T =>
+        auth ? { ...o, headers: { ...(o as { headers?: object }).headers, ...auth } } : o
+      return {
+        request: (o) => shared.request(withToken(o)),
+        read: (path, o) => shared.read(path, withToken(o ?? {})),
+        write: (path, data, o) => shared.write(path, data, withToken(o ?? {})),
+        delete: (path, o) => shared.delete(path, withToken(o ?? {})),
+        // node-vault's own `update` replaces the headers (and with them the token).
+        update: (path, data) =>
+          shared.request(
+            withToken({
+              path: `/${path}`,
+              method: 'PATCH',
+              json: data,
+              headers: { 'Content-Type': 'application/merge-patch+json' },
+            }),
+          ),
+      }
     },
     close() {
       httpAgent.destroy()
@@ -115,7 +145,7 @@ function readPem(variable: string, file: string | undefined): Buffer | undefined
 
 /** Every node-vault call goes through `client.request`: time it and count it by outcome. */
 function observeCalls(
-  client: NodeVaultClient,
+  client: nodeVault.client,
   metrics: Pick<Metrics, 'vaultCall'>,
   vault: Pick<Config['vault'], 'kvMount' | 'transitMount'>,
 ): void {

@@ -11,12 +11,15 @@ import type { BridgeToken, BridgeTokenKeeper } from './bridge-token.js'
 import { childMayHaveDied, isMintRefusal, type ChildTokenPool } from './child-tokens.js'
 import type { NodeVaultClient } from './node-vault-client.js'
 import { createNodeVaultSession } from './node-vault-session.js'
+import { agentPolicyName, isAgentPolicyNameSafe } from './policy-name.js'
 
 export interface SessionRunnerDeps {
   vault: Pick<Config['vault'], 'kvMount' | 'transitMount'>
   /** Whether each session runs under a child token (CHILD_TOKEN_ENABLED). */
   childTokens: boolean
-  bridge: Pick<BridgeTokenKeeper, 'ensure' | 'current' | 'recover'>
+  /** CHILD_TOKEN_POLICY_PREFIX: names the agent policy the bridge token may lack. */
+  policyPrefix: string
+  bridge: Pick<BridgeTokenKeeper, 'ensure' | 'current' | 'recover' | 'gainPolicy'>
   children: Pick<ChildTokenPool, 'acquire' | 'release' | 'retire'>
   log: Logger
   /** Clock of the child tokens' expiry (ms). */
@@ -34,8 +37,9 @@ interface Seen {
 /**
  * `VaultPort.session`: a token that can be used now (else VAULT_UNAVAILABLE), then `fn` with a
  * session over it. A FORBIDDEN from Vault, or a refused child-token mint, is checked once: when
- * the bridge token was dead (and is replaced) or the child token died, `fn` runs once more;
- * otherwise the FORBIDDEN is a real denial and is thrown.
+ * the bridge token was dead (and is replaced), the child token died, or (without child tokens)
+ * the bridge token lacked the agent's policy and an AppRole login brought it, `fn` runs once
+ * more; otherwise the FORBIDDEN is a real denial and is thrown.
  */
 export function createSessionRunner(deps: SessionRunnerDeps): VaultPort['session'] {
   const { bridge, children, log } = deps
@@ -102,6 +106,16 @@ export function createSessionRunner(deps: SessionRunnerDeps): VaultPort['session
     return out as unknown as VaultSession
   }
 
+  /**
+   * Without child tokens the bridge token itself needs the agent's policy: an agent provisioned
+   * since the last AppRole login is picked up by logging in again.
+   */
+  async function gainedPolicy(ctx: CallContext, parent: BridgeToken): Promise<boolean> {
+    const agent = ctx.principal.agent
+    if (deps.childTokens || !isAgentPolicyNameSafe(deps.policyPrefix, agent)) return false
+    return bridge.gainPolicy(parent, agentPolicyName(deps.policyPrefix, agent))
+  }
+
   return async function session<T>(
     ctx: CallContext,
     calls: number,
@@ -115,9 +129,11 @@ export function createSessionRunner(deps: SessionRunnerDeps): VaultPort['session
       const vaultDenied = seen.vault403 !== undefined && seen.vault403 === err
       if (!vaultDenied && !isMintRefusal(err)) throw err
       // A 403: was it the bridge's token (expired or revoked just now), a child token that
-      // died, or a real policy denial? Retry exactly once in the first two cases.
-      const recovered = await bridge.recover(parent)
-      if (!recovered && !seen.childDied) throw err
+      // died, a bridge token without a newly provisioned agent's policy, or a real policy
+      // denial? Retry exactly once in all but the last case.
+      const recovered =
+        (await bridge.recover(parent)) || seen.childDied || (await gainedPolicy(ctx, parent))
+      if (!recovered) throw err
       return attempt(ctx, calls, fn, bridge.current() ?? parent, {})
     }
   }

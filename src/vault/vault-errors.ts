@@ -4,6 +4,7 @@
  * Vault's text reaches the caller.
  */
 import { AppError, VAULT_RETRY_AFTER_SECONDS } from '../core/errors.js'
+import type { FlatRecord } from '../observability/logger.js'
 
 /** What the failed call was about; only shapes the safe message. */
 export type VaultTarget = 'secret' | 'transit' | 'vault'
@@ -178,7 +179,7 @@ export function isRejection(err: unknown): boolean {
  * Safe facts about a failed Vault call for the logs: status, network code and Vault's error
  * strings (never the node-vault error itself: it holds the token and the request body).
  */
-export function describeVaultFailure(err: unknown, what: string): Record<string, unknown> {
+export function describeVaultFailure(err: unknown, what: string): FlatRecord {
   if (err instanceof AppError) return { code: err.code }
   const cause = err instanceof VaultCallError ? err : vaultCause(err, 'CALL', what)
   return { status: cause.status, network: cause.networkCode, errors: cause.vaultErrors }

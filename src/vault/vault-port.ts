@@ -78,11 +78,13 @@ export function createVaultPort(deps: VaultPortDeps): ManagedVaultPort {
     now,
     clients,
     currentBridgeToken: bridge.current,
+    gainPolicy: bridge.gainPolicy,
     metrics: deps.metrics,
   })
   const session = createSessionRunner({
     vault,
     childTokens: childToken.enabled,
+    policyPrefix: childToken.policyPrefix,
     bridge,
     children,
     log,

@@ -36,8 +36,39 @@ const parse = (text: string): unknown => {
   }
 }
 
+/**
+ * Changes to what passes through, to make the Vault behind the proxy look like another version
+ * (test/helpers/vault-1-8.ts). Each gets the method, the path after `/v1/` and the parsed JSON
+ * body, and returns the body to pass on (undefined: unchanged).
+ */
+export interface ProxyRewrites {
+  request?: (method: string, path: string, body: unknown) => unknown
+  response?: (method: string, path: string, body: unknown) => unknown
+}
+
+/** `body` through `fn` when it is JSON and `fn` changes it. */
+function rewrite(
+  fn: ((method: string, path: string, body: unknown) => unknown) | undefined,
+  method: string,
+  path: string,
+  body: Buffer,
+): Buffer {
+  if (!fn || body.length === 0) return body
+  let json: unknown
+  try {
+    json = JSON.parse(body.toString('utf8'))
+  } catch {
+    return body
+  }
+  const changed = fn(method, path, json)
+  return changed === undefined ? body : Buffer.from(JSON.stringify(changed))
+}
+
 /** Starts a proxy to `target` (`http://127.0.0.1:port`). */
-export async function startVaultProxy(target: string): Promise<VaultProxy> {
+export async function startVaultProxy(
+  target: string,
+  rewrites: ProxyRewrites = {},
+): Promise<VaultProxy> {
   const upstream = new URL(target)
   const sockets = new Set<Socket>()
   const state: VaultProxy = {
@@ -67,9 +98,11 @@ export async function startVaultProxy(target: string): Promise<VaultProxy> {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
-      const body = Buffer.concat(chunks)
       const url = new URL(req.url ?? '/', 'http://x')
-      const headers = { ...req.headers, host: upstream.host }
+      const vaultPath = url.pathname.replace(/^\/v1\//, '')
+      const body = rewrite(rewrites.request, req.method ?? '', vaultPath, Buffer.concat(chunks))
+      const { 'transfer-encoding': _chunked, ...reqHeaders } = req.headers
+      const headers = { ...reqHeaders, host: upstream.host, 'content-length': String(body.length) }
       const out = httpRequest(
         {
           host: upstream.hostname,
@@ -82,10 +115,15 @@ export async function startVaultProxy(target: string): Promise<VaultProxy> {
           const back: Buffer[] = []
           up.on('data', (c: Buffer) => back.push(c))
           up.on('end', () => {
-            const text = Buffer.concat(back)
+            const text = rewrite(
+              rewrites.response,
+              req.method ?? '',
+              vaultPath,
+              Buffer.concat(back),
+            )
             state.requests.push({
               method: req.method ?? '',
-              path: url.pathname.replace(/^\/v1\//, ''),
+              path: vaultPath,
               query: url.search,
               token: req.headers['x-vault-token'] as string | undefined,
               namespace: req.headers['x-vault-namespace'] as string | undefined,
@@ -93,7 +131,11 @@ export async function startVaultProxy(target: string): Promise<VaultProxy> {
               status: up.statusCode ?? 0,
               response: parse(text.toString('utf8')),
             })
-            res.writeHead(up.statusCode ?? 502, up.headers)
+            const { 'transfer-encoding': _chunked, ...upHeaders } = up.headers
+            res.writeHead(up.statusCode ?? 502, {
+              ...upHeaders,
+              'content-length': String(text.length),
+            })
             res.end(text)
           })
         },

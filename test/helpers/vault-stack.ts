@@ -17,6 +17,7 @@ import { agentPolicyName } from '../../src/vault/policy-name.js'
 import type { ManagedVaultPort } from '../../src/vault/vault-port.js'
 import { uniqueName, vaultForTests, type TestVault } from '@vault-mcp-bridge/dev-vault/testing'
 import { recordingLogger, type LogLine } from './loggers.js'
+import { writeTestTokenRole } from './token-role.js'
 
 // Re-exported: the suites import it from here, the module the child-token run substitutes.
 export { recordingLogger, type LogLine } from './loggers.js'
@@ -62,7 +63,14 @@ export interface VaultStackOptions {
 export async function startVaultStack(options: VaultStackOptions = {}): Promise<VaultStack> {
   const vault = await vaultForTests()
   const prefix = uniqueName('mcp')
+  const root = nodeVault({
+    endpoint: vault.url,
+    token: vault.rootToken,
+    debug: () => {},
+    noCustomHTTPVerbs: true,
+  })
   const config = loadConfig({
+    CHILD_TOKEN_ROLE: uniqueName('bridge-agents'),
     VAULT_ADDR: vault.url,
     VAULT_TOKEN: vault.rootToken,
     DEFAULT_PREFIX: prefix,
@@ -76,11 +84,10 @@ export async function startVaultStack(options: VaultStackOptions = {}): Promise<
     // The suites look at `events` instead.
     AUDIT_LOG: 'off',
   })
-  const root = nodeVault({
-    endpoint: vault.url,
-    token: vault.rootToken,
-    debug: () => {},
-    noCustomHTTPVerbs: true,
+  // Child tokens are minted through a token role, as `provision` writes it.
+  const tokenRole = await writeTestTokenRole(root, {
+    policyPrefix: config.childToken.policyPrefix,
+    name: config.childToken.role,
   })
   const transit = await ensureTransitMount(root, config.vault.transitMount)
 
@@ -118,10 +125,12 @@ export async function startVaultStack(options: VaultStackOptions = {}): Promise<
           policyPrefix: config.childToken.policyPrefix,
         })
         await root.request({ path: `/sys/policies/acl/${name}`, method: 'PUT', json: { policy } })
+        await tokenRole.allow(name)
       }
     },
     async close() {
       await core.close()
+      await tokenRole.remove()
       await vault.close()
     },
   }

@@ -16,7 +16,13 @@ import { loadConfig } from '../../src/config/load.js'
 import { createLogger } from '../../src/observability/logger.js'
 import { renderAgentPolicy } from '../../src/vault/admin/policy.js'
 import { agentPolicyName } from '../../src/vault/policy-name.js'
-import { clientFor, uniqueName, vaultForTests, type TestVault } from '@vault-mcp-bridge/dev-vault/testing'
+import {
+  clientFor,
+  uniqueName,
+  vaultForTests,
+  type TestVault,
+} from '@vault-mcp-bridge/dev-vault/testing'
+import { writeTestTokenRole } from '../helpers/token-role.js'
 
 const KEY = `scan-key-${randomBytes(8).toString('hex')}`
 const b64 = (s: string) => Buffer.from(s).toString('base64')
@@ -35,14 +41,18 @@ const marker = (label: string) => {
 }
 const agent = uniqueName('scan').replace(/[^A-Za-z0-9_.-]/g, '_')
 
+let removeRole = async (): Promise<void> => {}
+
 /** Starts the bridge on a fresh prefix, with or without per-request child tokens. */
 async function startScanBridge(childTokens: boolean): Promise<void> {
   vault = await vaultForTests()
   await ensureTransitMount(vault)
   auditFile = join(mkdtempSync(join(tmpdir(), 'audit-scan-')), 'audit.log')
   const prefix = uniqueName('mcp')
+  const tokenRole = uniqueName('bridge-agents')
   const config = loadConfig({
     PORT: '0',
+    CHILD_TOKEN_ROLE: tokenRole,
     VAULT_ADDR: vault.url,
     VAULT_TOKEN: vault.rootToken,
     API_KEYS_JSON: JSON.stringify({ [KEY]: agent }),
@@ -66,6 +76,12 @@ async function startScanBridge(childTokens: boolean): Promise<void> {
       method: 'PUT',
       json: { policy },
     })
+    const role = await writeTestTokenRole(clientFor(vault), {
+      policyPrefix: config.childToken.policyPrefix,
+      agentPolicies: [name],
+      name: tokenRole,
+    })
+    removeRole = () => role.remove()
   }
   const logger = createLogger({
     level: 'trace',
@@ -111,6 +127,7 @@ describe.each([false, true])('audit and log scan (child tokens: %s)', (childToke
   })
   afterAll(async () => {
     await bridge?.stop()
+    await removeRole()
     await vault?.close()
   })
 

@@ -1,4 +1,5 @@
 /** @module test/integration/auth-jwks: JWKS outages, cool-down, cached keys and OIDC discovery, over real HTTP. */
+import { randomUUID } from 'node:crypto'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose'
 import {
@@ -26,9 +27,18 @@ async function rsaKey(kid: string): Promise<Key> {
 const ISSUER = 'https://idp.test'
 const AUDIENCE = 'vault-mcp-bridge'
 
+// Every token is new (jti): a token the bridge has verified once is not checked against the
+// keys again (src/auth/verified-tokens.ts), and these tests are about the key lookup.
 const sign = (key: Key, claims: Record<string, unknown> = {}) => {
   const now = Math.floor(Date.now() / 1000)
-  return new SignJWT({ sub: 'agent_jwt', exp: now + 600, iss: ISSUER, aud: AUDIENCE, ...claims })
+  return new SignJWT({
+    sub: 'agent_jwt',
+    exp: now + 600,
+    iss: ISSUER,
+    aud: AUDIENCE,
+    jti: randomUUID(),
+    ...claims,
+  })
     .setProtectedHeader({ alg: 'RS256', kid: key.jwk.kid })
     .sign(key.privateKey)
 }

@@ -17,6 +17,7 @@ import { createVaultPort, type ManagedVaultPort } from '../../src/vault/vault-po
 import { VaultStartupError } from '../../src/vault/vault-startup-error.js'
 import { uniqueName, vaultForTests, type TestVault } from '@vault-mcp-bridge/dev-vault/testing'
 import { startVaultProxy, type VaultProxy } from '../helpers/vault-proxy.js'
+import { writeTestTokenRole } from '../helpers/token-role.js'
 import { recordingLogger, type LogLine } from '../helpers/vault-stack.js'
 
 const cleanups: (() => Promise<unknown>)[] = []
@@ -32,6 +33,8 @@ interface AppRoleSetup {
   secretId: string
   prefix: string
   policyPrefix: string
+  /** CHILD_TOKEN_ROLE of the bridge. */
+  tokenRole: string
   alice: string
   start(extra?: {
     secretId?: string
@@ -68,8 +71,10 @@ async function appRoleSetup(
   const policyPrefix = `${uniqueName('agent')}-`
   const alice = uniqueName('alice')
   const bridgePolicy = uniqueName('bridge')
+  const tokenRole = await writeTestTokenRole(root, { policyPrefix })
+  cleanups.push(() => tokenRole.remove())
   await root.write(`sys/policies/acl/${bridgePolicy}`, {
-    policy: renderBridgePolicy({ name: bridgePolicy }),
+    policy: renderBridgePolicy({ name: bridgePolicy, childTokenRole: tokenRole.name }),
   })
   await root.write(`sys/policies/acl/${agentPolicyName(policyPrefix, alice)}`, {
     policy: renderAgentPolicy({
@@ -110,6 +115,7 @@ async function appRoleSetup(
     secretId,
     prefix,
     policyPrefix,
+    tokenRole: tokenRole.name,
     alice,
     logs: lines,
     async start(extra = {}) {
@@ -121,6 +127,7 @@ async function appRoleSetup(
         DEFAULT_PREFIX: prefix,
         CHILD_TOKEN_ENABLED: 'true',
         CHILD_TOKEN_POLICY_PREFIX: policyPrefix,
+        CHILD_TOKEN_ROLE: tokenRole.name,
         ...extra.env,
       })
       const port = createVaultPort({
@@ -209,10 +216,10 @@ describe('bridge login with AppRole', () => {
     // (Revocations of earlier child tokens run in the background: left out here.)
     const calls = s.proxy.requests.map((r) => r.path).filter((p) => p !== 'auth/token/revoke')
     expect(calls.slice(0, 4)).toEqual([
-      'auth/token/create', // with the revoked token: 403
+      `auth/token/create/${s.tokenRole}`, // with the revoked token: 403
       'auth/token/lookup-self', // is it the bridge token? yes
       `auth/${s.mount}/login`,
-      'auth/token/create', // the one retry
+      `auth/token/create/${s.tokenRole}`, // the one retry
     ])
     expect(s.logs.some((l) => (l.obj as { event?: string }).event === 'vault_relogin')).toBe(true)
   })

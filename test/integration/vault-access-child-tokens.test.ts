@@ -14,6 +14,7 @@ import { agentPolicyName } from '../../src/vault/policy-name.js'
 import { createVaultPort, type ManagedVaultPort } from '../../src/vault/vault-port.js'
 import { uniqueName, vaultForTests } from '@vault-mcp-bridge/dev-vault/testing'
 import { startVaultProxy, type ProxiedRequest, type VaultProxy } from '../helpers/vault-proxy.js'
+import { writeTestTokenRole } from '../helpers/token-role.js'
 import { recordingLogger } from '../helpers/vault-stack.js'
 
 const cleanups: (() => Promise<unknown>)[] = []
@@ -68,6 +69,8 @@ async function setup(env: Record<string, string> = {}, now?: () => number): Prom
       () => false,
     )
   }
+  const role = await writeTestTokenRole(root, { policyPrefix })
+  cleanups.push(() => role.remove())
   const proxy = await startVaultProxy(vault.url)
   cleanups.push(() => proxy.close())
   const config = loadConfig({
@@ -76,6 +79,7 @@ async function setup(env: Record<string, string> = {}, now?: () => number): Prom
     DEFAULT_PREFIX: prefix,
     CHILD_TOKEN_ENABLED: 'true',
     CHILD_TOKEN_POLICY_PREFIX: policyPrefix,
+    CHILD_TOKEN_ROLE: role.name,
     ...env,
   })
   const port = createVaultPort({
@@ -104,7 +108,7 @@ async function setup(env: Record<string, string> = {}, now?: () => number): Prom
     creates: (agent) =>
       proxy.requests.filter(
         (r) =>
-          r.path === 'auth/token/create' &&
+          r.path.startsWith('auth/token/create') &&
           (agent === undefined ||
             (r.body as { meta?: { agent?: string } } | undefined)?.meta?.agent === agent),
       ),
@@ -189,14 +193,25 @@ describe('per-request child tokens', () => {
     expect(read.metadata.version).toBe(1)
   })
 
-  it('turns a Vault 403 into FORBIDDEN with a gen-policy hint when the agent has no policy', async () => {
+  it('refuses an agent whose policy does not exist, revoking the token Vault made anyway', async () => {
     const s = await setup()
     const carol = uniqueName('carol')
     const err = await errorOf(s.port.session(s.ctx(carol), 1, (v) => v.kvRead(s.key(carol, 'x'))))
     expect(err?.code).toBe('FORBIDDEN')
+    expect(err?.message).toContain('provision --agents')
     expect(err?.message).toContain('gen-policy')
-    // One check that the bridge's own token is fine, and no retry of the denied call.
-    expect(s.creates(carol)).toHaveLength(1)
+    // Vault answered 200 with a warning naming the missing policy: one mint, no retry, no
+    // Vault call with the child, and the child revoked at once.
+    const creates = s.creates(carol)
+    expect(creates).toHaveLength(1)
+    expect(creates[0]!.status).toBe(200)
+    expect((creates[0]!.response as { warnings: string[] }).warnings).toEqual([
+      `Policy "${agentPolicyName(s.policyPrefix, carol)}" does not exist`,
+    ])
+    const child = childTokenOf(creates[0]!)
+    expect(s.proxy.requests.filter((r) => r.token === child)).toEqual([])
+    expect(s.revokes().map((r) => r.body)).toEqual([{ token: child }])
+    expect(await alive(s, child)).toBe(false)
   })
 
   it('refuses agent ids whose policy name Vault would lower-case, minting nothing', async () => {

@@ -18,7 +18,11 @@ import { resolveSecretPath, transitKeyName } from '../../src/core/paths.js'
 import { startDevVault } from '@vault-mcp-bridge/dev-vault'
 import { createNodeVaultClient } from '../../src/vault/node-vault-client.js'
 import { agentPolicyName } from '../../src/vault/policy-name.js'
-import { ProvisionError, provisionVault, type ProvisionOptions } from '../../src/vault/admin/provision.js'
+import {
+  ProvisionError,
+  provisionVault,
+  type ProvisionOptions,
+} from '../../src/vault/admin/provision.js'
 import { createVaultPort } from '../../src/vault/vault-port.js'
 import { uniqueName, vaultForTests, type TestVault } from '@vault-mcp-bridge/dev-vault/testing'
 import { recordingLogger } from '../helpers/vault-stack.js'
@@ -47,11 +51,13 @@ async function options(vault: TestVault, agents: string[]): Promise<ProvisionOpt
     appRoleMount: uniqueName('approle'),
     bridgePolicyName: uniqueName('bridge'),
     roleName: uniqueName('bridge'),
+    childTokenRole: uniqueName('bridge-agents'),
   } satisfies ProvisionOptions
   const root = rootOf(vault)
   cleanups.push(async () => {
     for (const m of [o.kvMount, o.transitMount]) await root.delete(`sys/mounts/${m}`).catch(() => 0)
     await root.delete(`sys/auth/${o.appRoleMount}`).catch(() => 0)
+    await root.delete(`auth/token/roles/${o.childTokenRole}`).catch(() => 0)
     client.close()
   })
   return o
@@ -96,13 +102,14 @@ describe('provisionVault', () => {
       `wrote policy ${agentPolicyName(o.policyPrefix, alice)}`,
       `wrote policy ${agentPolicyName(o.policyPrefix, bob)}`,
       `wrote policy ${o.bridgePolicyName}`,
+      `created token role ${o.childTokenRole}`,
       `created AppRole role ${o.roleName}`,
     ])
     expect(first.roleId).not.toBe('')
     expect(first.secretId).toBeTruthy()
 
     const second = await provisionVault({ ...o, issueSecretId: 'when-changed' })
-    expect(second).toEqual({ changes: [], roleId: first.roleId })
+    expect(second).toEqual({ changes: [], roleId: first.roleId, warnings: [] })
 
     // Adding an agent writes its policy and updates the role, nothing else.
     const carol = uniqueName('carol')
@@ -123,6 +130,7 @@ describe('provisionVault', () => {
       DEFAULT_PREFIX: o.prefix,
       CHILD_TOKEN_ENABLED: 'true',
       CHILD_TOKEN_POLICY_PREFIX: o.policyPrefix,
+      CHILD_TOKEN_ROLE: o.childTokenRole,
     })
     const port = await readyPort(config)
     for (const agent of [alice, carol]) {
@@ -168,8 +176,57 @@ describe('provisionVault', () => {
     )
     expect(await status(bridge.read('cubbyhole/x'))).toBe(403)
     expect(await status(bridge.read('auth/token/lookup-self'))).toBe(200)
-    // Child tokens can carry only the policies the bridge holds: not an admin's.
-    expect(await status(bridge.write('auth/token/create', { policies: ['root'] }))).toBe(400)
+    // Child tokens come from the token role only, and carry agent policies only: not the
+    // bridge's own, not `default`, not an admin's.
+    expect(await status(bridge.write('auth/token/create', { policies: ['root'] }))).toBe(403)
+    const mint = `auth/token/create/${o.childTokenRole}`
+    for (const policies of [['root'], [o.bridgePolicyName], ['default'], ['admin']]) {
+      expect(
+        await status(bridge.write(mint, { policies, no_default_policy: true })),
+        policies[0],
+      ).toBe(400)
+    }
+  })
+
+  it('reports policies with the agent prefix that are not its agents, and prunes its own', async () => {
+    const vault = await testVault()
+    const [alice, bob] = [uniqueName('alice'), uniqueName('bob')]
+    const o = await options(vault, [alice, bob])
+    await provisionVault(o)
+    const foreign = agentPolicyName(o.policyPrefix, uniqueName('hand'))
+    await rootOf(vault).write(`sys/policies/acl/${foreign}`, {
+      policy: 'path "x" { capabilities = ["read"] }',
+    })
+    cleanups.push(() => rootOf(vault).delete(`sys/policies/acl/${foreign}`))
+    const bobPolicy = agentPolicyName(o.policyPrefix, bob)
+
+    const kept = await provisionVault({ ...o, agents: [alice] })
+    expect(kept.changes).toEqual([`updated AppRole role ${o.roleName}`])
+    expect(kept.warnings).toHaveLength(2)
+    expect(kept.warnings.find((w) => w.includes(bobPolicy))).toContain('--prune')
+    expect(kept.warnings.find((w) => w.includes(foreign))).toContain('not written by provision')
+    expect(await rootOf(vault).read(`sys/policies/acl/${bobPolicy}`)).toBeTruthy()
+
+    const pruned = await provisionVault({ ...o, agents: [alice], prune: true })
+    expect(pruned.changes).toEqual([`deleted policy ${bobPolicy}`])
+    expect(pruned.warnings).toHaveLength(1)
+    const gone = await rootOf(vault)
+      .read(`sys/policies/acl/${bobPolicy}`)
+      .then(
+        () => 200,
+        (e: { response?: { statusCode?: number } }) => e.response?.statusCode,
+      )
+    expect(gone).toBe(404)
+    // The hand-written one is never deleted.
+    expect(await rootOf(vault).read(`sys/policies/acl/${foreign}`)).toBeTruthy()
+  })
+
+  it('refuses a bridge policy name that the agent prefix would cover', async () => {
+    const vault = await testVault()
+    const o = await options(vault, [uniqueName('alice')])
+    await expect(
+      provisionVault({ ...o, bridgePolicyName: `${o.policyPrefix}bridge` }),
+    ).rejects.toBeInstanceOf(ProvisionError)
   })
 
   it('refuses a mount of the wrong type in the way, and a token without admin rights', async () => {

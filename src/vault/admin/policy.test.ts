@@ -129,8 +129,21 @@ describe('the policy and the names the secrets service sends agree', () => {
 })
 
 describe('renderBridgePolicy', () => {
-  it('lets the bridge manage its own token and child tokens, and reach no data', () => {
-    const hcl = renderBridgePolicy({ name: 'mcp-bridge' })
+  it('with a token role: mints through that role only, reads its definition, reaches no data', () => {
+    const hcl = renderBridgePolicy({ name: 'mcp-bridge', childTokenRole: 'mcp-bridge-agents' })
+    expect(Object.fromEntries(rules(hcl))).toEqual({
+      'auth/token/lookup-self': ['read'],
+      'auth/token/renew-self': ['update'],
+      'auth/token/revoke-self': ['update'],
+      'auth/token/create/mcp-bridge-agents': ['update'],
+      'auth/token/roles/mcp-bridge-agents': ['read'],
+      'auth/token/revoke': ['update'],
+    })
+    expect(hcl).not.toContain('sudo')
+  })
+
+  it('without a role (CHILD_TOKEN_ROLE=none): plain auth/token/create, no sudo, no data', () => {
+    const hcl = renderBridgePolicy({ name: 'mcp-bridge', childTokenRole: undefined })
     expect(Object.fromEntries(rules(hcl))).toEqual({
       'auth/token/lookup-self': ['read'],
       'auth/token/renew-self': ['update'],

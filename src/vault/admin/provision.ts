@@ -1,13 +1,15 @@
 /**
  * @module vault/admin/provision: prepares any Vault for the bridge with an admin token: KV v2 and
- * Transit mounts, one policy per agent, the bridge's own policy, and the bridge's AppRole role.
- * Idempotent: it reads before it writes, and reports only what it changed.
+ * Transit mounts, one policy per agent, the bridge's own policy, the token role child tokens are
+ * minted through, and the bridge's AppRole role. Idempotent: it reads before it writes, and
+ * reports only what it changed.
  */
 import { trimSlashes } from '../../core/paths.js'
 import type { NodeVaultClient } from '../node-vault-client.js'
 import { agentPolicyName, isAgentPolicyNameSafe } from '../policy-name.js'
+import { hasRoleGlobs, tokenRolePath, tokenRoleSettings } from '../token-role.js'
 import { vaultCause, vaultStatus } from '../vault-errors.js'
-import { renderAgentPolicy, renderBridgePolicy } from './policy.js'
+import { AGENT_POLICY_MARK, renderAgentPolicy, renderBridgePolicy } from './policy.js'
 
 /** The defaults `provision` uses for the bridge's own policy and AppRole role. */
 export const BRIDGE_POLICY_NAME = 'mcp-bridge'
@@ -31,6 +33,16 @@ export interface ProvisionOptions {
   bridgePolicyName?: string
   roleName?: string
   /**
+   * CHILD_TOKEN_ROLE: the token role child tokens are minted through, written here; undefined
+   * when the bridge mints with `auth/token/create` (CHILD_TOKEN_ROLE=none).
+   */
+  childTokenRole: string | undefined
+  /**
+   * Delete the policies this tool wrote for agents that are no longer in `agents` (policies
+   * with the prefix that it did not write are never touched, only reported).
+   */
+  prune?: boolean
+  /**
    * When to issue a new secret id: `always`, or `when-changed` (only when this run changed
    * something, so that a second run changes nothing at all). Default `always`.
    */
@@ -43,6 +55,8 @@ export interface ProvisionResult {
   roleId: string
   /** A new secret id of the bridge role, unless `issueSecretId` said not to issue one. */
   secretId?: string
+  /** What the operator should look at: policies with the agent prefix that are not `agents`'. */
+  warnings: string[]
 }
 
 /** Provisioning cannot proceed; `message` says what to fix (never a token or secret id). */
@@ -75,7 +89,14 @@ export async function provisionVault(options: ProvisionOptions): Promise<Provisi
       )
     }
   }
+  if (bridgePolicy.startsWith(options.policyPrefix)) {
+    throw new ProvisionError(
+      `The bridge policy "${bridgePolicy}" starts with CHILD_TOKEN_POLICY_PREFIX ` +
+        `"${options.policyPrefix}": choose a prefix that only agent policies use.`,
+    )
+  }
   const changes: string[] = []
+  const warnings: string[] = []
   const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn()
@@ -155,7 +176,10 @@ export async function provisionVault(options: ProvisionOptions): Promise<Provisi
       }),
     )
   }
-  policies.set(bridgePolicy, renderBridgePolicy({ name: bridgePolicy }))
+  policies.set(
+    bridgePolicy,
+    renderBridgePolicy({ name: bridgePolicy, childTokenRole: options.childTokenRole }),
+  )
   for (const [name, text] of policies) {
     const existing = await readOrAbsent(`read policy ${name}`, `sys/policies/acl/${name}`)
     const current = (existing?.data as Body | undefined)?.policy
@@ -166,8 +190,57 @@ export async function provisionVault(options: ProvisionOptions): Promise<Provisi
     changes.push(`${existing ? 'updated' : 'wrote'} policy ${name}`)
   }
 
-  // The bridge's AppRole role carries its own policy and every agent policy: Vault lets it
-  // mint child tokens only with policies it holds (no sudo needed, nothing wider possible).
+  // Policies with the agent prefix that are not this run's agents: the token role's glob lets the
+  // bridge hand them out, so they are pruned (when this tool wrote them) or reported.
+  const listed = (await readOrAbsent('list policies', 'sys/policies/acl?list=true')) ?? {}
+  const keys = (listed.data as Body | undefined)?.keys ?? listed.keys
+  const names = Array.isArray(keys) ? keys.filter((k): k is string => typeof k === 'string') : []
+  for (const name of names) {
+    if (!name.startsWith(options.policyPrefix) || policies.has(name)) continue
+    const text = (
+      (await readOrAbsent(`read policy ${name}`, `sys/policies/acl/${name}`))?.data as
+        Body | undefined
+    )?.policy
+    const ours = typeof text === 'string' && text.includes(AGENT_POLICY_MARK)
+    if (ours && options.prune) {
+      await call(`delete policy ${name}`, () => client.delete(`sys/policies/acl/${name}`))
+      changes.push(`deleted policy ${name}`)
+    } else if (ours) {
+      warnings.push(
+        `policy ${name} belongs to an agent not in --agents; it keeps working until the policy ` +
+          'is deleted (--prune deletes it)',
+      )
+    } else {
+      warnings.push(
+        `policy ${name} starts with CHILD_TOKEN_POLICY_PREFIX but was not written by provision; ` +
+          'the bridge can hand it out to an agent of that name: rename it or choose another prefix',
+      )
+    }
+  }
+
+  if (options.childTokenRole !== undefined) {
+    // Vault 1.8 has no role globs: the role then lists every provisioned agent policy.
+    const health = (await call('read the Vault version', () =>
+      client.request({ path: '/sys/health?standbyok=true&perfstandbyok=true', method: 'GET' }),
+    )) as Body
+    const tokenRole = options.childTokenRole
+    const wantedTokenRole = tokenRoleSettings({
+      policyPrefix: options.policyPrefix,
+      agentPolicies: agents.map((a) => agentPolicyName(options.policyPrefix, a)),
+      disallowed: [bridgePolicy],
+      globs: hasRoleGlobs(typeof health.version === 'string' ? health.version : undefined),
+    })
+    const path = tokenRolePath(tokenRole)
+    const existing = await readOrAbsent(`read token role ${tokenRole}`, path)
+    if (!existing || !sameRole(existing.data as Body | undefined, wantedTokenRole, 'shown')) {
+      await call(`write token role ${tokenRole}`, () => client.write(path, wantedTokenRole))
+      changes.push(`${existing ? 'updated' : 'created'} token role ${tokenRole}`)
+    }
+  }
+
+  // The bridge's AppRole role carries its own policy and every agent policy: without child
+  // tokens the bridge's own token reads the agents' data, and with CHILD_TOKEN_ROLE=none Vault
+  // lets it mint child tokens only with policies it holds.
   const wanted = {
     token_policies: [bridgePolicy, ...agents.map((a) => agentPolicyName(options.policyPrefix, a))],
     token_ttl: BRIDGE_TOKEN_TTL_SECONDS,
@@ -196,7 +269,7 @@ export async function provisionVault(options: ProvisionOptions): Promise<Provisi
     secretId = dataOf(body).secret_id as string | undefined
     if (!secretId) throw new ProvisionError(`Vault returned no secret id for AppRole role ${role}.`)
   }
-  return { changes, roleId, ...(secretId ? { secretId } : {}) }
+  return { changes, roleId, ...(secretId ? { secretId } : {}), warnings }
 }
 
 type Body = Record<string, unknown>
@@ -207,9 +280,19 @@ const dataOf = (body: unknown): Body => {
   return (typeof b.data === 'object' && b.data !== null ? b.data : b) as Body
 }
 
-function sameRole(actual: Body | undefined, wanted: Record<string, unknown>): boolean {
+/**
+ * Whether `actual` (a role as Vault reads it back) has the `wanted` settings. `shown` compares
+ * only the fields the read shows: older Vaults leave some out (1.8 shows no
+ * `token_no_default_policy`).
+ */
+function sameRole(
+  actual: Body | undefined,
+  wanted: Record<string, unknown>,
+  compare: 'all' | 'shown' = 'all',
+): boolean {
   if (!actual) return false
   for (const [key, value] of Object.entries(wanted)) {
+    if (compare === 'shown' && !(key in actual)) continue
     const have = actual[key]
     if (Array.isArray(value)) {
       const a = Array.isArray(have) ? [...(have as string[])].sort() : []

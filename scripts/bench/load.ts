@@ -1,0 +1,67 @@
+/**
+ * @module scripts/bench/load: one load run with autocannon (closed loop at full load, or a fixed
+ * overall rate), with every response's latency kept at sub-millisecond resolution (autocannon's
+ * own histogram rounds to whole milliseconds).
+ */
+import autocannon from 'autocannon'
+import { percentile, type RunSample } from './report.js'
+
+/** One HTTP request the load generator repeats. */
+export interface RequestSpec {
+  method: 'GET' | 'PUT' | 'POST'
+  /** Path and query on the target. */
+  path: string
+  headers: Record<string, string>
+  body?: string
+}
+
+export interface LoadOptions {
+  /** `http://host:port` */
+  url: string
+  /** Requests sent in turn by each connection. */
+  requests: readonly RequestSpec[]
+  connections: number
+  durationSeconds: number
+  /** Requests per second over all connections; omitted: as fast as answers come. */
+  rate?: number
+}
+
+/** Runs the load and returns its sample; a non-2xx answer counts as an error. */
+export async function runLoad(o: LoadOptions): Promise<RunSample> {
+  const latencies: number[] = []
+  let errors = 0
+  let done!: (r: { result?: autocannon.Result; err?: unknown }) => void
+  const finished = new Promise<{ result?: autocannon.Result; err?: unknown }>((r) => (done = r))
+  const instance = autocannon(
+    {
+      url: o.url,
+      connections: o.connections,
+      duration: o.durationSeconds,
+      ...(o.rate ? { overallRate: o.rate } : {}),
+      timeout: 10,
+      requests: o.requests.map((r) => ({
+        method: r.method,
+        path: r.path,
+        headers:
+          r.body === undefined ? r.headers : { ...r.headers, 'content-type': 'application/json' },
+        ...(r.body === undefined ? {} : { body: r.body }),
+      })),
+    },
+    (err, result) => done({ err, result }),
+  )
+  instance.on('response', (_client, statusCode, _bytes, responseTime) => {
+    if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime)
+    else errors += 1
+  })
+  const { err, result } = await finished
+  if (!result) throw new Error(`autocannon failed: ${String(err)}`)
+  errors += result.errors + result.timeouts
+  const seconds = result.duration > 0 ? result.duration : o.durationSeconds
+  return {
+    rps: latencies.length / seconds,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    errors,
+    requests: latencies.length + errors,
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * @module scripts/bench/report: the bench's arithmetic and its table: percentiles, medians over
+ * rounds, the ratios of issue 15's targets with PASS/FAIL, and the printed table. Pure functions,
+ * unit-tested in report.test.ts; scripts/bench.ts feeds them measurements.
+ */
+
+/** One load run of one scenario (one round). */
+export interface RunSample {
+  /** Completed requests per second over the run. */
+  rps: number
+  /** Latency percentiles of the run, in ms. */
+  p50: number
+  p99: number
+  /** Requests that failed: non-2xx answers, socket errors and timeouts. */
+  errors: number
+  requests: number
+}
+
+/** A scenario's rounds, summarised: medians over rounds, errors summed. */
+export interface ScenarioSummary {
+  id: string
+  label: string
+  rounds: number
+  rps: number
+  p50: number
+  p99: number
+  errors: number
+  requests: number
+  /** Per-round req/s, in round order (for paired ratios). */
+  rpsByRound: number[]
+  p99ByRound: number[]
+}
+
+/** What a target compares. `ratio`: a/b ≥ min; `delta`: a−b ≤ max; `max`: a ≤ max. */
+export type TargetSpec =
+  | { kind: 'ratio'; id: string; label: string; a: string; b: string; min: number }
+  | { kind: 'delta'; id: string; label: string; a: string; b: string; max: number; unit: string }
+  | { kind: 'max'; id: string; label: string; value: number | undefined; max: number; unit: string }
+
+export interface TargetResult {
+  id: string
+  label: string
+  /** The measured figure: a ratio, a difference or a value. */
+  measured: number | undefined
+  /** The bound, as text (`≥ 0.85`, `≤ 2 ms`). */
+  bound: string
+  pass: boolean
+  /** Why there is no figure (a scenario was not measured). */
+  note?: string
+}
+
+/** The `p`-quantile (0..1) of `values` by the nearest-rank method; NaN for none. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN
+  const sorted = [...values].sort((x, y) => x - y)
+  const rank = Math.ceil(p * sorted.length)
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!
+}
+
+/** The median (mean of the middle two for an even count); NaN for none. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN
+  const sorted = [...values].sort((x, y) => x - y)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+/** Summarises one scenario's rounds. */
+export function summarize(
+  id: string,
+  label: string,
+  samples: readonly RunSample[],
+): ScenarioSummary {
+  return {
+    id,
+    label,
+    rounds: samples.length,
+    rps: median(samples.map((s) => s.rps)),
+    p50: median(samples.map((s) => s.p50)),
+    p99: median(samples.map((s) => s.p99)),
+    errors: samples.reduce((n, s) => n + s.errors, 0),
+    requests: samples.reduce((n, s) => n + s.requests, 0),
+    rpsByRound: samples.map((s) => s.rps),
+    p99ByRound: samples.map((s) => s.p99),
+  }
+}
+
+/**
+ * The ratio of a to b's req/s, as the median of the per-round ratios: rounds alternate between
+ * scenarios, so a and b of one round ran under the same machine conditions.
+ */
+export function pairedRatio(a: ScenarioSummary, b: ScenarioSummary): number {
+  const n = Math.min(a.rpsByRound.length, b.rpsByRound.length)
+  const ratios: number[] = []
+  for (let i = 0; i < n; i++) ratios.push(a.rpsByRound[i]! / b.rpsByRound[i]!)
+  return median(ratios)
+}
+
+/** The p99 difference a − b (ms), as the median of per-round differences. */
+export function pairedDelta(a: ScenarioSummary, b: ScenarioSummary): number {
+  const n = Math.min(a.p99ByRound.length, b.p99ByRound.length)
+  const deltas: number[] = []
+  for (let i = 0; i < n; i++) deltas.push(a.p99ByRound[i]! - b.p99ByRound[i]!)
+  return median(deltas)
+}
+
+/**
+ * Evaluates the targets. A target whose scenarios were not measured FAILS with a note: an
+ * unmeasured target is not a met one. Scenarios with errors fail their targets too.
+ */
+export function evaluate(
+  targets: readonly TargetSpec[],
+  scenarios: ReadonlyMap<string, ScenarioSummary>,
+): TargetResult[] {
+  return targets.map((t): TargetResult => {
+    if (t.kind === 'max') {
+      const pass = t.value !== undefined && Number.isFinite(t.value) && t.value <= t.max
+      return {
+        id: t.id,
+        label: t.label,
+        measured: t.value,
+        bound: `≤ ${t.max} ${t.unit}`,
+        pass,
+        ...(t.value === undefined ? { note: 'not measured' } : {}),
+      }
+    }
+    const a = scenarios.get(t.a)
+    const b = scenarios.get(t.b)
+    const bound = t.kind === 'ratio' ? `≥ ${t.min}` : `≤ ${t.max} ${t.unit}`
+    if (!a || !b) {
+      const missing = [!a ? t.a : undefined, !b ? t.b : undefined].filter(Boolean).join(', ')
+      return {
+        id: t.id,
+        label: t.label,
+        measured: undefined,
+        bound,
+        pass: false,
+        note: `not measured: ${missing}`,
+      }
+    }
+    const measured = t.kind === 'ratio' ? pairedRatio(a, b) : pairedDelta(a, b)
+    const withinBound = t.kind === 'ratio' ? measured >= t.min : measured <= t.max
+    const failing = a.errors + b.errors
+    return {
+      id: t.id,
+      label: t.label,
+      measured,
+      bound,
+      pass: Number.isFinite(measured) && withinBound && failing === 0,
+      ...(failing > 0 ? { note: `${failing} failed requests` } : {}),
+    }
+  })
+}
+
+/** A plain-text table: the first column left-aligned, the others right-aligned. */
+export function formatTable(head: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)))
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)))
+      .join('  ')
+      .trimEnd()
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n')
+}
+
+const fixed = (n: number | undefined, digits: number) =>
+  n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(digits)
+
+/** The scenarios' table: req/s, p50, p99, errors. */
+export function scenarioTable(scenarios: readonly ScenarioSummary[]): string {
+  return formatTable(
+    ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'requests', 'errors'],
+    scenarios.map((s) => [
+      s.label,
+      fixed(s.rps, 0),
+      fixed(s.p50, 2),
+      fixed(s.p99, 2),
+      String(s.requests),
+      String(s.errors),
+    ]),
+  )
+}
+
+/** The targets' table: measured figure, bound, PASS/FAIL. */
+export function targetTable(results: readonly TargetResult[]): string {
+  return formatTable(
+    ['target', 'measured', 'bound', 'result'],
+    results.map((r) => [
+      r.label,
+      fixed(r.measured, r.bound.startsWith('≥') ? 2 : 1),
+      r.bound,
+      `${r.pass ? 'PASS' : 'FAIL'}${r.note ? ` (${r.note})` : ''}`,
+    ]),
+  )
+}
