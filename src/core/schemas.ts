@@ -35,12 +35,14 @@ const flag = () =>
     z.boolean({ error: 'must be true or false' }),
   )
 
-const versionSchema = wholeNumber(1, 2_147_483_647)
+const versionSchema = wholeNumber(1, 2_147_483_647).describe(
+  'Version to read (1 is the first); the latest version when left out.',
+)
 const versionListSchema = z
   .array(z.number().int().min(1))
   .min(1)
   .max(100)
-  .describe('Version numbers, for example [1, 2].')
+  .describe('Version numbers of the secret, for example [1, 2]; read_secret_metadata lists them.')
 const casSchema = z
   .number()
   .int()
@@ -149,10 +151,17 @@ export const listSecretsInput = z.strictObject({
   prefix: z
     .string()
     .default('')
-    .describe('Folder to list, for example "app/" ("" is your whole namespace).'),
+    .describe(
+      'Folder to list, for example "app/" ("" is your whole namespace). A folder, not the start ' +
+        'of a name: "ap" lists the folder "ap/" and does not find "app/"; list the parent ' +
+        'folder to see the names in it.',
+    ),
   recursive: flag()
     .default(false)
-    .describe('List every secret below the folder (no folder entries) instead of its entries.'),
+    .describe(
+      'List every secret below the folder (paths relative to `prefix`, no folder entries) ' +
+        'instead of its entries.',
+    ),
   ...pageInput,
 })
 
@@ -245,7 +254,11 @@ export const encryptInput = z
       .array(z.strictObject({ plaintext: plaintextSchema, context: contextSchema.optional() }))
       .min(1)
       .max(batchLimit)
-      .optional(),
+      .optional()
+      .describe(
+        `Up to ${batchLimit} items to encrypt in one call, instead of \`plaintext\`; each result ` +
+          'comes back in the same position, a failed item as {error}.',
+      ),
   })
   .refine(oneOf('plaintext'), { message: 'give exactly one of plaintext or batch' })
 
@@ -269,7 +282,11 @@ const ciphertextInput = z
       .array(z.strictObject({ ciphertext: ciphertextSchema, context: contextSchema.optional() }))
       .min(1)
       .max(batchLimit)
-      .optional(),
+      .optional()
+      .describe(
+        `Up to ${batchLimit} items in one call, instead of \`ciphertext\`; each result comes ` +
+          'back in the same position, a failed item as {error}.',
+      ),
   })
   .refine(oneOf('ciphertext'), { message: 'give exactly one of ciphertext or batch' })
 
@@ -287,7 +304,13 @@ export const rewrapOutput = ciphertextOutput
 
 export const generateDataKeyInput = z.strictObject({
   key: transitKeyNameSchema,
-  type: z.enum(['plaintext', 'wrapped']).default('wrapped'),
+  type: z
+    .enum(['plaintext', 'wrapped'])
+    .default('wrapped')
+    .describe(
+      '"wrapped" (default): only the key encrypted by `key`, to store; "plaintext": also the key ' +
+        'itself, base64, to use now and then forget.',
+    ),
   bits: z
     .literal([128, 256, 512], { error: 'must be 128, 256 or 512' })
     .default(256)
