@@ -89,11 +89,7 @@ describe('listPage', () => {
   it('fills whole pages when the folder budget allows it', async () => {
     const keys = ['a/x', 'a/y', 'a-b', 'a0', 'b', 'c/d/e', 'c/d/f']
     const pages = await allPages(keys, { recursive: true, limit: 3, folderBudget: 100 })
-    expect(pages).toEqual([
-      ['a-b', 'a/x', 'a/y'],
-      ['a0', 'b', 'c/d/e'],
-      ['c/d/f'],
-    ])
+    expect(pages).toEqual([['a-b', 'a/x', 'a/y'], ['a0', 'b', 'c/d/e'], ['c/d/f']])
   })
 
   it('makes progress through folders nested deeper than the budget', async () => {
@@ -104,9 +100,11 @@ describe('listPage', () => {
   })
 
   it('has no next page for an empty folder', async () => {
-    expect(await listPage(lister([]).list, { recursive: true, limit: 5, folderBudget: 5 })).toEqual({
-      keys: [],
-    })
+    expect(await listPage(lister([]).list, { recursive: true, limit: 5, folderBudget: 5 })).toEqual(
+      {
+        keys: [],
+      },
+    )
   })
 })
 

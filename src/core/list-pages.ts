@@ -61,7 +61,9 @@ export async function listPage(list: ListFolder, req: PageRequest): Promise<Page
   const limit = Math.max(1, Math.floor(req.limit))
   if (!req.recursive) {
     const threshold = req.after?.path
-    const entries = sorted(await list('')).filter((e) => threshold === undefined || before(threshold, e))
+    const entries = sorted(await list('')).filter(
+      (e) => threshold === undefined || before(threshold, e),
+    )
     const keys = entries.slice(0, limit)
     return entries.length > limit ? { keys, next: { path: keys[keys.length - 1]! } } : { keys }
   }
