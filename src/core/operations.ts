@@ -8,6 +8,8 @@ import { AppError, asAppError } from './errors.js'
 import type { CallContext, Scope } from './identity.js'
 import type { OperationObserver } from './ports.js'
 import {
+  createTransitKeyInput,
+  createTransitKeyOutput,
   decryptInput,
   decryptOutput,
   deleteSecretInput,
@@ -18,15 +20,27 @@ import {
   encryptOutput,
   generateDataKeyInput,
   generateDataKeyOutput,
+  generateHmacInput,
+  generateHmacOutput,
+  listTransitKeysInput,
+  listTransitKeysOutput,
   listSecretsInput,
   listSecretsOutput,
   readSecretInput,
   readSecretMetadataInput,
   readSecretMetadataOutput,
   readSecretOutput,
+  readTransitKeyInput,
   rewrapInput,
   rewrapOutput,
+  rotateTransitKeyInput,
+  signInput,
+  signOutput,
+  transitKeyOutput,
   updateSecretMetadataInput,
+  verifyHmacInput,
+  verifyOutput,
+  verifySignatureInput,
   versionsInput,
   versionsOutput,
   whoamiInput,
@@ -259,6 +273,122 @@ export const generateDataKey = defineOperation({
   invoke: (s, ctx, input) => s.generateDataKey(ctx, input),
 })
 
+// ---------------------------------------------------------------------------------------------
+// The agent's own transit keys
+
+export const createTransitKey = defineOperation({
+  name: 'create_transit_key',
+  title: 'Create transit key',
+  summary:
+    'Create a transit key of your own: type aes256-gcm96 (default), aes128-gcm96 or ' +
+    'chacha20-poly1305 to encrypt, ed25519 or ecdsa-p256 to sign; every type computes HMACs. ' +
+    'Keys are never exportable. Creating a key you already have with the same type changes ' +
+    'nothing (created: false).',
+  // Security: what changes the set of keys needs more than what uses them: creating a key (of
+  // a chosen type, signing keys included) takes `delete`, like rotating. encrypt still creates
+  // its default aes256-gcm96 key on first use with `write`, as it always has.
+  access: 'delete',
+  hints: { readOnly: false, destructive: false, idempotent: true },
+  input: createTransitKeyInput,
+  output: createTransitKeyOutput,
+  invoke: (s, ctx, input) => s.createTransitKey(ctx, input),
+})
+
+export const listTransitKeys = defineOperation({
+  name: 'list_transit_keys',
+  title: 'List transit keys',
+  summary:
+    'List the names of your transit keys, in pages: when truncated is true, call again with ' +
+    'cursor set to next_cursor.',
+  access: 'list',
+  hints: { readOnly: true, destructive: false, idempotent: true },
+  input: listTransitKeysInput,
+  output: listTransitKeysOutput,
+  invoke: (s, ctx, input) => s.listTransitKeys(ctx, input),
+})
+
+export const readTransitKey = defineOperation({
+  name: 'read_transit_key',
+  title: 'Read transit key',
+  summary:
+    'Show one of your transit keys: its type, what it supports, its versions (with the public ' +
+    'key of signing keys), the latest version and the oldest that still decrypts or verifies. ' +
+    'Never any private or symmetric key material.',
+  access: 'read',
+  hints: { readOnly: true, destructive: false, idempotent: true },
+  input: readTransitKeyInput,
+  output: transitKeyOutput,
+  invoke: (s, ctx, input) => s.readTransitKey(ctx, input),
+})
+
+export const rotateTransitKey = defineOperation({
+  name: 'rotate_transit_key',
+  title: 'Rotate transit key',
+  summary:
+    'Give one of your transit keys a new version: new encryptions, HMACs and signatures use ' +
+    'it, while older ciphertext still decrypts (rewrap moves it to the new version).',
+  // Security: a rotation changes the key every holder of its ciphertext depends on and cannot be
+  // undone: it needs the scope that gates irreversible changes, more than using the key does.
+  access: 'delete',
+  hints: { readOnly: false, destructive: false, idempotent: false },
+  input: rotateTransitKeyInput,
+  output: transitKeyOutput,
+  invoke: (s, ctx, input) => s.rotateTransitKey(ctx, input),
+})
+
+export const generateHmac = defineOperation({
+  name: 'generate_hmac',
+  title: 'Generate HMAC',
+  summary:
+    'Compute an HMAC of base64 `input` with your transit key `key` (any type; sha2-256 unless ' +
+    '`algorithm` says otherwise). verify_hmac checks it.',
+  access: 'write',
+  hints: { readOnly: false, destructive: false, idempotent: true },
+  input: generateHmacInput,
+  output: generateHmacOutput,
+  invoke: (s, ctx, input) => s.generateHmac(ctx, input),
+})
+
+export const verifyHmac = defineOperation({
+  name: 'verify_hmac',
+  title: 'Verify HMAC',
+  summary:
+    'Check an HMAC that generate_hmac made of base64 `input` with your key `key`; `valid` ' +
+    'says whether it matches.',
+  access: 'read',
+  hints: { readOnly: true, destructive: false, idempotent: true },
+  input: verifyHmacInput,
+  output: verifyOutput,
+  invoke: (s, ctx, input) => s.verifyHmac(ctx, input),
+})
+
+export const sign = defineOperation({
+  name: 'sign',
+  title: 'Sign',
+  summary:
+    'Sign base64 `input` with your signing key `key` (ed25519 or ecdsa-p256; create one with ' +
+    'create_transit_key). verify_signature checks the signature, and read_transit_key shows ' +
+    'the public key for others to check it.',
+  access: 'write',
+  hints: { readOnly: false, destructive: false, idempotent: true },
+  input: signInput,
+  output: signOutput,
+  invoke: (s, ctx, input) => s.sign(ctx, input),
+})
+
+export const verifySignature = defineOperation({
+  name: 'verify_signature',
+  title: 'Verify signature',
+  summary:
+    'Check a signature that sign made of base64 `input` with your key `key` (give the same ' +
+    'hash_algorithm and marshaling_algorithm); `valid` says whether it matches.',
+  access: 'read',
+  hints: { readOnly: true, destructive: false, idempotent: true },
+  input: verifySignatureInput,
+  output: verifyOutput,
+  invoke: (s, ctx, input) => s.verifySignature(ctx, input),
+})
+
 export const whoami = defineOperation({
   name: 'whoami',
   title: 'Who am I',
@@ -290,6 +420,14 @@ export const OPERATIONS = [
   decrypt,
   rewrap,
   generateDataKey,
+  createTransitKey,
+  listTransitKeys,
+  readTransitKey,
+  rotateTransitKey,
+  generateHmac,
+  verifyHmac,
+  sign,
+  verifySignature,
   whoami,
 ] as const
 

@@ -325,6 +325,170 @@ export const generateDataKeyOutput = z.object({
   plaintext: z.string().optional(),
 })
 
+// ---------------------------------------------------------------------------------------------
+// The agent's own transit keys
+
+/** Key types an agent may create: AEAD types encrypt, ed25519 and ecdsa-p256 sign; all HMAC. */
+export const TRANSIT_KEY_TYPES = [
+  'aes256-gcm96',
+  'aes128-gcm96',
+  'chacha20-poly1305',
+  'ed25519',
+  'ecdsa-p256',
+] as const
+
+const keyOnly = z.strictObject({ key: transitKeyNameSchema })
+
+const keyVersionSchema = wholeNumber(1, 2_147_483_647).describe(
+  'Key version to use (default: the latest).',
+)
+
+/** What read_transit_key shows of a key: its settings and versions, never key material. */
+export const transitKeyOutput = z.object({
+  key: z.string(),
+  type: z.string(),
+  latest_version: z.number().int(),
+  min_decryption_version: z
+    .number()
+    .int()
+    .describe('Oldest version that still decrypts and verifies.'),
+  min_encryption_version: z
+    .number()
+    .int()
+    .describe('Oldest version that encrypts and signs (0: any).'),
+  supports_encryption: z.boolean(),
+  supports_decryption: z.boolean(),
+  supports_signing: z.boolean(),
+  derived: z.boolean(),
+  exportable: z.boolean(),
+  versions: z.array(
+    z.object({
+      version: z.number().int(),
+      created_time: z.string(),
+      public_key: z
+        .string()
+        .optional()
+        .describe('Signing keys only: the public key (PEM, or base64 for ed25519).'),
+    }),
+  ),
+})
+
+export const createTransitKeyInput = z.strictObject({
+  key: transitKeyNameSchema,
+  type: z
+    .enum(TRANSIT_KEY_TYPES, {
+      error: `must be one of ${TRANSIT_KEY_TYPES.join(', ')}`,
+    })
+    .default('aes256-gcm96')
+    .describe(
+      'aes256-gcm96 (default), aes128-gcm96 or chacha20-poly1305 to encrypt; ed25519 or ' +
+        'ecdsa-p256 to sign. Every type computes HMACs.',
+    ),
+})
+
+export const createTransitKeyOutput = transitKeyOutput.extend({
+  created: z.boolean().describe('False when the key already existed with this type.'),
+})
+
+export const readTransitKeyInput = keyOnly
+
+export const rotateTransitKeyInput = keyOnly
+
+export const listTransitKeysInput = z.strictObject({ ...pageInput })
+
+export const listTransitKeysOutput = z.object({
+  keys: z.array(z.string()).describe('Your key names, in lexicographic order.'),
+  ...pageOutput,
+})
+
+const HMAC_ALGORITHMS = [
+  'sha2-224',
+  'sha2-256',
+  'sha2-384',
+  'sha2-512',
+  'sha3-224',
+  'sha3-256',
+  'sha3-384',
+  'sha3-512',
+] as const
+const hmacAlgorithmSchema = z
+  .enum(HMAC_ALGORITHMS, { error: `must be one of ${HMAC_ALGORITHMS.join(', ')}` })
+  .default('sha2-256')
+  .describe('Hash of the HMAC (default sha2-256).')
+
+const dataInput = base64Schema.describe('The data, base64-encoded.')
+
+/** A `vault:v<N>:...` value a key made (an HMAC or a signature). */
+const vaultValue = (what: string) =>
+  z
+    .string()
+    .min(
+      1,
+      `${what} is "vault:v<N>:..." as ${what === 'hmac' ? 'generate_hmac' : 'sign'} returned it`,
+    )
+    .max(64 * 1024)
+    .describe(
+      `The ${what} as ${what === 'hmac' ? 'generate_hmac' : 'sign'} returned it ("vault:v<N>:...").`,
+    )
+
+export const generateHmacInput = z.strictObject({
+  key: transitKeyNameSchema,
+  input: dataInput,
+  algorithm: hmacAlgorithmSchema,
+  key_version: keyVersionSchema.optional(),
+})
+
+export const generateHmacOutput = z.object({
+  key: z.string(),
+  hmac: z.string(),
+  key_version: z.number().int(),
+})
+
+export const verifyHmacInput = z.strictObject({
+  key: transitKeyNameSchema,
+  input: dataInput,
+  hmac: vaultValue('hmac'),
+  algorithm: hmacAlgorithmSchema,
+})
+
+export const verifyOutput = z.object({
+  key: z.string(),
+  valid: z.boolean().describe('Whether it matches; a mismatch is not an error.'),
+})
+
+const SIGNATURE_HASHES = ['sha2-256', 'sha2-384', 'sha2-512'] as const
+/** How an ECDSA signature is made (Ed25519 signs the data itself and ignores the hash). */
+const signatureOptions = {
+  hash_algorithm: z
+    .enum(SIGNATURE_HASHES, { error: `must be one of ${SIGNATURE_HASHES.join(', ')}` })
+    .optional()
+    .describe('ecdsa-p256: the hash of the data that is signed (default sha2-256).'),
+  marshaling_algorithm: z
+    .enum(['asn1', 'jws'], { error: 'must be asn1 or jws' })
+    .optional()
+    .describe('asn1 (default; DER, standard base64) or jws (r||s for ECDSA, base64url).'),
+}
+
+export const signInput = z.strictObject({
+  key: transitKeyNameSchema,
+  input: dataInput,
+  ...signatureOptions,
+  key_version: keyVersionSchema.optional(),
+})
+
+export const signOutput = z.object({
+  key: z.string(),
+  signature: z.string(),
+  key_version: z.number().int(),
+})
+
+export const verifySignatureInput = z.strictObject({
+  key: transitKeyNameSchema,
+  input: dataInput,
+  signature: vaultValue('signature'),
+  ...signatureOptions,
+})
+
 export const whoamiInput = z.strictObject({})
 
 export const whoamiOutput = z.object({

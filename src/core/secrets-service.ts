@@ -14,12 +14,14 @@ import {
   resolveFolderPath,
   resolveSecretPath,
   transitKeyName,
+  transitKeyPrefix,
 } from './paths.js'
 import type {
   ItemResult,
   KvKeyMetadata,
   KvVersionMetadata,
   TransitCiphertext,
+  TransitKeyInfo,
   VaultPort,
   VaultSession,
 } from './ports.js'
@@ -49,6 +51,14 @@ export interface SecretsService {
   decrypt: Call<typeof S.decryptInput, typeof S.decryptOutput>
   rewrap: Call<typeof S.rewrapInput, typeof S.rewrapOutput>
   generateDataKey: Call<typeof S.generateDataKeyInput, typeof S.generateDataKeyOutput>
+  createTransitKey: Call<typeof S.createTransitKeyInput, typeof S.createTransitKeyOutput>
+  readTransitKey: Call<typeof S.readTransitKeyInput, typeof S.transitKeyOutput>
+  rotateTransitKey: Call<typeof S.rotateTransitKeyInput, typeof S.transitKeyOutput>
+  listTransitKeys: Call<typeof S.listTransitKeysInput, typeof S.listTransitKeysOutput>
+  generateHmac: Call<typeof S.generateHmacInput, typeof S.generateHmacOutput>
+  verifyHmac: Call<typeof S.verifyHmacInput, typeof S.verifyOutput>
+  sign: Call<typeof S.signInput, typeof S.signOutput>
+  verifySignature: Call<typeof S.verifySignatureInput, typeof S.verifyOutput>
 }
 
 export interface SecretsServiceDeps {
@@ -130,6 +140,37 @@ export function createSecretsService(deps: SecretsServiceDeps): SecretsService {
     }
     const [r] = await vault.session(ctx, 1, (v) => call(v, name, [item]))
     return { key, ...pick(single(r)) }
+  }
+
+  /**
+   * Runs `use` with the agent's key `key`. A use Vault refuses as invalid (400) may have met no
+   * key at all, or a key that cannot do it: one read of the key tells which (so these uses
+   * announce 2 calls), and the caller learns KEY_NOT_FOUND, or that the key cannot sign.
+   */
+  const withKey = <T>(
+    ctx: CallContext,
+    key: string,
+    use: (v: VaultSession, name: string) => Promise<T>,
+    needs?: 'signing',
+  ) => {
+    const name = keyName(ctx, key)
+    return vault.session(ctx, 2, async (v) => {
+      try {
+        return await use(v, name)
+      } catch (err) {
+        if (!isCode(err, 'INVALID_INPUT')) throw err
+        const info = await v.transitReadKey(name)
+        if (needs === 'signing' && !info.supports_signing) {
+          throw new AppError(
+            'INVALID_INPUT',
+            `Your key "${key}" is ${info.type}, which cannot sign. create_transit_key makes a ` +
+              'signing key (type ed25519 or ecdsa-p256).',
+            { cause: err },
+          )
+        }
+        throw err
+      }
+    })
   }
 
   return {
@@ -266,8 +307,119 @@ export function createSecretsService(deps: SecretsServiceDeps): SecretsService {
         ...(type === 'plaintext' && dk.plaintext !== undefined ? { plaintext: dk.plaintext } : {}),
       }
     },
+
+    async createTransitKey(ctx, { key, type }) {
+      const name = keyName(ctx, key)
+      // A read, the create, and (Vault before 1.14 answers 204) a read of what it made.
+      return vault.session(ctx, 3, async (v) => {
+        const existing = await v.transitReadKey(name).catch((err: unknown) => {
+          if (isCode(err, 'KEY_NOT_FOUND')) return undefined
+          throw err
+        })
+        const info =
+          existing ?? (await v.transitCreateKey(name, type)) ?? (await v.transitReadKey(name))
+        // Vault keeps an existing key as it is, whatever type was asked for.
+        if (info.type !== type) {
+          throw new AppError(
+            'KEY_EXISTS',
+            `You already have a transit key "${key}" of type ${info.type}. Use it as it is ` +
+              '(read_transit_key shows it), or create a key of another name.',
+          )
+        }
+        return { ...keyView(key, info), created: existing === undefined }
+      })
+    },
+
+    async readTransitKey(ctx, { key }) {
+      const name = keyName(ctx, key)
+      return keyView(key, await vault.session(ctx, 1, (v) => v.transitReadKey(name)))
+    },
+
+    async rotateTransitKey(ctx, { key }) {
+      const name = keyName(ctx, key)
+      // The rotation, and a read: of what it made (a 204 before Vault 1.14), or to tell a
+      // missing key (Vault's 400 "key not found") from another refusal.
+      const info = await vault.session(ctx, 2, async (v) => {
+        try {
+          return (await v.transitRotateKey(name)) ?? (await v.transitReadKey(name))
+        } catch (err) {
+          if (isCode(err, 'INVALID_INPUT')) await v.transitReadKey(name)
+          throw err
+        }
+      })
+      return keyView(key, info)
+    },
+
+    async listTransitKeys(ctx, { limit, cursor }) {
+      const start = transitKeyPrefix(prefix, agentOf(ctx.principal))
+      const scope = { kind: 'keys' } as const
+      const after = cursor === undefined ? undefined : decodeCursor(cursor, scope)
+      // Security: Vault lists every agent's keys; only names with this agent's prefix are
+      // looked at, and they leave without it.
+      const names = await vault.session(ctx, 1, (v) => v.transitListKeys())
+      const own = names.filter((n) => n.startsWith(start)).map((n) => n.slice(start.length))
+      const page = await listPage(async () => own, {
+        recursive: false,
+        after,
+        limit: Math.min(limit ?? listMaxKeys, listMaxKeys),
+        folderBudget: 1,
+      })
+      return {
+        keys: page.keys,
+        truncated: page.next !== undefined,
+        ...(page.next ? { next_cursor: encodeCursor(scope, page.next) } : {}),
+      }
+    },
+
+    async generateHmac(ctx, { key, input, algorithm, key_version }) {
+      const out = await withKey(ctx, key, (v, name) =>
+        v.transitHmac(name, { input, algorithm, ...(key_version ? { key_version } : {}) }),
+      )
+      return { key, ...out }
+    },
+
+    async verifyHmac(ctx, { key, input, hmac, algorithm }) {
+      const valid = await withKey(ctx, key, (v, name) =>
+        v.transitVerifyHmac(name, { input, hmac, algorithm }),
+      )
+      return { key, valid }
+    },
+
+    async sign(ctx, { key, ...options }) {
+      const out = await withKey(ctx, key, (v, name) => v.transitSign(name, options), 'signing')
+      return { key, ...out }
+    },
+
+    async verifySignature(ctx, { key, ...options }) {
+      const valid = await withKey(
+        ctx,
+        key,
+        (v, name) => v.transitVerifySignature(name, options),
+        'signing',
+      )
+      return { key, valid }
+    },
   }
 }
+
+/** A key as read_transit_key shows it (only the output's fields: never key material). */
+const keyView = (key: string, k: TransitKeyInfo) => ({
+  key,
+  type: k.type,
+  latest_version: k.latest_version,
+  min_decryption_version: k.min_decryption_version,
+  min_encryption_version: k.min_encryption_version,
+  supports_encryption: k.supports_encryption,
+  supports_decryption: k.supports_decryption,
+  supports_signing: k.supports_signing,
+  derived: k.derived,
+  exportable: k.exportable,
+  versions: k.versions.map((v) => ({
+    version: v.version,
+    created_time: v.created_time,
+    ...(v.public_key === undefined ? {} : { public_key: v.public_key }),
+  })),
+})
 
 // ---------------------------------------------------------------------------------------------
 

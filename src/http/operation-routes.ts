@@ -7,19 +7,27 @@ import type { IncomingMessage } from 'node:http'
 import type { Context, Hono } from 'hono'
 import { AppError } from '../core/errors.js'
 import {
+  createTransitKey,
   decrypt,
   deleteSecret,
   deleteSecretMetadata,
   destroySecret,
   encrypt,
   generateDataKey,
+  generateHmac,
   listSecrets,
+  listTransitKeys,
   patchSecret,
   readSecret,
   readSecretMetadata,
+  readTransitKey,
   rewrap,
+  rotateTransitKey,
+  sign,
   undeleteSecret,
   updateSecretMetadata,
+  verifyHmac,
+  verifySignature,
   whoami,
   writeSecret,
   type Operation,
@@ -43,12 +51,19 @@ const QUERY_FIELDS = new Map<Operation, readonly string[]>([
   [readSecret, ['version']],
   [deleteSecret, ['versions']],
   [listSecrets, ['prefix', 'recursive', 'limit', 'cursor']],
+  [listTransitKeys, ['limit', 'cursor']],
 ])
 
 /** Which operations take a JSON body. */
 const WITH_BODY = new Set<Operation>([
   writeSecret,
   updateSecretMetadata,
+  createTransitKey,
+  rotateTransitKey,
+  generateHmac,
+  verifyHmac,
+  sign,
+  verifySignature,
   patchSecret,
   undeleteSecret,
   destroySecret,
@@ -58,18 +73,32 @@ const WITH_BODY = new Set<Operation>([
   generateDataKey,
 ])
 
+/** `POST /transit/{verb}` routes: the key and everything else in the JSON body. */
 const TRANSIT_ROUTES: Record<string, Operation> = {
   '/transit/encrypt': encrypt,
   '/transit/decrypt': decrypt,
   '/transit/rewrap': rewrap,
   '/transit/datakey': generateDataKey,
+  '/transit/hmac': generateHmac,
+  '/transit/verify-hmac': verifyHmac,
+  '/transit/sign': sign,
+  '/transit/verify': verifySignature,
+}
+
+/** `/transit/keys` and `/transit/keys/{key}[/rotate]`, by method. */
+const KEY_ROUTES: Record<'list' | 'key' | 'rotate', Record<string, Operation>> = {
+  list: { GET: listTransitKeys, POST: createTransitKey },
+  key: { GET: readTransitKey },
+  rotate: { POST: rotateTransitKey },
 }
 
 /**
  * Registers the REST table: `PUT|GET|PATCH|DELETE /secrets/{path}`, `GET /secrets?prefix=&
  * recursive=&limit=&cursor=`, `POST /secrets/{path}:undelete|:destroy`,
  * `GET|PUT|DELETE /secrets/{path}:metadata`,
- * `POST /transit/encrypt|decrypt|rewrap|datakey` and `GET /whoami`. Mount it after the
+ * `POST /transit/encrypt|decrypt|rewrap|datakey|hmac|verify-hmac|sign|verify`,
+ * `GET|POST /transit/keys`, `GET /transit/keys/{key}`, `POST /transit/keys/{key}/rotate` and
+ * `GET /whoami`. Mount it after the
  * authentication middleware; every route needs `c.var.principal`.
  *
  * A literal `:` in the last segment of `/secrets/...` always starts an action; an unknown one is
@@ -108,6 +137,9 @@ export function registerOperationRoutes(app: Hono<AppEnv>, runner: OperationRunn
       if ('path' in extra && 'path' in body) {
         throw new AppError('INVALID_INPUT', 'Give the secret path in the URL, not in the body.')
       }
+      if ('key' in extra && 'key' in body) {
+        throw new AppError('INVALID_INPUT', 'Give the key name in the URL, not in the body.')
+      }
       Object.assign(input, body)
     }
     return { ...input, ...extra }
@@ -145,6 +177,26 @@ export function registerOperationRoutes(app: Hono<AppEnv>, runner: OperationRunn
       return run(c, op, await inputOf(c, op))
     })
   }
+
+  app.all('/transit/keys', async (c) => {
+    const op = KEY_ROUTES.list[c.req.method]
+    if (!op) refuseMethod(c, 'GET, POST')
+    return run(c, op, await inputOf(c, op))
+  })
+
+  app.all('/transit/keys/*', async (c) => {
+    const m = /^\/transit\/keys\/([^/]+)(\/rotate)?$/.exec(rawPath(c))
+    if (!m) {
+      throw new AppError(
+        'NOT_FOUND',
+        'No such route: keys are /transit/keys/{key} (GET) and /transit/keys/{key}/rotate (POST).',
+      )
+    }
+    const routes = KEY_ROUTES[m[2] ? 'rotate' : 'key']
+    const op = routes[c.req.method]
+    if (!op) refuseMethod(c, Object.keys(routes).join(', '))
+    return run(c, op, await inputOf(c, op, { key: decodePath(m[1]!) }))
+  })
 
   app.all('/whoami', async (c) => {
     if (c.req.method !== 'GET') refuseMethod(c, 'GET')

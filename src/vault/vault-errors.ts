@@ -212,34 +212,40 @@ const INVALID_MESSAGES: Record<VaultTarget, string> = {
 const NOT_FOUND_MESSAGES: Record<VaultTarget, string> = {
   secret: 'No secret at this path. list_secrets shows which paths exist.',
   metadata: 'No secret at this path. list_secrets shows which paths exist.',
-  transit: 'You have no transit key of this name. list_transit_keys shows your keys.',
+  transit:
+    'You have no transit key of this name. list_transit_keys shows your keys; ' +
+    'create_transit_key makes one.',
   vault: 'Vault has nothing at this path.',
 }
 
 /**
  * Maps a failed Transit call. A 404 from a Transit endpoint that answers every request it
- * routes (encrypt, decrypt, hmac, ...: a missing key is a 400 there) means that nothing is
- * mounted at `mount`: an operator's problem, TRANSIT_NOT_MOUNTED. Reads and lists of keys
- * answer a missing key with a 404 and an empty error list, which stays "no such key" (or, for
- * a list, no keys); a 404 that carries an error (`no handler for route`) is the missing mount.
+ * routes (encrypt, decrypt, hmac, sign, ...: a missing key is a 400 there) means that nothing is
+ * mounted at `mount`: an operator's problem, TRANSIT_NOT_MOUNTED. Reads of keys answer a missing
+ * key with a 404 and an empty error list: KEY_NOT_FOUND; a 404 that carries an error (`no handler
+ * for route`) is the missing mount. A 400 gets `invalid` as its message when given.
  */
 export function fromTransitError(
   err: unknown,
   mount: string,
-  call: { method: string; path: string; keys?: boolean },
+  call: { method: string; path: string; keys?: boolean; invalid?: string },
 ): AppError {
-  if (!(err instanceof AppError) && vaultStatus(err) === 404) {
+  if (err instanceof AppError) return err
+  const status = vaultStatus(err)
+  const cause = { cause: vaultCause(err, call.method, call.path) }
+  if (status === 404) {
     const errors = vaultBody(err).errors
-    const keyMissing = call.keys === true && Array.isArray(errors) && errors.length === 0
-    if (!keyMissing) {
-      return new AppError(
-        'TRANSIT_NOT_MOUNTED',
-        `Vault has no Transit engine at "${mount}/" (TRANSIT_MOUNT). An operator must enable ` +
-          `it (vault secrets enable -path=${mount} transit) or set TRANSIT_MOUNT.`,
-        { cause: vaultCause(err, call.method, call.path) },
-      )
+    if (call.keys === true && Array.isArray(errors) && errors.length === 0) {
+      return new AppError('KEY_NOT_FOUND', NOT_FOUND_MESSAGES.transit, cause)
     }
+    return new AppError(
+      'TRANSIT_NOT_MOUNTED',
+      `Vault has no Transit engine at "${mount}/" (TRANSIT_MOUNT). An operator must enable ` +
+        `it (vault secrets enable -path=${mount} transit) or set TRANSIT_MOUNT.`,
+      cause,
+    )
   }
+  if (status === 400 && call.invalid) return new AppError('INVALID_INPUT', call.invalid, cause)
   return fromVaultError(err, 'transit', call)
 }
 

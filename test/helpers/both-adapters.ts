@@ -35,9 +35,10 @@ const enc = (path: string) => path.split('/').map(encodeURIComponent).join('/')
 type Input = Record<string, unknown>
 type Route = (input: Input) => { method: string; url: string; body?: Input }
 
-const query = (input: Input, names: string[]) => {
+/** Every field of the input (but those in the URL) as a query parameter, for GET routes. */
+const query = (input: Input, ...inUrl: string[]) => {
   const q = new URLSearchParams()
-  for (const n of names) if (input[n] !== undefined) q.set(n, String(input[n]))
+  for (const [n, v] of Object.entries(input)) if (!inUrl.includes(n)) q.set(n, String(v))
   const text = q.toString()
   return text === '' ? '' : `?${text}`
 }
@@ -48,7 +49,7 @@ const without = (input: Input, ...names: string[]) =>
 const ROUTES: Record<string, Route> = {
   read_secret: (i) => ({
     method: 'GET',
-    url: `/secrets/${enc(String(i.path))}${query(i, ['version'])}`,
+    url: `/secrets/${enc(String(i.path))}${query(i, 'path')}`,
   }),
   write_secret: (i) => ({
     method: 'PUT',
@@ -57,9 +58,12 @@ const ROUTES: Record<string, Route> = {
   }),
   list_secrets: (i) => ({
     method: 'GET',
-    url: `/secrets${query(i, ['prefix', 'recursive', 'limit', 'cursor'])}`,
+    url: `/secrets${query(i)}`,
   }),
-  read_secret_metadata: (i) => ({ method: 'GET', url: `/secrets/${enc(String(i.path))}:metadata` }),
+  read_secret_metadata: (i) => ({
+    method: 'GET',
+    url: `/secrets/${enc(String(i.path))}:metadata${query(i, 'path')}`,
+  }),
   update_secret_metadata: (i) => ({
     method: 'PUT',
     url: `/secrets/${enc(String(i.path))}:metadata`,
@@ -93,21 +97,21 @@ const ROUTES: Record<string, Route> = {
   decrypt: (i) => ({ method: 'POST', url: '/transit/decrypt', body: i }),
   rewrap: (i) => ({ method: 'POST', url: '/transit/rewrap', body: i }),
   create_transit_key: (i) => ({ method: 'POST', url: '/transit/keys', body: i }),
-  list_transit_keys: (i) => ({
+  list_transit_keys: (i) => ({ method: 'GET', url: `/transit/keys${query(i)}` }),
+  read_transit_key: (i) => ({
     method: 'GET',
-    url: `/transit/keys${query(i, ['limit', 'cursor'])}`,
+    url: `/transit/keys/${encodeURIComponent(String(i.key))}${query(i, 'key')}`,
   }),
-  read_transit_key: (i) => ({ method: 'GET', url: `/transit/keys/${enc(String(i.key))}` }),
   rotate_transit_key: (i) => ({
     method: 'POST',
-    url: `/transit/keys/${enc(String(i.key))}/rotate`,
+    url: `/transit/keys/${encodeURIComponent(String(i.key))}/rotate`,
     body: without(i, 'key'),
   }),
   generate_hmac: (i) => ({ method: 'POST', url: '/transit/hmac', body: i }),
   verify_hmac: (i) => ({ method: 'POST', url: '/transit/verify-hmac', body: i }),
   sign: (i) => ({ method: 'POST', url: '/transit/sign', body: i }),
   verify_signature: (i) => ({ method: 'POST', url: '/transit/verify', body: i }),
-  whoami: () => ({ method: 'GET', url: '/whoami' }),
+  whoami: (i) => ({ method: 'GET', url: `/whoami${query(i)}` }),
 }
 
 /**
