@@ -339,6 +339,7 @@ export function createOperationRunner(deps: {
         deps.observer?.operationFinished({
           time: new Date(started).toISOString(),
           requestId: ctx.requestId,
+          ...(ctx.clientRequestId === undefined ? {} : { clientRequestId: ctx.clientRequestId }),
           agent: ctx.principal.agent,
           method: ctx.principal.method,
           operation: op.name,
