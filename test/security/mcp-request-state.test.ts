@@ -26,8 +26,8 @@ function expectStateRefused(res: RestResponse, from: number, reason: string) {
   expect(Object.keys(event).sort()).toEqual(fields.sort())
 }
 
-describe('attacks on the requestState, each refused and audited', () => {
-  it('a tampered payload (the MAC no longer matches)', async () => {
+describe('attacks on the MCP consent requestState, each refused and audited', () => {
+  it('a consent requestState with a rewritten payload is refused', async () => {
     const { state } = await ask()
     const [v, body, mac] = state.split('.')
     const claims = JSON.parse(Buffer.from(body!, 'base64url').toString()) as {
@@ -40,7 +40,7 @@ describe('attacks on the requestState, each refused and audited', () => {
     expectStateRefused(res, from, 'signature')
   })
 
-  it('a tampered signature', async () => {
+  it('a consent requestState with a changed signature is refused', async () => {
     const { state } = await ask()
     const flipped = state.slice(0, -2) + (state.at(-2) === 'A' ? 'B' : 'A') + state.at(-1)
     const from = ca.stack.security.length
@@ -48,16 +48,15 @@ describe('attacks on the requestState, each refused and audited', () => {
     expectStateRefused(res, from, 'signature')
   })
 
-  it.each(['', 'garbage', 'v1.only-two', 'v2.a.b', `v1.${'a'.repeat(9000)}.b`])(
-    'a malformed state (%#)',
-    async (garbage) => {
+  it('a malformed consent requestState is refused', async () => {
+    for (const garbage of ['', 'garbage', 'v1.only-two', 'v2.a.b', `v1.${'a'.repeat(9000)}.b`]) {
       const from = ca.stack.security.length
       const res = await call({ path: 'db' }, { inputResponses: ACCEPT, requestState: garbage })
       expectStateRefused(res, from, 'malformed')
-    },
-  )
+    }
+  })
 
-  it('a replayed state: honoured once, refused the second time', async () => {
+  it('a consent requestState is honoured once and refused when replayed', async () => {
     const { state } = await ask()
     const first = await call({ path: 'db' }, { inputResponses: ACCEPT, requestState: state })
     expect(first.json.result.structuredContent.data.password).toBe(VALUE)
@@ -66,7 +65,7 @@ describe('attacks on the requestState, each refused and audited', () => {
     expectStateRefused(again, from, 'replayed')
   })
 
-  it('an expired state (the user took longer than five minutes)', async () => {
+  it('a consent requestState older than five minutes is refused', async () => {
     const { state } = await ask()
     ca.skew(5 * 60_000 + 1)
     try {
@@ -78,7 +77,7 @@ describe('attacks on the requestState, each refused and audited', () => {
     }
   })
 
-  it('another agent’s state', async () => {
+  it('a consent requestState issued to another agent is refused', async () => {
     const { state } = await ask()
     const from = ca.stack.security.length
     const res = await call(
@@ -89,7 +88,7 @@ describe('attacks on the requestState, each refused and audited', () => {
     expectStateRefused(res, from, 'principal')
   })
 
-  it('a state issued for another request (other arguments, another tool)', async () => {
+  it('a consent requestState issued for another call is refused', async () => {
     const { state } = await ask()
     const from = ca.stack.security.length
     const res = await call({ path: 'other' }, { inputResponses: ACCEPT, requestState: state })
