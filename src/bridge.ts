@@ -8,6 +8,7 @@
 import type { Hono } from 'hono'
 import { createAuthenticator, type Authenticator } from './auth/index.js'
 import { jwtKeyWarning } from './auth/jwt.js'
+import { refusePublishedCredentials } from './config/published-credentials.js'
 import type { Config } from './config/schema.js'
 import type { Principal } from './core/identity.js'
 import { createOperationRunner, type OperationRunner } from './core/operations.js'
@@ -18,6 +19,7 @@ import type { AppEnv } from './http/context.js'
 import { createMetricsApp } from './http/metrics-route.js'
 import { registerOperationRoutes } from './http/operation-routes.js'
 import { readTlsMaterial, startHttpServer, type HttpServer } from './http/server.js'
+import { createRefusalRecorder } from './http/refusal-audit.js'
 import { createTransportGuard } from './http/transport-guard.js'
 import { createRateLimits, type RateLimits } from './limits/rate-limits.js'
 import { mcpErrorBody } from './mcp/error-reply.js'
@@ -169,11 +171,15 @@ export function createHttpLayer(core: BridgeCore, options: HttpLayerOptions): Ht
   const config = options.config ?? core.config
   const authenticator = options.authenticator ?? createAuthenticator(config.auth, logger)
   const rateLimits = createRateLimits(config.rateLimit, logger)
+  const recordRefusal = createRefusalRecorder(core.audit, {
+    mtlsHeader: config.auth.mtls.identityHeader,
+  })
   // One guard before authentication on every route that needs a principal, REST and /mcp.
   const guard = createTransportGuard({
     allowedOrigins: config.allowedOrigins,
     allowedHosts: config.allowedHosts,
     host: config.host,
+    recordRefusal,
   })
   const { runner } = core
   // Security: with more than one replica, a consent state issued by one must be refused for a
@@ -197,6 +203,7 @@ export function createHttpLayer(core: BridgeCore, options: HttpLayerOptions): Ht
     metrics: core.metrics,
     guards: [{ path: '*', handler: guard }],
     overBudget: mcpOverBudgetReply,
+    recordRefusal,
     errorBody: mcpErrorBody,
     routes: [(a) => registerOperationRoutes(a, runner), (a) => mcp.register(a)],
   })
@@ -339,8 +346,12 @@ async function bindListeners(config: Config): Promise<Listeners> {
  * @throws StartupError and ConfigError (exit 2), as {@link checkStartup}, the listeners and
  *   {@link createBridge} throw them; nothing is left running when it throws.
  */
-export async function startBridge(config: Config, logger: Logger): Promise<RunningBridge> {
-  for (const w of checkStartup(config, 'http')) logger.warn({ event: w.event }, w.message)
+export async function startBridge(
+  config: Config,
+  logger: Logger,
+  options: StartupOptions = {},
+): Promise<RunningBridge> {
+  for (const w of checkStartup(config, 'http', options)) logger.warn({ event: w.event }, w.message)
   const listeners = await bindListeners(config)
   let bridge: Bridge
   try {
@@ -379,6 +390,15 @@ export function checkVaultAccess(config: Config, logger: Logger): Promise<VaultC
   return runVaultChecks({ vault: config.vault, childToken: config.childToken, agents, logger })
 }
 
+/** What the startup checks let pass. */
+export interface StartupOptions {
+  /**
+   * Credentials this repository publishes (demo keys of the scripts): only the development
+   * commands against the dev vault (scripts/dev.ts, scripts/dev-serve.ts) set this.
+   */
+  allowPublishedCredentials?: boolean
+}
+
 /** A warning for the operator: the configuration runs, but probably not as they meant. */
 export interface StartupWarning {
   event: string
@@ -387,14 +407,22 @@ export interface StartupWarning {
 
 /**
  * The checks `serve` and `stdio` run before they contact Vault, and all that `check-config`
- * runs without `--vault`: one function, so that they cannot drift. Vault credentials present,
- * the child-token policy prefix, the PEM files of TLS to Vault and of the listener, an AUDIT_LOG
- * that can be opened. (The configuration schema has run before: `loadConfig`.)
+ * runs without `--vault`: one function, so that they cannot drift. No credential this
+ * repository publishes (HTTP only), Vault credentials present, the child-token policy prefix,
+ * the PEM files of TLS to Vault and of the listener, an AUDIT_LOG that can be opened. (The
+ * configuration schema has run before: `loadConfig`.)
  * @returns the warnings to show (every one at once).
- * @throws StartupError (VaultStartupError for Vault's settings) for the first problem, naming
- *   its variable: exit 2.
+ * @throws ConfigError for published credentials (one line each), else StartupError
+ *   (VaultStartupError for Vault's settings) for the first problem, naming its variable: exit 2.
  */
-export function checkStartup(config: Config, transport: 'http' | 'stdio'): StartupWarning[] {
+export function checkStartup(
+  config: Config,
+  transport: 'http' | 'stdio',
+  options: StartupOptions = {},
+): StartupWarning[] {
+  if (transport === 'http' && !options.allowPublishedCredentials) {
+    refusePublishedCredentials(config)
+  }
   checkVaultSettings(config.vault, config.childToken)
   readVaultTls(config.vault)
   if (transport === 'http' && config.tls) readTlsMaterial(config.tls)

@@ -7,18 +7,22 @@ import { untilSignal } from './signals.js'
 
 /**
  * `vault-mcp-bridge serve`: runs until `until` resolves (the first SIGTERM or SIGINT by default),
- * then stops gracefully. Logs go to `io.stderr`.
+ * then stops gracefully. Logs go to `io.stderr`. Credentials published in this repository are
+ * refused unless `options.allowPublishedCredentials` (the development scripts against the dev
+ * vault only: scripts/dev-serve.ts).
  * @returns the exit code (0 after a graceful stop).
- * @throws ConfigError, StartupError and VaultStartupError (exit 2), printed by main.ts.
+ * @throws ConfigError (a published credential included), StartupError and VaultStartupError
+ *   (exit 2), printed by main.ts.
  */
 export async function runServeCommand(
   env: Record<string, string | undefined>,
   io: CliIo = processIo,
   until: () => Promise<string> = untilSignal,
+  options: { allowPublishedCredentials?: boolean } = {},
 ): Promise<number> {
   const config = loadConfig(env)
   const logger = createLogger({ level: config.logLevel, destination: logDestination(io) })
-  const bridge = await startBridge(config, logger)
+  const bridge = await startBridge(config, logger, options)
   logger.info(
     { url: bridge.url, vault: config.vault.address, metrics: bridge.metricsUrl },
     'vault-mcp-bridge listening',
