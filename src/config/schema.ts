@@ -580,6 +580,12 @@ export const configSchema = envSchema
         'every auth method is disabled; enable at least one of AUTH_API_KEY_ENABLED, AUTH_JWT_ENABLED, AUTH_MTLS_ENABLED',
       )
     }
+    if (/\/v1\/?$/.test(safeUrl(e.VAULT_ADDR)?.pathname ?? '')) {
+      issue(
+        'VAULT_ADDR',
+        'must not end in /v1 (the bridge adds /v1/ to every path): give the address alone, such as https://vault.example.com:8200',
+      )
+    }
     if (e.VAULT_ROLE_ID && !e.VAULT_SECRET_ID)
       issue('VAULT_SECRET_ID', 'is required when VAULT_ROLE_ID is set (AppRole login)')
     if (e.VAULT_SECRET_ID && !e.VAULT_ROLE_ID)

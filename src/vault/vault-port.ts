@@ -9,7 +9,12 @@ import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import { createBridgeTokenKeeper } from './bridge-token.js'
 import { createChildTokenPool } from './child-tokens.js'
-import { createNodeVaultClientFactory, type NodeVaultClientFactory } from './node-vault-client.js'
+import {
+  createNodeVaultClientFactory,
+  readVaultTls,
+  type NodeVaultClientFactory,
+} from './node-vault-client.js'
+import { checkVaultConnection } from './vault-connection.js'
 import { isPolicyPrefixSafe } from './policy-name.js'
 import { createSessionRunner } from './session-runner.js'
 import { VaultStartupError } from './vault-startup-error.js'
@@ -27,10 +32,12 @@ export interface VaultPortDeps {
 /** The VaultPort the composition root starts and closes. */
 export type ManagedVaultPort = VaultPort & {
   /**
-   * Logs in (AppRole) or looks the token up. An unreachable Vault is not fatal: the port starts
-   * not ready and recovers by itself once Vault answers.
-   * @throws VaultStartupError no credentials, token invalid, AppRole credentials rejected, or
-   *   unreadable TLS files (serve exits 2).
+   * Looks at VAULT_ADDR once (bounded: DNS, TCP, TLS handshake), then logs in (AppRole) or
+   * looks the token up. An unreachable Vault (refused, reset, timed out, sealed) is not fatal:
+   * the port starts not ready and recovers by itself once Vault answers.
+   * @throws VaultStartupError no credentials, token invalid, AppRole credentials rejected,
+   *   unreadable TLS files, or a Vault that can never be reached as configured (unknown host,
+   *   wrong scheme, a certificate that cannot be verified): serve exits 2.
    */
   start(): Promise<void>
   /**
@@ -42,6 +49,31 @@ export type ManagedVaultPort = VaultPort & {
   upkeep(): Promise<void>
   /** Stops upkeep, revokes live child tokens and the bridge's own AppRole token (best effort). */
   close(): Promise<void>
+}
+
+/**
+ * The Vault settings that are wrong whatever Vault says: no credentials at all, or a child-token
+ * policy prefix Vault would change. Run before anything is contacted (serve's and
+ * check-config's common checks, and `start`).
+ * @throws VaultStartupError `no_credentials` or `policy_prefix`.
+ */
+export function checkVaultSettings(
+  vault: Pick<Config['vault'], 'appRole' | 'token'>,
+  childToken: Pick<Config['childToken'], 'enabled' | 'policyPrefix'>,
+): void {
+  if (!vault.appRole && !vault.token) {
+    throw new VaultStartupError(
+      'no_credentials',
+      'No Vault credentials: set VAULT_TOKEN, or VAULT_ROLE_ID and VAULT_SECRET_ID for AppRole.',
+    )
+  }
+  if (childToken.enabled && !isPolicyPrefixSafe(childToken.policyPrefix)) {
+    // Security: Vault lower-cases policy names; a prefix it would change names no policy.
+    throw new VaultStartupError(
+      'policy_prefix',
+      'CHILD_TOKEN_POLICY_PREFIX must be lower-case letters, digits, "_", "." or "-".',
+    )
+  }
 }
 
 /** How often the port compares the clock with the renewal time of the bridge token (ms). */
@@ -99,22 +131,13 @@ export function createVaultPort(deps: VaultPortDeps): ManagedVaultPort {
 
   return {
     async start() {
-      if (!vault.appRole && !vault.token) {
-        throw new VaultStartupError(
-          'no_credentials',
-          'No Vault credentials: set VAULT_TOKEN, or VAULT_ROLE_ID and VAULT_SECRET_ID for AppRole.',
-        )
-      }
-      if (childToken.enabled && !isPolicyPrefixSafe(childToken.policyPrefix)) {
-        // Security: Vault lower-cases policy names; a prefix it would change names no policy.
-        throw new VaultStartupError(
-          'policy_prefix',
-          'CHILD_TOKEN_POLICY_PREFIX must be lower-case letters, digits, "_", "." or "-".',
-        )
-      }
-      factory = createNodeVaultClientFactory(vault, { logger: log, metrics: deps.metrics })
+      checkVaultSettings(vault, childToken)
+      const tls = readVaultTls(vault)
+      // Bounded, before the first login: what can never heal stops here (exit 2).
+      const connection = await checkVaultConnection(vault, tls)
+      factory = createNodeVaultClientFactory(vault, { logger: log, metrics: deps.metrics, tls })
       try {
-        await bridge.start()
+        await bridge.start(connection)
       } catch (err) {
         factory.close()
         throw err

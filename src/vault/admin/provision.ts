@@ -178,7 +178,13 @@ export async function provisionVault(options: ProvisionOptions): Promise<Provisi
   }
   policies.set(
     bridgePolicy,
-    renderBridgePolicy({ name: bridgePolicy, childTokenRole: options.childTokenRole }),
+    renderBridgePolicy({
+      name: bridgePolicy,
+      childTokenRole: options.childTokenRole,
+      kvMount: kv,
+      transitMount: transit,
+      policyPrefix: options.policyPrefix,
+    }),
   )
   for (const [name, text] of policies) {
     const existing = await readOrAbsent(`read policy ${name}`, `sys/policies/acl/${name}`)
