@@ -8,6 +8,7 @@
 import type { Hono } from 'hono'
 import { createAuthenticator, type Authenticator } from './auth/index.js'
 import type { Config } from './config/schema.js'
+import { StartupError } from './config/startup-error.js'
 import type { Principal } from './core/identity.js'
 import { createOperationRunner, type OperationRunner } from './core/operations.js'
 import type { NonceStore, OperationObserver, SecurityObserver } from './core/ports.js'
@@ -82,6 +83,7 @@ export async function createBridgeCore(config: Config, options: CoreOptions): Pr
   const vault = createVaultPort({
     vault: config.vault,
     childToken: config.childToken,
+    jwtExchange: config.jwtExchange,
     logger,
     metrics,
     ...(now ? { now } : {}),
@@ -333,12 +335,20 @@ export interface StdioBridge {
 
 /**
  * Builds the core and serves MCP on `streams` as `principal` (no HTTP app, no authenticator).
- * @throws as {@link createBridgeCore}.
+ * @throws StartupError when VAULT_JWT_EXCHANGE_ONLY leaves stdio no way to Vault; as
+ *   {@link createBridgeCore}.
  */
 export async function startStdioBridge(
   config: Config,
   options: { logger: Logger; principal: Principal; streams: StdioStreams },
 ): Promise<StdioBridge> {
+  if (config.jwtExchange.only) {
+    throw new StartupError(
+      'cannot serve stdio',
+      'VAULT_JWT_EXCHANGE_ONLY=true lets only callers with a JWT reach Vault, and the stdio ' +
+        'transport has none: run stdio with VAULT_JWT_EXCHANGE_ONLY=false.',
+    )
+  }
   const core = await createBridgeCore(config, { logger: options.logger, transport: 'stdio' })
   try {
     const session = await startStdioSession({

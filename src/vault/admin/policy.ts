@@ -124,6 +124,11 @@ export interface BridgePolicyOptions {
    * minted with `auth/token/create` (CHILD_TOKEN_ROLE=none).
    */
   childTokenRole?: string
+  /**
+   * JWT exchange: the policy path of the agents' JWT roles (`jwtRoleGlob`), which the bridge
+   * reads to tell an operator why Vault refused a caller's login; absent without exchange.
+   */
+  jwtRoles?: string
 }
 
 /**
@@ -170,7 +175,23 @@ export function renderBridgePolicy(options: BridgePolicyOptions): string {
     '',
     ...mint,
     '',
-    block('auth/token/revoke', ['update'], 'Revoke each child token after its request.'),
+    block(
+      'auth/token/revoke',
+      ['update'],
+      options.jwtRoles === undefined
+        ? 'Revoke each child token after its request.'
+        : "Revoke each child token after its request, and callers' tokens it no longer keeps.",
+    ),
     '',
+    ...(options.jwtRoles === undefined
+      ? []
+      : [
+          block(
+            options.jwtRoles,
+            ['read'],
+            "Read the agents' JWT roles, to tell an operator why Vault refused a caller's login.",
+          ),
+          '',
+        ]),
   ].join('\n')
 }
