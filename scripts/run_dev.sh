@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start the bridge with sensible dev settings: the embedded dev vault (in memory, data lost on
 # exit) unless VAULT_ADDR is set, in which case it serves against that Vault. The demo
-# credentials are refused there unless that Vault is a dev vault on loopback (exit 2).
+# credentials are refused there unless that Vault is a dev vault on loopback (exit 2); `serve`
+# itself refuses them always, so against the dev vault they go to scripts/dev-serve.ts.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
@@ -12,6 +13,9 @@ export RATE_LIMIT_REQUESTS="${RATE_LIMIT_REQUESTS:-600}"
 
 if [[ -n "${VAULT_ADDR:-}" ]]; then
   refuse_demo_credentials run_dev.sh
+  if [[ -n "$(demo_credentials_in_use)" ]]; then
+    exec "$ROOT/node_modules/.bin/tsx" "$ROOT/scripts/dev-serve.ts"
+  fi
   exec "$ROOT/node_modules/.bin/tsx" "$ROOT/src/main.ts" serve
 else
   exec "$ROOT/node_modules/.bin/tsx" "$ROOT/scripts/dev.ts"

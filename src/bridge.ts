@@ -18,6 +18,7 @@ import type { AppEnv } from './http/context.js'
 import { serveMetrics } from './http/metrics-route.js'
 import { registerOperationRoutes } from './http/operation-routes.js'
 import { readTlsMaterial, startHttpServer, type HttpServer } from './http/server.js'
+import { createRefusalRecorder } from './http/refusal-audit.js'
 import { createTransportGuard } from './http/transport-guard.js'
 import { createRateLimits, type RateLimits } from './limits/rate-limits.js'
 import { mcpErrorBody } from './mcp/error-reply.js'
@@ -167,11 +168,15 @@ export function createHttpLayer(core: BridgeCore, options: HttpLayerOptions): Ht
   const config = options.config ?? core.config
   const authenticator = options.authenticator ?? createAuthenticator(config.auth, logger)
   const rateLimits = createRateLimits(config.rateLimit, logger)
+  const recordRefusal = createRefusalRecorder(core.audit, {
+    mtlsHeader: config.auth.mtls.identityHeader,
+  })
   // One guard before authentication on every route that needs a principal, REST and /mcp.
   const guard = createTransportGuard({
     allowedOrigins: config.allowedOrigins,
     allowedHosts: config.allowedHosts,
     host: config.host,
+    recordRefusal,
   })
   const { runner } = core
   // Security: with more than one replica, a consent state issued by one must be refused for a
@@ -195,6 +200,7 @@ export function createHttpLayer(core: BridgeCore, options: HttpLayerOptions): Ht
     metrics: core.metrics,
     guards: [{ path: '*', handler: guard }],
     overBudget: mcpOverBudgetReply,
+    recordRefusal,
     errorBody: mcpErrorBody,
     routes: [(a) => registerOperationRoutes(a, runner), (a) => mcp.register(a)],
   })

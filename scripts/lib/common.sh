@@ -38,21 +38,30 @@ is_dev_vault() {
   curl -fsS --max-time 5 "${1%/}/v1/sys/health" 2>/dev/null | grep -q '"version":"[^"]*+devvault"'
 }
 
-# refuse_demo_credentials WHO: exits 2 when API_KEYS_JSON, JWT_HS256_SECRET or MTLS_PROXY_SECRET holds
-# a built-in demo credential and VAULT_ADDR is not the dev vault. Security: these values are published in this
-# repository, so against a real Vault they would let anyone act as the demo agents.
-refuse_demo_credentials() {
+# demo_credentials_in_use: prints the names of the built-in demo credentials that API_KEYS_JSON,
+# JWT_HS256_SECRET and MTLS_PROXY_SECRET hold, space-separated (nothing when none).
+demo_credentials_in_use() {
   local found=()
   [[ "${API_KEYS_JSON:-}" == *"\"$BUILTIN_DEMO_API_KEY\""* ]] && found+=(DEMO_API_KEY)
   [[ "${API_KEYS_JSON:-}" == *"\"$BUILTIN_DEMO_READONLY_API_KEY\""* ]] && found+=(DEMO_READONLY_API_KEY)
   [[ "${JWT_HS256_SECRET:-}" == "$BUILTIN_DEMO_JWT_SECRET" ]] && found+=(DEMO_JWT_SECRET)
   [[ "${MTLS_PROXY_SECRET:-}" == "$BUILTIN_DEMO_MTLS_PROXY_SECRET" ]] && found+=(DEMO_MTLS_PROXY_SECRET)
-  ((${#found[@]} == 0)) && return 0
+  printf '%s' "${found[*]}"
+}
+
+# refuse_demo_credentials WHO: exits 2 when API_KEYS_JSON, JWT_HS256_SECRET or MTLS_PROXY_SECRET
+# holds a built-in demo credential and VAULT_ADDR is not the dev vault. Security: these values are
+# published in this repository, so against a real Vault they would let anyone act as the demo
+# agents (`serve` refuses them too, src/config/published-credentials.ts).
+refuse_demo_credentials() {
+  local found
+  found="$(demo_credentials_in_use)"
+  [[ -z "$found" ]] && return 0
   is_dev_vault "$VAULT_ADDR" && return 0
   printf '%s: refusing the built-in demo credentials (%s) against the Vault at %s, which is not the dev vault.\n' \
-    "$1" "${found[*]}" "$VAULT_ADDR" >&2
+    "$1" "$found" "$VAULT_ADDR" >&2
   printf 'Set API_KEYS_JSON, JWT_HS256_SECRET and MTLS_PROXY_SECRET, or %s (the scripts use these too), to values of your own, e.g. $(openssl rand -hex 32).\n' \
-    "${found[*]}" >&2
+    "$found" >&2
   exit 2
 }
 

@@ -83,13 +83,14 @@ export function createAuthenticator(
         throw new AppError(
           'UNAUTHENTICATED',
           'The credentials on this request name different agents; send the credential of one agent only.',
-          { details: { tokenPresented: true } },
+          { details: { tokenPresented: true, reason: 'conflicting_credentials' } },
         )
       }
       if (!isValidAgentId(first.agent)) {
         throw new AppError(
           'FORBIDDEN',
           'The authenticated identity is not a valid agent id (1-64 letters, digits, "_", "." or "-"); ask the operator for a credential that names a valid agent.',
+          { details: { reason: 'invalid_agent_id' } },
         )
       }
       const scopes = first.scopes.filter((s) => principals.every((p) => p.scopes.includes(s)))

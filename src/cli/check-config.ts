@@ -1,19 +1,21 @@
 /** @module cli/check-config: validate the environment and print the effective config, secrets masked. */
 import { describeVariables } from '../config/describe.js'
 import { loadConfig } from '../config/load.js'
+import { refusePublishedCredentials } from '../config/published-credentials.js'
 
 export const MASK = '********'
 
 /**
  * Prints one `NAME=value` line per variable (the value in effect, default or set), with secret
  * variables masked and passwords inside URLs masked.
- * @throws ConfigError when the environment is invalid (main.ts prints it and exits 2).
+ * @throws ConfigError when the environment is invalid or uses a credential published in this
+ *   repository (main.ts prints it and exits 2).
  */
 export function runCheckConfig(
   env: Record<string, string | undefined>,
   out: (line: string) => void,
 ): void {
-  loadConfig(env)
+  refusePublishedCredentials(loadConfig(env))
   out('# vault-mcp-bridge: configuration is valid. Effective values (secrets masked):')
   for (const v of describeVariables()) {
     const given = env[v.name]

@@ -270,7 +270,9 @@ export const envSchema = z.object({
   HTTP_MAX_CONNECTIONS: int(1024, 1, 1_000_000).describe(
     'Most open client connections; connections beyond it are closed at once.',
   ),
-  DEBUG_ENDPOINTS: bool(false).describe('Expose GET /echo-headers (redacted) for debugging.'),
+  DEBUG_ENDPOINTS: bool(false).describe(
+    'Expose GET /echo-headers (header names, values of an allow-list only) for debugging.',
+  ),
   ALLOWED_ORIGINS: csv().describe(
     'Origins allowed to call the bridge (REST and /mcp) from a browser. Bound to loopback, loopback Origins may call too (never cross-site).',
   ),

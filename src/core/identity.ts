@@ -75,7 +75,10 @@ export const credentialOf = (principal: Principal): VerifiedCredential | undefin
 /** What the core knows about one request: who asks, and the id that ties logs and audit together. */
 export interface CallContext {
   principal: Principal
+  /** The bridge's own id of the request: the key of its log and audit lines. */
   requestId: string
+  /** The caller's own request id, cleaned, when it sent one (never used as a key). */
+  clientRequestId?: string
   /** Filled in while the operation runs: Vault's request ids, for the audit trail. */
   trace?: { vaultRequestIds: string[] }
 }

@@ -35,7 +35,11 @@ import {
 } from './schemas.js'
 import type { SecretsService } from './secrets-service.js'
 
-/** MCP tool annotations, stated honestly per operation. */
+/**
+ * MCP tool annotations, stated honestly per operation. `idempotent` promises more than the MCP
+ * definition (no further effect when repeated): a repeat of the same call also gets the same
+ * answer, so that a client may retry it after a lost response (mcp-tools tests each one).
+ */
 export interface OperationHints {
   readOnly: boolean
   destructive: boolean
@@ -172,9 +176,13 @@ export const readSecretMetadata = defineOperation({
 export const deleteSecretMetadata = defineOperation({
   name: 'delete_secret_metadata',
   title: 'Delete secret permanently',
-  summary: 'Remove a secret with all its versions and metadata permanently. This cannot be undone.',
+  summary:
+    'Remove a secret with all its versions and metadata permanently. This cannot be undone. ' +
+    'Once it is gone, a repeated call answers SECRET_NOT_FOUND.',
   access: 'delete',
-  hints: { readOnly: false, destructive: true, idempotent: true },
+  // Not idempotent to a caller: a repeat answers SECRET_NOT_FOUND rather than success, which
+  // keeps a mistyped path (or a secret someone else removed) visible instead of "deleted".
+  hints: { readOnly: false, destructive: true, idempotent: false },
   input: deleteSecretMetadataInput,
   output: deleteSecretMetadataOutput,
   invoke: (s, ctx, input) => s.deleteSecretMetadata(ctx, input),
@@ -331,6 +339,7 @@ export function createOperationRunner(deps: {
         deps.observer?.operationFinished({
           time: new Date(started).toISOString(),
           requestId: ctx.requestId,
+          ...(ctx.clientRequestId === undefined ? {} : { clientRequestId: ctx.clientRequestId }),
           agent: ctx.principal.agent,
           method: ctx.principal.method,
           operation: op.name,

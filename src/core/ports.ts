@@ -98,6 +98,8 @@ export interface VaultPort {
 export interface OperationEvent {
   time: string
   requestId: string
+  /** The caller's own request id, cleaned, when it sent one. */
+  clientRequestId?: string
   agent: string
   method: string
   operation: string
@@ -113,6 +115,37 @@ export interface OperationEvent {
 /** Told about every operation the adapters run (audit trail, metrics). Must not throw. */
 export interface OperationObserver {
   operationFinished(event: OperationEvent): void
+}
+
+/**
+ * A request refused before any operation ran: authentication (401), the transport guard or an
+ * invalid identity (403), a rate limit (429). Security: names, codes and addresses only; never
+ * the credential that was presented.
+ */
+export interface RefusalEvent {
+  time: string
+  requestId: string
+  /** The caller's own request id, cleaned, when it sent one. */
+  clientRequestId?: string
+  /** The HTTP method and the route pattern (never the raw URL, which names secret paths). */
+  method: string
+  route: string
+  /** The error code the caller got. */
+  outcome: string
+  status: number
+  /** Why, as a fixed word: `no_credential`, `invalid_credential`, `origin_not_allowed`, ... */
+  reason: string
+  /** The kind of credential the request carried (`api_key`, `jwt`, `mtls`, `none`). */
+  credential: string
+  /** The agent, when the refusal came after authentication (its rate limit). */
+  agent?: string
+  /** The TCP peer. */
+  clientAddress?: string
+}
+
+/** Told about every refused request (the audit trail). Must not throw. */
+export interface RefusalObserver {
+  requestRefused(event: RefusalEvent): void
 }
 
 /**

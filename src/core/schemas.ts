@@ -14,12 +14,16 @@ export const secretPathSchema = z
   .string()
   .describe('Secret path relative to your namespace, for example "app/db". No leading "/".')
 
-const versionSchema = z.coerce.number().int().min(1)
+const versionSchema = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .describe('Version to read (1 is the first); the latest version when left out.')
 const versionListSchema = z
   .array(z.number().int().min(1))
   .min(1)
   .max(100)
-  .describe('Version numbers, for example [1, 2].')
+  .describe('Version numbers of the secret, for example [1, 2]; read_secret_metadata lists them.')
 const casSchema = z
   .number()
   .int()
@@ -105,11 +109,15 @@ export const listSecretsInput = z.strictObject({
   prefix: z
     .string()
     .default('')
-    .describe('Folder to list, for example "app/" ("" is your whole namespace).'),
+    .describe(
+      'Folder to list, for example "app/" ("" is your whole namespace). A folder, not the start ' +
+        'of a name: "ap" lists the folder "ap/" and does not find "app/"; list the parent ' +
+        'folder to see the names in it.',
+    ),
   recursive: z
     .preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean())
     .default(false)
-    .describe('Walk sub-folders too.'),
+    .describe('Walk sub-folders too, returning paths relative to `prefix`.'),
 })
 
 export const listSecretsOutput = z.object({
@@ -154,7 +162,11 @@ export const encryptInput = z
       .array(z.strictObject({ plaintext: plaintextSchema, context: contextSchema.optional() }))
       .min(1)
       .max(batchLimit)
-      .optional(),
+      .optional()
+      .describe(
+        `Up to ${batchLimit} items to encrypt in one call, instead of \`plaintext\`; each result ` +
+          'comes back in the same position, a failed item as {error}.',
+      ),
   })
   .refine(oneOf('plaintext'), { message: 'give exactly one of plaintext or batch' })
 
@@ -178,7 +190,11 @@ const ciphertextInput = z
       .array(z.strictObject({ ciphertext: ciphertextSchema, context: contextSchema.optional() }))
       .min(1)
       .max(batchLimit)
-      .optional(),
+      .optional()
+      .describe(
+        `Up to ${batchLimit} items in one call, instead of \`ciphertext\`; each result comes ` +
+          'back in the same position, a failed item as {error}.',
+      ),
   })
   .refine(oneOf('ciphertext'), { message: 'give exactly one of ciphertext or batch' })
 
@@ -196,11 +212,14 @@ export const rewrapOutput = ciphertextOutput
 
 export const generateDataKeyInput = z.strictObject({
   key: transitKeyNameSchema,
-  type: z.enum(['plaintext', 'wrapped']).default('wrapped'),
-  bits: z
-    .union([z.literal(128), z.literal(256), z.literal(512)])
-    .default(256)
-    .describe('Key length in bits: 128, 256 or 512.'),
+  type: z
+    .enum(['plaintext', 'wrapped'])
+    .default('wrapped')
+    .describe(
+      '"wrapped" (default): only the key encrypted by `key`, to store; "plaintext": also the key ' +
+        'itself, base64, to use now and then forget.',
+    ),
+  bits: z.literal([128, 256, 512]).default(256).describe('Key length in bits: 128, 256 or 512.'),
   context: contextSchema.optional(),
 })
 

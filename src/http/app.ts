@@ -23,6 +23,7 @@ import {
 } from './error-response.js'
 import { agentRateLimit, authFailureLimit, type OverBudgetReply } from './limit-middleware.js'
 import { httpMetrics, registerMetricsRoute } from './metrics-route.js'
+import type { RecordRefusal } from './refusal-audit.js'
 import { requestLog } from './request-log.js'
 import { registerWellKnownRoutes } from './well-known.js'
 import { wwwAuthenticate } from './www-authenticate.js'
@@ -55,12 +56,23 @@ export interface AppDeps {
   guards?: PreAuthGuard[]
   /** A route's own answer over the agent's rate budget (MCP's JSON-RPC); else the JSON 429. */
   overBudget?: OverBudgetReply
+  /** Told about each request refused with 401, 403 or 429 (the audit trail). */
+  recordRefusal?: RecordRefusal
   /** A route's own error body (MCP's JSON-RPC errors on `/mcp`); else the JSON envelope. */
   errorBody?: ErrorBodyFor
 }
 
-/** A caller's request id is kept only when it is short and plain (no spaces or controls). */
-export const SANE_REQUEST_ID = /^[A-Za-z0-9._:@+=/-]{1,128}$/
+/**
+ * The caller's `X-Request-Id`, cleaned for logs and metadata: at most 128 characters, anything
+ * but letters, digits and `._:@+=/-` replaced by `_`. Undefined when there is none.
+ */
+export const clientRequestId = (given: string | undefined): string | undefined => {
+  const clean = given
+    ?.trim()
+    .slice(0, 128)
+    .replace(/[^A-Za-z0-9._:@+=/-]/g, '_')
+  return clean ? clean : undefined
+}
 
 /**
  * Builds the app. Order: request id, request log, metrics, body limit, `/healthz`, `/readyz`,
@@ -125,24 +137,32 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   for (const guard of deps.guards ?? []) app.use(guard.path, guard.handler)
 
   const mtlsHeader = config.auth.mtls.identityHeader
-  const onRefused =
-    deps.rateLimits && authFailureLimit(deps.rateLimits, { metrics: deps.metrics, mtlsHeader })
-  app.use('*', authMiddleware(deps.authenticator, onRefused ? { onRefused } : {}))
+  const { metrics, overBudget, recordRefusal } = deps
+  const onRefused = deps.rateLimits && authFailureLimit(deps.rateLimits, { metrics, mtlsHeader })
+  app.use('*', authMiddleware(deps.authenticator, { onRefused, recordRefusal }))
   if (deps.rateLimits) {
-    const { metrics, overBudget } = deps
-    app.use('*', agentRateLimit(deps.rateLimits, { metrics, overBudget }))
+    app.use('*', agentRateLimit(deps.rateLimits, { metrics, overBudget, recordRefusal }))
   }
   registerDebugRoutes(app, config)
   for (const register of deps.routes ?? []) register(app)
   return app
 }
 
+/**
+ * Security: the request's key in the logs, the audit trail and Vault's token metadata is always
+ * the bridge's own id; a caller's `X-Request-Id` could otherwise collide with, or pose as, another
+ * agent's request. The caller's id is kept, cleaned, beside it as `clientRequestId`.
+ */
 function requestId(logger: Logger): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const given = c.req.header('x-request-id')
-    const id = given && SANE_REQUEST_ID.test(given) ? given : randomUUID()
+    const id = randomUUID()
+    const clientId = clientRequestId(c.req.header('x-request-id'))
     c.set('requestId', id)
-    c.set('log', deferredChild(logger, { requestId: id }))
+    if (clientId) c.set('clientRequestId', clientId)
+    c.set(
+      'log',
+      deferredChild(logger, { requestId: id, ...(clientId ? { clientRequestId: clientId } : {}) }),
+    )
     c.header('X-Request-Id', id)
     await next()
     // A route may return a Response it built itself; make sure the id is on whatever goes out.

@@ -5,8 +5,10 @@ import { getConnInfo } from '@hono/node-server/conninfo'
 import type { Context, MiddlewareHandler } from 'hono'
 import type { Authenticator } from '../auth/index.js'
 import type { ClientCertificate, ConnectionFacts } from '../auth/strategy.js'
+import { AppError } from '../core/errors.js'
 import type { AppEnv } from './context.js'
 import type { AuthRefusalHook } from './limit-middleware.js'
+import type { RecordRefusal } from './refusal-audit.js'
 
 /** The TCP peer's address, or undefined when the request did not come over a socket. */
 export function peerAddress(c: Context<AppEnv>): string | undefined {
@@ -35,6 +37,18 @@ export function clientCertificate(c: Context<AppEnv>): ClientCertificate | undef
   return { verified: socket.authorized === true, subject }
 }
 
+/**
+ * Which kind of credential a request carried, for metrics labels and the audit trail (a fixed,
+ * small set; never the credential): `api_key`, `jwt`, `mtls` (MTLS_IDENTITY_HEADER, or a client
+ * certificate on the TLS listener) or `none`.
+ */
+export const attemptedMethod = (c: Context<AppEnv>, mtlsHeader: string): string => {
+  if (c.req.header('x-api-key') !== undefined) return 'api_key'
+  if (/^bearer\s/i.test(c.req.header('authorization') ?? '')) return 'jwt'
+  if (c.req.header(mtlsHeader) !== undefined || clientCertificate(c)) return 'mtls'
+  return 'none'
+}
+
 /** What the authenticator may know about the connection a request came on. */
 export const connectionFacts = (c: Context<AppEnv>): ConnectionFacts => ({
   peerAddress: peerAddress(c),
@@ -50,14 +64,16 @@ export const connectionFacts = (c: Context<AppEnv>): ConnectionFacts => ({
  */
 export function authMiddleware(
   authenticator: Authenticator,
-  options: { onRefused?: AuthRefusalHook } = {},
+  options: { onRefused?: AuthRefusalHook; recordRefusal?: RecordRefusal } = {},
 ): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     let principal
     try {
       principal = await authenticator.authenticate(c.req.raw, connectionFacts(c))
     } catch (err) {
-      throw options.onRefused ? await options.onRefused(c, err) : err
+      const refusal = options.onRefused ? await options.onRefused(c, err) : err
+      if (refusal instanceof AppError) options.recordRefusal?.(c, refusal)
+      throw refusal
     }
     c.set('principal', principal)
     const log = c.get('log') as AppEnv['Variables']['log'] | undefined

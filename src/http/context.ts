@@ -4,8 +4,10 @@ import type { Principal } from '../core/identity.js'
 import type { Logger } from '../observability/logger.js'
 
 export interface AppVariables {
-  /** Request id: the caller's sane `X-Request-Id`, or a new UUID. Echoed on every response. */
+  /** The bridge's own id of the request (a UUID), sent back as `X-Request-Id`. */
   requestId: string
+  /** The caller's `X-Request-Id`, cleaned (see `clientRequestId` in app.ts), if it sent one. */
+  clientRequestId?: string
   /** Set by the authentication middleware; absent on public routes. */
   principal?: Principal
   /** Logger bound to this request (request id, and agent once known). */

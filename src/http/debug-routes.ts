@@ -4,32 +4,45 @@ import type { Config } from '../config/schema.js'
 import { REDACTED } from '../observability/logger.js'
 import type { AppEnv } from './context.js'
 
-/** Headers that always carry credentials or identity. */
-const ALWAYS_REDACTED = [
-  'authorization',
-  'proxy-authorization',
-  'x-api-key',
-  'cookie',
-  'set-cookie',
-  'x-vault-token',
-]
-
-/** Names that look like they carry credentials, whatever the deployment calls them. */
-const LOOKS_SECRET = /token|secret|passw|cookie|auth|api-?key|session|cert|ssl-client/i
+/**
+ * Headers whose values are echoed: what a proxy or client sets to route, negotiate and trace a
+ * request. Security: an allow-list, because a deny-list misses what a deployment calls its
+ * credentials (`private-key`, `x-client-key`, a proxy's secret header...).
+ */
+export const ECHOED_HEADERS: ReadonlySet<string> = new Set([
+  'accept',
+  'accept-encoding',
+  'accept-language',
+  'cache-control',
+  'connection',
+  'content-length',
+  'content-type',
+  'forwarded',
+  'host',
+  'mcp-protocol-version',
+  'origin',
+  'sec-fetch-dest',
+  'sec-fetch-mode',
+  'sec-fetch-site',
+  'traceparent',
+  'tracestate',
+  'user-agent',
+  'via',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-request-id',
+])
 
 /**
- * The request headers with every credential replaced by {@link REDACTED}: Authorization,
- * X-API-Key, cookies, the mTLS identity and verify headers, and anything whose name looks like
- * a credential.
+ * The request headers by name, each value either echoed (allow-listed: {@link ECHOED_HEADERS})
+ * or replaced by {@link REDACTED}, so that an operator sees which headers arrived without the
+ * values that may be credentials.
  */
-export function redactHeaders(
-  headers: Headers,
-  mtls: Pick<Config['auth']['mtls'], 'identityHeader' | 'verifyHeader'>,
-): Record<string, string> {
-  const secret = new Set([...ALWAYS_REDACTED, mtls.identityHeader, mtls.verifyHeader])
+export function echoableHeaders(headers: Headers): Record<string, string> {
   const out: Record<string, string> = {}
   headers.forEach((value, name) => {
-    out[name] = secret.has(name) || LOOKS_SECRET.test(name) ? REDACTED : value
+    out[name] = ECHOED_HEADERS.has(name) ? value : REDACTED
   })
   return out
 }
@@ -40,10 +53,10 @@ export function redactHeaders(
  */
 export function registerDebugRoutes(
   app: Hono<AppEnv>,
-  config: Pick<Config, 'debugEndpoints'> & { auth: Pick<Config['auth'], 'mtls'> },
+  config: Pick<Config, 'debugEndpoints'>,
 ): void {
   if (!config.debugEndpoints) return
   app.get('/echo-headers', (c) =>
-    c.json({ method: c.req.method, headers: redactHeaders(c.req.raw.headers, config.auth.mtls) }),
+    c.json({ method: c.req.method, headers: echoableHeaders(c.req.raw.headers) }),
   )
 }

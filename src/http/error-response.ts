@@ -1,4 +1,5 @@
 /** @module http/error-response: the one place where errors become HTTP responses. */
+import type { IncomingMessage } from 'node:http'
 import type { Context, ErrorHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
@@ -31,9 +32,17 @@ export interface ErrorResponseDeps {
  * and never rendered.
  */
 export function renderError(c: Context<AppEnv>, err: unknown, deps: ErrorResponseDeps): Response {
-  const e = toAppError(err)
-  const status = ERROR_SPEC[e.code].status as ContentfulStatusCode
   const log = c.get('log') ?? deps.logger
+  let e = toAppError(err)
+  if (e.code === 'INTERNAL' && clientWentAway(c)) {
+    // Not the bridge's failure: the client closed the connection before its request was
+    // complete (nobody reads this answer). A line for the curious, not an error.
+    log.debug({ event: 'client_aborted' }, 'the client closed the connection mid-request')
+    e = new AppError('INVALID_INPUT', 'The request was cut off before it was complete.', {
+      cause: e.cause,
+    })
+  }
+  const status = ERROR_SPEC[e.code].status as ContentfulStatusCode
   if (e.code === 'INTERNAL') {
     log.error({ err: serializeError(e.cause ?? e) }, 'unhandled error')
   }
@@ -44,6 +53,16 @@ export function renderError(c: Context<AppEnv>, err: unknown, deps: ErrorRespons
   const retryAfter = retryAfterOf(e)
   if (retryAfter !== undefined) c.header('Retry-After', String(Math.max(1, Math.ceil(retryAfter))))
   return c.json(deps.body?.(c, e) ?? { error: { code: e.code, message: e.message } }, status)
+}
+
+/**
+ * Whether the client closed the connection before its request was complete: its body stream was
+ * cut (Node's `aborted`, ECONNRESET), or the request's signal says so.
+ */
+function clientWentAway(c: Context<AppEnv>): boolean {
+  if (c.req.raw.signal?.aborted) return true
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming
+  return incoming !== undefined && incoming.destroyed && !incoming.complete
 }
 
 /**

@@ -7,8 +7,9 @@ import type { Context, MiddlewareHandler } from 'hono'
 import { AppError } from '../core/errors.js'
 import type { LimitResult, RateLimits } from '../limits/rate-limits.js'
 import type { Metrics } from '../observability/metrics.js'
-import { peerAddress } from './auth-middleware.js'
+import { attemptedMethod, peerAddress } from './auth-middleware.js'
 import { setResponseHeaders, type AppEnv } from './context.js'
+import type { RecordRefusal } from './refusal-audit.js'
 
 /** Where the rate-limit hooks report to; the metrics object fits. */
 type LimitMetrics = Pick<Metrics, 'rateLimitRejected' | 'authFailure'>
@@ -86,14 +87,6 @@ export function authFailureLimit(
   }
 }
 
-// Which credential the failed request carried, for the metrics label (a fixed, small set).
-const attemptedMethod = (c: Context, mtlsHeader: string): string => {
-  if (c.req.header('x-api-key') !== undefined) return 'api_key'
-  if (/^bearer\s/i.test(c.req.header('authorization') ?? '')) return 'jwt'
-  if (c.req.header(mtlsHeader) !== undefined) return 'mtls'
-  return 'none'
-}
-
 /**
  * Takes one request from the authenticated agent's budget. Within the budget the response carries
  * `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`; over it, the request gets
@@ -103,7 +96,11 @@ const attemptedMethod = (c: Context, mtlsHeader: string): string => {
  */
 export function agentRateLimit(
   limits: RateLimits,
-  options: { metrics?: LimitMetrics; overBudget?: OverBudgetReply } = {},
+  options: {
+    metrics?: LimitMetrics
+    overBudget?: OverBudgetReply
+    recordRefusal?: RecordRefusal
+  } = {},
 ): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const principal = c.get('principal')
@@ -112,12 +109,14 @@ export function agentRateLimit(
     const headers = rateLimitHeaders(result)
     if (!result.allowed) {
       options.metrics?.rateLimitRejected('agent')
+      const refusal = new AppError('RATE_LIMITED', rateLimitedMessage(result), {
+        details: { retryAfterSeconds: result.retryAfterSeconds, reason: 'agent_rate_limit' },
+      })
+      options.recordRefusal?.(c, refusal)
       const own = await options.overBudget?.(c, result)
       if (own) return own
       for (const [k, v] of Object.entries(headers)) c.header(k, v)
-      throw new AppError('RATE_LIMITED', rateLimitedMessage(result), {
-        details: { retryAfterSeconds: result.retryAfterSeconds },
-      })
+      throw refusal
     }
     await next()
     setResponseHeaders(c, headers)

@@ -7,6 +7,7 @@
 import type { MiddlewareHandler } from 'hono'
 import { AppError } from '../core/errors.js'
 import type { AppEnv } from './context.js'
+import type { RecordRefusal } from './refusal-audit.js'
 
 export interface TransportGuardOptions {
   /**
@@ -21,6 +22,8 @@ export interface TransportGuardOptions {
   allowedHosts: readonly string[]
   /** The address the server listens on (`HOST`). */
   host: string
+  /** Told about each refusal before it is thrown (the audit trail). */
+  recordRefusal?: RecordRefusal
 }
 
 // Security: query parameters that carry credentials in other APIs. The MCP authorization spec
@@ -96,6 +99,10 @@ export function createTransportGuard(options: TransportGuardOptions): Middleware
   const hostAllowed = (name: string) =>
     isLoopbackHost(name) || hosts.has(name) || (hosts.size === 0 && !loopbackOnly)
   return async (c, next) => {
+    const refuse = (e: AppError) => {
+      options.recordRefusal?.(c, e)
+      return e
+    }
     const origin = c.req.header('origin')
     const listedOrigin = origin !== undefined && origins.has(normalise(origin))
     // Security: browsers send Origin on cross-site requests; a page from anywhere not listed
@@ -106,17 +113,21 @@ export function createTransportGuard(options: TransportGuardOptions): Middleware
     // "listed": a browser's cross-site request from it is refused just below.
     const localOrigin = origin !== undefined && loopbackOnly && isLoopbackOrigin(origin)
     if (origin !== undefined && !listedOrigin && !localOrigin) {
-      throw forbidden(
-        `This Origin may not call ${c.req.path.slice(0, 100)}; the operator can allow it in ALLOWED_ORIGINS.`,
-        'origin_not_allowed',
+      throw refuse(
+        forbidden(
+          `This Origin may not call ${c.req.path.slice(0, 100)}; the operator can allow it in ALLOWED_ORIGINS.`,
+          'origin_not_allowed',
+        ),
       )
     }
     // Security: a browser marks requests another site made it send (a form, a link, a script),
     // also those that carry no Origin; only an allowed Origin may do that.
     if (c.req.header('sec-fetch-site')?.toLowerCase() === 'cross-site' && !listedOrigin) {
-      throw forbidden(
-        'Cross-site requests are refused; call the bridge from your own client, or the operator can allow your Origin in ALLOWED_ORIGINS.',
-        'cross_site',
+      throw refuse(
+        forbidden(
+          'Cross-site requests are refused; call the bridge from your own client, or the operator can allow your Origin in ALLOWED_ORIGINS.',
+          'cross_site',
+        ),
       )
     }
     // Security: a Host naming anything else than what the server answers to means a browser was
@@ -124,29 +135,35 @@ export function createTransportGuard(options: TransportGuardOptions): Middleware
     // In-process requests (app.request) carry the host in the URL only.
     const host = c.req.header('host') ?? new URL(c.req.url).host
     if (!hostAllowed(normalise(hostName(host)))) {
-      throw forbidden(
-        loopbackOnly && hosts.size === 0
-          ? 'This server listens on loopback and answers only to localhost, 127.0.0.1 or [::1]; the operator can add host names in ALLOWED_HOSTS.'
-          : 'This server does not answer to this host name; the operator lists the names it answers to in ALLOWED_HOSTS.',
-        'host_not_allowed',
+      throw refuse(
+        forbidden(
+          loopbackOnly && hosts.size === 0
+            ? 'This server listens on loopback and answers only to localhost, 127.0.0.1 or [::1]; the operator can add host names in ALLOWED_HOSTS.'
+            : 'This server does not answer to this host name; the operator lists the names it answers to in ALLOWED_HOSTS.',
+          'host_not_allowed',
+        ),
       )
     }
     const params = new URL(c.req.url).searchParams
     for (const name of params.keys()) {
       if (CREDENTIAL_PARAMS.has(name.toLowerCase())) {
-        throw new AppError(
-          'INVALID_INPUT',
-          'Credentials in the URL are refused; send Authorization: Bearer or X-API-Key headers.',
+        throw refuse(
+          new AppError(
+            'INVALID_INPUT',
+            'Credentials in the URL are refused; send Authorization: Bearer or X-API-Key headers.',
+          ),
         )
       }
     }
     // Security: a browser sends text/plain, form and multipart bodies cross-site without asking
     // first (no CORS preflight); a JSON-only API refuses them all, so such a request never acts.
     if (hasBody(c.req.raw.headers) && !isJsonMediaType(c.req.header('content-type'))) {
-      throw new AppError(
-        'UNSUPPORTED_MEDIA_TYPE',
-        'Send the request body as JSON with Content-Type: application/json.',
-        { details: { reason: 'content_type' } },
+      throw refuse(
+        new AppError(
+          'UNSUPPORTED_MEDIA_TYPE',
+          'Send the request body as JSON with Content-Type: application/json.',
+          { details: { reason: 'content_type' } },
+        ),
       )
     }
     await next()

@@ -188,6 +188,35 @@ describe('tools/list', () => {
     }
   })
 
+  it('describes every argument, and carries no schema noise a strict linter flags', () => {
+    const problems: string[] = []
+    const visit = (node: Record<string, unknown>, at: string, needsDescription: boolean) => {
+      if (needsDescription && typeof node.description !== 'string')
+        problems.push(`${at}: no description`)
+      if (node.maximum === Number.MAX_SAFE_INTEGER || node.minimum === Number.MIN_SAFE_INTEGER) {
+        problems.push(`${at}: safe-integer bound`)
+      }
+      const extra = node.additionalProperties
+      if (extra !== null && typeof extra === 'object' && Object.keys(extra).length === 0) {
+        problems.push(`${at}: additionalProperties {}`)
+      }
+      const props = (node.properties ?? {}) as Record<string, Record<string, unknown>>
+      for (const [name, child] of Object.entries(props))
+        visit(child, `${at}.${name}`, needsDescription)
+      if (node.items) visit(node.items as Record<string, unknown>, `${at}[]`, false)
+      for (const branch of (node.anyOf ?? []) as Record<string, unknown>[]) visit(branch, at, false)
+    }
+    for (const op of OPERATIONS) {
+      const tool = toolDefinition(op)
+      visit(tool.inputSchema as Record<string, unknown>, `${op.name} input`, false)
+      for (const [name, prop] of Object.entries(tool.inputSchema.properties ?? {})) {
+        visit(prop as Record<string, unknown>, `${op.name}.${name}`, true)
+      }
+      visit(tool.outputSchema as Record<string, unknown>, `${op.name} output`, false)
+    }
+    expect(problems).toEqual([])
+  })
+
   it('shows only the tools the scopes allow', async () => {
     const { client } = await connect({ scopes: ['read'] })
     const { tools } = await client.listTools()

@@ -44,9 +44,30 @@ const jsonSchema = (schema: z.ZodObject, io: 'input' | 'output'): Tool['inputSch
     io,
     target: 'draft-2020-12',
     unrepresentable: 'any',
+    override: ({ jsonSchema: node }) => tidy(node as Record<string, unknown>),
   })
   const { $schema: _dialect, '~standard': _standard, ...rest } = generated
   return { ...rest, type: 'object' }
+}
+
+/**
+ * Leaves out what zod writes that says nothing to a model and that strict schema linters flag:
+ * the JavaScript safe-integer bounds on every integer, and `additionalProperties: {}` with
+ * `propertyNames: {type: "string"}` on free-form objects (any JSON object already is one). An
+ * enum of whole numbers is an integer.
+ */
+function tidy(node: Record<string, unknown>): void {
+  if (node.type === 'number' && Array.isArray(node.enum) && node.enum.every(Number.isInteger)) {
+    node.type = 'integer'
+  }
+  if (node.maximum === Number.MAX_SAFE_INTEGER) delete node.maximum
+  if (node.minimum === Number.MIN_SAFE_INTEGER) delete node.minimum
+  const extra = node.additionalProperties
+  if (extra !== null && typeof extra === 'object' && Object.keys(extra).length === 0) {
+    delete node.additionalProperties
+  }
+  const names = node.propertyNames as Record<string, unknown> | undefined
+  if (names?.type === 'string' && Object.keys(names).length === 1) delete node.propertyNames
 }
 
 // Every request builds a server; the definitions are built once, in catalogue order.

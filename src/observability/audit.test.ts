@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import type { OperationEvent, SecurityEvent } from '../core/ports.js'
+import type { OperationEvent, RefusalEvent, SecurityEvent } from '../core/ports.js'
 import { createAuditTrail } from './audit.js'
 import { createLogger } from './logger.js'
 import { StartupError } from '../config/startup-error.js'
@@ -113,5 +113,44 @@ describe('createAuditTrail', () => {
 
   it('fails at startup with a StartupError (exit 2) when the file cannot be opened', () => {
     expect(() => createAuditTrail('/nonexistent-dir/x/audit.log', { logger })).toThrow(StartupError)
+  })
+})
+
+describe('refused requests', () => {
+  it('get a line of their own, built from an allow-list of fields', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'audit-'))
+    const file = join(dir, 'audit.log')
+    const trail = createAuditTrail(file, { logger })
+    const refusal: RefusalEvent & { apiKey?: string } = {
+      time: '2026-01-01T00:00:00.000Z',
+      requestId: 'req-9',
+      clientRequestId: 'theirs',
+      method: 'GET',
+      route: '/secrets/*',
+      outcome: 'UNAUTHENTICATED',
+      status: 401,
+      reason: 'invalid_credential',
+      credential: 'api_key',
+      clientAddress: '127.0.0.1',
+      // A field the event does not declare never reaches the trail.
+      apiKey: 'never-in-the-trail',
+    }
+    trail.requestRefused(refusal)
+    await trail.close()
+    const line = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>
+    expect(line).toEqual({
+      type: 'audit',
+      event: 'refused',
+      time: refusal.time,
+      requestId: 'req-9',
+      clientRequestId: 'theirs',
+      method: 'GET',
+      route: '/secrets/*',
+      outcome: 'UNAUTHENTICATED',
+      status: 401,
+      reason: 'invalid_credential',
+      credential: 'api_key',
+      clientAddress: '127.0.0.1',
+    })
   })
 })

@@ -1,15 +1,17 @@
-/** @module observability/audit: the audit trail, one JSON line per operation (stdout, stderr, a file, or off). */
+/** @module observability/audit: the audit trail, one JSON line per operation and per refused request (stdout, stderr, a file, or off). */
 import { StartupError } from '../config/startup-error.js'
 import type {
   OperationEvent,
   OperationObserver,
+  RefusalEvent,
+  RefusalObserver,
   SecurityEvent,
   SecurityObserver,
 } from '../core/ports.js'
 import { createLineSink, type LineSink } from './line-sink.js'
 import { serializeError, type Logger } from './logger.js'
 
-export interface AuditTrail extends OperationObserver, SecurityObserver {
+export interface AuditTrail extends OperationObserver, SecurityObserver, RefusalObserver {
   /** Resolves once every line written so far has reached the sink. */
   flush(): Promise<void>
   /** Flushes, then closes a file sink. Later events are dropped. */
@@ -25,6 +27,7 @@ export interface AuditTrail extends OperationObserver, SecurityObserver {
 export function auditRecord(event: OperationEvent): Record<string, unknown> {
   return {
     ...recordHead(event),
+    ...(event.clientRequestId === undefined ? {} : { clientRequestId: event.clientRequestId }),
     operation: event.operation,
     ...(event.target === undefined ? {} : { target: event.target }),
     ...(event.version === undefined ? {} : { version: event.version }),
@@ -54,6 +57,28 @@ export function securityRecord(event: SecurityEvent): Record<string, unknown> {
 }
 
 /**
+ * One audit line for a request refused before any operation ran (`event: "refused"`, no
+ * `operation`). Security: built field by field from the event, which holds no credential.
+ */
+export function refusalRecord(event: RefusalEvent): Record<string, unknown> {
+  return {
+    type: 'audit',
+    event: 'refused',
+    time: event.time,
+    requestId: event.requestId,
+    ...(event.clientRequestId === undefined ? {} : { clientRequestId: event.clientRequestId }),
+    ...(event.agent === undefined ? {} : { agent: event.agent }),
+    method: event.method,
+    route: event.route,
+    outcome: event.outcome,
+    status: event.status,
+    reason: event.reason,
+    credential: event.credential,
+    ...(event.clientAddress === undefined ? {} : { clientAddress: event.clientAddress }),
+  }
+}
+
+/**
  * Creates the audit trail for `sink` (AUDIT_LOG): `stdout`, `stderr`, `off`, or a file path
  * (appended to, created with mode 0600). `stdoutReserved` is for the stdio MCP transport, whose
  * protocol owns stdout: `stdout` then writes to stderr instead, with a warning.
@@ -73,7 +98,13 @@ export function createAuditTrail(
   const keyword = sink.trim().toLowerCase()
   if (['off', 'stdout', 'stderr'].includes(keyword)) sink = keyword
   if (sink === 'off') {
-    return { operationFinished() {}, securityEvent() {}, async flush() {}, async close() {} }
+    return {
+      operationFinished() {},
+      securityEvent() {},
+      requestRefused() {},
+      async flush() {},
+      async close() {},
+    }
   }
   if (sink === 'stdout' && options.stdoutReserved) {
     log.warn({}, 'AUDIT_LOG=stdout: stdout carries MCP here, auditing to stderr')
@@ -111,6 +142,7 @@ export function createAuditTrail(
   return {
     operationFinished: (event) => write(auditRecord(event)),
     securityEvent: (event) => write(securityRecord(event)),
+    requestRefused: (event) => write(refusalRecord(event)),
     flush: () => lines.flush(),
     async close() {
       if (closed) return

@@ -152,7 +152,12 @@ export function createChildTokenPool(deps: ChildTokenPoolDeps): ChildTokenPool {
       renewable: false,
       display_name: `mcp-${agent}`,
       // Vault's own audit log attributes every call of this token to the agent and request.
-      meta: { agent, auth_method: ctx.principal.method, request_id: ctx.requestId },
+      meta: {
+        agent,
+        auth_method: ctx.principal.method,
+        request_id: ctx.requestId,
+        ...(ctx.clientRequestId ? { client_request_id: ctx.clientRequestId } : {}),
+      },
     }
     let minter = parent
     let res: MintResponse

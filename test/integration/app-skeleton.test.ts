@@ -8,7 +8,7 @@ import { createAuthenticator } from '../../src/auth/index.js'
 import { loadConfig } from '../../src/config/load.js'
 import { AppError } from '../../src/core/errors.js'
 import type { VaultReadiness } from '../../src/core/ports.js'
-import { createApp, type AppDeps } from '../../src/http/app.js'
+import { clientRequestId, createApp, type AppDeps } from '../../src/http/app.js'
 import { startHttpServer, type HttpServer } from '../../src/http/server.js'
 import { createRateLimits } from '../../src/limits/rate-limits.js'
 import { createLogger } from '../../src/observability/logger.js'
@@ -68,20 +68,26 @@ function build(env: Record<string, string> = {}, overrides: Partial<AppDeps> = {
 const auth = { 'X-API-Key': KEY }
 
 describe('request ids', () => {
-  it('keeps a sane X-Request-Id from the caller', async () => {
-    const { app } = build()
-    const res = await app.request('/healthz', { headers: { 'X-Request-Id': 'abc-123.x' } })
-    expect(res.headers.get('X-Request-Id')).toBe('abc-123.x')
-  })
-
-  it.each(['has space', 'x'.repeat(129), 'semi;colon', 'new\tline'])(
-    'replaces an insane one (%j) by a UUID',
+  // Issue 12: the key is always the bridge's own id (it used to be a sane caller's id).
+  it.each(['abc-123.x', 'has space', 'x'.repeat(129), 'semi;colon', 'new\tline'])(
+    'answers with its own UUID whatever X-Request-Id the caller sent (%j)',
     async (id) => {
       const { app } = build()
       const res = await app.request('/healthz', { headers: { 'X-Request-Id': id } })
       expect(res.headers.get('X-Request-Id')).toMatch(/^[0-9a-f-]{36}$/)
     },
   )
+
+  it.each([
+    ['abc-123.x', 'abc-123.x'],
+    ['has space', 'has_space'],
+    ['semi;colon\u0000', 'semi_colon_'],
+    ['x'.repeat(200), 'x'.repeat(128)],
+    ['   ', undefined],
+    [undefined, undefined],
+  ])('keeps the caller’s id %j cleaned as clientRequestId: %j', (given, kept) => {
+    expect(clientRequestId(given)).toBe(kept)
+  })
 
   it('puts a request id on errors, 404s and 401s', async () => {
     const { app } = build()
@@ -251,7 +257,7 @@ describe('over real HTTP', () => {
           (a) =>
             a.get('/slow', async (c) => {
               entered()
-            await gate
+              await gate
               return c.json({ done: true })
             }),
         ],

@@ -176,6 +176,46 @@ describe.each(kinds)('MCP tools over %s', (kind) => {
     expect(await fails(client, 'read_secret', { path: 'life' })).toBe('SECRET_NOT_FOUND')
   })
 
+  it('answers a repeat of each tool annotated idempotent the same way', async () => {
+    await ok(client, 'write_secret', { path: 'idem', data: { v: 1 } })
+    await ok(client, 'write_secret', { path: 'idem', data: { v: 2 } })
+    const { ciphertext } = await ok(client, 'encrypt', { key: 'idem', plaintext: b64('x') })
+    // In an order where each call leaves what the next needs; each is made twice in a row.
+    const repeats: Record<string, Record<string, unknown>> = {
+      whoami: {},
+      read_secret: { path: 'idem' },
+      read_secret_metadata: { path: 'idem' },
+      list_secrets: { prefix: '' },
+      decrypt: { key: 'idem', ciphertext },
+      delete_secret: { path: 'idem', versions: [1] },
+      undelete_secret: { path: 'idem', versions: [1] },
+      destroy_secret: { path: 'idem', versions: [1] },
+    }
+    const idempotent = OPERATIONS.filter((op) => op.hints.idempotent).map((op) => op.name)
+    expect(Object.keys(repeats).sort()).toEqual([...idempotent].sort())
+    for (const [name, args] of Object.entries(repeats)) {
+      const first = await client.callTool({ name, arguments: args })
+      const again = await client.callTool({ name, arguments: args })
+      expect([name, first.isError ?? false]).toEqual([name, false])
+      expect([name, again]).toEqual([name, first])
+    }
+  })
+
+  it('says delete_secret_metadata is not idempotent: a repeat answers SECRET_NOT_FOUND', async () => {
+    const op = OPERATIONS.find((o) => o.name === 'delete_secret_metadata')!
+    expect(op.hints.idempotent).toBe(false)
+    await ok(client, 'write_secret', { path: 'once', data: { v: 1 } })
+    await ok(client, 'delete_secret_metadata', { path: 'once' })
+    expect(await fails(client, 'delete_secret_metadata', { path: 'once' })).toBe('SECRET_NOT_FOUND')
+  })
+
+  it('lists a folder, not names that start with the prefix', async () => {
+    await ok(client, 'write_secret', { path: 'shelf/a', data: { v: 1 } })
+    expect((await ok(client, 'list_secrets', { prefix: 'shelf' })).keys).toEqual(['a'])
+    expect((await ok(client, 'list_secrets', { prefix: 'shelf/' })).keys).toEqual(['a'])
+    expect((await ok(client, 'list_secrets', { prefix: 'sh' })).keys).toEqual([])
+  })
+
   it('answers SECRET_NOT_FOUND for every operation on an absent secret', async () => {
     const cases: [string, Record<string, unknown>][] = [
       ['read_secret', { path: 'absent' }],

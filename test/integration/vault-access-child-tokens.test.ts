@@ -214,6 +214,14 @@ describe('per-request child tokens', () => {
     expect(await alive(s, child)).toBe(false)
   })
 
+  it("keys the token's metadata by the bridge's request id; the caller's goes beside it", async () => {
+    const s = await setup()
+    const ctx = { ...s.ctx(s.alice), requestId: 'bridge-request-id', clientRequestId: 'caller-id' }
+    await s.port.session(ctx, 1, (v) => v.kvWrite(s.key(s.alice, 'meta'), { v: '1' }))
+    const meta = (s.creates(s.alice)[0]?.body as { meta?: Record<string, string> }).meta
+    expect(meta).toMatchObject({ request_id: 'bridge-request-id', client_request_id: 'caller-id' })
+  })
+
   it('refuses agent ids whose policy name Vault would lower-case, minting nothing', async () => {
     const s = await setup()
     const err = await errorOf(s.port.session(s.ctx('Alice'), 1, (v) => v.kvRead('x')))
