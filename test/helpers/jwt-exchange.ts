@@ -11,11 +11,16 @@ import type { Config } from '../../src/config/schema.js'
 import { withCredential, type CallContext, type Principal } from '../../src/core/identity.js'
 import { jwtRoleName } from '../../src/vault/jwt-role.js'
 import { jwtExchangeSetup } from '../../src/vault/admin/jwt-setup.js'
+import {
+  createVaultPort,
+  type ManagedVaultPort,
+  type VaultPortDeps,
+} from '../../src/vault/vault-port.js'
 import { createNodeVaultClient } from '../../src/vault/node-vault-client.js'
 import { provisionVault, type ProvisionResult } from '../../src/vault/admin/provision.js'
 import { uniqueName, vaultForTests, type TestVault } from '@vault-mcp-bridge/dev-vault/testing'
 import { startKeyServer, type KeyServer } from './auth-app.js'
-import { silentLogger } from './loggers.js'
+import { recordingLogger, silentLogger } from './loggers.js'
 import { startVaultProxy, type ProxiedRequest, type VaultProxy } from './vault-proxy.js'
 
 export const ISSUER = 'https://idp.exchange.test'
@@ -55,6 +60,14 @@ export interface ExchangeVault {
   }): Promise<ProvisionResult>
   /** An RS256 token from the JWKS (subject `agent`, the audience, 10 minutes); `claims` on top. */
   token(agent: string, claims?: Record<string, unknown>): Promise<string>
+  /**
+   * A started Vault port with the bridge's settings (`env(extra)`), closed with the stack;
+   * `deps` are the port's seams (logger, metrics, clock).
+   */
+  port(
+    extra?: Record<string, string>,
+    deps?: Partial<Pick<VaultPortDeps, 'logger' | 'metrics' | 'now'>>,
+  ): Promise<ManagedVaultPort>
   /** A request context as the JWT strategy makes it for `token` (no check of its own). */
   ctx(agent: string, token: string): CallContext
   /** The logins the proxy saw at the mount. */
@@ -157,6 +170,19 @@ export async function startExchangeVault(
     provisioned,
     bridgePolicyName,
     provision,
+    async port(extra, deps = {}) {
+      const c = config(extra)
+      const port = createVaultPort({
+        vault: c.vault,
+        childToken: c.childToken,
+        jwtExchange: c.jwtExchange,
+        logger: recordingLogger().logger,
+        ...deps,
+      })
+      closers.push(() => port.close())
+      await port.start()
+      return port
+    },
     token(agent, claims = {}) {
       const now = Math.floor(Date.now() / 1000)
       return new SignJWT({

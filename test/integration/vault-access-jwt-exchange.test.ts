@@ -13,7 +13,7 @@ import { resolveFolderPath, resolveSecretPath, transitKeyName } from '../../src/
 import { createMetrics, type Metrics } from '../../src/observability/metrics.js'
 import { EXCHANGE_MARGIN_MS } from '../../src/vault/jwt-exchange.js'
 import { agentPolicyName } from '../../src/vault/policy-name.js'
-import { createVaultPort, type ManagedVaultPort } from '../../src/vault/vault-port.js'
+import type { ManagedVaultPort } from '../../src/vault/vault-port.js'
 import { startExchangeVault, type ExchangeVault } from '../helpers/jwt-exchange.js'
 import { recordingLogger, type LogLine } from '../helpers/loggers.js'
 
@@ -37,20 +37,10 @@ interface Setup {
 async function setup(env: Record<string, string> = {}): Promise<Setup> {
   const x = await startExchangeVault()
   cleanups.push(() => x.close())
-  const config = x.config(env)
   const { logger, lines } = recordingLogger()
   const metrics = createMetrics({ processMetrics: false })
   const clock = { now: Date.now() }
-  const port = createVaultPort({
-    vault: config.vault,
-    childToken: config.childToken,
-    jwtExchange: config.jwtExchange,
-    logger,
-    metrics,
-    now: () => clock.now,
-  })
-  cleanups.push(() => port.close())
-  await port.start()
+  const port = await x.port(env, { logger, metrics, now: () => clock.now })
   const [alice, bob] = x.agents as [string, string]
   return {
     x,
@@ -351,15 +341,7 @@ describe('JWT exchange at the Vault port', () => {
     const minted = s.x.proxy.requests.filter((r) => r.path.startsWith('auth/token/create/'))
     expect(minted).toHaveLength(1)
 
-    const only = s.x.config({ VAULT_JWT_EXCHANGE_ONLY: 'true', API_KEYS_JSON: '{}' })
-    const strict = createVaultPort({
-      vault: only.vault,
-      childToken: only.childToken,
-      jwtExchange: only.jwtExchange,
-      logger: recordingLogger().logger,
-    })
-    cleanups.push(() => strict.close())
-    await strict.start()
+    const strict = await s.x.port({ VAULT_JWT_EXCHANGE_ONLY: 'true', API_KEYS_JSON: '{}' })
     const refused = await errorOf(strict.session(apiKeyCaller, 1, (v) => v.kvRead('x')))
     expect(refused?.code).toBe('FORBIDDEN')
   })

@@ -10,7 +10,6 @@ import type { AppError } from '../../src/core/errors.js'
 import { resolveSecretPath } from '../../src/core/paths.js'
 import { jwtRolePath } from '../../src/vault/jwt-role.js'
 import { agentPolicyName } from '../../src/vault/policy-name.js'
-import { createVaultPort } from '../../src/vault/vault-port.js'
 import { uniqueName } from '@vault-mcp-bridge/dev-vault/testing'
 import {
   AUDIENCE,
@@ -18,7 +17,6 @@ import {
   startExchangeVault,
   type ExchangeVault,
 } from '../helpers/jwt-exchange.js'
-import { recordingLogger } from '../helpers/loggers.js'
 
 const cleanups: (() => Promise<unknown>)[] = []
 afterEach(async () => {
@@ -137,15 +135,7 @@ describe('provision with JWT exchange', () => {
     })
     expect((await x.provision({ env })).changes).toEqual([])
 
-    const config = x.config(env)
-    const port = createVaultPort({
-      vault: config.vault,
-      childToken: config.childToken,
-      jwtExchange: config.jwtExchange,
-      logger: recordingLogger().logger,
-    })
-    cleanups.push(() => port.close())
-    await port.start()
+    const port = await x.port(env)
     const ctx = x.ctx(dora, await x.token(dora, { iss: x.keys.base }))
     const key = resolveSecretPath(x.prefix, dora, 'o')
     await port.session(ctx, 1, (v) => v.kvWrite(key, { o: 1 }))
@@ -166,15 +156,7 @@ describe('provision with JWT exchange', () => {
     })
     expect((await x.provision({ env })).changes).toEqual([])
 
-    const config = x.config(env)
-    const port = createVaultPort({
-      vault: config.vault,
-      childToken: config.childToken,
-      jwtExchange: config.jwtExchange,
-      logger: recordingLogger().logger,
-    })
-    cleanups.push(() => port.close())
-    await port.start()
+    const port = await x.port(env)
     const key = resolveSecretPath(x.prefix, erin, 'c')
     const own = x.ctx(erin, await x.token('someone', { agent_id: erin }))
     await port.session(own, 1, (v) => v.kvWrite(key, { c: 1 }))
@@ -187,20 +169,12 @@ describe('provision with JWT exchange', () => {
   it("a bridge with provision's AppRole (not root) exchanges, explains refusals and revokes", async () => {
     const x = await exchangeVault()
     const [alice] = x.agents as [string]
-    const config = x.config({
+    const port = await x.port({
       VAULT_TOKEN: '',
       VAULT_ROLE_ID: x.provisioned.roleId,
       VAULT_SECRET_ID: x.provisioned.secretId!,
       VAULT_JWT_EXCHANGE_CACHE_SIZE: '1',
     })
-    const port = createVaultPort({
-      vault: config.vault,
-      childToken: config.childToken,
-      jwtExchange: config.jwtExchange,
-      logger: recordingLogger().logger,
-    })
-    cleanups.push(() => port.close())
-    await port.start()
     const key = resolveSecretPath(x.prefix, alice, 'p')
     await port.session(x.ctx(alice, await x.token(alice)), 1, (v) => v.kvWrite(key, { p: 1 }))
     const first = (x.logins()[0]!.response as { auth: { client_token: string } }).auth.client_token
