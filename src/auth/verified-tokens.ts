@@ -21,8 +21,8 @@ export interface VerifiedTokens {
  * the exact bytes that were verified match; a changed claim or signature is a miss and is
  * verified in full. A token is never used past its `exp` (plus the clock tolerance the check
  * allowed). `maxAgeMs` bounds how long a token verified with a key that has since left the JWKS
- * stays accepted; jose already keeps a fetched key set for up to JWT_JWKS cache age (10 min),
- * so a 60 s bound adds nothing to that window.
+ * stays accepted; a fetched key set is already used for up to 10 minutes (`jwksMaxAgeSeconds`
+ * in jwt.ts), so a 60 s bound adds nothing to that window.
  */
 export function createVerifiedTokens(
   options: { maxEntries?: number; maxAgeMs?: number; now?: () => number } = {},
