@@ -10,6 +10,7 @@ import { createAuthenticator, type Authenticator } from './auth/index.js'
 import { jwtKeyWarning } from './auth/jwt.js'
 import { refusePublishedCredentials } from './config/published-credentials.js'
 import type { Config } from './config/schema.js'
+import { StartupError } from './config/startup-error.js'
 import type { Principal } from './core/identity.js'
 import { createOperationRunner, type OperationRunner } from './core/operations.js'
 import type { NonceStore, OperationObserver, SecurityObserver } from './core/ports.js'
@@ -88,6 +89,7 @@ export async function createBridgeCore(config: Config, options: CoreOptions): Pr
   const vault = createVaultPort({
     vault: config.vault,
     childToken: config.childToken,
+    jwtExchange: config.jwtExchange,
     logger,
     metrics,
     ...(now ? { now } : {}),
@@ -423,6 +425,13 @@ export function checkStartup(
   if (transport === 'http' && !options.allowPublishedCredentials) {
     refusePublishedCredentials(config)
   }
+  if (transport === 'stdio' && config.jwtExchange.only) {
+    throw new StartupError(
+      'cannot serve stdio',
+      'VAULT_JWT_EXCHANGE_ONLY=true lets only callers with a JWT reach Vault, and the stdio ' +
+        'transport has none: run stdio with VAULT_JWT_EXCHANGE_ONLY=false.',
+    )
+  }
   checkVaultSettings(config.vault, config.childToken)
   readVaultTls(config.vault)
   if (transport === 'http' && config.tls) readTlsMaterial(config.tls)
@@ -457,7 +466,8 @@ export interface StdioBridge {
 
 /**
  * Builds the core and serves MCP on `streams` as `principal` (no HTTP app, no authenticator).
- * @throws as {@link createBridgeCore}.
+ * @throws as {@link checkStartup} (for stdio: VAULT_JWT_EXCHANGE_ONLY leaves it no way to
+ *   Vault) and {@link createBridgeCore}.
  */
 export async function startStdioBridge(
   config: Config,

@@ -44,7 +44,7 @@ export async function main(
       }
       case 'gen-policy': {
         const { runGenPolicyCommand } = await import('./cli/gen-policy.js')
-        return await runGenPolicyCommand(args, io)
+        return await runGenPolicyCommand(args, io, env)
       }
       case 'provision': {
         const { runProvisionCommand } = await import('./cli/provision.js')

@@ -1,7 +1,8 @@
 /**
- * @module vault/vault-port: the Vault side of the bridge, assembled from its three jobs: the
- * bridge's own token (bridge-token.ts), the per-request child tokens (child-tokens.ts), and the
- * session with its 403 recovery (session-runner.ts).
+ * @module vault/vault-port: the Vault side of the bridge, assembled from its jobs: the bridge's
+ * own token (bridge-token.ts), the per-request child tokens (child-tokens.ts), the callers' own
+ * tokens from Vault's JWT method (jwt-exchange.ts), and the session with its 403 recovery
+ * (session-runner.ts).
  */
 import type { Config } from '../config/schema.js'
 import type { VaultPort } from '../core/ports.js'
@@ -9,6 +10,7 @@ import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import { createBridgeTokenKeeper } from './bridge-token.js'
 import { createChildTokenPool } from './child-tokens.js'
+import { createJwtExchange } from './jwt-exchange.js'
 import {
   createNodeVaultClientFactory,
   readVaultTls,
@@ -22,11 +24,23 @@ import { VaultStartupError } from './vault-startup-error.js'
 export interface VaultPortDeps {
   vault: Config['vault']
   childToken: Config['childToken']
+  /** VAULT_JWT_EXCHANGE_*; off when absent. */
+  jwtExchange?: Config['jwtExchange']
   logger: Logger
   /** Current time in ms (tests share one controllable clock with the dev vault). */
   now?: () => number
-  /** Vault call latency and outcomes, child tokens minted and failed revocations. */
-  metrics?: Pick<Metrics, 'vaultCall' | 'childTokenMinted' | 'childTokenRevokeFailed'>
+  /** Vault call latency and outcomes, child tokens, JWT-exchange logins, cache and revocations. */
+  metrics?: Pick<
+    Metrics,
+    | 'vaultCall'
+    | 'childTokenMinted'
+    | 'childTokenRevokeFailed'
+    | 'jwtExchangeLogin'
+    | 'jwtExchangeCacheHit'
+    | 'jwtExchangeEviction'
+    | 'jwtExchangeRevokeFailed'
+    | 'jwtExchangeCacheSize'
+  >
 }
 
 /** The VaultPort the composition root starts and closes. */
@@ -84,7 +98,8 @@ export const UPKEEP_TICK_MS = 1000
  *
  * Sessions throw AppErrors: VAULT_UNAVAILABLE (with `details.retryAfterSeconds`) while Vault is
  * unreachable or the bridge cannot authenticate, FORBIDDEN when Vault denies the agent (with a
- * gen-policy hint under child tokens), and whatever the VaultSession throws.
+ * gen-policy hint under child tokens), VAULT_LOGIN_REFUSED when Vault's JWT method refuses a
+ * caller's token (JWT exchange), and whatever the VaultSession throws.
  */
 export function createVaultPort(deps: VaultPortDeps): ManagedVaultPort {
   const { vault, childToken } = deps
@@ -113,12 +128,23 @@ export function createVaultPort(deps: VaultPortDeps): ManagedVaultPort {
     gainPolicy: bridge.gainPolicy,
     metrics: deps.metrics,
   })
+  const exchange = deps.jwtExchange?.enabled
+    ? createJwtExchange({
+        exchange: deps.jwtExchange,
+        log,
+        now,
+        clients,
+        bridgeToken: bridge.current,
+        metrics: deps.metrics,
+      })
+    : undefined
   const session = createSessionRunner({
     vault,
     childTokens: childToken.enabled,
     policyPrefix: childToken.policyPrefix,
     bridge,
     children,
+    ...(exchange ? { exchange: { ...exchange, only: deps.jwtExchange?.only === true } } : {}),
     log,
     now,
   })
@@ -126,6 +152,7 @@ export function createVaultPort(deps: VaultPortDeps): ManagedVaultPort {
   let closed = false
   const upkeep = async () => {
     children.sweep()
+    exchange?.sweep()
     await bridge.upkeep()
   }
 
@@ -152,6 +179,8 @@ export function createVaultPort(deps: VaultPortDeps): ManagedVaultPort {
       bridge.stop()
       if (ticker) clearInterval(ticker)
       await children.close()
+      // Callers' tokens are revoked with the bridge's token, so before that one goes.
+      await exchange?.close()
       await bridge.revokeLogin()
       factory?.close()
     },

@@ -128,6 +128,11 @@ export interface BridgePolicyOptions {
   kvMount: string
   transitMount: string
   policyPrefix: string
+  /**
+   * JWT exchange: the policy path of the agents' JWT roles (`jwtRoleGlob`), which the bridge
+   * reads to tell an operator why Vault refused a caller's login; absent without exchange.
+   */
+  jwtRoles?: string
 }
 
 /**
@@ -179,7 +184,13 @@ export function renderBridgePolicy(options: BridgePolicyOptions): string {
     '',
     ...mint,
     '',
-    block('auth/token/revoke', ['update'], 'Revoke each child token after its request.'),
+    block(
+      'auth/token/revoke',
+      ['update'],
+      options.jwtRoles === undefined
+        ? 'Revoke each child token after its request.'
+        : "Revoke each child token after its request, and callers' tokens it no longer keeps.",
+    ),
     '',
     block(
       `sys/mounts/${checked('mount', options.kvMount)}`,
@@ -199,5 +210,15 @@ export function renderBridgePolicy(options: BridgePolicyOptions): string {
       'check-config --vault: do the agent policies exist?',
     ),
     '',
+    ...(options.jwtRoles === undefined
+      ? []
+      : [
+          block(
+            options.jwtRoles,
+            ['read'],
+            "Read the agents' JWT roles, to tell an operator why Vault refused a caller's login.",
+          ),
+          '',
+        ]),
   ].join('\n')
 }
