@@ -36,6 +36,9 @@ export default defineConfig({
     ],
     // As the other in-process projects (vitest.config.ts): modules shared between test files.
     isolate: false,
+    // mcp-tools: child tokens change how Vault is reached, not the protocol; one kind per
+    // transport and client generation is enough here (the other run has all four).
+    env: { MCP_TOOLS_KINDS: 'stdio-v1,http-v2' },
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',

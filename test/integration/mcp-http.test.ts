@@ -231,6 +231,23 @@ describe('Streamable HTTP, 2026-07-28 on the same endpoint', () => {
     expect(res.json).toMatchObject({ id: 10, error: { code: -32602 } })
   })
 
+  it('acknowledges subscriptions/listen with nothing to deliver and ends the stream at once', async () => {
+    // The tool list never changes (listChanged: false), so no filter is honoured and no
+    // long-lived stream is held open (none to outlast a graceful shutdown).
+    const res = await modern('subscriptions/listen', { notifications: { toolsListChanged: true } })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/)
+    const events = res.text
+      .split('\n')
+      .filter((l) => l.startsWith('data: '))
+      .map((l) => JSON.parse(l.slice(6)) as Record<string, any>) // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(events[0]).toMatchObject({
+      method: 'notifications/subscriptions/acknowledged',
+      params: { notifications: {} },
+    })
+    expect(events.at(-1)).toMatchObject({ id: 7, result: { resultType: 'complete' } })
+  })
+
   it('answers methods the revision removed (initialize, ping) with 404 -32601', async () => {
     for (const method of ['ping', 'initialize']) {
       const res = await modern(method, method === 'initialize' ? INIT.params : {}, { id: 11 })

@@ -34,7 +34,12 @@ const agents: Record<string, Scope[]> = {}
 const open: Connected[] = []
 
 type Kind = `${'stdio' | 'http'}-${ClientKind}`
-const kinds: Kind[] = ['stdio-v1', 'stdio-v2', 'http-v1', 'http-v2']
+const ALL_KINDS: Kind[] = ['stdio-v1', 'stdio-v2', 'http-v1', 'http-v2']
+// The child-token run (vitest.child-tokens.config.ts) changes only how Vault is reached, which no
+// client or transport can tell apart: it names two kinds that cover both transports and clients.
+const kinds: Kind[] =
+  process.env.MCP_TOOLS_KINDS?.split(',').filter((k): k is Kind => ALL_KINDS.includes(k as Kind)) ??
+  ALL_KINDS
 const transportOf = (kind: Kind) => kind.split('-')[0] as 'stdio' | 'http'
 const clientOf = (kind: Kind) => kind.split('-')[1] as ClientKind
 const names = {} as Record<Kind, { rw: string; ro: string; other: string }>
