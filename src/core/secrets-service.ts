@@ -14,6 +14,7 @@ import type {
   TransitCiphertext,
   VaultPort,
   VaultSession,
+  WrapInfo,
 } from './ports.js'
 import type * as S from './schemas.js'
 
@@ -52,6 +53,8 @@ export interface SecretsServiceDeps {
   listMaxFolders: number
   /** DATA_MAX_*: the shape limits of the data a write or patch sends to Vault. */
   dataLimits: DataLimits
+  /** WRAP_TTL_MAX: the longest wrap TTL (seconds) a read may ask Vault for. */
+  wrapTtlMax: number
   /** Clock for the live/deleted state of versions (tests may fix it). */
   now?: () => number
 }
@@ -59,7 +62,7 @@ export interface SecretsServiceDeps {
 /**
  * The secrets service over Vault. Every name is confined to the caller's namespace before any
  * Vault call (paths.ts); outputs carry only the fields of the operation's output schema, never
- * Vault's envelope or a token.
+ * Vault's envelope or a token (but the wrapping token a wrapped read asks for).
  *
  * Each operation tells the VaultPort an upper bound of its Vault calls (a per-request child
  * token gets exactly that many uses): reads and transit calls 1; writes and patches 2 with
@@ -67,13 +70,15 @@ export interface SecretsServiceDeps {
  * undelete, destroy and delete-metadata 2 (an existence check, then the change); a list 1, a
  * recursive list at most `listMaxFolders`.
  * @throws INVALID_PATH, FORBIDDEN (invalid agent id), DATA_LIMIT_EXCEEDED (a write or patch
- *   whose data passes a DATA_MAX_* limit, before Vault is called), and the VaultSession errors.
+ *   whose data passes a DATA_MAX_* limit, before Vault is called), INVALID_INPUT (a `wrap_ttl`
+ *   above `wrapTtlMax`, before Vault is called), and the VaultSession errors.
  */
 export function createSecretsService(deps: SecretsServiceDeps): SecretsService {
   const { vault, prefix } = deps
   const listMaxKeys = Math.max(1, Math.floor(deps.listMaxKeys))
   const listMaxFolders = Math.max(1, Math.floor(deps.listMaxFolders))
   const now = deps.now ?? Date.now
+  const wrapTtlMax = Math.max(1, Math.floor(deps.wrapTtlMax))
 
   const secretKey = (ctx: CallContext, path: string) =>
     resolveSecretPath(prefix, agentOf(ctx.principal), path)
@@ -121,8 +126,20 @@ export function createSecretsService(deps: SecretsServiceDeps): SecretsService {
   }
 
   return {
-    async readSecret(ctx, { path, version }) {
+    async readSecret(ctx, { path, version, wrap_ttl: wrapTtl }) {
       const key = secretKey(ctx, path)
+      if (wrapTtl !== undefined) {
+        if (wrapTtl > wrapTtlMax) {
+          throw new AppError(
+            'INVALID_INPUT',
+            `Invalid input. wrap_ttl: at most ${wrapTtlMax} seconds on this bridge (WRAP_TTL_MAX).`,
+          )
+        }
+        // Security: Vault keeps the values in the wrapping token's cubbyhole; only the handle
+        // comes back, so neither the bridge's answer nor its logs ever hold them.
+        const info = await vault.session(ctx, 1, (v) => v.kvReadWrapped(key, wrapTtl, version))
+        return { path, wrap_info: pickWrapInfo(info) }
+      }
       const secret = await vault.session(ctx, 1, (v) => v.kvRead(key, version))
       return { path, data: secret.data, metadata: pickVersion(secret.metadata) }
     },
@@ -238,6 +255,14 @@ export function createSecretsService(deps: SecretsServiceDeps): SecretsService {
 }
 
 // ---------------------------------------------------------------------------------------------
+
+const pickWrapInfo = (w: WrapInfo): WrapInfo => ({
+  token: w.token,
+  accessor: w.accessor,
+  ttl: w.ttl,
+  creation_time: w.creation_time,
+  creation_path: w.creation_path,
+})
 
 const pickVersion = (m: KvVersionMetadata): KvVersionMetadata => ({
   version: m.version,

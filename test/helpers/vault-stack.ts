@@ -54,6 +54,8 @@ export interface VaultStackOptions {
   childTokens?: boolean
   /** METRICS_ENABLED: the core keeps its metrics (`core.metrics`), as serve does. */
   metrics?: boolean
+  /** More configuration (`WRAP_TTL_MAX`, ...), over the stack's own. */
+  env?: Record<string, string>
 }
 
 /**
@@ -83,6 +85,7 @@ export async function startVaultStack(options: VaultStackOptions = {}): Promise<
     METRICS_ENABLED: options.metrics ? 'true' : 'false',
     // The suites look at `events` instead.
     AUDIT_LOG: 'off',
+    ...options.env,
   })
   // Child tokens are minted through a token role, as `provision` writes it.
   const tokenRole = await writeTestTokenRole(root, {

@@ -162,6 +162,7 @@ describe('announced Vault-call bounds, counted per HTTP call', () => {
       listMaxKeys: 3,
       listMaxFolders: 3,
       dataLimits: stack.config.dataLimits,
+      wrapTtlMax: stack.config.wrap.maxTtlSeconds,
     })
     const runner = createOperationRunner({ service })
     const me = stack.agent('bounds')
@@ -176,6 +177,8 @@ describe('announced Vault-call bounds, counted per HTTP call', () => {
     )
     expect(await go(patchSecret, { path: 'b/x', data: { a: 3 } })).toBe('ok')
     expect(await go(readSecret, { path: 'b/x' })).toBe('ok')
+    expect(await go(readSecret, { path: 'b/x', wrap_ttl: 60 })).toBe('ok')
+    expect(await go(readSecret, { path: 'b/none', wrap_ttl: 60 })).toBe('SECRET_NOT_FOUND')
     expect(await go(readSecretMetadata, { path: 'b/x' })).toBe('ok')
     for (const op of [deleteSecret, deleteSecretMetadata]) {
       expect(await go(op, { path: 'b/none' })).toBe('SECRET_NOT_FOUND')
