@@ -11,6 +11,8 @@ export const ERROR_SPEC = {
   DATA_LIMIT_EXCEEDED: { status: 400 },
   UNAUTHENTICATED: { status: 401 },
   FORBIDDEN: { status: 403 },
+  /** Vault's JWT auth method refused the caller's own token (JWT exchange): an operator must act. */
+  VAULT_LOGIN_REFUSED: { status: 403 },
   NOT_FOUND: { status: 404 },
   SECRET_NOT_FOUND: { status: 404 },
   VERSION_DELETED: { status: 404 },

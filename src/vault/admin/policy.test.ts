@@ -129,9 +129,22 @@ describe('the policy and the names the secrets service sends agree', () => {
 })
 
 describe('renderBridgePolicy', () => {
+  const mounts = { kvMount: 'secret', transitMount: 'transit', policyPrefix: 'mcp-agent-' }
+  // Read-only, for check-config --vault: its mounts and the agent policies.
+  const selfChecks = {
+    'sys/mounts/secret': ['read'],
+    'sys/mounts/transit': ['read'],
+    'sys/policies/acl/mcp-agent-*': ['read'],
+  }
+
   it('with a token role: mints through that role only, reads its definition, reaches no data', () => {
-    const hcl = renderBridgePolicy({ name: 'mcp-bridge', childTokenRole: 'mcp-bridge-agents' })
+    const hcl = renderBridgePolicy({
+      ...mounts,
+      name: 'mcp-bridge',
+      childTokenRole: 'mcp-bridge-agents',
+    })
     expect(Object.fromEntries(rules(hcl))).toEqual({
+      ...selfChecks,
       'auth/token/lookup-self': ['read'],
       'auth/token/renew-self': ['update'],
       'auth/token/revoke-self': ['update'],
@@ -143,8 +156,9 @@ describe('renderBridgePolicy', () => {
   })
 
   it('without a role (CHILD_TOKEN_ROLE=none): plain auth/token/create, no sudo, no data', () => {
-    const hcl = renderBridgePolicy({ name: 'mcp-bridge', childTokenRole: undefined })
+    const hcl = renderBridgePolicy({ ...mounts, name: 'mcp-bridge', childTokenRole: undefined })
     expect(Object.fromEntries(rules(hcl))).toEqual({
+      ...selfChecks,
       'auth/token/lookup-self': ['read'],
       'auth/token/renew-self': ['update'],
       'auth/token/revoke-self': ['update'],
