@@ -317,10 +317,10 @@ export const envSchema = z.object({
     .describe('Prefix under which each agent has its namespace.'),
   TRANSIT_MOUNT: mountPath('transit').describe('Mount path of the Transit engine.'),
   LIST_MAX_KEYS: int(1000, 1, 100000).describe(
-    'Most keys a recursive list returns before it is truncated.',
+    'Most keys one page of any list returns (the default and the cap of `limit`; `next_cursor` fetches the rest).',
   ),
   LIST_MAX_FOLDERS: int(100, 1, 10000).describe(
-    'Most folders a recursive list opens (one Vault call each) before it is truncated.',
+    'Most folders one page of a recursive list opens (one Vault call each); `next_cursor` goes on from there.',
   ),
   DATA_MAX_DEPTH: int(20, 1, 1000).describe(
     "Deepest nesting of a secret's data (the data object itself is level 1).",

@@ -54,6 +54,9 @@ export interface VaultStackOptions {
   childTokens?: boolean
   /** METRICS_ENABLED: the core keeps its metrics (`core.metrics`), as serve does. */
   metrics?: boolean
+  /** TRANSIT_MOUNT, and whether the stack mounts Transit there (default true). */
+  transitMount?: string
+  mountTransit?: boolean
   /** More configuration (`WRAP_TTL_MAX`, ...), over the stack's own. */
   env?: Record<string, string>
 }
@@ -77,6 +80,7 @@ export async function startVaultStack(options: VaultStackOptions = {}): Promise<
     VAULT_TOKEN: vault.rootToken,
     DEFAULT_PREFIX: prefix,
     LIST_MAX_KEYS: String(options.listMaxKeys ?? 1000),
+    ...(options.transitMount ? { TRANSIT_MOUNT: options.transitMount } : {}),
     CHILD_TOKEN_ENABLED: options.childTokens ? 'true' : 'false',
     MAX_BODY_BYTES: String(64 * 1024),
     RATE_LIMIT_ENABLED: 'false',
@@ -92,7 +96,10 @@ export async function startVaultStack(options: VaultStackOptions = {}): Promise<
     policyPrefix: config.childToken.policyPrefix,
     name: config.childToken.role,
   })
-  const transit = await ensureTransitMount(root, config.vault.transitMount)
+  const transit =
+    options.mountTransit === false
+      ? false
+      : await ensureTransitMount(root, config.vault.transitMount)
 
   const { logger, lines } = recordingLogger()
   const events: OperationEvent[] = []
