@@ -108,6 +108,7 @@ export async function createBridgeCore(config: Config, options: CoreOptions): Pr
     dataLimits: config.dataLimits,
     mounts: { kv: config.vault.kvMount, transit: config.vault.transitMount },
     childTokens: config.childToken.enabled,
+    wrapTtlMax: config.wrap.maxTtlSeconds,
     ...(now ? { now } : {}),
   })
   const runner = createOperationRunner({
@@ -200,6 +201,7 @@ export function createHttpLayer(core: BridgeCore, options: HttpLayerOptions): Ht
   const mcp = createMcpEndpoint({
     runner,
     secretValues: config.mcp.secretValues,
+    wrapTtlSeconds: config.mcp.wrapTtlSeconds,
     consent: consentOf(core, nonces, options.now),
     guard,
     log: logger,
@@ -488,6 +490,7 @@ export async function startStdioBridge(
       runner: core.runner,
       principal: options.principal,
       secretValues: config.mcp.secretValues,
+      wrapTtlSeconds: config.mcp.wrapTtlSeconds,
       // One process, one client: what it signs it verifies itself.
       consent: consentOf(core, createMemoryNonceStore()),
       logger: options.logger,

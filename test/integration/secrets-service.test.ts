@@ -184,6 +184,7 @@ describe('announced Vault-call bounds, counted per HTTP call', () => {
       dataLimits: stack.config.dataLimits,
       mounts: { kv: stack.config.vault.kvMount, transit: stack.config.vault.transitMount },
       childTokens: false,
+      wrapTtlMax: stack.config.wrap.maxTtlSeconds,
     })
     const runner = createOperationRunner({ service })
     const me = stack.agent('bounds')
@@ -200,6 +201,8 @@ describe('announced Vault-call bounds, counted per HTTP call', () => {
     expect(await go(readSecret, { path: 'b/x' })).toBe('ok')
     expect(await go(readSecret, { path: 'b/x', version: 99 })).toBe('VERSION_NOT_FOUND')
     expect(await go(readSecret, { path: 'b/none', version: 1 })).toBe('SECRET_NOT_FOUND')
+    expect(await go(readSecret, { path: 'b/x', wrap_ttl: 60 })).toBe('ok')
+    expect(await go(readSecret, { path: 'b/none', wrap_ttl: 60 })).toBe('SECRET_NOT_FOUND')
     expect(await go(readSecretMetadata, { path: 'b/x' })).toBe('ok')
     expect(await go(updateSecretMetadata, { path: 'b/x', max_versions: 4 })).toBe('ok')
     expect(await go(updateSecretMetadata, { path: 'b/none', max_versions: 4 })).toBe(
