@@ -106,6 +106,7 @@ export async function createBridgeCore(config: Config, options: CoreOptions): Pr
     listMaxKeys: config.listMaxKeys,
     listMaxFolders: config.listMaxFolders,
     dataLimits: config.dataLimits,
+    wrapTtlMax: config.wrap.maxTtlSeconds,
     ...(now ? { now } : {}),
   })
   const runner = createOperationRunner({
@@ -192,6 +193,7 @@ export function createHttpLayer(core: BridgeCore, options: HttpLayerOptions): Ht
   const mcp = createMcpEndpoint({
     runner,
     secretValues: config.mcp.secretValues,
+    wrapTtlSeconds: config.mcp.wrapTtlSeconds,
     consent: consentOf(core, nonces, options.now),
     guard,
     log: logger,
@@ -480,6 +482,7 @@ export async function startStdioBridge(
       runner: core.runner,
       principal: options.principal,
       secretValues: config.mcp.secretValues,
+      wrapTtlSeconds: config.mcp.wrapTtlSeconds,
       // One process, one client: what it signs it verifies itself.
       consent: consentOf(core, createMemoryNonceStore()),
       logger: options.logger,

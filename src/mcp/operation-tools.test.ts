@@ -59,6 +59,7 @@ function cannedService(calls: string[]): SecretsService {
     destroySecret: unused('destroySecret'),
     listSecrets: unused('listSecrets'),
     readSecretMetadata: unused('readSecretMetadata'),
+    updateSecretMetadata: unused('updateSecretMetadata'),
     deleteSecretMetadata: unused('deleteSecretMetadata'),
     encrypt: unused('encrypt'),
     decrypt: async (_ctx, input) => {
@@ -71,6 +72,14 @@ function cannedService(calls: string[]): SecretsService {
         : { key: input.key, plaintext: 'c2VjcmV0' }
     },
     rewrap: unused('rewrap'),
+    createTransitKey: unused('createTransitKey'),
+    readTransitKey: unused('readTransitKey'),
+    rotateTransitKey: unused('rotateTransitKey'),
+    listTransitKeys: unused('listTransitKeys'),
+    generateHmac: unused('generateHmac'),
+    verifyHmac: unused('verifyHmac'),
+    sign: unused('sign'),
+    verifySignature: unused('verifySignature'),
     generateDataKey: async (_ctx, input) => {
       calls.push('generateDataKey')
       return {
@@ -174,7 +183,7 @@ describe('tools/list', () => {
     }
     const read = tools.find((t) => t.name === 'read_secret')
     expect(read?.inputSchema.required).toEqual(['path'])
-    expect(Object.keys(read?.inputSchema.properties ?? {})).toEqual(['path', 'version'])
+    expect(Object.keys(read?.inputSchema.properties ?? {})).toEqual(['path', 'version', 'wrap_ttl'])
   })
 
   it('gives every tool a definition the MCP schema accepts', () => {
@@ -224,6 +233,9 @@ describe('tools/list', () => {
       'read_secret',
       'read_secret_metadata',
       'decrypt',
+      'read_transit_key',
+      'verify_hmac',
+      'verify_signature',
       'whoami',
     ])
   })

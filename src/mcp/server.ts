@@ -47,6 +47,8 @@ export interface McpServerDeps {
   secretValues: SecretValuesMode
   /** Signs and redeems the consent question's `requestState` (MCP_SECRET_VALUES=elicit). */
   consent: Consent
+  /** MCP_WRAP_TTL: the wrap TTL of reads in `wrap` mode that name none (seconds; 300 if unset). */
+  wrapTtlSeconds?: number
   log?: Logger
 }
 

@@ -21,6 +21,8 @@ export interface StdioSessionDeps {
   runner: OperationRunner
   principal: Principal
   secretValues: SecretValuesMode
+  /** MCP_WRAP_TTL (seconds), for `wrap` mode. */
+  wrapTtlSeconds?: number
   consent: Consent
   logger: Logger
   streams: StdioStreams
@@ -59,7 +61,13 @@ export async function startStdioSession(deps: StdioSessionDeps): Promise<StdioSe
   const handle = serveStdio(
     (ctx) =>
       createMcpServer(
-        { runner, secretValues: deps.secretValues, consent: deps.consent, log: logger },
+        {
+          runner,
+          secretValues: deps.secretValues,
+          wrapTtlSeconds: deps.wrapTtlSeconds,
+          consent: deps.consent,
+          log: logger,
+        },
         { principal: deps.principal, era: ctx.era, transport: 'stdio' },
       ),
     {
