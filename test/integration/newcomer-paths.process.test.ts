@@ -2,7 +2,8 @@
  * @module the newcomer's path, as real processes (issue 17): the dev command (`npm start`,
  * scripts/dev.ts) is spawned on an ephemeral port, and the examples of docs/curl.md and of the
  * README (REST API, Authentication) run against it as written, read from the documents (not
- * copied here), then every user script of scripts/ does. They find the bridge's address and this
+ * copied here), each answered 2xx or with the status its comment names; then every user script
+ * of scripts/ runs. They find the bridge's address and this
  * run's credentials where the documents say: `.dev/bridge.env` in the directory they run from
  * (a scratch directory whose `scripts` is this repository's), where DEV_ENV_FILE tells the dev
  * command to write it and the scripts to read it. Only the examples that
@@ -14,7 +15,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { spawnScript, type CliProcess } from '../helpers/cli.js'
-import { blocksUnder, type CodeBlock } from '../helpers/doc-blocks.js'
+import { blocksUnder, shellCommands, type CodeBlock } from '../helpers/doc-blocks.js'
 
 const root = join(import.meta.dirname, '..', '..')
 const NEEDS_TLS_LISTENER = 'https://bridge.example.com'
@@ -45,13 +46,15 @@ afterAll(() => {
 })
 
 /**
- * Runs `blocks` as one bash script in the scratch directory, with `set -euo pipefail` and curl
- * failing on an HTTP error (so that an example answered 4xx or 5xx fails the test).
+ * Runs `blocks` as one bash script in the scratch directory, with `set -euo pipefail`, and
+ * checks the HTTP status of every curl in document order: 2xx, or the status its comment says
+ * (`# 404 NOT_FOUND: ...`), so that an example answered otherwise fails the test.
  */
 function runBlocks(blocks: CodeBlock[]) {
   const script = [
     'set -euo pipefail',
-    'curl() { command curl --fail-with-body --show-error --max-time 20 "$@"; }',
+    // curl as written, plus one line per answer on stderr that the test reads.
+    `curl() { command curl --write-out '%{stderr}${STATUS_LINE} %{http_code}\\n' "$@"; }`,
     ...blocks.map((b) => b.body),
   ].join('\n')
   const r = spawnSync('bash', ['-c', script], {
@@ -60,8 +63,21 @@ function runBlocks(blocks: CodeBlock[]) {
     encoding: 'utf8',
     timeout: 120_000,
   })
-  return { code: r.status, out: r.stdout, err: r.stderr }
+  const statuses = [...r.stderr.matchAll(new RegExp(`^${STATUS_LINE} (\\d{3})$`, 'gm'))].map((m) =>
+    Number(m[1]),
+  )
+  const expected = blocks.flatMap((b) =>
+    shellCommands(b.body).flatMap((command) => {
+      const calls = command.match(/\bcurl\s/g)?.length ?? 0
+      const declared = /#\s*(\d{3}) [A-Z_]+/.exec(command)?.[1]
+      return Array.from({ length: calls }, () => (declared ? Number(declared) : ('ok' as const)))
+    }),
+  )
+  const seen = statuses.map((s, i) => (expected[i] === 'ok' && s >= 200 && s < 300 ? 'ok' : s))
+  return { code: r.status, out: r.stdout, err: r.stderr, seen, expected }
 }
+
+const STATUS_LINE = 'HTTP_STATUS_OF_EXAMPLE'
 
 /** The shell blocks of a document's section that run against npm start, and those left out. */
 function runnable(file: string, heading: string) {
@@ -104,6 +120,8 @@ describe('the dev command (npm start) and the documents agree', { timeout: 180_0
     expect(run.length).toBeGreaterThanOrEqual(3)
     const r = runBlocks(run)
     expect(r.code, `${r.out}\n${r.err}`).toBe(0)
+    expect(r.seen, r.out).toEqual(r.expected)
+    expect(r.expected).toContain(404)
     expect(r.out).toContain('"agent":"agent_api"')
     expect(r.out).toContain('"agent":"agent_jwt"')
     expect(r.out).toContain('"agent":"agent_mtls"')
@@ -116,6 +134,7 @@ describe('the dev command (npm start) and the documents agree', { timeout: 180_0
     expect(rest.leftOut + auth.leftOut).toBe(1)
     const r = runBlocks([...rest.run, ...auth.run])
     expect(r.code, `${r.out}\n${r.err}`).toBe(0)
+    expect(r.seen, r.out).toEqual(r.expected)
     expect(r.out).toContain('"password":"s3cr3t"')
     for (const agent of ['agent_api', 'agent_jwt', 'agent_mtls']) {
       expect(r.out).toContain(`"agent":"${agent}"`)
