@@ -89,7 +89,9 @@ export const readSecret = defineOperation({
   title: 'Read secret',
   summary:
     'Read one secret from your namespace: the latest version, or `version` if given. ' +
-    'Use list_secrets to see which paths exist and read_secret_metadata for its versions.',
+    'With `wrap_ttl`, get a single-use Vault wrapping token instead of the values, for a ' +
+    'program to unwrap at Vault. Use list_secrets to see which paths exist and ' +
+    'read_secret_metadata for its versions.',
   access: 'read',
   hints: { readOnly: true, destructive: false, idempotent: true },
   input: readSecretInput,
