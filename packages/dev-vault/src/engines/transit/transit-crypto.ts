@@ -254,8 +254,8 @@ export function hmacValue(key: Buffer, digest: string, input: Buffer): Buffer {
 // ---------------------------------------------------------------------------------------------
 // Signatures (`Policy.SignWithOptions`, `VerifySignatureWithOptions`)
 
-/** Vault's `HashTypeMap` names of the hashes a signature may use → Node digest names. */
-export const SIGNATURE_HASHES: Record<string, string> = {
+/** Vault's `HashTypeMap` names (HMACs and signatures) → Node digest names. */
+export const HASH_DIGESTS: Record<string, string> = {
   sha1: 'sha1',
   'sha2-224': 'sha224',
   'sha2-256': 'sha256',

@@ -4,7 +4,7 @@ import type { EngineResponse } from '../../routing/backend.js'
 import { rawEnvelope } from '../../http/envelope.js'
 import { struct } from '../../encoding/go-json.js'
 import {
-  SIGNATURE_HASHES,
+  HASH_DIGESTS,
   decryptValue,
   encryptValue,
   hmacValue,
@@ -495,19 +495,6 @@ export function datakey(
   return { kind: 'envelope', data: body, ...(warnings.length ? { warnings } : {}) }
 }
 
-/** Vault's `HashTypeMap` names → Node digest names. */
-const hmacDigests: Record<string, string> = {
-  sha1: 'sha1',
-  'sha2-224': 'sha224',
-  'sha2-256': 'sha256',
-  'sha2-384': 'sha384',
-  'sha2-512': 'sha512',
-  'sha3-224': 'sha3-224',
-  'sha3-256': 'sha3-256',
-  'sha3-384': 'sha3-384',
-  'sha3-512': 'sha3-512',
-}
-
 const hmacSchema: FieldSchema = {
   name: 'string',
   input: 'string',
@@ -545,7 +532,7 @@ function hmacItems(f: Fields, missing: string): Array<Record<string, string>> {
 
 function hmacAlgorithm(f: Fields): string {
   const algorithm = f.str('urlalgorithm') || f.str('algorithm', 'sha2-256')
-  const digest = hmacDigests[algorithm]
+  const digest = HASH_DIGESTS[algorithm]
   if (!digest) throw errorResponse(`unsupported algorithm ${JSON.stringify(algorithm)}`)
   return digest
 }
@@ -712,7 +699,7 @@ const signSchema: FieldSchema = {
  */
 function signatureOptions(f: Fields): { hash: string; marshaling: Marshaling } {
   const name = f.str('urlalgorithm') || f.str('hash_algorithm') || f.str('algorithm') || 'sha2-256'
-  const hash = SIGNATURE_HASHES[name]
+  const hash = HASH_DIGESTS[name]
   if (!hash) throw errorResponse(`invalid hash algorithm ${JSON.stringify(name)}`)
   const marshaling = f.str('marshaling_algorithm', 'asn1')
   if (marshaling !== 'asn1' && marshaling !== 'jws') {
