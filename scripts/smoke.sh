@@ -99,6 +99,34 @@ call POST /transit/datakey '{"key": "smoke", "type": "wrapped"}' "${KEY[@]}"
 expect_status 200
 expect_json '"plaintext" in b' false
 
+step "transit keys: create, list, read, rotate, HMAC, sign"
+SK="smoke-$(date +%s)-$$"
+call POST /transit/keys "{\"key\": \"$SK\", \"type\": \"ed25519\"}" "${KEY[@]}"
+expect_status 200
+expect_json 'b.created' true
+call GET /transit/keys '' "${KEY[@]}"
+expect_status 200
+expect_json "b.keys.includes(\"$SK\")" true
+call GET "/transit/keys/$SK" '' "${KEY[@]}"
+expect_status 200
+expect_json 'b.type + " " + b.versions.length + " " + ("public_key" in b.versions[0])' 'ed25519 1 true'
+call POST "/transit/keys/$SK/rotate" '{}' "${KEY[@]}"
+expect_status 200
+expect_json 'b.latest_version' 2
+call POST /transit/sign "{\"key\": \"$SK\", \"input\": \"$PLAIN\"}" "${KEY[@]}"
+expect_status 200
+SIG="$(json 'b.signature')"
+[[ "$SIG" == vault:v2:* ]] || fail "unexpected signature format"
+call POST /transit/verify "{\"key\": \"$SK\", \"input\": \"$PLAIN\", \"signature\": \"$SIG\"}" "${KEY[@]}"
+expect_status 200
+expect_json 'b.valid' true
+call POST /transit/hmac "{\"key\": \"smoke\", \"input\": \"$PLAIN\"}" "${KEY[@]}"
+expect_status 200
+MAC="$(json 'b.hmac')"
+call POST /transit/verify-hmac "{\"key\": \"smoke\", \"input\": \"$PLAIN\", \"hmac\": \"$MAC\"}" "${KEY[@]}"
+expect_status 200
+expect_json 'b.valid' true
+
 step "failure: no credential"
 call GET "/secrets/$P/db" ''
 expect_error_code 401 UNAUTHENTICATED
