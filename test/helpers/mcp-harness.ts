@@ -203,6 +203,27 @@ export async function startMcpApp(
 
 export const apiKeyOf = (agent: string) => `key-${agent}-0123456789`
 
+/** A REST call to an app of {@link startMcpApp} as `agent` (its API key), over real HTTP. */
+export async function restAs(
+  app: Pick<McpApp, 'url'>,
+  agent: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+): Promise<{ status: number; json: any; headers: Headers }> {
+  const res = await fetch(new URL(path, app.url), {
+    method,
+    headers: {
+      'x-api-key': apiKeyOf(agent),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  })
+  const text = await res.text()
+  return { status: res.status, json: text ? JSON.parse(text) : undefined, headers: res.headers }
+}
+
 /** An HS256 token for the agent, as the JWT strategy expects (sub, exp, scope). */
 export const jwtFor = (agent: string, scopes: readonly Scope[]) =>
   new SignJWT({ scope: scopes.join(' ') })

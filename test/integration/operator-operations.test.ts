@@ -9,6 +9,7 @@ import { SCOPES, type Scope } from '../../src/core/identity.js'
 import { OPERATIONS } from '../../src/core/operations.js'
 import {
   apiKeyOf,
+  restAs,
   connectHttp,
   connectStdio,
   resultText,
@@ -30,20 +31,6 @@ async function start(env: Record<string, string>, agents: Record<string, readonl
   const stack = track(await startVaultStack({ env }))
   const app = track(await startMcpApp(stack, agents))
   return { stack, app }
-}
-
-/** A REST call as `agent` (its API key) over real HTTP. */
-async function rest(app: McpApp, agent: string, method: string, path: string, body?: unknown) {
-  const res = await fetch(new URL(path, app.url), {
-    method,
-    headers: {
-      'x-api-key': apiKeyOf(agent),
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  })
-  const text = await res.text()
-  return { status: res.status, json: text ? JSON.parse(text) : undefined, headers: res.headers }
 }
 
 const toolNames = async (c: Connected) => (await c.client.listTools()).tools.map((t) => t.name)
@@ -105,7 +92,7 @@ describe('OPERATIONS: an allow-list of operations', () => {
       ['GET', '/transit/keys', undefined],
       ['POST', '/transit/decrypt', { key: 'k', ciphertext: 'vault:v1:AAAA' }],
     ] as const) {
-      const res = await rest(app, all, method, path, body)
+      const res = await restAs(app, all, method, path, body)
       expect([method, path, res.status, res.json?.error?.code]).toEqual([
         method,
         path,
@@ -119,14 +106,14 @@ describe('OPERATIONS: an allow-list of operations', () => {
     const audited = stack.events.filter((e) => e.agent === all && e.operation === 'write_secret')
     expect(audited.map((e) => e.outcome)).toEqual(['OPERATION_DISABLED'])
     // Even bad input gets the refusal first: the operation is off, whatever it is sent.
-    const bad = await rest(app, all, 'PUT', '/secrets/app/db', { nonsense: true })
+    const bad = await restAs(app, all, 'PUT', '/secrets/app/db', { nonsense: true })
     expect([bad.status, bad.json.error.code]).toEqual([403, 'OPERATION_DISABLED'])
   })
 
   it('serves what it offers', async () => {
-    const enc = await rest(app, all, 'POST', '/transit/encrypt', { key: 'k', plaintext: 'aGk=' })
+    const enc = await restAs(app, all, 'POST', '/transit/encrypt', { key: 'k', plaintext: 'aGk=' })
     expect(enc.status).toBe(200)
-    const read = await rest(app, all, 'GET', '/secrets/none')
+    const read = await restAs(app, all, 'GET', '/secrets/none')
     expect([read.status, read.json.error.code]).toEqual([404, 'SECRET_NOT_FOUND'])
   })
 
@@ -146,12 +133,12 @@ describe('OPERATIONS: an allow-list of operations', () => {
   })
 
   it('whoami lists what the caller may call: offered and allowed by its scopes', async () => {
-    const me = await rest(app, all, 'GET', '/whoami')
+    const me = await restAs(app, all, 'GET', '/whoami')
     expect(me.json).toMatchObject({
       agent: all,
       operations: ['read_secret', 'list_secrets', 'encrypt', 'whoami'],
     })
-    const them = await rest(app, reader, 'GET', '/whoami')
+    const them = await restAs(app, reader, 'GET', '/whoami')
     expect(them.json.operations).toEqual(['read_secret', 'whoami'])
   })
 })
@@ -175,14 +162,17 @@ describe('READ_ONLY=true', () => {
       const r = await c.client.callTool({ name: op.name, arguments: {} })
       expect([op.name, toolErrorCode(r)]).toEqual([op.name, 'OPERATION_DISABLED'])
     }
-    const put = await rest(app, agent, 'PUT', '/secrets/ro', { data: { a: 1 } })
+    const put = await restAs(app, agent, 'PUT', '/secrets/ro', { data: { a: 1 } })
     expect([put.status, put.json.error.code]).toEqual([403, 'OPERATION_DISABLED'])
-    const enc = await rest(app, agent, 'POST', '/transit/encrypt', { key: 'k', plaintext: 'aGk=' })
+    const enc = await restAs(app, agent, 'POST', '/transit/encrypt', {
+      key: 'k',
+      plaintext: 'aGk=',
+    })
     expect([enc.status, enc.json.error.code]).toEqual([403, 'OPERATION_DISABLED'])
-    const list = await rest(app, agent, 'GET', '/secrets?prefix=')
+    const list = await restAs(app, agent, 'GET', '/secrets?prefix=')
     expect(list.status).toBe(200)
     expect(await inVault(stack, agent, 'ro')).toBe(false)
-    expect((await rest(app, agent, 'GET', '/whoami')).json.operations).toEqual(readOnly)
+    expect((await restAs(app, agent, 'GET', '/whoami')).json.operations).toEqual(readOnly)
   })
 })
 
@@ -203,7 +193,7 @@ describe('whoami', () => {
   })
 
   it('explains access over REST: namespace, operations, child tokens and the rate budget left', async () => {
-    const first = await rest(app, agent, 'GET', '/whoami')
+    const first = await restAs(app, agent, 'GET', '/whoami')
     expect(first.status).toBe(200)
     expect(first.json).toEqual({
       agent,
@@ -221,7 +211,7 @@ describe('whoami', () => {
     })
     // The same budget the RateLimit headers show, this request counted.
     expect(first.headers.get('ratelimit-remaining')).toBe('49')
-    const second = await rest(app, agent, 'GET', '/whoami')
+    const second = await restAs(app, agent, 'GET', '/whoami')
     expect(second.json.rate_limit.remaining).toBe(48)
   })
 
@@ -237,7 +227,7 @@ describe('whoami', () => {
     const writer = { agent, scopes: [...SCOPES], method: 'stdio' as const }
     const w = track(await connectStdio(stack.runner, writer))
     await w.client.callTool({ name: 'write_secret', arguments: { path: 'x', data: { a: 1 } } })
-    const mine = (await rest(app, agent, 'GET', '/whoami')).json
+    const mine = (await restAs(app, agent, 'GET', '/whoami')).json
     const raw = (await stack.root.read(`${mine.kv_mount}/data/${mine.secrets_prefix}x`)) as {
       data: { data: unknown }
     }
