@@ -12,13 +12,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { randomKey, send, startBridge, type Bridge } from '../helpers/bridge-process.js'
 import { spawnCli } from '../helpers/cli.js'
 import {
-  haveNginx,
   httpsCall,
   makeCertificates,
+  nginxSuiteRuns,
   pem,
   startNginx,
   type Nginx,
 } from '../helpers/nginx.js'
+
+const runNginx = nginxSuiteRuns('mTLS through nginx')
 
 const VICTIM_VALUE = 'victim-db-password-7c1e'
 const PROXY_ADDRESS = '127.0.0.2'
@@ -83,7 +85,7 @@ beforeAll(async () => {
   ])
   await writeVictimSecret(loopback)
   await writeVictimSecret(proxied)
-  if (haveNginx) {
+  if (runNginx) {
     const common = {
       pki: dir,
       bridgePort: proxied.port,
@@ -157,7 +159,7 @@ describe('mTLS header mode', () => {
   })
 })
 
-describe.skipIf(!haveNginx)('mTLS behind the shipped nginx', () => {
+describe.skipIf(!runNginx)('mTLS behind the shipped nginx', () => {
   it("forged mTLS headers from the proxy's own address are refused without the proxy secret", async () => {
     // Any process that can bind the proxy's address (same host, pod or network namespace).
     const r = await send(proxied.url, '/secrets/db/pw', {
