@@ -172,7 +172,9 @@ export interface HttpLayer {
 export function createHttpLayer(core: BridgeCore, options: HttpLayerOptions): HttpLayer {
   const { logger } = options
   const config = options.config ?? core.config
-  const authenticator = options.authenticator ?? createAuthenticator(config.auth, logger)
+  const authenticator =
+    options.authenticator ??
+    createAuthenticator(config.auth, logger, { keepCredential: config.jwtExchange.enabled })
   const rateLimits = createRateLimits(config.rateLimit, logger)
   const recordRefusal = createRefusalRecorder(core.audit, {
     mtlsHeader: config.auth.mtls.identityHeader,
