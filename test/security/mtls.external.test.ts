@@ -156,6 +156,17 @@ describe('mTLS header mode', () => {
     })
     expect(r.status).toBe(401)
     expect(r.text).not.toContain(VICTIM_VALUE)
+    // The control: the same proxy vouching for a certificate whose CN is agent_b is agent_b, so
+    // the 401 above is the escape at work, not a bridge that refuses every one-line DN.
+    const control = await send(loopback.url, '/secrets/db/pw', {
+      headers: {
+        'x-ssl-client-s-dn': '/O=Example/CN=agent_b',
+        'x-ssl-client-verify': 'SUCCESS',
+        'x-mtls-proxy-secret': loopbackSecret,
+      },
+    })
+    expect(control.status).toBe(200)
+    expect(control.json.data).toEqual({ password: VICTIM_VALUE })
   })
 })
 
