@@ -147,24 +147,20 @@ describe('mTLS header mode', () => {
   it('an escaped "\\/" in a one-line DN does not make a new attribute', async () => {
     // A proxy that escapes "/" (MTLS_DN_FORMAT=openssl) vouches for a certificate whose OU is
     // "x/CN=agent_b" and that has no CN of its own.
-    const r = await send(loopback.url, '/secrets/db/pw', {
-      headers: {
-        'x-ssl-client-s-dn': '/O=Example/OU=x\\/CN=agent_b',
-        'x-ssl-client-verify': 'SUCCESS',
-        'x-mtls-proxy-secret': loopbackSecret,
-      },
-    })
+    const vouchFor = (dn: string) =>
+      send(loopback.url, '/secrets/db/pw', {
+        headers: {
+          'x-ssl-client-s-dn': dn,
+          'x-ssl-client-verify': 'SUCCESS',
+          'x-mtls-proxy-secret': loopbackSecret,
+        },
+      })
+    const r = await vouchFor('/O=Example/OU=x\\/CN=agent_b')
     expect(r.status).toBe(401)
     expect(r.text).not.toContain(VICTIM_VALUE)
     // The control: the same proxy vouching for a certificate whose CN is agent_b is agent_b, so
     // the 401 above is the escape at work, not a bridge that refuses every one-line DN.
-    const control = await send(loopback.url, '/secrets/db/pw', {
-      headers: {
-        'x-ssl-client-s-dn': '/O=Example/CN=agent_b',
-        'x-ssl-client-verify': 'SUCCESS',
-        'x-mtls-proxy-secret': loopbackSecret,
-      },
-    })
+    const control = await vouchFor('/O=Example/CN=agent_b')
     expect(control.status).toBe(200)
     expect(control.json.data).toEqual({ password: VICTIM_VALUE })
   })
