@@ -12,7 +12,7 @@ import { refusePublishedCredentials } from './config/published-credentials.js'
 import type { Config } from './config/schema.js'
 import { StartupError } from './config/startup-error.js'
 import type { Principal } from './core/identity.js'
-import { createOperationRunner, type OperationRunner } from './core/operations.js'
+import { OPERATIONS, createOperationRunner, type OperationRunner } from './core/operations.js'
 import type { NonceStore, OperationObserver, SecurityObserver } from './core/ports.js'
 import { createSecretsService, type SecretsService } from './core/secrets-service.js'
 import { createApp, createStartingApp } from './http/app.js'
@@ -106,14 +106,22 @@ export async function createBridgeCore(config: Config, options: CoreOptions): Pr
     listMaxKeys: config.listMaxKeys,
     listMaxFolders: config.listMaxFolders,
     dataLimits: config.dataLimits,
+    mounts: { kv: config.vault.kvMount, transit: config.vault.transitMount },
+    childTokens: config.childToken.enabled,
     wrapTtlMax: config.wrap.maxTtlSeconds,
     ...(now ? { now } : {}),
   })
   const runner = createOperationRunner({
     service,
     observer: combineObservers(audit, metrics, options.observer),
+    offered: config.operations,
     ...(now ? { now } : {}),
   })
+  logger.info(
+    { event: 'operations_enabled', operations: config.operations, readOnly: config.readOnly },
+    `operations enabled (${config.operations.length} of ${OPERATIONS.length}` +
+      `${config.readOnly ? ', READ_ONLY' : ''}): ${config.operations.join(', ')}`,
+  )
   const extra = options.security
   const security: SecurityObserver = {
     securityEvent(event) {

@@ -57,7 +57,7 @@ export interface VaultStackOptions {
   /** TRANSIT_MOUNT, and whether the stack mounts Transit there (default true). */
   transitMount?: string
   mountTransit?: boolean
-  /** More configuration (`WRAP_TTL_MAX`, ...), over the stack's own. */
+  /** More configuration (`OPERATIONS`, `READ_ONLY`, `WRAP_TTL_MAX`, ...), over the stack's own. */
   env?: Record<string, string>
 }
 
