@@ -21,7 +21,7 @@ import { createMetricsApp } from './http/metrics-route.js'
 import { registerOperationRoutes } from './http/operation-routes.js'
 import { readTlsMaterial, startHttpServer, type HttpServer } from './http/server.js'
 import { createRefusalRecorder } from './http/refusal-audit.js'
-import { createTransportGuard } from './http/transport-guard.js'
+import { allowedHostsWarning, createTransportGuard } from './http/transport-guard.js'
 import { createRateLimits, type RateLimits } from './limits/rate-limits.js'
 import { mcpErrorBody } from './mcp/error-reply.js'
 import { createMcpEndpoint } from './mcp/http-route.js'
@@ -180,7 +180,9 @@ export interface HttpLayer {
 export function createHttpLayer(core: BridgeCore, options: HttpLayerOptions): HttpLayer {
   const { logger } = options
   const config = options.config ?? core.config
-  const authenticator = options.authenticator ?? createAuthenticator(config.auth, logger)
+  const authenticator =
+    options.authenticator ??
+    createAuthenticator(config.auth, logger, { keepCredential: config.jwtExchange.enabled })
   const rateLimits = createRateLimits(config.rateLimit, logger)
   const recordRefusal = createRefusalRecorder(core.audit, {
     mtlsHeader: config.auth.mtls.identityHeader,
@@ -463,6 +465,9 @@ export function checkStartup(
   if (jwtWarning) warnings.push({ event: 'jwt_no_key', message: jwtWarning })
   const skipVerify = skipVerifyWarning(config.vault)
   if (skipVerify) warnings.push({ event: 'vault_skip_verify', message: skipVerify })
+  const hosts =
+    transport === 'http' ? allowedHostsWarning(config.host, config.allowedHosts) : undefined
+  if (hosts) warnings.push({ event: 'allowed_hosts_unset', message: hosts })
   return warnings
 }
 
