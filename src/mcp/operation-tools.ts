@@ -74,9 +74,17 @@ function tidy(node: Record<string, unknown>): void {
 const DEFINITIONS = new Map<string, Tool>(OPERATIONS.map((op) => [op.name, toolDefinition(op)]))
 const BY_NAME = new Map<string, AnyOperation>(OPERATIONS.map((op) => [op.name, op]))
 
-/** The tool definitions a principal with these scopes may see, in catalogue order. */
-export const toolsFor = (scopes: McpSession['principal']['scopes']): Tool[] =>
-  OPERATIONS.filter((op) => isAllowed(op, scopes)).map((op) => DEFINITIONS.get(op.name)!)
+/**
+ * The tool definitions a principal with these scopes may see, in catalogue order: the
+ * operations the bridge offers (`offers`, OPERATIONS and READ_ONLY) that the scopes allow.
+ */
+export const toolsFor = (
+  scopes: McpSession['principal']['scopes'],
+  offers: (op: Operation) => boolean = () => true,
+): Tool[] =>
+  OPERATIONS.filter((op) => offers(op) && isAllowed(op, scopes)).map((op) =>
+    DEFINITIONS.get(op.name)!,
+  )
 
 /** The operation behind a tool name, if any. */
 export const operationNamed = (name: string): AnyOperation | undefined => BY_NAME.get(name)
@@ -99,7 +107,7 @@ export function registerOperationTools(
   session: McpSession,
 ): void {
   const low = server.server
-  const tools = toolsFor(session.principal.scopes)
+  const tools = toolsFor(session.principal.scopes, (op) => deps.runner.offers(op))
   low.registerCapabilities({ tools: { listChanged: false } })
   low.setRequestHandler('tools/list', () => ({ tools }))
   low.setRequestHandler('tools/call', async (request, ctx) => {
@@ -124,8 +132,10 @@ async function callTool(
 ): Promise<CallToolResult | InputRequiredResult> {
   const requestId = session.requestId ?? randomUUID()
   const { principal } = session
+  const { rateBudget } = session
+  const callContext = { principal, requestId, ...(rateBudget ? { rateBudget } : {}) }
   const run = async (input: Record<string, unknown>) =>
-    (await deps.runner.run(op, { principal, requestId }, input)) as Record<string, unknown>
+    (await deps.runner.run(op, callContext, input)) as Record<string, unknown>
   try {
     const guard = secretGuardOf(op)
     let out: Record<string, unknown>

@@ -4,7 +4,7 @@
  */
 import { McpServer } from '@modelcontextprotocol/server'
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv'
-import type { Principal } from '../core/identity.js'
+import type { Principal, RateBudget } from '../core/identity.js'
 import type { OperationRunner } from '../core/operations.js'
 import type { Logger } from '../observability/logger.js'
 import { registerOperationTools } from './operation-tools.js'
@@ -59,6 +59,8 @@ export interface McpSession {
   transport: 'http' | 'stdio'
   /** The HTTP request id; omit it (stdio) to give each tool call its own id. */
   requestId?: string
+  /** What is left of the agent's rate budget (HTTP with rate limits), for whoami. */
+  rateBudget?: RateBudget
   /** The request's logger (HTTP), else `McpServerDeps.log`. */
   log?: Logger
 }
