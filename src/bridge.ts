@@ -12,13 +12,16 @@ import type { Principal } from './core/identity.js'
 import { createOperationRunner, type OperationRunner } from './core/operations.js'
 import type { NonceStore, OperationObserver, SecurityObserver } from './core/ports.js'
 import { createSecretsService, type SecretsService } from './core/secrets-service.js'
+import { createMemoryEntryStore, createRedisEntryStore } from './entry/entry-store.js'
+import { createSecretEntry, type SecretEntry } from './entry/secret-entry.js'
 import { createApp } from './http/app.js'
 import type { AppEnv } from './http/context.js'
 import { serveMetrics } from './http/metrics-route.js'
 import { registerOperationRoutes } from './http/operation-routes.js'
 import { readTlsMaterial, startHttpServer, type HttpServer } from './http/server.js'
 import { createRefusalRecorder } from './http/refusal-audit.js'
-import { createTransportGuard } from './http/transport-guard.js'
+import { registerEntryRoutes } from './http/entry-routes.js'
+import { createTransportGuard, isLoopbackHost } from './http/transport-guard.js'
 import { createRateLimits, type RateLimits } from './limits/rate-limits.js'
 import { mcpErrorBody } from './mcp/error-reply.js'
 import { createMcpEndpoint } from './mcp/http-route.js'
@@ -48,6 +51,11 @@ export interface CoreOptions {
   observer?: OperationObserver
   /** Also told about every security refusal (a refused requestState), after the audit trail. */
   security?: SecurityObserver
+  /**
+   * Where people open request_secret's page when PUBLIC_URL is unset and nothing else says
+   * (the stdio bridge's own page listener, known once it listens).
+   */
+  entryUrl?: () => string | undefined
 }
 
 /** What every transport needs. */
@@ -61,6 +69,8 @@ export interface BridgeCore {
   security: SecurityObserver
   /** The subkeys of STATE_SIGNING_KEY (or of a key made for this process when it is unset). */
   signing: SigningKeys
+  /** request_secret's one-time links, their single use and their outcomes. */
+  entry: SecretEntry
   /** Absent when METRICS_ENABLED=false, and over stdio. */
   metrics?: Metrics
   /** Closes the audit trail (flushed) and the Vault port (revokes live child tokens). */
@@ -93,7 +103,10 @@ export async function createBridgeCore(config: Config, options: CoreOptions): Pr
     await audit.close().catch(() => undefined)
     throw err
   }
+  const signing = createSigningKeys(config.signing.key)
+  const entry = createEntry(config, signing, options)
   const service = createSecretsService({
+    entry,
     vault,
     prefix: config.prefix,
     listMaxKeys: config.listMaxKeys,
@@ -124,13 +137,40 @@ export async function createBridgeCore(config: Config, options: CoreOptions): Pr
     runner,
     audit,
     security,
-    signing: createSigningKeys(config.signing.key),
+    signing,
+    entry,
     metrics,
     close: once(async () => {
+      await entry.close()
       await audit.close().catch(() => undefined)
       await vault.close().catch(() => undefined)
     }),
   }
+}
+
+/**
+ * request_secret's links. Security: with more than one replica, a link used on one must be
+ * refused by all, and a request's outcome seen by all: both live where the rate limits do.
+ */
+function createEntry(config: Config, signing: SigningKeys, options: CoreOptions): SecretEntry {
+  const { logger, now } = options
+  const redisUrl = config.rateLimit.redisUrl
+  const { publicUrl, ttlSeconds } = config.secretEntry
+  return createSecretEntry({
+    key: signing.keyFor('secret-entry-link'),
+    ttlMs: ttlSeconds * 1000,
+    nonces: redisUrl
+      ? createRedisNonceStore(redisUrl, logger, { now })
+      : createMemoryNonceStore({ now }),
+    store: redisUrl
+      ? createRedisEntryStore(redisUrl, logger, { now })
+      : createMemoryEntryStore({ now }),
+    publicUrl: () => publicUrl ?? options.entryUrl?.(),
+    // Security: the caller's Host names the link only on a loopback listener, where the
+    // transport guard lets loopback names through and nothing else.
+    originFallback: options.transport !== 'stdio' && isLoopbackHost(config.host),
+    now,
+  })
 }
 
 export interface HttpLayerOptions {
@@ -186,9 +226,17 @@ export function createHttpLayer(core: BridgeCore, options: HttpLayerOptions): Ht
     runner,
     secretValues: config.mcp.secretValues,
     consent: consentOf(core, nonces, options.now),
+    entry: core.entry,
     guard,
     log: logger,
   })
+  const entryRoutes = {
+    entry: core.entry,
+    runner,
+    csrfKey: core.signing.keyFor('secret-entry-csrf'),
+    audit: core.security,
+    publicUrl: config.secretEntry.publicUrl,
+  }
   const app = createApp({
     config,
     logger,
@@ -196,6 +244,7 @@ export function createHttpLayer(core: BridgeCore, options: HttpLayerOptions): Ht
     authenticator,
     rateLimits,
     metrics: core.metrics,
+    publicRoutes: [(a) => registerEntryRoutes(a, entryRoutes)],
     guards: [{ path: '*', handler: guard }],
     overBudget: mcpOverBudgetReply,
     recordRefusal,

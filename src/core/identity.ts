@@ -81,4 +81,9 @@ export interface CallContext {
   clientRequestId?: string
   /** Filled in while the operation runs: Vault's request ids, for the audit trail. */
   trace?: { vaultRequestIds: string[] }
+  /**
+   * `scheme://host` the caller reached the bridge at (HTTP transports): where a one-time link
+   * points when PUBLIC_URL is unset and the bridge listens on loopback.
+   */
+  origin?: string
 }

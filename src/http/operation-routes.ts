@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Context, Hono } from 'hono'
 import { AppError } from '../core/errors.js'
 import {
+  checkSecretRequest,
   decrypt,
   deleteSecret,
   deleteSecretMetadata,
@@ -17,6 +18,7 @@ import {
   patchSecret,
   readSecret,
   readSecretMetadata,
+  requestSecret,
   rewrap,
   undeleteSecret,
   whoami,
@@ -54,6 +56,7 @@ const WITH_BODY = new Set<Operation>([
   decrypt,
   rewrap,
   generateDataKey,
+  requestSecret,
 ])
 
 const TRANSIT_ROUTES: Record<string, Operation> = {
@@ -66,7 +69,8 @@ const TRANSIT_ROUTES: Record<string, Operation> = {
 /**
  * Registers the REST table: `PUT|GET|PATCH|DELETE /secrets/{path}`, `GET /secrets?prefix=&
  * recursive=`, `POST /secrets/{path}:undelete|:destroy`, `GET|DELETE /secrets/{path}:metadata`,
- * `POST /transit/encrypt|decrypt|rewrap|datakey` and `GET /whoami`. Mount it after the
+ * `POST /transit/encrypt|decrypt|rewrap|datakey`, `POST /secret-requests` (request_secret),
+ * `GET /secret-requests/{id}` (check_secret_request) and `GET /whoami`. Mount it after the
  * authentication middleware; every route needs `c.var.principal`.
  *
  * A suffix is an action only when its `:` is literal; `%3A` keeps it part of the path.
@@ -91,7 +95,12 @@ export function registerOperationRoutes(app: Hono<AppEnv>, runner: OperationRunn
     const principal = c.var.principal
     if (!principal) throw new AppError('UNAUTHENTICATED', 'Authentication is required.')
     const { requestId, clientRequestId } = c.var
-    const ctx = { principal, requestId, ...(clientRequestId ? { clientRequestId } : {}) }
+    const ctx = {
+      principal,
+      requestId,
+      ...(clientRequestId ? { clientRequestId } : {}),
+      origin: new URL(c.req.url).origin,
+    }
     const out = await runner.run(op, ctx, input)
     return c.json(out as object, 200)
   }
@@ -132,6 +141,17 @@ export function registerOperationRoutes(app: Hono<AppEnv>, runner: OperationRunn
       return run(c, op, await inputOf(c, op))
     })
   }
+
+  app.all('/secret-requests', async (c) => {
+    if (c.req.method !== 'POST') refuseMethod(c, 'POST')
+    return run(c, requestSecret, await inputOf(c, requestSecret))
+  })
+
+  app.all('/secret-requests/:id', async (c) => {
+    if (c.req.method !== 'GET') refuseMethod(c, 'GET')
+    const input = await inputOf(c, checkSecretRequest, { request_id: c.req.param('id') })
+    return run(c, checkSecretRequest, input)
+  })
 
   app.all('/whoami', async (c) => {
     if (c.req.method !== 'GET') refuseMethod(c, 'GET')

@@ -125,6 +125,7 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
       transport: 'http',
       requestId: c.var.requestId,
       log: c.var.log,
+      origin: new URL(c.req.url).origin,
     }
     // Security: the caller's credential is never handed on; the SDK gets the principal only.
     const authInfo: AuthInfo = {

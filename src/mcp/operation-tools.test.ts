@@ -58,6 +58,8 @@ function cannedService(calls: string[]): SecretsService {
     undeleteSecret: unused('undeleteSecret'),
     destroySecret: unused('destroySecret'),
     listSecrets: unused('listSecrets'),
+    requestSecret: unused('requestSecret'),
+    checkSecretRequest: unused('checkSecretRequest'),
     readSecretMetadata: unused('readSecretMetadata'),
     deleteSecretMetadata: unused('deleteSecretMetadata'),
     encrypt: unused('encrypt'),

@@ -14,8 +14,15 @@ import {
 } from '@modelcontextprotocol/server'
 import { z } from 'zod'
 import { AppError, asAppError } from '../core/errors.js'
-import { OPERATIONS, isAllowed, type AnyOperation, type Operation } from '../core/operations.js'
+import {
+  OPERATIONS,
+  isAllowed,
+  requestSecret,
+  type AnyOperation,
+  type Operation,
+} from '../core/operations.js'
 import { serializeError } from '../observability/logger.js'
+import { requestSecretByUrl } from './secret-entry.js'
 import { revealWithConsent, secretGuardOf } from './secret-values.js'
 import type { McpServerDeps, McpSession } from './server.js'
 
@@ -124,9 +131,16 @@ async function callTool(
 ): Promise<CallToolResult | InputRequiredResult> {
   const requestId = session.requestId ?? randomUUID()
   const { principal } = session
-  const run = async (input: Record<string, unknown>) =>
-    (await deps.runner.run(op, { principal, requestId }, input)) as Record<string, unknown>
+  const callCtx = { principal, requestId, ...(session.origin ? { origin: session.origin } : {}) }
+  const runOp = async (which: Operation, input: Record<string, unknown>) =>
+    (await deps.runner.run(which, callCtx, input)) as Record<string, unknown>
+  const run = (input: Record<string, unknown>) => runOp(op, input)
   try {
+    if (op.name === requestSecret.name && isAllowed(op, principal.scopes)) {
+      const entryCall = { server, session, ctx, consent: deps.consent, entry: deps.entry }
+      const answer = await requestSecretByUrl({ ...entryCall, op, args, run: runOp })
+      if (answer !== undefined) return isInputRequired(answer) ? answer : toolResult(answer)
+    }
     const guard = secretGuardOf(op)
     let out: Record<string, unknown>
     // The scope check comes first (through the runner), so that a caller without the scope gets

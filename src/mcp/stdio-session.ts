@@ -7,6 +7,7 @@ import { PassThrough, type Readable, type Writable } from 'node:stream'
 import { StdioServerTransport, serveStdio } from '@modelcontextprotocol/server/stdio'
 import type { Principal } from '../core/identity.js'
 import type { OperationRunner } from '../core/operations.js'
+import type { SecretEntryLinks } from '../core/ports.js'
 import { serializeError, type Logger } from '../observability/logger.js'
 import type { Consent, SecretValuesMode } from './secret-values.js'
 import { createMcpServer } from './server.js'
@@ -22,6 +23,8 @@ export interface StdioSessionDeps {
   principal: Principal
   secretValues: SecretValuesMode
   consent: Consent
+  /** request_secret's links (the page is served by the stdio bridge's own listener). */
+  entry?: SecretEntryLinks
   logger: Logger
   streams: StdioStreams
   /** How long `stop()` waits for operations already running (SHUTDOWN_TIMEOUT). */
@@ -59,7 +62,13 @@ export async function startStdioSession(deps: StdioSessionDeps): Promise<StdioSe
   const handle = serveStdio(
     (ctx) =>
       createMcpServer(
-        { runner, secretValues: deps.secretValues, consent: deps.consent, log: logger },
+        {
+          runner,
+          secretValues: deps.secretValues,
+          consent: deps.consent,
+          entry: deps.entry,
+          log: logger,
+        },
         { principal: deps.principal, era: ctx.era, transport: 'stdio' },
       ),
     {
