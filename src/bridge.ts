@@ -8,6 +8,7 @@
 import type { Hono } from 'hono'
 import { createAuthenticator, type Authenticator } from './auth/index.js'
 import type { Config } from './config/schema.js'
+import { AppError } from './core/errors.js'
 import type { Principal } from './core/identity.js'
 import { createOperationRunner, type OperationRunner } from './core/operations.js'
 import type { NonceStore, OperationObserver, SecurityObserver } from './core/ports.js'
@@ -20,7 +21,7 @@ import { serveMetrics } from './http/metrics-route.js'
 import { registerOperationRoutes } from './http/operation-routes.js'
 import { readTlsMaterial, startHttpServer, type HttpServer } from './http/server.js'
 import { createRefusalRecorder } from './http/refusal-audit.js'
-import { registerEntryRoutes } from './http/entry-routes.js'
+import { registerEntryRoutes, type EntryRouteDeps } from './http/entry-routes.js'
 import { createTransportGuard, isLoopbackHost } from './http/transport-guard.js'
 import { createRateLimits, type RateLimits } from './limits/rate-limits.js'
 import { mcpErrorBody } from './mcp/error-reply.js'
@@ -230,13 +231,7 @@ export function createHttpLayer(core: BridgeCore, options: HttpLayerOptions): Ht
     guard,
     log: logger,
   })
-  const entryRoutes = {
-    entry: core.entry,
-    runner,
-    csrfKey: core.signing.keyFor('secret-entry-csrf'),
-    audit: core.security,
-    publicUrl: config.secretEntry.publicUrl,
-  }
+  const entryRoutes = entryRoutesOf(core, config)
   const app = createApp({
     config,
     logger,
@@ -261,6 +256,15 @@ export function createHttpLayer(core: BridgeCore, options: HttpLayerOptions): Ht
     },
   }
 }
+
+/** What request_secret's one-time page needs of the core. */
+const entryRoutesOf = (core: BridgeCore, config: Config): EntryRouteDeps => ({
+  entry: core.entry,
+  runner: core.runner,
+  csrfKey: core.signing.keyFor('secret-entry-csrf'),
+  audit: core.security,
+  publicUrl: config.secretEntry.publicUrl,
+})
 
 /** The MCP consent flow's tokens: the core's `mcp-request-state` subkey over `nonces`. */
 const consentOf = (core: BridgeCore, nonces: NonceStore, now?: () => number): Consent =>
@@ -394,14 +398,27 @@ export async function startStdioBridge(
   config: Config,
   options: { logger: Logger; principal: Principal; streams: StdioStreams },
 ): Promise<StdioBridge> {
-  const core = await createBridgeCore(config, { logger: options.logger, transport: 'stdio' })
+  let pageUrl: string | undefined
+  const core = await createBridgeCore(config, {
+    logger: options.logger,
+    transport: 'stdio',
+    entryUrl: () => pageUrl,
+  })
+  let page: HttpServer | undefined
   try {
+    // request_secret's page needs a listener a browser can open: without PUBLIC_URL (another
+    // bridge serving it), this process serves it on loopback, on a port of its own.
+    if (!config.secretEntry.publicUrl) {
+      page = await serveEntryPage(core, config, options.logger)
+      pageUrl = page.url
+    }
     const session = await startStdioSession({
       runner: core.runner,
       principal: options.principal,
       secretValues: config.mcp.secretValues,
       // One process, one client: what it signs it verifies itself.
       consent: consentOf(core, createMemoryNonceStore()),
+      entry: core.entry,
       logger: options.logger,
       streams: options.streams,
       drainTimeoutMs: config.shutdownTimeoutSeconds * 1000,
@@ -410,13 +427,35 @@ export async function startStdioBridge(
       closed: session.closed,
       stop: once(async () => {
         await session.stop()
+        await page?.close(1000)
         await core.close()
       }),
     }
   } catch (err) {
+    await page?.close(1000)
     await core.close()
     throw err
   }
+}
+
+/**
+ * The stdio bridge's own listener for request_secret's page, on 127.0.0.1 at an ephemeral port:
+ * the page routes only (every other path needs a principal, and nothing here can authenticate
+ * one).
+ */
+async function serveEntryPage(core: BridgeCore, config: Config, logger: Logger) {
+  const app = createApp({
+    config,
+    logger,
+    vault: core.vault,
+    authenticator: {
+      authenticate: async () => {
+        throw new AppError('UNAUTHENTICATED', 'This listener serves the one-time page only.')
+      },
+    },
+    publicRoutes: [(a) => registerEntryRoutes(a, entryRoutesOf(core, config))],
+  })
+  return startHttpServer({ fetch: app.fetch, host: '127.0.0.1', port: 0, limits: config.listener })
 }
 
 /** Startup warnings for configurations that run but cannot be what the operator meant. */
