@@ -125,9 +125,11 @@ export function registerEntryRoutes(app: Hono<AppEnv>, deps: EntryRouteDeps): vo
     if (type !== 'application/x-www-form-urlencoded') return problem(c, 'media', view)
     const site = c.req.header('sec-fetch-site')?.toLowerCase()
     if (site !== undefined && site !== 'same-origin') return problem(c, 'forbidden', view)
+    // The page's `Referrer-Policy: no-referrer` makes browsers send `Origin: null` with its own
+    // form; that is taken only with the browser's word that the post is same-origin.
     const origin = c.req.header('origin')
-    const ownOrigin = new URL(c.req.url).origin
-    if (origin !== undefined && origin !== ownOrigin && origin !== publicOrigin) {
+    const own = origin === new URL(c.req.url).origin || origin === publicOrigin
+    if (origin !== undefined && !own && !(origin === 'null' && site === 'same-origin')) {
       return problem(c, 'forbidden', view)
     }
     const form = new URLSearchParams(await c.req.text())

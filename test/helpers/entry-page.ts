@@ -30,6 +30,7 @@ export interface PostOptions {
   /** Omit the token (true), or send this one. */
   csrf?: string | null
   cookie?: string | null
+  /** Extra headers; an empty value leaves that header out. */
   headers?: Record<string, string>
   contentType?: string
   /** Extra form fields beyond the named ones. */
@@ -49,16 +50,18 @@ export async function postForm(
   for (const [name, value] of Object.entries(values)) form.set(fieldInputName(name), value)
   for (const [name, value] of Object.entries(options.extra ?? {})) form.set(name, value)
   const cookie = options.cookie === undefined ? page.cookie : options.cookie
+  const headers = Object.entries({
+    'content-type': options.contentType ?? 'application/x-www-form-urlencoded',
+    // What a browser sends with the page's own form (no-referrer makes its Origin "null").
+    origin: 'null',
+    'sec-fetch-site': 'same-origin',
+    ...(cookie ? { cookie } : {}),
+    ...options.headers,
+  }).filter(([, v]) => v !== '')
   const res = await fetch(url, {
     method: 'POST',
     redirect: 'manual',
-    headers: {
-      'content-type': options.contentType ?? 'application/x-www-form-urlencoded',
-      origin: new URL(url).origin,
-      'sec-fetch-site': 'same-origin',
-      ...(cookie ? { cookie } : {}),
-      ...options.headers,
-    },
+    headers: Object.fromEntries(headers),
     body: form.toString(),
   })
   return { status: res.status, html: await res.text(), headers: res.headers }

@@ -157,10 +157,12 @@ describe('attacks on the request_secret page, each refused', () => {
   it('a cross-site secret-entry POST is refused', async () => {
     const { url } = await link('cross-site')
     const page = await openLink(url)
-    const crossSite = { 'sec-fetch-site': 'cross-site' }
+    const crossSite = { 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' }
+    const sameSite = { 'sec-fetch-site': 'same-site' }
     const foreign = { origin: 'https://evil.example' }
-    const opaque = { origin: 'null' }
-    for (const headers of [crossSite, foreign, opaque]) {
+    // An opaque Origin (a sandboxed frame, a data: page) without the browser's same-origin word.
+    const opaque = { origin: 'null', 'sec-fetch-site': '' }
+    for (const headers of [crossSite, sameSite, foreign, opaque]) {
       expect((await postForm(url, page, { password: VALUE }, { headers })).status).toBe(403)
     }
     expect(await secretAt(owner, 'cross-site')).toBeUndefined()
