@@ -5,8 +5,8 @@
  * code, never a value.
  */
 import type { SecretEntryState } from '../core/ports.js'
-import { createRedisClient } from '../limits/redis-client.js'
-import { serializeError, type Logger } from '../observability/logger.js'
+import { createWatchedRedisClient } from '../limits/redis-client.js'
+import type { Logger } from '../observability/logger.js'
 
 /** Where the records of secret requests live. */
 export interface EntryStore {
@@ -62,18 +62,14 @@ export function createRedisEntryStore(
   options: { now?: () => number } = {},
 ): EntryStore {
   const now = options.now ?? Date.now
-  const log = logger.child({ component: 'entry-store' })
-  const client = createRedisClient(url)
-  let down = false
-  // Security: the URL may hold a password; the error serializer keeps only message and code.
-  client.on('error', (err) => {
-    if (down) return
-    down = true
-    log.warn({ event: 'redis_unreachable', err: serializeError(err) }, 'Redis unreachable')
-  })
-  client.on('ready', () => {
-    down = false
-  })
+  const { client, close } = createWatchedRedisClient(
+    url,
+    logger.child({ component: 'entry-store' }),
+    {
+      down: 'Redis unreachable: request_secret links are refused',
+      up: 'Redis reachable again: request_secret links work',
+    },
+  )
   return {
     async put(state, keepUntil) {
       const ttlMs = Math.max(1, Math.ceil(keepUntil - now()))
@@ -83,12 +79,6 @@ export function createRedisEntryStore(
       const text = await client.get(`${KEY_PREFIX}${id}`)
       return text === null ? undefined : (JSON.parse(text) as SecretEntryState)
     },
-    async close() {
-      client.removeAllListeners('ready')
-      client.removeAllListeners('error')
-      client.on('error', () => {})
-      if (client.status !== 'ready') return client.disconnect()
-      await client.quit().catch(() => client.disconnect())
-    },
+    close,
   }
 }

@@ -3,6 +3,7 @@
  * (shared rate limits, and the nonces of one-time tokens): one set of settings for both.
  */
 import { Redis } from 'ioredis'
+import { serializeError, type Logger } from '../observability/logger.js'
 
 /**
  * A client whose commands fail fast while Redis is away (no offline queue, 1 s command timeout),
@@ -17,4 +18,37 @@ export function createRedisClient(url: string): Redis {
     connectTimeout: 2000,
     retryStrategy: (times) => Math.min(100 * times, 2000),
   })
+}
+
+/**
+ * A client of `url` for a store that refuses while Redis is away: it logs once when Redis
+ * becomes unreachable (`down`) and once when it is back (`up`), and `close` quits it.
+ */
+export function createWatchedRedisClient(
+  url: string,
+  log: Logger,
+  messages: { down: string; up: string },
+): { client: Redis; close(): Promise<void> } {
+  const client = createRedisClient(url)
+  let down = false
+  // Security: the URL may hold a password; the error serializer keeps only message and code.
+  client.on('error', (err) => {
+    if (down) return
+    down = true
+    log.warn({ event: 'redis_unreachable', err: serializeError(err) }, messages.down)
+  })
+  client.on('ready', () => {
+    if (down) log.info({ event: 'redis_recovered' }, messages.up)
+    down = false
+  })
+  return {
+    client,
+    async close() {
+      client.removeAllListeners('ready')
+      client.removeAllListeners('error')
+      client.on('error', () => {})
+      if (client.status !== 'ready') return client.disconnect()
+      await client.quit().catch(() => client.disconnect())
+    },
+  }
 }
