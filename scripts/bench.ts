@@ -91,7 +91,7 @@ async function main(): Promise<void> {
   try {
     const vault = await startVault(runDir)
     if (vault.proc) procs.push(vault.proc)
-    const provisioned = await provision(vault)
+    const provisioned = await provision(vault, jwt)
     const common = { vault, provisioned, jwt, logDir: runDir }
     const start = async (target: BridgeTarget, cpuProfDir?: string) => {
       const proc = await startBridgeProcess({
@@ -120,12 +120,16 @@ async function main(): Promise<void> {
     procs.push(proxy)
     const childOn = await start('childOn')
     const childReuse = await start('childReuse')
+    const exchange = await start('exchange')
+    const exchangeCold = await start('exchangeCold')
     const urls: Record<Target, string> = {
       vault: vault.url,
       proxy: proxy.url,
       bridge: bridge.url,
       childOn: childOn.url,
       childReuse: childReuse.url,
+      exchange: exchange.url,
+      exchangeCold: exchangeCold.url,
     }
 
     const full = loadScenarios(provisioned.roleToken, jwt, mcp.speaks)
@@ -172,6 +176,13 @@ async function main(): Promise<void> {
     const results = evaluate(targets, scenarios)
     const machine = describeMachine()
     const all = [...fullSummaries, ...latencySummaries]
+    const exchangeRows = [
+      ['JWT exchange, warm cache: Vault logins per operation', await loginsPerOperation(exchange)],
+      [
+        'JWT exchange, no cache: Vault logins per operation',
+        await loginsPerOperation(exchangeCold),
+      ],
+    ]
     const memoryRows = [
       ['bridge RSS idle after start', idleMb.toFixed(1)],
       [`bridge RSS at ${Math.round(soakSeconds / 2)}s of the soak`, soak.midMb.toFixed(1)],
@@ -187,6 +198,8 @@ async function main(): Promise<void> {
       scenarioTable(all),
       '',
       formatTable(['memory', 'MB / value'], memoryRows),
+      '',
+      formatTable(['JWT exchange', 'value'], exchangeRows),
       '',
       targetTable(results),
       ...mcp.notes,
@@ -205,6 +218,7 @@ async function main(): Promise<void> {
           settings: { rounds, duration, connections, rate, soakSeconds },
           scenarios: all,
           memory: { idleMb, idleAfterMb, soak, limits },
+          jwtExchange: Object.fromEntries(exchangeRows),
           targets: results,
           notes: mcp.notes,
         },
@@ -264,6 +278,19 @@ async function alternate(
     }
   }
   return scenarios.map((s) => summarize(s.id, s.label, samples.get(s.id)!))
+}
+
+/**
+ * Vault logins at the JWT auth method per finished operation, from a bridge's own metrics: about
+ * 0 with a warm cache, 1 when every request logs in.
+ */
+async function loginsPerOperation(bridge: Proc): Promise<string> {
+  const text = await (await fetch(`${bridge.url}/metrics`)).text()
+  const sum = (re: RegExp) =>
+    [...text.matchAll(re)].reduce((total, m) => total + Number(m[1] ?? 0), 0)
+  const logins = sum(/^vault_mcp_bridge_jwt_exchange_logins_total\{outcome="ok"\} (\S+)$/gm)
+  const operations = sum(/^vault_mcp_bridge_operations_total\{[^}]*\} (\S+)$/gm)
+  return operations > 0 ? `${(logins / operations).toFixed(3)} (${logins} / ${operations})` : 'n/a'
 }
 
 /** RSS after 10 quiet seconds (median of five readings a second apart). */

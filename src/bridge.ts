@@ -7,7 +7,10 @@
  */
 import type { Hono } from 'hono'
 import { createAuthenticator, type Authenticator } from './auth/index.js'
+import { jwtKeyWarning } from './auth/jwt.js'
+import { refusePublishedCredentials } from './config/published-credentials.js'
 import type { Config } from './config/schema.js'
+import { StartupError } from './config/startup-error.js'
 import { AppError } from './core/errors.js'
 import type { Principal } from './core/identity.js'
 import { createOperationRunner, type OperationRunner } from './core/operations.js'
@@ -15,9 +18,9 @@ import type { NonceStore, OperationObserver, SecurityObserver } from './core/por
 import { createSecretsService, type SecretsService } from './core/secrets-service.js'
 import { createMemoryEntryStore, createRedisEntryStore } from './entry/entry-store.js'
 import { createSecretEntry, type SecretEntry } from './entry/secret-entry.js'
-import { createApp } from './http/app.js'
+import { createApp, createStartingApp } from './http/app.js'
 import type { AppEnv } from './http/context.js'
-import { serveMetrics } from './http/metrics-route.js'
+import { createMetricsApp } from './http/metrics-route.js'
 import { registerOperationRoutes } from './http/operation-routes.js'
 import { readTlsMaterial, startHttpServer, type HttpServer } from './http/server.js'
 import { createRefusalRecorder } from './http/refusal-audit.js'
@@ -29,14 +32,17 @@ import { createMcpEndpoint } from './mcp/http-route.js'
 import { mcpOverBudgetReply } from './mcp/rate-limit-reply.js'
 import { createConsent, type Consent } from './mcp/secret-values.js'
 import { startStdioSession, type StdioStreams } from './mcp/stdio-session.js'
-import { createAuditTrail, type AuditTrail } from './observability/audit.js'
+import { checkAuditSink, createAuditTrail, type AuditTrail } from './observability/audit.js'
 import type { Logger } from './observability/logger.js'
 import { combineObservers, createMetrics, type Metrics } from './observability/metrics.js'
 import { createMemoryNonceStore, createRedisNonceStore } from './signing/nonce-store.js'
 import { createSigningKeys, type SigningKeys } from './signing/signing-keys.js'
-import { createVaultPort, type ManagedVaultPort } from './vault/vault-port.js'
+import { readVaultTls, skipVerifyWarning } from './vault/node-vault-client.js'
+import { runVaultChecks, type VaultCheck } from './vault/vault-checks.js'
+import { checkVaultSettings, createVaultPort, type ManagedVaultPort } from './vault/vault-port.js'
 
 export type { StdioStreams } from './mcp/stdio-session.js'
+export type { VaultCheck } from './vault/vault-checks.js'
 
 /** How the core is built. Everything but `logger` and `transport` is a seam for tests. */
 export interface CoreOptions {
@@ -94,6 +100,7 @@ export async function createBridgeCore(config: Config, options: CoreOptions): Pr
   const vault = createVaultPort({
     vault: config.vault,
     childToken: config.childToken,
+    jwtExchange: config.jwtExchange,
     logger,
     metrics,
     ...(now ? { now } : {}),
@@ -286,7 +293,6 @@ export async function createBridge(
   config: Config,
   options: Omit<CoreOptions, 'transport'>,
 ): Promise<Bridge> {
-  warnAboutConfig(config, options.logger)
   const core = await createBridgeCore(config, options)
   if (core.signing.generated) {
     options.logger.info(
@@ -328,40 +334,96 @@ export interface RunningBridge {
   stop(): Promise<boolean>
 }
 
+/** What a listener answers: the bridge's app once it is built, a "starting" reply before. */
+type Fetch = (request: Request, env: unknown) => Response | Promise<Response>
+
+/** The listeners of `serve`, bound before Vault is contacted, and what they serve. */
+interface Listeners {
+  main: HttpServer
+  metrics?: HttpServer
+  /** Hands the requests to the built bridge (until then they get {@link createStartingApp}). */
+  serve(bridge: Bridge): void
+  close(): Promise<void>
+}
+
 /**
- * Binds the bridge's app to HOST:PORT (HTTPS with TLS_CERT_FILE and TLS_KEY_FILE), and
- * `/metrics` to METRICS_PORT when that is set.
- * @throws the listen error (EADDRINUSE, EACCES) when a port cannot be bound; StartupError when
- *   the TLS files cannot be read or do not fit.
+ * Binds HOST:PORT (HTTPS with TLS_CERT_FILE and TLS_KEY_FILE) and, when set, METRICS_PORT,
+ * answering "starting" (503, `/healthz` 200) until `serve(bridge)`.
+ * @throws StartupError when a port is in use or may not be bound, or the TLS files are wrong.
  */
-export async function listen(bridge: Bridge): Promise<RunningBridge> {
-  const { config, metrics } = bridge
+async function bindListeners(config: Config): Promise<Listeners> {
+  const starting = createStartingApp().fetch
+  let main: Fetch = starting
+  let metricsFetch: Fetch = starting
   const tls = config.tls ? readTlsMaterial(config.tls) : undefined
-  let metricsServer: HttpServer | undefined
-  if (metrics && config.metrics.port !== 0) {
-    metricsServer = await serveMetrics({ metrics, host: config.host, port: config.metrics.port })
-  }
+  const metricsPort = config.metrics.enabled && config.metrics.port !== 0
+  const metrics = metricsPort
+    ? await startHttpServer({
+        fetch: (req, env) => metricsFetch(req, env),
+        host: config.host,
+        port: config.metrics.port,
+        portVariable: 'METRICS_PORT',
+      })
+    : undefined
   let server: HttpServer
   try {
     server = await startHttpServer({
-      fetch: bridge.app.fetch,
+      fetch: (req, env) => main(req, env),
       host: config.host,
       port: config.port,
       tls,
       limits: config.listener,
+      portVariable: 'PORT',
     })
   } catch (err) {
-    await metricsServer?.close(1000)
+    await metrics?.close(1000)
     throw err
   }
+  return {
+    main: server,
+    metrics,
+    serve(bridge) {
+      main = bridge.app.fetch
+      if (bridge.metrics) metricsFetch = createMetricsApp(bridge.metrics).fetch
+    },
+    async close() {
+      await server.close(1000)
+      await metrics?.close(1000)
+    },
+  }
+}
+
+/**
+ * What `serve` and the dev command run: the checks of {@link checkStartup} (its warnings
+ * logged), the listeners bound, then the bridge built (audit trail, Vault login) and served.
+ * Everything an operator must fix stops the start before Vault is contacted, except what only
+ * Vault can tell (credentials it rejects, a certificate it presents).
+ * @throws StartupError and ConfigError (exit 2), as {@link checkStartup}, the listeners and
+ *   {@link createBridge} throw them; nothing is left running when it throws.
+ */
+export async function startBridge(
+  config: Config,
+  logger: Logger,
+  options: StartupOptions = {},
+): Promise<RunningBridge> {
+  for (const w of checkStartup(config, 'http', options)) logger.warn({ event: w.event }, w.message)
+  const listeners = await bindListeners(config)
+  let bridge: Bridge
+  try {
+    bridge = await createBridge(config, { logger })
+  } catch (err) {
+    await listeners.close()
+    throw err
+  }
+  listeners.serve(bridge)
   const timeoutMs = config.shutdownTimeoutSeconds * 1000
   return {
-    url: server.url,
-    port: server.port,
-    metricsUrl: metricsServer?.url,
+    url: listeners.main.url,
+    port: listeners.main.port,
+    metricsUrl: listeners.metrics?.url,
     stop: once(async () => {
-      const inTime = await server.close(timeoutMs)
-      await metricsServer?.close(1000)
+      const inTime = await listeners.main.close(timeoutMs)
+      await listeners.metrics?.close(1000)
       await bridge.close()
       return inTime
     }),
@@ -369,17 +431,82 @@ export async function listen(bridge: Bridge): Promise<RunningBridge> {
 }
 
 /**
- * Builds the bridge and listens: what `serve` and the dev command run.
- * @throws as {@link createBridge} and {@link listen}; nothing is left running when it throws.
+ * `check-config --vault`: what the bridge finds at Vault with its own credentials (connection,
+ * login, mounts, token role, the policies of the agents the configuration names).
+ * @throws VaultStartupError as `serve` would stop on it (exit 2).
  */
-export async function startBridge(config: Config, logger: Logger): Promise<RunningBridge> {
-  const bridge = await createBridge(config, { logger })
-  try {
-    return await listen(bridge)
-  } catch (err) {
-    await bridge.close()
-    throw err
+export function checkVaultAccess(config: Config, logger: Logger): Promise<VaultCheck[]> {
+  const agents = [
+    ...new Set([
+      ...config.auth.apiKey.keys.map((k) => k.agent),
+      ...(config.mcp.stdio.agent ? [config.mcp.stdio.agent] : []),
+    ]),
+  ].sort()
+  return runVaultChecks({ vault: config.vault, childToken: config.childToken, agents, logger })
+}
+
+/** What the startup checks let pass. */
+export interface StartupOptions {
+  /**
+   * Credentials this repository publishes (demo keys of the scripts): only the development
+   * commands against the dev vault (scripts/dev.ts, scripts/dev-serve.ts) set this.
+   */
+  allowPublishedCredentials?: boolean
+}
+
+/** A warning for the operator: the configuration runs, but probably not as they meant. */
+export interface StartupWarning {
+  event: string
+  message: string
+}
+
+/**
+ * The checks `serve` and `stdio` run before they contact Vault, and all that `check-config`
+ * runs without `--vault`: one function, so that they cannot drift. No credential this
+ * repository publishes (HTTP only), Vault credentials present, the child-token policy prefix,
+ * the PEM files of TLS to Vault and of the listener, an AUDIT_LOG that can be opened. (The
+ * configuration schema has run before: `loadConfig`.)
+ * @returns the warnings to show (every one at once).
+ * @throws ConfigError for published credentials (one line each), else StartupError
+ *   (VaultStartupError for Vault's settings) for the first problem, naming its variable: exit 2.
+ */
+export function checkStartup(
+  config: Config,
+  transport: 'http' | 'stdio',
+  options: StartupOptions = {},
+): StartupWarning[] {
+  if (transport === 'http' && !options.allowPublishedCredentials) {
+    refusePublishedCredentials(config)
   }
+  if (transport === 'stdio' && config.jwtExchange.only) {
+    throw new StartupError(
+      'cannot serve stdio',
+      'VAULT_JWT_EXCHANGE_ONLY=true lets only callers with a JWT reach Vault, and the stdio ' +
+        'transport has none: run stdio with VAULT_JWT_EXCHANGE_ONLY=false.',
+    )
+  }
+  checkVaultSettings(config.vault, config.childToken)
+  readVaultTls(config.vault)
+  if (transport === 'http' && config.tls) readTlsMaterial(config.tls)
+  checkAuditSink(config.audit.sink)
+  const warnings: StartupWarning[] = []
+  const { apiKey, jwt, mtls } = config.auth
+  const usable =
+    (apiKey.enabled && apiKey.keys.length > 0) ||
+    (jwt.enabled && (jwt.hs256Secret || jwt.jwksUrl || jwt.issuer)) ||
+    mtls.enabled
+  if (transport === 'http' && !usable) {
+    warnings.push({
+      event: 'no_usable_auth',
+      message:
+        'no agent can authenticate: set API_KEYS_JSON, JWT_HS256_SECRET, JWT_JWKS_URL or JWT_ISSUER, or enable AUTH_MTLS_ENABLED',
+    })
+  }
+  const jwtWarning = transport === 'http' && jwt.enabled && usable ? jwtKeyWarning(jwt) : undefined
+  if (jwtWarning) warnings.push({ event: 'jwt_no_key', message: jwtWarning })
+  const skipVerify = skipVerifyWarning(config.vault)
+  if (skipVerify) warnings.push({ event: 'vault_skip_verify', message: skipVerify })
+  return warnings
 }
 
 /** The stdio transport over a core, until the client goes away. */
@@ -392,12 +519,14 @@ export interface StdioBridge {
 
 /**
  * Builds the core and serves MCP on `streams` as `principal` (no HTTP app, no authenticator).
- * @throws as {@link createBridgeCore}.
+ * @throws as {@link checkStartup} (for stdio: VAULT_JWT_EXCHANGE_ONLY leaves it no way to
+ *   Vault) and {@link createBridgeCore}.
  */
 export async function startStdioBridge(
   config: Config,
   options: { logger: Logger; principal: Principal; streams: StdioStreams },
 ): Promise<StdioBridge> {
+  for (const w of checkStartup(config, 'stdio')) options.logger.warn({ event: w.event }, w.message)
   let pageUrl: string | undefined
   const core = await createBridgeCore(config, {
     logger: options.logger,
@@ -456,21 +585,6 @@ async function serveEntryPage(core: BridgeCore, config: Config, logger: Logger) 
     publicRoutes: [(a) => registerEntryRoutes(a, entryRoutesOf(core, config))],
   })
   return startHttpServer({ fetch: app.fetch, host: '127.0.0.1', port: 0, limits: config.listener })
-}
-
-/** Startup warnings for configurations that run but cannot be what the operator meant. */
-function warnAboutConfig(config: Config, logger: Logger): void {
-  const { apiKey, jwt, mtls } = config.auth
-  const usable =
-    (apiKey.enabled && apiKey.keys.length > 0) ||
-    (jwt.enabled && (jwt.hs256Secret || jwt.jwksUrl || jwt.issuer)) ||
-    mtls.enabled
-  if (!usable) {
-    logger.warn(
-      {},
-      'no agent can authenticate: set API_KEYS_JSON, JWT_HS256_SECRET, JWT_JWKS_URL or JWT_ISSUER, or enable AUTH_MTLS_ENABLED',
-    )
-  }
 }
 
 /** `fn` run at most once; later calls get the first call's promise. */

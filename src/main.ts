@@ -21,7 +21,7 @@ export async function main(
   const command = first === undefined || first.startsWith('-') ? 'serve' : first
   const args = command === first ? rest : argv
   // `<command> --help` goes to the subcommands that have their own usage (gen-jwt, ...).
-  const ownHelp = ['serve', 'check-config'].includes(command)
+  const ownHelp = ['serve'].includes(command)
   const wantsHelp = args.includes('-h') || args.includes('--help')
   if (first === 'help' || first === '-h' || first === '--help' || (ownHelp && wantsHelp)) {
     io.stdout(HELP_TEXT)
@@ -44,7 +44,7 @@ export async function main(
       }
       case 'gen-policy': {
         const { runGenPolicyCommand } = await import('./cli/gen-policy.js')
-        return await runGenPolicyCommand(args, io)
+        return await runGenPolicyCommand(args, io, env)
       }
       case 'provision': {
         const { runProvisionCommand } = await import('./cli/provision.js')
@@ -55,9 +55,8 @@ export async function main(
         return await runGenJwtCommand(args, env, io)
       }
       case 'check-config': {
-        const { runCheckConfig } = await import('./cli/check-config.js')
-        runCheckConfig(env, (line) => io.stdout(`${line}\n`))
-        return EXIT.OK
+        const { runCheckConfigCommand } = await import('./cli/check-config.js')
+        return await runCheckConfigCommand(args, env, io)
       }
       default:
         io.stderr(`vault-mcp-bridge: unknown command "${command}". Run with --help for usage.\n`)

@@ -13,6 +13,11 @@ export interface RequestSpec {
   path: string
   headers: Record<string, string>
   body?: string
+  /**
+   * Header sets used in turn, one per request sent, over all connections together (each on top
+   * of `headers`): requests sent at the same moment carry different credentials.
+   */
+  rotate?: readonly Record<string, string>[]
 }
 
 export interface LoadOptions {
@@ -45,6 +50,7 @@ export async function runLoad(o: LoadOptions): Promise<RunSample> {
         headers:
           r.body === undefined ? r.headers : { ...r.headers, 'content-type': 'application/json' },
         ...(r.body === undefined ? {} : { body: r.body }),
+        ...(r.rotate ? { setupRequest: rotating(r.rotate) } : {}),
       })),
     },
     (err, result) => done({ err, result }),
@@ -63,5 +69,14 @@ export async function runLoad(o: LoadOptions): Promise<RunSample> {
     p99: percentile(latencies, 0.99),
     errors,
     requests: latencies.length + errors,
+  }
+}
+
+/** An autocannon `setupRequest` that puts the next header set of `sets` on each request. */
+function rotating(sets: readonly Record<string, string>[]) {
+  let next = 0
+  return (req: autocannon.Request): autocannon.Request => {
+    const set = sets[next++ % sets.length]
+    return { ...req, headers: { ...req.headers, ...set } }
   }
 }

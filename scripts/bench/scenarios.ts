@@ -1,7 +1,7 @@
 /**
  * @module scripts/bench/scenarios: what the bench sends, and to which process: Vault direct, the
- * bare proxy, and the bridge's REST and MCP routes under each credential and child-token mode,
- * plus the targets of issue 15 over them.
+ * bare proxy, and the bridge's REST and MCP routes under each credential and each way of reaching
+ * Vault (the bridge's token, child tokens, JWT exchange), plus the targets of issue 15 over them.
  */
 import type { RequestSpec } from './load.js'
 import type { TargetSpec } from './report.js'
@@ -10,11 +10,17 @@ import { API_KEY, KV_PATH } from './stack.js'
 /** Which process a scenario loads. */
 export type Target = 'vault' | 'proxy' | BridgeTarget
 
-/** The bridges the bench starts, by their child-token settings (everything else is on). */
+/**
+ * The bridges the bench starts, by how they reach Vault (everything else is on): the bridge's
+ * token, child tokens (fresh or reused), and JWT exchange with its login cache (`exchange`) or
+ * none, a login per request (`exchangeCold`).
+ */
 export const BRIDGE_MODES = {
   bridge: {},
   childOn: { CHILD_TOKEN_ENABLED: 'true' },
   childReuse: { CHILD_TOKEN_ENABLED: 'true', CHILD_TOKEN_REUSE_SECONDS: '30' },
+  exchange: { VAULT_JWT_EXCHANGE_ENABLED: 'true' },
+  exchangeCold: { VAULT_JWT_EXCHANGE_ENABLED: 'true', VAULT_JWT_EXCHANGE_CACHE_SIZE: '0' },
 } as const satisfies Record<string, Record<string, string>>
 export type BridgeTarget = keyof typeof BRIDGE_MODES
 
@@ -94,7 +100,7 @@ export const mcpCall = (g: McpGeneration, name: string, args: object): RequestSp
 /** The full-load scenarios, in the order the table lists them. */
 export function loadScenarios(
   vaultToken: string,
-  jwt: { hs256: string; rs256: string },
+  jwt: { hs256: string; rs256: string; rs256Pool: readonly string[] },
   generations: readonly McpGeneration[],
 ): Scenario[] {
   const vaultHeaders = { 'x-vault-token': vaultToken }
@@ -170,6 +176,26 @@ export function loadScenarios(
       label: 'bridge REST read, child tokens on + reuse',
       target: 'childReuse',
       requests: [restRead(apiKey)],
+    },
+    // The three ways to reach Vault, side by side for one caller with an RS256 (JWKS) token:
+    // jwt-rs256-read above (the bridge's token), child tokens, and JWT exchange.
+    {
+      id: 'child-on-rs256-read',
+      label: 'bridge REST read, JWT RS256, child tokens on',
+      target: 'childOn',
+      requests: [restRead(bearer(jwt.rs256))],
+    },
+    {
+      id: 'exchange-warm-read',
+      label: 'bridge REST read, JWT RS256, JWT exchange (warm cache: one login)',
+      target: 'exchange',
+      requests: [restRead(bearer(jwt.rs256))],
+    },
+    {
+      id: 'exchange-cold-read',
+      label: 'bridge REST read, JWT RS256, JWT exchange (no cache: a login per request)',
+      target: 'exchangeCold',
+      requests: [{ ...restRead({}), rotate: jwt.rs256Pool.map(bearer) }],
     },
   ]
 }

@@ -16,6 +16,7 @@ import { join } from 'node:path'
 import { SignJWT, exportJWK, generateKeyPair } from 'jose'
 import { loadConfig } from '../../src/config/load.js'
 import { createLogger } from '../../src/observability/logger.js'
+import { jwtExchangeSetup } from '../../src/vault/admin/jwt-setup.js'
 import { provisionVault } from '../../src/vault/admin/provision.js'
 import { createNodeVaultClient } from '../../src/vault/node-vault-client.js'
 
@@ -140,9 +141,19 @@ export interface Provisioned {
   roleToken: string
 }
 
-export async function provision(vault: VaultUnderTest): Promise<Provisioned> {
+/**
+ * Provisions the bench's agent, and JWT exchange from the bridges' JWT settings (`jwt`'s JWKS,
+ * which Vault fetches itself: it listens on 127.0.0.1, so a real Vault must run on this host).
+ */
+export async function provision(vault: VaultUnderTest, jwt: JwtSetup): Promise<Provisioned> {
   const logger = createLogger({ level: 'silent' })
-  const base = loadConfig({ VAULT_ADDR: vault.url })
+  const base = loadConfig({
+    VAULT_ADDR: vault.url,
+    JWT_JWKS_URL: jwt.jwksUrl,
+    JWT_ISSUER,
+    JWT_AUDIENCE,
+    VAULT_JWT_EXCHANGE_ENABLED: 'true',
+  })
   const admin = createNodeVaultClient(base.vault, { token: vault.adminToken, logger })
   try {
     const { roleId, secretId } = await provisionVault({
@@ -154,6 +165,7 @@ export async function provision(vault: VaultUnderTest): Promise<Provisioned> {
       policyPrefix: base.childToken.policyPrefix,
       appRoleMount: 'approle',
       childTokenRole: base.childToken.role,
+      jwtExchange: jwtExchangeSetup(base),
     })
     const login = (await admin.write('auth/approle/login', {
       role_id: roleId,
@@ -174,6 +186,8 @@ export interface JwtSetup {
   hs256Secret: string
   hs256: string
   rs256: string
+  /** Distinct RS256 tokens of the agent, for a caller whose every request is a new login. */
+  rs256Pool: string[]
   jwksUrl: string
   close(): Promise<void>
 }
@@ -198,18 +212,23 @@ export async function startJwt(): Promise<JwtSetup> {
     .setIssuedAt()
     .setExpirationTime('2h')
     .sign(new TextEncoder().encode(hs256Secret))
-  const rs256 = await new SignJWT(claims)
-    .setProtectedHeader({ alg: 'RS256', kid: 'bench' })
-    .setIssuer(JWT_ISSUER)
-    .setAudience(JWT_AUDIENCE)
-    .setSubject(AGENT)
-    .setIssuedAt()
-    .setExpirationTime('2h')
-    .sign(privateKey)
+  const signRs256 = (jti: string) =>
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', kid: 'bench' })
+      .setIssuer(JWT_ISSUER)
+      .setAudience(JWT_AUDIENCE)
+      .setSubject(AGENT)
+      .setJti(jti)
+      .setIssuedAt()
+      .setExpirationTime('2h')
+      .sign(privateKey)
+  const rs256 = await signRs256('bench')
+  const rs256Pool = await Promise.all(Array.from({ length: 200 }, (_, i) => signRs256(`pool-${i}`)))
   return {
     hs256Secret,
     hs256,
     rs256,
+    rs256Pool,
     jwksUrl: `http://127.0.0.1:${port}/jwks.json`,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   }

@@ -6,7 +6,7 @@ import { AppError } from '../core/errors.js'
 import { credentialOf } from '../core/identity.js'
 import { loadConfig } from '../config/load.js'
 import { createLogger, type Logger } from '../observability/logger.js'
-import { MAX_TOKEN_BYTES, createJwtStrategy, scopesFromClaims } from './jwt.js'
+import { MAX_TOKEN_BYTES, createJwtStrategy, jwtKeyWarning, scopesFromClaims } from './jwt.js'
 
 const SECRET = 'unit-test-secret-that-is-32-bytes-long'
 const warnings: object[] = []
@@ -99,10 +99,18 @@ describe('createJwtStrategy', () => {
     expect(await r.authenticate(req(ok), conn)).toMatchObject({ agent: 'a' })
   })
 
-  it('refuses every token, and warns once at startup, when no key is configured', async () => {
+  it('refuses every token when no key is configured, which the startup checks warn about', async () => {
     const before = warnings.length
     const keyless = createJwtStrategy(loadConfig({}).auth.jwt, { logger })
-    expect(warnings.length).toBe(before + 1)
+    // The warning is the startup checks' (serve and check-config alike), not the strategy's.
+    expect(warnings.length).toBe(before)
+    expect(jwtKeyWarning(loadConfig({}).auth.jwt)).toContain('JWT_HS256_SECRET')
+    expect(jwtKeyWarning(loadConfig({ JWT_HS256_SECRET: 'k'.repeat(32) }).auth.jwt)).toBeUndefined()
+    expect(
+      jwtKeyWarning(
+        loadConfig({ JWT_HS256_SECRET: 'k'.repeat(32), JWT_ALGORITHMS: 'RS256' }).auth.jwt,
+      ),
+    ).toContain('no key')
     await refusal(keyless.authenticate(req(await sign({ sub: 'a', exp: now() + 60 })), conn))
   })
 

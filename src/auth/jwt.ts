@@ -245,6 +245,19 @@ function createRemoteKeys(
 }
 
 /**
+ * The startup warning for JWT authentication that no key can pass: enabled, but no allowed
+ * algorithm has a key (JWT_HS256_SECRET for HS*, a JWKS or OIDC issuer for the others).
+ * Undefined when some token can be verified.
+ */
+export function jwtKeyWarning(cfg: JwtConfig): string | undefined {
+  const remote = !!cfg.jwksUrl || (!!cfg.issuer && /^https?:\/\//.test(cfg.issuer))
+  const usable = cfg.algorithms.some((a) => (isHmac(a) ? !!cfg.hs256Secret : remote))
+  return usable
+    ? undefined
+    : 'JWT authentication is enabled but no key is configured (JWT_HS256_SECRET, JWT_JWKS_URL or JWT_ISSUER): every bearer token will be refused'
+}
+
+/**
  * Creates the JWT strategy.
  *
  * HS* tokens are verified only with JWT_HS256_SECRET and asymmetric ones only with keys from the
@@ -271,13 +284,8 @@ export function createJwtStrategy(cfg: JwtConfig, opts: JwtStrategyOptions): Aut
       ? { issuer: cfg.issuer }
       : undefined
   const remote = source ? createRemoteKeys(source, opts) : undefined
+  // With none left, every token is refused (jwtKeyWarning says so at startup).
   const algorithms = cfg.algorithms.filter((a) => (isHmac(a) ? secret : remote))
-  if (algorithms.length === 0) {
-    opts.logger.warn(
-      {},
-      'JWT authentication is enabled but no key is configured (JWT_HS256_SECRET, JWT_JWKS_URL or JWT_ISSUER): every bearer token will be refused',
-    )
-  }
   const tolerance = cfg.clockToleranceSeconds
   const verifiedTokens = createVerifiedTokens()
 

@@ -1,21 +1,79 @@
-/** @module cli/check-config: validate the environment and print the effective config, secrets masked. */
+/**
+ * @module cli/check-config: `vault-mcp-bridge check-config`, the checks `serve` runs before it
+ * contacts Vault (the same function), the effective configuration with secrets masked, and with
+ * `--vault` what the bridge finds at Vault.
+ */
+import { parseArgs } from 'node:util'
+import { checkStartup, checkVaultAccess } from '../bridge.js'
 import { describeVariables } from '../config/describe.js'
 import { loadConfig } from '../config/load.js'
-import { refusePublishedCredentials } from '../config/published-credentials.js'
+import { createLogger } from '../observability/logger.js'
+import { EXIT } from './exit.js'
+import { logDestination, processIo, type CliIo } from './io.js'
+
+export const CHECK_CONFIG_USAGE = `Usage: vault-mcp-bridge check-config [--vault]
+Checks the environment as serve does before it contacts Vault (the same checks: a problem
+stops with the same line and exit code 2, and the same warnings are printed), then prints the
+value in effect of every variable, secrets masked.
+  --vault   then contact Vault as serve would, with the bridge's own credentials, and print one
+            line per check: connection, login, the KV and Transit mounts, the token role, and
+            the policy of each agent the configuration names (API_KEYS_JSON, MCP_STDIO_AGENT).
+            Exit code 1 when a check fails.
+  -h, --help
+`
 
 export const MASK = '********'
 
 /**
+ * Runs `check-config`.
+ * @returns 0 when everything checked is fine, 1 when a Vault check failed (`--vault`), 2 for
+ *   bad usage.
+ * @throws ConfigError and StartupError (exit 2), printed by main.ts exactly as for `serve`.
+ */
+export async function runCheckConfigCommand(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  io: CliIo = processIo,
+): Promise<number> {
+  let values: { vault?: boolean; help?: boolean }
+  try {
+    values = parseArgs({
+      args: argv,
+      options: { vault: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: false,
+    }).values
+  } catch (err) {
+    io.stderr(`check-config: ${(err as Error).message}\n\n${CHECK_CONFIG_USAGE}`)
+    return EXIT.USAGE
+  }
+  if (values.help) {
+    io.stdout(CHECK_CONFIG_USAGE)
+    return EXIT.OK
+  }
+  const config = loadConfig(env)
+  for (const w of checkStartup(config, 'http')) io.stderr(`check-config: warning: ${w.message}\n`)
+  printEffectiveConfig(env, (line) => io.stdout(`${line}\n`))
+  if (!values.vault) return EXIT.OK
+
+  const logger = createLogger({ level: 'silent', destination: logDestination(io) })
+  io.stdout(`# Vault at ${config.vault.address}, with the bridge's credentials:\n`)
+  const checks = await checkVaultAccess(config, logger)
+  const width = Math.max(...checks.map((c) => c.name.length))
+  for (const c of checks) {
+    const mark = { ok: 'ok     ', fail: 'FAIL   ', unknown: 'unknown' }[c.outcome]
+    io.stdout(`${mark} ${c.name.padEnd(width)}  ${c.detail}\n`)
+  }
+  return checks.some((c) => c.outcome === 'fail') ? EXIT.FAILURE : EXIT.OK
+}
+
+/**
  * Prints one `NAME=value` line per variable (the value in effect, default or set), with secret
  * variables masked and passwords inside URLs masked.
- * @throws ConfigError when the environment is invalid or uses a credential published in this
- *   repository (main.ts prints it and exits 2).
  */
-export function runCheckConfig(
+export function printEffectiveConfig(
   env: Record<string, string | undefined>,
   out: (line: string) => void,
 ): void {
-  refusePublishedCredentials(loadConfig(env))
   out('# vault-mcp-bridge: configuration is valid. Effective values (secrets masked):')
   for (const v of describeVariables()) {
     const given = env[v.name]

@@ -16,9 +16,10 @@ Commands:
   check-config   Validate the environment and print the effective configuration, secrets masked.
   stdio          Serve MCP over stdin/stdout for local clients (MCP_STDIO_AGENT, MCP_STDIO_SCOPES).
   gen-policy     Print the Vault policy of one agent: --agent <id> [--mount secret]
-                 [--prefix mcp] [--transit-mount transit].
-  provision      Prepare a Vault for the bridge (mounts, agent policies, AppRole):
-                 --agents a,b,c [--out file].
+                 [--prefix mcp] [--transit-mount transit]; --jwt-exchange: the Vault CLI
+                 commands for JWT exchange instead.
+  provision      Prepare a Vault for the bridge (mounts, agent policies, AppRole, and the JWT
+                 auth method and roles of JWT exchange): --agents a,b,c [--out file].
   gen-jwt        Sign a development JWT: --sub <agent> [--scopes read,list] [--ttl 1h].
 
 Options:

@@ -9,6 +9,7 @@ import { StartupError } from '../config/startup-error.js'
 import { createLogger } from '../observability/logger.js'
 import { createNodeVaultClient } from '../vault/node-vault-client.js'
 import { isAgentPolicyNameSafe } from '../vault/policy-name.js'
+import { jwtExchangeSetup } from '../vault/admin/jwt-setup.js'
 import { provisionVault } from '../vault/admin/provision.js'
 import { processIo, type CliIo } from './io.js'
 
@@ -18,6 +19,10 @@ Prepares the Vault at VAULT_ADDR, with the admin token in VAULT_TOKEN: enables k
 and transit at TRANSIT_MOUNT if missing, writes the policy <CHILD_TOKEN_POLICY_PREFIX><agent> of
 each agent and the bridge policy mcp-bridge, and creates the AppRole role mcp-bridge whose tokens
 carry exactly these policies (the agent list is the complete list: agents left out lose access).
+With VAULT_JWT_EXCHANGE_ENABLED=true it also enables Vault's JWT auth method at
+VAULT_JWT_EXCHANGE_MOUNT, configures it with the bridge's JWT_JWKS_URL (or OIDC discovery of
+JWT_ISSUER), JWT_ISSUER and JWT_ALGORITHMS, and writes one role per agent
+(VAULT_JWT_EXCHANGE_ROLE) bound to the bridge's audience and to the agent id as subject.
 Agents come from --agents or AGENTS. Prints VAULT_ROLE_ID and VAULT_SECRET_ID, or writes them
 to --out (mode 0600) as an env file of KEY=value lines (for example approle.env), which
 \`node --env-file\`, docker compose's env_file, \`kubectl create secret generic --from-env-file\` and
@@ -107,6 +112,7 @@ export async function runProvisionCommand(
         policyPrefix: config.childToken.policyPrefix,
         appRoleMount: config.vault.appRole?.mount ?? env.VAULT_APPROLE_MOUNT ?? 'approle',
         childTokenRole: config.childToken.role,
+        jwtExchange: jwtExchangeSetup(config),
         prune: values.prune === true,
         issueSecretId,
       })

@@ -1,7 +1,6 @@
 /** @module cli/serve: `vault-mcp-bridge serve`, the bridge against the Vault at VAULT_ADDR. */
 import { startBridge } from '../bridge.js'
 import { loadConfig } from '../config/load.js'
-import { refusePublishedCredentials } from '../config/published-credentials.js'
 import { createLogger } from '../observability/logger.js'
 import { logDestination, processIo, type CliIo } from './io.js'
 import { untilSignal } from './signals.js'
@@ -22,9 +21,8 @@ export async function runServeCommand(
   options: { allowPublishedCredentials?: boolean } = {},
 ): Promise<number> {
   const config = loadConfig(env)
-  if (!options.allowPublishedCredentials) refusePublishedCredentials(config)
   const logger = createLogger({ level: config.logLevel, destination: logDestination(io) })
-  const bridge = await startBridge(config, logger)
+  const bridge = await startBridge(config, logger, options)
   logger.info(
     { url: bridge.url, vault: config.vault.address, metrics: bridge.metricsUrl },
     'vault-mcp-bridge listening',

@@ -230,6 +230,14 @@ export const NO_CHILD_TOKEN_ROLE = 'none'
  * CHILD_TOKEN_TTL plus CHILD_TOKEN_REUSE_SECONDS must fit in it.
  */
 export const CHILD_TOKEN_MAX_TTL_SECONDS = 3600
+/** The JWT auth mount `provision` configures for JWT exchange (one the bridge has to itself). */
+export const DEFAULT_JWT_EXCHANGE_MOUNT = 'mcp-jwt'
+/** Where an agent's id goes in VAULT_JWT_EXCHANGE_ROLE. */
+export const AGENT_PLACEHOLDER = '{agent}'
+/** Each agent's JWT role: named like its policy by default. */
+export const DEFAULT_JWT_EXCHANGE_ROLE = `mcp-agent-${AGENT_PLACEHOLDER}`
+/** The shortest VAULT_JWT_EXCHANGE_TOKEN_TTL: a cached login is reused until 15 s before it ends. */
+export const JWT_EXCHANGE_MIN_TOKEN_TTL_SECONDS = 60
 
 export const envSchema = z.object({
   HOST: z
@@ -309,10 +317,10 @@ export const envSchema = z.object({
     .describe('Prefix under which each agent has its namespace.'),
   TRANSIT_MOUNT: mountPath('transit').describe('Mount path of the Transit engine.'),
   LIST_MAX_KEYS: int(1000, 1, 100000).describe(
-    'Most keys a recursive list returns before it is truncated.',
+    'Most keys one page of any list returns (the default and the cap of `limit`; `next_cursor` fetches the rest).',
   ),
   LIST_MAX_FOLDERS: int(100, 1, 10000).describe(
-    'Most folders a recursive list opens (one Vault call each) before it is truncated.',
+    'Most folders one page of a recursive list opens (one Vault call each); `next_cursor` goes on from there.',
   ),
   DATA_MAX_DEPTH: int(20, 1, 1000).describe(
     "Deepest nesting of a secret's data (the data object itself is level 1).",
@@ -447,6 +455,28 @@ export const envSchema = z.object({
       'Token role child tokens are minted through (auth/token/create/<role>, written by provision); none: auth/token/create, which allows only policies the bridge token holds.',
     ),
 
+  VAULT_JWT_EXCHANGE_ENABLED: bool(false).describe(
+    "Callers with a JWT from the JWKS/OIDC issuer reach Vault as themselves: the bridge logs in to Vault's JWT auth method with their token (needs JWT_JWKS_URL or an http(s) JWT_ISSUER).",
+  ),
+  VAULT_JWT_EXCHANGE_MOUNT: mountPath(DEFAULT_JWT_EXCHANGE_MOUNT).describe(
+    "Mount path of Vault's JWT auth method the bridge logs callers in to (provision configures it).",
+  ),
+  VAULT_JWT_EXCHANGE_ROLE: z
+    .string()
+    .default(DEFAULT_JWT_EXCHANGE_ROLE)
+    .describe(
+      'Name of each agent\'s role on that mount, with {agent} for the agent id (lower-case letters, digits, "_", "." or "-" around it).',
+    ),
+  VAULT_JWT_EXCHANGE_ONLY: bool(false).describe(
+    "Refuse callers that cannot be exchanged (API key, mTLS, HS256 JWT, stdio) instead of serving them as without exchange (a child token when CHILD_TOKEN_ENABLED, else the bridge's token).",
+  ),
+  VAULT_JWT_EXCHANGE_TOKEN_TTL: duration('5m').describe(
+    'TTL and max TTL of the Vault tokens the roles issue (provision and gen-policy --jwt-exchange write it).',
+  ),
+  VAULT_JWT_EXCHANGE_CACHE_SIZE: int(1000, 0, 1_000_000).describe(
+    'Caller tokens whose Vault login is kept for reuse (least recently used dropped and its Vault token revoked; 0 = a login per request).',
+  ),
+
   RATE_LIMIT_ENABLED: bool(true).describe('Per-agent rate limits.'),
   RATE_LIMIT_REQUESTS: int(60, 1, 1_000_000).describe('Requests per window per agent.'),
   RATE_LIMIT_WINDOW_SECONDS: int(60, 1, 86_400).describe('Rate-limit window.'),
@@ -574,6 +604,66 @@ function checkJwt(e: z.output<typeof envSchema>, issue: Issue): void {
   }
 }
 
+/** The parts of VAULT_JWT_EXCHANGE_ROLE around {agent}: what Vault keeps as is in a role name. */
+const ROLE_TEMPLATE_PART = /^[a-z0-9_.-]*$/
+
+/**
+ * JWT exchange: the bridge hands the caller's own JWT to Vault's JWT auth method, which verifies
+ * public-key signatures only (it cannot be given an HS256 secret). So exchange needs the bridge's
+ * JWKS or OIDC issuer, and VAULT_JWT_EXCHANGE_ONLY refuses every configuration in which some
+ * callers could authenticate but never reach Vault.
+ */
+function checkJwtExchange(e: z.output<typeof envSchema>, issue: Issue): void {
+  const template = e.VAULT_JWT_EXCHANGE_ROLE
+  const parts = template.split(AGENT_PLACEHOLDER)
+  if (parts.length !== 2 || !parts.every((p) => ROLE_TEMPLATE_PART.test(p))) {
+    issue(
+      'VAULT_JWT_EXCHANGE_ROLE',
+      `must contain ${AGENT_PLACEHOLDER} once, around it only lower-case letters, digits, "_", "." or "-" (such as ${DEFAULT_JWT_EXCHANGE_ROLE})`,
+    )
+  }
+  if (e.VAULT_JWT_EXCHANGE_ONLY && !e.VAULT_JWT_EXCHANGE_ENABLED) {
+    issue('VAULT_JWT_EXCHANGE_ONLY', 'needs VAULT_JWT_EXCHANGE_ENABLED=true')
+  }
+  if (!e.VAULT_JWT_EXCHANGE_ENABLED) return
+  if (e.VAULT_JWT_EXCHANGE_TOKEN_TTL < JWT_EXCHANGE_MIN_TOKEN_TTL_SECONDS) {
+    issue('VAULT_JWT_EXCHANGE_TOKEN_TTL', 'must be at least 1m')
+  }
+  const discovery = !!e.JWT_ISSUER && /^https?:$/.test(safeUrl(e.JWT_ISSUER)?.protocol ?? '')
+  const asymmetric = e.JWT_ALGORITHMS.some((a) => !a.startsWith('HS'))
+  if (!e.AUTH_JWT_ENABLED || (!e.JWT_JWKS_URL && !discovery)) {
+    issue(
+      'VAULT_JWT_EXCHANGE_ENABLED',
+      "needs JWT authentication with public keys (AUTH_JWT_ENABLED=true and JWT_JWKS_URL, or an http(s) JWT_ISSUER for OIDC discovery): Vault's JWT auth method cannot verify HS256 tokens (JWT_HS256_SECRET)",
+    )
+  } else if (!asymmetric) {
+    issue(
+      'JWT_ALGORITHMS',
+      "must allow a public-key algorithm (RS256, PS256, ES256, EdDSA, ...) with VAULT_JWT_EXCHANGE_ENABLED: Vault's JWT auth method cannot verify HS256 tokens",
+    )
+  }
+  if (!e.VAULT_JWT_EXCHANGE_ONLY) return
+  const only = 'VAULT_JWT_EXCHANGE_ONLY'
+  if (e.AUTH_JWT_ENABLED && e.JWT_HS256_SECRET) {
+    issue(
+      only,
+      "is true but JWT_HS256_SECRET is set: Vault's JWT auth method cannot verify HS256 tokens, so those callers would have no way to Vault; unset JWT_HS256_SECRET, or set VAULT_JWT_EXCHANGE_ONLY=false so they reach Vault as without exchange",
+    )
+  }
+  if (e.AUTH_API_KEY_ENABLED && e.API_KEYS_JSON.length > 0) {
+    issue(
+      only,
+      'is true but API_KEYS_JSON holds keys: API-key callers have no JWT to exchange; remove the keys (or AUTH_API_KEY_ENABLED=false), or set VAULT_JWT_EXCHANGE_ONLY=false',
+    )
+  }
+  if (e.AUTH_MTLS_ENABLED) {
+    issue(
+      only,
+      'is true but AUTH_MTLS_ENABLED is too: certificate callers have no JWT to exchange; disable mTLS, or set VAULT_JWT_EXCHANGE_ONLY=false',
+    )
+  }
+}
+
 /** The checks that span variables, each reported against the variable to fix. */
 export const configSchema = envSchema
   .superRefine((e, ctx) => {
@@ -583,6 +673,12 @@ export const configSchema = envSchema
       issue(
         'AUTH_API_KEY_ENABLED',
         'every auth method is disabled; enable at least one of AUTH_API_KEY_ENABLED, AUTH_JWT_ENABLED, AUTH_MTLS_ENABLED',
+      )
+    }
+    if (/\/v1\/?$/.test(safeUrl(e.VAULT_ADDR)?.pathname ?? '')) {
+      issue(
+        'VAULT_ADDR',
+        'must not end in /v1 (the bridge adds /v1/ to every path): give the address alone, such as https://vault.example.com:8200',
       )
     }
     if (e.VAULT_ROLE_ID && !e.VAULT_SECRET_ID)
@@ -630,6 +726,7 @@ export const configSchema = envSchema
       issue('MTLS_TRUSTED_PROXIES', 'must be a list of CIDRs such as 10.0.0.5/32 or 10.0.0.0/8')
     }
     checkTls(e, issue)
+    checkJwtExchange(e, issue)
     if (
       e.CHILD_TOKEN_ROLE !== NO_CHILD_TOKEN_ROLE &&
       e.CHILD_TOKEN_TTL + e.CHILD_TOKEN_REUSE_SECONDS > CHILD_TOKEN_MAX_TTL_SECONDS
@@ -741,6 +838,15 @@ export const configSchema = envSchema
       reuseSeconds: e.CHILD_TOKEN_REUSE_SECONDS,
       /** Undefined: mint with `auth/token/create` (CHILD_TOKEN_ROLE=none). */
       role: e.CHILD_TOKEN_ROLE === NO_CHILD_TOKEN_ROLE ? undefined : e.CHILD_TOKEN_ROLE,
+    },
+    jwtExchange: {
+      enabled: e.VAULT_JWT_EXCHANGE_ENABLED,
+      mount: e.VAULT_JWT_EXCHANGE_MOUNT,
+      /** The role name with `{agent}` where the agent id goes. */
+      roleTemplate: e.VAULT_JWT_EXCHANGE_ROLE,
+      only: e.VAULT_JWT_EXCHANGE_ONLY,
+      tokenTtlSeconds: e.VAULT_JWT_EXCHANGE_TOKEN_TTL,
+      cacheSize: e.VAULT_JWT_EXCHANGE_CACHE_SIZE,
     },
     rateLimit: {
       enabled: e.RATE_LIMIT_ENABLED,

@@ -9,6 +9,8 @@ import type { CallContext, Scope } from './identity.js'
 import type { OperationObserver } from './ports.js'
 import {
   checkSecretRequestInput,
+  createTransitKeyInput,
+  createTransitKeyOutput,
   decryptInput,
   decryptOutput,
   deleteSecretInput,
@@ -19,16 +21,29 @@ import {
   encryptOutput,
   generateDataKeyInput,
   generateDataKeyOutput,
+  generateHmacInput,
+  generateHmacOutput,
+  listTransitKeysInput,
+  listTransitKeysOutput,
   listSecretsInput,
   listSecretsOutput,
   readSecretInput,
   readSecretMetadataInput,
   readSecretMetadataOutput,
   readSecretOutput,
+  readTransitKeyInput,
   requestSecretInput,
   rewrapInput,
   rewrapOutput,
+  rotateTransitKeyInput,
   secretRequestOutput,
+  signInput,
+  signOutput,
+  transitKeyOutput,
+  updateSecretMetadataInput,
+  verifyHmacInput,
+  verifyOutput,
+  verifySignatureInput,
   versionsInput,
   versionsOutput,
   whoamiInput,
@@ -154,8 +169,9 @@ export const listSecrets = defineOperation({
   name: 'list_secrets',
   title: 'List secrets',
   summary:
-    'List the secret paths under `prefix` in your namespace (folders end in "/"). ' +
-    'With `recursive`, walk below it (bounded; `truncated` says whether the walk stopped early).',
+    'List the secret paths under `prefix` in your namespace (folders end in "/"), or with ' +
+    '`recursive` every secret below it, in pages: when `truncated` is true, call again with ' +
+    '`cursor` set to `next_cursor` (and the same prefix and recursive) for the next page.',
   access: 'list',
   hints: { readOnly: true, destructive: false, idempotent: true },
   input: listSecretsInput,
@@ -174,6 +190,20 @@ export const readSecretMetadata = defineOperation({
   input: readSecretMetadataInput,
   output: readSecretMetadataOutput,
   invoke: (s, ctx, input) => s.readSecretMetadata(ctx, input),
+})
+
+export const updateSecretMetadata = defineOperation({
+  name: 'update_secret_metadata',
+  title: 'Update secret metadata',
+  summary:
+    'Change the settings of an existing secret in your namespace: custom_metadata (your own ' +
+    'labels; replaces the whole map), max_versions, cas_required and delete_version_after. ' +
+    'Settings you leave out stay as they are. Returns the metadata as read_secret_metadata does.',
+  access: 'write',
+  hints: { readOnly: false, destructive: false, idempotent: true },
+  input: updateSecretMetadataInput,
+  output: readSecretMetadataOutput,
+  invoke: (s, ctx, input) => s.updateSecretMetadata(ctx, input),
 })
 
 export const deleteSecretMetadata = defineOperation({
@@ -278,6 +308,122 @@ export const generateDataKey = defineOperation({
   invoke: (s, ctx, input) => s.generateDataKey(ctx, input),
 })
 
+// ---------------------------------------------------------------------------------------------
+// The agent's own transit keys
+
+export const createTransitKey = defineOperation({
+  name: 'create_transit_key',
+  title: 'Create transit key',
+  summary:
+    'Create a transit key of your own: type aes256-gcm96 (default), aes128-gcm96 or ' +
+    'chacha20-poly1305 to encrypt, ed25519 or ecdsa-p256 to sign; every type computes HMACs. ' +
+    'Keys are never exportable. Creating a key you already have with the same type changes ' +
+    'nothing (created: false).',
+  // Security: what changes the set of keys needs more than what uses them: creating a key (of
+  // a chosen type, signing keys included) takes `delete`, like rotating. encrypt still creates
+  // its default aes256-gcm96 key on first use with `write`, as it always has.
+  access: 'delete',
+  hints: { readOnly: false, destructive: false, idempotent: true },
+  input: createTransitKeyInput,
+  output: createTransitKeyOutput,
+  invoke: (s, ctx, input) => s.createTransitKey(ctx, input),
+})
+
+export const listTransitKeys = defineOperation({
+  name: 'list_transit_keys',
+  title: 'List transit keys',
+  summary:
+    'List the names of your transit keys, in pages: when truncated is true, call again with ' +
+    'cursor set to next_cursor.',
+  access: 'list',
+  hints: { readOnly: true, destructive: false, idempotent: true },
+  input: listTransitKeysInput,
+  output: listTransitKeysOutput,
+  invoke: (s, ctx, input) => s.listTransitKeys(ctx, input),
+})
+
+export const readTransitKey = defineOperation({
+  name: 'read_transit_key',
+  title: 'Read transit key',
+  summary:
+    'Show one of your transit keys: its type, what it supports, its versions (with the public ' +
+    'key of signing keys), the latest version and the oldest that still decrypts or verifies. ' +
+    'Never any private or symmetric key material.',
+  access: 'read',
+  hints: { readOnly: true, destructive: false, idempotent: true },
+  input: readTransitKeyInput,
+  output: transitKeyOutput,
+  invoke: (s, ctx, input) => s.readTransitKey(ctx, input),
+})
+
+export const rotateTransitKey = defineOperation({
+  name: 'rotate_transit_key',
+  title: 'Rotate transit key',
+  summary:
+    'Give one of your transit keys a new version: new encryptions, HMACs and signatures use ' +
+    'it, while older ciphertext still decrypts (rewrap moves it to the new version).',
+  // Security: a rotation changes the key every holder of its ciphertext depends on and cannot be
+  // undone: it needs the scope that gates irreversible changes, more than using the key does.
+  access: 'delete',
+  hints: { readOnly: false, destructive: false, idempotent: false },
+  input: rotateTransitKeyInput,
+  output: transitKeyOutput,
+  invoke: (s, ctx, input) => s.rotateTransitKey(ctx, input),
+})
+
+export const generateHmac = defineOperation({
+  name: 'generate_hmac',
+  title: 'Generate HMAC',
+  summary:
+    'Compute an HMAC of base64 `input` with your transit key `key` (any type; sha2-256 unless ' +
+    '`algorithm` says otherwise). verify_hmac checks it.',
+  access: 'write',
+  hints: { readOnly: false, destructive: false, idempotent: true },
+  input: generateHmacInput,
+  output: generateHmacOutput,
+  invoke: (s, ctx, input) => s.generateHmac(ctx, input),
+})
+
+export const verifyHmac = defineOperation({
+  name: 'verify_hmac',
+  title: 'Verify HMAC',
+  summary:
+    'Check an HMAC that generate_hmac made of base64 `input` with your key `key`; `valid` ' +
+    'says whether it matches.',
+  access: 'read',
+  hints: { readOnly: true, destructive: false, idempotent: true },
+  input: verifyHmacInput,
+  output: verifyOutput,
+  invoke: (s, ctx, input) => s.verifyHmac(ctx, input),
+})
+
+export const sign = defineOperation({
+  name: 'sign',
+  title: 'Sign',
+  summary:
+    'Sign base64 `input` with your signing key `key` (ed25519 or ecdsa-p256; create one with ' +
+    'create_transit_key). verify_signature checks the signature, and read_transit_key shows ' +
+    'the public key for others to check it.',
+  access: 'write',
+  hints: { readOnly: false, destructive: false, idempotent: true },
+  input: signInput,
+  output: signOutput,
+  invoke: (s, ctx, input) => s.sign(ctx, input),
+})
+
+export const verifySignature = defineOperation({
+  name: 'verify_signature',
+  title: 'Verify signature',
+  summary:
+    'Check a signature that sign made of base64 `input` with your key `key` (give the same ' +
+    'hash_algorithm and marshaling_algorithm); `valid` says whether it matches.',
+  access: 'read',
+  hints: { readOnly: true, destructive: false, idempotent: true },
+  input: verifySignatureInput,
+  output: verifyOutput,
+  invoke: (s, ctx, input) => s.verifySignature(ctx, input),
+})
+
 export const whoami = defineOperation({
   name: 'whoami',
   title: 'Who am I',
@@ -303,6 +449,7 @@ export const OPERATIONS = [
   destroySecret,
   listSecrets,
   readSecretMetadata,
+  updateSecretMetadata,
   deleteSecretMetadata,
   requestSecret,
   checkSecretRequest,
@@ -310,6 +457,14 @@ export const OPERATIONS = [
   decrypt,
   rewrap,
   generateDataKey,
+  createTransitKey,
+  listTransitKeys,
+  readTransitKey,
+  rotateTransitKey,
+  generateHmac,
+  verifyHmac,
+  sign,
+  verifySignature,
   whoami,
 ] as const
 
@@ -342,7 +497,9 @@ export async function runOperation(
   }
   const parsed = op.input.safeParse(rawInput ?? {})
   if (!parsed.success) {
-    throw new AppError('INVALID_INPUT', describeIssues(parsed.error), { cause: parsed.error })
+    throw new AppError('INVALID_INPUT', describeIssues(parsed.error, op.input), {
+      cause: parsed.error,
+    })
   }
   const out = await op.invoke(service, ctx, parsed.data)
   // The output schema is a promise to every adapter (MCP clients validate structuredContent
@@ -417,10 +574,23 @@ const auditVersion = (raw: unknown): number | number[] | undefined => {
   return undefined
 }
 
-/** A safe, helpful one-line summary of zod issues: field paths and rules, never input values. */
-export function describeIssues(error: z.ZodError): string {
+/**
+ * A safe, helpful one-line summary of zod issues: each names the field and what it accepts,
+ * never an input value. An unknown top-level field is answered with the fields `schema` takes.
+ */
+export function describeIssues(error: z.ZodError, schema?: z.ZodObject): string {
   const parts = error.issues.slice(0, 5).map((i) => {
     const at = i.path.length ? i.path.join('.') : 'input'
+    if (i.code === 'unrecognized_keys') {
+      const unknown = i.keys.slice(0, 5).map((k) => JSON.stringify(k.slice(0, 40)))
+      const fields = i.path.length === 0 && schema ? Object.keys(schema.shape) : undefined
+      const known = fields
+        ? fields.length
+          ? `; the fields are ${fields.join(', ')}`
+          : '; it takes no fields'
+        : ''
+      return `${at}: unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}${known}`
+    }
     return `${at}: ${i.message}`
   })
   return `Invalid input. ${parts.join('; ')}.`

@@ -28,9 +28,40 @@ export interface KvKeyMetadata {
   versions: Record<string, { created_time: string; deletion_time: string; destroyed: boolean }>
 }
 
+/** The settings of a KV v2 key that its metadata write changes (absent: unchanged). */
+export interface KvKeySettings {
+  max_versions?: number
+  cas_required?: boolean
+  delete_version_after?: string
+  custom_metadata?: Record<string, string>
+}
+
 /** One item of a Transit batch: a value, or the error that item failed with (safe message). */
 export type ItemResult<T> =
   { ok: true; value: T } | { ok: false; code: 'INVALID_INPUT'; message: string }
+
+/**
+ * A Transit key as the read of its settings shows it. Security: no key material; signing keys
+ * carry their public keys, symmetric keys only creation times.
+ */
+export interface TransitKeyInfo {
+  type: string
+  latest_version: number
+  min_decryption_version: number
+  min_encryption_version: number
+  supports_encryption: boolean
+  supports_decryption: boolean
+  supports_signing: boolean
+  derived: boolean
+  exportable: boolean
+  versions: { version: number; created_time: string; public_key?: string }[]
+}
+
+/** How an ECDSA signature is made (ignored by Ed25519). */
+export interface SignatureOptions {
+  hash_algorithm?: string
+  marshaling_algorithm?: string
+}
 
 export interface TransitCiphertext {
   ciphertext: string
@@ -43,7 +74,8 @@ export interface TransitCiphertext {
  * this port performs no namespacing of its own.
  *
  * Every method throws `AppError`: SECRET_NOT_FOUND, VERSION_DELETED, VERSION_DESTROYED,
- * CAS_MISMATCH, FORBIDDEN (Vault 403), INVALID_INPUT (Vault 400), VAULT_UNAVAILABLE, INTERNAL.
+ * CAS_MISMATCH, FORBIDDEN (Vault 403), INVALID_INPUT (Vault 400), VAULT_UNAVAILABLE, INTERNAL;
+ * Transit methods also KEY_NOT_FOUND (a key read) and TRANSIT_NOT_MOUNTED.
  */
 export interface VaultSession {
   kvRead(key: string, version?: number): Promise<KvSecret>
@@ -56,6 +88,8 @@ export interface VaultSession {
   /** Direct children of a folder key (`a/b/`); folders end in `/`. Empty when nothing is there. */
   kvList(folderKey: string): Promise<string[]>
   kvReadMetadata(key: string): Promise<KvKeyMetadata>
+  /** Sets the given key settings, keeps the others (`custom_metadata` replaces the whole map). */
+  kvWriteMetadata(key: string, settings: KvKeySettings): Promise<void>
   kvDeleteMetadata(key: string): Promise<void>
   transitEncrypt(
     keyName: string,
@@ -73,6 +107,30 @@ export interface VaultSession {
     keyName: string,
     options: { type: 'plaintext' | 'wrapped'; bits: 128 | 256 | 512; context?: string },
   ): Promise<TransitCiphertext & { plaintext?: string }>
+  /** Creates a key (Vault keeps an existing one); undefined when Vault answered without it (before 1.14). */
+  transitCreateKey(keyName: string, type: string): Promise<TransitKeyInfo | undefined>
+  /** @throws KEY_NOT_FOUND */
+  transitReadKey(keyName: string): Promise<TransitKeyInfo>
+  /** Every key name on the mount (Vault lists no prefix); empty when there is none. */
+  transitListKeys(): Promise<string[]>
+  /** A new key version; undefined when Vault answered without the key (before 1.14). */
+  transitRotateKey(keyName: string): Promise<TransitKeyInfo | undefined>
+  transitHmac(
+    keyName: string,
+    options: { input: string; algorithm: string; key_version?: number },
+  ): Promise<{ hmac: string; key_version: number }>
+  transitVerifyHmac(
+    keyName: string,
+    options: { input: string; hmac: string; algorithm: string },
+  ): Promise<boolean>
+  transitSign(
+    keyName: string,
+    options: SignatureOptions & { input: string; key_version?: number },
+  ): Promise<{ signature: string; key_version: number }>
+  transitVerifySignature(
+    keyName: string,
+    options: SignatureOptions & { input: string; signature: string },
+  ): Promise<boolean>
 }
 
 export interface VaultReadiness {

@@ -1,6 +1,7 @@
 /** @module core/schemas: the zod input and output schema of every operation (one per thing). */
 import { z } from 'zod'
 import { scopeSchema } from './identity.js'
+import { MAX_CURSOR_LENGTH } from './list-pages.js'
 import { TRANSIT_KEY_NAME_PATTERN } from './paths.js'
 
 // ---------------------------------------------------------------------------------------------
@@ -14,11 +15,29 @@ export const secretPathSchema = z
   .string()
   .describe('Secret path relative to your namespace, for example "app/db". No leading "/".')
 
-const versionSchema = z.coerce
-  .number()
-  .int()
-  .min(1)
-  .describe('Version to read (1 is the first); the latest version when left out.')
+/**
+ * A whole number from `min` to `max`. REST query parameters arrive as text, so plain digits are
+ * read as a number; anything else is refused with a message that names the allowed range (never
+ * `NaN`).
+ */
+export const wholeNumber = (min: number, max: number) => {
+  const message = `must be a whole number from ${min} to ${max}`
+  return z.preprocess(
+    (v) => (typeof v === 'string' && /^\d{1,15}$/.test(v) ? Number(v) : v),
+    z.number({ error: message }).int(message).min(min, message).max(max, message),
+  )
+}
+
+/** `true` or `false` (REST query parameters arrive as text). */
+const flag = () =>
+  z.preprocess(
+    (v) => (v === 'true' ? true : v === 'false' ? false : v),
+    z.boolean({ error: 'must be true or false' }),
+  )
+
+const versionSchema = wholeNumber(1, 2_147_483_647).describe(
+  'Version to read (1 is the first); the latest version when left out.',
+)
 const versionListSchema = z
   .array(z.number().int().min(1))
   .min(1)
@@ -105,6 +124,29 @@ export const deleteSecretOutput = z.object({
   versions: z.union([z.literal('latest'), z.array(z.number().int())]),
 })
 
+/** `limit` and `cursor` of every list. */
+const pageInput = {
+  limit: wholeNumber(1, 100_000)
+    .optional()
+    .describe('Most keys in this page; at most (and by default) LIST_MAX_KEYS.'),
+  cursor: z
+    .string()
+    .min(1)
+    .max(MAX_CURSOR_LENGTH)
+    .optional()
+    .describe('The next_cursor of the previous page, to get the page after it.'),
+}
+
+const pageOutput = {
+  truncated: z.boolean().describe('True when more keys follow: pass next_cursor to get them.'),
+  next_cursor: z
+    .string()
+    .optional()
+    .describe(
+      'Pass it as cursor (with the same other arguments) for the next page; absent on the last page.',
+    ),
+}
+
 export const listSecretsInput = z.strictObject({
   prefix: z
     .string()
@@ -114,16 +156,23 @@ export const listSecretsInput = z.strictObject({
         'of a name: "ap" lists the folder "ap/" and does not find "app/"; list the parent ' +
         'folder to see the names in it.',
     ),
-  recursive: z
-    .preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean())
+  recursive: flag()
     .default(false)
-    .describe('Walk sub-folders too, returning paths relative to `prefix`.'),
+    .describe(
+      'List every secret below the folder (paths relative to `prefix`, no folder entries) ' +
+        'instead of its entries.',
+    ),
+  ...pageInput,
 })
 
 export const listSecretsOutput = z.object({
   prefix: z.string(),
-  keys: z.array(z.string()),
-  truncated: z.boolean(),
+  keys: z
+    .array(z.string())
+    .describe(
+      'Paths relative to prefix, in lexicographic order; folders end in "/" (not recursive).',
+    ),
+  ...pageOutput,
 })
 
 export const readSecretMetadataInput = z.strictObject({ path: secretPathSchema })
@@ -148,6 +197,49 @@ export const readSecretMetadataOutput = z.object({
     }),
   ),
 })
+
+/** The settings update_secret_metadata may change (Vault's own limits, for clear messages first). */
+const metadataSettings = {
+  custom_metadata: z
+    .record(
+      z.string().min(1, 'keys are 1-128 characters').max(128, 'keys are 1-128 characters'),
+      z
+        .string({ error: 'values are strings' })
+        .min(1, 'values are 1-512 characters')
+        .max(512, 'values are 1-512 characters'),
+      { error: 'must be an object of string values' },
+    )
+    .refine((m) => Object.keys(m).length <= 64, { message: 'at most 64 keys' })
+    .optional()
+    .describe(
+      'Your own string labels (at most 64), for example {"owner": "team-a"}. Replaces the ' +
+        'whole map; read_secret_metadata shows the current one.',
+    ),
+  max_versions: wholeNumber(0, 2_147_483_647)
+    .optional()
+    .describe(
+      'Versions to keep; older ones are pruned on the next write (0 = the mount default, 10).',
+    ),
+  cas_required: flag().optional().describe('Require cas on every write of this secret.'),
+  delete_version_after: z
+    .string()
+    .regex(/^(?:\d{1,10}|(?:\d{1,10}(?:ms|s|m|h))+)$/, {
+      message: 'must be a duration such as "30m", "720h" or "1h30m" ("0s" turns it off)',
+    })
+    .optional()
+    .describe('Soft-delete each new version this long after it is written ("0s" turns it off).'),
+}
+
+export const updateSecretMetadataInput = z
+  .strictObject({ path: secretPathSchema, ...metadataSettings })
+  .refine(
+    (v) =>
+      Object.keys(metadataSettings).some((k) => k in v && v[k as keyof typeof v] !== undefined),
+    {
+      message:
+        'give at least one of custom_metadata, max_versions, cas_required, delete_version_after',
+    },
+  )
 
 export const deleteSecretMetadataInput = z.strictObject({ path: secretPathSchema })
 
@@ -219,7 +311,10 @@ export const generateDataKeyInput = z.strictObject({
       '"wrapped" (default): only the key encrypted by `key`, to store; "plaintext": also the key ' +
         'itself, base64, to use now and then forget.',
     ),
-  bits: z.literal([128, 256, 512]).default(256).describe('Key length in bits: 128, 256 or 512.'),
+  bits: z
+    .literal([128, 256, 512], { error: 'must be 128, 256 or 512' })
+    .default(256)
+    .describe('Key length in bits: 128, 256 or 512.'),
   context: contextSchema.optional(),
 })
 
@@ -228,6 +323,170 @@ export const generateDataKeyOutput = z.object({
   ciphertext: z.string(),
   key_version: z.number().int(),
   plaintext: z.string().optional(),
+})
+
+// ---------------------------------------------------------------------------------------------
+// The agent's own transit keys
+
+/** Key types an agent may create: AEAD types encrypt, ed25519 and ecdsa-p256 sign; all HMAC. */
+export const TRANSIT_KEY_TYPES = [
+  'aes256-gcm96',
+  'aes128-gcm96',
+  'chacha20-poly1305',
+  'ed25519',
+  'ecdsa-p256',
+] as const
+
+const keyOnly = z.strictObject({ key: transitKeyNameSchema })
+
+const keyVersionSchema = wholeNumber(1, 2_147_483_647).describe(
+  'Key version to use (default: the latest).',
+)
+
+/** What read_transit_key shows of a key: its settings and versions, never key material. */
+export const transitKeyOutput = z.object({
+  key: z.string(),
+  type: z.string(),
+  latest_version: z.number().int(),
+  min_decryption_version: z
+    .number()
+    .int()
+    .describe('Oldest version that still decrypts and verifies.'),
+  min_encryption_version: z
+    .number()
+    .int()
+    .describe('Oldest version that encrypts and signs (0: any).'),
+  supports_encryption: z.boolean(),
+  supports_decryption: z.boolean(),
+  supports_signing: z.boolean(),
+  derived: z.boolean(),
+  exportable: z.boolean(),
+  versions: z.array(
+    z.object({
+      version: z.number().int(),
+      created_time: z.string(),
+      public_key: z
+        .string()
+        .optional()
+        .describe('Signing keys only: the public key (PEM, or base64 for ed25519).'),
+    }),
+  ),
+})
+
+export const createTransitKeyInput = z.strictObject({
+  key: transitKeyNameSchema,
+  type: z
+    .enum(TRANSIT_KEY_TYPES, {
+      error: `must be one of ${TRANSIT_KEY_TYPES.join(', ')}`,
+    })
+    .default('aes256-gcm96')
+    .describe(
+      'aes256-gcm96 (default), aes128-gcm96 or chacha20-poly1305 to encrypt; ed25519 or ' +
+        'ecdsa-p256 to sign. Every type computes HMACs.',
+    ),
+})
+
+export const createTransitKeyOutput = transitKeyOutput.extend({
+  created: z.boolean().describe('False when the key already existed with this type.'),
+})
+
+export const readTransitKeyInput = keyOnly
+
+export const rotateTransitKeyInput = keyOnly
+
+export const listTransitKeysInput = z.strictObject({ ...pageInput })
+
+export const listTransitKeysOutput = z.object({
+  keys: z.array(z.string()).describe('Your key names, in lexicographic order.'),
+  ...pageOutput,
+})
+
+const HMAC_ALGORITHMS = [
+  'sha2-224',
+  'sha2-256',
+  'sha2-384',
+  'sha2-512',
+  'sha3-224',
+  'sha3-256',
+  'sha3-384',
+  'sha3-512',
+] as const
+const hmacAlgorithmSchema = z
+  .enum(HMAC_ALGORITHMS, { error: `must be one of ${HMAC_ALGORITHMS.join(', ')}` })
+  .default('sha2-256')
+  .describe('Hash of the HMAC (default sha2-256).')
+
+const dataInput = base64Schema.describe('The data, base64-encoded.')
+
+/** A `vault:v<N>:...` value a key made (an HMAC or a signature). */
+const vaultValue = (what: string) =>
+  z
+    .string()
+    .min(
+      1,
+      `${what} is "vault:v<N>:..." as ${what === 'hmac' ? 'generate_hmac' : 'sign'} returned it`,
+    )
+    .max(64 * 1024)
+    .describe(
+      `The ${what} as ${what === 'hmac' ? 'generate_hmac' : 'sign'} returned it ("vault:v<N>:...").`,
+    )
+
+export const generateHmacInput = z.strictObject({
+  key: transitKeyNameSchema,
+  input: dataInput,
+  algorithm: hmacAlgorithmSchema,
+  key_version: keyVersionSchema.optional(),
+})
+
+export const generateHmacOutput = z.object({
+  key: z.string(),
+  hmac: z.string(),
+  key_version: z.number().int(),
+})
+
+export const verifyHmacInput = z.strictObject({
+  key: transitKeyNameSchema,
+  input: dataInput,
+  hmac: vaultValue('hmac'),
+  algorithm: hmacAlgorithmSchema,
+})
+
+export const verifyOutput = z.object({
+  key: z.string(),
+  valid: z.boolean().describe('Whether it matches; a mismatch is not an error.'),
+})
+
+const SIGNATURE_HASHES = ['sha2-256', 'sha2-384', 'sha2-512'] as const
+/** How an ECDSA signature is made (Ed25519 signs the data itself and ignores the hash). */
+const signatureOptions = {
+  hash_algorithm: z
+    .enum(SIGNATURE_HASHES, { error: `must be one of ${SIGNATURE_HASHES.join(', ')}` })
+    .optional()
+    .describe('ecdsa-p256: the hash of the data that is signed (default sha2-256).'),
+  marshaling_algorithm: z
+    .enum(['asn1', 'jws'], { error: 'must be asn1 or jws' })
+    .optional()
+    .describe('asn1 (default; DER, standard base64) or jws (r||s for ECDSA, base64url).'),
+}
+
+export const signInput = z.strictObject({
+  key: transitKeyNameSchema,
+  input: dataInput,
+  ...signatureOptions,
+  key_version: keyVersionSchema.optional(),
+})
+
+export const signOutput = z.object({
+  key: z.string(),
+  signature: z.string(),
+  key_version: z.number().int(),
+})
+
+export const verifySignatureInput = z.strictObject({
+  key: transitKeyNameSchema,
+  input: dataInput,
+  signature: vaultValue('signature'),
+  ...signatureOptions,
 })
 
 export const whoamiInput = z.strictObject({})

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto'
 import { Hono, type MiddlewareHandler } from 'hono'
 import type { Authenticator } from '../auth/index.js'
 import type { Config } from '../config/schema.js'
-import { AppError } from '../core/errors.js'
+import { AppError, VAULT_RETRY_AFTER_SECONDS } from '../core/errors.js'
 import type { VaultPort, VaultReadiness } from '../core/ports.js'
 import type { RateLimits } from '../limits/rate-limits.js'
 import { deferredChild, type Logger } from '../observability/logger.js'
@@ -175,4 +175,22 @@ function requestId(logger: Logger): MiddlewareHandler<AppEnv> {
     // A route may return a Response it built itself; make sure the id is on whatever goes out.
     if (c.res.headers.get('X-Request-Id') !== id) setResponseHeaders(c, { 'X-Request-Id': id })
   }
+}
+
+/**
+ * What the listeners answer while the bridge starts (its port is bound before Vault is
+ * contacted): `/healthz` 200, as the process is alive; everything else 503 VAULT_UNAVAILABLE
+ * with `Retry-After`, as while Vault is away.
+ */
+export function createStartingApp(): Hono {
+  const app = new Hono()
+  app.get('/healthz', (c) => c.json({ status: 'starting' }))
+  app.all('*', (c) => {
+    c.header('Retry-After', String(VAULT_RETRY_AFTER_SECONDS))
+    return c.json(
+      { error: { code: 'VAULT_UNAVAILABLE', message: 'The bridge is starting; retry shortly.' } },
+      503,
+    )
+  })
+  return app
 }

@@ -38,19 +38,29 @@ export function registerMetricsRoute(
   })
 }
 
+/** The app of the metrics port (METRICS_PORT): only `GET /metrics`; every other path is 404. */
+export function createMetricsApp(metrics: Pick<Metrics, 'render' | 'contentType'>): Hono<AppEnv> {
+  const app = new Hono<AppEnv>()
+  registerMetricsRoute(app, metrics)
+  app.notFound((c) =>
+    c.json({ error: { code: 'NOT_FOUND', message: 'Only GET /metrics is served here.' } }, 404),
+  )
+  return app
+}
+
 /**
- * Serves only `GET /metrics` on its own port (METRICS_PORT); every other path is 404.
- * @throws the listen error (EADDRINUSE, EACCES) as Node reports it.
+ * Serves {@link createMetricsApp} on its own port.
+ * @throws StartupError when the port cannot be bound.
  */
 export async function serveMetrics(options: {
   metrics: Pick<Metrics, 'render' | 'contentType'>
   host: string
   port: number
 }): Promise<HttpServer> {
-  const app = new Hono<AppEnv>()
-  registerMetricsRoute(app, options.metrics)
-  app.notFound((c) =>
-    c.json({ error: { code: 'NOT_FOUND', message: 'Only GET /metrics is served here.' } }, 404),
-  )
-  return startHttpServer({ fetch: app.fetch, host: options.host, port: options.port })
+  return startHttpServer({
+    fetch: createMetricsApp(options.metrics).fetch,
+    host: options.host,
+    port: options.port,
+    portVariable: 'METRICS_PORT',
+  })
 }

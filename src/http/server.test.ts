@@ -29,11 +29,22 @@ describe('the TLS listener', () => {
 
   it('refuses material that is not a certificate and its key, as a startup error', async () => {
     writeFileSync(join(dir, 'bad.pem'), 'not PEM at all')
-    const tls = readTlsMaterial({
-      certFile: join(dir, 'bad.pem'),
-      keyFile: join(dir, 'bad.pem'),
-      clientCaFile: undefined,
-    })
+    // Checked when the files are read (before Vault is contacted)...
+    const read = (() => {
+      try {
+        return readTlsMaterial({
+          certFile: join(dir, 'bad.pem'),
+          keyFile: join(dir, 'bad.pem'),
+          clientCaFile: undefined,
+        })
+      } catch (e) {
+        return e
+      }
+    })()
+    expect(read).toBeInstanceOf(StartupError)
+    expect((read as StartupError).message).toMatch(/TLS_CERT_FILE/)
+    // ...and again by the listener itself, for material that did not come from files.
+    const tls = { cert: Buffer.from('not PEM at all'), key: Buffer.from('not PEM at all') }
     const err = await startHttpServer({
       fetch: () => new Response('x'),
       host: '127.0.0.1',

@@ -1,11 +1,11 @@
 /** @module http/server: run a Hono app on @hono/node-server (HTTP or HTTPS) and stop it gracefully. */
-import { readFileSync } from 'node:fs'
 import type { Server } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import type { Config } from '../config/schema.js'
 import { StartupError } from '../config/startup-error.js'
+import { readCertificates, readKeyPair, startupError } from '../config/tls-files.js'
 
 /** The PEM material of the TLS listener (TLS_CERT_FILE, TLS_KEY_FILE, TLS_CLIENT_CA_FILE). */
 export interface TlsMaterial {
@@ -24,30 +24,27 @@ export interface HttpServerOptions {
   tls?: TlsMaterial
   /** Timeouts and the connection cap (HTTP_*); Node's defaults without them. */
   limits?: Config['listener']
+  /** The variable that sets `port`, for the operator's message when it cannot be bound. */
+  portVariable?: string
 }
 
 /**
- * Reads the TLS listener's files, once, at startup.
- * @throws StartupError (exit 2) naming the variable whose file cannot be read; never its content.
+ * Reads the TLS listener's files, once, at startup, and checks that they are a PEM certificate
+ * with its key and (TLS_CLIENT_CA_FILE) PEM certificates.
+ * @throws StartupError (exit 2) naming the variable whose file is wrong; never its content.
  */
 export function readTlsMaterial(tls: NonNullable<Config['tls']>): TlsMaterial {
-  const read = (variable: string, file: string) => {
-    try {
-      return readFileSync(file)
-    } catch (err) {
-      throw new StartupError(
-        'cannot start the TLS listener',
-        `Cannot read the file named by ${variable}.`,
-        {
-          cause: err,
-        },
-      )
-    }
-  }
+  const fail = startupError('cannot start the TLS listener')
+  const pair = readKeyPair(
+    { cert: 'TLS_CERT_FILE', key: 'TLS_KEY_FILE' },
+    { cert: tls.certFile, key: tls.keyFile },
+    fail,
+  )
   return {
-    cert: read('TLS_CERT_FILE', tls.certFile),
-    key: read('TLS_KEY_FILE', tls.keyFile),
-    ...(tls.clientCaFile ? { clientCa: read('TLS_CLIENT_CA_FILE', tls.clientCaFile) } : {}),
+    ...pair,
+    ...(tls.clientCaFile
+      ? { clientCa: readCertificates('TLS_CLIENT_CA_FILE', tls.clientCaFile, fail) }
+      : {}),
   }
 }
 
@@ -90,10 +87,24 @@ export interface HttpServer {
   close(timeoutMs: number): Promise<boolean>
 }
 
+/** A port that cannot be bound is the operator's to fix: one line naming the variable. */
+function listenError(err: NodeJS.ErrnoException, o: HttpServerOptions): Error {
+  const where = `${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`
+  const variable = o.portVariable ?? 'PORT'
+  const why: Record<string, string> = {
+    EADDRINUSE: `${where} is already in use: stop what listens there, or set ${variable} (or HOST) to a free one.`,
+    EACCES: `this process may not listen on ${where}: ports below 1024 need privileges; set ${variable} to 1024 or above.`,
+    EADDRNOTAVAIL: `${o.host} is not an address of this machine: set HOST to one of its addresses (or 0.0.0.0).`,
+  }
+  const message = err.code === undefined ? undefined : why[err.code]
+  return message ? new StartupError('cannot listen', message, { cause: err }) : err
+}
+
 /**
  * Starts listening and resolves once the port is bound.
- * @throws the listen error (EADDRINUSE, EACCES) as Node reports it; StartupError when the TLS
- *   material is not a certificate and its key.
+ * @throws StartupError when the port is in use or may not be bound (naming `portVariable`), or
+ *   when the TLS material is not a certificate and its key; another listen error as Node
+ *   reports it.
  */
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const { tls, limits } = options
@@ -124,7 +135,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
         { cause: err },
       )
     }
-    s.once('error', reject)
+    s.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, options)))
   })
   const { port } = server.address() as AddressInfo
   const host = options.host.includes(':') ? `[${options.host}]` : options.host

@@ -61,6 +61,7 @@ function cannedService(calls: string[]): SecretsService {
     requestSecret: unused('requestSecret'),
     checkSecretRequest: unused('checkSecretRequest'),
     readSecretMetadata: unused('readSecretMetadata'),
+    updateSecretMetadata: unused('updateSecretMetadata'),
     deleteSecretMetadata: unused('deleteSecretMetadata'),
     encrypt: unused('encrypt'),
     decrypt: async (_ctx, input) => {
@@ -73,6 +74,14 @@ function cannedService(calls: string[]): SecretsService {
         : { key: input.key, plaintext: 'c2VjcmV0' }
     },
     rewrap: unused('rewrap'),
+    createTransitKey: unused('createTransitKey'),
+    readTransitKey: unused('readTransitKey'),
+    rotateTransitKey: unused('rotateTransitKey'),
+    listTransitKeys: unused('listTransitKeys'),
+    generateHmac: unused('generateHmac'),
+    verifyHmac: unused('verifyHmac'),
+    sign: unused('sign'),
+    verifySignature: unused('verifySignature'),
     generateDataKey: async (_ctx, input) => {
       calls.push('generateDataKey')
       return {
@@ -226,6 +235,9 @@ describe('tools/list', () => {
       'read_secret',
       'read_secret_metadata',
       'decrypt',
+      'read_transit_key',
+      'verify_hmac',
+      'verify_signature',
       'whoami',
     ])
   })

@@ -138,19 +138,7 @@ describe('refused requests', () => {
     trail.requestRefused(refusal)
     await trail.close()
     const line = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>
-    expect(line).toEqual({
-      type: 'audit',
-      event: 'refused',
-      time: refusal.time,
-      requestId: 'req-9',
-      clientRequestId: 'theirs',
-      method: 'GET',
-      route: '/secrets/*',
-      outcome: 'UNAUTHENTICATED',
-      status: 401,
-      reason: 'invalid_credential',
-      credential: 'api_key',
-      clientAddress: '127.0.0.1',
-    })
+    const { apiKey: _, ...declared } = refusal
+    expect(line).toEqual({ type: 'audit', event: 'refused', ...declared })
   })
 })

@@ -1,4 +1,6 @@
 /** @module observability/audit: the audit trail, one JSON line per operation and per refused request (stdout, stderr, a file, or off). */
+import { accessSync, constants, statSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
 import { StartupError } from '../config/startup-error.js'
 import type {
   OperationEvent,
@@ -53,6 +55,33 @@ export function securityRecord(event: SecurityEvent): Record<string, unknown> {
     event: event.event,
     reason: event.reason,
     ...(event.operation === undefined ? {} : { operation: event.operation }),
+  }
+}
+
+const unopenable = (cause: unknown) =>
+  new StartupError(
+    'cannot write the audit trail',
+    'AUDIT_LOG names a file that cannot be opened for appending; check that its directory ' +
+      'exists and is writable, or set AUDIT_LOG to stdout, stderr or off.',
+    { cause },
+  )
+
+/**
+ * Checks, without creating or opening anything, that the audit sink `sink` (AUDIT_LOG) can be
+ * opened: a keyword, a writable file, or a new file in a writable directory.
+ * @throws StartupError as {@link createAuditTrail} does.
+ */
+export function checkAuditSink(sink: string): void {
+  if (['off', 'stdout', 'stderr'].includes(sink.trim().toLowerCase())) return
+  try {
+    const existing = statSync(sink, { throwIfNoEntry: false })
+    if (existing?.isDirectory()) throw new Error('AUDIT_LOG names a directory')
+    accessSync(existing ? sink : dirname(resolve(sink)), constants.W_OK)
+    if (!existing && !statSync(dirname(resolve(sink))).isDirectory()) {
+      throw new Error('the parent of AUDIT_LOG is not a directory')
+    }
+  } catch (err) {
+    throw unopenable(err)
   }
 }
 
@@ -128,12 +157,7 @@ export function createAuditTrail(
         ),
     })
   } catch (err) {
-    throw new StartupError(
-      'cannot write the audit trail',
-      'AUDIT_LOG names a file that cannot be opened for appending; check that its directory ' +
-        'exists and is writable, or set AUDIT_LOG to stdout, stderr or off.',
-      { cause: err },
-    )
+    throw unopenable(err)
   }
   let closed = false
   const write = (record: Record<string, unknown>) => {

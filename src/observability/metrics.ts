@@ -1,5 +1,5 @@
 /** @module observability/metrics: Prometheus metrics (prom-client) on the bridge's own registry, with hooks for each layer. */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { OperationEvent, OperationObserver } from '../core/ports.js'
 
 /** Every series starts with this. */
@@ -7,6 +7,11 @@ export const METRICS_PREFIX = 'vault_mcp_bridge_'
 
 /** Which limiter refused a request. */
 export type RateLimitKind = 'agent' | 'auth_failure'
+
+/** How a JWT-exchange login at Vault ended. */
+export type JwtExchangeLoginOutcome = 'ok' | 'refused' | 'unavailable' | 'failed'
+/** Why a cached JWT-exchange login left the cache before its Vault token expired. */
+export type JwtExchangeEviction = 'capacity' | 'expired' | 'refused' | 'shutdown'
 
 /**
  * The bridge's metrics. Labels are bounded sets on purpose (route patterns, operation names,
@@ -36,6 +41,19 @@ export interface Metrics extends OperationObserver {
   childTokenMinted(): void
   /** Revoking a child token failed (it will expire by its TTL). */
   childTokenRevokeFailed(): void
+  /** A login at Vault's JWT auth method with a caller's token (one per cache miss). */
+  jwtExchangeLogin(outcome: JwtExchangeLoginOutcome): void
+  /**
+   * A request served by a caller's cached Vault login (`cached`), or by a login another request
+   * with the same token had started (`shared`).
+   */
+  jwtExchangeCacheHit(kind: 'cached' | 'shared'): void
+  /** A cached login dropped, and its Vault token revoked. */
+  jwtExchangeEviction(reason: JwtExchangeEviction): void
+  /** Revoking an exchanged Vault token failed (it expires by its TTL). */
+  jwtExchangeRevokeFailed(): void
+  /** Reports how many caller logins the cache holds now (read at each scrape). */
+  jwtExchangeCacheSize(read: () => number): void
 }
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
@@ -118,9 +136,47 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     help: 'Child tokens whose revocation failed (they expire by their TTL).',
     registers,
   })
+  const exchangeLogins = new Counter({
+    name: `${p}jwt_exchange_logins_total`,
+    help: "Logins at Vault's JWT auth method with a caller's token, by outcome (ok, refused, unavailable, failed).",
+    labelNames: ['outcome'],
+    registers,
+  })
+  const exchangeHits = new Counter({
+    name: `${p}jwt_exchange_cache_hits_total`,
+    help: 'Requests served by a cached caller login (cached) or by a login another request started (shared).',
+    labelNames: ['kind'],
+    registers,
+  })
+  const exchangeEvictions = new Counter({
+    name: `${p}jwt_exchange_evictions_total`,
+    help: 'Cached caller logins dropped with their Vault token revoked, by reason (capacity, expired, refused, shutdown).',
+    labelNames: ['reason'],
+    registers,
+  })
+  const exchangeRevokeFailures = new Counter({
+    name: `${p}jwt_exchange_revoke_failures_total`,
+    help: 'Exchanged Vault tokens whose revocation failed (they expire by their TTL).',
+    registers,
+  })
+  let exchangeSize: () => number = () => 0
+  new Gauge({
+    name: `${p}jwt_exchange_cache_entries`,
+    help: 'Caller logins the JWT-exchange cache holds.',
+    registers,
+    collect() {
+      this.set(exchangeSize())
+    },
+  })
   // Pre-create the zero series, so dashboards and alerts see them before the first event.
   for (const kind of ['agent', 'auth_failure']) rateLimited.inc({ kind }, 0)
   for (const method of ['api_key', 'jwt', 'mtls', 'none']) authFailures.inc({ method }, 0)
+  for (const outcome of ['ok', 'refused', 'unavailable', 'failed'])
+    exchangeLogins.inc({ outcome }, 0)
+  for (const kind of ['cached', 'shared']) exchangeHits.inc({ kind }, 0)
+  for (const reason of ['capacity', 'expired', 'refused', 'shutdown']) {
+    exchangeEvictions.inc({ reason }, 0)
+  }
 
   return {
     registry,
@@ -152,6 +208,13 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     authFailure: (method) => authFailures.inc({ method }),
     childTokenMinted: () => childTokens.inc(),
     childTokenRevokeFailed: () => revokeFailures.inc(),
+    jwtExchangeLogin: (outcome) => exchangeLogins.inc({ outcome }),
+    jwtExchangeCacheHit: (kind) => exchangeHits.inc({ kind }),
+    jwtExchangeEviction: (reason) => exchangeEvictions.inc({ reason }),
+    jwtExchangeRevokeFailed: () => exchangeRevokeFailures.inc(),
+    jwtExchangeCacheSize(read) {
+      exchangeSize = read
+    },
   }
 }
 

@@ -16,6 +16,7 @@ import {
   vaultStatus,
   vaultUnavailable,
 } from './vault-errors.js'
+import { tlsInsteadOfHttp, type VaultConnection } from './vault-connection.js'
 import { VaultStartupError } from './vault-startup-error.js'
 
 /** A probe of an unreachable Vault happens at most this often, whatever the request rate. */
@@ -55,11 +56,12 @@ export interface BridgeTokenDeps {
 /** Holds the bridge token; every method but `start` is safe to call at any time. */
 export interface BridgeTokenKeeper {
   /**
-   * The first login. An unreachable Vault is not fatal: the keeper starts without a token and
-   * the first request (or readiness check) probes again.
+   * The first login, unless `connection` found Vault unreachable. An unreachable Vault is not
+   * fatal: the keeper starts without a token and the first request (or readiness check) probes
+   * again.
    * @throws VaultStartupError when Vault rejects the token or the AppRole credentials.
    */
-  start(): Promise<void>
+  start(connection?: VaultConnection): Promise<void>
   /**
    * A token that can be used now.
    * @throws VAULT_UNAVAILABLE while Vault is unreachable or rejects the bridge's credentials
@@ -440,16 +442,32 @@ export function createBridgeTokenKeeper(deps: BridgeTokenDeps): BridgeTokenKeepe
   }
 
   return {
-    async start() {
+    async start(connection) {
       if (appRole && vault.token) {
         log.info(
           { event: 'vault_auth_choice' },
           'Both VAULT_TOKEN and AppRole are set; using AppRole.',
         )
       }
+      if (connection && !connection.reachable) {
+        reachable = false
+        lastProbe = now()
+        log.warn(
+          { event: 'vault_unreachable', vault: { network: connection.code } },
+          `Vault is unreachable (${connection.code}); starting anyway. Requests get ` +
+            'VAULT_UNAVAILABLE until it answers.',
+        )
+        return
+      }
       try {
         install(await authenticate())
       } catch (err) {
+        const status = vaultStatus(err)
+        if (status === 400 || status === undefined) {
+          // Plain HTTP to a TLS listener gets a 400 (Vault) or a closed connection.
+          const wrongScheme = await tlsInsteadOfHttp(vault)
+          if (wrongScheme) throw wrongScheme
+        }
         if (isRejection(err)) {
           throw appRole
             ? new VaultStartupError(
@@ -469,7 +487,8 @@ export function createBridgeTokenKeeper(deps: BridgeTokenDeps): BridgeTokenKeepe
         lastProbe = now()
         log.warn(
           { event: 'vault_unreachable', vault: describeVaultFailure(err, 'start') },
-          'Vault is unreachable; starting anyway. Requests get VAULT_UNAVAILABLE until it answers.',
+          'Vault is unreachable, sealed or failing; starting anyway. Requests get ' +
+            'VAULT_UNAVAILABLE until it answers.',
         )
       }
     },

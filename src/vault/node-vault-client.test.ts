@@ -9,7 +9,12 @@ import { join } from 'node:path'
 import type { TLSSocket } from 'node:tls'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../config/load.js'
-import { createNodeVaultClient, createNodeVaultClientFactory } from './node-vault-client.js'
+import {
+  createNodeVaultClient,
+  createNodeVaultClientFactory,
+  readVaultTls,
+  skipVerifyWarning,
+} from './node-vault-client.js'
 import { VaultStartupError } from './vault-startup-error.js'
 import { vaultStatus } from './vault-errors.js'
 import { createLogger, type Logger } from '../observability/logger.js'
@@ -261,7 +266,7 @@ describe('TLS to Vault', () => {
     expect(seen).toHaveLength(0)
   })
 
-  it('skips verification only with VAULT_SKIP_VERIFY, and warns loudly', async () => {
+  it('skips verification only with VAULT_SKIP_VERIFY, which has its warning', async () => {
     const { url, seen } = await tlsServer()
     const { logger, levels } = recordingLogger()
     const vault = loadConfig({ VAULT_ADDR: url, VAULT_SKIP_VERIFY: 'true' }).vault
@@ -269,6 +274,28 @@ describe('TLS to Vault', () => {
     await client.read('sys/mounts')
     client.close()
     expect(seen).toHaveLength(1)
-    expect(warnings(levels)).toHaveLength(1)
+    // The startup checks give the warning, once (test/integration/startup-vault.test.ts); a
+    // client factory gives none of its own.
+    expect(warnings(levels)).toHaveLength(0)
+    expect(skipVerifyWarning(vault)).toContain('VAULT_SKIP_VERIFY')
+    expect(skipVerifyWarning(loadConfig({ VAULT_ADDR: url }).vault)).toBeUndefined()
+  })
+
+  it('refuses a VAULT_CACERT that holds no certificate, and a client key that does not fit', () => {
+    writeFileSync(join(dir, 'garbage.pem'), 'not a certificate\n')
+    const fails = (env: Record<string, string>) => {
+      try {
+        readVaultTls(loadConfig({ VAULT_ADDR: 'https://127.0.0.1:1', ...env }).vault)
+        return undefined
+      } catch (e) {
+        return e as VaultStartupError
+      }
+    }
+    expect(fails({ VAULT_CACERT: join(dir, 'garbage.pem') })?.message).toContain('VAULT_CACERT')
+    expect(
+      fails({ VAULT_CLIENT_CERT: join(dir, 'client.pem'), VAULT_CLIENT_KEY: join(dir, 'ca.key') })
+        ?.reason,
+    ).toBe('tls_files')
+    expect(fails({ VAULT_CACERT: join(dir, 'ca.pem') })).toBeUndefined()
   })
 })

@@ -1,9 +1,9 @@
 /** @module vault/node-vault-client: node-vault clients built from `Config['vault']` only. */
-import { readFileSync } from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
 import nodeVault from 'node-vault'
 import type { Config } from '../config/schema.js'
+import { readCertificates, readKeyPair } from '../config/tls-files.js'
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import { createVaultTransport, requestOptionsCheck } from './vault-transport.js'
@@ -45,21 +45,17 @@ const MAX_SOCKETS = 64
  * VAULT_NAMESPACE, VAULT_SKIP_VERIFY), so every one of those is set explicitly, and its
  * `debug` output, which would print request bodies (secret values), is switched off. Redirects
  * are not followed (they would carry the token along).
- * @throws VaultStartupError `tls_files` when a configured PEM file cannot be read.
+ * @throws VaultStartupError `tls_files` when a configured PEM file cannot be read or is not PEM.
  */
 export function createNodeVaultClientFactory(
   vault: Config['vault'],
-  deps: { logger: Logger; metrics?: Pick<Metrics, 'vaultCall'> },
+  deps: {
+    logger: Logger
+    metrics?: Pick<Metrics, 'vaultCall'>
+    /** The TLS material, when the caller has read it already ({@link readVaultTls}). */
+    tls?: VaultTls
+  },
 ): NodeVaultClientFactory {
-  const tls = vault.tls
-  if (tls.skipVerify) {
-    deps.logger.warn(
-      { vaultAddr: vault.address },
-      'VAULT_SKIP_VERIFY is set: the TLS certificate of Vault is NOT verified, so anyone on the ' +
-        'network path can impersonate Vault and read every secret and token. Never use this in ' +
-        'production; set VAULT_CACERT instead.',
-    )
-  }
   const timeout = Math.max(1, Math.round(vault.timeoutSeconds * 1000))
   // Idle pooled sockets close on our side after this, well before Vault's own idle timeout
   // (5 min), so a request rarely lands on a connection Vault is closing at that moment.
@@ -68,13 +64,7 @@ export function createNodeVaultClientFactory(
     maxSockets: MAX_SOCKETS,
     timeout: Math.max(30_000, timeout + 1000),
   }
-  const httpsAgent = new https.Agent({
-    ...idle,
-    rejectUnauthorized: !tls.skipVerify,
-    ca: readPem('VAULT_CACERT', tls.caCertFile),
-    cert: readPem('VAULT_CLIENT_CERT', tls.clientCertFile),
-    key: readPem('VAULT_CLIENT_KEY', tls.clientKeyFile),
-  })
+  const httpsAgent = new https.Agent({ ...idle, ...(deps.tls ?? readVaultTls(vault)) })
   const httpAgent = new http.Agent(idle)
   const shared = nodeVault({
     endpoint: vault.address,
@@ -132,15 +122,45 @@ export function createNodeVaultClient(
   return Object.assign(factory.client(options.token), { close: () => factory.close() })
 }
 
-function readPem(variable: string, file: string | undefined): Buffer | undefined {
-  if (file === undefined) return undefined
-  try {
-    return readFileSync(file)
-  } catch (err) {
-    throw new VaultStartupError('tls_files', `Cannot read the file named by ${variable}.`, {
-      cause: err,
-    })
+/** The TLS options of every connection to Vault, from VAULT_CACERT and friends. */
+export interface VaultTls {
+  rejectUnauthorized: boolean
+  ca?: Buffer
+  cert?: Buffer
+  key?: Buffer
+}
+
+/**
+ * Reads and checks the PEM files of TLS to Vault (VAULT_CACERT: certificates; VAULT_CLIENT_CERT
+ * and VAULT_CLIENT_KEY: a certificate and its key).
+ * @throws VaultStartupError `tls_files` naming the variable whose file is missing or not PEM.
+ */
+export function readVaultTls(vault: Pick<Config['vault'], 'tls'>): VaultTls {
+  const { tls } = vault
+  const fail = (message: string, cause?: unknown) =>
+    new VaultStartupError('tls_files', message, cause === undefined ? undefined : { cause })
+  const pair =
+    tls.clientCertFile && tls.clientKeyFile
+      ? readKeyPair(
+          { cert: 'VAULT_CLIENT_CERT', key: 'VAULT_CLIENT_KEY' },
+          { cert: tls.clientCertFile, key: tls.clientKeyFile },
+          fail,
+        )
+      : {}
+  return {
+    rejectUnauthorized: !tls.skipVerify,
+    ...(tls.caCertFile ? { ca: readCertificates('VAULT_CACERT', tls.caCertFile, fail) } : {}),
+    ...pair,
   }
+}
+
+/** The warning VAULT_SKIP_VERIFY deserves, once per start (undefined when it is off). */
+export function skipVerifyWarning(vault: Pick<Config['vault'], 'tls'>): string | undefined {
+  return vault.tls.skipVerify
+    ? 'VAULT_SKIP_VERIFY is set: the TLS certificate of Vault is NOT verified, so anyone on the ' +
+        'network path can impersonate Vault and read every secret and token. Never use this in ' +
+        'production; set VAULT_CACERT instead.'
+    : undefined
 }
 
 /** Every node-vault call goes through `client.request`: time it and count it by outcome. */

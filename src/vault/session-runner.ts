@@ -1,6 +1,7 @@
 /**
- * @module vault/session-runner: runs one request's Vault session with the bridge token or a
- * child token, and recovers once from a 403 that was the token's fault rather than a denial.
+ * @module vault/session-runner: runs one request's Vault session with the caller's own token
+ * (JWT exchange), the bridge token or a child token, and recovers once from a 403 that was the
+ * token's fault rather than a denial.
  */
 import type { Config } from '../config/schema.js'
 import { AppError } from '../core/errors.js'
@@ -9,6 +10,7 @@ import type { VaultPort, VaultSession } from '../core/ports.js'
 import type { Logger } from '../observability/logger.js'
 import type { BridgeToken, BridgeTokenKeeper } from './bridge-token.js'
 import { childMayHaveDied, isMintRefusal, type ChildTokenPool } from './child-tokens.js'
+import { exchangeableCredential, type JwtExchange } from './jwt-exchange.js'
 import type { NodeVaultClient } from './node-vault-client.js'
 import { createNodeVaultSession } from './node-vault-session.js'
 import { agentPolicyName, isAgentPolicyNameSafe } from './policy-name.js'
@@ -21,6 +23,11 @@ export interface SessionRunnerDeps {
   policyPrefix: string
   bridge: Pick<BridgeTokenKeeper, 'ensure' | 'current' | 'recover' | 'gainPolicy'>
   children: Pick<ChildTokenPool, 'acquire' | 'release' | 'retire'>
+  /**
+   * JWT exchange (VAULT_JWT_EXCHANGE_ENABLED): callers with a JWKS/OIDC token reach Vault with
+   * the token Vault's JWT method gives them; the others as above, unless `only` refuses them.
+   */
+  exchange?: Pick<JwtExchange, 'acquire' | 'release' | 'retire'> & { only: boolean }
   log: Logger
   /** Clock of the child tokens' expiry (ms). */
   now: () => number
@@ -116,11 +123,53 @@ export function createSessionRunner(deps: SessionRunnerDeps): VaultPort['session
     return bridge.gainPolicy(parent, agentPolicyName(deps.policyPrefix, agent))
   }
 
+  /**
+   * The session as the caller: with the Vault token its own JWT got at Vault's JWT method. A 403
+   * with a login this request did not make itself (a cached one, which someone may have revoked)
+   * retires that login and runs `fn` once more with a fresh one; a 403 with a fresh login is
+   * Vault's denial.
+   */
+  async function asCaller<T>(
+    ctx: CallContext,
+    fn: (vault: VaultSession) => Promise<T>,
+    exchange: NonNullable<SessionRunnerDeps['exchange']>,
+  ): Promise<T> {
+    const sessionOptions = {
+      kvMount: deps.vault.kvMount,
+      transitMount: deps.vault.transitMount,
+      ...(ctx.trace ? { trace: ctx.trace } : {}),
+    }
+    for (let round = 0; ; round++) {
+      const lease = await exchange.acquire(ctx)
+      const seen: Seen = {}
+      try {
+        return await fn(tracked(createNodeVaultSession(lease.client, sessionOptions), seen))
+      } catch (err) {
+        const denied = seen.vault403 !== undefined && seen.vault403 === err
+        if (!denied || lease.fresh || round > 0) throw err
+        exchange.retire(lease)
+      } finally {
+        exchange.release(lease)
+      }
+    }
+  }
+
   return async function session<T>(
     ctx: CallContext,
     calls: number,
     fn: (vault: VaultSession) => Promise<T>,
   ): Promise<T> {
+    const exchange = deps.exchange
+    if (exchange && exchangeableCredential(ctx)) return asCaller(ctx, fn, exchange)
+    if (exchange?.only) {
+      // Security: fail closed; the configuration checks keep such callers out in the first place.
+      throw new AppError(
+        'FORBIDDEN',
+        'This bridge reaches Vault only as the caller (VAULT_JWT_EXCHANGE_ONLY=true), which ' +
+          "needs a token from the bridge's identity provider (JWT_JWKS_URL or JWT_ISSUER); " +
+          'authenticate with one.',
+      )
+    }
     const parent = await bridge.ensure()
     const seen: Seen = {}
     try {

@@ -130,3 +130,22 @@ export const jsonWith = (key: string): Record<string, string> => ({
 /** An API key of 43 random-looking characters (what `openssl rand -base64 32` gives). */
 export const randomKey = (label: string): string =>
   `${label}-${Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('base64url')}`
+
+/** An MCP `initialize` request (2025-06-18, which every SDK generation speaks), as a JSON body. */
+export const mcpInitialize = (client = 'attack-suite'): string =>
+  JSON.stringify({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'initialize',
+    params: {
+      protocolVersion: '2025-06-18',
+      capabilities: {},
+      clientInfo: { name: client, version: '1.0.0' },
+    },
+  })
+
+/** The headers of an MCP Streamable HTTP POST. */
+export const MCP_POST_HEADERS: Readonly<Record<string, string>> = {
+  accept: 'application/json, text/event-stream',
+  'content-type': 'application/json',
+}

@@ -4,10 +4,11 @@
  * moves, and everything it logs, audits and refuses kept for the "the value is nowhere" checks.
  */
 import { randomBytes } from 'node:crypto'
-import { createBridge, listen, type RunningBridge } from '../../src/bridge.js'
+import { createBridge } from '../../src/bridge.js'
 import { loadConfig } from '../../src/config/load.js'
 import { SCOPES } from '../../src/core/identity.js'
 import type { OperationEvent, SecurityEvent } from '../../src/core/ports.js'
+import { startHttpServer } from '../../src/http/server.js'
 import { recordingLogger, type LogLine } from './loggers.js'
 import { apiKeyOf } from './mcp-harness.js'
 import type { RestResponse } from './test-app.js'
@@ -16,7 +17,6 @@ import type { VaultStack } from './vault-stack.js'
 
 export interface EntryBridge {
   url: string
-  running: RunningBridge
   logs: LogLine[]
   events: OperationEvent[]
   security: SecurityEvent[]
@@ -64,12 +64,16 @@ export async function startEntryBridge(
     observer: { operationFinished: (e) => void events.push(e) },
     security: { securityEvent: (e) => void security.push(e) },
   })
-  const running = await listen(bridge)
-  const client = httpClient(running.url)
+  const server = await startHttpServer({
+    fetch: bridge.app.fetch,
+    host: '127.0.0.1',
+    port: 0,
+    limits: config.listener,
+  })
+  const client = httpClient(server.url)
   const as = (agent: string) => ({ 'x-api-key': apiKeyOf(agent) })
   return {
-    url: running.url,
-    running,
+    url: server.url,
     logs: lines,
     events,
     security,
@@ -77,6 +81,9 @@ export async function startEntryBridge(
     ask: (agent, body) => client.call('POST', '/secret-requests', { headers: as(agent), body }),
     check: (agent, id) => client.call('GET', `/secret-requests/${id}`, { headers: as(agent) }),
     everything: () => JSON.stringify({ lines, events, security }),
-    close: async () => void (await running.stop()),
+    close: async () => {
+      await server.close(1000)
+      await bridge.close()
+    },
   }
 }

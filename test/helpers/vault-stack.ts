@@ -54,6 +54,9 @@ export interface VaultStackOptions {
   childTokens?: boolean
   /** METRICS_ENABLED: the core keeps its metrics (`core.metrics`), as serve does. */
   metrics?: boolean
+  /** TRANSIT_MOUNT, and whether the stack mounts Transit there (default true). */
+  transitMount?: string
+  mountTransit?: boolean
 }
 
 /**
@@ -75,6 +78,7 @@ export async function startVaultStack(options: VaultStackOptions = {}): Promise<
     VAULT_TOKEN: vault.rootToken,
     DEFAULT_PREFIX: prefix,
     LIST_MAX_KEYS: String(options.listMaxKeys ?? 1000),
+    ...(options.transitMount ? { TRANSIT_MOUNT: options.transitMount } : {}),
     CHILD_TOKEN_ENABLED: options.childTokens ? 'true' : 'false',
     MAX_BODY_BYTES: String(64 * 1024),
     RATE_LIMIT_ENABLED: 'false',
@@ -89,7 +93,8 @@ export async function startVaultStack(options: VaultStackOptions = {}): Promise<
     policyPrefix: config.childToken.policyPrefix,
     name: config.childToken.role,
   })
-  const transit = await ensureTransitMount(root, config.vault.transitMount)
+  const transit =
+    options.mountTransit === false ? false : await ensureTransitMount(root, config.vault.transitMount)
 
   const { logger, lines } = recordingLogger()
   const events: OperationEvent[] = []

@@ -239,6 +239,9 @@ describe.each([false, true])('audit and log scan (child tokens: %s)', (childToke
   })
 
   it('finds none of them in the audit trail or the logs', async () => {
+    // The trail is written asynchronously (a bounded queue): scan it once the bridge has stopped,
+    // which flushes it, instead of reading the file while lines may still be on their way.
+    await bridge.stop()
     const audit = readFileSync(auditFile, 'utf8')
     const logs = logLines.join('')
     expect(forbidden.size).toBeGreaterThan(30)

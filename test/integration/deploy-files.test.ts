@@ -97,6 +97,8 @@ describe('deploy/kubernetes: the kustomize base and overlay', () => {
       if (m.kind !== 'Namespace') expect(m.metadata.namespace).toBe('vault-mcp-bridge')
   })
 
+  // The strict schemas come from a TypeScript program over the kubernetes-types files: a few
+  // seconds of CPU, many more on a loaded machine.
   it('every manifest file and every rendered object validates against the Kubernetes schemas', () => {
     // A patch is a partial object: the rendered overlay, checked here, is the whole one.
     const files = yamlFiles(baseDir).filter((f) => !f.endsWith('kustomization.yaml'))
@@ -108,7 +110,7 @@ describe('deploy/kubernetes: the kustomize base and overlay', () => {
     expect(files).toHaveLength(9)
     expect(objects.length).toBeGreaterThan(30)
     expect(objects.flatMap((m) => kubernetesSchemaErrors(m))).toEqual([])
-  })
+  }, 60_000)
 
   it('the schema check has teeth: a misspelt field, a wrong type, a missing name fail', () => {
     const broken = structuredClone(deployment)

@@ -64,12 +64,16 @@ function calls(previous: Map<string, ToolResult>): [string, Record<string, unkno
   const ciphertext = () =>
     (previous.get('encrypt')?.structuredContent as { ciphertext?: string } | undefined)
       ?.ciphertext ?? 'vault:v1:none'
+  const made = (name: string, field: string) =>
+    (previous.get(name)?.structuredContent as Record<string, string> | undefined)?.[field] ??
+    'vault:v1:none'
   return [
     ['whoami', {}],
     ['write_secret', { path: 'v', data: { pw: SECRET } }],
     ['patch_secret', { path: 'v', data: { other: SECRET2 } }],
     ['read_secret', { path: 'v' }],
     ['read_secret_metadata', { path: 'v' }],
+    ['update_secret_metadata', { path: 'v', custom_metadata: { owner: 'team' } }],
     ['list_secrets', { recursive: true }],
     ['delete_secret', { path: 'v' }],
     ['undelete_secret', { path: 'v', versions: [2] }],
@@ -94,6 +98,32 @@ function calls(previous: Map<string, ToolResult>): [string, Record<string, unkno
       },
     ],
     ['generate_data_key', { key: 'k', type: 'plaintext' }],
+    ['create_transit_key', { key: 's', type: 'ed25519' }],
+    ['list_transit_keys', {}],
+    ['read_transit_key', { key: 's' }],
+    ['rotate_transit_key', { key: 's' }],
+    ['generate_hmac', { key: 's', input: b64(SECRET) }],
+    [
+      'verify_hmac',
+      {
+        key: 's',
+        input: b64(SECRET),
+        get hmac() {
+          return made('generate_hmac', 'hmac')
+        },
+      },
+    ],
+    ['sign', { key: 's', input: b64(SECRET) }],
+    [
+      'verify_signature',
+      {
+        key: 's',
+        input: b64(SECRET),
+        get signature() {
+          return made('sign', 'signature')
+        },
+      },
+    ],
     ['delete_secret_metadata', { path: 'v' }],
   ]
 }
@@ -144,5 +174,9 @@ describe.each(MODES)('MCP_SECRET_VALUES=%s', (mode) => {
     // What carries no secret value is the same in every mode.
     expect(shown('encrypt').ciphertext).toMatch(/^vault:v1:/)
     expect(shown('read_secret_metadata').current_version).toBe(2)
+    expect(shown('list_transit_keys').keys).toEqual(['k', 's'])
+    expect(shown('rotate_transit_key').latest_version).toBe(2)
+    expect(shown('verify_hmac').valid).toBe(true)
+    expect(shown('verify_signature').valid).toBe(true)
   })
 })

@@ -74,7 +74,13 @@ async function appRoleSetup(
   const tokenRole = await writeTestTokenRole(root, { policyPrefix })
   cleanups.push(() => tokenRole.remove())
   await root.write(`sys/policies/acl/${bridgePolicy}`, {
-    policy: renderBridgePolicy({ name: bridgePolicy, childTokenRole: tokenRole.name }),
+    policy: renderBridgePolicy({
+      name: bridgePolicy,
+      childTokenRole: tokenRole.name,
+      kvMount: 'secret',
+      transitMount: 'transit',
+      policyPrefix,
+    }),
   })
   await root.write(`sys/policies/acl/${agentPolicyName(policyPrefix, alice)}`, {
     policy: renderAgentPolicy({

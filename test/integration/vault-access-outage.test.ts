@@ -63,6 +63,18 @@ const errorOf = (p: Promise<unknown>) =>
     (e: unknown) => e as AppError,
   )
 
+/** A started port on a shared clock, talking to a fresh dev vault through a recording proxy. */
+async function portBehindProxy() {
+  const clock = fakeClock()
+  const rootToken = `hvs.${uniqueName('root')}`
+  const vault = await dev(0, rootToken, clock.now)
+  const proxy = await startVaultProxy(vault.url)
+  cleanups.push(() => proxy.close())
+  const p = bridgePort(proxy.url, rootToken, clock.now)
+  await p.start()
+  return { clock, proxy, p }
+}
+
 const write = (p: ManagedVaultPort, key: string) =>
   p.session(ctx(), 1, (s) => s.kvWrite(key, { v: '1' }))
 
@@ -133,13 +145,7 @@ describe('Vault outage', () => {
   })
 
   it('recovers when connections to a running Vault are cut and restored', async () => {
-    const clock = fakeClock()
-    const rootToken = `hvs.${uniqueName('root')}`
-    const vault = await dev(0, rootToken, clock.now)
-    const proxy = await startVaultProxy(vault.url)
-    cleanups.push(() => proxy.close())
-    const p = bridgePort(proxy.url, rootToken, clock.now)
-    await p.start()
+    const { clock, proxy, p } = await portBehindProxy()
     await write(p, 'mcp/alice/a')
 
     proxy.down = true
@@ -170,13 +176,7 @@ describe('Vault outage', () => {
   })
 
   it('a request the Vault client cannot even send is INTERNAL, and Vault stays up for everyone', async () => {
-    const clock = fakeClock()
-    const rootToken = `hvs.${uniqueName('root')}`
-    const vault = await dev(0, rootToken, clock.now)
-    const proxy = await startVaultProxy(vault.url)
-    cleanups.push(() => proxy.close())
-    const p = bridgePort(proxy.url, rootToken, clock.now)
-    await p.start()
+    const { proxy, p } = await portBehindProxy()
     // Past the service's data limits (this calls the port directly): the client's JSON
     // serialisation throws, without an HTTP status and without a network error code.
     let deep: unknown = 'x'

@@ -9,7 +9,14 @@ import { request as httpRequest } from 'node:http'
 import { SignJWT, base64url, exportJWK, exportSPKI, generateKeyPair, type CryptoKey } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDevVault, type DevVault } from '@vault-mcp-bridge/dev-vault'
-import { randomKey, send, startBridge, type Bridge } from '../helpers/bridge-process.js'
+import {
+  MCP_POST_HEADERS,
+  mcpInitialize,
+  randomKey,
+  send,
+  startBridge,
+  type Bridge,
+} from '../helpers/bridge-process.js'
 import { spawnCli, type CliProcess } from '../helpers/cli.js'
 import { freePort } from '../helpers/free-port.js'
 import { startKeyServer, type KeyServer } from '../helpers/auth-app.js'
@@ -158,21 +165,8 @@ describe('refused before issue 12, and still', () => {
   })
 
   it('a foreign Origin or a rebinding Host on /mcp is refused', async () => {
-    const init = JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: {
-        protocolVersion: '2025-06-18',
-        capabilities: {},
-        clientInfo: { name: 't', version: '1' },
-      },
-    })
-    const headers = {
-      ...asA,
-      accept: 'application/json, text/event-stream',
-      'content-type': 'application/json',
-    }
+    const init = mcpInitialize()
+    const headers = { ...asA, ...MCP_POST_HEADERS }
     const attacks: Record<string, string>[] = [
       { origin: 'https://evil.example' },
       { host: 'rebound.evil.example' },

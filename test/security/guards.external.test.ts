@@ -9,7 +9,15 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { randomKey, send, startBridge, type Bridge, type Reply } from '../helpers/bridge-process.js'
+import {
+  MCP_POST_HEADERS,
+  mcpInitialize,
+  randomKey,
+  send,
+  startBridge,
+  type Bridge,
+  type Reply,
+} from '../helpers/bridge-process.js'
 import {
   PUBLIC_HOST,
   haveNginx,
@@ -112,21 +120,8 @@ describe.skipIf(!haveNginx)(
           client: { cert: pem(dir, 'agent-b.crt'), key: pem(dir, 'agent-b.key') },
           // The TLS name stays the bridge's: only the Host header is rebound.
           servername: PUBLIC_HOST,
-          headers: {
-            host,
-            accept: 'application/json, text/event-stream',
-            'content-type': 'application/json',
-          },
-          body: JSON.stringify({
-            jsonrpc: '2.0',
-            id: 1,
-            method: 'initialize',
-            params: {
-              protocolVersion: '2025-06-18',
-              capabilities: {},
-              clientInfo: { name: 'nginx-host-test', version: '1.0.0' },
-            },
-          }),
+          headers: { host, ...MCP_POST_HEADERS },
+          body: mcpInitialize('nginx-host-test'),
         })
       const ok = await init(PUBLIC_HOST)
       expect(ok.status).toBe(200)

@@ -3,7 +3,7 @@
  * itself), as gen-policy prints them and provision writes them.
  */
 import { agentKvPrefix, transitKeyPrefix, trimSlashes } from '../../core/paths.js'
-import { agentPolicyName, isAgentPolicyNameSafe } from '../policy-name.js'
+import { agentPolicyName, isAgentPolicyNameSafe, isPolicyPrefixSafe } from '../policy-name.js'
 import { mintPath, tokenRolePath } from '../token-role.js'
 
 /** Where one agent's data lives in Vault, as the bridge names it. */
@@ -82,8 +82,9 @@ export function renderAgentPolicy(options: AgentPolicyOptions): string {
     '',
     block(
       `${kv}/metadata/${ns}/*`,
-      ['read', 'list', 'delete'],
-      'List its secrets, read their versions, and remove a secret permanently.',
+      ['read', 'update', 'list', 'delete'],
+      'List its secrets, read and change their settings (an existing secret: "update", never ' +
+        '"create"), and remove a secret permanently.',
     ),
     '',
     block(`${kv}/delete/${ns}/*`, ['update'], 'Soft-delete chosen versions.'),
@@ -110,7 +111,24 @@ export function renderAgentPolicy(options: AgentPolicyOptions): string {
     '',
     block(`${transit}/datakey/wrapped/${keys}`, ['update'], 'Data keys returned wrapped only.'),
     '',
-    block(`${transit}/keys/${keys}`, ['create', 'read', 'update'], 'Read and create its own keys.'),
+    block(
+      `${transit}/keys/${keys}`,
+      ['read', 'update'],
+      'Create, read and rotate its own keys (creating and rotating are "update"; a Vault glob ' +
+        'cannot tell keys/<name>/rotate from keys/<name>/config, which the bridge never calls).',
+    ),
+    '',
+    block(
+      `${transit}/keys`,
+      ['list'],
+      "List key names. Vault lists the whole mount, names only; the bridge answers with the agent's own.",
+    ),
+    '',
+    block(`${transit}/hmac/${keys}`, ['update'], 'Compute HMACs with its own keys.'),
+    '',
+    block(`${transit}/sign/${keys}`, ['update'], 'Sign with its own keys.'),
+    '',
+    block(`${transit}/verify/${keys}`, ['update'], 'Verify HMACs and signatures of its own keys.'),
     '',
   ].join('\n')
 }
@@ -124,18 +142,32 @@ export interface BridgePolicyOptions {
    * minted with `auth/token/create` (CHILD_TOKEN_ROLE=none).
    */
   childTokenRole?: string
+  /** KV_MOUNT, TRANSIT_MOUNT and CHILD_TOKEN_POLICY_PREFIX, for `check-config --vault`. */
+  kvMount: string
+  transitMount: string
+  policyPrefix: string
+  /**
+   * JWT exchange: the policy path of the agents' JWT roles (`jwtRoleGlob`), which the bridge
+   * reads to tell an operator why Vault refused a caller's login; absent without exchange.
+   */
+  jwtRoles?: string
 }
 
 /**
  * HCL of the bridge's own policy: look itself up, renew and revoke itself, create child tokens
  * (through the token role, whose definition it may read to explain a refusal), and revoke them
- * after each request. Its Vault data access without child tokens comes from the agent policies
- * that `provision` attaches to the bridge's AppRole role next to this one.
+ * after each request; read (not change) its two mounts and the agent policies, so that
+ * `check-config --vault` can tell whether they are in place. Its Vault data access without child
+ * tokens comes from the agent policies that `provision` attaches to the bridge's AppRole role
+ * next to this one.
  *
  * Security: no `sudo` anywhere. Through the role, Vault issues only the policies the role allows
  * (agent policies); with `auth/token/create` only policies the bridge token itself holds.
  */
 export function renderBridgePolicy(options: BridgePolicyOptions): string {
+  if (!isPolicyPrefixSafe(options.policyPrefix)) {
+    throw new TypeError('policy prefix must be lower-case letters, digits, "_", "." or "-"')
+  }
   const role = options.childTokenRole
   const mint =
     role === undefined
@@ -170,7 +202,41 @@ export function renderBridgePolicy(options: BridgePolicyOptions): string {
     '',
     ...mint,
     '',
-    block('auth/token/revoke', ['update'], 'Revoke each child token after its request.'),
+    block(
+      'auth/token/revoke',
+      ['update'],
+      options.jwtRoles === undefined
+        ? 'Revoke each child token after its request.'
+        : "Revoke each child token after its request, and callers' tokens it no longer keeps.",
+    ),
     '',
+    block(
+      `sys/mounts/${checked('mount', options.kvMount)}`,
+      ['read'],
+      'check-config --vault: is the KV mount there, and version 2?',
+    ),
+    '',
+    block(
+      `sys/mounts/${checked('transit mount', options.transitMount)}`,
+      ['read'],
+      'check-config --vault: is Transit mounted?',
+    ),
+    '',
+    block(
+      `sys/policies/acl/${options.policyPrefix}*`,
+      ['read'],
+      'check-config --vault: do the agent policies exist?',
+    ),
+    '',
+    ...(options.jwtRoles === undefined
+      ? []
+      : [
+          block(
+            options.jwtRoles,
+            ['read'],
+            "Read the agents' JWT roles, to tell an operator why Vault refused a caller's login.",
+          ),
+          '',
+        ]),
   ].join('\n')
 }

@@ -1,15 +1,17 @@
 /**
  * @module vault/admin/provision: prepares any Vault for the bridge with an admin token: KV v2 and
  * Transit mounts, one policy per agent, the bridge's own policy, the token role child tokens are
- * minted through, and the bridge's AppRole role. Idempotent: it reads before it writes, and
- * reports only what it changed.
+ * minted through, the JWT auth method and roles of JWT exchange, and the bridge's AppRole role.
+ * Idempotent: it reads before it writes, and reports only what it changed.
  */
 import { trimSlashes } from '../../core/paths.js'
 import type { NodeVaultClient } from '../node-vault-client.js'
 import { agentPolicyName, isAgentPolicyNameSafe } from '../policy-name.js'
 import { hasRoleGlobs, tokenRolePath, tokenRoleSettings } from '../token-role.js'
 import { vaultCause, vaultStatus } from '../vault-errors.js'
+import { jwtRoleGlob, type JwtExchangeSetup } from './jwt-setup.js'
 import { AGENT_POLICY_MARK, renderAgentPolicy, renderBridgePolicy } from './policy.js'
+import { provisionJwtExchange } from './provision-jwt.js'
 
 /** The defaults `provision` uses for the bridge's own policy and AppRole role. */
 export const BRIDGE_POLICY_NAME = 'mcp-bridge'
@@ -37,6 +39,11 @@ export interface ProvisionOptions {
    * when the bridge mints with `auth/token/create` (CHILD_TOKEN_ROLE=none).
    */
   childTokenRole: string | undefined
+  /**
+   * JWT exchange (VAULT_JWT_EXCHANGE_ENABLED, from `jwtExchangeSetup`): the JWT auth method at
+   * its mount, configured with the bridge's JWKS or OIDC issuer, and one role per agent.
+   */
+  jwtExchange?: JwtExchangeSetup
   /**
    * Delete the policies this tool wrote for agents that are no longer in `agents` (policies
    * with the prefix that it did not write are never touched, only reported).
@@ -97,7 +104,7 @@ export async function provisionVault(options: ProvisionOptions): Promise<Provisi
   }
   const changes: string[] = []
   const warnings: string[] = []
-  const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+  const call = async <T>(what: string, fn: () => Promise<T>, hint?: string): Promise<T> => {
     try {
       return await fn()
     } catch (err) {
@@ -107,7 +114,7 @@ export async function provisionVault(options: ProvisionOptions): Promise<Provisi
           ? 'Vault is unreachable'
           : status === 403
             ? 'permission denied: use an admin token (VAULT_TOKEN)'
-            : `Vault answered ${status}`
+            : `Vault answered ${status}${hint && status === 400 ? ` (${hint})` : ''}`
       throw new ProvisionError(`Could not ${what}: ${why}.`, {
         cause: vaultCause(err, 'CALL', what),
       })
@@ -178,7 +185,16 @@ export async function provisionVault(options: ProvisionOptions): Promise<Provisi
   }
   policies.set(
     bridgePolicy,
-    renderBridgePolicy({ name: bridgePolicy, childTokenRole: options.childTokenRole }),
+    renderBridgePolicy({
+      name: bridgePolicy,
+      childTokenRole: options.childTokenRole,
+      kvMount: kv,
+      transitMount: transit,
+      policyPrefix: options.policyPrefix,
+      ...(options.jwtExchange
+        ? { jwtRoles: jwtRoleGlob(options.jwtExchange.mount, options.jwtExchange.roleTemplate) }
+        : {}),
+    }),
   )
   for (const [name, text] of policies) {
     const existing = await readOrAbsent(`read policy ${name}`, `sys/policies/acl/${name}`)
@@ -216,6 +232,24 @@ export async function provisionVault(options: ProvisionOptions): Promise<Provisi
           'the bridge can hand it out to an agent of that name: rename it or choose another prefix',
       )
     }
+  }
+
+  if (options.jwtExchange) {
+    await provisionJwtExchange({
+      client,
+      setup: options.jwtExchange,
+      agents,
+      policyPrefix: options.policyPrefix,
+      prune: options.prune === true,
+      auths,
+      call,
+      readOrAbsent,
+      refuse: (message) => {
+        throw new ProvisionError(message)
+      },
+      changes,
+      warnings,
+    })
   }
 
   if (options.childTokenRole !== undefined) {

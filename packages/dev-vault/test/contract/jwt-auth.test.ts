@@ -522,3 +522,117 @@ describe('jwt login identity', () => {
     expect(self.json.data.accessor).toBe(info.wrapped_accessor)
   })
 })
+
+describe('jwt login as the bridge exchanges a caller’s token (issue 19)', () => {
+  let m: string
+  let policy: string
+
+  beforeAll(async () => {
+    m = await extraMount()
+    policy = await writePolicy(vault, 'xchg', hcl('auth/token/lookup-self', ['read']))
+    const config = await raw(vault, 'POST', `${m}/config`, {
+      body: {
+        jwks_url: jwksUrl,
+        bound_issuer: ISSUER,
+        jwt_supported_algs: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+      },
+    })
+    expect(config.status).toBe(204)
+  })
+
+  /** A role exactly as `provision` writes one for agent `agent`. */
+  const roleFor = (agent: string, claim = 'sub') => ({
+    role_type: 'jwt',
+    user_claim: claim,
+    bound_audiences: ['vault'],
+    bound_subject: claim === 'sub' ? agent : '',
+    bound_claims_type: 'string',
+    bound_claims: claim === 'sub' ? {} : { [claim]: [agent] },
+    token_policies: [policy],
+    token_ttl: 300,
+    token_max_ttl: 300,
+    token_no_default_policy: true,
+    token_type: 'service',
+  })
+
+  it('reads back the config’s algorithms and the role as written', async () => {
+    const config = await clientFor(vault).read(`${m}/config`)
+    expect([...config.data.jwt_supported_algs].sort()).toEqual(['ES256', 'EdDSA', 'PS256', 'RS256'])
+    const name = uniqueName('agent')
+    const write = await raw(vault, 'POST', `${m}/role/${name}`, { body: roleFor('alice') })
+    expect(write.status).toBe(has(GATES.jwtRoleNoContent) ? 204 : 200)
+    const read = (await clientFor(vault).read(`${m}/role/${name}`)).data
+    expect(read).toMatchObject({
+      role_type: 'jwt',
+      user_claim: 'sub',
+      bound_audiences: ['vault'],
+      bound_subject: 'alice',
+      bound_claims_type: 'string',
+      token_policies: [policy],
+      token_ttl: 300,
+      token_max_ttl: 300,
+      token_no_default_policy: true,
+      token_type: 'service',
+    })
+    expect(Object.keys(read.bound_claims ?? {})).toEqual([])
+    const other = uniqueName('agent')
+    await clientFor(vault).write(`${m}/role/${other}`, roleFor('bob', 'agent_id'))
+    const claims = (await clientFor(vault).read(`${m}/role/${other}`)).data
+    expect([claims.bound_subject, claims.bound_claims]).toEqual(['', { agent_id: ['bob'] }])
+  })
+
+  it('issues a token with the role’s policy only, and refuses another subject', async () => {
+    const name = uniqueName('agent')
+    await clientFor(vault).write(`${m}/role/${name}`, roleFor('alice'))
+    const ok = await login(m, { role: name, jwt: await token({}) })
+    expect(ok.status).toBe(200)
+    expect(ok.json.auth).toMatchObject({
+      policies: [policy],
+      token_policies: [policy],
+      lease_duration: 300,
+      token_type: 'service',
+      orphan: true,
+      metadata: { role: name },
+    })
+    const bob = await login(m, { role: name, jwt: await token({ sub: 'bob' }) })
+    expect([bob.status, bob.json.errors]).toEqual([
+      400,
+      ['error validating token: invalid subject (sub) claim'],
+    ])
+  })
+
+  it('binds another subject claim with bound_claims', async () => {
+    const name = uniqueName('agent')
+    await clientFor(vault).write(`${m}/role/${name}`, roleFor('bob', 'agent_id'))
+    const ok = await login(m, { role: name, jwt: await token({ agent_id: 'bob' }) })
+    expect(ok.status).toBe(200)
+    expect(ok.json.auth.metadata).toEqual({ role: name })
+    const alias = await raw(vault, 'GET', `identity/entity/id/${ok.json.auth.entity_id}`)
+    expect(alias.json.data.aliases[0].name).toBe('bob')
+    const other = await login(m, { role: name, jwt: await token({ agent_id: 'mallory' }) })
+    expect([other.status, other.json.errors]).toEqual([
+      400,
+      [
+        'error validating claims: claim "agent_id" does not match any associated bound claim values',
+      ],
+    ])
+  })
+
+  it('a token without the default policy cannot revoke itself; one allowed auth/token/revoke can', async () => {
+    const name = uniqueName('agent')
+    await clientFor(vault).write(`${m}/role/${name}`, roleFor('alice'))
+    const caller = (await login(m, { role: name, jwt: await token({}) })).json.auth.client_token
+    expect((await raw(vault, 'GET', 'auth/token/lookup-self', { token: caller })).status).toBe(200)
+    const self = await raw(vault, 'POST', 'auth/token/revoke-self', { token: caller })
+    expect([self.status, self.json.errors]).toEqual([403, [ACL_DENIED]])
+
+    const { token: revoker } = await tokenWithPolicy(vault, hcl('auth/token/revoke', ['update']))
+    const revoked = await raw(vault, 'POST', 'auth/token/revoke', {
+      token: revoker,
+      body: { token: caller },
+    })
+    expect(revoked.status).toBe(204)
+    const after = await raw(vault, 'GET', 'auth/token/lookup-self', { token: caller })
+    expect([after.status, after.json.errors]).toEqual([403, invalidTokenErrors()])
+  })
+})
