@@ -120,6 +120,7 @@ export async function createBridgeCore(config: Config, options: CoreOptions): Pr
     listMaxKeys: config.listMaxKeys,
     listMaxFolders: config.listMaxFolders,
     dataLimits: config.dataLimits,
+    wrapTtlMax: config.wrap.maxTtlSeconds,
     ...(now ? { now } : {}),
   })
   const runner = createOperationRunner({
@@ -233,6 +234,7 @@ export function createHttpLayer(core: BridgeCore, options: HttpLayerOptions): Ht
   const mcp = createMcpEndpoint({
     runner,
     secretValues: config.mcp.secretValues,
+    wrapTtlSeconds: config.mcp.wrapTtlSeconds,
     consent: consentOf(core, nonces, options.now),
     entry: core.entry,
     guard,
@@ -545,6 +547,7 @@ export async function startStdioBridge(
       runner: core.runner,
       principal: options.principal,
       secretValues: config.mcp.secretValues,
+      wrapTtlSeconds: config.mcp.wrapTtlSeconds,
       // One process, one client: what it signs it verifies itself.
       consent: consentOf(core, createMemoryNonceStore()),
       entry: core.entry,

@@ -59,3 +59,31 @@ describe('CHILD_TOKEN_ROLE', () => {
     expect(loadConfig(none).childToken.ttlSeconds).toBe(7200)
   })
 })
+
+describe('WRAP_TTL_MAX and MCP_WRAP_TTL', () => {
+  it('defaults to one hour and five minutes, and reads durations as whole seconds', () => {
+    const c = loadConfig({})
+    expect([c.wrap.maxTtlSeconds, c.mcp.wrapTtlSeconds]).toEqual([3600, 300])
+    const set = loadConfig({ WRAP_TTL_MAX: '2m', MCP_WRAP_TTL: '90' })
+    expect([set.wrap.maxTtlSeconds, set.mcp.wrapTtlSeconds]).toEqual([120, 90])
+  })
+
+  // Security: Vault answers a wrap TTL of 0 unwrapped, with the values.
+  it.each(['0', '0.5s', 'abc', '-1m'])('refuses WRAP_TTL_MAX=%s', (ttl) => {
+    expect(problemsOf({ WRAP_TTL_MAX: ttl }).some((p) => /^WRAP_TTL_MAX: /.test(p))).toBe(true)
+  })
+
+  it.each([
+    ['0', '1h'],
+    ['2h', '1h'],
+    ['61s', '1m'],
+  ])('refuses MCP_WRAP_TTL=%s above or below WRAP_TTL_MAX=%s', (ttl, max) => {
+    expect(problemsOf({ MCP_WRAP_TTL: ttl, WRAP_TTL_MAX: max })).toEqual([
+      expect.stringMatching(/^MCP_WRAP_TTL: /),
+    ])
+  })
+
+  it('takes MCP_SECRET_VALUES=wrap', () => {
+    expect(loadConfig({ MCP_SECRET_VALUES: 'wrap' }).mcp.secretValues).toBe('wrap')
+  })
+})

@@ -489,6 +489,10 @@ export const envSchema = z.object({
   ),
   AUTH_FAILURE_WINDOW_SECONDS: int(300, 1, 86_400).describe('Window of AUTH_FAILURE_LIMIT.'),
 
+  WRAP_TTL_MAX: duration('1h').describe(
+    'Longest wrap TTL a read may ask Vault for (read_secret `wrap_ttl`); at least 1s.',
+  ),
+
   STATE_SIGNING_KEY: signingKey.describe(
     'Key of what the bridge signs to verify later (MCP requestState): hex or base64 of 32+ random bytes, the same on every replica. Unset: one per process.',
   ),
@@ -509,9 +513,16 @@ export const envSchema = z.object({
   ),
 
   MCP_SECRET_VALUES: z
-    .enum(['reveal', 'redact', 'elicit'], { message: 'must be reveal, redact or elicit' })
+    .enum(['reveal', 'redact', 'elicit', 'wrap'], {
+      message: 'must be reveal, redact, elicit or wrap',
+    })
     .default('reveal')
-    .describe('What MCP clients see of secret values: reveal, redact, or elicit (ask the user).'),
+    .describe(
+      'What MCP clients see of secret values: reveal, redact, elicit (ask the user), or wrap (Vault wrapping tokens only).',
+    ),
+  MCP_WRAP_TTL: duration('5m').describe(
+    'Wrap TTL of MCP reads with MCP_SECRET_VALUES=wrap when the call names none (at most WRAP_TTL_MAX).',
+  ),
   MCP_STDIO_AGENT: optional.describe('Agent id of the stdio MCP transport.'),
   MCP_STDIO_SCOPES: scopeList(SCOPES.join(',')).describe('Scopes of the stdio MCP transport.'),
 })
@@ -748,6 +759,11 @@ export const configSchema = envSchema
     if (e.SECRET_ENTRY_TTL < 60 || e.SECRET_ENTRY_TTL > 86_400) {
       issue('SECRET_ENTRY_TTL', 'must be between 1m and 24h')
     }
+    if (e.WRAP_TTL_MAX < 1) issue('WRAP_TTL_MAX', 'must be at least 1s')
+    // Security: Vault answers a wrap TTL of 0 (or a header it reads as 0) unwrapped.
+    if (e.MCP_WRAP_TTL < 1 || e.MCP_WRAP_TTL > e.WRAP_TTL_MAX) {
+      issue('MCP_WRAP_TTL', 'must be between 1s and WRAP_TTL_MAX')
+    }
     if (e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT)
       issue('METRICS_PORT', 'must differ from PORT (or be 0)')
   })
@@ -865,8 +881,12 @@ export const configSchema = envSchema
     secretEntry: { publicUrl: e.PUBLIC_URL, ttlSeconds: e.SECRET_ENTRY_TTL },
     audit: { sink: e.AUDIT_LOG },
     metrics: { enabled: e.METRICS_ENABLED, port: e.METRICS_PORT },
+    /** Response wrapping of reads: the longest wrap TTL a caller may ask for (whole seconds). */
+    wrap: { maxTtlSeconds: Math.floor(e.WRAP_TTL_MAX) },
     mcp: {
       secretValues: e.MCP_SECRET_VALUES,
+      /** MCP_SECRET_VALUES=wrap: the wrap TTL of a read that names none (whole seconds). */
+      wrapTtlSeconds: Math.floor(e.MCP_WRAP_TTL),
       stdio: { agent: e.MCP_STDIO_AGENT, scopes: e.MCP_STDIO_SCOPES },
     },
   }))

@@ -529,7 +529,7 @@ export function createOperationRunner(deps: {
       const started = now()
       const trace = ctx.trace ?? { vaultRequestIds: [] }
       const traced = { ...ctx, trace }
-      const finish = (outcome: string) =>
+      const finish = (outcome: string, out?: unknown) =>
         deps.observer?.operationFinished({
           time: new Date(started).toISOString(),
           requestId: ctx.requestId,
@@ -542,10 +542,11 @@ export function createOperationRunner(deps: {
           outcome,
           durationMs: now() - started,
           vaultRequestIds: trace.vaultRequestIds,
+          ...auditWrap(out),
         })
       try {
         const out = await runOperation(op, deps.service, traced, rawInput)
-        finish('ok')
+        finish('ok', out)
         return out
       } catch (err) {
         finish(asAppError(err).code)
@@ -564,6 +565,13 @@ const auditTarget = (raw: unknown): string | undefined => {
     if (typeof v === 'string') return v.length > 600 ? `${v.slice(0, 600)}…` : v
   }
   return undefined
+}
+// Security: a wrapped read is audited by its wrapping token's accessor, never by the token.
+const auditWrap = (out: unknown): { wrap?: { accessor: string; ttl: number } } => {
+  const w = ((out ?? {}) as { wrap_info?: { accessor?: unknown; ttl?: unknown } }).wrap_info
+  return typeof w?.accessor === 'string' && typeof w.ttl === 'number'
+    ? { wrap: { accessor: w.accessor, ttl: w.ttl } }
+    : {}
 }
 const auditVersion = (raw: unknown): number | number[] | undefined => {
   const r = (raw ?? {}) as Record<string, unknown>

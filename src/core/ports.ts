@@ -41,6 +41,21 @@ export type ItemResult<T> =
   { ok: true; value: T } | { ok: false; code: 'INVALID_INPUT'; message: string }
 
 /**
+ * What Vault returns of a response-wrapped call (`wrap_info`): a single-use wrapping token and
+ * facts about it. Security: the token is a credential for exactly one unwrap of the response.
+ */
+export interface WrapInfo {
+  token: string
+  accessor: string
+  /** Seconds the wrapping token lives. */
+  ttl: number
+  /** RFC 3339, as Vault wrote it. */
+  creation_time: string
+  /** The Vault path of the wrapped call (`secret/data/mcp/agent/app/db`). */
+  creation_path: string
+}
+
+/**
  * A Transit key as the read of its settings shows it. Security: no key material; signing keys
  * carry their public keys, symmetric keys only creation times.
  */
@@ -79,6 +94,12 @@ export interface TransitCiphertext {
  */
 export interface VaultSession {
   kvRead(key: string, version?: number): Promise<KvSecret>
+  /**
+   * The same read, response-wrapped by Vault for `ttlSeconds` (at least 1): only the wrapping
+   * information comes back.
+   * @throws INTERNAL when Vault's answer is not a wrapped response (fail closed: no data).
+   */
+  kvReadWrapped(key: string, ttlSeconds: number, version?: number): Promise<WrapInfo>
   kvWrite(key: string, data: Record<string, unknown>, cas?: number): Promise<KvVersionMetadata>
   kvPatch(key: string, data: Record<string, unknown>, cas?: number): Promise<KvVersionMetadata>
   kvDeleteLatest(key: string): Promise<void>
@@ -168,6 +189,11 @@ export interface OperationEvent {
   outcome: string
   durationMs: number
   vaultRequestIds: string[]
+  /**
+   * A response-wrapped read: the wrapping token's accessor and TTL. Security: never the token
+   * itself, which is a credential for the values.
+   */
+  wrap?: { accessor: string; ttl: number }
 }
 
 /** Told about every operation the adapters run (audit trail, metrics). Must not throw. */

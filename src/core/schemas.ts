@@ -103,16 +103,61 @@ export const versionsInput = z.strictObject({ path: secretPathSchema, versions: 
 
 export const versionsOutput = z.object({ path: z.string(), versions: z.array(z.number().int()) })
 
+/** `300`, `"300"`, `"90s"`, `"5m"` or `"1h"`: whole seconds, at least 1 (0 would not wrap). */
+const wrapTtlSchema = z
+  .union([
+    z.number().int().min(1),
+    z.string().regex(/^[1-9]\d{0,6}[smh]?$/, {
+      message: 'a wrap TTL is whole seconds ("300") or minutes or hours ("5m", "1h"), at least 1s',
+    }),
+  ])
+  .transform((v) => {
+    if (typeof v === 'number') return v
+    const n = Number.parseInt(v, 10)
+    return v.endsWith('h') ? n * 3600 : v.endsWith('m') ? n * 60 : n
+  })
+  .describe(
+    'Return a single-use Vault wrapping token instead of the values, valid this long: seconds ' +
+      '(300) or "5m"/"1h", at most the bridge\'s WRAP_TTL_MAX (1h unless configured). The ' +
+      'program that needs the secret unwraps the token at Vault itself (vault unwrap).',
+  )
+
+/** Vault's `wrap_info` of a wrapped read: the handle, never the data. */
+export const wrapInfoSchema = z
+  .object({
+    token: z.string().describe('Single-use wrapping token: unwrap it at Vault, once.'),
+    accessor: z.string().describe("The wrapping token's accessor (to look it up or revoke it)."),
+    ttl: z.number().int().describe('Seconds the wrapping token lives.'),
+    creation_time: z.string(),
+    creation_path: z.string().describe('The Vault path of the wrapped read.'),
+  })
+  .describe('Response-wrapping information; the values stay in Vault until unwrapped.')
+
 export const readSecretInput = z.strictObject({
   path: secretPathSchema,
   version: versionSchema.optional(),
+  wrap_ttl: wrapTtlSchema.optional(),
 })
 
-export const readSecretOutput = z.object({
-  path: z.string(),
-  data: z.record(z.string(), z.unknown()),
-  metadata: versionMetadataSchema,
-})
+/**
+ * A read answers `data` and `metadata`, or, wrapped, `wrap_info` alone. Security: an answer
+ * that mixes them breaks the schema (the runner turns it into INTERNAL), so a wrapped read can
+ * never carry a value out.
+ */
+export const readSecretOutput = z
+  .object({
+    path: z.string(),
+    data: z.record(z.string(), z.unknown()).optional(),
+    metadata: versionMetadataSchema.optional(),
+    wrap_info: wrapInfoSchema.optional(),
+  })
+  .refine(
+    (o) =>
+      o.wrap_info === undefined
+        ? o.data !== undefined && o.metadata !== undefined
+        : o.data === undefined && o.metadata === undefined,
+    { message: 'a read answers data and metadata, or wrap_info alone' },
+  )
 
 export const deleteSecretInput = z.strictObject({
   path: secretPathSchema,

@@ -26,6 +26,7 @@ import type {
   TransitKeyInfo,
   VaultPort,
   VaultSession,
+  WrapInfo,
 } from './ports.js'
 import type * as S from './schemas.js'
 
@@ -75,6 +76,8 @@ export interface SecretsServiceDeps {
   listMaxFolders: number
   /** DATA_MAX_*: the shape limits of the data a write or patch sends to Vault. */
   dataLimits: DataLimits
+  /** WRAP_TTL_MAX: the longest wrap TTL (seconds) a read may ask Vault for. */
+  wrapTtlMax: number
   /** Clock for the live/deleted state of versions (tests may fix it). */
   now?: () => number
   /** The one-time links of request_secret; absent, request_secret is refused (FORBIDDEN). */
@@ -84,7 +87,7 @@ export interface SecretsServiceDeps {
 /**
  * The secrets service over Vault. Every name is confined to the caller's namespace before any
  * Vault call (paths.ts); outputs carry only the fields of the operation's output schema, never
- * Vault's envelope or a token.
+ * Vault's envelope or a token (but the wrapping token a wrapped read asks for).
  *
  * Each operation tells the VaultPort an upper bound of its Vault calls (a per-request child
  * token gets exactly that many uses): reads 1 (2 with `version`: a missing version is told
@@ -95,13 +98,15 @@ export interface SecretsServiceDeps {
  * list 1, a page of a recursive list at most `listMaxFolders` (the folders it opens).
  * @throws INVALID_PATH, FORBIDDEN (invalid agent id), DATA_LIMIT_EXCEEDED (a write or patch
  *   whose data passes a DATA_MAX_* limit, before Vault is called), INVALID_INPUT (a cursor of
- *   another list), and the VaultSession errors.
+ *   another list; a `wrap_ttl` above `wrapTtlMax`, before Vault is called), and the VaultSession
+ *   errors.
  */
 export function createSecretsService(deps: SecretsServiceDeps): SecretsService {
   const { vault, prefix } = deps
   const listMaxKeys = Math.max(1, Math.floor(deps.listMaxKeys))
   const listMaxFolders = Math.max(1, Math.floor(deps.listMaxFolders))
   const now = deps.now ?? Date.now
+  const wrapTtlMax = Math.max(1, Math.floor(deps.wrapTtlMax))
 
   const secretKey = (ctx: CallContext, path: string) =>
     resolveSecretPath(prefix, agentOf(ctx.principal), path)
@@ -185,26 +190,40 @@ export function createSecretsService(deps: SecretsServiceDeps): SecretsService {
   }
 
   return {
-    async readSecret(ctx, { path, version }) {
+    async readSecret(ctx, { path, version, wrap_ttl: wrapTtl }) {
       const key = secretKey(ctx, path)
+      if (wrapTtl !== undefined && wrapTtl > wrapTtlMax) {
+        throw new AppError(
+          'INVALID_INPUT',
+          `Invalid input. wrap_ttl: at most ${wrapTtlMax} seconds on this bridge (WRAP_TTL_MAX).`,
+        )
+      }
       // Vault answers a missing version like a missing secret: its metadata tells them apart.
       const calls = version === undefined ? 1 : 2
-      const secret = await vault.session(ctx, calls, async (v) => {
-        try {
-          return await v.kvRead(key, version)
-        } catch (err) {
-          if (version === undefined || !isCode(err, 'SECRET_NOT_FOUND')) throw err
-          const meta = await v.kvReadMetadata(key)
-          const kept =
-            meta.current_version === 0
-              ? 'it has no versions yet'
-              : `it keeps versions ${Math.max(meta.oldest_version, 1)} to ${meta.current_version}`
-          throw new AppError(
-            'VERSION_NOT_FOUND',
-            `This secret has no version ${version} (${kept}). read_secret_metadata lists them.`,
-          )
-        }
-      })
+      const read = <T>(attempt: (v: VaultSession) => Promise<T>) =>
+        vault.session(ctx, calls, async (v) => {
+          try {
+            return await attempt(v)
+          } catch (err) {
+            if (version === undefined || !isCode(err, 'SECRET_NOT_FOUND')) throw err
+            const meta = await v.kvReadMetadata(key)
+            const kept =
+              meta.current_version === 0
+                ? 'it has no versions yet'
+                : `it keeps versions ${Math.max(meta.oldest_version, 1)} to ${meta.current_version}`
+            throw new AppError(
+              'VERSION_NOT_FOUND',
+              `This secret has no version ${version} (${kept}). read_secret_metadata lists them.`,
+            )
+          }
+        })
+      if (wrapTtl !== undefined) {
+        // Security: Vault keeps the values in the wrapping token's cubbyhole; only the handle
+        // comes back, so neither the bridge's answer nor its logs ever hold them.
+        const info = await read((v) => v.kvReadWrapped(key, wrapTtl, version))
+        return { path, wrap_info: pickWrapInfo(info) }
+      }
+      const secret = await read((v) => v.kvRead(key, version))
       return { path, data: secret.data, metadata: pickVersion(secret.metadata) }
     },
 
@@ -487,6 +506,14 @@ export function entryOutput(state: SecretEntryState, at: number) {
     message: next[status],
   }
 }
+
+const pickWrapInfo = (w: WrapInfo): WrapInfo => ({
+  token: w.token,
+  accessor: w.accessor,
+  ttl: w.ttl,
+  creation_time: w.creation_time,
+  creation_path: w.creation_path,
+})
 
 const pickVersion = (m: KvVersionMetadata): KvVersionMetadata => ({
   version: m.version,

@@ -50,11 +50,14 @@ const SECRET_ROUTES: Record<string, Record<string, Operation>> = {
 
 /** Which query parameters each operation takes (all others are refused). */
 const QUERY_FIELDS = new Map<Operation, readonly string[]>([
-  [readSecret, ['version']],
+  [readSecret, ['version', 'wrap_ttl']],
   [deleteSecret, ['versions']],
   [listSecrets, ['prefix', 'recursive', 'limit', 'cursor']],
   [listTransitKeys, ['limit', 'cursor']],
 ])
+
+/** Vault's own request header for response wrapping; GET /secrets/{path} takes it as `wrap_ttl`. */
+const WRAP_TTL_HEADER = 'x-vault-wrap-ttl'
 
 /** Which operations take a JSON body. */
 const WITH_BODY = new Set<Operation>([
@@ -102,7 +105,8 @@ const KEY_ROUTES: Record<'list' | 'key' | 'rotate', Record<string, Operation>> =
  * `POST /transit/encrypt|decrypt|rewrap|datakey|hmac|verify-hmac|sign|verify`,
  * `GET|POST /transit/keys`, `GET /transit/keys/{key}`, `POST /transit/keys/{key}/rotate`,
  * `POST /secret-requests` (request_secret), `GET /secret-requests/{id}` (check_secret_request)
- * and `GET /whoami`. Mount it after the
+ * and `GET /whoami`. `GET /secrets/{path}` takes `?wrap_ttl=` or Vault's `X-Vault-Wrap-TTL`
+ * header (a response-wrapped read); every other route refuses that header. Mount it after the
  * authentication middleware; every route needs `c.var.principal`.
  *
  * A literal `:` in the last segment of `/secrets/...` always starts an action; an unknown one is
@@ -138,9 +142,27 @@ export function registerOperationRoutes(app: Hono<AppEnv>, runner: OperationRunn
     return c.json(out as object, 200)
   }
 
-  /** Query parameters and JSON body of `op`, merged into one input. */
+  /** Query parameters, `X-Vault-Wrap-TTL` and JSON body of `op`, merged into one input. */
   const inputOf = async (c: Context<AppEnv>, op: Operation, extra: Input = {}): Promise<Input> => {
     const input: Input = { ...queryOf(c, QUERY_FIELDS.get(op) ?? []) }
+    const wrapHeader = c.req.header(WRAP_TTL_HEADER)
+    if (wrapHeader !== undefined) {
+      // Security: a caller who asks for wrapping must never get the values back unwrapped.
+      if (op !== readSecret) {
+        throw new AppError(
+          'INVALID_INPUT',
+          'Only read_secret (GET /secrets/{path}) can be response-wrapped; this route does ' +
+            'not take X-Vault-Wrap-TTL.',
+        )
+      }
+      if ('wrap_ttl' in input) {
+        throw new AppError(
+          'INVALID_INPUT',
+          'Give the wrap TTL once: ?wrap_ttl= or X-Vault-Wrap-TTL.',
+        )
+      }
+      input.wrap_ttl = wrapHeader
+    }
     if (WITH_BODY.has(op)) {
       const body = await jsonBody(c)
       if ('path' in extra && 'path' in body) {

@@ -185,7 +185,7 @@ describe('tools/list', () => {
     }
     const read = tools.find((t) => t.name === 'read_secret')
     expect(read?.inputSchema.required).toEqual(['path'])
-    expect(Object.keys(read?.inputSchema.properties ?? {})).toEqual(['path', 'version'])
+    expect(Object.keys(read?.inputSchema.properties ?? {})).toEqual(['path', 'version', 'wrap_ttl'])
   })
 
   it('gives every tool a definition the MCP schema accepts', () => {

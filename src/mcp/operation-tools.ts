@@ -143,6 +143,12 @@ async function callTool(
     }
     const guard = secretGuardOf(op)
     let out: Record<string, unknown>
+    // Security: in wrap mode a call that could return values asks Vault for a wrapping token
+    // instead, or, where Vault holds nothing to wrap, is refused before Vault is called.
+    if (guard?.mayReveal(args) && deps.secretValues === 'wrap' && isAllowed(op, principal.scopes)) {
+      if (!guard.wrap) throw wrapOnly(op.name)
+      args = guard.wrap(args, deps.wrapTtlSeconds ?? DEFAULT_WRAP_TTL_SECONDS)
+    }
     // The scope check comes first (through the runner), so that a caller without the scope gets
     // the scope refusal, audited, and is never asked anything.
     if (
@@ -164,6 +170,8 @@ async function callTool(
     if (guard?.reveals(out) && deps.secretValues === 'redact') out = guard.redact(out)
     else if (guard?.reveals(out) && deps.secretValues === 'elicit' && !guard.mayReveal(args)) {
       throw new AppError('FORBIDDEN', 'This result holds secret values nobody agreed to show.')
+    } else if (guard?.reveals(out) && deps.secretValues === 'wrap') {
+      throw wrapOnly(op.name)
     }
     return toolResult(out)
   } catch (err) {
@@ -178,6 +186,17 @@ async function callTool(
     return { isError: true, content: [{ type: 'text', text: `${e.code}: ${e.message}` }] }
   }
 }
+
+/** The wrap TTL of wrap-mode reads when neither the call nor MCP_WRAP_TTL names one. */
+const DEFAULT_WRAP_TTL_SECONDS = 300
+
+const wrapOnly = (name: string) =>
+  new AppError(
+    'FORBIDDEN',
+    `This bridge never shows secret values to the model (MCP_SECRET_VALUES=wrap), and ${name} ` +
+      'would. read_secret returns a Vault wrapping token instead, which a program unwraps at ' +
+      'Vault; use it, or a client outside MCP.',
+  )
 
 /**
  * A successful tool result. Security: `content` and `structuredContent` are the same object

@@ -1,6 +1,6 @@
 /**
  * @module mcp/secret-values: what a model sees of secret values (MCP_SECRET_VALUES): all of
- * them, masked, or only after the user said yes. The question is asked the 2026-07-28 way, by an
+ * them, masked, only after the user said yes, or never (Vault wrapping tokens instead). The question is asked the 2026-07-28 way, by an
  * `input_required` result whose signed, single-use `requestState` the retry brings back; the SDK
  * asks 2025 clients over stdio itself (a real `elicitation/create`) from the same result.
  */
@@ -28,7 +28,7 @@ import {
 import type { McpSession } from './server.js'
 
 /** What a model sees of secret values (`MCP_SECRET_VALUES`). */
-export type SecretValuesMode = 'reveal' | 'redact' | 'elicit'
+export type SecretValuesMode = 'reveal' | 'redact' | 'elicit' | 'wrap'
 
 type Out = Record<string, unknown>
 type Args = Record<string, unknown>
@@ -49,6 +49,11 @@ export interface SecretGuard {
   question(agent: string, args: Args, preview: Out | undefined): string
   /** The arguments of the answering run, pinned to what the user was asked about. */
   pin?(args: Args, pinned: ConsentState): Args
+  /**
+   * Wrap mode: the arguments of a call that returns a Vault wrapping token instead of the values
+   * (`ttlSeconds` unless the call names its own). Operations without it are refused there.
+   */
+  wrap?(args: Args, ttlSeconds: number): Args
 }
 
 const maskAll = (data: unknown): Record<string, string> =>
@@ -61,8 +66,9 @@ const quote = (v: unknown) => JSON.stringify(String(v).slice(0, 200))
 
 const SECRET_GUARDS: Partial<Record<AnyOperation['name'], SecretGuard>> = {
   read_secret: {
-    mayReveal: () => true,
-    reveals: () => true,
+    // A wrapped read (`wrap_ttl`) answers a wrapping token, never a value.
+    mayReveal: (args) => args.wrap_ttl === undefined,
+    reveals: (out) => out.data !== undefined,
     redact: (out) => ({ ...out, data: maskAll(out.data) }),
     preview: true,
     question: (agent, args, out) => {
@@ -77,6 +83,7 @@ const SECRET_GUARDS: Partial<Record<AnyOperation['name'], SecretGuard>> = {
     // written in between.
     pin: (args, pinned) =>
       pinned.version === undefined ? args : { ...args, version: pinned.version },
+    wrap: (args, ttlSeconds) => ({ ...args, wrap_ttl: args.wrap_ttl ?? ttlSeconds }),
   },
   decrypt: {
     mayReveal: () => true,

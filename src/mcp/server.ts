@@ -50,6 +50,8 @@ export interface McpServerDeps {
   consent: Consent
   /** request_secret's links: a URL-mode client is waited for until the person submitted. */
   entry?: SecretEntryLinks
+  /** MCP_WRAP_TTL: the wrap TTL of reads in `wrap` mode that name none (seconds; 300 if unset). */
+  wrapTtlSeconds?: number
   log?: Logger
 }
 

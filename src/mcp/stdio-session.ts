@@ -22,6 +22,8 @@ export interface StdioSessionDeps {
   runner: OperationRunner
   principal: Principal
   secretValues: SecretValuesMode
+  /** MCP_WRAP_TTL (seconds), for `wrap` mode. */
+  wrapTtlSeconds?: number
   consent: Consent
   /** request_secret's links (the page is served by the stdio bridge's own listener). */
   entry?: SecretEntryLinks
@@ -65,6 +67,7 @@ export async function startStdioSession(deps: StdioSessionDeps): Promise<StdioSe
         {
           runner,
           secretValues: deps.secretValues,
+          wrapTtlSeconds: deps.wrapTtlSeconds,
           consent: deps.consent,
           entry: deps.entry,
           log: logger,

@@ -13,6 +13,7 @@ import type {
   TransitCiphertext,
   TransitKeyInfo,
   VaultSession,
+  WrapInfo,
 } from '../core/ports.js'
 import {
   casMismatch,
@@ -198,6 +199,17 @@ export function createNodeVaultSession(
       const data = dataOf(await call('secret', 'GET', `${dataPath(key)}${query}`))
       if (!isRecord(data.data)) throw unexpected('GET', dataPath(key))
       return { data: data.data, metadata: versionMetadata(data.metadata) } satisfies KvSecret
+    },
+
+    async kvReadWrapped(key, ttlSeconds, version) {
+      // Security: Vault answers a wrap TTL of 0 unwrapped, with the data; never send one.
+      if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) {
+        throw new AppError('INTERNAL', 'A wrapped read needs a wrap TTL of at least 1 second.')
+      }
+      const query = version === undefined ? '' : `?version=${version}`
+      const path = dataPath(key)
+      const headers = { 'X-Vault-Wrap-TTL': String(ttlSeconds) }
+      return wrapInfoOf(await call('secret', 'GET', `${path}${query}`, undefined, headers), path)
     },
 
     kvWrite: (key, data, cas) => writeWithCas('POST', key, data, cas),
@@ -458,6 +470,36 @@ const keyVersionOf = (reported: unknown, ciphertext: string): number => {
   if (typeof reported === 'number' && Number.isInteger(reported) && reported > 0) return reported
   const m = /^vault:v(\d+):/.exec(ciphertext)
   return m ? Number(m[1]) : 0
+}
+
+/**
+ * The `wrap_info` of a response Vault wrapped. Security: fail closed. Anything else (no
+ * `wrap_info`, or `data` beside it, as Vault answers when it did not wrap) is refused, and the
+ * error carries nothing of the body, which may hold the secret.
+ */
+function wrapInfoOf(body: Body, path: string): WrapInfo {
+  const info = body.wrap_info
+  const wrapped =
+    isRecord(info) &&
+    (body.data === null || body.data === undefined) &&
+    typeof info.token === 'string' &&
+    info.token !== '' &&
+    typeof info.accessor === 'string' &&
+    typeof info.ttl === 'number' &&
+    typeof info.creation_time === 'string' &&
+    typeof info.creation_path === 'string'
+  if (!wrapped) {
+    throw new AppError('INTERNAL', 'Vault did not wrap the response; nothing of it is returned.', {
+      cause: new Error(`Vault GET ${path}: a wrapped read came back unwrapped`),
+    })
+  }
+  return {
+    token: info.token as string,
+    accessor: info.accessor as string,
+    ttl: info.ttl as number,
+    creation_time: info.creation_time as string,
+    creation_path: info.creation_path as string,
+  }
 }
 
 function versionMetadata(value: unknown): KvVersionMetadata {

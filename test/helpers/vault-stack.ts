@@ -57,6 +57,8 @@ export interface VaultStackOptions {
   /** TRANSIT_MOUNT, and whether the stack mounts Transit there (default true). */
   transitMount?: string
   mountTransit?: boolean
+  /** More configuration (`WRAP_TTL_MAX`, ...), over the stack's own. */
+  env?: Record<string, string>
 }
 
 /**
@@ -87,6 +89,7 @@ export async function startVaultStack(options: VaultStackOptions = {}): Promise<
     METRICS_ENABLED: options.metrics ? 'true' : 'false',
     // The suites look at `events` instead.
     AUDIT_LOG: 'off',
+    ...options.env,
   })
   // Child tokens are minted through a token role, as `provision` writes it.
   const tokenRole = await writeTestTokenRole(root, {
@@ -94,7 +97,9 @@ export async function startVaultStack(options: VaultStackOptions = {}): Promise<
     name: config.childToken.role,
   })
   const transit =
-    options.mountTransit === false ? false : await ensureTransitMount(root, config.vault.transitMount)
+    options.mountTransit === false
+      ? false
+      : await ensureTransitMount(root, config.vault.transitMount)
 
   const { logger, lines } = recordingLogger()
   const events: OperationEvent[] = []

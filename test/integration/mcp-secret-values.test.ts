@@ -2,7 +2,7 @@
  * @module What every tool shows of secret values, in every MCP_SECRET_VALUES mode, on both
  * channels a client may read: `content` (the text) and `structuredContent`. They must say the
  * same thing, so that masking one and not the other is impossible: every tool is called in
- * reveal, redact and elicit mode, by both client generations, over stdio and over HTTP.
+ * reveal, redact, elicit and wrap mode, by both client generations, over stdio and over HTTP.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SCOPES } from '../../src/core/identity.js'
@@ -39,9 +39,21 @@ afterAll(async () => {
   await stack?.close()
 })
 
+/** Vault's own unwrap, first party: the wrapping token is the request's token. */
+async function unwrapAtVault(
+  token: string,
+): Promise<{ status: number; json: { data?: { data?: unknown } } | undefined }> {
+  const res = await fetch(`${stack.vault.url}/v1/sys/wrapping/unwrap`, {
+    method: 'POST',
+    headers: { 'X-Vault-Token': token },
+  })
+  const text = await res.text()
+  return { status: res.status, json: text === '' ? undefined : JSON.parse(text) }
+}
+
 type Kind = `${'stdio' | 'http'}-${ClientKind}`
 const kinds: Kind[] = CLIENT_KINDS.flatMap((c) => [`stdio-${c}` as Kind, `http-${c}` as Kind])
-const MODES: SecretValuesMode[] = ['reveal', 'redact', 'elicit']
+const MODES: SecretValuesMode[] = ['reveal', 'redact', 'elicit', 'wrap']
 
 async function connect(kind: Kind, mode: SecretValuesMode, agent: string): Promise<TestClient> {
   const [transport, client] = kind.split('-') as ['stdio' | 'http', ClientKind]
@@ -124,6 +136,15 @@ function calls(previous: Map<string, ToolResult>): [string, Record<string, unkno
         },
       },
     ],
+    ['request_secret', { path: 'entry', fields: [{ name: 'pw', description: 'A password' }] }],
+    [
+      'check_secret_request',
+      {
+        get request_id() {
+          return made('request_secret', 'request_id')
+        },
+      },
+    ],
     ['delete_secret_metadata', { path: 'v' }],
   ]
 }
@@ -144,7 +165,7 @@ describe.each(MODES)('MCP_SECRET_VALUES=%s', (mode) => {
       } else {
         expect([name, JSON.parse(text)]).toEqual([name, r.structuredContent])
       }
-      if (mode === 'redact') {
+      if (mode === 'redact' || mode === 'wrap') {
         for (const value of [SECRET, SECRET2, b64(SECRET)]) {
           expect([name, JSON.stringify(r).includes(value)]).toEqual([name, false])
         }
@@ -157,6 +178,25 @@ describe.each(MODES)('MCP_SECRET_VALUES=%s', (mode) => {
     if (refusedOverHttp) {
       // A 2025 client over stateless HTTP cannot be asked: refused, values never fetched.
       for (const name of ['read_secret', 'decrypt', 'generate_data_key']) {
+        expect([name, resultText(results.get(name))]).toEqual([
+          name,
+          expect.stringMatching(/^FORBIDDEN: /),
+        ])
+      }
+    } else if (mode === 'wrap') {
+      // Only a handle: no value and no field name; what Vault wrapped unwraps there, once.
+      const read = shown('read_secret')
+      expect(Object.keys(read).sort()).toEqual(['path', 'wrap_info'])
+      expect(JSON.stringify(read)).not.toMatch(/"(pw|other)"/)
+      expect(read.wrap_info.ttl).toBe(300)
+      const unwrapped = await unwrapAtVault(read.wrap_info.token)
+      expect([unwrapped.status, unwrapped.json?.data?.data]).toEqual([
+        200,
+        { pw: SECRET, other: SECRET2 },
+      ])
+      expect((await unwrapAtVault(read.wrap_info.token)).status).toBe(400)
+      // Nothing Vault could wrap here: refused before Vault is asked for the plaintext.
+      for (const name of ['decrypt', 'generate_data_key']) {
         expect([name, resultText(results.get(name))]).toEqual([
           name,
           expect.stringMatching(/^FORBIDDEN: /),

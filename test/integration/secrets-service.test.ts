@@ -182,6 +182,7 @@ describe('announced Vault-call bounds, counted per HTTP call', () => {
       listMaxKeys: 3,
       listMaxFolders: 3,
       dataLimits: stack.config.dataLimits,
+      wrapTtlMax: stack.config.wrap.maxTtlSeconds,
     })
     const runner = createOperationRunner({ service })
     const me = stack.agent('bounds')
@@ -198,6 +199,8 @@ describe('announced Vault-call bounds, counted per HTTP call', () => {
     expect(await go(readSecret, { path: 'b/x' })).toBe('ok')
     expect(await go(readSecret, { path: 'b/x', version: 99 })).toBe('VERSION_NOT_FOUND')
     expect(await go(readSecret, { path: 'b/none', version: 1 })).toBe('SECRET_NOT_FOUND')
+    expect(await go(readSecret, { path: 'b/x', wrap_ttl: 60 })).toBe('ok')
+    expect(await go(readSecret, { path: 'b/none', wrap_ttl: 60 })).toBe('SECRET_NOT_FOUND')
     expect(await go(readSecretMetadata, { path: 'b/x' })).toBe('ok')
     expect(await go(updateSecretMetadata, { path: 'b/x', max_versions: 4 })).toBe('ok')
     expect(await go(updateSecretMetadata, { path: 'b/none', max_versions: 4 })).toBe(
