@@ -154,8 +154,9 @@ const apiKeysJson = z
         typeof value === 'string'
           ? { agent: value, scopes: [...SCOPES] }
           : (value as { agent?: unknown; scopes?: unknown } | null)
-      // Security: the auth-failure limit never blocks a valid key, so online guessing is held
-      // off by the key's own strength: 16 characters are 64 bits even in hex.
+      // Security: the auth-failure limit only caps guesses per address and window (many
+      // addresses each get their own), so online guessing is held off by the key's own
+      // strength: 16 characters are 64 bits even in hex.
       if (key.length < MIN_API_KEY_LENGTH) {
         ctx.addIssue({
           code: 'custom',
@@ -456,7 +457,7 @@ export const envSchema = z.object({
     ),
 
   VAULT_JWT_EXCHANGE_ENABLED: bool(false).describe(
-    "Callers with a JWT from the JWKS/OIDC issuer reach Vault as themselves: the bridge logs in to Vault's JWT auth method with their token (needs JWT_JWKS_URL or an http(s) JWT_ISSUER).",
+    "Callers with a JWKS/OIDC JWT reach Vault as themselves via Vault's JWT auth method (needs JWT_JWKS_URL or an http(s) JWT_ISSUER; not with JWT_HS256_SECRET).",
   ),
   VAULT_JWT_EXCHANGE_MOUNT: mountPath(DEFAULT_JWT_EXCHANGE_MOUNT).describe(
     "Mount path of Vault's JWT auth method the bridge logs callers in to (provision configures it).",
@@ -468,7 +469,7 @@ export const envSchema = z.object({
       'Name of each agent\'s role on that mount, with {agent} for the agent id (lower-case letters, digits, "_", "." or "-" around it).',
     ),
   VAULT_JWT_EXCHANGE_ONLY: bool(false).describe(
-    "Refuse callers that cannot be exchanged (API key, mTLS, HS256 JWT, stdio) instead of serving them as without exchange (a child token when CHILD_TOKEN_ENABLED, else the bridge's token).",
+    "Refuse callers that cannot be exchanged (API key, mTLS, stdio) instead of serving them as without exchange (a child token when CHILD_TOKEN_ENABLED, else the bridge's token).",
   ),
   VAULT_JWT_EXCHANGE_TOKEN_TTL: duration('5m').describe(
     'TTL and max TTL of the Vault tokens the roles issue (provision and gen-policy --jwt-exchange write it).',
@@ -621,8 +622,8 @@ const ROLE_TEMPLATE_PART = /^[a-z0-9_.-]*$/
 /**
  * JWT exchange: the bridge hands the caller's own JWT to Vault's JWT auth method, which verifies
  * public-key signatures only (it cannot be given an HS256 secret). So exchange needs the bridge's
- * JWKS or OIDC issuer, and VAULT_JWT_EXCHANGE_ONLY refuses every configuration in which some
- * callers could authenticate but never reach Vault.
+ * JWKS or OIDC issuer and refuses JWT_HS256_SECRET, and VAULT_JWT_EXCHANGE_ONLY refuses every
+ * configuration in which some callers could authenticate but never reach Vault.
  */
 function checkJwtExchange(e: z.output<typeof envSchema>, issue: Issue): void {
   const template = e.VAULT_JWT_EXCHANGE_ROLE
@@ -653,14 +654,17 @@ function checkJwtExchange(e: z.output<typeof envSchema>, issue: Issue): void {
       "must allow a public-key algorithm (RS256, PS256, ES256, EdDSA, ...) with VAULT_JWT_EXCHANGE_ENABLED: Vault's JWT auth method cannot verify HS256 tokens",
     )
   }
-  if (!e.VAULT_JWT_EXCHANGE_ONLY) return
-  const only = 'VAULT_JWT_EXCHANGE_ONLY'
+  // Issue 19: "HS256 tokens cannot be verified by Vault's JWT method: refuse that combination
+  // at startup". Security: an HS256 caller would otherwise reach Vault with the bridge's (or a
+  // child) token while its operator believes Vault checks every JWT itself.
   if (e.AUTH_JWT_ENABLED && e.JWT_HS256_SECRET) {
     issue(
-      only,
-      "is true but JWT_HS256_SECRET is set: Vault's JWT auth method cannot verify HS256 tokens, so those callers would have no way to Vault; unset JWT_HS256_SECRET, or set VAULT_JWT_EXCHANGE_ONLY=false so they reach Vault as without exchange",
+      'JWT_HS256_SECRET',
+      "is set with VAULT_JWT_EXCHANGE_ENABLED=true, but Vault's JWT auth method cannot verify HS256 tokens: unset JWT_HS256_SECRET and mint RS256/ES256 tokens from the JWKS or OIDC issuer, or use API keys (API_KEYS_JSON) for scripts",
     )
   }
+  if (!e.VAULT_JWT_EXCHANGE_ONLY) return
+  const only = 'VAULT_JWT_EXCHANGE_ONLY'
   if (e.AUTH_API_KEY_ENABLED && e.API_KEYS_JSON.length > 0) {
     issue(
       only,

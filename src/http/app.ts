@@ -143,10 +143,11 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   for (const register of deps.publicRoutes ?? []) register(app)
   for (const guard of deps.guards ?? []) app.use(guard.path, guard.handler)
 
-  const mtlsHeader = config.auth.mtls.identityHeader
   const { metrics, overBudget, recordRefusal } = deps
-  const onRefused = deps.rateLimits && authFailureLimit(deps.rateLimits, { metrics, mtlsHeader })
-  app.use('*', authMiddleware(deps.authenticator, { onRefused, recordRefusal }))
+  const limitHooks =
+    deps.rateLimits &&
+    authFailureLimit(deps.rateLimits, { metrics, credentialHeaders: config.auth.mtls })
+  app.use('*', authMiddleware(deps.authenticator, { ...limitHooks, recordRefusal }))
   if (deps.rateLimits) {
     app.use('*', agentRateLimit(deps.rateLimits, { metrics, overBudget, recordRefusal }))
   }

@@ -91,7 +91,13 @@ afterAll(async () => {
   await devVault?.close()
 })
 
-const base = { LOG_LEVEL: 'warn', AUDIT_LOG: 'off', HOST: '127.0.0.1' }
+// No env file of a running `npm start` (DEV_ENV_FILE): the scripts' built-in demo credentials.
+const base = {
+  LOG_LEVEL: 'warn',
+  AUDIT_LOG: 'off',
+  HOST: '127.0.0.1',
+  DEV_ENV_FILE: '/nonexistent/bridge.env',
+}
 
 describe('run_dev.sh with VAULT_ADDR set', () => {
   it('refuses the demo credentials against a real Vault, naming them, and starts nothing', async () => {
@@ -119,11 +125,15 @@ describe('run_dev.sh with VAULT_ADDR set', () => {
   it.each([
     ['an unreachable Vault', async () => `http://127.0.0.1:${await freePort()}`],
     ['a Vault that is not on loopback', async () => 'https://vault.example.invalid:8200'],
-  ])('refuses them against %s', async (_, address) => {
-    const r = await runDev({ ...base, VAULT_ADDR: await address() })
-    expect(r.code).toBe(2)
-    expect(r.stderr).toContain('refusing the built-in demo credentials')
-  }, 60_000)
+  ])(
+    'refuses them against %s',
+    async (_, address) => {
+      const r = await runDev({ ...base, VAULT_ADDR: await address() })
+      expect(r.code).toBe(2)
+      expect(r.stderr).toContain('refusing the built-in demo credentials')
+    },
+    60_000,
+  )
 
   it('passes own credentials on to serve', async () => {
     const before = realVault.paths.length
