@@ -13,7 +13,7 @@ import type { Config } from './config/schema.js'
 import { StartupError } from './config/startup-error.js'
 import { AppError } from './core/errors.js'
 import type { Principal } from './core/identity.js'
-import { createOperationRunner, type OperationRunner } from './core/operations.js'
+import { OPERATIONS, createOperationRunner, type OperationRunner } from './core/operations.js'
 import type { NonceStore, OperationObserver, SecurityObserver } from './core/ports.js'
 import { createSecretsService, type SecretsService } from './core/secrets-service.js'
 import { createMemoryEntryStore, createRedisEntryStore } from './entry/entry-store.js'
@@ -25,7 +25,11 @@ import { registerOperationRoutes } from './http/operation-routes.js'
 import { readTlsMaterial, startHttpServer, type HttpServer } from './http/server.js'
 import { createRefusalRecorder } from './http/refusal-audit.js'
 import { registerEntryRoutes, type EntryRouteDeps } from './http/entry-routes.js'
-import { createTransportGuard, isLoopbackHost } from './http/transport-guard.js'
+import {
+  allowedHostsWarning,
+  createTransportGuard,
+  isLoopbackHost,
+} from './http/transport-guard.js'
 import { createRateLimits, type RateLimits } from './limits/rate-limits.js'
 import { mcpErrorBody } from './mcp/error-reply.js'
 import { createMcpEndpoint } from './mcp/http-route.js'
@@ -120,14 +124,22 @@ export async function createBridgeCore(config: Config, options: CoreOptions): Pr
     listMaxKeys: config.listMaxKeys,
     listMaxFolders: config.listMaxFolders,
     dataLimits: config.dataLimits,
+    mounts: { kv: config.vault.kvMount, transit: config.vault.transitMount },
+    childTokens: config.childToken.enabled,
     wrapTtlMax: config.wrap.maxTtlSeconds,
     ...(now ? { now } : {}),
   })
   const runner = createOperationRunner({
     service,
     observer: combineObservers(audit, metrics, options.observer),
+    offered: config.operations,
     ...(now ? { now } : {}),
   })
+  logger.info(
+    { event: 'operations_enabled', operations: config.operations, readOnly: config.readOnly },
+    `operations enabled (${config.operations.length} of ${OPERATIONS.length}` +
+      `${config.readOnly ? ', READ_ONLY' : ''}): ${config.operations.join(', ')}`,
+  )
   const extra = options.security
   const security: SecurityObserver = {
     securityEvent(event) {
@@ -213,7 +225,9 @@ export interface HttpLayer {
 export function createHttpLayer(core: BridgeCore, options: HttpLayerOptions): HttpLayer {
   const { logger } = options
   const config = options.config ?? core.config
-  const authenticator = options.authenticator ?? createAuthenticator(config.auth, logger)
+  const authenticator =
+    options.authenticator ??
+    createAuthenticator(config.auth, logger, { keepCredential: config.jwtExchange.enabled })
   const rateLimits = createRateLimits(config.rateLimit, logger)
   const recordRefusal = createRefusalRecorder(core.audit, {
     mtlsHeader: config.auth.mtls.identityHeader,
@@ -508,6 +522,9 @@ export function checkStartup(
   if (jwtWarning) warnings.push({ event: 'jwt_no_key', message: jwtWarning })
   const skipVerify = skipVerifyWarning(config.vault)
   if (skipVerify) warnings.push({ event: 'vault_skip_verify', message: skipVerify })
+  const hosts =
+    transport === 'http' ? allowedHostsWarning(config.host, config.allowedHosts) : undefined
+  if (hosts) warnings.push({ event: 'allowed_hosts_unset', message: hosts })
   return warnings
 }
 

@@ -1,5 +1,6 @@
 /** @module config/schema tests: names that end up in Vault paths and transit key names. */
 import { describe, expect, it } from 'vitest'
+import { OPERATIONS } from '../core/operations.js'
 import { ConfigError, loadConfig } from './load.js'
 
 const problemsOf = (env: Record<string, string>): string[] => {
@@ -57,6 +58,54 @@ describe('CHILD_TOKEN_ROLE', () => {
     )
     const none = { CHILD_TOKEN_ROLE: 'none', CHILD_TOKEN_TTL: '2h' }
     expect(loadConfig(none).childToken.ttlSeconds).toBe(7200)
+  })
+})
+
+describe('OPERATIONS and READ_ONLY', () => {
+  const all = OPERATIONS.map((op) => op.name)
+
+  it('offers every operation by default', () => {
+    expect(loadConfig({}).operations).toEqual(all)
+    expect(loadConfig({}).readOnly).toBe(false)
+  })
+
+  it('offers the operations named, in catalogue order, and whoami always', () => {
+    const c = loadConfig({ OPERATIONS: 'list_secrets, read_secret sign' })
+    expect(c.operations).toEqual(['read_secret', 'list_secrets', 'sign', 'whoami'])
+  })
+
+  it('offers only the read-only operations with READ_ONLY=true', () => {
+    const c = loadConfig({ READ_ONLY: 'true' })
+    const readOnly = OPERATIONS.filter((op) => op.hints.readOnly).map((op) => op.name)
+    expect(c.operations).toEqual(readOnly)
+    expect(c.operations).toEqual([
+      'read_secret',
+      'list_secrets',
+      'read_secret_metadata',
+      'check_secret_request',
+      'decrypt',
+      'list_transit_keys',
+      'read_transit_key',
+      'verify_hmac',
+      'verify_signature',
+      'whoami',
+    ])
+    const both = loadConfig({ READ_ONLY: 'true', OPERATIONS: 'read_secret,decrypt' })
+    expect(both.operations).toEqual(['read_secret', 'decrypt', 'whoami'])
+  })
+
+  it('refuses a name that is no operation, and lists the operations', () => {
+    const problems = problemsOf({ OPERATIONS: 'read_secret,read_secrets,sudo' })
+    expect(problems).toHaveLength(1)
+    expect(problems[0]).toMatch(/^OPERATIONS: /)
+    expect(problems[0]).toContain('"read_secrets", "sudo"')
+    expect(problems[0]).toContain(all.join(', '))
+  })
+
+  it('refuses READ_ONLY=true with an operation that changes Vault named in OPERATIONS', () => {
+    const problems = problemsOf({ READ_ONLY: 'true', OPERATIONS: 'read_secret,write_secret' })
+    expect(problems).toHaveLength(1)
+    expect(problems[0]).toMatch(/^OPERATIONS: names write_secret, which READ_ONLY/)
   })
 })
 

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod'
 import { SCOPES, isValidAgentId, type Scope } from '../core/identity.js'
+import { OPERATIONS } from '../core/operations.js'
 import { parseCidr } from './cidr.js'
 
 // ---------------------------------------------------------------------------------------------
@@ -331,6 +332,14 @@ export const envSchema = z.object({
   ),
   DATA_MAX_VALUE_BYTES: int(256 * 1024, 1, 64 * 1024 * 1024).describe(
     "Largest value of one field of a secret's data, in bytes of JSON.",
+  ),
+  OPERATIONS: csv().describe(
+    'Operations this bridge offers, comma-separated (empty: all). Any other is not an MCP tool ' +
+      'and answers REST with 403 OPERATION_DISABLED; whoami is always on.',
+  ),
+  READ_ONLY: bool(false).describe(
+    'Offer only the operations that change nothing (the read-only ones: reads, lists, decrypt, ' +
+      'verify, whoami); with OPERATIONS, those of its names.',
   ),
 
   AUTH_API_KEY_ENABLED: bool(true).describe('Accept X-API-Key.'),
@@ -679,6 +688,49 @@ function checkJwtExchange(e: z.output<typeof envSchema>, issue: Issue): void {
   }
 }
 
+const OPERATION_NAMES: readonly string[] = OPERATIONS.map((op) => op.name)
+
+/**
+ * OPERATIONS names only operations, and READ_ONLY=true leaves each of them on: an operator who
+ * names an operation expects it offered, so a name READ_ONLY would switch off is an error, not
+ * a silent gap.
+ */
+function checkOperations(
+  e: Pick<z.output<typeof envSchema>, 'OPERATIONS' | 'READ_ONLY'>,
+  issue: (path: string, message: string) => void,
+): void {
+  const unknown = e.OPERATIONS.filter((n) => !OPERATION_NAMES.includes(n))
+  if (unknown.length > 0) {
+    issue(
+      'OPERATIONS',
+      `names no operation ${unknown.map((n) => JSON.stringify(n.slice(0, 64))).join(', ')}; ` +
+        `the operations are ${OPERATION_NAMES.join(', ')}`,
+    )
+  }
+  if (e.READ_ONLY) {
+    const changing = OPERATIONS.filter(
+      (op) => e.OPERATIONS.includes(op.name) && !op.hints.readOnly,
+    ).map((op) => op.name)
+    if (changing.length > 0) {
+      issue(
+        'OPERATIONS',
+        `names ${changing.join(', ')}, which READ_ONLY=true switches off (they change Vault); ` +
+          'remove them or set READ_ONLY=false',
+      )
+    }
+  }
+}
+
+/** The operations offered: OPERATIONS (all when empty), read-only ones only with READ_ONLY. */
+function offeredOperations(e: Pick<z.output<typeof envSchema>, 'OPERATIONS' | 'READ_ONLY'>) {
+  return OPERATIONS.filter(
+    (op) =>
+      op.name === 'whoami' ||
+      ((e.OPERATIONS.length === 0 || e.OPERATIONS.includes(op.name)) &&
+        (!e.READ_ONLY || op.hints.readOnly)),
+  ).map((op) => op.name)
+}
+
 /** The checks that span variables, each reported against the variable to fix. */
 export const configSchema = envSchema
   .superRefine((e, ctx) => {
@@ -770,6 +822,7 @@ export const configSchema = envSchema
     }
     if (e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT)
       issue('METRICS_PORT', 'must differ from PORT (or be 0)')
+    checkOperations(e, issue)
   })
   .transform((e) => ({
     host: e.HOST,
@@ -809,6 +862,9 @@ export const configSchema = envSchema
       transitMount: e.TRANSIT_MOUNT,
     },
     prefix: e.DEFAULT_PREFIX,
+    /** The names of the operations offered (OPERATIONS, READ_ONLY), in catalogue order. */
+    operations: offeredOperations(e),
+    readOnly: e.READ_ONLY,
     listMaxKeys: e.LIST_MAX_KEYS,
     listMaxFolders: e.LIST_MAX_FOLDERS,
     dataLimits: {

@@ -13,6 +13,8 @@ export const ERROR_SPEC = {
   FORBIDDEN: { status: 403 },
   /** Vault's JWT auth method refused the caller's own token (JWT exchange): an operator must act. */
   VAULT_LOGIN_REFUSED: { status: 403 },
+  /** The operator switched the operation off (OPERATIONS, READ_ONLY): no scope would help. */
+  OPERATION_DISABLED: { status: 403 },
   NOT_FOUND: { status: 404 },
   SECRET_NOT_FOUND: { status: 404 },
   VERSION_NOT_FOUND: { status: 404 },

@@ -92,7 +92,9 @@ export const readSecret = defineOperation({
   title: 'Read secret',
   summary:
     'Read one secret from your namespace: the latest version, or `version` if given. ' +
-    'Use list_secrets to see which paths exist and read_secret_metadata for its versions.',
+    'With `wrap_ttl`, get a single-use Vault wrapping token instead of the values, for a ' +
+    'program to unwrap at Vault. Use list_secrets to see which paths exist and ' +
+    'read_secret_metadata for its versions.',
   access: 'read',
   hints: { readOnly: true, destructive: false, idempotent: true },
   input: readSecretInput,
@@ -427,16 +429,16 @@ export const verifySignature = defineOperation({
 export const whoami = defineOperation({
   name: 'whoami',
   title: 'Who am I',
-  summary: 'Show your agent id, how you authenticated and which scopes you have.',
+  summary:
+    'Show who you are and what you can touch: your agent id, how you authenticated, your ' +
+    'scopes, where your secrets and transit keys live in Vault, the operations you may call, ' +
+    'whether Vault sees you through a token of your own (child tokens), and what is left of ' +
+    'your rate budget.',
   access: null,
   hints: { readOnly: true, destructive: false, idempotent: true },
   input: whoamiInput,
   output: whoamiOutput,
-  invoke: async (_s, ctx) => ({
-    agent: ctx.principal.agent,
-    method: ctx.principal.method,
-    scopes: [...ctx.principal.scopes],
-  }),
+  invoke: (s, ctx) => s.whoami(ctx, { operations: callableBy(ctx) }),
 })
 
 /** Every operation, in the order tools are listed. */
@@ -470,6 +472,18 @@ export const OPERATIONS = [
 
 export type AnyOperation = (typeof OPERATIONS)[number]
 export type OperationName = AnyOperation['name']
+
+/** Whether the bridge offers the operation (ctx.offered, set by the runner; all when unset). */
+const isOffered = (op: Operation, ctx: CallContext): boolean =>
+  ctx.offered === undefined || ctx.offered.includes(op.name)
+
+/** The operations the caller may call: offered, and allowed by its scopes, in catalogue order. */
+function callableBy(ctx: CallContext): string[] {
+  const ops: readonly Operation[] = OPERATIONS
+  return ops
+    .filter((op) => isOffered(op, ctx) && isAllowed(op, ctx.principal.scopes))
+    .map((op) => op.name)
+}
 
 /** True when the principal's scopes allow this operation. */
 export const isAllowed = (op: Operation, scopes: readonly Scope[]): boolean =>
@@ -515,20 +529,31 @@ export async function runOperation(
 
 /** Runs operations for the adapters and tells the observer (audit, metrics) how each ended. */
 export interface OperationRunner {
+  /** @throws OPERATION_DISABLED for an operation the bridge does not offer, then as runOperation. */
   run(op: Operation, ctx: CallContext, rawInput: unknown): Promise<unknown>
+  /** Whether the bridge offers the operation (OPERATIONS, READ_ONLY). */
+  offers(op: Operation): boolean
 }
 
+/**
+ * @param deps.offered names of the operations to offer (config `operations`); every operation
+ *   when absent. `whoami` is always offered.
+ */
 export function createOperationRunner(deps: {
   service: SecretsService
   observer?: OperationObserver
   now?: () => number
+  offered?: readonly string[]
 }): OperationRunner {
   const now = deps.now ?? Date.now
+  const offered = deps.offered && [...new Set([...deps.offered, whoami.name])]
+  const offers = (op: Operation) => offered === undefined || offered.includes(op.name)
   return {
+    offers,
     async run(op, ctx, rawInput) {
       const started = now()
       const trace = ctx.trace ?? { vaultRequestIds: [] }
-      const traced = { ...ctx, trace }
+      const traced = { ...ctx, trace, ...(offered ? { offered } : {}) }
       const finish = (outcome: string, out?: unknown) =>
         deps.observer?.operationFinished({
           time: new Date(started).toISOString(),
@@ -545,6 +570,14 @@ export function createOperationRunner(deps: {
           ...auditWrap(out),
         })
       try {
+        // Before the scope: no scope would help, and a caller must not be sent to get one.
+        if (!offers(op)) {
+          throw new AppError(
+            'OPERATION_DISABLED',
+            `${op.name} is switched off by the operator of this bridge (OPERATIONS, READ_ONLY). ` +
+              'whoami lists the operations you can call.',
+          )
+        }
         const out = await runOperation(op, deps.service, traced, rawInput)
         finish('ok', out)
         return out

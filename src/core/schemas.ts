@@ -540,6 +540,30 @@ export const whoamiOutput = z.object({
   agent: z.string(),
   method: z.string(),
   scopes: z.array(scopeSchema),
+  kv_mount: z.string().describe('The KV v2 mount your secrets are on.'),
+  secrets_prefix: z
+    .string()
+    .describe('Where your secrets are on that mount: your paths are relative to it.'),
+  transit_mount: z.string().describe('The Transit mount your keys are on.'),
+  transit_key_prefix: z
+    .string()
+    .describe('The start of the Vault names of your transit keys (you name them without it).'),
+  operations: z
+    .array(z.string())
+    .describe('The operations you may call: offered by this bridge and allowed by your scopes.'),
+  child_tokens: z
+    .boolean()
+    .describe('True: Vault sees each of your requests through a short-lived token of your own.'),
+  rate_limit: z
+    .object({
+      limit: z.number().int(),
+      remaining: z.number().int(),
+      reset_seconds: z.number().int(),
+    })
+    .nullable()
+    .describe(
+      'Requests left in the current window (this one counted); null: no per-agent limit here.',
+    ),
 })
 
 // ---------------------------------------------------------------------------------------------

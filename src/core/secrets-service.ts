@@ -64,6 +64,11 @@ export interface SecretsService {
   verifyHmac: Call<typeof S.verifyHmacInput, typeof S.verifyOutput>
   sign: Call<typeof S.signInput, typeof S.signOutput>
   verifySignature: Call<typeof S.verifySignatureInput, typeof S.verifyOutput>
+  /** What the caller is and may touch; `operations` is what it may call (the runner knows). */
+  whoami(
+    ctx: CallContext,
+    facts: { operations: string[] },
+  ): Promise<z.output<typeof S.whoamiOutput>>
 }
 
 export interface SecretsServiceDeps {
@@ -76,6 +81,10 @@ export interface SecretsServiceDeps {
   listMaxFolders: number
   /** DATA_MAX_*: the shape limits of the data a write or patch sends to Vault. */
   dataLimits: DataLimits
+  /** KV_MOUNT and TRANSIT_MOUNT, which whoami names. */
+  mounts: { kv: string; transit: string }
+  /** CHILD_TOKEN_ENABLED, which whoami reports. */
+  childTokens: boolean
   /** WRAP_TTL_MAX: the longest wrap TTL (seconds) a read may ask Vault for. */
   wrapTtlMax: number
   /** Clock for the live/deleted state of versions (tests may fix it). */
@@ -450,6 +459,29 @@ export function createSecretsService(deps: SecretsServiceDeps): SecretsService {
     async sign(ctx, { key, ...options }) {
       const out = await withKey(ctx, key, (v, name) => v.transitSign(name, options), 'signing')
       return { key, ...out }
+    },
+
+    async whoami(ctx, { operations }) {
+      const { principal, rateBudget } = ctx
+      const agent = agentOf(principal)
+      return {
+        agent: principal.agent,
+        method: principal.method,
+        scopes: [...principal.scopes],
+        kv_mount: deps.mounts.kv,
+        secrets_prefix: resolveFolderPath(prefix, agent, ''),
+        transit_mount: deps.mounts.transit,
+        transit_key_prefix: transitKeyPrefix(prefix, agent),
+        operations,
+        child_tokens: deps.childTokens,
+        rate_limit: rateBudget
+          ? {
+              limit: rateBudget.limit,
+              remaining: rateBudget.remaining,
+              reset_seconds: rateBudget.resetSeconds,
+            }
+          : null,
+      }
     },
 
     async verifySignature(ctx, { key, ...options }) {

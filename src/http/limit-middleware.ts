@@ -139,6 +139,11 @@ export function agentRateLimit(
       for (const [k, v] of Object.entries(headers)) c.header(k, v)
       throw refusal
     }
+    c.set('rateBudget', {
+      limit: result.limit,
+      remaining: result.remaining,
+      resetSeconds: result.resetSeconds,
+    })
     await next()
     setResponseHeaders(c, headers)
   }

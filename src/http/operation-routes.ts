@@ -131,11 +131,12 @@ export function registerOperationRoutes(app: Hono<AppEnv>, runner: OperationRunn
   const run = async (c: Context<AppEnv>, op: Operation, input: Input) => {
     const principal = c.var.principal
     if (!principal) throw new AppError('UNAUTHENTICATED', 'Authentication is required.')
-    const { requestId, clientRequestId } = c.var
+    const { requestId, clientRequestId, rateBudget } = c.var
     const ctx = {
       principal,
       requestId,
       ...(clientRequestId ? { clientRequestId } : {}),
+      ...(rateBudget ? { rateBudget } : {}),
       origin: new URL(c.req.url).origin,
     }
     const out = await runner.run(op, ctx, input)

@@ -49,6 +49,19 @@ export const isLoopbackHost = (host: string): boolean => {
   return LOOPBACK_NAMES.has(h) || /^127(\.\d{1,3}){3}$/.test(h) || h.endsWith('.localhost')
 }
 
+/**
+ * The startup warning for a bridge that listens beyond loopback (HOST) without ALLOWED_HOSTS: it
+ * then answers to any Host name, so a web page can reach it through DNS rebinding. Undefined when
+ * HOST is loopback or ALLOWED_HOSTS lists names.
+ */
+export function allowedHostsWarning(
+  host: string,
+  allowedHosts: readonly string[],
+): string | undefined {
+  if (isLoopbackHost(host) || allowedHosts.length > 0) return undefined
+  return `HOST=${host} is reachable beyond this machine and ALLOWED_HOSTS is unset, so the bridge answers to any Host name and a web page can reach it through DNS rebinding: list the host names clients use in ALLOWED_HOSTS`
+}
+
 /** The host name of a `Host` header, without the port; IPv6 keeps its brackets. */
 const hostName = (header: string): string => {
   const h = header.trim().toLowerCase()

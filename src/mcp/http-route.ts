@@ -125,6 +125,7 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
       transport: 'http',
       requestId: c.var.requestId,
       log: c.var.log,
+      ...(c.var.rateBudget ? { rateBudget: c.var.rateBudget } : {}),
       origin: new URL(c.req.url).origin,
     }
     // Security: the caller's credential is never handed on; the SDK gets the principal only.
@@ -208,6 +209,8 @@ async function refuseToolOutsideScopes(
   if (msg.method !== 'tools/call' || typeof msg.params?.name !== 'string') return
   const principal = c.var.principal
   const op = operationNamed(msg.params.name)
-  if (!principal || !op || isAllowed(op, principal.scopes)) return
+  // A tool the bridge does not offer is refused as a tool error (OPERATION_DISABLED): more
+  // scope would not help, so the client is not sent to ask for it.
+  if (!principal || !op || !deps.runner.offers(op) || isAllowed(op, principal.scopes)) return
   await deps.runner.run(op, { principal, requestId: c.var.requestId }, msg.params.arguments ?? {})
 }

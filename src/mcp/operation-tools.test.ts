@@ -87,6 +87,18 @@ function cannedService(calls: string[]): SecretsService {
         : { key: input.key, plaintext: 'c2VjcmV0' }
     },
     rewrap: unused('rewrap'),
+    whoami: async ({ principal }, { operations }) => ({
+      agent: principal.agent,
+      method: principal.method,
+      scopes: [...principal.scopes],
+      kv_mount: 'secret',
+      secrets_prefix: `mcp/${principal.agent}/`,
+      transit_mount: 'transit',
+      transit_key_prefix: `mcp--${principal.agent}--`,
+      operations,
+      child_tokens: false,
+      rate_limit: null,
+    }),
     createTransitKey: unused('createTransitKey'),
     readTransitKey: unused('readTransitKey'),
     rotateTransitKey: unused('rotateTransitKey'),
@@ -270,7 +282,12 @@ describe('tools/call', () => {
     const { client } = await connect({ scopes: ['list'] })
     const r = await client.callTool({ name: 'whoami', arguments: {} })
     expect(r.isError).toBeFalsy()
-    expect(r.structuredContent).toEqual({ agent: 'agent-a', method: 'stdio', scopes: ['list'] })
+    expect(r.structuredContent).toMatchObject({
+      agent: 'agent-a',
+      method: 'stdio',
+      scopes: ['list'],
+      operations: ['list_secrets', 'list_transit_keys', 'whoami'],
+    })
     expect(JSON.parse(text(r))).toEqual(r.structuredContent)
   })
 

@@ -81,9 +81,17 @@ function tidy(node: Record<string, unknown>): void {
 const DEFINITIONS = new Map<string, Tool>(OPERATIONS.map((op) => [op.name, toolDefinition(op)]))
 const BY_NAME = new Map<string, AnyOperation>(OPERATIONS.map((op) => [op.name, op]))
 
-/** The tool definitions a principal with these scopes may see, in catalogue order. */
-export const toolsFor = (scopes: McpSession['principal']['scopes']): Tool[] =>
-  OPERATIONS.filter((op) => isAllowed(op, scopes)).map((op) => DEFINITIONS.get(op.name)!)
+/**
+ * The tool definitions a principal with these scopes may see, in catalogue order: the
+ * operations the bridge offers (`offers`, OPERATIONS and READ_ONLY) that the scopes allow.
+ */
+export const toolsFor = (
+  scopes: McpSession['principal']['scopes'],
+  offers: (op: Operation) => boolean = () => true,
+): Tool[] =>
+  OPERATIONS.filter((op) => offers(op) && isAllowed(op, scopes)).map((op) =>
+    DEFINITIONS.get(op.name)!,
+  )
 
 /** The operation behind a tool name, if any. */
 export const operationNamed = (name: string): AnyOperation | undefined => BY_NAME.get(name)
@@ -106,7 +114,7 @@ export function registerOperationTools(
   session: McpSession,
 ): void {
   const low = server.server
-  const tools = toolsFor(session.principal.scopes)
+  const tools = toolsFor(session.principal.scopes, (op) => deps.runner.offers(op))
   low.registerCapabilities({ tools: { listChanged: false } })
   low.setRequestHandler('tools/list', () => ({ tools }))
   low.setRequestHandler('tools/call', async (request, ctx) => {
@@ -131,9 +139,15 @@ async function callTool(
 ): Promise<CallToolResult | InputRequiredResult> {
   const requestId = session.requestId ?? randomUUID()
   const { principal } = session
-  const callCtx = { principal, requestId, ...(session.origin ? { origin: session.origin } : {}) }
+  const { rateBudget } = session
+  const callContext = {
+    principal,
+    requestId,
+    ...(rateBudget ? { rateBudget } : {}),
+    ...(session.origin ? { origin: session.origin } : {}),
+  }
   const runOp = async (which: Operation, input: Record<string, unknown>) =>
-    (await deps.runner.run(which, callCtx, input)) as Record<string, unknown>
+    (await deps.runner.run(which, callContext, input)) as Record<string, unknown>
   const run = (input: Record<string, unknown>) => runOp(op, input)
   try {
     if (op.name === requestSecret.name && isAllowed(op, principal.scopes)) {

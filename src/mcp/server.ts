@@ -4,7 +4,7 @@
  */
 import { McpServer } from '@modelcontextprotocol/server'
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv'
-import type { Principal } from '../core/identity.js'
+import type { Principal, RateBudget } from '../core/identity.js'
 import type { OperationRunner } from '../core/operations.js'
 import type { SecretEntryLinks } from '../core/ports.js'
 import type { Logger } from '../observability/logger.js'
@@ -62,6 +62,8 @@ export interface McpSession {
   transport: 'http' | 'stdio'
   /** The HTTP request id; omit it (stdio) to give each tool call its own id. */
   requestId?: string
+  /** What is left of the agent's rate budget (HTTP with rate limits), for whoami. */
+  rateBudget?: RateBudget
   /** The request's logger (HTTP), else `McpServerDeps.log`. */
   log?: Logger
   /** `scheme://host` the HTTP request reached the bridge at (request_secret's link). */

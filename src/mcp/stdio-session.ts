@@ -101,6 +101,7 @@ function trackInFlight(runner: OperationRunner): OperationRunner & {
   const running = new Set<Promise<unknown>>()
   const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
   return {
+    offers: (op) => runner.offers(op),
     run(op, ctx, input) {
       const p = runner.run(op, ctx, input)
       running.add(p)

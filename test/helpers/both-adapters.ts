@@ -114,6 +114,13 @@ const ROUTES: Record<string, Route> = {
   whoami: (i) => ({ method: 'GET', url: `/whoami${query(i)}` }),
 }
 
+/** The REST request of `op` with `input`, as the README's route table documents it. */
+export function restRoute(op: string, input: Input): { method: string; url: string; body?: Input } {
+  const route = ROUTES[op]
+  if (!route) throw new Error(`no REST route known for ${op}`)
+  return route(input)
+}
+
 /**
  * Registers the suite's hooks: a stack from `start`, the test app over real HTTP, and MCP
  * clients made on first use per principal; everything is closed after all.
@@ -138,9 +145,7 @@ export function useAdapters(start: () => Promise<VaultStack>): Adapters {
 
   const viaRest = (agent: string, scopes: readonly Scope[]): Caller => ({
     async call(op, input = {}) {
-      const route = ROUTES[op]
-      if (!route) throw new Error(`no REST route known for ${op}`)
-      const { method, url, body } = route(input)
+      const { method, url, body } = restRoute(op, input)
       const res = await rest.call(method, url, {
         agent,
         scopes,

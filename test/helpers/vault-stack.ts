@@ -57,7 +57,7 @@ export interface VaultStackOptions {
   /** TRANSIT_MOUNT, and whether the stack mounts Transit there (default true). */
   transitMount?: string
   mountTransit?: boolean
-  /** More configuration (`WRAP_TTL_MAX`, ...), over the stack's own. */
+  /** More configuration (`OPERATIONS`, `READ_ONLY`, `WRAP_TTL_MAX`, ...), over the stack's own. */
   env?: Record<string, string>
 }
 
@@ -151,7 +151,8 @@ export function principal(agent: string, scopes: readonly Scope[] = SCOPES): Pri
   return { agent, scopes: [...scopes], method: 'api_key' }
 }
 
-async function ensureTransitMount(root: nodeVault.client, mount: string): Promise<boolean> {
+/** Enables Transit at `mount` when it is missing; false when that failed (no permission). */
+export async function ensureTransitMount(root: nodeVault.client, mount: string): Promise<boolean> {
   const mounts = (await root.request({ path: '/sys/mounts', method: 'GET' })) as {
     data?: Record<string, unknown>
   }

@@ -126,6 +126,14 @@ describe.each(kinds)('MCP tools over %s', (kind) => {
       agent,
       method: transportOf(kind) === 'stdio' ? 'stdio' : 'api_key',
       scopes: [...SCOPES],
+      kv_mount: 'secret',
+      secrets_prefix: `${stack.prefix}/${agent}/`,
+      transit_mount: 'transit',
+      transit_key_prefix: `${stack.prefix}--${agent}--`,
+      operations: OPERATIONS.map((op) => op.name),
+      child_tokens: stack.config.childToken.enabled,
+      // The test stack runs without rate limits (limits-http tests whoami's budget).
+      rate_limit: null,
     })
   })
 

@@ -210,10 +210,31 @@ describe.each(['app.request', 'http'] as const)('KV routes over %s', (kind) => {
     expect((await call('GET', '/secrets?prefix=with%20space/')).json.keys).toEqual(['ü?q#h'])
   })
 
-  it('answers whoami with the principal only', async () => {
+  it('answers whoami with the principal, its namespace and the operations its scopes allow', async () => {
     const res = await client().call('GET', '/whoami', { agent, scopes: ['read', 'list'] })
     expect(res.status).toBe(200)
-    expect(res.json).toEqual({ agent, method: 'api_key', scopes: ['read', 'list'] })
+    expect(res.json).toEqual({
+      agent,
+      method: 'api_key',
+      scopes: ['read', 'list'],
+      kv_mount: 'secret',
+      secrets_prefix: `${rest.stack.prefix}/${agent}/`,
+      transit_mount: 'transit',
+      transit_key_prefix: `${rest.stack.prefix}--${agent}--`,
+      operations: [
+        'read_secret',
+        'list_secrets',
+        'read_secret_metadata',
+        'decrypt',
+        'list_transit_keys',
+        'read_transit_key',
+        'verify_hmac',
+        'verify_signature',
+        'whoami',
+      ],
+      child_tokens: rest.stack.config.childToken.enabled,
+      rate_limit: null,
+    })
   })
 
   it('refuses missing scopes with 403 and writes nothing', async () => {

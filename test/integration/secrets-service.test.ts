@@ -182,6 +182,8 @@ describe('announced Vault-call bounds, counted per HTTP call', () => {
       listMaxKeys: 3,
       listMaxFolders: 3,
       dataLimits: stack.config.dataLimits,
+      mounts: { kv: stack.config.vault.kvMount, transit: stack.config.vault.transitMount },
+      childTokens: false,
       wrapTtlMax: stack.config.wrap.maxTtlSeconds,
     })
     const runner = createOperationRunner({ service })

@@ -4,19 +4,22 @@
  * API key lines are this test's own): the wrapped read, Vault's lookup, one unwrap that returns
  * the secret, and a second unwrap that Vault refuses.
  */
-import { execFile, spawnSync } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { blocksUnder } from '../helpers/doc-blocks.js'
+import { installed, suiteRuns } from '../helpers/external-tools.js'
 import { apiKeyOf, startMcpApp, type McpApp } from '../helpers/mcp-harness.js'
 import { startVaultStack, type VaultStack } from '../helpers/vault-stack.js'
 
 // As the promtool test: skipped only on a developer machine without jq or curl; in CI
 // (scripts/ci/install-jq.sh installs them) a missing tool fails instead.
-const hasTools = ['jq', 'curl'].every((t) => spawnSync(t, ['--version']).status === 0)
-const run = hasTools || Boolean(process.env.CI)
-if (!run) console.warn('SKIPPED docs/wrapping.md commands: run scripts/ci/install-jq.sh')
+const run = suiteRuns(
+  'docs/wrapping.md commands',
+  ['jq', 'curl'].every((t) => installed(t)),
+  'run scripts/ci/install-jq.sh',
+)
 
 const doc = readFileSync('docs/wrapping.md', 'utf8')
 const AGENT = 'agent_api'
