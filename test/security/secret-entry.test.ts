@@ -22,7 +22,10 @@ beforeAll(async () => {
   stack = await startVaultStack()
   owner = stack.agent('entry-owner')
   other = stack.agent('entry-other')
-  bridge = await startEntryBridge(stack, [owner, other], { SECRET_ENTRY_TTL: '2m' })
+  bridge = await startEntryBridge(stack, [owner, other], {
+    SECRET_ENTRY_TTL: '2m',
+    METRICS_ENABLED: 'true',
+  })
 })
 afterAll(async () => {
   await bridge?.close()
@@ -223,7 +226,7 @@ describe('attacks on the request_secret page, each refused', () => {
     expect(page.headers.get('set-cookie')).toMatch(/SameSite=Strict/)
   })
 
-  it('a value entered on the page reaches no log line, audit line or error', async () => {
+  it('a value entered on the page reaches no log line, audit line, metric or error', async () => {
     await fetch(new URL('/secrets/taken', bridge.url), {
       method: 'PUT',
       headers: { 'x-api-key': apiKeyOf(owner), 'content-type': 'application/json' },
@@ -242,8 +245,13 @@ describe('attacks on the request_secret page, each refused', () => {
     expect(checks.map((c) => c.json.status)).toEqual(['written', 'failed'])
     expect(JSON.stringify(checks.map((c) => c.json))).not.toContain(VALUE)
     expect(bridge.everything()).not.toContain(VALUE)
-    // Nor does the link itself reach the log lines (the route pattern does).
-    expect(JSON.stringify(bridge.logs)).not.toContain(new URL(ok.url).pathname.split('/').at(-1))
+    // Nor does the link itself reach the log lines or a metric label (the route pattern does).
+    const token = new URL(ok.url).pathname.split('/').at(-1)!
+    expect(JSON.stringify(bridge.logs)).not.toContain(token)
+    const metrics = await (await fetch(new URL('/metrics', bridge.url))).text()
+    expect(metrics).toContain('/secret-entry/:link')
+    expect(metrics).not.toContain(VALUE)
+    expect(metrics).not.toContain(token)
     expect(bridge.security.map((e) => `${e.event}:${e.reason}`)).toEqual(
       expect.arrayContaining([
         'secret_entry_submitted:written',
