@@ -118,7 +118,9 @@ export async function createBridgeCore(config: Config, options: CoreOptions): Pr
   const signing = createSigningKeys(config.signing.key)
   const entry = createEntry(config, signing, options)
   const service = createSecretsService({
-    entry,
+    // Security: a person's page carries no caller token, so a bridge that reaches Vault only as
+    // the caller (VAULT_JWT_EXCHANGE_ONLY) could never store what the page takes: no links.
+    ...(config.jwtExchange.only ? {} : { entry }),
     vault,
     prefix: config.prefix,
     listMaxKeys: config.listMaxKeys,

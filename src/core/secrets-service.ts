@@ -164,7 +164,12 @@ export function createSecretsService(deps: SecretsServiceDeps): SecretsService {
 
   const entryLinks = () => {
     if (deps.entry) return deps.entry
-    throw new AppError('FORBIDDEN', 'This bridge does not serve the one-time secret entry page.')
+    throw new AppError(
+      'FORBIDDEN',
+      "request_secret is off on this bridge: it reaches Vault only with the caller's own token " +
+        '(VAULT_JWT_EXCHANGE_ONLY), which the page a person opens does not have. Ask the ' +
+        'person to use write_secret through their own client instead.',
+    )
   }
 
   /**
