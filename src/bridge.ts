@@ -154,6 +154,11 @@ export interface HttpLayerOptions {
   authenticator?: Authenticator
   /** Test seam: the clock of the signed, expiring MCP requestState. */
   now?: () => number
+  /**
+   * Test seam: `false` serves plain MCP tool calls through an SDK server too (src/mcp/
+   * direct-call.ts), so that tests can compare both paths. Production never sets it.
+   */
+  mcpDirectToolCalls?: boolean
 }
 
 /** The HTTP side over a core. */
@@ -195,6 +200,9 @@ export function createHttpLayer(core: BridgeCore, options: HttpLayerOptions): Ht
     consent: consentOf(core, nonces, options.now),
     guard,
     log: logger,
+    ...(options.mcpDirectToolCalls === undefined
+      ? {}
+      : { directToolCalls: options.mcpDirectToolCalls }),
   })
   const app = createApp({
     config,

@@ -110,17 +110,43 @@ export function registerOperationTools(
         `Unknown tool "${request.params.name.slice(0, 64)}". tools/list shows the tools you can call.`,
       )
     }
-    return callTool(server, deps, session, op, request.params.arguments ?? {}, ctx)
+    return callTool(deps, session, op, request.params.arguments ?? {}, { server, ctx })
   })
 }
 
-async function callTool(
-  server: McpServer,
+/**
+ * Whether calling `op` with `args` asks the user first (MCP_SECRET_VALUES=elicit and arguments
+ * that may reveal secret values). The scope check comes first (through the runner), so that a
+ * caller without the scope gets the scope refusal, audited, and is never asked anything.
+ */
+export const needsConsent = (
+  deps: Pick<McpServerDeps, 'secretValues'>,
+  session: Pick<McpSession, 'principal'>,
+  op: AnyOperation,
+  args: Record<string, unknown>,
+): boolean =>
+  deps.secretValues === 'elicit' &&
+  secretGuardOf(op)?.mayReveal(args) === true &&
+  isAllowed(op, session.principal.scopes)
+
+/** The SDK server and request context a consent question is asked through. */
+export interface ConsentRound {
+  server: McpServer
+  ctx: ServerContext
+}
+
+/**
+ * Runs one tool call for the session's principal: the runner (scopes, validation, audit), the
+ * secret-values policy, and the result as structured content, or a `CODE: message` tool error.
+ * `round` is needed only when {@link needsConsent}; a call that needs consent without it is a
+ * wiring bug and fails as INTERNAL.
+ */
+export async function callTool(
   deps: McpServerDeps,
   session: McpSession,
   op: AnyOperation,
   args: Record<string, unknown>,
-  ctx: ServerContext,
+  round?: ConsentRound,
 ): Promise<CallToolResult | InputRequiredResult> {
   const requestId = session.requestId ?? randomUUID()
   const { principal } = session
@@ -129,13 +155,9 @@ async function callTool(
   try {
     const guard = secretGuardOf(op)
     let out: Record<string, unknown>
-    // The scope check comes first (through the runner), so that a caller without the scope gets
-    // the scope refusal, audited, and is never asked anything.
-    if (
-      guard?.mayReveal(args) &&
-      deps.secretValues === 'elicit' &&
-      isAllowed(op, principal.scopes)
-    ) {
+    if (guard && needsConsent(deps, session, op, args)) {
+      if (!round) throw new Error('mcp: a tool call that needs consent reached no SDK server')
+      const { server, ctx } = round
       const consent = { server, session, ctx, consent: deps.consent, op, guard, args, run }
       const answer = await revealWithConsent(consent)
       if (isInputRequired(answer)) return answer
