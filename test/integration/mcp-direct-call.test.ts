@@ -8,10 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SCOPES } from '../../src/core/identity.js'
 import { OPERATIONS } from '../../src/core/operations.js'
-import { plainToolCall } from '../../src/mcp/direct-call.js'
 import { toolsFor } from '../../src/mcp/operation-tools.js'
 import {
-  MODERN,
   apiKeyOf,
   postMcp,
   postModern,
@@ -172,47 +170,6 @@ describe('what is not a plain tools/call still goes to the SDK', () => {
     expect(a.status).toBe(200)
     expect(a.json.result.structuredContent.agent).toBe(rw)
     expect(seen(a)).toEqual(seen(b))
-  })
-
-  it('plainToolCall takes only what it can answer as the SDK would', () => {
-    const legacy = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami' } }
-    const v2025 = { protocolVersion: '2025-11-25' }
-    expect(plainToolCall(legacy, v2025)?.era).toBe('legacy')
-    expect(plainToolCall(legacy, {})?.era).toBe('legacy')
-    // Not tools/call, not a known tool, arguments not an object, extra params, a bad id.
-    expect(plainToolCall({ ...legacy, method: 'tools/list' }, v2025)).toBeUndefined()
-    expect(plainToolCall({ ...legacy, params: { name: 'nope' } }, v2025)).toBeUndefined()
-    expect(
-      plainToolCall({ ...legacy, params: { name: 'whoami', arguments: [] } }, v2025),
-    ).toBeUndefined()
-    for (const extra of ['requestState', 'inputResponses', 'task', 'cursor']) {
-      const params = { name: 'whoami', [extra]: 'x' }
-      expect(plainToolCall({ ...legacy, params }, v2025), extra).toBeUndefined()
-    }
-    expect(plainToolCall({ ...legacy, id: null }, v2025)).toBeUndefined()
-    expect(plainToolCall({ ...legacy, jsonrpc: '1.0' }, v2025)).toBeUndefined()
-    // 2026-07-28: the envelope's three keys only, and the standard headers must agree exactly.
-    const envelope = {
-      'io.modelcontextprotocol/protocolVersion': MODERN,
-      'io.modelcontextprotocol/clientCapabilities': {},
-      'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' },
-    }
-    const modern = { ...legacy, params: { name: 'whoami', _meta: envelope } }
-    const std = { protocolVersion: MODERN, method: 'tools/call', name: 'whoami' }
-    expect(plainToolCall(modern, std)?.era).toBe('modern')
-    expect(plainToolCall(modern, { ...std, name: 'read_secret' })).toBeUndefined()
-    expect(plainToolCall(modern, { ...std, name: undefined })).toBeUndefined()
-    expect(plainToolCall(modern, { ...std, method: undefined })).toBeUndefined()
-    expect(plainToolCall(modern, { ...std, protocolVersion: undefined })).toBeUndefined()
-    expect(plainToolCall(modern, { ...std, name: '=?base64?d2hvYW1p?=' })).toBeUndefined()
-    const progress = {
-      ...modern,
-      params: { name: 'whoami', _meta: { ...envelope, progressToken: 1 } },
-    }
-    expect(plainToolCall(progress, std)).toBeUndefined()
-    // A 2025 message with any _meta goes to the SDK too.
-    const meta2025 = { ...legacy, params: { name: 'whoami', _meta: {} } }
-    expect(plainToolCall(meta2025, v2025)).toBeUndefined()
   })
 
   it('no tool declares x-mcp-header parameters (the SDK checks those; the hot path need not)', () => {
