@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openLink, postForm } from '../helpers/entry-page.js'
 import { newSigningKey, startEntryBridge, type EntryBridge } from '../helpers/entry-bridge.js'
-import { apiKeyOf } from '../helpers/mcp-harness.js'
+import { apiKeyOf, postModern } from '../helpers/mcp-harness.js'
 import { startVaultStack, type VaultStack } from '../helpers/vault-stack.js'
 
 const VALUE = 'attacked-entry-value-Qm3'
@@ -272,5 +272,29 @@ describe('attacks on the request_secret page, each refused', () => {
       })
       expect({ path, status: res.status }).toEqual({ path, status: 415 })
     }
+  })
+
+  it('a request_secret requestState reused for another path is refused', async () => {
+    const args = (path: string) => ({ path, fields: FIELDS })
+    const call = (path: string, extra: Record<string, unknown> = {}) =>
+      postModern(
+        bridge.url,
+        'tools/call',
+        { name: 'request_secret', arguments: args(path), ...extra },
+        { capabilities: { elicitation: { url: {} } }, headers: { 'x-api-key': apiKeyOf(owner) } },
+      )
+    const first = await call('state/asked')
+    expect(first.json.result.resultType).toBe('input_required')
+    const requestState = first.json.result.requestState as string
+    const answer = { inputResponses: { secret_entry: { action: 'accept' } }, requestState }
+    const from = bridge.security.length
+    const other = await call('state/other', answer)
+    expect(other.json.error.code).toBe(-32602)
+    expect(bridge.security.slice(from).map((e) => `${e.event}:${e.reason}`)).toEqual([
+      'request_state_refused:request',
+    ])
+    // The state was used up by the refused call; the path it was not issued for got no link.
+    expect((await call('state/asked', answer)).json.error.code).toBe(-32602)
+    expect(bridge.events.filter((e) => e.target === 'state/other')).toEqual([])
   })
 })
