@@ -11,7 +11,10 @@ import { untilSignal } from '../src/cli/signals.js'
 
 if (isEntryPoint(import.meta.url)) {
   runAsProcess(
-    () => runServeCommand(process.env, processIo, untilSignal, { allowPublishedCredentials: true }),
+    () =>
+      runServeCommand(process.argv.slice(2), process.env, processIo, untilSignal, {
+        allowPublishedCredentials: true,
+      }),
     processIo,
     'dev-serve',
   )

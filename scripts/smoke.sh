@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Smoke test against a running bridge (default http://127.0.0.1:8089, or BRIDGE_URL): walks every
 # REST operation and every failure class as agent_api, printing each step; exits non-zero on the
-# first failure. Start the bridge first with scripts/run_dev.sh or scripts/run_all_auth.sh.
+# first failure. Start the bridge first: npm start (the scripts read its .dev/bridge.env), or
+# scripts/run_dev.sh or scripts/run_all_auth.sh.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 

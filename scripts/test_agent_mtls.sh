@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # agent_mtls (client-certificate identity in the headers a TLS proxy sends with the proxy secret)
-# works in its namespace and cannot reach the others'. Needs a bridge started with scripts/run_all_auth.sh.
+# works in its namespace and cannot reach the others'. Needs a bridge started with npm start or
+# scripts/run_all_auth.sh.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 creds_for agent_mtls

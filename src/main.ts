@@ -20,10 +20,8 @@ export async function main(
   const [first, ...rest] = argv
   const command = first === undefined || first.startsWith('-') ? 'serve' : first
   const args = command === first ? rest : argv
-  // `<command> --help` goes to the subcommands that have their own usage (gen-jwt, ...).
-  const ownHelp = ['serve'].includes(command)
-  const wantsHelp = args.includes('-h') || args.includes('--help')
-  if (first === 'help' || first === '-h' || first === '--help' || (ownHelp && wantsHelp)) {
+  // `<command> --help` is the command's own usage; only `--help` alone is the general help.
+  if (first === 'help' || first === '-h' || first === '--help') {
     io.stdout(HELP_TEXT)
     return EXIT.OK
   }
@@ -35,12 +33,12 @@ export async function main(
     switch (command) {
       case 'serve': {
         const { runServeCommand } = await import('./cli/serve.js')
-        return await runServeCommand(env, io, options.until)
+        return await runServeCommand(args, env, io, options.until)
       }
       case 'stdio': {
         // Security and protocol: stdout carries MCP messages only; everything else is stderr.
         const { runStdioCommand } = await import('./cli/stdio.js')
-        return await runStdioCommand(env, io, options)
+        return await runStdioCommand(args, env, io, options)
       }
       case 'gen-policy': {
         const { runGenPolicyCommand } = await import('./cli/gen-policy.js')

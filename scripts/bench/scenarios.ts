@@ -19,8 +19,13 @@ export const BRIDGE_MODES = {
   bridge: {},
   childOn: { CHILD_TOKEN_ENABLED: 'true' },
   childReuse: { CHILD_TOKEN_ENABLED: 'true', CHILD_TOKEN_REUSE_SECONDS: '30' },
-  exchange: { VAULT_JWT_EXCHANGE_ENABLED: 'true' },
-  exchangeCold: { VAULT_JWT_EXCHANGE_ENABLED: 'true', VAULT_JWT_EXCHANGE_CACHE_SIZE: '0' },
+  // Exchange refuses JWT_HS256_SECRET (Vault's JWT method cannot verify HS256): these two unset it.
+  exchange: { VAULT_JWT_EXCHANGE_ENABLED: 'true', JWT_HS256_SECRET: '' },
+  exchangeCold: {
+    VAULT_JWT_EXCHANGE_ENABLED: 'true',
+    VAULT_JWT_EXCHANGE_CACHE_SIZE: '0',
+    JWT_HS256_SECRET: '',
+  },
 } as const satisfies Record<string, Record<string, string>>
 export type BridgeTarget = keyof typeof BRIDGE_MODES
 

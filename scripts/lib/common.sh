@@ -1,12 +1,29 @@
 # Shared by the scripts in scripts/: demo credentials, the bridge CLI, and small curl/JSON helpers.
 # Source it; it sets no shell options of its own.
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+ROOT="$(cd -P "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
+
+# load_dev_env FILE: sets BRIDGE_URL and the DEMO_* credentials from the env file the dev command
+# (npm start) writes while it runs, for each variable not already set: values you export win.
+load_dev_env() {
+  local name value
+  [[ -f "$1" ]] || return 0
+  while IFS='=' read -r name value; do
+    [[ "$name" =~ ^(BRIDGE_URL|DEMO_[A-Z0-9_]+)$ ]] || continue
+    [[ -n "${!name:-}" ]] && continue
+    value="${value#\'}"
+    value="${value%\'}"
+    printf -v "$name" '%s' "$value"
+  done <"$1"
+}
+DEV_ENV_FILE="${DEV_ENV_FILE:-$ROOT/.dev/bridge.env}"
+load_dev_env "$DEV_ENV_FILE"
 BRIDGE_URL="${BRIDGE_URL:-http://127.0.0.1:${PORT:-8089}}"
 
-# Demo credentials for the three demo agents. Development only: run_dev.sh and run_all_auth.sh
-# start the bridge with them unless you set your own, and refuse them against any Vault but the
-# dev vault (refuse_demo_credentials below).
+# Demo credentials for the three demo agents: those of a running `npm start` (its env file, above),
+# else the built-in ones below. Development only: run_dev.sh and run_all_auth.sh start the bridge
+# with them unless you set your own, and refuse the built-in ones against any Vault but the dev
+# vault (refuse_demo_credentials below).
 BUILTIN_DEMO_API_KEY='dev-key-agent-api-0001'
 BUILTIN_DEMO_READONLY_API_KEY='dev-key-agent-api-readonly-0001'
 BUILTIN_DEMO_JWT_SECRET='dev-only-hs256-secret-change-me-0123456789'

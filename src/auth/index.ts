@@ -23,7 +23,11 @@ export interface Authenticator {
 /** Knobs for tests and tuning that are not configuration variables. */
 export type AuthenticatorOptions = Pick<
   JwtStrategyOptions,
-  'jwksCooldownSeconds' | 'jwksMaxAgeSeconds' | 'jwksRetrySeconds' | 'fetchTimeoutSeconds'
+  | 'jwksCooldownSeconds'
+  | 'jwksMaxAgeSeconds'
+  | 'jwksRetrySeconds'
+  | 'fetchTimeoutSeconds'
+  | 'keepCredential'
 >
 
 const HOW_TO: Record<AuthStrategy['method'], string> = {

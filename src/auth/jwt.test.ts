@@ -21,10 +21,11 @@ const logger: Logger = {
 const conn = { peerAddress: undefined }
 const now = () => Math.floor(Date.now() / 1000)
 
-const strategyFor = (env: Record<string, string>, resource?: string) =>
+const strategyFor = (env: Record<string, string>, resource?: string, keepCredential = false) =>
   createJwtStrategy(loadConfig({ JWT_HS256_SECRET: SECRET, ...env }).auth.jwt, {
     logger,
     resource,
+    keepCredential,
   })
 
 const sign = (claims: JWTPayload, secret = SECRET) =>
@@ -176,9 +177,22 @@ describe('token lifetime and type', () => {
 })
 
 describe('the verified token on the principal', () => {
+  it('is not kept unless JWT exchange needs it, not even on a cached principal', async () => {
+    const token = await sign({ sub: 'agent_x', exp: now() + 60, scopes: ['read'] })
+    const s = strategyFor({})
+    const first = await s.authenticate(req(token), conn)
+    const cached = await s.authenticate(req(token), conn)
+    expect(cached).toBe(first)
+    for (const p of [first, cached]) {
+      expect(p?.agent).toBe('agent_x')
+      expect(credentialOf(p!)).toBeUndefined()
+      expect(inspect(p, { showHidden: true })).not.toContain(token)
+    }
+  })
+
   it('is kept for a later exchange, and left out of JSON, spreads, inspect and log lines', async () => {
     const token = await sign({ sub: 'agent_x', exp: now() + 60, scopes: ['read'] })
-    const p = await strategyFor({}).authenticate(req(token), conn)
+    const p = await strategyFor({}, undefined, true).authenticate(req(token), conn)
     expect(p && credentialOf(p)).toMatchObject({ kind: 'jwt', token, source: 'hs256' })
     expect(credentialOf(p!)?.claims.sub).toBe('agent_x')
     const lines: string[] = []

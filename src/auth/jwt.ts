@@ -13,7 +13,7 @@ import {
   type JWTPayload,
 } from 'jose'
 import { AppError } from '../core/errors.js'
-import { SCOPES, withCredential, type Scope } from '../core/identity.js'
+import { SCOPES, withCredential, type Principal, type Scope } from '../core/identity.js'
 import type { Config } from '../config/schema.js'
 import type { Logger } from '../observability/logger.js'
 import type { AuthStrategy } from './strategy.js'
@@ -36,6 +36,12 @@ export interface JwtStrategyOptions {
   jwksRetrySeconds?: number
   /** Timeout of one JWKS or OIDC discovery request, in seconds (5). */
   fetchTimeoutSeconds?: number
+  /**
+   * Keep the verified token on the principal (`credentialOf`) for JWT exchange
+   * (VAULT_JWT_EXCHANGE_ENABLED). Off by default: without exchange nothing needs the raw token,
+   * so neither the principal nor the verified-token cache holds it.
+   */
+  keepCredential?: boolean
 }
 
 const isHmac = (alg: string) => alg.startsWith('HS')
@@ -270,8 +276,9 @@ export function jwtKeyWarning(cfg: JwtConfig): string | undefined {
  * (the operator minted them) and JWT_JWKS_DEFAULT_SCOPES (none by default) for tokens from a
  * JWKS or OIDC issuer, which may have been issued for something else entirely.
  *
- * The verified token stays on the principal for a later exchange (`credentialOf`), never
- * enumerable, so it reaches no log line or response.
+ * With `keepCredential` the verified token stays on the principal for a later exchange
+ * (`credentialOf`), never enumerable, so it reaches no log line or response; without it the
+ * principal carries no token at all.
  *
  * @throws UNAUTHENTICATED (from `authenticate`) for any bearer token that is not valid, including
  *   when the JWKS endpoint is unreachable and no cached key fits.
@@ -391,10 +398,14 @@ export function createJwtStrategy(cfg: JwtConfig, opts: JwtStrategyOptions): Aut
       }
       const source = isHmac(verified.protectedHeader.alg) ? 'hs256' : 'jwks'
       const defaults = source === 'hs256' ? cfg.defaultScopes : cfg.jwksDefaultScopes
-      const principal = withCredential(
-        { agent, scopes: scopesFromClaims(payload, defaults), method: 'jwt' },
-        { kind: 'jwt', token, source, claims: payload },
-      )
+      const found: Principal = {
+        agent,
+        scopes: scopesFromClaims(payload, defaults),
+        method: 'jwt',
+      }
+      const principal = opts.keepCredential
+        ? withCredential(found, { kind: 'jwt', token, source, claims: payload })
+        : found
       // `exp` is required and was checked: the token is good until then (plus the tolerance).
       verifiedTokens.set(token, principal, ((payload.exp as number) + tolerance) * 1000)
       return principal

@@ -3,12 +3,12 @@
  * contacts Vault (the same function), the effective configuration with secrets masked, and with
  * `--vault` what the bridge finds at Vault.
  */
-import { parseArgs } from 'node:util'
 import { checkStartup, checkVaultAccess } from '../bridge.js'
 import { describeVariables } from '../config/describe.js'
 import { loadConfig } from '../config/load.js'
 import { createLogger } from '../observability/logger.js'
 import { EXIT } from './exit.js'
+import { parseCommandArgs } from './args.js'
 import { logDestination, processIo, type CliIo } from './io.js'
 
 export const CHECK_CONFIG_USAGE = `Usage: vault-mcp-bridge check-config [--vault]
@@ -35,21 +35,14 @@ export async function runCheckConfigCommand(
   env: Record<string, string | undefined>,
   io: CliIo = processIo,
 ): Promise<number> {
-  let values: { vault?: boolean; help?: boolean }
-  try {
-    values = parseArgs({
-      args: argv,
-      options: { vault: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: false,
-    }).values
-  } catch (err) {
-    io.stderr(`check-config: ${(err as Error).message}\n\n${CHECK_CONFIG_USAGE}`)
-    return EXIT.USAGE
-  }
-  if (values.help) {
-    io.stdout(CHECK_CONFIG_USAGE)
-    return EXIT.OK
-  }
+  const values = parseCommandArgs(
+    'check-config',
+    CHECK_CONFIG_USAGE,
+    argv,
+    { vault: { type: 'boolean' } },
+    io,
+  )
+  if (typeof values === 'number') return values
   const config = loadConfig(env)
   for (const w of checkStartup(config, 'http')) io.stderr(`check-config: warning: ${w.message}\n`)
   printEffectiveConfig(env, (line) => io.stdout(`${line}\n`))

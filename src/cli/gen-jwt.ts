@@ -1,10 +1,10 @@
 /** @module cli/gen-jwt: `vault-mcp-bridge gen-jwt` signs a token for an agent (development and scripts). */
 import { createPrivateKey } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { parseArgs } from 'node:util'
 import { SignJWT } from 'jose'
 import { SCOPES, isValidAgentId, type Scope } from '../core/identity.js'
 import { parseDuration } from '../config/schema.js'
+import { parseCommandArgs, usageError } from './args.js'
 import { processIo, type CliIo } from './io.js'
 
 export const GEN_JWT_USAGE = `Usage: vault-mcp-bridge gen-jwt --sub <agent> [options]
@@ -20,9 +20,25 @@ Prints a signed JWT for <agent> on stdout.
   --kid <id>           key id put in the header (match the kid in your JWKS)
   --iss <issuer>       issuer (default JWT_ISSUER)
   --aud <audience>     audience, repeatable (default JWT_AUDIENCE and OAUTH_RESOURCE)
+  -h, --help
+HS256 needs JWT_HS256_SECRET of at least 32 bytes, as the bridge does.
 `
 
 const ALGORITHMS = ['HS256', 'RS256', 'PS256', 'ES256', 'EdDSA'] as const
+
+const GEN_JWT_OPTIONS = {
+  sub: { type: 'string' },
+  scopes: { type: 'string' },
+  ttl: { type: 'string', default: '1h' },
+  alg: { type: 'string', default: 'HS256' },
+  key: { type: 'string' },
+  kid: { type: 'string' },
+  iss: { type: 'string' },
+  aud: { type: 'string', multiple: true },
+} as const
+
+/** What the bridge requires of JWT_HS256_SECRET (unless JWT_ALLOW_WEAK_SECRET=true). */
+const MIN_SECRET_BYTES = 32
 
 /**
  * Runs `gen-jwt`. The secret and defaults come from `env` (JWT_HS256_SECRET, JWT_ISSUER,
@@ -35,35 +51,10 @@ export async function runGenJwtCommand(
   env: Record<string, string | undefined> = process.env,
   io: CliIo = processIo,
 ): Promise<number> {
-  const fail = (message: string) => {
-    io.stderr(`gen-jwt: ${message}\n\n${GEN_JWT_USAGE}`)
-    return 2
-  }
-  let values
-  try {
-    ;({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        sub: { type: 'string' },
-        scopes: { type: 'string' },
-        ttl: { type: 'string', default: '1h' },
-        alg: { type: 'string', default: 'HS256' },
-        key: { type: 'string' },
-        kid: { type: 'string' },
-        iss: { type: 'string' },
-        aud: { type: 'string', multiple: true },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }))
-  } catch (err) {
-    return fail(err instanceof Error ? err.message : 'bad arguments')
-  }
-  if (values.help) {
-    io.stdout(GEN_JWT_USAGE)
-    return 0
-  }
+  const fail = (message: string) => usageError('gen-jwt', GEN_JWT_USAGE, message, io)
+  const parsed = parseCommandArgs('gen-jwt', GEN_JWT_USAGE, argv, GEN_JWT_OPTIONS, io)
+  if (typeof parsed === 'number') return parsed
+  const values = parsed
   if (!values.sub || !isValidAgentId(values.sub)) {
     return fail('--sub must be an agent id (1-64 letters, digits, "_", "." or "-")')
   }
@@ -83,6 +74,12 @@ export async function runGenJwtCommand(
   if (alg === 'HS256') {
     const secret = env.JWT_HS256_SECRET
     if (!secret) return fail('HS256 needs JWT_HS256_SECRET in the environment')
+    // The bridge refuses a shorter secret at start, so a token signed with one is of no use.
+    if (Buffer.byteLength(secret) < MIN_SECRET_BYTES && !isTrue(env.JWT_ALLOW_WEAK_SECRET)) {
+      return fail(
+        `JWT_HS256_SECRET must be at least ${MIN_SECRET_BYTES} bytes, as the bridge requires (for example $(openssl rand -hex 32)); JWT_ALLOW_WEAK_SECRET=true allows a shorter one for development`,
+      )
+    }
     key = new TextEncoder().encode(secret)
   } else {
     if (!values.key) return fail(`${alg} needs --key <private-key.pem>`)
@@ -116,3 +113,5 @@ export async function runGenJwtCommand(
   }
   return 0
 }
+
+const isTrue = (v: string | undefined) => v?.toLowerCase() === 'true' || v === '1'

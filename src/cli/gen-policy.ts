@@ -2,13 +2,13 @@
  * @module cli/gen-policy: `vault-mcp-bridge gen-policy`, print one agent's Vault policy (HCL), or
  * with `--jwt-exchange` the Vault CLI commands that set up JWT exchange for it.
  */
-import { parseArgs } from 'node:util'
 import { loadConfig } from '../config/load.js'
 import { isValidAgentId } from '../core/identity.js'
 import { renderJwtExchangeCommands } from '../vault/admin/jwt-commands.js'
 import { canHaveJwtRole, jwtExchangeSetup } from '../vault/admin/jwt-setup.js'
 import { isPolicyPathPart, renderAgentPolicy } from '../vault/admin/policy.js'
 import { agentPolicyName, isAgentPolicyNameSafe } from '../vault/policy-name.js'
+import { parseCommandArgs } from './args.js'
 import { processIo, type CliIo } from './io.js'
 
 export const GEN_POLICY_USAGE = `Usage: vault-mcp-bridge gen-policy --agent <id> [--mount secret] [--prefix mcp]
@@ -26,6 +26,15 @@ the environment (VAULT_JWT_EXCHANGE_ENABLED=true and its JWT settings; KV_MOUNT,
 TRANSIT_MOUNT and CHILD_TOKEN_POLICY_PREFIX unless given as flags).
 `
 
+const GEN_POLICY_OPTIONS = {
+  agent: { type: 'string' },
+  mount: { type: 'string' },
+  prefix: { type: 'string' },
+  'transit-mount': { type: 'string' },
+  'policy-prefix': { type: 'string' },
+  'jwt-exchange': { type: 'boolean' },
+} as const
+
 /**
  * Prints the policy of one agent on stdout.
  * @returns 0, or 2 for bad arguments (the problem and the usage go to stderr).
@@ -35,29 +44,8 @@ export async function runGenPolicyCommand(
   io: CliIo = processIo,
   env: Record<string, string | undefined> = {},
 ): Promise<number> {
-  let values: Record<string, string | boolean | undefined>
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        agent: { type: 'string' },
-        mount: { type: 'string' },
-        prefix: { type: 'string' },
-        'transit-mount': { type: 'string' },
-        'policy-prefix': { type: 'string' },
-        'jwt-exchange': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: false,
-    }).values
-  } catch (e) {
-    io.stderr(`gen-policy: ${(e as Error).message}\n\n${GEN_POLICY_USAGE}`)
-    return 2
-  }
-  if (values.help) {
-    io.stdout(GEN_POLICY_USAGE)
-    return 0
-  }
+  const values = parseCommandArgs('gen-policy', GEN_POLICY_USAGE, argv, GEN_POLICY_OPTIONS, io)
+  if (typeof values === 'number') return values
   // With --jwt-exchange the bridge's configuration decides; without it, the flags and defaults.
   let config
   if (values['jwt-exchange']) {

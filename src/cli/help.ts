@@ -12,7 +12,8 @@ export const HELP_TEXT = `vault-mcp-bridge: agent-scoped HashiCorp Vault secrets
 Usage: vault-mcp-bridge [command] [options]
 
 Commands:
-  serve          Run the bridge against the Vault at VAULT_ADDR (the default command).
+  serve          Run the bridge against the Vault at VAULT_ADDR (the default command):
+                 [--port <n>] [--host <addr>].
   check-config   Validate the environment and print the effective configuration, secrets masked.
   stdio          Serve MCP over stdin/stdout for local clients (MCP_STDIO_AGENT, MCP_STDIO_SCOPES).
   gen-policy     Print the Vault policy of one agent: --agent <id> [--mount secret]
@@ -23,7 +24,7 @@ Commands:
   gen-jwt        Sign a development JWT: --sub <agent> [--scopes read,list] [--ttl 1h].
 
 Options:
-  -h, --help     Show this help.
+  -h, --help     Show this help (<command> --help: that command's usage and options).
   -v, --version  Show the version.
 
 Configuration comes from environment variables; see the README or run check-config.

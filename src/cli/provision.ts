@@ -3,7 +3,6 @@
  * agent policies, the bridge policy and AppRole role) and hand out the bridge's credentials.
  */
 import { readFileSync, writeFileSync } from 'node:fs'
-import { parseArgs } from 'node:util'
 import { loadConfig } from '../config/load.js'
 import { StartupError } from '../config/startup-error.js'
 import { createLogger } from '../observability/logger.js'
@@ -11,6 +10,7 @@ import { createNodeVaultClient } from '../vault/node-vault-client.js'
 import { isAgentPolicyNameSafe } from '../vault/policy-name.js'
 import { jwtExchangeSetup } from '../vault/admin/jwt-setup.js'
 import { provisionVault } from '../vault/admin/provision.js'
+import { parseCommandArgs } from './args.js'
 import { processIo, type CliIo } from './io.js'
 
 export const PROVISION_USAGE = `Usage: vault-mcp-bridge provision --agents a,b,c [--out file] [--new-secret-id]
@@ -30,6 +30,13 @@ to --out (mode 0600) as an env file of KEY=value lines (for example approle.env)
 --new-secret-id, or --out names a file without one) and says so.
 `
 
+const PROVISION_OPTIONS = {
+  agents: { type: 'string' },
+  out: { type: 'string' },
+  'new-secret-id': { type: 'boolean' },
+  prune: { type: 'boolean' },
+} as const
+
 /**
  * Runs provisioning against the configured Vault.
  * @returns 0; 2 for bad arguments or configuration; 1 when Vault refuses or is unreachable.
@@ -39,33 +46,8 @@ export async function runProvisionCommand(
   env: Record<string, string | undefined>,
   io: CliIo = processIo,
 ): Promise<number> {
-  let values: {
-    agents?: string
-    out?: string
-    'new-secret-id'?: boolean
-    prune?: boolean
-    help?: boolean
-  }
-  try {
-    values = parseArgs({
-      args: argv,
-      options: {
-        agents: { type: 'string' },
-        out: { type: 'string' },
-        'new-secret-id': { type: 'boolean' },
-        prune: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: false,
-    }).values
-  } catch (e) {
-    io.stderr(`provision: ${(e as Error).message}\n\n${PROVISION_USAGE}`)
-    return 2
-  }
-  if (values.help) {
-    io.stdout(PROVISION_USAGE)
-    return 0
-  }
+  const values = parseCommandArgs('provision', PROVISION_USAGE, argv, PROVISION_OPTIONS, io)
+  if (typeof values === 'number') return values
   const agents = (values.agents ?? env.AGENTS ?? '')
     .split(/[\s,]+/)
     .map((a) => a.trim())

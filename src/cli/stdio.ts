@@ -8,8 +8,19 @@ import { ConfigError, loadConfig } from '../config/load.js'
 import type { Config } from '../config/schema.js'
 import type { Principal } from '../core/identity.js'
 import { createLogger } from '../observability/logger.js'
+import { parseCommandArgs } from './args.js'
 import { logDestination, processIo, type CliIo, type RunOptions } from './io.js'
 import { untilSignal } from './signals.js'
+
+export const STDIO_USAGE = `Usage: vault-mcp-bridge stdio
+Serves MCP over stdin and stdout for a local client (Claude Desktop, Claude Code, VS Code) that
+starts this process, until stdin ends or SIGTERM/SIGINT. stdout carries MCP messages only; logs
+(and AUDIT_LOG=stdout) go to stderr. The client acts as one agent:
+  MCP_STDIO_AGENT    the agent id (required)
+  MCP_STDIO_SCOPES   its scopes (default read,write,delete,list)
+Vault is configured as for serve (VAULT_ADDR, VAULT_TOKEN or AppRole, ...); see docs/mcp.md.
+  -h, --help
+`
 
 /**
  * The principal of the stdio transport: MCP_STDIO_AGENT with MCP_STDIO_SCOPES.
@@ -31,15 +42,18 @@ export function stdioPrincipal(mcp: Config['mcp']): Principal {
  * Security and protocol: stdout carries only MCP messages. Logs go to `io.stderr`, and
  * AUDIT_LOG=stdout is moved to stderr by the composition root.
  *
- * @returns the exit code, 0 after a clean stop.
+ * @returns the exit code, 0 after a clean stop (or --help), 2 for bad arguments.
  * @throws ConfigError (bad configuration or no MCP_STDIO_AGENT), StartupError and
  *   VaultStartupError (Vault rejects the bridge's credentials), printed by main.ts with exit 2.
  */
 export async function runStdioCommand(
+  argv: readonly string[],
   env: Record<string, string | undefined>,
   io: CliIo = processIo,
   options: RunOptions = {},
 ): Promise<number> {
+  const args = parseCommandArgs('stdio', STDIO_USAGE, argv, {}, io)
+  if (typeof args === 'number') return args
   const until = options.until ?? untilSignal
   const config = loadConfig(env)
   const principal = stdioPrincipal(config.mcp)

@@ -28,7 +28,7 @@ export const PUBLISHED_CREDENTIALS: readonly PublishedCredential[] = [
   {
     value: 'dev-key-agent-api-0001',
     name: 'DEMO_API_KEY',
-    where: 'scripts/lib/common.sh, README.md, docs/curl.md',
+    where: 'scripts/lib/common.sh; formerly README.md and docs/curl.md',
   },
   {
     value: 'dev-key-agent-api-readonly-0001',

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod'
 import { SCOPES, isValidAgentId, type Scope } from '../core/identity.js'
+import { OPERATIONS } from '../core/operations.js'
 import { parseCidr } from './cidr.js'
 
 // ---------------------------------------------------------------------------------------------
@@ -154,8 +155,9 @@ const apiKeysJson = z
         typeof value === 'string'
           ? { agent: value, scopes: [...SCOPES] }
           : (value as { agent?: unknown; scopes?: unknown } | null)
-      // Security: the auth-failure limit never blocks a valid key, so online guessing is held
-      // off by the key's own strength: 16 characters are 64 bits even in hex.
+      // Security: the auth-failure limit only caps guesses per address and window (many
+      // addresses each get their own), so online guessing is held off by the key's own
+      // strength: 16 characters are 64 bits even in hex.
       if (key.length < MIN_API_KEY_LENGTH) {
         ctx.addIssue({
           code: 'custom',
@@ -317,10 +319,10 @@ export const envSchema = z.object({
     .describe('Prefix under which each agent has its namespace.'),
   TRANSIT_MOUNT: mountPath('transit').describe('Mount path of the Transit engine.'),
   LIST_MAX_KEYS: int(1000, 1, 100000).describe(
-    'Most keys a recursive list returns before it is truncated.',
+    'Most keys one page of any list returns (the default and the cap of `limit`; `next_cursor` fetches the rest).',
   ),
   LIST_MAX_FOLDERS: int(100, 1, 10000).describe(
-    'Most folders a recursive list opens (one Vault call each) before it is truncated.',
+    'Most folders one page of a recursive list opens (one Vault call each); `next_cursor` goes on from there.',
   ),
   DATA_MAX_DEPTH: int(20, 1, 1000).describe(
     "Deepest nesting of a secret's data (the data object itself is level 1).",
@@ -330,6 +332,14 @@ export const envSchema = z.object({
   ),
   DATA_MAX_VALUE_BYTES: int(256 * 1024, 1, 64 * 1024 * 1024).describe(
     "Largest value of one field of a secret's data, in bytes of JSON.",
+  ),
+  OPERATIONS: csv().describe(
+    'Operations this bridge offers, comma-separated (empty: all). Any other is not an MCP tool ' +
+      'and answers REST with 403 OPERATION_DISABLED; whoami is always on.',
+  ),
+  READ_ONLY: bool(false).describe(
+    'Offer only the operations that change nothing (the read-only ones: reads, lists, decrypt, ' +
+      'verify, whoami); with OPERATIONS, those of its names.',
   ),
 
   AUTH_API_KEY_ENABLED: bool(true).describe('Accept X-API-Key.'),
@@ -456,7 +466,7 @@ export const envSchema = z.object({
     ),
 
   VAULT_JWT_EXCHANGE_ENABLED: bool(false).describe(
-    "Callers with a JWT from the JWKS/OIDC issuer reach Vault as themselves: the bridge logs in to Vault's JWT auth method with their token (needs JWT_JWKS_URL or an http(s) JWT_ISSUER).",
+    "Callers with a JWKS/OIDC JWT reach Vault as themselves via Vault's JWT auth method (needs JWT_JWKS_URL or an http(s) JWT_ISSUER; not with JWT_HS256_SECRET).",
   ),
   VAULT_JWT_EXCHANGE_MOUNT: mountPath(DEFAULT_JWT_EXCHANGE_MOUNT).describe(
     "Mount path of Vault's JWT auth method the bridge logs callers in to (provision configures it).",
@@ -468,7 +478,7 @@ export const envSchema = z.object({
       'Name of each agent\'s role on that mount, with {agent} for the agent id (lower-case letters, digits, "_", "." or "-" around it).',
     ),
   VAULT_JWT_EXCHANGE_ONLY: bool(false).describe(
-    "Refuse callers that cannot be exchanged (API key, mTLS, HS256 JWT, stdio) instead of serving them as without exchange (a child token when CHILD_TOKEN_ENABLED, else the bridge's token).",
+    "Refuse callers that cannot be exchanged (API key, mTLS, stdio) instead of serving them as without exchange (a child token when CHILD_TOKEN_ENABLED, else the bridge's token).",
   ),
   VAULT_JWT_EXCHANGE_TOKEN_TTL: duration('5m').describe(
     'TTL and max TTL of the Vault tokens the roles issue (provision and gen-policy --jwt-exchange write it).',
@@ -489,9 +499,18 @@ export const envSchema = z.object({
   ),
   AUTH_FAILURE_WINDOW_SECONDS: int(300, 1, 86_400).describe('Window of AUTH_FAILURE_LIMIT.'),
 
+  WRAP_TTL_MAX: duration('1h').describe(
+    'Longest wrap TTL a read may ask Vault for (read_secret `wrap_ttl`); at least 1s.',
+  ),
+
   STATE_SIGNING_KEY: signingKey.describe(
     'Key of what the bridge signs to verify later (MCP requestState): hex or base64 of 32+ random bytes, the same on every replica. Unset: one per process.',
   ),
+
+  PUBLIC_URL: optional.describe(
+    'URL people open the bridge at (request_secret links), such as https://bridge.example.com; unset: the address the caller used, on a loopback listener only.',
+  ),
+  SECRET_ENTRY_TTL: duration('10m').describe('How long a request_secret link works (1m to 24h).'),
 
   AUDIT_LOG: z
     .string()
@@ -504,9 +523,16 @@ export const envSchema = z.object({
   ),
 
   MCP_SECRET_VALUES: z
-    .enum(['reveal', 'redact', 'elicit'], { message: 'must be reveal, redact or elicit' })
+    .enum(['reveal', 'redact', 'elicit', 'wrap'], {
+      message: 'must be reveal, redact, elicit or wrap',
+    })
     .default('reveal')
-    .describe('What MCP clients see of secret values: reveal, redact, or elicit (ask the user).'),
+    .describe(
+      'What MCP clients see of secret values: reveal, redact, elicit (ask the user), or wrap (Vault wrapping tokens only).',
+    ),
+  MCP_WRAP_TTL: duration('5m').describe(
+    'Wrap TTL of MCP reads with MCP_SECRET_VALUES=wrap when the call names none (at most WRAP_TTL_MAX).',
+  ),
   MCP_STDIO_AGENT: optional.describe('Agent id of the stdio MCP transport.'),
   MCP_STDIO_SCOPES: scopeList(SCOPES.join(',')).describe('Scopes of the stdio MCP transport.'),
 })
@@ -605,8 +631,8 @@ const ROLE_TEMPLATE_PART = /^[a-z0-9_.-]*$/
 /**
  * JWT exchange: the bridge hands the caller's own JWT to Vault's JWT auth method, which verifies
  * public-key signatures only (it cannot be given an HS256 secret). So exchange needs the bridge's
- * JWKS or OIDC issuer, and VAULT_JWT_EXCHANGE_ONLY refuses every configuration in which some
- * callers could authenticate but never reach Vault.
+ * JWKS or OIDC issuer and refuses JWT_HS256_SECRET, and VAULT_JWT_EXCHANGE_ONLY refuses every
+ * configuration in which some callers could authenticate but never reach Vault.
  */
 function checkJwtExchange(e: z.output<typeof envSchema>, issue: Issue): void {
   const template = e.VAULT_JWT_EXCHANGE_ROLE
@@ -637,14 +663,17 @@ function checkJwtExchange(e: z.output<typeof envSchema>, issue: Issue): void {
       "must allow a public-key algorithm (RS256, PS256, ES256, EdDSA, ...) with VAULT_JWT_EXCHANGE_ENABLED: Vault's JWT auth method cannot verify HS256 tokens",
     )
   }
-  if (!e.VAULT_JWT_EXCHANGE_ONLY) return
-  const only = 'VAULT_JWT_EXCHANGE_ONLY'
+  // Issue 19: "HS256 tokens cannot be verified by Vault's JWT method: refuse that combination
+  // at startup". Security: an HS256 caller would otherwise reach Vault with the bridge's (or a
+  // child) token while its operator believes Vault checks every JWT itself.
   if (e.AUTH_JWT_ENABLED && e.JWT_HS256_SECRET) {
     issue(
-      only,
-      "is true but JWT_HS256_SECRET is set: Vault's JWT auth method cannot verify HS256 tokens, so those callers would have no way to Vault; unset JWT_HS256_SECRET, or set VAULT_JWT_EXCHANGE_ONLY=false so they reach Vault as without exchange",
+      'JWT_HS256_SECRET',
+      "is set with VAULT_JWT_EXCHANGE_ENABLED=true, but Vault's JWT auth method cannot verify HS256 tokens: unset JWT_HS256_SECRET and mint RS256/ES256 tokens from the JWKS or OIDC issuer, or use API keys (API_KEYS_JSON) for scripts",
     )
   }
+  if (!e.VAULT_JWT_EXCHANGE_ONLY) return
+  const only = 'VAULT_JWT_EXCHANGE_ONLY'
   if (e.AUTH_API_KEY_ENABLED && e.API_KEYS_JSON.length > 0) {
     issue(
       only,
@@ -657,6 +686,49 @@ function checkJwtExchange(e: z.output<typeof envSchema>, issue: Issue): void {
       'is true but AUTH_MTLS_ENABLED is too: certificate callers have no JWT to exchange; disable mTLS, or set VAULT_JWT_EXCHANGE_ONLY=false',
     )
   }
+}
+
+const OPERATION_NAMES: readonly string[] = OPERATIONS.map((op) => op.name)
+
+/**
+ * OPERATIONS names only operations, and READ_ONLY=true leaves each of them on: an operator who
+ * names an operation expects it offered, so a name READ_ONLY would switch off is an error, not
+ * a silent gap.
+ */
+function checkOperations(
+  e: Pick<z.output<typeof envSchema>, 'OPERATIONS' | 'READ_ONLY'>,
+  issue: (path: string, message: string) => void,
+): void {
+  const unknown = e.OPERATIONS.filter((n) => !OPERATION_NAMES.includes(n))
+  if (unknown.length > 0) {
+    issue(
+      'OPERATIONS',
+      `names no operation ${unknown.map((n) => JSON.stringify(n.slice(0, 64))).join(', ')}; ` +
+        `the operations are ${OPERATION_NAMES.join(', ')}`,
+    )
+  }
+  if (e.READ_ONLY) {
+    const changing = OPERATIONS.filter(
+      (op) => e.OPERATIONS.includes(op.name) && !op.hints.readOnly,
+    ).map((op) => op.name)
+    if (changing.length > 0) {
+      issue(
+        'OPERATIONS',
+        `names ${changing.join(', ')}, which READ_ONLY=true switches off (they change Vault); ` +
+          'remove them or set READ_ONLY=false',
+      )
+    }
+  }
+}
+
+/** The operations offered: OPERATIONS (all when empty), read-only ones only with READ_ONLY. */
+function offeredOperations(e: Pick<z.output<typeof envSchema>, 'OPERATIONS' | 'READ_ONLY'>) {
+  return OPERATIONS.filter(
+    (op) =>
+      op.name === 'whoami' ||
+      ((e.OPERATIONS.length === 0 || e.OPERATIONS.includes(op.name)) &&
+        (!e.READ_ONLY || op.hints.readOnly)),
+  ).map((op) => op.name)
 }
 
 /** The checks that span variables, each reported against the variable to fix. */
@@ -737,8 +809,20 @@ export const configSchema = envSchema
     if (e.HTTP_HEADERS_TIMEOUT > e.HTTP_REQUEST_TIMEOUT) {
       issue('HTTP_HEADERS_TIMEOUT', 'must not be longer than HTTP_REQUEST_TIMEOUT')
     }
+    if (e.PUBLIC_URL && !/^https?:$/.test(safeUrl(e.PUBLIC_URL)?.protocol ?? '')) {
+      issue('PUBLIC_URL', 'must be an http(s) URL such as https://bridge.example.com')
+    }
+    if (e.SECRET_ENTRY_TTL < 60 || e.SECRET_ENTRY_TTL > 86_400) {
+      issue('SECRET_ENTRY_TTL', 'must be between 1m and 24h')
+    }
+    if (e.WRAP_TTL_MAX < 1) issue('WRAP_TTL_MAX', 'must be at least 1s')
+    // Security: Vault answers a wrap TTL of 0 (or a header it reads as 0) unwrapped.
+    if (e.MCP_WRAP_TTL < 1 || e.MCP_WRAP_TTL > e.WRAP_TTL_MAX) {
+      issue('MCP_WRAP_TTL', 'must be between 1s and WRAP_TTL_MAX')
+    }
     if (e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT)
       issue('METRICS_PORT', 'must differ from PORT (or be 0)')
+    checkOperations(e, issue)
   })
   .transform((e) => ({
     host: e.HOST,
@@ -778,6 +862,9 @@ export const configSchema = envSchema
       transitMount: e.TRANSIT_MOUNT,
     },
     prefix: e.DEFAULT_PREFIX,
+    /** The names of the operations offered (OPERATIONS, READ_ONLY), in catalogue order. */
+    operations: offeredOperations(e),
+    readOnly: e.READ_ONLY,
     listMaxKeys: e.LIST_MAX_KEYS,
     listMaxFolders: e.LIST_MAX_FOLDERS,
     dataLimits: {
@@ -850,10 +937,16 @@ export const configSchema = envSchema
     },
     /** Root key of everything the bridge signs; undefined: the composition root makes one. */
     signing: { key: e.STATE_SIGNING_KEY },
+    /** request_secret's one-time page. */
+    secretEntry: { publicUrl: e.PUBLIC_URL, ttlSeconds: e.SECRET_ENTRY_TTL },
     audit: { sink: e.AUDIT_LOG },
     metrics: { enabled: e.METRICS_ENABLED, port: e.METRICS_PORT },
+    /** Response wrapping of reads: the longest wrap TTL a caller may ask for (whole seconds). */
+    wrap: { maxTtlSeconds: Math.floor(e.WRAP_TTL_MAX) },
     mcp: {
       secretValues: e.MCP_SECRET_VALUES,
+      /** MCP_SECRET_VALUES=wrap: the wrap TTL of a read that names none (whole seconds). */
+      wrapTtlSeconds: Math.floor(e.MCP_WRAP_TTL),
       stdio: { agent: e.MCP_STDIO_AGENT, scopes: e.MCP_STDIO_SCOPES },
     },
   }))

@@ -13,18 +13,26 @@ export const ERROR_SPEC = {
   FORBIDDEN: { status: 403 },
   /** Vault's JWT auth method refused the caller's own token (JWT exchange): an operator must act. */
   VAULT_LOGIN_REFUSED: { status: 403 },
+  /** The operator switched the operation off (OPERATIONS, READ_ONLY): no scope would help. */
+  OPERATION_DISABLED: { status: 403 },
   NOT_FOUND: { status: 404 },
   SECRET_NOT_FOUND: { status: 404 },
+  VERSION_NOT_FOUND: { status: 404 },
+  KEY_NOT_FOUND: { status: 404 },
   VERSION_DELETED: { status: 404 },
   VERSION_DESTROYED: { status: 410 },
   METHOD_NOT_ALLOWED: { status: 405 },
   NOT_ACCEPTABLE: { status: 406 },
   CAS_MISMATCH: { status: 409 },
+  KEY_EXISTS: { status: 409 },
   PAYLOAD_TOO_LARGE: { status: 413 },
   UNSUPPORTED_MEDIA_TYPE: { status: 415 },
   RATE_LIMITED: { status: 429 },
   INTERNAL: { status: 500 },
   VAULT_UNAVAILABLE: { status: 503 },
+  // The request is fine and will succeed unchanged once an operator mounts Transit: a server
+  // problem (5xx), not the caller's, and not a transient one (no Retry-After, not "down").
+  TRANSIT_NOT_MOUNTED: { status: 503 },
 } as const satisfies Record<string, { status: number }>
 
 export type ErrorCode = keyof typeof ERROR_SPEC

@@ -8,6 +8,9 @@ import { AppError, asAppError } from './errors.js'
 import type { CallContext, Scope } from './identity.js'
 import type { OperationObserver } from './ports.js'
 import {
+  checkSecretRequestInput,
+  createTransitKeyInput,
+  createTransitKeyOutput,
   decryptInput,
   decryptOutput,
   deleteSecretInput,
@@ -18,14 +21,29 @@ import {
   encryptOutput,
   generateDataKeyInput,
   generateDataKeyOutput,
+  generateHmacInput,
+  generateHmacOutput,
+  listTransitKeysInput,
+  listTransitKeysOutput,
   listSecretsInput,
   listSecretsOutput,
   readSecretInput,
   readSecretMetadataInput,
   readSecretMetadataOutput,
   readSecretOutput,
+  readTransitKeyInput,
+  requestSecretInput,
   rewrapInput,
   rewrapOutput,
+  rotateTransitKeyInput,
+  secretRequestOutput,
+  signInput,
+  signOutput,
+  transitKeyOutput,
+  updateSecretMetadataInput,
+  verifyHmacInput,
+  verifyOutput,
+  verifySignatureInput,
   versionsInput,
   versionsOutput,
   whoamiInput,
@@ -74,7 +92,9 @@ export const readSecret = defineOperation({
   title: 'Read secret',
   summary:
     'Read one secret from your namespace: the latest version, or `version` if given. ' +
-    'Use list_secrets to see which paths exist and read_secret_metadata for its versions.',
+    'With `wrap_ttl`, get a single-use Vault wrapping token instead of the values, for a ' +
+    'program to unwrap at Vault. Use list_secrets to see which paths exist and ' +
+    'read_secret_metadata for its versions.',
   access: 'read',
   hints: { readOnly: true, destructive: false, idempotent: true },
   input: readSecretInput,
@@ -151,8 +171,9 @@ export const listSecrets = defineOperation({
   name: 'list_secrets',
   title: 'List secrets',
   summary:
-    'List the secret paths under `prefix` in your namespace (folders end in "/"). ' +
-    'With `recursive`, walk below it (bounded; `truncated` says whether the walk stopped early).',
+    'List the secret paths under `prefix` in your namespace (folders end in "/"), or with ' +
+    '`recursive` every secret below it, in pages: when `truncated` is true, call again with ' +
+    '`cursor` set to `next_cursor` (and the same prefix and recursive) for the next page.',
   access: 'list',
   hints: { readOnly: true, destructive: false, idempotent: true },
   input: listSecretsInput,
@@ -173,6 +194,20 @@ export const readSecretMetadata = defineOperation({
   invoke: (s, ctx, input) => s.readSecretMetadata(ctx, input),
 })
 
+export const updateSecretMetadata = defineOperation({
+  name: 'update_secret_metadata',
+  title: 'Update secret metadata',
+  summary:
+    'Change the settings of an existing secret in your namespace: custom_metadata (your own ' +
+    'labels; replaces the whole map), max_versions, cas_required and delete_version_after. ' +
+    'Settings you leave out stay as they are. Returns the metadata as read_secret_metadata does.',
+  access: 'write',
+  hints: { readOnly: false, destructive: false, idempotent: true },
+  input: updateSecretMetadataInput,
+  output: readSecretMetadataOutput,
+  invoke: (s, ctx, input) => s.updateSecretMetadata(ctx, input),
+})
+
 export const deleteSecretMetadata = defineOperation({
   name: 'delete_secret_metadata',
   title: 'Delete secret permanently',
@@ -186,6 +221,38 @@ export const deleteSecretMetadata = defineOperation({
   input: deleteSecretMetadataInput,
   output: deleteSecretMetadataOutput,
   invoke: (s, ctx, input) => s.deleteSecretMetadata(ctx, input),
+})
+
+// ---------------------------------------------------------------------------------------------
+// Secret entry: a person types the value into a one-time page; the model sees names only
+
+export const requestSecret = defineOperation({
+  name: 'request_secret',
+  title: 'Ask a person for a secret',
+  summary:
+    'Ask a person to type a secret (a password, an API key) into a one-time page of the bridge, ' +
+    'which stores it at `path` in your namespace. You get the link to give them, never the ' +
+    'value; check_secret_request shows when it is stored and at which version. Creates a new ' +
+    'secret unless `update` is true.',
+  access: 'write',
+  hints: { readOnly: false, destructive: false, idempotent: false },
+  input: requestSecretInput,
+  output: secretRequestOutput,
+  invoke: (s, ctx, input) => s.requestSecret(ctx, input),
+})
+
+export const checkSecretRequest = defineOperation({
+  name: 'check_secret_request',
+  title: 'Check a secret request',
+  summary:
+    'Show how a request_secret request stands: pending, written (with its version), failed, ' +
+    'declined or expired. Never shows the value.',
+  access: 'write',
+  // Not idempotent to a caller: the same call answers pending, then written.
+  hints: { readOnly: true, destructive: false, idempotent: false },
+  input: checkSecretRequestInput,
+  output: secretRequestOutput,
+  invoke: (s, ctx, input) => s.checkSecretRequest(ctx, input),
 })
 
 // ---------------------------------------------------------------------------------------------
@@ -243,19 +310,135 @@ export const generateDataKey = defineOperation({
   invoke: (s, ctx, input) => s.generateDataKey(ctx, input),
 })
 
+// ---------------------------------------------------------------------------------------------
+// The agent's own transit keys
+
+export const createTransitKey = defineOperation({
+  name: 'create_transit_key',
+  title: 'Create transit key',
+  summary:
+    'Create a transit key of your own: type aes256-gcm96 (default), aes128-gcm96 or ' +
+    'chacha20-poly1305 to encrypt, ed25519 or ecdsa-p256 to sign; every type computes HMACs. ' +
+    'Keys are never exportable. Creating a key you already have with the same type changes ' +
+    'nothing (created: false).',
+  // Security: what changes the set of keys needs more than what uses them: creating a key (of
+  // a chosen type, signing keys included) takes `delete`, like rotating. encrypt still creates
+  // its default aes256-gcm96 key on first use with `write`, as it always has.
+  access: 'delete',
+  hints: { readOnly: false, destructive: false, idempotent: true },
+  input: createTransitKeyInput,
+  output: createTransitKeyOutput,
+  invoke: (s, ctx, input) => s.createTransitKey(ctx, input),
+})
+
+export const listTransitKeys = defineOperation({
+  name: 'list_transit_keys',
+  title: 'List transit keys',
+  summary:
+    'List the names of your transit keys, in pages: when truncated is true, call again with ' +
+    'cursor set to next_cursor.',
+  access: 'list',
+  hints: { readOnly: true, destructive: false, idempotent: true },
+  input: listTransitKeysInput,
+  output: listTransitKeysOutput,
+  invoke: (s, ctx, input) => s.listTransitKeys(ctx, input),
+})
+
+export const readTransitKey = defineOperation({
+  name: 'read_transit_key',
+  title: 'Read transit key',
+  summary:
+    'Show one of your transit keys: its type, what it supports, its versions (with the public ' +
+    'key of signing keys), the latest version and the oldest that still decrypts or verifies. ' +
+    'Never any private or symmetric key material.',
+  access: 'read',
+  hints: { readOnly: true, destructive: false, idempotent: true },
+  input: readTransitKeyInput,
+  output: transitKeyOutput,
+  invoke: (s, ctx, input) => s.readTransitKey(ctx, input),
+})
+
+export const rotateTransitKey = defineOperation({
+  name: 'rotate_transit_key',
+  title: 'Rotate transit key',
+  summary:
+    'Give one of your transit keys a new version: new encryptions, HMACs and signatures use ' +
+    'it, while older ciphertext still decrypts (rewrap moves it to the new version).',
+  // Security: a rotation changes the key every holder of its ciphertext depends on and cannot be
+  // undone: it needs the scope that gates irreversible changes, more than using the key does.
+  access: 'delete',
+  hints: { readOnly: false, destructive: false, idempotent: false },
+  input: rotateTransitKeyInput,
+  output: transitKeyOutput,
+  invoke: (s, ctx, input) => s.rotateTransitKey(ctx, input),
+})
+
+export const generateHmac = defineOperation({
+  name: 'generate_hmac',
+  title: 'Generate HMAC',
+  summary:
+    'Compute an HMAC of base64 `input` with your transit key `key` (any type; sha2-256 unless ' +
+    '`algorithm` says otherwise). verify_hmac checks it.',
+  access: 'write',
+  hints: { readOnly: false, destructive: false, idempotent: true },
+  input: generateHmacInput,
+  output: generateHmacOutput,
+  invoke: (s, ctx, input) => s.generateHmac(ctx, input),
+})
+
+export const verifyHmac = defineOperation({
+  name: 'verify_hmac',
+  title: 'Verify HMAC',
+  summary:
+    'Check an HMAC that generate_hmac made of base64 `input` with your key `key`; `valid` ' +
+    'says whether it matches.',
+  access: 'read',
+  hints: { readOnly: true, destructive: false, idempotent: true },
+  input: verifyHmacInput,
+  output: verifyOutput,
+  invoke: (s, ctx, input) => s.verifyHmac(ctx, input),
+})
+
+export const sign = defineOperation({
+  name: 'sign',
+  title: 'Sign',
+  summary:
+    'Sign base64 `input` with your signing key `key` (ed25519 or ecdsa-p256; create one with ' +
+    'create_transit_key). verify_signature checks the signature, and read_transit_key shows ' +
+    'the public key for others to check it.',
+  access: 'write',
+  hints: { readOnly: false, destructive: false, idempotent: true },
+  input: signInput,
+  output: signOutput,
+  invoke: (s, ctx, input) => s.sign(ctx, input),
+})
+
+export const verifySignature = defineOperation({
+  name: 'verify_signature',
+  title: 'Verify signature',
+  summary:
+    'Check a signature that sign made of base64 `input` with your key `key` (give the same ' +
+    'hash_algorithm and marshaling_algorithm); `valid` says whether it matches.',
+  access: 'read',
+  hints: { readOnly: true, destructive: false, idempotent: true },
+  input: verifySignatureInput,
+  output: verifyOutput,
+  invoke: (s, ctx, input) => s.verifySignature(ctx, input),
+})
+
 export const whoami = defineOperation({
   name: 'whoami',
   title: 'Who am I',
-  summary: 'Show your agent id, how you authenticated and which scopes you have.',
+  summary:
+    'Show who you are and what you can touch: your agent id, how you authenticated, your ' +
+    'scopes, where your secrets and transit keys live in Vault, the operations you may call, ' +
+    'whether Vault sees you through a token of your own (child tokens), and what is left of ' +
+    'your rate budget.',
   access: null,
   hints: { readOnly: true, destructive: false, idempotent: true },
   input: whoamiInput,
   output: whoamiOutput,
-  invoke: async (_s, ctx) => ({
-    agent: ctx.principal.agent,
-    method: ctx.principal.method,
-    scopes: [...ctx.principal.scopes],
-  }),
+  invoke: (s, ctx) => s.whoami(ctx, { operations: callableBy(ctx) }),
 })
 
 /** Every operation, in the order tools are listed. */
@@ -268,16 +451,39 @@ export const OPERATIONS = [
   destroySecret,
   listSecrets,
   readSecretMetadata,
+  updateSecretMetadata,
   deleteSecretMetadata,
+  requestSecret,
+  checkSecretRequest,
   encrypt,
   decrypt,
   rewrap,
   generateDataKey,
+  createTransitKey,
+  listTransitKeys,
+  readTransitKey,
+  rotateTransitKey,
+  generateHmac,
+  verifyHmac,
+  sign,
+  verifySignature,
   whoami,
 ] as const
 
 export type AnyOperation = (typeof OPERATIONS)[number]
 export type OperationName = AnyOperation['name']
+
+/** Whether the bridge offers the operation (ctx.offered, set by the runner; all when unset). */
+const isOffered = (op: Operation, ctx: CallContext): boolean =>
+  ctx.offered === undefined || ctx.offered.includes(op.name)
+
+/** The operations the caller may call: offered, and allowed by its scopes, in catalogue order. */
+function callableBy(ctx: CallContext): string[] {
+  const ops: readonly Operation[] = OPERATIONS
+  return ops
+    .filter((op) => isOffered(op, ctx) && isAllowed(op, ctx.principal.scopes))
+    .map((op) => op.name)
+}
 
 /** True when the principal's scopes allow this operation. */
 export const isAllowed = (op: Operation, scopes: readonly Scope[]): boolean =>
@@ -305,7 +511,9 @@ export async function runOperation(
   }
   const parsed = op.input.safeParse(rawInput ?? {})
   if (!parsed.success) {
-    throw new AppError('INVALID_INPUT', describeIssues(parsed.error), { cause: parsed.error })
+    throw new AppError('INVALID_INPUT', describeIssues(parsed.error, op.input), {
+      cause: parsed.error,
+    })
   }
   const out = await op.invoke(service, ctx, parsed.data)
   // The output schema is a promise to every adapter (MCP clients validate structuredContent
@@ -321,21 +529,32 @@ export async function runOperation(
 
 /** Runs operations for the adapters and tells the observer (audit, metrics) how each ended. */
 export interface OperationRunner {
+  /** @throws OPERATION_DISABLED for an operation the bridge does not offer, then as runOperation. */
   run(op: Operation, ctx: CallContext, rawInput: unknown): Promise<unknown>
+  /** Whether the bridge offers the operation (OPERATIONS, READ_ONLY). */
+  offers(op: Operation): boolean
 }
 
+/**
+ * @param deps.offered names of the operations to offer (config `operations`); every operation
+ *   when absent. `whoami` is always offered.
+ */
 export function createOperationRunner(deps: {
   service: SecretsService
   observer?: OperationObserver
   now?: () => number
+  offered?: readonly string[]
 }): OperationRunner {
   const now = deps.now ?? Date.now
+  const offered = deps.offered && [...new Set([...deps.offered, whoami.name])]
+  const offers = (op: Operation) => offered === undefined || offered.includes(op.name)
   return {
+    offers,
     async run(op, ctx, rawInput) {
       const started = now()
       const trace = ctx.trace ?? { vaultRequestIds: [] }
-      const traced = { ...ctx, trace }
-      const finish = (outcome: string) =>
+      const traced = { ...ctx, trace, ...(offered ? { offered } : {}) }
+      const finish = (outcome: string, out?: unknown) =>
         deps.observer?.operationFinished({
           time: new Date(started).toISOString(),
           requestId: ctx.requestId,
@@ -348,10 +567,19 @@ export function createOperationRunner(deps: {
           outcome,
           durationMs: now() - started,
           vaultRequestIds: trace.vaultRequestIds,
+          ...auditWrap(out),
         })
       try {
+        // Before the scope: no scope would help, and a caller must not be sent to get one.
+        if (!offers(op)) {
+          throw new AppError(
+            'OPERATION_DISABLED',
+            `${op.name} is switched off by the operator of this bridge (OPERATIONS, READ_ONLY). ` +
+              'whoami lists the operations you can call.',
+          )
+        }
         const out = await runOperation(op, deps.service, traced, rawInput)
-        finish('ok')
+        finish('ok', out)
         return out
       } catch (err) {
         finish(asAppError(err).code)
@@ -365,11 +593,18 @@ export function createOperationRunner(deps: {
 // data, plaintext, ciphertext or context. Values are read defensively from unvalidated input.
 const auditTarget = (raw: unknown): string | undefined => {
   const r = (raw ?? {}) as Record<string, unknown>
-  for (const field of ['path', 'prefix', 'key']) {
+  for (const field of ['path', 'prefix', 'key', 'request_id']) {
     const v = r[field]
     if (typeof v === 'string') return v.length > 600 ? `${v.slice(0, 600)}…` : v
   }
   return undefined
+}
+// Security: a wrapped read is audited by its wrapping token's accessor, never by the token.
+const auditWrap = (out: unknown): { wrap?: { accessor: string; ttl: number } } => {
+  const w = ((out ?? {}) as { wrap_info?: { accessor?: unknown; ttl?: unknown } }).wrap_info
+  return typeof w?.accessor === 'string' && typeof w.ttl === 'number'
+    ? { wrap: { accessor: w.accessor, ttl: w.ttl } }
+    : {}
 }
 const auditVersion = (raw: unknown): number | number[] | undefined => {
   const r = (raw ?? {}) as Record<string, unknown>
@@ -380,10 +615,23 @@ const auditVersion = (raw: unknown): number | number[] | undefined => {
   return undefined
 }
 
-/** A safe, helpful one-line summary of zod issues: field paths and rules, never input values. */
-export function describeIssues(error: z.ZodError): string {
+/**
+ * A safe, helpful one-line summary of zod issues: each names the field and what it accepts,
+ * never an input value. An unknown top-level field is answered with the fields `schema` takes.
+ */
+export function describeIssues(error: z.ZodError, schema?: z.ZodObject): string {
   const parts = error.issues.slice(0, 5).map((i) => {
     const at = i.path.length ? i.path.join('.') : 'input'
+    if (i.code === 'unrecognized_keys') {
+      const unknown = i.keys.slice(0, 5).map((k) => JSON.stringify(k.slice(0, 40)))
+      const fields = i.path.length === 0 && schema ? Object.keys(schema.shape) : undefined
+      const known = fields
+        ? fields.length
+          ? `; the fields are ${fields.join(', ')}`
+          : '; it takes no fields'
+        : ''
+      return `${at}: unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}${known}`
+    }
     return `${at}: ${i.message}`
   })
   return `Invalid input. ${parts.join('; ')}.`

@@ -1,6 +1,6 @@
 /** @module http/context: the per-request variables every HTTP middleware and route shares. */
 import type { Context } from 'hono'
-import type { Principal } from '../core/identity.js'
+import type { Principal, RateBudget } from '../core/identity.js'
 import type { Logger } from '../observability/logger.js'
 
 export interface AppVariables {
@@ -12,6 +12,8 @@ export interface AppVariables {
   principal?: Principal
   /** Logger bound to this request (request id, and agent once known). */
   log: Logger
+  /** Set by the agent rate limit when one applies: what is left after this request. */
+  rateBudget?: RateBudget
 }
 
 export type AppEnv = { Variables: AppVariables }

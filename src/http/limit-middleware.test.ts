@@ -60,12 +60,16 @@ function appWith(
       return { agent, scopes: ['read'], method: 'api_key' }
     },
   }
-  const onRefused = authFailureLimit(limits, {
+  const hooks = authFailureLimit(limits, {
     metrics,
-    mtlsHeader: 'x-client-dn',
+    credentialHeaders: {
+      identityHeader: 'x-client-dn',
+      verifyHeader: 'x-client-verify',
+      proxySecretHeader: 'x-proxy-secret',
+    },
     clientAddress: (c) => c.req.header('x-ip') ?? '?',
   })
-  app.use('*', authMiddleware(authenticator, { onRefused }))
+  app.use('*', authMiddleware(authenticator, hooks))
   app.use('*', agentRateLimit(limits, { metrics, overBudget }))
   app.get('/whoami', (c) => c.json({ ok: true }))
   app.post('/own', (c) => c.json({ ok: true }))
@@ -113,24 +117,58 @@ describe('agentRateLimit', () => {
 })
 
 describe('authFailureLimit', () => {
-  it('counts failures per address; over the limit failures get 429 and a verified credential still passes', async () => {
+  it('counts failures per address; over the limit failures get 429 and a credential that verified before still passes', async () => {
     const { app, metrics } = appWith(100)
     const from = (ip: string, agent?: string) =>
       app.request('/whoami', {
-        headers: { 'x-ip': ip, 'x-api-key': 'k', ...(agent ? { 'x-agent': agent } : {}) },
+        headers: {
+          'x-ip': ip,
+          'x-api-key': `key-${agent ?? 'wrong'}`,
+          ...(agent ? { 'x-agent': agent } : {}),
+        },
       })
+    expect((await from('1.1.1.1', 'early')).status).toBe(200)
     expect((await from('1.1.1.1')).status).toBe(401)
     expect((await from('1.1.1.1')).status).toBe(401)
     const blocked = await from('1.1.1.1')
     expect(blocked.status).toBe(429)
     expect(Number(blocked.headers.get('Retry-After'))).toBeGreaterThan(0)
-    // A request whose credential verifies is never blocked, even from that address.
-    expect((await from('1.1.1.1', 'good')).status).toBe(200)
+    // A credential that verified from that address before it went over still passes...
+    expect((await from('1.1.1.1', 'early')).status).toBe(200)
+    // ...a new one, even valid, gets the very same answer as a failure...
+    const late = await from('1.1.1.1', 'late')
+    expect(late.status).toBe(429)
+    expect(await late.json()).toEqual(await blocked.json())
+    expect(late.headers.get('Retry-After')).toBe(blocked.headers.get('Retry-After'))
+    // ...and is not remembered by being refused.
+    expect((await from('1.1.1.1', 'late')).status).toBe(429)
     expect((await from('1.1.1.1')).status).toBe(429)
+    // Another address is not affected, for failures or new credentials.
+    expect((await from('2.2.2.2', 'late')).status).toBe(200)
     expect((await from('2.2.2.2')).status).toBe(401)
     const text = await metrics.render()
     expect(text).toContain('auth_failures_total{method="api_key"} 5')
-    expect(text).toContain('rate_limit_rejections_total{kind="auth_failure"} 2')
+    expect(text).toContain('rate_limit_rejections_total{kind="auth_failure"} 4')
+  })
+
+  it('tells credentials apart by every header that carries one', async () => {
+    const { app } = appWith(100)
+    const from = (headers: Record<string, string>) =>
+      app.request('/whoami', { headers: { 'x-ip': '4.4.4.4', 'x-agent': 'a', ...headers } })
+    expect((await from({ 'x-api-key': 'k1', 'x-proxy-secret': 's1' })).status).toBe(200)
+    const fail = () => app.request('/whoami', { headers: { 'x-ip': '4.4.4.4' } })
+    expect((await fail()).status).toBe(401)
+    expect((await fail()).status).toBe(401)
+    expect((await fail()).status).toBe(429)
+    expect((await from({ 'x-api-key': 'k1', 'x-proxy-secret': 's1' })).status).toBe(200)
+    // The same key with another proxy secret, DN or bearer token is another credential.
+    expect((await from({ 'x-api-key': 'k1', 'x-proxy-secret': 's2' })).status).toBe(429)
+    expect(
+      (await from({ 'x-api-key': 'k1', 'x-proxy-secret': 's1', 'x-client-dn': 'CN=a' })).status,
+    ).toBe(429)
+    expect(
+      (await from({ 'x-api-key': 'k1', 'x-proxy-secret': 's1', authorization: 'Bearer t' })).status,
+    ).toBe(429)
   })
 
   it('labels a failure by the credential it carried, mTLS by the configured identity header', async () => {

@@ -5,9 +5,14 @@
  */
 import type { Context, MiddlewareHandler } from 'hono'
 import { AppError } from '../core/errors.js'
-import type { LimitResult, RateLimits } from '../limits/rate-limits.js'
+import type { AddressStatus, LimitResult, RateLimits } from '../limits/rate-limits.js'
 import type { Metrics } from '../observability/metrics.js'
-import { attemptedMethod, peerAddress } from './auth-middleware.js'
+import {
+  attemptedMethod,
+  peerAddress,
+  presentedCredentials,
+  type CredentialHeaders,
+} from './auth-middleware.js'
 import { setResponseHeaders, type AppEnv } from './context.js'
 import type { RecordRefusal } from './refusal-audit.js'
 
@@ -41,49 +46,65 @@ export function rateLimitHeaders(r: LimitResult): Record<string, string> {
  */
 export type AuthRefusalHook = (c: Context<AppEnv>, err: unknown) => Promise<unknown>
 
+/** What it does with a verified one: undefined to let it pass, or the error to throw instead. */
+export type AuthVerifiedHook = (c: Context<AppEnv>) => Promise<AppError | undefined>
+
+export interface AuthLimitHooks {
+  onRefused: AuthRefusalHook
+  onVerified: AuthVerifiedHook
+}
+
 /**
- * The auth-failure limit, as a hook of the authentication middleware: each UNAUTHENTICATED
+ * The auth-failure limit, as hooks of the authentication middleware. Each UNAUTHENTICATED
  * refusal counts as one failure of the client address (and `metrics.authFailure(method)` with
- * the method the request tried); a refusal from an address that has already failed
- * AUTH_FAILURE_LIMIT times in the window becomes 429 RATE_LIMITED with `Retry-After`, and still
- * counts.
+ * the method the request tried); once an address has failed AUTH_FAILURE_LIMIT times in the
+ * window, its further failures become 429 RATE_LIMITED with `Retry-After` (and still count).
  *
- * Security: the credential is verified first, and a request whose credential verifies is never
- * blocked, so guessing from one address (every agent behind the same proxy or on the same host)
- * cannot lock the valid callers out. What this does not do: stop a guess that happens to be
- * right (refusing it would be an oracle too), so resistance to online guessing rests on the
- * credentials' strength (long random API keys, HS256 secrets of 32+ bytes, asymmetric JWTs); the
- * limit slows guessing down and makes it visible (429s, metrics, the audit trail).
+ * Security: while an address is over the limit, a request whose credentials verify passes only
+ * if those same credentials had verified from that address before it went over; any other gets
+ * the very same 429 as a failure. So the agents already working behind a shared proxy or host are
+ * not locked out by a guesser among them, and a guess that turns out right after the limit is
+ * refused like a wrong one (it learns nothing until the window ends). The cost: a caller whose
+ * first request, or a newly issued token, arrives while its address is over the limit waits for
+ * the window, as every caller did before verified credentials were let through.
  */
 export function authFailureLimit(
   limits: RateLimits,
   options: {
-    /** MTLS_IDENTITY_HEADER, to label failures of mTLS identities. */
-    mtlsHeader: string
+    /** The headers that carry mTLS identities (to label failures and recognise credentials). */
+    credentialHeaders: CredentialHeaders
     metrics?: LimitMetrics
     clientAddress?: (c: Context<AppEnv>) => string
   },
-): AuthRefusalHook {
-  const { mtlsHeader } = options
+): AuthLimitHooks {
+  const headers = options.credentialHeaders
   // Security: the TCP peer only; `X-Forwarded-For` is not trusted, because any client can send
   // it. Behind a proxy every client shares the proxy's budget of failures, erring on the safe side.
   const addressOf = options.clientAddress ?? ((c: Context<AppEnv>) => peerAddress(c) ?? 'unknown')
-  return async (c, err) => {
-    if (!(err instanceof AppError) || err.code !== 'UNAUTHENTICATED') return err
-    options.metrics?.authFailure(attemptedMethod(c, mtlsHeader))
-    const ip = addressOf(c)
-    const status = await limits.isAddressBlocked(ip)
-    await limits.recordAuthFailure(ip)
-    if (!status.blocked) return err
+  const overLimit = (status: AddressStatus, cause?: unknown) => {
     options.metrics?.rateLimitRejected('auth_failure')
     return new AppError(
       'RATE_LIMITED',
       `Too many failed authentications from this address; retry after ${status.retryAfterSeconds} seconds.`,
       {
-        cause: err,
+        cause,
         details: { retryAfterSeconds: status.retryAfterSeconds, reason: 'auth_failure_limit' },
       },
     )
+  }
+  return {
+    async onRefused(c, err) {
+      if (!(err instanceof AppError) || err.code !== 'UNAUTHENTICATED') return err
+      options.metrics?.authFailure(attemptedMethod(c, headers.identityHeader))
+      const ip = addressOf(c)
+      const status = await limits.isAddressBlocked(ip)
+      await limits.recordAuthFailure(ip)
+      return status.blocked ? overLimit(status, err) : err
+    },
+    async onVerified(c) {
+      const status = await limits.admitVerified(addressOf(c), presentedCredentials(c, headers))
+      return status.blocked ? overLimit(status) : undefined
+    },
   }
 }
 
@@ -118,6 +139,11 @@ export function agentRateLimit(
       for (const [k, v] of Object.entries(headers)) c.header(k, v)
       throw refusal
     }
+    c.set('rateBudget', {
+      limit: result.limit,
+      remaining: result.remaining,
+      resetSeconds: result.resetSeconds,
+    })
     await next()
     setResponseHeaders(c, headers)
   }

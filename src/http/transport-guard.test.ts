@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { createLogger } from '../observability/logger.js'
 import type { AppEnv } from './context.js'
 import { createErrorHandler } from './error-response.js'
-import { createTransportGuard, isLoopbackHost } from './transport-guard.js'
+import { allowedHostsWarning, createTransportGuard, isLoopbackHost } from './transport-guard.js'
 
 describe('isLoopbackHost', () => {
   it.each(['localhost', 'LOCALHOST', '127.0.0.1', '127.1.2.3', '::1', '[::1]', 'app.localhost'])(
@@ -26,6 +26,20 @@ describe('isLoopbackHost', () => {
     '',
   ])('%s is not loopback', (host) => {
     expect(isLoopbackHost(host)).toBe(false)
+  })
+})
+
+describe('allowedHostsWarning', () => {
+  it('warns when the bridge listens beyond loopback without ALLOWED_HOSTS, and only then', () => {
+    for (const host of ['0.0.0.0', '::', '10.0.0.5', 'bridge.example.com']) {
+      expect(allowedHostsWarning(host, [])).toMatch(
+        /^HOST=.* ALLOWED_HOSTS is unset.*DNS rebinding/,
+      )
+    }
+    expect(allowedHostsWarning('0.0.0.0', ['bridge.example.com'])).toBeUndefined()
+    for (const host of ['127.0.0.1', 'localhost', '::1']) {
+      expect(allowedHostsWarning(host, [])).toBeUndefined()
+    }
   })
 })
 

@@ -85,6 +85,48 @@ describe('auth failures (memory)', () => {
   })
 })
 
+describe('admitVerified', () => {
+  it('admits every verified credential within the limit, and only those it knew once over it', async () => {
+    const limits = createRateLimits(config(), logger)
+    expect(await limits.admitVerified('10.0.0.1', 'early')).toEqual({
+      blocked: false,
+      retryAfterSeconds: 0,
+    })
+    await limits.recordAuthFailure('10.0.0.1')
+    await limits.recordAuthFailure('10.0.0.1')
+    expect((await limits.admitVerified('10.0.0.1', 'early')).blocked).toBe(false)
+    const late = await limits.admitVerified('10.0.0.1', 'late')
+    expect(late.blocked).toBe(true)
+    expect(late).toEqual(await limits.isAddressBlocked('10.0.0.1'))
+    // Known per address: the same credential is new at another one, which is not blocked.
+    expect((await limits.admitVerified('10.0.0.2', 'late')).blocked).toBe(false)
+    await limits.close()
+  })
+
+  it('counts an IPv6 /64 as one address for known credentials too', async () => {
+    const limits = createRateLimits(config(), logger)
+    expect((await limits.admitVerified('2001:db8:1:2::1', 'k')).blocked).toBe(false)
+    await limits.recordAuthFailure('2001:db8:1:2::7')
+    await limits.recordAuthFailure('2001:db8:1:2::8')
+    expect((await limits.admitVerified('2001:db8:1:2::ffff', 'k')).blocked).toBe(false)
+    expect((await limits.admitVerified('2001:db8:1:2::ffff', 'other')).blocked).toBe(true)
+    await limits.close()
+  })
+
+  it('admits new credentials again once the window has ended', async () => {
+    vi.useFakeTimers()
+    const limits = createRateLimits(
+      config({ authFailures: { requests: 1, windowSeconds: 10 } }),
+      logger,
+    )
+    await limits.recordAuthFailure('10.0.0.9')
+    expect((await limits.admitVerified('10.0.0.9', 'new')).blocked).toBe(true)
+    vi.advanceTimersByTime(10_001)
+    expect((await limits.admitVerified('10.0.0.9', 'new')).blocked).toBe(false)
+    await limits.close()
+  })
+})
+
 describe('addressKey', () => {
   it.each([
     ['203.0.113.7', '203.0.113.7'],

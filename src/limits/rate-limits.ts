@@ -9,6 +9,7 @@ import {
 } from 'rate-limiter-flexible'
 import type { Config } from '../config/schema.js'
 import { serializeError, type Logger } from '../observability/logger.js'
+import { createKnownCredentials } from './known-credentials.js'
 import { createRedisClient } from './redis-client.js'
 
 /** The outcome of taking one request from a budget. Times are whole seconds, rounded up. */
@@ -38,6 +39,13 @@ export interface RateLimits {
   isAddressBlocked(ip: string): Promise<AddressStatus>
   /** Counts one failed authentication against the client address. */
   recordAuthFailure(ip: string): Promise<void>
+  /**
+   * Whether a request whose `credential` verified may pass: yes when the address is within its
+   * failure limit (the credential is then remembered for this address), or when this credential
+   * had verified from this address before; otherwise blocked, exactly as a failure would be.
+   * @param credential everything the request authenticated with; kept only as an HMAC.
+   */
+  admitVerified(ip: string, credential: string): Promise<AddressStatus>
   /** Disconnects from Redis, if any. */
   close(): Promise<void>
 }
@@ -94,6 +102,7 @@ const toResult = (res: RateLimiterRes, limit: number, allowed: boolean): LimitRe
  *
  * Memory: the in-memory stores drop each key when its window ends, and hold at most `maxKeys`
  * (default {@link DEFAULT_MAX_KEYS}) keys each, dropping the least recently seen beyond that.
+ * The credentials known per address are bounded as `createKnownCredentials` says.
  *
  * Auth-failure limits apply even when `enabled` is false: `enabled` is the per-agent budget.
  */
@@ -150,6 +159,21 @@ export function createRateLimits(
   )
   const failures = cfg.authFailures
   const failureLimiter = make(`${KEY_PREFIX}:auth-fail`, failures.requests, failures.windowSeconds)
+  // Per process even with Redis: a replica that has not seen a credential treats it as new, which
+  // only ever refuses more (docs/security.md).
+  const known = createKnownCredentials()
+  const open: AddressStatus = { blocked: false, retryAfterSeconds: 0 }
+
+  const isAddressBlocked = async (ip: string): Promise<AddressStatus> => {
+    try {
+      const res = await failureLimiter.get(addressKey(ip))
+      if (!res || res.consumedPoints < failures.requests) return open
+      return { blocked: true, retryAfterSeconds: Math.max(Math.ceil(res.msBeforeNext / 1000), 1) }
+    } catch (err) {
+      log.error({ err: serializeError(err) }, 'auth-failure limiter failed; not blocking')
+      return open
+    }
+  }
 
   return {
     agentLimitsEnabled: cfg.enabled,
@@ -170,17 +194,7 @@ export function createRateLimits(
       }
     },
 
-    async isAddressBlocked(ip) {
-      try {
-        const res = await failureLimiter.get(addressKey(ip))
-        if (!res || res.consumedPoints < failures.requests)
-          return { blocked: false, retryAfterSeconds: 0 }
-        return { blocked: true, retryAfterSeconds: Math.max(Math.ceil(res.msBeforeNext / 1000), 1) }
-      } catch (err) {
-        log.error({ err: serializeError(err) }, 'auth-failure limiter failed; not blocking')
-        return { blocked: false, retryAfterSeconds: 0 }
-      }
-    },
+    isAddressBlocked,
 
     async recordAuthFailure(ip) {
       try {
@@ -188,6 +202,18 @@ export function createRateLimits(
       } catch (err) {
         log.error({ err: serializeError(err) }, 'auth-failure limiter failed to count a failure')
       }
+    },
+
+    // Security: a credential that verified from this address before it went over the limit keeps
+    // working (the agents behind a shared proxy or host are not locked out by a guesser among
+    // them); any other credential, valid or not, is refused until the window ends, so a guess that
+    // turns out right after the limit learns nothing. A known credential needs no store call.
+    async admitVerified(ip, credential) {
+      const address = addressKey(ip)
+      if (known.touch(address, credential)) return open
+      const status = await isAddressBlocked(ip)
+      if (!status.blocked) known.remember(address, credential)
+      return status
     },
 
     async close() {

@@ -27,7 +27,7 @@ import {
   rememberRequestId,
 } from './error-reply.js'
 import { plainToolCall, toolCallResponse } from './direct-call.js'
-import { callTool, needsConsent, operationNamed } from './operation-tools.js'
+import { callTool, needsSdkRound, operationNamed } from './operation-tools.js'
 import { SERVER_INFO, createMcpServer, type McpServerDeps, type McpSession } from './server.js'
 
 export { MCP_PATH } from './error-reply.js'
@@ -131,6 +131,8 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
       transport: 'http',
       requestId: c.var.requestId,
       log: c.var.log,
+      ...(c.var.rateBudget ? { rateBudget: c.var.rateBudget } : {}),
+      origin: new URL(c.req.url).origin,
     }
     // Security: the caller's credential is never handed on; the SDK gets the principal only.
     const authInfo: AuthInfo = {
@@ -140,7 +142,7 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
       extra: { [SESSION]: session },
     }
     // The hot path: a plain tools/call runs the same tool handler without an SDK server around
-    // it (direct-call.ts); the SDK's classifier decides its era, as it does for the rest.
+    // it (direct-call.ts), in the era the SDK's classifier gives it.
     const call = plainToolCall(body, {
       protocolVersion: c.req.header('mcp-protocol-version'),
       method: c.req.header('mcp-method'),
@@ -160,7 +162,7 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
     if (
       call &&
       deps.directToolCalls !== false &&
-      !needsConsent(deps, session, call.op, call.args)
+      !needsSdkRound(deps, session, call.op, call.args)
     ) {
       const result = await callTool(deps, { ...session, era: call.era }, call.op, call.args)
       return c.json(toolCallResponse(call, result, SERVER_INFO))
@@ -229,6 +231,8 @@ async function refuseToolOutsideScopes(
   if (msg.method !== 'tools/call' || typeof msg.params?.name !== 'string') return
   const principal = c.var.principal
   const op = operationNamed(msg.params.name)
-  if (!principal || !op || isAllowed(op, principal.scopes)) return
+  // A tool the bridge does not offer is refused as a tool error (OPERATION_DISABLED): more
+  // scope would not help, so the client is not sent to ask for it.
+  if (!principal || !op || !deps.runner.offers(op) || isAllowed(op, principal.scopes)) return
   await deps.runner.run(op, { principal, requestId: c.var.requestId }, msg.params.arguments ?? {})
 }

@@ -18,6 +18,13 @@ import { SERVER_INFO, createMcpServer } from './server.js'
 
 // Adapter-level tests: the service answers with fixed results so that rendering, masking and
 // consent can be checked in isolation. Behaviour against Vault is in test/integration/mcp-*.
+const WRAP_INFO = {
+  token: 'hvs.wrapping-token',
+  accessor: 'wrap-accessor',
+  ttl: 300,
+  creation_time: '2026-01-01T00:00:00Z',
+  creation_path: 'secret/data/mcp/agent-a/app/db',
+}
 const META = {
   version: 3,
   created_time: '2026-01-01T00:00:00Z',
@@ -33,7 +40,13 @@ function cannedService(calls: string[]): SecretsService {
   }
   return {
     readSecret: async (_ctx, input) => {
-      calls.push('readSecret')
+      calls.push(
+        input.wrap_ttl === undefined ? 'readSecret' : `readSecret wrap_ttl=${input.wrap_ttl}`,
+      )
+      // As Vault: a wrapped read answers the handle alone (but a service that ignores wrap_ttl).
+      if (input.wrap_ttl !== undefined && input.path !== 'ignores-wrap') {
+        return { path: input.path, wrap_info: { ...WRAP_INFO, ttl: input.wrap_ttl } }
+      }
       if (input.path === 'missing') throw new AppError('SECRET_NOT_FOUND', 'No secret there.')
       if (input.path === 'boom') throw new Error('vault said: permission denied for s.XYZTOKEN')
       if (input.path === 'leak') {
@@ -58,7 +71,10 @@ function cannedService(calls: string[]): SecretsService {
     undeleteSecret: unused('undeleteSecret'),
     destroySecret: unused('destroySecret'),
     listSecrets: unused('listSecrets'),
+    requestSecret: unused('requestSecret'),
+    checkSecretRequest: unused('checkSecretRequest'),
     readSecretMetadata: unused('readSecretMetadata'),
+    updateSecretMetadata: unused('updateSecretMetadata'),
     deleteSecretMetadata: unused('deleteSecretMetadata'),
     encrypt: unused('encrypt'),
     decrypt: async (_ctx, input) => {
@@ -71,6 +87,26 @@ function cannedService(calls: string[]): SecretsService {
         : { key: input.key, plaintext: 'c2VjcmV0' }
     },
     rewrap: unused('rewrap'),
+    whoami: async ({ principal }, { operations }) => ({
+      agent: principal.agent,
+      method: principal.method,
+      scopes: [...principal.scopes],
+      kv_mount: 'secret',
+      secrets_prefix: `mcp/${principal.agent}/`,
+      transit_mount: 'transit',
+      transit_key_prefix: `mcp--${principal.agent}--`,
+      operations,
+      child_tokens: false,
+      rate_limit: null,
+    }),
+    createTransitKey: unused('createTransitKey'),
+    readTransitKey: unused('readTransitKey'),
+    rotateTransitKey: unused('rotateTransitKey'),
+    listTransitKeys: unused('listTransitKeys'),
+    generateHmac: unused('generateHmac'),
+    verifyHmac: unused('verifyHmac'),
+    sign: unused('sign'),
+    verifySignature: unused('verifySignature'),
     generateDataKey: async (_ctx, input) => {
       calls.push('generateDataKey')
       return {
@@ -93,6 +129,7 @@ afterEach(async () => {
 async function connect(opts: {
   scopes?: Scope[]
   secretValues?: SecretValuesMode
+  wrapTtlSeconds?: number
   elicit?: Answer
   serverRequests?: boolean
   log?: Logger
@@ -113,6 +150,7 @@ async function connect(opts: {
     {
       runner,
       secretValues: opts.secretValues ?? 'reveal',
+      ...(opts.wrapTtlSeconds === undefined ? {} : { wrapTtlSeconds: opts.wrapTtlSeconds }),
       consent: createConsent({
         key: createSigningKeys(undefined).keyFor('mcp-request-state'),
         nonces: createMemoryNonceStore(),
@@ -174,7 +212,7 @@ describe('tools/list', () => {
     }
     const read = tools.find((t) => t.name === 'read_secret')
     expect(read?.inputSchema.required).toEqual(['path'])
-    expect(Object.keys(read?.inputSchema.properties ?? {})).toEqual(['path', 'version'])
+    expect(Object.keys(read?.inputSchema.properties ?? {})).toEqual(['path', 'version', 'wrap_ttl'])
   })
 
   it('gives every tool a definition the MCP schema accepts', () => {
@@ -224,6 +262,9 @@ describe('tools/list', () => {
       'read_secret',
       'read_secret_metadata',
       'decrypt',
+      'read_transit_key',
+      'verify_hmac',
+      'verify_signature',
       'whoami',
     ])
   })
@@ -241,7 +282,12 @@ describe('tools/call', () => {
     const { client } = await connect({ scopes: ['list'] })
     const r = await client.callTool({ name: 'whoami', arguments: {} })
     expect(r.isError).toBeFalsy()
-    expect(r.structuredContent).toEqual({ agent: 'agent-a', method: 'stdio', scopes: ['list'] })
+    expect(r.structuredContent).toMatchObject({
+      agent: 'agent-a',
+      method: 'stdio',
+      scopes: ['list'],
+      operations: ['list_secrets', 'list_transit_keys', 'whoami'],
+    })
     expect(JSON.parse(text(r))).toEqual(r.structuredContent)
   })
 
@@ -415,6 +461,57 @@ describe('MCP_SECRET_VALUES', () => {
     expect(r.isError).toBeFalsy()
     expect(r.structuredContent).not.toHaveProperty('plaintext')
     expect(asked).toEqual([])
+  })
+
+  it('redact and elicit pass a wrapped read through untouched, without asking', async () => {
+    for (const secretValues of ['redact', 'elicit'] as const) {
+      const { client, asked } = await connect({ secretValues, elicit: 'none' })
+      const r = await client.callTool({
+        name: 'read_secret',
+        arguments: { path: 'app/db', wrap_ttl: 60 },
+      })
+      expect([secretValues, r.structuredContent]).toEqual([
+        secretValues,
+        { path: 'app/db', wrap_info: { ...WRAP_INFO, ttl: 60 } },
+      ])
+      expect(asked).toEqual([])
+    }
+  })
+
+  it('wrap wraps every read, for MCP_WRAP_TTL unless the call names its own', async () => {
+    const { client, calls } = await connect({ secretValues: 'wrap', wrapTtlSeconds: 120 })
+    const r = await client.callTool({ name: 'read_secret', arguments: { path: 'app/db' } })
+    expect(r.structuredContent).toEqual({ path: 'app/db', wrap_info: { ...WRAP_INFO, ttl: 120 } })
+    expect(text(r)).not.toContain('hunter2')
+    await client.callTool({ name: 'read_secret', arguments: { path: 'app/db', wrap_ttl: '1m' } })
+    expect(calls).toEqual(['readSecret wrap_ttl=120', 'readSecret wrap_ttl=60'])
+    const fallback = await connect({ secretValues: 'wrap' })
+    await fallback.client.callTool({ name: 'read_secret', arguments: { path: 'app/db' } })
+    expect(fallback.calls).toEqual(['readSecret wrap_ttl=300'])
+  })
+
+  it('wrap refuses plaintext Vault cannot wrap here before asking for it', async () => {
+    const { client, calls } = await connect({ secretValues: 'wrap' })
+    const dec = await client.callTool({ name: 'decrypt', arguments: { key: 'k', ciphertext: 'v' } })
+    const dk = await client.callTool({
+      name: 'generate_data_key',
+      arguments: { key: 'k', type: 'plaintext' },
+    })
+    expect([errorCode(dec), errorCode(dk)]).toEqual(['FORBIDDEN', 'FORBIDDEN'])
+    expect(calls).toEqual([])
+    const wrapped = await client.callTool({ name: 'generate_data_key', arguments: { key: 'k' } })
+    expect(wrapped.isError).toBeFalsy()
+  })
+
+  it('wrap refuses a result that holds values anyway, and gives a caller without the scope the scope refusal', async () => {
+    const { client } = await connect({ secretValues: 'wrap' })
+    const r = await client.callTool({ name: 'read_secret', arguments: { path: 'ignores-wrap' } })
+    expect(errorCode(r)).toBe('FORBIDDEN')
+    expect(JSON.stringify(r)).not.toContain('hunter2')
+    const listOnly = await connect({ scopes: ['list'], secretValues: 'wrap' })
+    const s = await listOnly.client.callTool({ name: 'read_secret', arguments: { path: 'app/db' } })
+    expect(errorCode(s)).toBe('FORBIDDEN')
+    expect(listOnly.events).toEqual(['read_secret:FORBIDDEN'])
   })
 
   it('elicit still gives the scope refusal to a caller without the scope', async () => {

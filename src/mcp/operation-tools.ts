@@ -14,8 +14,15 @@ import {
 } from '@modelcontextprotocol/server'
 import { z } from 'zod'
 import { AppError, asAppError } from '../core/errors.js'
-import { OPERATIONS, isAllowed, type AnyOperation, type Operation } from '../core/operations.js'
+import {
+  OPERATIONS,
+  isAllowed,
+  requestSecret,
+  type AnyOperation,
+  type Operation,
+} from '../core/operations.js'
 import { serializeError } from '../observability/logger.js'
+import { requestSecretByUrl } from './secret-entry.js'
 import { revealWithConsent, secretGuardOf } from './secret-values.js'
 import type { McpServerDeps, McpSession } from './server.js'
 
@@ -74,9 +81,17 @@ function tidy(node: Record<string, unknown>): void {
 const DEFINITIONS = new Map<string, Tool>(OPERATIONS.map((op) => [op.name, toolDefinition(op)]))
 const BY_NAME = new Map<string, AnyOperation>(OPERATIONS.map((op) => [op.name, op]))
 
-/** The tool definitions a principal with these scopes may see, in catalogue order. */
-export const toolsFor = (scopes: McpSession['principal']['scopes']): Tool[] =>
-  OPERATIONS.filter((op) => isAllowed(op, scopes)).map((op) => DEFINITIONS.get(op.name)!)
+/**
+ * The tool definitions a principal with these scopes may see, in catalogue order: the
+ * operations the bridge offers (`offers`, OPERATIONS and READ_ONLY) that the scopes allow.
+ */
+export const toolsFor = (
+  scopes: McpSession['principal']['scopes'],
+  offers: (op: Operation) => boolean = () => true,
+): Tool[] =>
+  OPERATIONS.filter((op) => offers(op) && isAllowed(op, scopes)).map((op) =>
+    DEFINITIONS.get(op.name)!,
+  )
 
 /** The operation behind a tool name, if any. */
 export const operationNamed = (name: string): AnyOperation | undefined => BY_NAME.get(name)
@@ -99,7 +114,7 @@ export function registerOperationTools(
   session: McpSession,
 ): void {
   const low = server.server
-  const tools = toolsFor(session.principal.scopes)
+  const tools = toolsFor(session.principal.scopes, (op) => deps.runner.offers(op))
   low.registerCapabilities({ tools: { listChanged: false } })
   low.setRequestHandler('tools/list', () => ({ tools }))
   low.setRequestHandler('tools/call', async (request, ctx) => {
@@ -129,16 +144,34 @@ export const needsConsent = (
   secretGuardOf(op)?.mayReveal(args) === true &&
   isAllowed(op, session.principal.scopes)
 
-/** The SDK server and request context a consent question is asked through. */
+/**
+ * Whether the call asks the client something through the SDK server (a consent question, or
+ * request_secret's link for the user), and so needs a {@link ConsentRound}.
+ */
+export const needsSdkRound = (
+  deps: Pick<McpServerDeps, 'secretValues'>,
+  session: Pick<McpSession, 'principal'>,
+  op: AnyOperation,
+  args: Record<string, unknown>,
+): boolean =>
+  (op.name === requestSecret.name && isAllowed(op, session.principal.scopes)) ||
+  needsConsent(deps, session, op, args)
+
+/** The SDK server and request context a question to the client is asked through. */
 export interface ConsentRound {
   server: McpServer
   ctx: ServerContext
 }
 
+const roundOf = (round: ConsentRound | undefined): ConsentRound => {
+  if (!round) throw new Error('mcp: a tool call that asks the client reached no SDK server')
+  return round
+}
+
 /**
  * Runs one tool call for the session's principal: the runner (scopes, validation, audit), the
  * secret-values policy, and the result as structured content, or a `CODE: message` tool error.
- * `round` is needed only when {@link needsConsent}; a call that needs consent without it is a
+ * `round` is needed only when {@link needsSdkRound}; a call that needs one without it is a
  * wiring bug and fails as INTERNAL.
  */
 export async function callTool(
@@ -150,14 +183,33 @@ export async function callTool(
 ): Promise<CallToolResult | InputRequiredResult> {
   const requestId = session.requestId ?? randomUUID()
   const { principal } = session
-  const run = async (input: Record<string, unknown>) =>
-    (await deps.runner.run(op, { principal, requestId }, input)) as Record<string, unknown>
+  const { rateBudget } = session
+  const callContext = {
+    principal,
+    requestId,
+    ...(rateBudget ? { rateBudget } : {}),
+    ...(session.origin ? { origin: session.origin } : {}),
+  }
+  const runOp = async (which: Operation, input: Record<string, unknown>) =>
+    (await deps.runner.run(which, callContext, input)) as Record<string, unknown>
+  const run = (input: Record<string, unknown>) => runOp(op, input)
   try {
+    if (op.name === requestSecret.name && isAllowed(op, principal.scopes)) {
+      const { server, ctx } = roundOf(round)
+      const entryCall = { server, session, ctx, consent: deps.consent, entry: deps.entry }
+      const answer = await requestSecretByUrl({ ...entryCall, op, args, run: runOp })
+      if (answer !== undefined) return isInputRequired(answer) ? answer : toolResult(answer)
+    }
     const guard = secretGuardOf(op)
     let out: Record<string, unknown>
+    // Security: in wrap mode a call that could return values asks Vault for a wrapping token
+    // instead, or, where Vault holds nothing to wrap, is refused before Vault is called.
+    if (guard?.mayReveal(args) && deps.secretValues === 'wrap' && isAllowed(op, principal.scopes)) {
+      if (!guard.wrap) throw wrapOnly(op.name)
+      args = guard.wrap(args, deps.wrapTtlSeconds ?? DEFAULT_WRAP_TTL_SECONDS)
+    }
     if (guard && needsConsent(deps, session, op, args)) {
-      if (!round) throw new Error('mcp: a tool call that needs consent reached no SDK server')
-      const { server, ctx } = round
+      const { server, ctx } = roundOf(round)
       const consent = { server, session, ctx, consent: deps.consent, op, guard, args, run }
       const answer = await revealWithConsent(consent)
       if (isInputRequired(answer)) return answer
@@ -172,6 +224,8 @@ export async function callTool(
     if (guard?.reveals(out) && deps.secretValues === 'redact') out = guard.redact(out)
     else if (guard?.reveals(out) && deps.secretValues === 'elicit' && !guard.mayReveal(args)) {
       throw new AppError('FORBIDDEN', 'This result holds secret values nobody agreed to show.')
+    } else if (guard?.reveals(out) && deps.secretValues === 'wrap') {
+      throw wrapOnly(op.name)
     }
     return toolResult(out)
   } catch (err) {
@@ -186,6 +240,17 @@ export async function callTool(
     return { isError: true, content: [{ type: 'text', text: `${e.code}: ${e.message}` }] }
   }
 }
+
+/** The wrap TTL of wrap-mode reads when neither the call nor MCP_WRAP_TTL names one. */
+const DEFAULT_WRAP_TTL_SECONDS = 300
+
+const wrapOnly = (name: string) =>
+  new AppError(
+    'FORBIDDEN',
+    `This bridge never shows secret values to the model (MCP_SECRET_VALUES=wrap), and ${name} ` +
+      'would. read_secret returns a Vault wrapping token instead, which a program unwraps at ' +
+      'Vault; use it, or a client outside MCP.',
+  )
 
 /**
  * A successful tool result. Security: `content` and `structuredContent` are the same object

@@ -1,6 +1,6 @@
 /**
  * @module mcp/secret-values: what a model sees of secret values (MCP_SECRET_VALUES): all of
- * them, masked, or only after the user said yes. The question is asked the 2026-07-28 way, by an
+ * them, masked, only after the user said yes, or never (Vault wrapping tokens instead). The question is asked the 2026-07-28 way, by an
  * `input_required` result whose signed, single-use `requestState` the retry brings back; the SDK
  * asks 2025 clients over stdio itself (a real `elicitation/create`) from the same result.
  */
@@ -28,7 +28,7 @@ import {
 import type { McpSession } from './server.js'
 
 /** What a model sees of secret values (`MCP_SECRET_VALUES`). */
-export type SecretValuesMode = 'reveal' | 'redact' | 'elicit'
+export type SecretValuesMode = 'reveal' | 'redact' | 'elicit' | 'wrap'
 
 type Out = Record<string, unknown>
 type Args = Record<string, unknown>
@@ -49,6 +49,11 @@ export interface SecretGuard {
   question(agent: string, args: Args, preview: Out | undefined): string
   /** The arguments of the answering run, pinned to what the user was asked about. */
   pin?(args: Args, pinned: ConsentState): Args
+  /**
+   * Wrap mode: the arguments of a call that returns a Vault wrapping token instead of the values
+   * (`ttlSeconds` unless the call names its own). Operations without it are refused there.
+   */
+  wrap?(args: Args, ttlSeconds: number): Args
 }
 
 const maskAll = (data: unknown): Record<string, string> =>
@@ -61,8 +66,9 @@ const quote = (v: unknown) => JSON.stringify(String(v).slice(0, 200))
 
 const SECRET_GUARDS: Partial<Record<AnyOperation['name'], SecretGuard>> = {
   read_secret: {
-    mayReveal: () => true,
-    reveals: () => true,
+    // A wrapped read (`wrap_ttl`) answers a wrapping token, never a value.
+    mayReveal: (args) => args.wrap_ttl === undefined,
+    reveals: (out) => out.data !== undefined,
     redact: (out) => ({ ...out, data: maskAll(out.data) }),
     preview: true,
     question: (agent, args, out) => {
@@ -77,6 +83,7 @@ const SECRET_GUARDS: Partial<Record<AnyOperation['name'], SecretGuard>> = {
     // written in between.
     pin: (args, pinned) =>
       pinned.version === undefined ? args : { ...args, version: pinned.version },
+    wrap: (args, ttlSeconds) => ({ ...args, wrap_ttl: args.wrap_ttl ?? ttlSeconds }),
   },
   decrypt: {
     mayReveal: () => true,
@@ -119,6 +126,8 @@ export interface ConsentState {
   args: string
   /** The secret version the question named (read_secret). */
   version?: number
+  /** The request_secret request whose page the user was sent to. */
+  request?: string
 }
 
 /** How long a user has to answer, and how long a consent `requestState` stays valid. */
@@ -152,7 +161,7 @@ const CONSENT_KEY = 'consent'
 
 // The SDK answers every refused requestState with this one message (its -32602); the bridge's
 // own refusals of a state use it too, so a caller cannot tell the reasons apart.
-const STATE_REFUSED = 'Invalid or expired requestState'
+export const STATE_REFUSED = 'Invalid or expired requestState'
 
 /**
  * The SDK's `requestState.verify` hook for one server: a state is honoured once, for the
@@ -172,7 +181,7 @@ export function verifyConsentState(consent: Consent, session: McpSession) {
 }
 
 /** Security: the audit line names the reason, never anything of the refused state. */
-function auditRefusal(
+export function auditRefusal(
   consent: Consent,
   session: McpSession,
   reason: string,
@@ -290,7 +299,7 @@ export async function revealWithConsent(call: ConsentCall): Promise<Out | InputR
 }
 
 /** A digest of the arguments that does not depend on the order of their keys. */
-function argsDigest(args: Args): string {
+export function argsDigest(args: Args): string {
   return createHash('sha256').update(canonicalJson(args)).digest('base64url')
 }
 

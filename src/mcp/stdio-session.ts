@@ -7,6 +7,7 @@ import { PassThrough, type Readable, type Writable } from 'node:stream'
 import { StdioServerTransport, serveStdio } from '@modelcontextprotocol/server/stdio'
 import type { Principal } from '../core/identity.js'
 import type { OperationRunner } from '../core/operations.js'
+import type { SecretEntryLinks } from '../core/ports.js'
 import { serializeError, type Logger } from '../observability/logger.js'
 import type { Consent, SecretValuesMode } from './secret-values.js'
 import { createMcpServer } from './server.js'
@@ -21,7 +22,11 @@ export interface StdioSessionDeps {
   runner: OperationRunner
   principal: Principal
   secretValues: SecretValuesMode
+  /** MCP_WRAP_TTL (seconds), for `wrap` mode. */
+  wrapTtlSeconds?: number
   consent: Consent
+  /** request_secret's links (the page is served by the stdio bridge's own listener). */
+  entry?: SecretEntryLinks
   logger: Logger
   streams: StdioStreams
   /** How long `stop()` waits for operations already running (SHUTDOWN_TIMEOUT). */
@@ -59,7 +64,14 @@ export async function startStdioSession(deps: StdioSessionDeps): Promise<StdioSe
   const handle = serveStdio(
     (ctx) =>
       createMcpServer(
-        { runner, secretValues: deps.secretValues, consent: deps.consent, log: logger },
+        {
+          runner,
+          secretValues: deps.secretValues,
+          wrapTtlSeconds: deps.wrapTtlSeconds,
+          consent: deps.consent,
+          entry: deps.entry,
+          log: logger,
+        },
         { principal: deps.principal, era: ctx.era, transport: 'stdio' },
       ),
     {
@@ -89,6 +101,7 @@ function trackInFlight(runner: OperationRunner): OperationRunner & {
   const running = new Set<Promise<unknown>>()
   const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
   return {
+    offers: (op) => runner.offers(op),
     run(op, ctx, input) {
       const p = runner.run(op, ctx, input)
       running.add(p)

@@ -36,6 +36,9 @@ export function auditRecord(event: OperationEvent): Record<string, unknown> {
     outcome: event.outcome,
     durationMs: event.durationMs,
     vaultRequestIds: event.vaultRequestIds,
+    ...(event.wrap === undefined
+      ? {}
+      : { wrap: { accessor: event.wrap.accessor, ttl: event.wrap.ttl } }),
   }
 }
 

@@ -11,10 +11,13 @@ import type {
   KvSecret,
   KvVersionMetadata,
   TransitCiphertext,
+  TransitKeyInfo,
   VaultSession,
+  WrapInfo,
 } from '../core/ports.js'
 import {
   casMismatch,
+  fromTransitError,
   fromVaultError,
   isRecord,
   vaultBody,
@@ -93,6 +96,28 @@ export function createNodeVaultSession(
     }
   }
 
+  /** A Transit call whose failures map straight to AppErrors (see fromTransitError). */
+  const transitCall = async (
+    method: string,
+    path: string,
+    json?: Body,
+    options: { keys?: boolean; invalid?: string } = {},
+  ) => {
+    try {
+      return await send(method, path, json)
+    } catch (err) {
+      throw fromTransitError(err, transit, { method, path, ...options })
+    }
+  }
+  const keyPath = (keyName: string, suffix = '') =>
+    `${transit}/keys/${encodeURIComponent(keyName)}${suffix}`
+
+  /** The key a create or rotate answered with (Vault 1.14+), or undefined (a 204 before). */
+  const answeredKey = (body: Body, path: string): TransitKeyInfo | undefined => {
+    const data = dataOf(body)
+    return typeof data.type === 'string' ? keyInfo(data, path) : undefined
+  }
+
   const dataPath = (key: string) => `${kv}/data/${encodeKey(key)}`
   const metadataPath = (key: string) => `${kv}/metadata/${encodeKey(key)}`
 
@@ -153,7 +178,7 @@ export function createNodeVaultSession(
         return results.map((r) => itemResult(r, op, pick))
       }
       if (single && status === 400) return [itemFailure(op)]
-      throw fromVaultError(err, 'transit', { method: 'POST', path })
+      throw fromTransitError(err, transit, { method: 'POST', path })
     }
     const data = dataOf(body)
     if (single) return [itemResult(data, op, pick)]
@@ -174,6 +199,17 @@ export function createNodeVaultSession(
       const data = dataOf(await call('secret', 'GET', `${dataPath(key)}${query}`))
       if (!isRecord(data.data)) throw unexpected('GET', dataPath(key))
       return { data: data.data, metadata: versionMetadata(data.metadata) } satisfies KvSecret
+    },
+
+    async kvReadWrapped(key, ttlSeconds, version) {
+      // Security: Vault answers a wrap TTL of 0 unwrapped, with the data; never send one.
+      if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) {
+        throw new AppError('INTERNAL', 'A wrapped read needs a wrap TTL of at least 1 second.')
+      }
+      const query = version === undefined ? '' : `?version=${version}`
+      const path = dataPath(key)
+      const headers = { 'X-Vault-Wrap-TTL': String(ttlSeconds) }
+      return wrapInfoOf(await call('secret', 'GET', `${path}${query}`, undefined, headers), path)
     },
 
     kvWrite: (key, data, cas) => writeWithCas('POST', key, data, cas),
@@ -239,6 +275,10 @@ export function createNodeVaultSession(
       }
     },
 
+    async kvWriteMetadata(key, settings) {
+      await call('metadata', 'POST', metadataPath(key), withoutUndefined(settings))
+    },
+
     async kvDeleteMetadata(key) {
       await call('secret', 'DELETE', metadataPath(key))
     },
@@ -257,7 +297,7 @@ export function createNodeVaultSession(
 
     async transitDataKey(keyName, { type, bits, context }) {
       const path = `${transit}/datakey/${type}/${encodeURIComponent(keyName)}`
-      const data = dataOf(await call('transit', 'POST', path, withoutUndefined({ bits, context })))
+      const data = dataOf(await transitCall('POST', path, withoutUndefined({ bits, context })))
       const out: TransitCiphertext & { plaintext?: string } = ciphertextOf(data)
       // Security: a wrapped data key is never returned in the clear, whatever Vault sent.
       if (type === 'plaintext') {
@@ -266,6 +306,125 @@ export function createNodeVaultSession(
       }
       return out
     },
+
+    async transitCreateKey(keyName, type) {
+      const path = keyPath(keyName)
+      return answeredKey(await transitCall('POST', path, { type }, { invalid: KEY_INVALID }), path)
+    },
+
+    async transitReadKey(keyName) {
+      const path = keyPath(keyName)
+      return keyInfo(dataOf(await transitCall('GET', path, undefined, { keys: true })), path)
+    },
+
+    async transitListKeys() {
+      const path = `${transit}/keys?list=true`
+      let body: Body
+      try {
+        body = await send('GET', path)
+      } catch (err) {
+        // No keys on the mount: 404 with an empty error list (a missing mount has an error).
+        const errors = vaultBody(err).errors
+        if (vaultStatus(err) === 404 && Array.isArray(errors) && errors.length === 0) return []
+        throw fromTransitError(err, transit, { method: 'LIST', path })
+      }
+      const keys = dataOf(body).keys
+      if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')) {
+        throw unexpected('LIST', path)
+      }
+      return keys as string[]
+    },
+
+    async transitRotateKey(keyName) {
+      const path = keyPath(keyName, '/rotate')
+      return answeredKey(await transitCall('POST', path, {}, { invalid: KEY_INVALID }), path)
+    },
+
+    async transitHmac(keyName, { input, algorithm, key_version }) {
+      const path = `${transit}/hmac/${encodeURIComponent(keyName)}`
+      const json = withoutUndefined({ input, algorithm, key_version })
+      const data = dataOf(await transitCall('POST', path, json, { invalid: HMAC_INVALID }))
+      if (typeof data.hmac !== 'string' || data.hmac === '') throw unexpected('POST', path)
+      return { hmac: data.hmac, key_version: keyVersionOf(data.key_version, data.hmac) }
+    },
+
+    async transitVerifyHmac(keyName, { input, hmac, algorithm }) {
+      const path = `${transit}/verify/${encodeURIComponent(keyName)}`
+      const json = { input, hmac, algorithm }
+      return validOf(await transitCall('POST', path, json, { invalid: HMAC_INVALID }), path)
+    },
+
+    async transitSign(keyName, options) {
+      const path = `${transit}/sign/${encodeURIComponent(keyName)}`
+      const json = withoutUndefined(options)
+      const data = dataOf(await transitCall('POST', path, json, { invalid: SIGN_INVALID }))
+      if (typeof data.signature !== 'string' || data.signature === '') {
+        throw unexpected('POST', path)
+      }
+      return {
+        signature: data.signature,
+        key_version: keyVersionOf(data.key_version, data.signature),
+      }
+    },
+
+    async transitVerifySignature(keyName, options) {
+      const path = `${transit}/verify/${encodeURIComponent(keyName)}`
+      const json = withoutUndefined(options)
+      return validOf(await transitCall('POST', path, json, { invalid: SIGN_INVALID }), path)
+    },
+  }
+}
+
+const KEY_INVALID = 'Vault refused the key change. read_transit_key shows the key as it is.'
+const HMAC_INVALID =
+  'Vault rejected the request as invalid. Check that input is base64, that the hmac is one ' +
+  'this key made ("vault:v<N>:..."), and that key_version is not newer than the key.'
+const SIGN_INVALID =
+  'Vault rejected the request as invalid. Check that input is base64, that the key signs ' +
+  '(ed25519 or ecdsa-p256), and that the signature is one it made ("vault:v<N>:...") with the ' +
+  'same hash_algorithm and marshaling_algorithm and a version the key still allows.'
+
+/** `valid` of a verify answer. */
+function validOf(body: Body, path: string): boolean {
+  const valid = dataOf(body).valid
+  if (typeof valid !== 'boolean') throw unexpected('POST', path)
+  return valid
+}
+
+/**
+ * The settings and versions of a key read. Security: only the fields named here are taken;
+ * of each version, its creation time and (signing keys) its public key, nothing else.
+ */
+function keyInfo(data: Body, path: string): TransitKeyInfo {
+  if (typeof data.type !== 'string') throw unexpected('GET', path)
+  const versions: TransitKeyInfo['versions'] = []
+  for (const [n, v] of Object.entries(isRecord(data.keys) ? data.keys : {})) {
+    const version = Number(n)
+    if (!Number.isInteger(version)) continue
+    if (typeof v === 'number') {
+      // Symmetric keys: Unix seconds.
+      versions.push({ version, created_time: new Date(v * 1000).toISOString() })
+    } else if (isRecord(v)) {
+      const publicKey = typeof v.public_key === 'string' && v.public_key !== '' ? v.public_key : ''
+      versions.push({
+        version,
+        created_time: str(v.creation_time),
+        ...(publicKey ? { public_key: publicKey } : {}),
+      })
+    }
+  }
+  versions.sort((a, b) => a.version - b.version)
+  return {
+    type: data.type,
+    latest_version: num(data.latest_version),
+    min_decryption_version: num(data.min_decryption_version),
+    min_encryption_version: num(data.min_encryption_version),
+    supports_encryption: data.supports_encryption === true,
+    supports_decryption: data.supports_decryption === true,
+    supports_signing: data.supports_signing === true,
+    derived: data.derived === true,
+    exportable: data.exportable === true,
+    versions,
   }
 }
 
@@ -311,6 +470,36 @@ const keyVersionOf = (reported: unknown, ciphertext: string): number => {
   if (typeof reported === 'number' && Number.isInteger(reported) && reported > 0) return reported
   const m = /^vault:v(\d+):/.exec(ciphertext)
   return m ? Number(m[1]) : 0
+}
+
+/**
+ * The `wrap_info` of a response Vault wrapped. Security: fail closed. Anything else (no
+ * `wrap_info`, or `data` beside it, as Vault answers when it did not wrap) is refused, and the
+ * error carries nothing of the body, which may hold the secret.
+ */
+function wrapInfoOf(body: Body, path: string): WrapInfo {
+  const info = body.wrap_info
+  const wrapped =
+    isRecord(info) &&
+    (body.data === null || body.data === undefined) &&
+    typeof info.token === 'string' &&
+    info.token !== '' &&
+    typeof info.accessor === 'string' &&
+    typeof info.ttl === 'number' &&
+    typeof info.creation_time === 'string' &&
+    typeof info.creation_path === 'string'
+  if (!wrapped) {
+    throw new AppError('INTERNAL', 'Vault did not wrap the response; nothing of it is returned.', {
+      cause: new Error(`Vault GET ${path}: a wrapped read came back unwrapped`),
+    })
+  }
+  return {
+    token: info.token as string,
+    accessor: info.accessor as string,
+    ttl: info.ttl as number,
+    creation_time: info.creation_time as string,
+    creation_path: info.creation_path as string,
+  }
 }
 
 function versionMetadata(value: unknown): KvVersionMetadata {

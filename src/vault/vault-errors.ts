@@ -7,7 +7,7 @@ import { AppError, VAULT_RETRY_AFTER_SECONDS } from '../core/errors.js'
 import type { FlatRecord } from '../observability/logger.js'
 
 /** What the failed call was about; only shapes the safe message. */
-export type VaultTarget = 'secret' | 'transit' | 'vault'
+export type VaultTarget = 'secret' | 'metadata' | 'transit' | 'vault'
 
 /**
  * The sanitized cause kept on every mapped error: method, Vault path, status and a short
@@ -199,6 +199,10 @@ const INVALID_MESSAGES: Record<VaultTarget, string> = {
   secret:
     'Vault rejected the request as invalid. Check the data and versions you gave; ' +
     'if the secret requires check-and-set, pass cas.',
+  metadata:
+    'Vault rejected the metadata. custom_metadata takes at most 64 keys of 1-128 bytes with ' +
+    'values of 1-512 bytes, printable characters only; delete_version_after a duration such ' +
+    'as "30m" or "0s"; max_versions a whole number from 0.',
   transit:
     'Vault rejected the request as invalid. Check that plaintext and context are base64, that ' +
     'the ciphertext was made with this key, and that derived keys get a context.',
@@ -207,8 +211,42 @@ const INVALID_MESSAGES: Record<VaultTarget, string> = {
 
 const NOT_FOUND_MESSAGES: Record<VaultTarget, string> = {
   secret: 'No secret at this path. list_secrets shows which paths exist.',
-  transit: 'Vault has no such transit key or mount. encrypt creates your key on first use.',
+  metadata: 'No secret at this path. list_secrets shows which paths exist.',
+  transit:
+    'You have no transit key of this name. list_transit_keys shows your keys; ' +
+    'create_transit_key makes one.',
   vault: 'Vault has nothing at this path.',
+}
+
+/**
+ * Maps a failed Transit call. A 404 from a Transit endpoint that answers every request it
+ * routes (encrypt, decrypt, hmac, sign, ...: a missing key is a 400 there) means that nothing is
+ * mounted at `mount`: an operator's problem, TRANSIT_NOT_MOUNTED. Reads of keys answer a missing
+ * key with a 404 and an empty error list: KEY_NOT_FOUND; a 404 that carries an error (`no handler
+ * for route`) is the missing mount. A 400 gets `invalid` as its message when given.
+ */
+export function fromTransitError(
+  err: unknown,
+  mount: string,
+  call: { method: string; path: string; keys?: boolean; invalid?: string },
+): AppError {
+  if (err instanceof AppError) return err
+  const status = vaultStatus(err)
+  const cause = { cause: vaultCause(err, call.method, call.path) }
+  if (status === 404) {
+    const errors = vaultBody(err).errors
+    if (call.keys === true && Array.isArray(errors) && errors.length === 0) {
+      return new AppError('KEY_NOT_FOUND', NOT_FOUND_MESSAGES.transit, cause)
+    }
+    return new AppError(
+      'TRANSIT_NOT_MOUNTED',
+      `Vault has no Transit engine at "${mount}/" (TRANSIT_MOUNT). An operator must enable ` +
+        `it (vault secrets enable -path=${mount} transit) or set TRANSIT_MOUNT.`,
+      cause,
+    )
+  }
+  if (status === 400 && call.invalid) return new AppError('INVALID_INPUT', call.invalid, cause)
+  return fromVaultError(err, 'transit', call)
 }
 
 /**

@@ -4,7 +4,10 @@
  * and configured only through environment variables, so that every attack is sent over real
  * HTTP to what users run. Audit lines (AUDIT_LOG=stdout) and log lines (stderr) are kept.
  */
+import { mkdtempSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { spawnScript, type CliProcess } from './cli.js'
 import { freePort } from './free-port.js'
 
@@ -32,8 +35,8 @@ const jsonLines = (text: string): Record<string, unknown>[] =>
     })
 
 /**
- * Starts `scripts/dev.ts` on 127.0.0.1 with `env` (plus HOST, PORT and a generous rate limit
- * unless given) and resolves once it prints its URL.
+ * Starts `scripts/dev.ts` on 127.0.0.1 with `env` (plus HOST, PORT, a generous rate limit and an
+ * env file of its own in a scratch directory, unless given) and resolves once it prints its URL.
  */
 export async function startBridge(env: Record<string, string> = {}): Promise<Bridge> {
   const port = await freePort()
@@ -46,6 +49,7 @@ export async function startBridge(env: Record<string, string> = {}): Promise<Bri
       LOG_LEVEL: 'info',
       AUDIT_LOG: 'stdout',
       RATE_LIMIT_REQUESTS: '100000',
+      DEV_ENV_FILE: join(mkdtempSync(join(tmpdir(), 'bridge-process-')), 'bridge.env'),
       ...env,
     },
     120_000,

@@ -123,7 +123,11 @@ export function stdioConsent(security: SecurityEvent[] = []): Consent {
 export async function connectStdio(
   runner: OperationRunner,
   principal: Principal,
-  options: ClientOptions & { secretValues?: SecretValuesMode; logger?: Logger } = {},
+  options: ClientOptions & {
+    secretValues?: SecretValuesMode
+    wrapTtlSeconds?: number
+    logger?: Logger
+  } = {},
 ): Promise<Connected> {
   const kind = options.client ?? 'v1'
   const asked: string[] = []
@@ -132,6 +136,7 @@ export async function connectStdio(
     runner,
     principal,
     secretValues: options.secretValues ?? 'reveal',
+    ...(options.wrapTtlSeconds === undefined ? {} : { wrapTtlSeconds: options.wrapTtlSeconds }),
     consent: stdioConsent(),
     logger: options.logger ?? silentLogger(),
     streams: pipe.streams,

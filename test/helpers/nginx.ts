@@ -3,17 +3,26 @@
  * deploy/nginx/vault-mcp-bridge.conf on loopback, in front of a bridge; certificates made with
  * openssl; and an HTTPS client that presents a client certificate, or not.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { request } from 'node:https'
 import { connect } from 'node:net'
 import { join } from 'node:path'
+import { installed, suiteRuns } from './external-tools.js'
 import { freePort } from './free-port.js'
 
 const root = join(import.meta.dirname, '..', '..')
 
-/** Whether nginx is installed (scripts/ci/install-nginx.sh installs it in CI). */
-export const haveNginx = spawnSync('nginx', ['-v']).status === 0
+/**
+ * Whether the suite `name` that needs nginx runs: nginx is installed (scripts/ci/install-nginx.sh
+ * installs it in CI), or this is CI, where a missing nginx fails the suite instead of skipping it.
+ */
+export const nginxSuiteRuns = (name: string): boolean =>
+  suiteRuns(
+    name,
+    installed('nginx', ['-v']),
+    'nginx is not installed (scripts/ci/install-nginx.sh)',
+  )
 
 /** Host names the server certificate is valid for (besides 127.0.0.1 and localhost). */
 export const PUBLIC_HOST = 'bridge.example.test'

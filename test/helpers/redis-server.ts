@@ -2,14 +2,14 @@
  * @module test/helpers/redis-server: a real redis-server (Debian's, installed in CI by
  * scripts/ci/install-redis.sh) on a loopback port, for the suites that share state through Redis.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { inCi, installed } from './external-tools.js'
 
 /**
  * Whether the Redis suites run: redis-server is installed, or this is CI (where a missing binary
  * must fail the suite instead of hiding it). Skipped only on a developer machine without it.
  */
-export const redisSuitesRun =
-  spawnSync('redis-server', ['--version']).status === 0 || Boolean(process.env.CI)
+export const redisSuitesRun = installed('redis-server') || inCi()
 
 /** Starts redis-server on 127.0.0.1:`port` without persistence; resolves once it accepts. */
 export async function startRedis(port: number): Promise<ChildProcess> {

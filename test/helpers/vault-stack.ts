@@ -54,6 +54,11 @@ export interface VaultStackOptions {
   childTokens?: boolean
   /** METRICS_ENABLED: the core keeps its metrics (`core.metrics`), as serve does. */
   metrics?: boolean
+  /** TRANSIT_MOUNT, and whether the stack mounts Transit there (default true). */
+  transitMount?: string
+  mountTransit?: boolean
+  /** More configuration (`OPERATIONS`, `READ_ONLY`, `WRAP_TTL_MAX`, ...), over the stack's own. */
+  env?: Record<string, string>
 }
 
 /**
@@ -75,6 +80,7 @@ export async function startVaultStack(options: VaultStackOptions = {}): Promise<
     VAULT_TOKEN: vault.rootToken,
     DEFAULT_PREFIX: prefix,
     LIST_MAX_KEYS: String(options.listMaxKeys ?? 1000),
+    ...(options.transitMount ? { TRANSIT_MOUNT: options.transitMount } : {}),
     CHILD_TOKEN_ENABLED: options.childTokens ? 'true' : 'false',
     MAX_BODY_BYTES: String(64 * 1024),
     RATE_LIMIT_ENABLED: 'false',
@@ -83,13 +89,17 @@ export async function startVaultStack(options: VaultStackOptions = {}): Promise<
     METRICS_ENABLED: options.metrics ? 'true' : 'false',
     // The suites look at `events` instead.
     AUDIT_LOG: 'off',
+    ...options.env,
   })
   // Child tokens are minted through a token role, as `provision` writes it.
   const tokenRole = await writeTestTokenRole(root, {
     policyPrefix: config.childToken.policyPrefix,
     name: config.childToken.role,
   })
-  const transit = await ensureTransitMount(root, config.vault.transitMount)
+  const transit =
+    options.mountTransit === false
+      ? false
+      : await ensureTransitMount(root, config.vault.transitMount)
 
   const { logger, lines } = recordingLogger()
   const events: OperationEvent[] = []
@@ -141,7 +151,8 @@ export function principal(agent: string, scopes: readonly Scope[] = SCOPES): Pri
   return { agent, scopes: [...scopes], method: 'api_key' }
 }
 
-async function ensureTransitMount(root: nodeVault.client, mount: string): Promise<boolean> {
+/** Enables Transit at `mount` when it is missing; false when that failed (no permission). */
+export async function ensureTransitMount(root: nodeVault.client, mount: string): Promise<boolean> {
   const mounts = (await root.request({ path: '/sys/mounts', method: 'GET' })) as {
     data?: Record<string, unknown>
   }

@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { createMetrics } from '../../src/observability/metrics.js'
+import { installed, suiteRuns } from '../helpers/external-tools.js'
 
 const root = join(import.meta.dirname, '..', '..')
 const rulesFile = join('deploy', 'prometheus', 'vault-mcp-bridge-alerts.yaml')
@@ -16,9 +17,11 @@ const unitTests = join('test', 'integration', 'alert-rules.promtool-test.yaml')
 
 // As the Redis and nginx tests: skipped only on a developer machine without promtool; in CI
 // (scripts/ci/install-promtool.sh installs it) a missing promtool fails instead.
-const hasPromtool = spawnSync('promtool', ['--version']).status === 0
-const runPromtool = hasPromtool || Boolean(process.env.CI)
-if (!runPromtool) console.warn('SKIPPED promtool checks: run scripts/ci/install-promtool.sh')
+const runPromtool = suiteRuns(
+  'promtool checks',
+  installed('promtool'),
+  'run scripts/ci/install-promtool.sh',
+)
 
 interface Rule {
   alert: string

@@ -141,6 +141,15 @@ describe.each([false, true])('audit and log scan (child tokens: %s)', (childToke
     const read = await call('GET', `/secrets/${p}`)
     expect(read.status).toBe(200)
     expect(JSON.stringify(read.json)).toMatch(/MARKwrite.*MARKpatch|MARKpatch.*MARKwrite/)
+    // Wrapped reads: the wrapping token is a credential for the values, never audited or logged.
+    const wrapped = await call('GET', `/secrets/${p}?wrap_ttl=60`)
+    const wrappedByHeader = await call('GET', `/secrets/${p}`, undefined, {
+      'X-Vault-Wrap-TTL': '60',
+    })
+    for (const w of [wrapped, wrappedByHeader]) {
+      expect(w.status).toBe(200)
+      remember((w.json.wrap_info as Json).token)
+    }
     expect((await call('GET', `/secrets/${p}:metadata`)).status).toBe(200)
     expect((await call('GET', `/secrets?prefix=scan/`)).status).toBe(200)
     // Failures carrying values: CAS mismatch, patch of a missing secret, malformed data.
@@ -222,6 +231,12 @@ describe.each([false, true])('audit and log scan (child tokens: %s)', (childToke
       expect(w.isError).toBeFalsy()
       const r = await client.callTool({ name: 'read_secret', arguments: { path: 'scan/mcp' } })
       expect(r.isError).toBeFalsy()
+      const rw = await client.callTool({
+        name: 'read_secret',
+        arguments: { path: 'scan/mcp', wrap_ttl: 60 },
+      })
+      expect(rw.isError).toBeFalsy()
+      remember(((rw.structuredContent as Json).wrap_info as Json).token)
       const e = await client.callTool({
         name: 'encrypt',
         arguments: { key: 'scan', plaintext: b64(marker('mcpenc')) },
@@ -282,6 +297,10 @@ describe.each([false, true])('audit and log scan (child tokens: %s)', (childToke
       expect(outcomes).toContain(o)
     expect(records.every((r) => r.agent === agent && typeof r.requestId === 'string')).toBe(true)
     expect(records.some((r) => r.target === 'scan/app')).toBe(true)
+    // The wrapped reads are on record by their wrapping tokens' accessors.
+    const wraps = records.filter((r) => r.wrap !== undefined).map((r) => r.wrap as Json)
+    expect(wraps).toHaveLength(3)
+    expect(wraps.every((w) => typeof w.accessor === 'string' && w.ttl === 60)).toBe(true)
     expect(logLines.filter((l) => l.includes('"msg":"request"')).length).toBeGreaterThan(20)
   })
 })

@@ -112,6 +112,23 @@ describe('check-config runs the checks serve runs before contacting Vault', () =
     for (const w of warnings) expect(logged).toContain(w)
   })
 
+  it('warns about a bridge that listens beyond loopback without ALLOWED_HOSTS, as serve does', async () => {
+    const env = {
+      VAULT_TOKEN: SECRET,
+      API_KEYS_JSON: JSON.stringify({ [SECRET]: 'agent_a' }),
+      HOST: '0.0.0.0',
+      AUDIT_LOG: 'off',
+    }
+    const open = await runMain(['check-config'], env)
+    expect(open.code).toBe(0)
+    expect(open.stderr).toMatch(
+      /^check-config: warning: HOST=0\.0\.0\.0 .*ALLOWED_HOSTS is unset.*DNS rebinding/m,
+    )
+    const listed = await runMain(['check-config'], { ...env, ALLOWED_HOSTS: 'bridge.example.com' })
+    expect(listed.code).toBe(0)
+    expect(listed.stderr).not.toContain('ALLOWED_HOSTS')
+  })
+
   it('prints the effective configuration, secrets masked, and exits 0', async () => {
     const r = await runMain(['check-config'], {
       VAULT_TOKEN: SECRET,

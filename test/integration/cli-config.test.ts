@@ -29,6 +29,12 @@ describe('bad configuration stops startup with exit 2', () => {
     ['VAULT_ROLE_ID without VAULT_SECRET_ID', { VAULT_ROLE_ID: SECRET }, 'VAULT_SECRET_ID'],
     ['an unparseable duration', { CHILD_TOKEN_TTL: `${SECRET}s` }, 'CHILD_TOKEN_TTL'],
     ['a short JWT secret', { JWT_HS256_SECRET: SECRET }, 'JWT_HS256_SECRET'],
+    ['an unknown operation in OPERATIONS', { OPERATIONS: 'read_secret,frobnicate' }, 'OPERATIONS'],
+    [
+      'READ_ONLY=true with a writing operation in OPERATIONS',
+      { READ_ONLY: 'true', OPERATIONS: 'write_secret' },
+      'OPERATIONS',
+    ],
   ])('serve with %s', async (_name, env, variable) => {
     const r = await runMain(['serve'], { ...env, VAULT_TOKEN: SECRET })
     expect(r.code).toBe(2)

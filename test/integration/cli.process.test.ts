@@ -6,7 +6,7 @@
  * its script wrapper in vault-access-gen-policy.process.test.ts.
  */
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseEnv } from 'node:util'
@@ -169,7 +169,9 @@ describe('vault-mcp-bridge as a process', { timeout: 90_000 }, () => {
   })
 
   it('the dev command (npm start): banner on stdout, serving, SIGTERM exits 0', async () => {
+    const envFile = join(dir, 'dev', 'bridge.env')
     const dev = spawnScript('scripts/dev.ts', [], {
+      DEV_ENV_FILE: envFile,
       PORT: '0',
       AUDIT_LOG: 'off',
       LOG_LEVEL: 'warn',
@@ -181,8 +183,10 @@ describe('vault-mcp-bridge as a process', { timeout: 90_000 }, () => {
       await dev.waitFor(/^Stop with/m)
       const url = /^Bridge: +(\S+)/m.exec(dev.stdout())?.[1] ?? ''
       expect((await fetch(`${url}/readyz`)).status).toBe(200)
+      expect(readFileSync(envFile, 'utf8')).toContain(`BRIDGE_URL='${url}'`)
       dev.child.kill('SIGTERM')
       expect(await dev.exited).toBe(0)
+      expect(existsSync(envFile)).toBe(false)
       expect(dev.stderr()).toContain('the dev vault and all its data are dropped')
       expect(dev.output()).not.toContain('hvs.must-not-be-used')
     } finally {

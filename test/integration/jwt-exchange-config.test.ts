@@ -1,8 +1,8 @@
 /**
  * @module test/integration/jwt-exchange-config: configurations of JWT exchange that cannot work
  * stop `serve` (and `stdio`) with exit 2 and a line naming the variables, before Vault is
- * contacted: exchange without a JWKS or OIDC issuer (Vault's JWT method cannot verify HS256),
- * and VAULT_JWT_EXCHANGE_ONLY with callers that have no JWT to exchange. And `gen-policy
+ * contacted: exchange without a JWKS or OIDC issuer, or beside JWT_HS256_SECRET (Vault's JWT
+ * method cannot verify HS256), and VAULT_JWT_EXCHANGE_ONLY with callers that have no JWT to exchange. And `gen-policy
  * --jwt-exchange` prints the Vault CLI commands that `provision` runs.
  */
 import { describe, expect, it } from 'vitest'
@@ -26,7 +26,7 @@ describe('JWT exchange configurations that cannot work stop startup with exit 2'
     [
       'exchange with HS256 only',
       { VAULT_JWT_EXCHANGE_ENABLED: 'true', JWT_HS256_SECRET: SECRET },
-      ['VAULT_JWT_EXCHANGE_ENABLED'],
+      ['VAULT_JWT_EXCHANGE_ENABLED', 'JWT_HS256_SECRET'],
     ],
     [
       'exchange with JWT authentication off',
@@ -39,14 +39,19 @@ describe('JWT exchange configurations that cannot work stop startup with exit 2'
       ['JWT_ALGORITHMS'],
     ],
     [
-      'exchange as the only path for HS256 callers',
+      'exchange beside an HS256 secret',
+      { VAULT_JWT_EXCHANGE_ENABLED: 'true', ...JWKS, JWT_HS256_SECRET: SECRET },
+      ['JWT_HS256_SECRET'],
+    ],
+    [
+      'exchange as the only path beside an HS256 secret',
       {
         VAULT_JWT_EXCHANGE_ENABLED: 'true',
         VAULT_JWT_EXCHANGE_ONLY: 'true',
         ...JWKS,
         JWT_HS256_SECRET: SECRET,
       },
-      ['VAULT_JWT_EXCHANGE_ONLY'],
+      ['JWT_HS256_SECRET'],
     ],
     [
       'exchange as the only path for API-key and mTLS callers',
@@ -88,7 +93,9 @@ describe('JWT exchange configurations that cannot work stop startup with exit 2'
     const named = r.stderr
       .split('\n')
       .map((l) => l.trim().split(':')[0])
-      .filter((v) => v?.startsWith('VAULT_JWT') || v === 'JWT_ALGORITHMS')
+      .filter(
+        (v) => v?.startsWith('VAULT_JWT') || v === 'JWT_ALGORITHMS' || v === 'JWT_HS256_SECRET',
+      )
     expect(named).toEqual(variables)
     expect(r.stderr + r.stdout).not.toContain(SECRET)
   })
@@ -105,12 +112,26 @@ describe('JWT exchange configurations that cannot work stop startup with exit 2'
     expect(r.stderr).toContain('VAULT_JWT_EXCHANGE_ONLY')
   })
 
-  it('accepts exchange with a JWKS, an HS256 secret and API keys as fallbacks', () => {
-    const config = loadConfig({
+  it('names both variables and says what to do when exchange meets an HS256 secret', async () => {
+    const r = await runMain(['check-config'], {
       ...VAULT,
       ...JWKS,
       VAULT_JWT_EXCHANGE_ENABLED: 'true',
       JWT_HS256_SECRET: SECRET,
+    })
+    expect(r.code).toBe(2)
+    const line = r.stderr.split('\n').find((l) => l.includes('JWT_HS256_SECRET'))
+    expect(line).toMatch(/VAULT_JWT_EXCHANGE_ENABLED/)
+    expect(line).toMatch(/RS256\/ES256/)
+    expect(line).toMatch(/API keys/)
+    expect(r.stderr + r.stdout).not.toContain(SECRET)
+  })
+
+  it('accepts exchange with a JWKS and API keys as fallbacks', () => {
+    const config = loadConfig({
+      ...VAULT,
+      ...JWKS,
+      VAULT_JWT_EXCHANGE_ENABLED: 'true',
       API_KEYS_JSON: JSON.stringify({ [SECRET]: 'agent_a' }),
     })
     expect(config.jwtExchange).toEqual({

@@ -2,18 +2,17 @@
  * @module test/integration/jwt-exchange-http: the whole bridge (src/bridge.ts) over real HTTP with
  * VAULT_JWT_EXCHANGE_ENABLED, a JWKS on loopback and the dev vault provisioned by `provision`:
  * REST and MCP callers with a JWKS token reach Vault with their own token (one login for all
- * their requests), API-key and HS256 callers with the fallback (the bridge's token, or a child
- * token with CHILD_TOKEN_ENABLED), a refused login is 403 VAULT_LOGIN_REFUSED on REST and an MCP
- * tool error, and the metrics show the logins and cache hits.
+ * their requests), API-key callers with the fallback (the bridge's token, or a child token with
+ * CHILD_TOKEN_ENABLED; HS256 tokens cannot be exchanged, so exchange refuses JWT_HS256_SECRET), a
+ * refused login is 403 VAULT_LOGIN_REFUSED on REST and an MCP tool error, and the metrics show
+ * the logins and cache hits.
  */
-import { SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startBridge, type RunningBridge } from '../../src/bridge.js'
 import { createLogger } from '../../src/observability/logger.js'
 import { startExchangeVault, type ExchangeVault } from '../helpers/jwt-exchange.js'
 import { connectHttp, type Connected } from '../helpers/mcp-harness.js'
 
-const HS256_SECRET = 'exchange-test-hs256-secret-of-32-bytes!'
 const API_KEY = 'exchange-test-api-key-0123456789'
 
 let x: ExchangeVault
@@ -38,7 +37,6 @@ async function bridge(extra: Record<string, string> = {}): Promise<RunningBridge
     PORT: '0',
     METRICS_ENABLED: 'true',
     API_KEYS_JSON: JSON.stringify({ [API_KEY]: alice }),
-    JWT_HS256_SECRET: HS256_SECRET,
     LOG_LEVEL: 'debug',
     ...extra,
   })
@@ -67,16 +65,6 @@ async function rest(
 }
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
-
-const hs256 = (agent: string) =>
-  new SignJWT({ scope: 'read write delete list' })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(agent)
-    .setIssuer('https://idp.exchange.test')
-    .setAudience('vault-mcp-bridge-exchange')
-    .setIssuedAt()
-    .setExpirationTime('10m')
-    .sign(new TextEncoder().encode(HS256_SECRET))
 
 /** The token each data call under `agent`'s namespace carried, in order. */
 const dataTokens = (agent: string) =>
@@ -127,7 +115,7 @@ describe('the bridge with JWT exchange, over HTTP', () => {
     expect(metrics).toMatch(/vault_mcp_bridge_jwt_exchange_cache_hits_total\{kind="cached"\} 2/)
   })
 
-  it("API-key and HS256 callers use the bridge's token (child tokens off)", async () => {
+  it("API-key callers use the bridge's token (child tokens off)", async () => {
     const b = await bridge()
     const before = x.logins().length
     const key = await rest(
@@ -137,21 +125,21 @@ describe('the bridge with JWT exchange, over HTTP', () => {
       { 'x-api-key': API_KEY },
       { data: { k: 1 } },
     )
-    const hs = await rest(b, 'GET', '/secrets/by-key', bearer(await hs256(alice)))
-    expect([key.status, hs.status]).toEqual([200, 200])
+    const read = await rest(b, 'GET', '/secrets/by-key', { 'x-api-key': API_KEY })
+    expect([key.status, read.status]).toEqual([200, 200])
     expect(x.logins()).toHaveLength(before)
     const calls = x.proxy.requests.filter((r) => r.path.endsWith(`/${alice}/by-key`))
     expect(calls.map((r) => r.token)).toEqual([x.vault.rootToken, x.vault.rootToken])
   })
 
-  it('API-key and HS256 callers use a child token with CHILD_TOKEN_ENABLED', async () => {
+  it('API-key callers use a child token with CHILD_TOKEN_ENABLED', async () => {
     const b = await bridge({ CHILD_TOKEN_ENABLED: 'true' })
     const before = x.logins().length
     const mints = () => x.proxy.requests.filter((r) => r.path.startsWith('auth/token/create/'))
     const minted = mints().length
     const key = await rest(b, 'PUT', '/secrets/child', { 'x-api-key': API_KEY }, { data: { c: 1 } })
-    const hs = await rest(b, 'GET', '/secrets/child', bearer(await hs256(alice)))
-    expect([key.status, hs.status]).toEqual([200, 200])
+    const read = await rest(b, 'GET', '/secrets/child', { 'x-api-key': API_KEY })
+    expect([key.status, read.status]).toEqual([200, 200])
     expect(x.logins()).toHaveLength(before)
     expect(mints().length - minted).toBe(2)
     const calls = x.proxy.requests.filter((r) => r.path.endsWith(`/${alice}/child`))

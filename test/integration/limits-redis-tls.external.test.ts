@@ -10,13 +10,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { installed, suiteRuns } from '../helpers/external-tools.js'
 import { freePort } from '../helpers/free-port.js'
 
 const root = join(import.meta.dirname, '..', '..')
-// As limits-redis.external.test.ts: skipped only on a developer machine without redis-server.
-const hasRedis = spawnSync('redis-server', ['--version']).status === 0
-const runIt = hasRedis || Boolean(process.env.CI)
-if (!runIt) console.warn('SKIPPED limits-redis-tls: redis-server is not installed')
+// Skipped only on a developer machine without redis-server; in CI a missing one fails.
+const runIt = suiteRuns(
+  'limits-redis-tls',
+  installed('redis-server'),
+  'redis-server is not installed (scripts/ci/install-redis.sh)',
+)
 
 const PASSWORD = 'redis-pass-0123456789abcdef'
 const ACL_PASSWORD = 'bridge-pass-0123456789abcdef'

@@ -106,11 +106,17 @@ describe.skipIf(!runIt)('rate limits shared through Redis', () => {
     expect(((await over.json()) as { error: { code: string } }).error.code).toBe('RATE_LIMITED')
     expect((await one(agent)).status).toBe(429)
 
-    // Auth failures are shared too.
+    // Auth failures are shared too; a credential that verified at one replica before the
+    // address went over the limit keeps working there, and is new (refused) at the other.
+    expect((await a.admitVerified('198.51.100.9', 'established')).blocked).toBe(false)
     await a.recordAuthFailure('198.51.100.9')
     await b.recordAuthFailure('198.51.100.9')
     await a.recordAuthFailure('198.51.100.9')
     expect((await b.isAddressBlocked('198.51.100.9')).blocked).toBe(true)
+    expect((await a.admitVerified('198.51.100.9', 'established')).blocked).toBe(false)
+    expect((await b.admitVerified('198.51.100.9', 'established')).blocked).toBe(true)
+    expect((await a.admitVerified('198.51.100.9', 'correct-guess')).blocked).toBe(true)
+    expect((await b.admitVerified('198.51.100.9', 'correct-guess')).blocked).toBe(true)
 
     // Redis goes away: both instances keep serving, each limited by its in-memory insurance.
     await stopRedis(redis)

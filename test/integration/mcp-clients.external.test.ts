@@ -159,10 +159,11 @@ describe.skipIf(skip)('MCP Inspector CLI, as docs/mcp.md shows it', () => {
     expect(list.result.tools.map((t: { name: string }) => t.name)).toEqual(
       OPERATIONS.map((op) => op.name),
     )
-    expect(whoami.result.structuredContent).toEqual({
+    expect(whoami.result.structuredContent).toMatchObject({
       agent,
       method: 'api_key',
       scopes: [...SCOPES],
+      operations: OPERATIONS.map((op) => op.name),
     })
     expect(whoami.result._meta['io.modelcontextprotocol/serverInfo'].name).toBe('vault-mcp-bridge')
     expect(write.result.structuredContent).toMatchObject({ path: 'demo/db' })

@@ -134,6 +134,26 @@ describe('a plain tools/call answered directly is what the SDK server answers', 
   })
 })
 
+describe('MCP_SECRET_VALUES on the hot path', () => {
+  it('wrap: a read answers with a wrapping token, and a revealing tool is refused, as via the SDK', async () => {
+    const agents = { [rw]: [...SCOPES] }
+    const env = { MCP_SECRET_VALUES: 'wrap' }
+    const a = opened.app(await startMcpApp(stack, agents, env))
+    const b = opened.app(await startMcpApp(stack, agents, env, { mcpDirectToolCalls: false }))
+    for (const era of ['2025', '2026'] as const) {
+      const ra = await call(a, era, rw, 'read_secret', { path: 'fixed' })
+      const rb = await call(b, era, rw, 'read_secret', { path: 'fixed' })
+      expect(ra.json.result.isError, ra.text).toBeUndefined()
+      expect(ra.text).not.toContain('rw-value')
+      const keys = (r: RestResponse) => Object.keys(r.json.result.structuredContent).sort()
+      expect(keys(ra)).toEqual(keys(rb))
+      const da = await call(a, era, rw, 'generate_data_key', { key: 'k', type: 'plaintext' })
+      const db = await call(b, era, rw, 'generate_data_key', { key: 'k', type: 'plaintext' })
+      expect(seen(da)).toEqual(seen(db))
+    }
+  })
+})
+
 describe('what is not a plain tools/call still goes to the SDK', () => {
   const headers = (agent: string) => ({ 'x-api-key': apiKeyOf(agent) })
 

@@ -494,6 +494,10 @@ describe.each(CLIENT_KINDS)('the %s SDK client', (kind: ClientKind) => {
       'list_secrets',
       'read_secret_metadata',
       'decrypt',
+      'list_transit_keys',
+      'read_transit_key',
+      'verify_hmac',
+      'verify_signature',
       'whoami',
     ])
   })

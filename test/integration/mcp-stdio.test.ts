@@ -82,11 +82,17 @@ describe('vault-mcp-bridge stdio', () => {
       data: { token: 'stdio-value' },
     })
     const me = await client.callTool({ name: 'whoami', arguments: {} })
-    expect(me.structuredContent).toEqual({
+    expect(me.structuredContent).toMatchObject({
       agent,
       method: 'stdio',
       scopes: ['read', 'write', 'list'],
+      secrets_prefix: `${stack.prefix}/${agent}/`,
+      // No per-agent rate limit over stdio: one process, one client.
+      rate_limit: null,
     })
+    expect((me.structuredContent as { operations: string[] }).operations).not.toContain(
+      'delete_secret',
+    )
     const del = await client.callTool({ name: 'delete_secret', arguments: { path: 'cli/token' } })
     expect(toolErrorCode(del)).toBe('FORBIDDEN')
     // The secret really is in Vault under the agent's namespace.

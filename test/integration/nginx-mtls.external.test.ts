@@ -9,15 +9,17 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  haveNginx,
   httpsCall,
   makeCertificates,
+  nginxSuiteRuns,
   pem,
   startNginx,
   type HttpsCall,
   type Nginx,
 } from '../helpers/nginx.js'
 import { startBridge, type Bridge } from '../helpers/bridge-process.js'
+
+const runNginx = nginxSuiteRuns('nginx-mtls')
 
 // nginx binds to this address for its upstream connections; the bridge trusts only it.
 const PROXY_ADDRESS = '127.0.0.2'
@@ -40,7 +42,7 @@ const viaNginx = (
     headers: { 'content-type': 'application/json', ...o.headers },
   })
 
-describe.skipIf(!haveNginx)('nginx mTLS front', () => {
+describe.skipIf(!runNginx)('nginx mTLS front', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'vmb-nginx-'))
     makeCertificates(dir, [

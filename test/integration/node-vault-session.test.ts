@@ -9,6 +9,7 @@ import { uniqueName, vaultForTests, type TestVault } from '@vault-mcp-bridge/dev
 import { AppError } from '../../src/core/errors.js'
 import type { VaultSession } from '../../src/core/ports.js'
 import { createNodeVaultSession } from '../../src/vault/node-vault-session.js'
+import { startVaultProxy } from '../helpers/vault-proxy.js'
 
 let vault: TestVault
 let client: nodeVault.client
@@ -149,5 +150,55 @@ describe('Transit', () => {
     expect(
       await codeOf(session.transitDataKey(`${key}-none`, { type: 'wrapped', bits: 256 })),
     ).toBe('INVALID_INPUT')
+  })
+})
+
+describe('response-wrapped KV reads', () => {
+  it('returns only the wrap_info of a read Vault wrapped', async () => {
+    await session.kvWrite(`${ns}/wrapped`, { pw: 'in-the-cubbyhole' })
+    const info = await session.kvReadWrapped(`${ns}/wrapped`, 90)
+    expect(Object.keys(info).sort()).toEqual(
+      ['accessor', 'creation_path', 'creation_time', 'token', 'ttl'].sort(),
+    )
+    expect(info).toMatchObject({ ttl: 90, creation_path: `secret/data/${ns}/wrapped` })
+    expect(JSON.stringify(info)).not.toContain('in-the-cubbyhole')
+    const out = await nodeVault({
+      endpoint: vault.url,
+      token: info.token,
+      debug: () => {},
+    }).unwrap()
+    expect(out.data.data).toEqual({ pw: 'in-the-cubbyhole' })
+  })
+
+  it('never sends a wrap TTL Vault would answer unwrapped (0), and fails closed on an unwrapped answer', async () => {
+    expect(await codeOf(session.kvReadWrapped(`${ns}/wrapped`, 0))).toBe('INTERNAL')
+    expect(await codeOf(session.kvReadWrapped(`${ns}/wrapped`, 1.5))).toBe('INTERNAL')
+    // Something between the bridge and Vault (a proxy that drops X-Vault-Wrap-TTL, say) answers
+    // with the data: refused, and nothing of the body travels in the error.
+    const proxy = await startVaultProxy(vault.url, {
+      response: (method, path) =>
+        method === 'GET' && path.startsWith('secret/data/')
+          ? {
+              data: { data: { pw: 'must-not-leak' }, metadata: { version: 1 } },
+              wrap_info: null,
+            }
+          : undefined,
+    })
+    try {
+      const through = createNodeVaultSession(
+        nodeVault({ endpoint: proxy.url, token: vault.rootToken, debug: () => {} }),
+        { kvMount: 'secret', transitMount: 'transit' },
+      )
+      const err = await through.kvReadWrapped(`${ns}/wrapped`, 60).catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(AppError)
+      expect((err as AppError).code).toBe('INTERNAL')
+      const seen = JSON.stringify({
+        m: (err as AppError).message,
+        c: String((err as AppError).cause),
+      })
+      expect(seen).not.toContain('must-not-leak')
+    } finally {
+      await proxy.close()
+    }
   })
 })

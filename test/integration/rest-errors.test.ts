@@ -78,7 +78,7 @@ describe('against Vault', () => {
     await unprovisioned?.close()
   })
 
-  it('bounds lists by LIST_MAX_KEYS and says so with truncated', async () => {
+  it('bounds every list page by LIST_MAX_KEYS, says so with truncated, and pages on with next_cursor', async () => {
     for (const client of clients) {
       const agent = small.agent('lister')
       for (const p of ['a', 'b', 'c', 'd', 'f/x', 'f/y', 'g/h/i']) {
@@ -87,10 +87,26 @@ describe('against Vault', () => {
         ).toBe(200)
       }
       const flat = await client.call('GET', '/secrets', { agent })
-      expect(flat.json).toEqual({ prefix: '', keys: ['a', 'b', 'c'], truncated: true })
+      expect(flat.json).toEqual({
+        prefix: '',
+        keys: ['a', 'b', 'c'],
+        truncated: true,
+        next_cursor: expect.any(String),
+      })
+      const rest = await client.call('GET', `/secrets?cursor=${flat.json.next_cursor}`, { agent })
+      expect(rest.json).toEqual({ prefix: '', keys: ['d', 'f/', 'g/'], truncated: false })
       const rec = await client.call('GET', '/secrets?recursive=true', { agent })
-      expect(rec.json.keys).toHaveLength(3)
+      expect(rec.json.keys).toEqual(['a', 'b', 'c'])
       expect(rec.json.truncated).toBe(true)
+      const more = await client.call(
+        'GET',
+        `/secrets?recursive=true&cursor=${rec.json.next_cursor}`,
+        { agent },
+      )
+      expect(more.json.keys).toEqual(['d', 'f/x', 'f/y'])
+      // A limit above LIST_MAX_KEYS is capped by it.
+      const capped = await client.call('GET', '/secrets?recursive=true&limit=50', { agent })
+      expect(capped.json.keys).toHaveLength(3)
       const sub = await client.call('GET', '/secrets?prefix=f/&recursive=true', { agent })
       expect(sub.json).toEqual({ prefix: 'f/', keys: ['x', 'y'], truncated: false })
       const deep = await client.call('GET', '/secrets?prefix=g&recursive=true', { agent })

@@ -80,9 +80,10 @@ describe.each(['app.request', 'http'] as const)('KV routes over %s', (kind) => {
     expect(second.json.metadata.version).toBe(2)
     expect((await call('GET', '/secrets/ver')).json.data).toEqual({ v: 'two' })
     expect((await call('GET', '/secrets/ver?version=1')).json.data).toEqual({ v: 'one' })
+    // A version the secret never had is not a missing secret (issue 18).
     const missing = await call('GET', '/secrets/ver?version=9')
     expect(missing.status).toBe(404)
-    expect(missing.json.error.code).toBe('SECRET_NOT_FOUND')
+    expect(missing.json.error.code).toBe('VERSION_NOT_FOUND')
   })
 
   it('check-and-set: 409 CAS_MISMATCH when the version moved, success when it matches', async () => {
@@ -209,10 +210,31 @@ describe.each(['app.request', 'http'] as const)('KV routes over %s', (kind) => {
     expect((await call('GET', '/secrets?prefix=with%20space/')).json.keys).toEqual(['ü?q#h'])
   })
 
-  it('answers whoami with the principal only', async () => {
+  it('answers whoami with the principal, its namespace and the operations its scopes allow', async () => {
     const res = await client().call('GET', '/whoami', { agent, scopes: ['read', 'list'] })
     expect(res.status).toBe(200)
-    expect(res.json).toEqual({ agent, method: 'api_key', scopes: ['read', 'list'] })
+    expect(res.json).toEqual({
+      agent,
+      method: 'api_key',
+      scopes: ['read', 'list'],
+      kv_mount: 'secret',
+      secrets_prefix: `${rest.stack.prefix}/${agent}/`,
+      transit_mount: 'transit',
+      transit_key_prefix: `${rest.stack.prefix}--${agent}--`,
+      operations: [
+        'read_secret',
+        'list_secrets',
+        'read_secret_metadata',
+        'decrypt',
+        'list_transit_keys',
+        'read_transit_key',
+        'verify_hmac',
+        'verify_signature',
+        'whoami',
+      ],
+      child_tokens: rest.stack.config.childToken.enabled,
+      rate_limit: null,
+    })
   })
 
   it('refuses missing scopes with 403 and writes nothing', async () => {
@@ -243,7 +265,7 @@ describe.each(['app.request', 'http'] as const)('KV routes over %s', (kind) => {
     const cases: [string, string, string][] = [
       ['POST', '/secrets/app/db', 'GET, PUT, PATCH, DELETE'],
       ['GET', '/secrets/app/db:undelete', 'POST'],
-      ['PUT', '/secrets/app/db:metadata', 'GET, DELETE'],
+      ['POST', '/secrets/app/db:metadata', 'GET, PUT, DELETE'],
       ['GET', '/transit/encrypt', 'POST'],
       ['POST', '/whoami', 'GET'],
       ['DELETE', '/secrets', 'GET'],

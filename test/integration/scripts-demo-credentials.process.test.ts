@@ -1,84 +1,18 @@
 /**
  * @module scripts/run_dev.sh refuses the repository's demo credentials against any Vault but the
- * dev vault on loopback (issue 12, item 2): a real Vault (here: a loopback server that answers
- * sys/health as Vault does, since there is no Vault binary), an unreachable one and a non-loopback
- * address are refused with exit 2; own credentials pass; the dev vault keeps the demo credentials.
+ * dev vault on loopback (issue 12, item 2): one demo credential among own ones, an unreachable
+ * Vault and a non-loopback address are refused with exit 2; own credentials pass; the dev vault
+ * keeps the demo credentials. The attack itself (all demo credentials against a real Vault) is
+ * in test/security/published-credentials.process.test.ts.
  */
-import { spawn } from 'node:child_process'
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDevVault, type DevVault } from '@vault-mcp-bridge/dev-vault'
 import { freePort } from '../helpers/free-port.js'
+import { fakeRealVault, runDev, type FakeRealVault } from '../helpers/run-dev.js'
 
-const root = join(import.meta.dirname, '..', '..')
 const DEMO_JWT_SECRET = 'dev-only-hs256-secret-change-me-0123456789'
 
-interface Run {
-  code: number | null
-  stderr: string
-  stdout: string
-}
-
-/** Runs run_dev.sh until it exits, or until `ready` answers (then stops it). */
-function runDev(env: Record<string, string>, ready?: string): Promise<Run & { ready: boolean }> {
-  const child = spawn('bash', [join(root, 'scripts', 'run_dev.sh')], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d) => (stdout += d))
-  child.stderr.on('data', (d) => (stderr += d))
-  return new Promise((resolve) => {
-    let readyNow = false
-    const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 45_000)
-    let poll: NodeJS.Timeout | undefined
-    if (ready) {
-      poll = setInterval(() => {
-        void fetch(ready).then(
-          (r) => {
-            if (!r.ok || readyNow) return
-            readyNow = true
-            process.kill(-child.pid!, 'SIGTERM')
-          },
-          () => undefined,
-        )
-      }, 200)
-    }
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      clearInterval(poll)
-      resolve({ code, stdout, stderr, ready: readyNow })
-    })
-  })
-}
-
-/** A loopback server that answers like a real Vault's sys/health and records every request. */
-function fakeRealVault(): Promise<{ server: Server; url: string; paths: string[] }> {
-  const paths: string[] = []
-  const server = createServer((req, res) => {
-    paths.push(req.url ?? '')
-    if (req.url?.startsWith('/v1/sys/health')) {
-      res.writeHead(200, { 'content-type': 'application/json' })
-      res.end(JSON.stringify({ initialized: true, sealed: false, version: '1.20.4' }))
-      return
-    }
-    res.writeHead(403, { 'content-type': 'application/json' })
-    res.end(JSON.stringify({ errors: ['permission denied'] }))
-  })
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo
-      resolve({ server, url: `http://127.0.0.1:${port}`, paths })
-    }),
-  )
-}
-
-let realVault: Awaited<ReturnType<typeof fakeRealVault>>
+let realVault: FakeRealVault
 let devVault: DevVault
 
 beforeAll(async () => {
@@ -91,20 +25,15 @@ afterAll(async () => {
   await devVault?.close()
 })
 
-const base = { LOG_LEVEL: 'warn', AUDIT_LOG: 'off', HOST: '127.0.0.1' }
+// No env file of a running `npm start` (DEV_ENV_FILE): the scripts' built-in demo credentials.
+const base = {
+  LOG_LEVEL: 'warn',
+  AUDIT_LOG: 'off',
+  HOST: '127.0.0.1',
+  DEV_ENV_FILE: '/nonexistent/bridge.env',
+}
 
 describe('run_dev.sh with VAULT_ADDR set', () => {
-  it('refuses the demo credentials against a real Vault, naming them, and starts nothing', async () => {
-    const before = realVault.paths.length
-    const r = await runDev({ ...base, VAULT_ADDR: realVault.url, VAULT_TOKEN: 'x' })
-    expect(r.code).toBe(2)
-    expect(r.stderr).toContain('DEMO_API_KEY DEMO_READONLY_API_KEY DEMO_JWT_SECRET')
-    expect(r.stderr).toContain(realVault.url)
-    expect(r.stderr).not.toContain(DEMO_JWT_SECRET)
-    // Only the health probe reached the Vault: the bridge never ran.
-    expect(realVault.paths.slice(before)).toEqual(['/v1/sys/health'])
-  }, 60_000)
-
   it('refuses one demo credential left among own ones', async () => {
     const r = await runDev({
       ...base,
@@ -119,11 +48,15 @@ describe('run_dev.sh with VAULT_ADDR set', () => {
   it.each([
     ['an unreachable Vault', async () => `http://127.0.0.1:${await freePort()}`],
     ['a Vault that is not on loopback', async () => 'https://vault.example.invalid:8200'],
-  ])('refuses them against %s', async (_, address) => {
-    const r = await runDev({ ...base, VAULT_ADDR: await address() })
-    expect(r.code).toBe(2)
-    expect(r.stderr).toContain('refusing the built-in demo credentials')
-  }, 60_000)
+  ])(
+    'refuses them against %s',
+    async (_, address) => {
+      const r = await runDev({ ...base, VAULT_ADDR: await address() })
+      expect(r.code).toBe(2)
+      expect(r.stderr).toContain('refusing the built-in demo credentials')
+    },
+    60_000,
+  )
 
   it('passes own credentials on to serve', async () => {
     const before = realVault.paths.length

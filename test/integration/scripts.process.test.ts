@@ -3,6 +3,8 @@
  * `bash -euo pipefail` against a bridge started by scripts/run_all_auth.sh on the dev vault.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freePort } from '../helpers/free-port.js'
@@ -12,10 +14,12 @@ const root = join(import.meta.dirname, '..', '..')
 let bridge: ChildProcess
 let env: NodeJS.ProcessEnv
 let bridgeLog = ''
+let dir: string
 
 beforeAll(async () => {
   const port = await freePort()
   const jwksPort = await freePort()
+  dir = mkdtempSync(join(tmpdir(), 'scripts-'))
   env = {
     ...process.env,
     PORT: String(port),
@@ -25,6 +29,8 @@ beforeAll(async () => {
     AUDIT_LOG: 'off',
     LOG_LEVEL: 'warn',
     VAULT_ADDR: '',
+    // Where the dev command writes its env file and the scripts read it: not this checkout's.
+    DEV_ENV_FILE: join(dir, 'bridge.env'),
     VAULT_TOKEN: '',
   }
   bridge = spawn('bash', ['-euo', 'pipefail', 'scripts/run_all_auth.sh'], {
@@ -48,6 +54,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   if (bridge?.pid) process.kill(-bridge.pid, 'SIGTERM')
+  if (dir) rmSync(dir, { recursive: true, force: true })
 })
 
 const run = (script: string) =>

@@ -14,20 +14,31 @@ import { AppError } from '../../src/core/errors.js'
 import { createSecretsService } from '../../src/core/secrets-service.js'
 import type { Scope } from '../../src/core/identity.js'
 import {
+  checkSecretRequest,
+  createTransitKey,
   decrypt,
   deleteSecret,
   deleteSecretMetadata,
   destroySecret,
   encrypt,
   generateDataKey,
+  generateHmac,
   listSecrets,
+  listTransitKeys,
   OPERATIONS,
   createOperationRunner,
   patchSecret,
   readSecret,
   readSecretMetadata,
+  readTransitKey,
+  requestSecret,
   rewrap,
+  rotateTransitKey,
+  sign,
   undeleteSecret,
+  updateSecretMetadata,
+  verifyHmac,
+  verifySignature,
   whoami,
   writeSecret,
   type Operation,
@@ -47,8 +58,13 @@ afterAll(async () => {
   await stack?.close()
 })
 
+// `origin`: where request_secret's link points (the stack's bridge listens on loopback).
 const run = (op: Operation, input: unknown, scopes?: readonly Scope[]) =>
-  stack.runner.run(op, { principal: principal(agent, scopes), requestId: 'test' }, input)
+  stack.runner.run(
+    op,
+    { principal: principal(agent, scopes), requestId: 'test', origin: 'http://127.0.0.1:1' },
+    input,
+  )
 
 const codeOf = (p: Promise<unknown>) =>
   p.then(
@@ -76,6 +92,7 @@ describe('every operation, with child tokens', () => {
     expect((await check(readSecret, { path: 'all/a', version: '1' })).data).toEqual({ k: 'v1' })
     await check(listSecrets, { prefix: 'all/', recursive: 'true' })
     await check(readSecretMetadata, { path: 'all/a' })
+    await check(updateSecretMetadata, { path: 'all/a', custom_metadata: { o: 'x' } })
     await check(deleteSecret, { path: 'all/a', versions: [1] })
     await check(undeleteSecret, { path: 'all/a', versions: [1] })
     await check(destroySecret, { path: 'all/a', versions: [2] })
@@ -88,7 +105,20 @@ describe('every operation, with child tokens', () => {
     await check(rewrap, { key: 'k', batch: [{ ciphertext: enc.ciphertext }] })
     await check(generateDataKey, { key: 'k', type: 'plaintext' })
     await check(generateDataKey, { key: 'k' })
+    await check(createTransitKey, { key: 's', type: 'ecdsa-p256' })
+    await check(createTransitKey, { key: 's', type: 'ecdsa-p256' })
+    expect((await check(listTransitKeys, {})).keys).toEqual(['k', 's'])
+    await check(listTransitKeys, { limit: 1 })
+    expect((await check(rotateTransitKey, { key: 's' })).latest_version).toBe(2)
+    expect((await check(readTransitKey, { key: 's' })).versions).toHaveLength(2)
+    const mac = await check(generateHmac, { key: 's', input: b64('m') })
+    await check(verifyHmac, { key: 's', input: b64('m'), hmac: mac.hmac })
+    const sig = await check(sign, { key: 's', input: b64('m') })
+    await check(verifySignature, { key: 's', input: b64('m'), signature: sig.signature })
     await check(whoami, {})
+    const fields = [{ name: 'pw', description: 'A password' }]
+    const asked = await check(requestSecret, { path: 'all/asked', fields })
+    await check(checkSecretRequest, { request_id: asked.request_id })
     await check(deleteSecretMetadata, { path: 'all/a' })
     expect([...seen].sort()).toEqual(OPERATIONS.map((o) => o.name).sort())
   })
@@ -162,6 +192,9 @@ describe('announced Vault-call bounds, counted per HTTP call', () => {
       listMaxKeys: 3,
       listMaxFolders: 3,
       dataLimits: stack.config.dataLimits,
+      mounts: { kv: stack.config.vault.kvMount, transit: stack.config.vault.transitMount },
+      childTokens: false,
+      wrapTtlMax: stack.config.wrap.maxTtlSeconds,
     })
     const runner = createOperationRunner({ service })
     const me = stack.agent('bounds')
@@ -176,7 +209,15 @@ describe('announced Vault-call bounds, counted per HTTP call', () => {
     )
     expect(await go(patchSecret, { path: 'b/x', data: { a: 3 } })).toBe('ok')
     expect(await go(readSecret, { path: 'b/x' })).toBe('ok')
+    expect(await go(readSecret, { path: 'b/x', version: 99 })).toBe('VERSION_NOT_FOUND')
+    expect(await go(readSecret, { path: 'b/none', version: 1 })).toBe('SECRET_NOT_FOUND')
+    expect(await go(readSecret, { path: 'b/x', wrap_ttl: 60 })).toBe('ok')
+    expect(await go(readSecret, { path: 'b/none', wrap_ttl: 60 })).toBe('SECRET_NOT_FOUND')
     expect(await go(readSecretMetadata, { path: 'b/x' })).toBe('ok')
+    expect(await go(updateSecretMetadata, { path: 'b/x', max_versions: 4 })).toBe('ok')
+    expect(await go(updateSecretMetadata, { path: 'b/none', max_versions: 4 })).toBe(
+      'SECRET_NOT_FOUND',
+    )
     for (const op of [deleteSecret, deleteSecretMetadata]) {
       expect(await go(op, { path: 'b/none' })).toBe('SECRET_NOT_FOUND')
     }
@@ -192,10 +233,38 @@ describe('announced Vault-call bounds, counted per HTTP call', () => {
     expect(await go(listSecrets, { prefix: 't/', recursive: true })).toBe('ok')
     expect(await go(listSecrets, { prefix: 't/a/', recursive: true })).toBe('ok')
     expect(await go(listSecrets, { prefix: '' })).toBe('ok')
+    const page = (await runner.run(
+      listSecrets,
+      { principal: principal(me), requestId: 'p' },
+      {
+        prefix: 't/',
+        recursive: true,
+        limit: 2,
+      },
+    )) as { next_cursor: string }
+    const next = { prefix: 't/', recursive: true, cursor: page.next_cursor }
+    expect(await go(listSecrets, next)).toBe('ok')
     expect(await go(encrypt, { key: 'k', plaintext: b64('x') })).toBe('ok')
     expect(await go(decrypt, { key: 'k', ciphertext: 'vault:v1:AAAA' })).toBe('INVALID_INPUT')
     expect(await go(rewrap, { key: 'k', batch: [{ ciphertext: 'x' }] })).toBe('ok')
     expect(await go(generateDataKey, { key: 'k' })).toBe('ok')
+    expect(await go(createTransitKey, { key: 'e', type: 'ed25519' })).toBe('ok')
+    expect(await go(createTransitKey, { key: 'e', type: 'ed25519' })).toBe('ok')
+    expect(await go(createTransitKey, { key: 'e' })).toBe('KEY_EXISTS')
+    expect(await go(readTransitKey, { key: 'none' })).toBe('KEY_NOT_FOUND')
+    expect(await go(rotateTransitKey, { key: 'e' })).toBe('ok')
+    expect(await go(rotateTransitKey, { key: 'none' })).toBe('KEY_NOT_FOUND')
+    expect(await go(listTransitKeys, { limit: 1 })).toBe('ok')
+    expect(await go(generateHmac, { key: 'e', input: b64('x') })).toBe('ok')
+    expect(await go(generateHmac, { key: 'none', input: b64('x') })).toBe('KEY_NOT_FOUND')
+    const badMac = { key: 'e', input: b64('x'), hmac: 'nope' }
+    expect(await go(verifyHmac, badMac)).toBe('INVALID_INPUT')
+    expect(await go(sign, { key: 'e', input: b64('x') })).toBe('ok')
+    expect(await go(sign, { key: 'k', input: b64('x') })).toBe('INVALID_INPUT')
+    expect(await go(sign, { key: 'none', input: b64('x') })).toBe('KEY_NOT_FOUND')
+    const badSig = { key: 'e', input: b64('x'), signature: 'vault:v1:AA==' }
+    expect(await go(verifySignature, badSig)).toBe('ok')
+    expect(await go(verifySignature, { ...badSig, key: 'none' })).toBe('KEY_NOT_FOUND')
     expect(await go(deleteSecretMetadata, { path: 'b/x' })).toBe('ok')
 
     expect(port.uses.length).toBeGreaterThan(25)

@@ -155,15 +155,30 @@ describe('what can never heal stops serve with exit 2 and one line', () => {
     expect(r.stderr).toMatch(/^\s*VAULT_ADDR: must not end in \/v1/m)
   })
 
-  it('a port in use, before Vault is contacted', async () => {
+  it.each(['PORT', 'METRICS_PORT'])('a %s in use, before Vault is contacted', async (variable) => {
     const counting = await serve(createTcpServer((s) => s.destroy()))
     const taken = await serve(createTcpServer((s) => s.destroy()))
-    await expectRefusal(
-      { VAULT_ADDR: `http://127.0.0.1:${counting.port}`, PORT: String(taken.port) },
-      'PORT',
+    const line = await expectRefusal(
+      { VAULT_ADDR: `http://127.0.0.1:${counting.port}`, [variable]: String(taken.port) },
+      variable,
       'in use',
     )
+    expect(line).toMatch(new RegExp(`\\b${variable}\\b`))
     expect(counting.connections()).toBe(0)
+  })
+
+  it('stdio stops the same way (a host name DNS does not know)', async () => {
+    const r = await runMain(['stdio'], {
+      ...base({ VAULT_TOKEN: SECRET, VAULT_ADDR: 'https://nonexistent.invalid:8200' }),
+      MCP_STDIO_AGENT: 'agent_a',
+      LOG_LEVEL: 'silent',
+    })
+    expect(r.code, r.stderr).toBe(2)
+    const lines = r.stderr.trimEnd().split('\n')
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toContain('VAULT_ADDR')
+    expect(lines[0]).toContain('DNS')
+    expect(r.stdout + r.stderr).not.toContain(SECRET)
   })
 })
 

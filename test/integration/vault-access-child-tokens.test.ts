@@ -294,3 +294,66 @@ describe('child token reuse (CHILD_TOKEN_REUSE_SECONDS)', () => {
     expect(s.creates(s.alice)).toHaveLength(2)
   })
 })
+
+/**
+ * Vault's first-party unwrap: the wrapping token is the request's own token (no token of the
+ * bridge's is involved).
+ */
+async function unwrapAtVault(s: Setup, wrappingToken: string) {
+  const res = await fetch(`${s.proxy.url}/v1/sys/wrapping/unwrap`, {
+    method: 'POST',
+    headers: { 'X-Vault-Token': wrappingToken },
+  })
+  const body = (await res.json().catch(() => undefined)) as
+    { data?: { data?: Record<string, unknown> } } | undefined
+  return { status: res.status, data: body?.data?.data }
+}
+
+// Vault makes a wrapping token without a parent (vault/wrapping.go), so that revoking the token
+// that made the wrapped request, or spending its last use, leaves the wrapping token valid.
+describe('response-wrapped reads with child tokens', () => {
+  it('per-request tokens: the wrapping token outlives the revoked child that made it', async () => {
+    const s = await setup()
+    const key = s.key(s.alice, 'wrapped')
+    await s.root.write(`secret/data/${key}`, { data: { password: 'outlives-the-child' } })
+
+    const info = await s.port.session(s.ctx(s.alice), 1, (v) => v.kvReadWrapped(key, 120))
+    const [create] = s.creates(s.alice)
+    const child = childTokenOf(create!)
+    const read = s.proxy.requests.find((r) => r.path === `secret/data/${key}`)
+    expect(read?.token).toBe(child)
+    expect(JSON.stringify(read?.response)).not.toContain('outlives-the-child')
+    expect(info).toMatchObject({ ttl: 120, creation_path: `secret/data/${key}` })
+
+    await vi.waitFor(() => expect(s.revokes()).toHaveLength(1), { timeout: 5000, interval: 10 })
+    expect(s.revokes()[0]!.body).toEqual({ token: child })
+    expect(await alive(s, child)).toBe(false)
+
+    expect(await alive(s, info.token)).toBe(true)
+    expect(await unwrapAtVault(s, info.token)).toEqual({
+      status: 200,
+      data: { password: 'outlives-the-child' },
+    })
+    expect((await unwrapAtVault(s, info.token)).status).toBe(400)
+  })
+
+  it('reused tokens: the wrapping token outlives the child revoked at close', async () => {
+    const s = await setup({ CHILD_TOKEN_REUSE_SECONDS: '30' })
+    const key = s.key(s.alice, 'wrapped')
+    await s.root.write(`secret/data/${key}`, { data: { password: 'outlives-reuse' } })
+
+    const info = await s.port.session(s.ctx(s.alice), 1, (v) => v.kvReadWrapped(key, 120))
+    const child = childTokenOf(s.creates(s.alice)[0]!)
+    expect(s.creates(s.alice)[0]!.body).toMatchObject({ num_uses: 0 })
+    expect(s.proxy.requests.find((r) => r.path === `secret/data/${key}`)?.token).toBe(child)
+    expect(await alive(s, child)).toBe(true)
+
+    await s.port.close()
+    expect(await alive(s, child)).toBe(false)
+    expect(await unwrapAtVault(s, info.token)).toEqual({
+      status: 200,
+      data: { password: 'outlives-reuse' },
+    })
+    expect((await unwrapAtVault(s, info.token)).status).toBe(400)
+  })
+})

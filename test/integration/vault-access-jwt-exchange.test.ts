@@ -241,6 +241,32 @@ describe('JWT exchange at the Vault port', () => {
     for (const t of issued) expect(await s.x.alive(t)).toBe(false)
   })
 
+  it("a wrapped read's token outlives the caller's login that made it, revoked after the request", async () => {
+    const s = await setup({ VAULT_JWT_EXCHANGE_CACHE_SIZE: '0' })
+    const c = s.x.ctx(s.alice, await s.x.token(s.alice))
+    await s.port.session(c, 1, (v) => v.kvWrite(s.key(s.alice, 'w'), { w: 'wrapped' }))
+    const info = await s.port.session(c, 1, (v) => v.kvReadWrapped(s.key(s.alice, 'w'), 60))
+    const reader = clientTokenOf(s.x.logins()[1]!)
+    const read = s.x.proxy.requests.find(
+      (r) => r.path === `secret/data/${s.key(s.alice, 'w')}` && r.method === 'GET',
+    )
+    expect(read?.token).toBe(reader)
+    await expect.poll(() => s.x.revokes().length).toBe(2)
+    expect(await s.x.alive(reader)).toBe(false)
+    // Vault's first-party unwrap, with the wrapping token alone: once.
+    const unwrap = () =>
+      fetch(`${s.x.proxy.url}/v1/sys/wrapping/unwrap`, {
+        method: 'POST',
+        headers: { 'X-Vault-Token': info.token },
+      })
+    const first = await unwrap()
+    expect(first.status).toBe(200)
+    expect(((await first.json()) as { data: { data: unknown } }).data.data).toEqual({
+      w: 'wrapped',
+    })
+    expect((await unwrap()).status).toBe(400)
+  })
+
   it('revokes every login it holds at shutdown', async () => {
     const s = await setup()
     for (const agent of [s.alice, s.bob]) {

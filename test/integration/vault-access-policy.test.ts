@@ -30,7 +30,25 @@ afterAll(async () => {
 const ctx = (agent: string): CallContext => ({
   principal: principal(agent),
   requestId: uniqueName('req'),
+  // Where request_secret's link points (the stack's bridge listens on loopback).
+  origin: 'http://127.0.0.1:1',
 })
+
+/** The operations that need a Transit mount. */
+const TRANSIT_OPERATIONS = [
+  'encrypt',
+  'decrypt',
+  'rewrap',
+  'generate_data_key',
+  'create_transit_key',
+  'list_transit_keys',
+  'read_transit_key',
+  'rotate_transit_key',
+  'generate_hmac',
+  'verify_hmac',
+  'sign',
+  'verify_signature',
+]
 
 const op = (name: string): AnyOperation => OPERATIONS.find((o) => o.name === name)!
 
@@ -57,12 +75,18 @@ describe('the generated agent policy', () => {
     expect((await run('list_secrets', { prefix: '' })).keys).toEqual(['app/'])
     expect((await run('list_secrets', { prefix: '', recursive: true })).keys).toEqual(['app/db'])
     await run('read_secret_metadata', { path: 'app/db' })
+    await run('update_secret_metadata', { path: 'app/db', max_versions: 5, cas_required: false })
     await run('delete_secret', { path: 'app/db' })
     await run('delete_secret', { path: 'app/db', versions: [1] })
     await run('undelete_secret', { path: 'app/db', versions: [1] })
     await run('destroy_secret', { path: 'app/db', versions: [2] })
     await run('delete_secret_metadata', { path: 'app/db' })
     await run('whoami', {})
+    const asked = await run('request_secret', {
+      path: 'app/asked',
+      fields: [{ name: 'pw', description: 'A password' }],
+    })
+    await run('check_secret_request', { request_id: asked.request_id })
     if (stack.transit) {
       const enc = await run('encrypt', { key: 'k', plaintext: 'aGVsbG8=' })
       const ciphertext = enc.ciphertext as string
@@ -71,9 +95,18 @@ describe('the generated agent policy', () => {
       await run('generate_data_key', { key: 'k', type: 'plaintext' })
       await run('generate_data_key', { key: 'k', type: 'wrapped', bits: 128 })
       await run('encrypt', { key: 'k', batch: [{ plaintext: 'YQ==' }, { plaintext: 'Yg==' }] })
+      await run('create_transit_key', { key: 's', type: 'ed25519' })
+      expect((await run('list_transit_keys', {})).keys).toEqual(['k', 's'])
+      await run('read_transit_key', { key: 's' })
+      await run('rotate_transit_key', { key: 's' })
+      const { hmac } = await run('generate_hmac', { key: 'k', input: 'aGk=' })
+      expect((await run('verify_hmac', { key: 'k', input: 'aGk=', hmac })).valid).toBe(true)
+      const { signature } = await run('sign', { key: 's', input: 'aGk=' })
+      const verified = await run('verify_signature', { key: 's', input: 'aGk=', signature })
+      expect(verified.valid).toBe(true)
     }
     const expected = OPERATIONS.map((o) => o.name).filter(
-      (n) => stack.transit || !['encrypt', 'decrypt', 'rewrap', 'generate_data_key'].includes(n),
+      (n) => stack.transit || !TRANSIT_OPERATIONS.includes(n),
     )
     expect([...ran].sort()).toEqual([...expected].sort())
     expect(stack.events.filter((e) => e.outcome !== 'ok').map((e) => e.outcome)).toEqual([
@@ -117,6 +150,25 @@ describe('the generated agent policy', () => {
         ['transitDecrypt', (v) => v.transitDecrypt(transitKey, [{ ciphertext }])],
         ['transitRewrap', (v) => v.transitRewrap(transitKey, [{ ciphertext }])],
         ['transitDataKey', (v) => v.transitDataKey(transitKey, { type: 'plaintext', bits: 256 })],
+        ['transitCreateKey', (v) => v.transitCreateKey(`${transitKey}3`, 'ed25519')],
+        ['transitReadKey', (v) => v.transitReadKey(transitKey)],
+        ['transitRotateKey', (v) => v.transitRotateKey(transitKey)],
+        ['transitHmac', (v) => v.transitHmac(transitKey, { input: 'aGk=', algorithm: 'sha2-256' })],
+        [
+          'transitVerifyHmac',
+          (v) =>
+            v.transitVerifyHmac(transitKey, {
+              input: 'aGk=',
+              hmac: 'vault:v1:AA==',
+              algorithm: 'sha2-256',
+            }),
+        ],
+        ['transitSign', (v) => v.transitSign(transitKey, { input: 'aGk=' })],
+        [
+          'transitVerifySignature',
+          (v) =>
+            v.transitVerifySignature(transitKey, { input: 'aGk=', signature: 'vault:v1:AA==' }),
+        ],
       )
     }
     const outcomes: Record<string, string> = {}

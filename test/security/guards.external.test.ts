@@ -20,13 +20,15 @@ import {
 } from '../helpers/bridge-process.js'
 import {
   PUBLIC_HOST,
-  haveNginx,
   httpsCall,
   makeCertificates,
+  nginxSuiteRuns,
   pem,
   startNginx,
   type Nginx,
 } from '../helpers/nginx.js'
+
+const runNginx = nginxSuiteRuns('guards through nginx')
 
 const PROXY_ADDRESS = '127.0.0.2'
 const proxySecret = randomKey('proxy')
@@ -62,7 +64,7 @@ beforeAll(async () => {
     })
     expect(put.status).toBe(200)
   }
-  if (haveNginx) {
+  if (runNginx) {
     nginx = await startNginx({
       dir: mkdtempSync(join(dir, 'nginx-')),
       pki: dir,
@@ -85,7 +87,7 @@ const versionOneIsLive = async () => {
   expect(r.json.data).toEqual({ password: 'v1' })
 }
 
-describe.skipIf(!haveNginx)(
+describe.skipIf(!runNginx)(
   'a browser holding a client certificate, through the shipped nginx',
   () => {
     it('a cross-site text/plain POST cannot destroy versions through the shipped nginx', async () => {

@@ -147,19 +147,28 @@ describe('JWT exchange: Vault itself enforces who the caller is', () => {
     expect(carrying[0]!.body).toEqual({ role: 'mcp-agent-agent_a', jwt })
   })
 
-  it('serve refuses exchange as the only path for HS256 callers', async () => {
+  it('serve refuses JWT exchange beside an HS256 secret', async () => {
+    const secret = randomKey('hs256-secret-of-at-least-32-bytes')
+    const before = proxy.requests.length
     const r = spawnCli(
       ['serve'],
       {
         VAULT_ADDR: proxy.url,
         VAULT_TOKEN: vault.rootToken,
         ...exchangeEnv(),
-        VAULT_JWT_EXCHANGE_ONLY: 'true',
-        JWT_HS256_SECRET: randomKey('hs256-secret-of-at-least-32-bytes'),
+        JWT_HS256_SECRET: secret,
       },
       60_000,
     )
     expect(await r.exited).toBe(2)
-    expect(r.stderr()).toMatch(/^\s*VAULT_JWT_EXCHANGE_ONLY: .*JWT_HS256_SECRET/m)
+    const lines = r
+      .stderr()
+      .split('\n')
+      .filter((l) => l.includes('JWT_HS256_SECRET'))
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toMatch(/^\s*JWT_HS256_SECRET: .*VAULT_JWT_EXCHANGE_ENABLED/)
+    expect(r.stderr() + r.stdout()).not.toContain(secret)
+    // Refused before Vault was contacted.
+    expect(proxy.requests.length).toBe(before)
   })
 })

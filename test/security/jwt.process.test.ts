@@ -104,6 +104,12 @@ describe('JWT from a JWKS or OIDC issuer', () => {
       expect(r.status).toBe(401)
       expect(r.text).not.toContain(VICTIM_VALUE)
     }
+    // The control: the same token living ten minutes reads the secret.
+    const ok = await send(bridge.url, '/secrets/db/pw', {
+      headers: await bearer({ exp: now() + 600, scope: 'read' }),
+    })
+    expect(ok.status).toBe(200)
+    expect(ok.json.data).toEqual({ password: VICTIM_VALUE })
   })
 
   it('a token whose typ is not an access-token type is refused', async () => {

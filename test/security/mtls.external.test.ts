@@ -12,13 +12,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { randomKey, send, startBridge, type Bridge } from '../helpers/bridge-process.js'
 import { spawnCli } from '../helpers/cli.js'
 import {
-  haveNginx,
   httpsCall,
   makeCertificates,
+  nginxSuiteRuns,
   pem,
   startNginx,
   type Nginx,
 } from '../helpers/nginx.js'
+
+const runNginx = nginxSuiteRuns('mTLS through nginx')
 
 const VICTIM_VALUE = 'victim-db-password-7c1e'
 const PROXY_ADDRESS = '127.0.0.2'
@@ -83,7 +85,7 @@ beforeAll(async () => {
   ])
   await writeVictimSecret(loopback)
   await writeVictimSecret(proxied)
-  if (haveNginx) {
+  if (runNginx) {
     const common = {
       pki: dir,
       bridgePort: proxied.port,
@@ -145,19 +147,26 @@ describe('mTLS header mode', () => {
   it('an escaped "\\/" in a one-line DN does not make a new attribute', async () => {
     // A proxy that escapes "/" (MTLS_DN_FORMAT=openssl) vouches for a certificate whose OU is
     // "x/CN=agent_b" and that has no CN of its own.
-    const r = await send(loopback.url, '/secrets/db/pw', {
-      headers: {
-        'x-ssl-client-s-dn': '/O=Example/OU=x\\/CN=agent_b',
-        'x-ssl-client-verify': 'SUCCESS',
-        'x-mtls-proxy-secret': loopbackSecret,
-      },
-    })
+    const vouchFor = (dn: string) =>
+      send(loopback.url, '/secrets/db/pw', {
+        headers: {
+          'x-ssl-client-s-dn': dn,
+          'x-ssl-client-verify': 'SUCCESS',
+          'x-mtls-proxy-secret': loopbackSecret,
+        },
+      })
+    const r = await vouchFor('/O=Example/OU=x\\/CN=agent_b')
     expect(r.status).toBe(401)
     expect(r.text).not.toContain(VICTIM_VALUE)
+    // The control: the same proxy vouching for a certificate whose CN is agent_b is agent_b, so
+    // the 401 above is the escape at work, not a bridge that refuses every one-line DN.
+    const control = await vouchFor('/O=Example/CN=agent_b')
+    expect(control.status).toBe(200)
+    expect(control.json.data).toEqual({ password: VICTIM_VALUE })
   })
 })
 
-describe.skipIf(!haveNginx)('mTLS behind the shipped nginx', () => {
+describe.skipIf(!runNginx)('mTLS behind the shipped nginx', () => {
   it("forged mTLS headers from the proxy's own address are refused without the proxy secret", async () => {
     // Any process that can bind the proxy's address (same host, pod or network namespace).
     const r = await send(proxied.url, '/secrets/db/pw', {

@@ -2,12 +2,14 @@
  * @module test/security/published-credentials: issue 12 item 2. Every credential the repository
  * publishes (scripts' demo credentials, template placeholders, docs examples) is refused by
  * `serve` and `check-config`; the list the bridge refuses (src/config/published-credentials.ts)
- * is exactly what a grep of the repository finds, so a new example cannot be added unrefused.
+ * is exactly what a grep of the repository finds, so a new example cannot be added unrefused;
+ * and scripts/run_dev.sh refuses its demo credentials against a Vault that is not the dev vault.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { spawnCli } from '../helpers/cli.js'
+import { fakeRealVault, runDev, type FakeRealVault } from '../helpers/run-dev.js'
 
 const root = join(import.meta.dirname, '..', '..')
 
@@ -157,5 +159,29 @@ describe('credentials the repository publishes', () => {
         ])
       }
     }
+  })
+
+  describe('scripts/run_dev.sh', () => {
+    let realVault: FakeRealVault | undefined
+    afterAll(() => {
+      realVault?.server.close()
+    })
+
+    it('run_dev.sh refuses its demo credentials against a Vault that is not the dev vault', async () => {
+      // A real Vault (a loopback server answering sys/health as Vault does: no Vault binary here).
+      realVault = await fakeRealVault()
+      const env = { LOG_LEVEL: 'warn', AUDIT_LOG: 'off', HOST: '127.0.0.1' }
+      const r = await runDev({ ...env, VAULT_ADDR: realVault.url, VAULT_TOKEN: 'x' })
+      expect(r.code).toBe(2)
+      expect(r.stderr).toContain('DEMO_API_KEY DEMO_READONLY_API_KEY DEMO_JWT_SECRET')
+      expect(r.stderr).toContain(realVault.url)
+      expect(r.stderr).not.toContain('dev-only-hs256-secret-change-me-0123456789')
+      // Only the health probe reached the Vault: the bridge never ran.
+      expect(realVault.paths).toEqual(['/v1/sys/health'])
+      // And a Vault elsewhere than loopback is refused without asking it anything.
+      const remote = await runDev({ ...env, VAULT_ADDR: 'https://vault.example.invalid:8200' })
+      expect(remote.code).toBe(2)
+      expect(remote.stderr).toContain('refusing the built-in demo credentials')
+    }, 120_000)
   })
 })

@@ -32,7 +32,7 @@ describe('renderAgentPolicy', () => {
     const hcl = renderAgentPolicy({ ...base, agent: 'alice' })
     expect(Object.fromEntries(rules(hcl))).toEqual({
       'secret/data/mcp/alice/*': ['create', 'read', 'update', 'patch', 'delete', 'list'],
-      'secret/metadata/mcp/alice/*': ['read', 'list', 'delete'],
+      'secret/metadata/mcp/alice/*': ['read', 'update', 'list', 'delete'],
       'secret/delete/mcp/alice/*': ['update'],
       'secret/undelete/mcp/alice/*': ['update'],
       'secret/destroy/mcp/alice/*': ['update'],
@@ -41,7 +41,11 @@ describe('renderAgentPolicy', () => {
       'transit/rewrap/mcp--alice--*': ['update'],
       'transit/datakey/plaintext/mcp--alice--*': ['update'],
       'transit/datakey/wrapped/mcp--alice--*': ['update'],
-      'transit/keys/mcp--alice--*': ['create', 'read', 'update'],
+      'transit/keys/mcp--alice--*': ['read', 'update'],
+      'transit/keys': ['list'],
+      'transit/hmac/mcp--alice--*': ['update'],
+      'transit/sign/mcp--alice--*': ['update'],
+      'transit/verify/mcp--alice--*': ['update'],
     })
     expect(hcl).toContain('"mcp-agent-alice"')
   })
@@ -96,10 +100,19 @@ describe('the policy and the names the secrets service sends agree', () => {
           ['datakey/plaintext', 'update'],
           ['datakey/wrapped', 'update'],
           ['keys', 'read'],
+          ['keys', 'update'],
+          ['hmac', 'update'],
+          ['sign', 'update'],
+          ['verify', 'update'],
         ] as const) {
           expect(allowed(hcl, `transit/${op}/${own}`, cap)).toBe(true)
           expect(allowed(hcl, `transit/${op}/${other}`, cap)).toBe(false)
         }
+        expect(allowed(hcl, `transit/keys/${own}/rotate`, 'update')).toBe(true)
+        expect(allowed(hcl, `transit/keys/${other}/rotate`, 'update')).toBe(false)
+        // Nothing deletes or exports a key: no delete capability, no export path.
+        expect(allowed(hcl, `transit/keys/${own}`, 'delete')).toBe(false)
+        expect(allowed(hcl, `transit/export/encryption-key/${own}`, 'read')).toBe(false)
         const mine = resolveSecretPath('mcp', a, path)
         const theirs = resolveSecretPath('mcp', b, path)
         for (const [verb, cap] of [
@@ -108,6 +121,7 @@ describe('the policy and the names the secrets service sends agree', () => {
           ['data', 'patch'],
           ['data', 'delete'],
           ['metadata', 'read'],
+          ['metadata', 'update'],
           ['metadata', 'delete'],
           ['delete', 'update'],
           ['undelete', 'update'],

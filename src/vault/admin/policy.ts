@@ -82,8 +82,9 @@ export function renderAgentPolicy(options: AgentPolicyOptions): string {
     '',
     block(
       `${kv}/metadata/${ns}/*`,
-      ['read', 'list', 'delete'],
-      'List its secrets, read their versions, and remove a secret permanently.',
+      ['read', 'update', 'list', 'delete'],
+      'List its secrets, read and change their settings (an existing secret: "update", never ' +
+        '"create"), and remove a secret permanently.',
     ),
     '',
     block(`${kv}/delete/${ns}/*`, ['update'], 'Soft-delete chosen versions.'),
@@ -110,7 +111,24 @@ export function renderAgentPolicy(options: AgentPolicyOptions): string {
     '',
     block(`${transit}/datakey/wrapped/${keys}`, ['update'], 'Data keys returned wrapped only.'),
     '',
-    block(`${transit}/keys/${keys}`, ['create', 'read', 'update'], 'Read and create its own keys.'),
+    block(
+      `${transit}/keys/${keys}`,
+      ['read', 'update'],
+      'Create, read and rotate its own keys (creating and rotating are "update"; a Vault glob ' +
+        'cannot tell keys/<name>/rotate from keys/<name>/config, which the bridge never calls).',
+    ),
+    '',
+    block(
+      `${transit}/keys`,
+      ['list'],
+      "List key names. Vault lists the whole mount, names only; the bridge answers with the agent's own.",
+    ),
+    '',
+    block(`${transit}/hmac/${keys}`, ['update'], 'Compute HMACs with its own keys.'),
+    '',
+    block(`${transit}/sign/${keys}`, ['update'], 'Sign with its own keys.'),
+    '',
+    block(`${transit}/verify/${keys}`, ['update'], 'Verify HMACs and signatures of its own keys.'),
     '',
   ].join('\n')
 }

@@ -1,8 +1,8 @@
 /**
  * @module dev-vault/test/contract/jwt-auth.test: JWT auth (reference §5.2; research notes §2):
  * config, roles, login with the plugin's and cap/jwt's checks, the login's entity and alias,
- * and revocation of the token it gives. The JWKS is served on loopback (CONTRACT_SERVER_HOST
- * for a Vault elsewhere). Every login's token is revoked and its entity deleted afterwards.
+ * and revocation of the token it gives. The JWKS and an OIDC discovery document are served on
+ * loopback (CONTRACT_SERVER_HOST for a Vault elsewhere), since Vault fetches both. Every login's token is revoked and its entity deleted afterwards.
  */
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -33,6 +33,8 @@ import { assertSince, GATES, has } from './versions.js'
 let vault: ContractVault
 let jwks: Server
 let jwksUrl = ''
+/** The issuer of the OIDC discovery document served beside the JWKS (its own URL, as go-oidc wants). */
+let discoveryIssuer = ''
 let mount: string
 let base: string
 let signer: { privateKey: CryptoKey; publicKey: CryptoKey }
@@ -48,7 +50,9 @@ beforeAll(async () => {
   jwks = createServer((req, res) => {
     res.setHeader('content-type', 'application/json')
     if (req.url === '/jwks') res.end(JSON.stringify({ keys: [jwk] }))
-    else {
+    else if (req.url === '/oidc/.well-known/openid-configuration') {
+      res.end(JSON.stringify({ issuer: discoveryIssuer, jwks_uri: jwksUrl }))
+    } else {
       res.statusCode = 404
       res.end('{}')
     }
@@ -56,6 +60,7 @@ beforeAll(async () => {
   const host = contractServerHost()
   await new Promise<void>((resolve) => jwks.listen(0, host.listen, resolve))
   jwksUrl = `http://${host.advertise}:${(jwks.address() as AddressInfo).port}/jwks`
+  discoveryIssuer = jwksUrl.replace(/\/jwks$/, '/oidc')
   mount = await enableAuth(vault, 'jwt', 'jwt')
   base = `auth/${mount}`
 })
@@ -616,6 +621,49 @@ describe('jwt login as the bridge exchanges a caller’s token (issue 19)', () =
         'error validating claims: claim "agent_id" does not match any associated bound claim values',
       ],
     ])
+  })
+
+  it('accepts the OIDC discovery config provision writes, and logs in a token of that issuer', async () => {
+    // What provision writes when the bridge has JWT_ISSUER (discovery) and no JWT_JWKS_URL.
+    const oidc = await extraMount()
+    const config = await raw(vault, 'POST', `${oidc}/config`, {
+      body: {
+        oidc_discovery_url: discoveryIssuer,
+        bound_issuer: discoveryIssuer,
+        jwt_supported_algs: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+      },
+    })
+    expect(config.status).toBe(204)
+    const read = (await clientFor(vault).read(`${oidc}/config`)).data
+    expect(read).toMatchObject({
+      oidc_discovery_url: discoveryIssuer,
+      bound_issuer: discoveryIssuer,
+      jwks_url: '',
+    })
+    expect([...read.jwt_supported_algs].sort()).toEqual(['ES256', 'EdDSA', 'PS256', 'RS256'])
+    // A discovery URL whose document is not there is refused when written, as a JWKS URL is.
+    const missing = await raw(vault, 'POST', `${oidc}/config`, {
+      body: { oidc_discovery_url: `${discoveryIssuer}-missing`, bound_issuer: discoveryIssuer },
+    })
+    expect(missing.status).toBe(400)
+    expect(missing.json.errors[0]).toMatch(/^error checking oidc discovery URL/)
+
+    const name = uniqueName('agent')
+    await clientFor(vault).write(`${oidc}/role/${name}`, roleFor('alice'))
+    const ok = await login(oidc, { role: name, jwt: await token({ iss: discoveryIssuer }) })
+    expect(ok.status).toBe(200)
+    expect(ok.json.auth).toMatchObject({ policies: [policy], metadata: { role: name } })
+    // The keys come from the discovered JWKS: a token signed by another key is refused, and so
+    // is one from another issuer.
+    const forged = await login(oidc, {
+      role: name,
+      jwt: await token({ iss: discoveryIssuer }, stranger.privateKey),
+    })
+    expect(forged.status).toBe(400)
+    expect(forged.json.auth ?? null).toBeNull()
+    const elsewhere = await login(oidc, { role: name, jwt: await token({}) })
+    expect(elsewhere.status).toBe(400)
+    expect(elsewhere.json.auth ?? null).toBeNull()
   })
 
   it('a token without the default policy cannot revoke itself; one allowed auth/token/revoke can', async () => {

@@ -1,4 +1,5 @@
 /** @module dev-vault/test/contract/transit.test: the Transit secrets engine (reference §3). */
+import { createPublicKey, verify as cryptoVerify } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   ACL_DENIED,
@@ -443,5 +444,313 @@ describe('transit rewrap, datakey, hmac', () => {
   it('answers unknown paths with 404 and unsupported operations with 405', async () => {
     expect((await raw(vault, 'GET', `${mount}/no-such-path/x`)).status).toBe(404)
     expect((await raw(vault, 'GET', `${mount}/keys`)).status).toBe(405)
+  })
+})
+
+describe('transit signing keys (ed25519, ecdsa-p256)', () => {
+  type KeyBody = { type: string; keys: Record<string, { public_key: string }> }
+
+  /** The public key of a version, from nothing but the key's read body. */
+  const publicKeyOf = (body: KeyBody, version = '1') => {
+    const published = body.keys[version]!.public_key
+    if (body.type !== 'ed25519') return createPublicKey(published)
+    const x = Buffer.from(published, 'base64').toString('base64url')
+    return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' })
+  }
+  const sign = async (name: string, input: string, extra: Record<string, unknown> = {}) =>
+    (await clientFor(vault).write(`${mount}/sign/${name}`, { input, ...extra })).data as {
+      signature: string
+      key_version: number
+    }
+  const verifySig = async (name: string, body: Record<string, unknown>) =>
+    (await clientFor(vault).write(`${mount}/verify/${name}`, body)).data as { valid: boolean }
+
+  it.each([
+    ['ed25519', 'ed25519'],
+    ['ecdsa-p256', 'P-256'],
+  ])('creates a %s key whose read shows a public key and no private one', async (type, curve) => {
+    const name = await newKey({ type })
+    const read = await clientFor(vault).read(`${mount}/keys/${name}`)
+    expect(read.data).toMatchObject({
+      type,
+      latest_version: 1,
+      supports_signing: true,
+      supports_encryption: false,
+      supports_decryption: false,
+    })
+    const entry = read.data.keys['1']
+    expect(entry.name).toBe(curve)
+    expect(Number.isNaN(Date.parse(entry.creation_time))).toBe(false)
+    const key = publicKeyOf(read.data)
+    expect(key.asymmetricKeyType).toBe(type === 'ed25519' ? 'ed25519' : 'ec')
+    expect(JSON.stringify(read.data)).not.toMatch(/PRIVATE/)
+  })
+
+  it('signs with ed25519 over the input itself; the published key verifies it outside Vault', async () => {
+    const name = await newKey({ type: 'ed25519' })
+    const body = (await clientFor(vault).read(`${mount}/keys/${name}`)).data as KeyBody
+    const signed = await sign(name, b64('sign me'))
+    expect(signed.key_version).toBe(1)
+    expect(signed.signature).toMatch(/^vault:v1:[A-Za-z0-9+/]+={0,2}$/)
+    const raw64 = Buffer.from(signed.signature.slice('vault:v1:'.length), 'base64')
+    expect(cryptoVerify(null, Buffer.from('sign me'), publicKeyOf(body), raw64)).toBe(true)
+    expect(await verifySig(name, { input: b64('sign me'), signature: signed.signature })).toEqual({
+      valid: true,
+    })
+    expect(await verifySig(name, { input: b64('other'), signature: signed.signature })).toEqual({
+      valid: false,
+    })
+  })
+
+  it('signs with ECDSA P-256 over the hash of the input, ASN.1 or JWS, verifiable outside Vault', async () => {
+    const name = await newKey({ type: 'ecdsa-p256' })
+    const body = (await clientFor(vault).read(`${mount}/keys/${name}`)).data as KeyBody
+    const data = Buffer.from('sign me')
+    const der = await sign(name, b64('sign me'))
+    const derBytes = Buffer.from(der.signature.slice('vault:v1:'.length), 'base64')
+    expect(cryptoVerify('sha256', data, publicKeyOf(body), derBytes)).toBe(true)
+    const sha384 = await sign(name, b64('sign me'), { hash_algorithm: 'sha2-384' })
+    const sha384Bytes = Buffer.from(sha384.signature.slice('vault:v1:'.length), 'base64')
+    expect(cryptoVerify('sha384', data, publicKeyOf(body), sha384Bytes)).toBe(true)
+    expect(
+      await verifySig(name, {
+        input: b64('sign me'),
+        signature: sha384.signature,
+        hash_algorithm: 'sha2-384',
+      }),
+    ).toEqual({ valid: true })
+    // The same signature checked against the sha2-256 hash does not verify.
+    expect(await verifySig(name, { input: b64('sign me'), signature: sha384.signature })).toEqual({
+      valid: false,
+    })
+    const jws = await sign(name, b64('sign me'), { marshaling_algorithm: 'jws' })
+    expect(jws.signature).toMatch(/^vault:v1:[A-Za-z0-9_-]+$/)
+    const rs = Buffer.from(jws.signature.slice('vault:v1:'.length), 'base64url')
+    expect(rs).toHaveLength(64)
+    const p1363 = { key: publicKeyOf(body), dsaEncoding: 'ieee-p1363' as const }
+    expect(cryptoVerify('sha256', data, p1363, rs)).toBe(true)
+    expect(
+      await verifySig(name, {
+        input: b64('sign me'),
+        signature: jws.signature,
+        marshaling_algorithm: 'jws',
+      }),
+    ).toEqual({ valid: true })
+  })
+
+  it('rotates a signing key: v2 signs, v1 signatures verify until min_decryption_version', async () => {
+    const name = await newKey({ type: 'ed25519' })
+    const input = b64('x')
+    const old = await sign(name, input)
+    const rotated = await raw(vault, 'POST', `${mount}/keys/${name}/rotate`, { body: {} })
+    expect(rotated.status).toBe(has(GATES.transitKeyResponses) ? 200 : 204)
+    const read = await clientFor(vault).read(`${mount}/keys/${name}`)
+    expect(read.data.latest_version).toBe(2)
+    expect(Object.keys(read.data.keys).sort()).toEqual(['1', '2'])
+    expect(read.data.keys['2'].public_key).not.toBe(read.data.keys['1'].public_key)
+    const fresh = await sign(name, input)
+    expect([fresh.key_version, fresh.signature.slice(0, 9)]).toEqual([2, 'vault:v2:'])
+    expect(await verifySig(name, { input, signature: old.signature })).toEqual({ valid: true })
+    await clientFor(vault).write(`${mount}/keys/${name}/config`, { min_decryption_version: 2 })
+    const tooOld = await raw(vault, 'POST', `${mount}/verify/${name}`, {
+      body: { input, signature: old.signature },
+    })
+    expect([tooOld.status, tooOld.json.errors]).toEqual([
+      400,
+      ['ciphertext or signature version is disallowed by policy (too old)'],
+    ])
+  })
+
+  it.each([
+    ['no prefix', 'v1:abc', 'invalid signature: no prefix'],
+    ['a version that is too new', 'vault:v9:abc', 'invalid signature: version is too new'],
+    ['bad base64', 'vault:v1:!!', 'invalid base64 signature value'],
+  ])('refuses a signature with %s (400) and nothing else changes', async (_what, sig, msg) => {
+    const name = await newKey({ type: 'ecdsa-p256' })
+    const res = await raw(vault, 'POST', `${mount}/verify/${name}`, {
+      body: { input: b64('x'), signature: sig },
+    })
+    expect([res.status, res.json.errors]).toEqual([400, [msg]])
+  })
+
+  it('refuses signing with a symmetric or missing key and encryption with a signing key (400)', async () => {
+    const symmetric = await newKey()
+    const signWithAes = await raw(vault, 'POST', `${mount}/sign/${symmetric}`, {
+      body: { input: b64('x') },
+    })
+    expect([signWithAes.status, signWithAes.json.errors]).toEqual([
+      400,
+      ['key type aes256-gcm96 does not support signing'],
+    ])
+    const missing = await raw(vault, 'POST', `${mount}/sign/${uniqueName('k')}`, {
+      body: { input: b64('x') },
+    })
+    expect(missing.status).toBe(400)
+    const ed = await newKey({ type: 'ed25519' })
+    const enc = await raw(vault, 'POST', `${mount}/encrypt/${ed}`, {
+      body: { plaintext: b64('x') },
+    })
+    expect([enc.status, enc.json.errors]).toEqual([
+      400,
+      ['message encryption not supported for key type ed25519'],
+    ])
+  })
+
+  it('computes and verifies HMACs with a signing key (every key type has an HMAC key)', async () => {
+    const name = await newKey({ type: 'ecdsa-p256' })
+    const { hmac } = (await clientFor(vault).write(`${mount}/hmac/${name}`, { input: b64('m') }))
+      .data as { hmac: string }
+    expect(hmac).toMatch(/^vault:v1:/)
+    expect(await verifySig(name, { input: b64('m'), hmac })).toEqual({ valid: true })
+  })
+
+  it('needs update on sign/<name> to sign and on verify/<name> to verify (403 otherwise)', async () => {
+    const name = await newKey({ type: 'ed25519' })
+    const { signature } = await sign(name, b64('x'))
+    const reader = await tokenWithPolicy(vault, hcl(`${mount}/keys/${name}`, ['read']))
+    const denied = await raw(vault, 'POST', `${mount}/sign/${name}`, {
+      token: reader.token,
+      body: { input: b64('x') },
+    })
+    expect([denied.status, denied.json.errors]).toEqual([403, [ACL_DENIED]])
+    const signer = await tokenWithPolicy(vault, hcl(`${mount}/sign/${name}`, ['update']))
+    const signed = await raw(vault, 'POST', `${mount}/sign/${name}`, {
+      token: signer.token,
+      body: { input: b64('x') },
+    })
+    expect(signed.status).toBe(200)
+    const verifyDenied = await raw(vault, 'POST', `${mount}/verify/${name}`, {
+      token: signer.token,
+      body: { input: b64('x'), signature },
+    })
+    expect(verifyDenied.status).toBe(403)
+  })
+})
+
+describe('transit: the calls an agent key operation makes', () => {
+  it.each([
+    ['aes128-gcm96', true],
+    ['chacha20-poly1305', true],
+    ['ed25519', false],
+  ])('creates a %s key with type in the body; its read shows the type', async (type, encrypts) => {
+    const name = await newKey({ type })
+    const read = await clientFor(vault).read(`${mount}/keys/${name}`)
+    expect(read.data).toMatchObject({
+      type,
+      latest_version: 1,
+      min_decryption_version: 1,
+      supports_encryption: encrypts,
+      supports_signing: !encrypts,
+      exportable: false,
+    })
+  })
+
+  it('lists key names with GET ?list=true, as LIST does; a mount without keys is 404 []', async () => {
+    const names = [await newKey(), await newKey({ type: 'ed25519' })]
+    const listed = await raw(vault, 'GET', `${mount}/keys?list=true`)
+    expect(listed.status).toBe(200)
+    expect(listed.json.data.keys).toEqual(expect.arrayContaining(names))
+    expect(listed.json.data.keys).toEqual((await clientFor(vault).list(`${mount}/keys`)).data.keys)
+    const empty = await mountEngine(vault, 'transit-none', { type: 'transit' })
+    const none = await raw(vault, 'GET', `${empty}/keys?list=true`)
+    expect([none.status, none.json.errors]).toEqual([404, []])
+  })
+
+  it('rotates with an empty body; a missing key is 400 "key not found"', async () => {
+    const name = await newKey({ type: 'ecdsa-p256' })
+    const rotated = await raw(vault, 'POST', `${mount}/keys/${name}/rotate`, { body: {} })
+    expect(rotated.status).toBe(has(GATES.transitKeyResponses) ? 200 : 204)
+    if (has(GATES.transitKeyResponses)) {
+      expect(rotated.json.data).toMatchObject({ type: 'ecdsa-p256', latest_version: 2 })
+    }
+    const missing = await raw(vault, 'POST', `${mount}/keys/${uniqueName('k')}/rotate`, {
+      body: {},
+    })
+    expect([missing.status, missing.json.errors]).toEqual([400, ['key not found']])
+  })
+
+  it('takes the HMAC algorithm and key_version in the body, and verify takes the algorithm', async () => {
+    const name = await newKey()
+    await raw(vault, 'POST', `${mount}/keys/${name}/rotate`, { body: {} })
+    const input = b64('m')
+    const inUrl = await clientFor(vault).write(`${mount}/hmac/${name}/sha2-512`, { input })
+    const inBody = await clientFor(vault).write(`${mount}/hmac/${name}`, {
+      input,
+      algorithm: 'sha2-512',
+    })
+    expect(inBody.data.hmac).toBe(inUrl.data.hmac)
+    expect(inBody.data.hmac).toMatch(/^vault:v2:/)
+    const v1 = await clientFor(vault).write(`${mount}/hmac/${name}`, { input, key_version: 1 })
+    expect(v1.data.hmac).toMatch(/^vault:v1:/)
+    const verify = (body: Record<string, unknown>) =>
+      clientFor(vault).write(`${mount}/verify/${name}`, { input, ...body })
+    expect((await verify({ hmac: inBody.data.hmac, algorithm: 'sha2-512' })).data).toEqual({
+      valid: true,
+    })
+    expect((await verify({ hmac: inBody.data.hmac })).data).toEqual({ valid: false })
+    expect((await verify({ hmac: v1.data.hmac })).data).toEqual({ valid: true })
+    const tooNew = await raw(vault, 'POST', `${mount}/hmac/${name}`, {
+      body: { input, key_version: 9 },
+    })
+    expect(tooNew.status).toBe(400)
+    const badAlgorithm = await raw(vault, 'POST', `${mount}/hmac/${name}`, {
+      body: { input, algorithm: 'md5' },
+    })
+    expect(badAlgorithm.status).toBe(400)
+    const missingKey = await raw(vault, 'POST', `${mount}/hmac/${uniqueName('k')}`, {
+      body: { input },
+    })
+    expect(missingKey.status).toBe(400)
+  })
+
+  it('signs with an older key_version; a version newer than the key is 400', async () => {
+    const name = await newKey({ type: 'ed25519' })
+    await raw(vault, 'POST', `${mount}/keys/${name}/rotate`, { body: {} })
+    const input = b64('m')
+    const v1 = await clientFor(vault).write(`${mount}/sign/${name}`, { input, key_version: 1 })
+    expect([v1.data.key_version, v1.data.signature.slice(0, 9)]).toEqual([1, 'vault:v1:'])
+    const checked = await clientFor(vault).write(`${mount}/verify/${name}`, {
+      input,
+      signature: v1.data.signature,
+    })
+    expect(checked.data).toEqual({ valid: true })
+    const tooNew = await raw(vault, 'POST', `${mount}/sign/${name}`, {
+      body: { input, key_version: 3 },
+    })
+    expect(tooNew.status).toBe(400)
+  })
+})
+
+describe('transit: what a missing key and a missing mount answer', () => {
+  it('answers a read of a missing key with 404 and an empty error list', async () => {
+    const res = await raw(vault, 'GET', `${mount}/keys/${uniqueName('k')}`)
+    expect([res.status, res.json.errors]).toEqual([404, []])
+  })
+
+  it('answers a list of a mount without keys with 404 and an empty error list', async () => {
+    const empty = await mountEngine(vault, 'transit-empty', { type: 'transit' })
+    const res = await raw(vault, 'LIST', `${empty}/keys`)
+    expect([res.status, res.json.errors]).toEqual([404, []])
+  })
+
+  it('answers any Transit path where nothing is mounted with 404 and an error, also under a policy that covers it', async () => {
+    const nowhere = uniqueName('nomount')
+    const { token } = await tokenWithPolicy(
+      vault,
+      hcl(`${nowhere}/*`, ['create', 'read', 'update', 'list']),
+    )
+    for (const t of [undefined, token]) {
+      for (const [method, path] of [
+        ['POST', `${nowhere}/encrypt/k`],
+        ['POST', `${nowhere}/sign/k`],
+        ['GET', `${nowhere}/keys/k`],
+        ['LIST', `${nowhere}/keys`],
+      ] as const) {
+        const body = method === 'POST' ? { body: {} } : {}
+        const res = await raw(vault, method, path, { ...(t ? { token: t } : {}), ...body })
+        expect([method, path, res.status]).toEqual([method, path, 404])
+        expect((res.json.errors ?? []).length).toBeGreaterThan(0)
+      }
+    }
   })
 })

@@ -13,6 +13,7 @@ import {
   createToken,
   envelopeKeys,
   hcl,
+  invalidTokenErrors,
   mountEngine,
   raw,
   revokeLater,
@@ -198,6 +199,35 @@ describe('X-Vault-Wrap-TTL', () => {
     expect((await unwrap(info.token)).json.data.keys).toEqual(['a'])
     const empty = await wrapped('LIST', `${kv}/metadata/${uniqueName('empty')}`, '300')
     expect([empty.status, empty.json.errors]).toEqual([404, ['unsupported path']])
+  })
+
+  it('wraps any read that answers data: KV metadata, a Transit key, a cubbyhole entry, lookup-self', async () => {
+    const path = await secret({ any: 'read' })
+    const transit = await mountEngine(vault, 'wraptr', { type: 'transit' })
+    await clientFor(vault).write(`${transit}/keys/k`, {})
+    const { token } = await createToken(vault, { policies: ['default'], ttl: '10m' })
+    const cubby = await raw(vault, 'POST', 'cubbyhole/note', { token, body: { n: 'mine' } })
+    expect(cubby.status).toBe(204)
+    const reads: Array<[string, string | undefined]> = [
+      [path.replace('/data/', '/metadata/'), undefined],
+      [`${transit}/keys/k`, undefined],
+      ['cubbyhole/note', token],
+      ['auth/token/lookup-self', token],
+    ]
+    for (const [readPath, as] of reads) {
+      const plain = await raw(vault, 'GET', readPath, as === undefined ? {} : { token: as })
+      expect([readPath, plain.status]).toEqual([readPath, 200])
+      const info = await wrapInfo('GET', readPath, '300', as === undefined ? {} : { token: as })
+      expect(info.creation_path).toBe(readPath)
+      const out = await unwrap(info.token)
+      expect([readPath, out.status]).toEqual([readPath, 200])
+      if (readPath === 'auth/token/lookup-self') {
+        // Its ttl runs on; who it is does not.
+        expect(out.json.data).toMatchObject({ id: token, accessor: plain.json.data.accessor })
+      } else {
+        expect([readPath, out.json.data]).toEqual([readPath, plain.json.data])
+      }
+    }
   })
 
   it('wraps a token creation: wrapped_accessor names the new token', async () => {
@@ -489,6 +519,32 @@ describe('wrapping tokens', () => {
         .status,
     ).toBe(403)
     expect((await unwrap(info.token)).json.data.data).toEqual({ tree: 'gone' })
+  })
+
+  it('expire after their TTL: a lookup then fails, and so does the unwrap', async () => {
+    const info = await wrapInfo('GET', await secret({ short: 'lived' }), '2s')
+    expect(info.ttl).toBe(2)
+    expect((await lookup(info.token)).status).toBe(200)
+    // Polled with lookups, which do not spend the token, until Vault lets it expire.
+    const deadline = Date.now() + 15_000
+    let status = 200
+    while (status === 200 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250))
+      status = (await lookup(info.token)).status
+    }
+    expect(status).toBe(400)
+    expect((await unwrap(info.token)).json.errors).toEqual([INVALID])
+  })
+
+  it('keep the response in their own cubbyhole, which no other token sees and which ends with them', async () => {
+    const info = await wrapInfo('GET', await secret({ only: 'here' }))
+    const { token: other } = await createToken(vault, { policies: ['default'], ttl: '10m' })
+    const elsewhere = await raw(vault, 'GET', 'cubbyhole/response', { token: other })
+    expect([elsewhere.status, elsewhere.json]).toEqual([404, { errors: [] }])
+    expect((await unwrap(info.token)).json.data.data).toEqual({ only: 'here' })
+    // Unwrapped, the token is revoked, and its cubbyhole with it.
+    const gone = await raw(vault, 'GET', 'cubbyhole/response', { token: info.token })
+    expect([gone.status, gone.json.errors]).toEqual([403, invalidTokenErrors()])
   })
 
   it('are ended by revoke-accessor; unwrap then fails', async () => {

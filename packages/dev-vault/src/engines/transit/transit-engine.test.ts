@@ -1,5 +1,5 @@
 /** @module dev-vault/engines/transit/transit-engine.test: the Transit engine, called directly (no HTTP). */
-import { createDecipheriv, createHmac, hkdfSync } from 'node:crypto'
+import { createDecipheriv, createHmac, createPublicKey, hkdfSync, verify } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { createEngineClient } from '../../testing/engine-client.js'
 import type { EngineHost, EngineRequest, VaultHttpError } from '../../routing/backend.js'
@@ -18,8 +18,11 @@ const b64 = (s: string): string => Buffer.from(s).toString('base64')
 function setup() {
   const store: KeyStore = new Map()
   const engine = createTransitEngine(host, {}, store)
-  /** Key material of `name`'s version 1 (the engine never exports it). */
-  const material = (name: string) => store.get(name)!.versions.get(1)!
+  /** Symmetric key material of `name`'s version 1 (the engine never exports it). */
+  const material = (name: string) => {
+    const v = store.get(name)!.versions.get(1)!
+    return { ...v, key: v.key! }
+  }
   const { call, envelope, fail } = createEngineClient(engine, 'transit/', 'root')
   const ok = async (
     operation: EngineRequest['operation'],
@@ -422,5 +425,148 @@ describe('transit datakey, hmac, verify', () => {
     expect((await fail('read', 'export/encryption-key/k')).status).toBe(404)
     expect((await fail('read', 'keys')).status).toBe(405)
     expect((await fail('delete', 'encrypt/k')).status).toBe(405)
+  })
+})
+
+describe('signing keys (ed25519, ecdsa-p256)', () => {
+  /** The public key of a version as a KeyObject, from the key's read body only. */
+  const publicKeyOf = (body: Record<string, unknown>, version = '1') => {
+    const entry = (body.keys as Record<string, { public_key: string }>)[version]!
+    return body.type === 'ed25519'
+      ? createPublicKey({
+          key: {
+            kty: 'OKP',
+            crv: 'Ed25519',
+            x: Buffer.from(entry.public_key, 'base64').toString('base64url'),
+          },
+          format: 'jwk',
+        })
+      : createPublicKey(entry.public_key)
+  }
+
+  it.each([
+    ['ed25519', 'ed25519', /^[A-Za-z0-9+/]{43}=$/],
+    ['ecdsa-p256', 'P-256', /^-----BEGIN PUBLIC KEY-----\n[\s\S]+-----END PUBLIC KEY-----\n$/],
+  ])(
+    'creates a %s key whose read shows its public key and nothing private',
+    async (type, curve, shape) => {
+      const { ok } = setup()
+      const body = await ok('update', 'keys/s', { type })
+      expect(body).toMatchObject({
+        type,
+        supports_signing: true,
+        supports_encryption: false,
+        supports_decryption: false,
+        supports_derivation: type === 'ed25519',
+        latest_version: 1,
+      })
+      const entry = (body.keys as Record<string, Record<string, unknown>>)['1']!
+      expect(Object.keys(entry).sort()).toEqual([
+        'certificate_chain',
+        'creation_time',
+        'name',
+        'public_key',
+      ])
+      expect(entry.name).toBe(curve)
+      expect(entry.public_key).toMatch(shape)
+      expect(entry.creation_time).toBe('2023-11-14T22:13:20Z')
+      expect(await ok('read', 'keys/s')).toEqual(body)
+    },
+  )
+
+  it('signs with ed25519 over the raw input; the public key verifies it, tampering does not', async () => {
+    const { ok } = setup()
+    const body = await ok('update', 'keys/e', { type: 'ed25519' })
+    const input = b64('sign me')
+    const { signature, key_version } = await ok('update', 'sign/e', { input })
+    expect(key_version).toBe(1)
+    expect(signature).toMatch(/^vault:v1:[A-Za-z0-9+/]+={0,2}$/)
+    const raw = Buffer.from((signature as string).slice(9), 'base64')
+    expect(verify(null, Buffer.from('sign me'), publicKeyOf(body), raw)).toBe(true)
+    expect(await ok('update', 'verify/e', { input, signature })).toEqual({ valid: true })
+    expect(await ok('update', 'verify/e', { input: b64('other'), signature })).toEqual({
+      valid: false,
+    })
+    const jws = (await ok('update', 'sign/e', { input, marshaling_algorithm: 'jws' })).signature
+    expect(jws).toMatch(/^vault:v1:[A-Za-z0-9_-]+$/)
+    expect(
+      await ok('update', 'verify/e', { input, signature: jws, marshaling_algorithm: 'jws' }),
+    ).toEqual({ valid: true })
+  })
+
+  it('signs with ECDSA P-256 over the hash of the input, in ASN.1 or JWS form', async () => {
+    const { ok } = setup()
+    const body = await ok('update', 'keys/p', { type: 'ecdsa-p256' })
+    const input = b64('sign me')
+    const data = Buffer.from('sign me')
+    const der = (await ok('update', 'sign/p', { input })).signature as string
+    expect(verify('sha256', data, publicKeyOf(body), Buffer.from(der.slice(9), 'base64'))).toBe(
+      true,
+    )
+    const sha384 = (await ok('update', 'sign/p/sha2-384', { input })).signature as string
+    expect(verify('sha384', data, publicKeyOf(body), Buffer.from(sha384.slice(9), 'base64'))).toBe(
+      true,
+    )
+    expect(await ok('update', 'verify/p/sha2-384', { input, signature: sha384 })).toEqual({
+      valid: true,
+    })
+    expect(await ok('update', 'verify/p', { input, signature: sha384 })).toEqual({ valid: false })
+    const jws = (await ok('update', 'sign/p', { input, marshaling_algorithm: 'jws' }))
+      .signature as string
+    const rs = Buffer.from(jws.slice(9), 'base64url')
+    expect(rs).toHaveLength(64)
+    const key = { key: publicKeyOf(body), dsaEncoding: 'ieee-p1363' } as const
+    expect(verify('sha256', data, key, rs)).toBe(true)
+  })
+
+  it('keeps old versions verifiable after a rotation until min_decryption_version passes them', async () => {
+    const { ok, fail } = setup()
+    await ok('update', 'keys/r', { type: 'ed25519' })
+    const input = b64('x')
+    const old = (await ok('update', 'sign/r', { input })).signature
+    const rotated = await ok('update', 'keys/r/rotate')
+    expect(rotated.latest_version).toBe(2)
+    expect(Object.keys(rotated.keys as object)).toEqual(['1', '2'])
+    expect((await ok('update', 'sign/r', { input })).signature).toMatch(/^vault:v2:/)
+    expect((await ok('update', 'sign/r', { input, key_version: 1 })).signature).toMatch(
+      /^vault:v1:/,
+    )
+    expect(await ok('update', 'verify/r', { input, signature: old })).toEqual({ valid: true })
+    await ok('update', 'keys/r/config', { min_decryption_version: 2 })
+    expect((await fail('update', 'verify/r', { input, signature: old })).errors).toEqual([
+      'ciphertext or signature version is disallowed by policy (too old)',
+    ])
+  })
+
+  it.each([
+    [{ signature: 'v1:abc' }, 'invalid signature: no prefix'],
+    [{ signature: 'vault:v1' }, 'invalid signature: wrong number of fields'],
+    [{ signature: 'vault:vx:abc' }, 'invalid signature: version number could not be decoded'],
+    [{ signature: 'vault:v9:abc' }, 'invalid signature: version is too new'],
+    [{ signature: 'vault:v1:!!' }, 'invalid base64 signature value'],
+    [{ signature: `vault:v1:${b64('not der')}` }, 'supplied signature is invalid'],
+    [{ signature: 'vault:v1:MAYCAQECAQEA' }, 'supplied signature contains extra data'],
+    [{ signature: 'vault:v1:AA==', hash_algorithm: 'md5' }, 'invalid hash algorithm "md5"'],
+    [{ signature: 'vault:v1:AA==', marshaling_algorithm: 'pem' }, 'invalid marshaling type "pem"'],
+  ])('refuses to verify %j with a 400', async (extra, message) => {
+    const { ok, fail } = setup()
+    await ok('update', 'keys/p', { type: 'ecdsa-p256' })
+    const res = await fail('update', 'verify/p', { input: b64('x'), ...extra })
+    expect([res.status, res.errors]).toEqual([400, [message]])
+  })
+
+  it('refuses encryption with a signing key and signing with a missing one, but computes HMACs', async () => {
+    const { ok, fail } = setup()
+    await ok('update', 'keys/e', { type: 'ed25519' })
+    expect((await fail('update', 'encrypt/e', { plaintext: b64('x') })).errors).toEqual([
+      'message encryption not supported for key type ed25519',
+    ])
+    expect(
+      (await fail('update', 'verify/none', { input: b64('x'), signature: 'vault:v1:AA==' })).errors,
+    ).toEqual(['signature verification key not found'])
+    expect((await fail('update', 'keys/d', { type: 'ecdsa-p256', derived: true })).status).toBe(400)
+    const { hmac } = await ok('update', 'hmac/e', { input: b64('x') })
+    expect(hmac).toMatch(/^vault:v1:/)
+    expect(await ok('update', 'verify/e', { input: b64('x'), hmac })).toEqual({ valid: true })
   })
 })

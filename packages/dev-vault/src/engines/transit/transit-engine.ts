@@ -14,10 +14,11 @@ import { datakey, decrypt, encrypt, hmac, rewrap, sign, verify } from './transit
 
 /**
  * Builds a Transit engine: keys create/read/list/config/rotate/delete, encrypt (with upsert),
- * decrypt, rewrap, datakey, hmac and verify, in Vault's wire format (reference §3). Key types:
- * aes256-gcm96 (default), aes128-gcm96, chacha20-poly1305; `derived` (HKDF-SHA256) and
- * `convergent_encryption` are honoured. Asymmetric types are refused with a 400. Key material
- * never leaves it (no `export/`); `store` lets the engine's unit tests look at it.
+ * decrypt, rewrap, datakey, hmac, sign and verify (HMACs and signatures), in Vault's wire
+ * format (reference §3). Key types: aes256-gcm96 (default), aes128-gcm96, chacha20-poly1305
+ * (`derived` with HKDF-SHA256 and `convergent_encryption` are honoured), ed25519 and ecdsa-p256
+ * (signing; every type has an HMAC key). Other types are refused with a 400. Key material never
+ * leaves it (no `export/`; reads show public keys only); `store` lets the unit tests look at it.
  */
 export function createTransitEngine(
   host: EngineHost,
@@ -77,7 +78,7 @@ export function createTransitEngine(
     },
     {
       pattern: new RegExp(`^sign/${NAME}(?:/(.+))?$`),
-      ops: writeOps((m) => sign(store, m[1] as string)),
+      ops: writeOps((m, r) => sign(store, m[1] as string, m[2] ?? '', r.data)),
     },
   ]
 

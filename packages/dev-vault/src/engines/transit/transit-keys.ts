@@ -1,24 +1,23 @@
 /** @module dev-vault/engines/transit/transit-keys: transit key management paths (keys, config, rotate). */
 import { VaultHttpError, type EngineResponse } from '../../routing/backend.js'
 import {
+  isSigning,
+  isSymmetric,
   isTransitKeyType,
   newKeyVersion,
   newTransitKey,
   type TransitKey,
   type TransitKeyType,
 } from './transit-crypto.js'
+import { localTimeString } from '../../encoding/go-time.js'
 import { decodeFields, ignoredParamsWarning, type FieldSchema } from '../field-schema.js'
 import { errorResponse } from '../../routing/error-responses.js'
 
 /** The key store of one transit mount. */
 export type KeyStore = Map<string, TransitKey>
 
-const AEAD_TYPES = new Set<string>(['aes256-gcm96', 'aes128-gcm96', 'chacha20-poly1305'])
-
 /** Vault accepts these types; the dev vault does not implement them (a known difference). */
 const UNIMPLEMENTED_TYPES = new Set([
-  'ed25519',
-  'ecdsa-p256',
   'ecdsa-p384',
   'ecdsa-p521',
   'rsa-2048',
@@ -32,11 +31,22 @@ const UNIMPLEMENTED_TYPES = new Set([
 
 /** `formatKeyPolicy`: the body of `GET keys/:name` (a Go map, so keys sort on the wire). */
 export function keyBody(k: TransitKey): Record<string, unknown> {
-  const keys: Record<string, number> = {}
+  const keys: Record<string, unknown> = {}
   // Versions below min_decryption_version are archived out of the policy's key map.
   for (const [v, entry] of k.versions) {
-    if (v >= k.minDecryptionVersion) keys[String(v)] = entry.createdAt
+    if (v < k.minDecryptionVersion) continue
+    // Symmetric keys show their creation time only; signing keys their public key (never
+    // the private one), as `asymKey` does.
+    keys[String(v)] = isSymmetric(k.type)
+      ? entry.createdAt
+      : {
+          name: k.type === 'ed25519' ? 'ed25519' : 'P-256',
+          public_key: entry.publicKey ?? '',
+          certificate_chain: '',
+          creation_time: localTimeString(entry.createdAtMs),
+        }
   }
+  const signing = isSigning(k.type)
   const body: Record<string, unknown> = {
     name: k.name,
     type: k.type,
@@ -48,10 +58,10 @@ export function keyBody(k: TransitKey): Record<string, unknown> {
     latest_version: k.latestVersion,
     exportable: k.exportable,
     allow_plaintext_backup: k.allowPlaintextBackup,
-    supports_encryption: true,
-    supports_decryption: true,
-    supports_signing: false,
-    supports_derivation: true,
+    supports_encryption: !signing,
+    supports_decryption: !signing,
+    supports_signing: signing,
+    supports_derivation: k.type !== 'ecdsa-p256',
     auto_rotate_period: k.autoRotatePeriod,
     imported_key: false,
     keys,
@@ -83,7 +93,7 @@ const writeSchema: FieldSchema = {
 
 /** The error for a key type Vault knows; `null` when the type is implemented here. */
 export function keyTypeError(type: string): string | null {
-  if (AEAD_TYPES.has(type)) return null
+  if (isTransitKeyType(type)) return null
   if (UNIMPLEMENTED_TYPES.has(type)) return `key type ${type} is not supported by the dev vault`
   return `unknown key type ${type}`
 }
@@ -109,6 +119,14 @@ export function writeKey(
   const typeError = keyTypeError(type)
   if (typeError) throw errorResponse(typeError)
   if (f.int('key_size') !== 0) throw errorResponse(`key_size is not valid for algorithm ${type}`)
+  if (derived && type === 'ecdsa-p256') {
+    throw errorResponse(
+      `key derivation and convergent encryption not supported for keys of type ${type}`,
+    )
+  }
+  if (derived && type === 'ed25519') {
+    throw errorResponse('derived ed25519 keys are not supported by the dev vault')
+  }
   const warnings = ignoredParamsWarning(f.unknown)
   const existing = store.get(name)
   if (existing) {

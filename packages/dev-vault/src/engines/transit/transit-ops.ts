@@ -1,15 +1,20 @@
-/** @module dev-vault/engines/transit/transit-ops: transit data paths (encrypt, decrypt, rewrap, datakey, hmac). */
+/** @module dev-vault/engines/transit/transit-ops: transit data paths (encrypt, decrypt, rewrap, datakey, hmac, sign, verify). */
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import type { EngineResponse } from '../../routing/backend.js'
 import { rawEnvelope } from '../../http/envelope.js'
 import { struct } from '../../encoding/go-json.js'
 import {
+  SIGNATURE_HASHES,
   decryptValue,
   encryptValue,
   hmacValue,
   isFailure,
+  isSigning,
   parseCiphertext,
+  signValue,
+  verifySignatureValue,
   type CryptoFailure,
+  type Marshaling,
   type TransitKey,
 } from './transit-crypto.js'
 import {
@@ -654,11 +659,10 @@ export function verify(
   if (sig === '' && mac === '' && !f.has('batch_input') && f.str('cmac') === '') {
     throw errorResponse("neither a 'signature' nor an 'hmac' were given to verify")
   }
-  const k = store.get(name)
   if (sig !== '' || (mac === '' && f.has('batch_input') && batchUsesSignatures(f))) {
-    if (!k) throw errorResponse('signature verification key not found')
-    throw errorResponse(`key type ${k.type} does not support verification`)
+    return verifySignature(store, name, f)
   }
+  const k = store.get(name)
   if (!k) throw errorResponse('encryption key not found')
   const digest = hmacAlgorithm(f)
   if (!f.has('batch_input')) {
@@ -686,9 +690,80 @@ function batchUsesSignatures(f: Fields): boolean {
   )
 }
 
-/** `POST sign/:name`: every key type the dev vault implements is symmetric. */
-export function sign(store: KeyStore, name: string): EngineResponse {
+const signSchema: FieldSchema = {
+  name: 'string',
+  input: 'string',
+  context: 'string',
+  hash_algorithm: 'string',
+  algorithm: 'string',
+  urlalgorithm: 'string',
+  key_version: 'int',
+  prehashed: 'bool',
+  signature_algorithm: 'string',
+  marshaling_algorithm: 'string',
+  salt_length: 'string',
+  batch_input: 'slice',
+}
+
+/**
+ * The options both sign and verify take: the hash (URL, `hash_algorithm`, the deprecated
+ * `algorithm`; sha2-256 by default) and the marshaling (`asn1` or `jws`). The dev vault
+ * implements neither `prehashed` input nor batches here (a known difference).
+ */
+function signatureOptions(f: Fields): { hash: string; marshaling: Marshaling } {
+  const name = f.str('urlalgorithm') || f.str('hash_algorithm') || f.str('algorithm') || 'sha2-256'
+  const hash = SIGNATURE_HASHES[name]
+  if (!hash) throw errorResponse(`invalid hash algorithm ${JSON.stringify(name)}`)
+  const marshaling = f.str('marshaling_algorithm', 'asn1')
+  if (marshaling !== 'asn1' && marshaling !== 'jws') {
+    throw errorResponse(`invalid marshaling type ${JSON.stringify(marshaling)}`)
+  }
+  if (f.bool('prehashed')) throw errorResponse('prehashed input is not supported by the dev vault')
+  if (f.has('batch_input')) {
+    throw errorResponse('batch_input for signatures is not supported by the dev vault')
+  }
+  return { hash, marshaling }
+}
+
+/** A signing key of the store, or Vault's refusal. */
+function signingKey(store: KeyStore, name: string, missing: string): TransitKey {
   const k = store.get(name)
-  if (!k) throw errorResponse('signing key not found')
-  throw errorResponse(`key type ${k.type} does not support signing`)
+  if (!k) throw errorResponse(missing)
+  if (!isSigning(k.type)) throw errorResponse(`key type ${k.type} does not support signing`)
+  return k
+}
+
+/** `POST sign/:name[/:algorithm]`: `{signature: "vault:vN:...", key_version}`. */
+export function sign(
+  store: KeyStore,
+  name: string,
+  urlAlgorithm: string,
+  data: Record<string, unknown>,
+): EngineResponse {
+  const f = decodeFields({ ...data, urlalgorithm: urlAlgorithm }, signSchema)
+  const options = signatureOptions(f)
+  const k = signingKey(store, name, 'signing key not found')
+  const input = goBase64Decode(f.str('input'))
+  if (typeof input === 'string') throw errorResponse(`unable to decode input: ${input}`)
+  const out = signValue(k, f.int('key_version'), input, options)
+  if (isFailure(out)) throw out.internal ? goError(out.error) : errorResponse(out.error)
+  const warnings = ignoredParamsWarning(f.unknown)
+  return {
+    kind: 'envelope',
+    data: { signature: out.signature, key_version: out.version },
+    ...(warnings.length ? { warnings } : {}),
+  }
+}
+
+/** Verifies a signature (`verify/:name` with `signature`): `{valid}`. */
+function verifySignature(store: KeyStore, name: string, f: Fields): EngineResponse {
+  const options = signatureOptions(f)
+  const k = signingKey(store, name, 'signature verification key not found')
+  const input = goBase64Decode(f.str('input'))
+  if (typeof input === 'string') {
+    throw errorResponse(`failed to parse item: unable to decode input: ${input}`)
+  }
+  const out = verifySignatureValue(k, input, f.str('signature'), options)
+  if (isFailure(out)) throw out.internal ? goError(out.error) : errorResponse(out.error)
+  return { kind: 'envelope', data: { valid: out } }
 }
