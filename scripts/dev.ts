@@ -317,7 +317,9 @@ export async function runDevCommand(
     const bridge = await startBridge(config, logger, { allowPublishedCredentials: true })
     started.push(() => bridge.stop().then(() => undefined))
     started.push(() => removeEnvFiles(envFile))
-    writeEnvFiles(envFile, { BRIDGE_URL: bridge.url, ...generated.exported }, generated.rs256KeyPem)
+    // DEV_VAULT_ADDR: where docs/wrapping.md unwraps (a wrapping token needs no other credential).
+    const exported = { BRIDGE_URL: bridge.url, DEV_VAULT_ADDR: devVault.url, ...generated.exported }
+    writeEnvFiles(envFile, exported, generated.rs256KeyPem)
     const jwt = generated.jwtSecret
       ? await demoJwt(generated.jwtSecret, config.auth.jwt.subjectClaim)
       : undefined

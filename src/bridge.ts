@@ -11,17 +11,25 @@ import { jwtKeyWarning } from './auth/jwt.js'
 import { refusePublishedCredentials } from './config/published-credentials.js'
 import type { Config } from './config/schema.js'
 import { StartupError } from './config/startup-error.js'
+import { AppError } from './core/errors.js'
 import type { Principal } from './core/identity.js'
 import { OPERATIONS, createOperationRunner, type OperationRunner } from './core/operations.js'
 import type { NonceStore, OperationObserver, SecurityObserver } from './core/ports.js'
 import { createSecretsService, type SecretsService } from './core/secrets-service.js'
+import { createMemoryEntryStore, createRedisEntryStore } from './entry/entry-store.js'
+import { createSecretEntry, type SecretEntry } from './entry/secret-entry.js'
 import { createApp, createStartingApp } from './http/app.js'
 import type { AppEnv } from './http/context.js'
 import { createMetricsApp } from './http/metrics-route.js'
 import { registerOperationRoutes } from './http/operation-routes.js'
 import { readTlsMaterial, startHttpServer, type HttpServer } from './http/server.js'
 import { createRefusalRecorder } from './http/refusal-audit.js'
-import { allowedHostsWarning, createTransportGuard } from './http/transport-guard.js'
+import { registerEntryRoutes, type EntryRouteDeps } from './http/entry-routes.js'
+import {
+  allowedHostsWarning,
+  createTransportGuard,
+  isLoopbackHost,
+} from './http/transport-guard.js'
 import { createRateLimits, type RateLimits } from './limits/rate-limits.js'
 import { mcpErrorBody } from './mcp/error-reply.js'
 import { createMcpEndpoint } from './mcp/http-route.js'
@@ -54,6 +62,11 @@ export interface CoreOptions {
   observer?: OperationObserver
   /** Also told about every security refusal (a refused requestState), after the audit trail. */
   security?: SecurityObserver
+  /**
+   * Where people open request_secret's page when PUBLIC_URL is unset and nothing else says
+   * (the stdio bridge's own page listener, known once it listens).
+   */
+  entryUrl?: () => string | undefined
 }
 
 /** What every transport needs. */
@@ -67,6 +80,8 @@ export interface BridgeCore {
   security: SecurityObserver
   /** The subkeys of STATE_SIGNING_KEY (or of a key made for this process when it is unset). */
   signing: SigningKeys
+  /** request_secret's one-time links, their single use and their outcomes. */
+  entry: SecretEntry
   /** Absent when METRICS_ENABLED=false, and over stdio. */
   metrics?: Metrics
   /** Closes the audit trail (flushed) and the Vault port (revokes live child tokens). */
@@ -100,7 +115,12 @@ export async function createBridgeCore(config: Config, options: CoreOptions): Pr
     await audit.close().catch(() => undefined)
     throw err
   }
+  const signing = createSigningKeys(config.signing.key)
+  const entry = createEntry(config, signing, options)
   const service = createSecretsService({
+    // Security: a person's page carries no caller token, so a bridge that reaches Vault only as
+    // the caller (VAULT_JWT_EXCHANGE_ONLY) could never store what the page takes: no links.
+    ...(config.jwtExchange.only ? {} : { entry }),
     vault,
     prefix: config.prefix,
     listMaxKeys: config.listMaxKeys,
@@ -140,13 +160,40 @@ export async function createBridgeCore(config: Config, options: CoreOptions): Pr
     runner,
     audit,
     security,
-    signing: createSigningKeys(config.signing.key),
+    signing,
+    entry,
     metrics,
     close: once(async () => {
+      await entry.close()
       await audit.close().catch(() => undefined)
       await vault.close().catch(() => undefined)
     }),
   }
+}
+
+/**
+ * request_secret's links. Security: with more than one replica, a link used on one must be
+ * refused by all, and a request's outcome seen by all: both live where the rate limits do.
+ */
+function createEntry(config: Config, signing: SigningKeys, options: CoreOptions): SecretEntry {
+  const { logger, now } = options
+  const redisUrl = config.rateLimit.redisUrl
+  const { publicUrl, ttlSeconds } = config.secretEntry
+  return createSecretEntry({
+    key: signing.keyFor('secret-entry-link'),
+    ttlMs: ttlSeconds * 1000,
+    nonces: redisUrl
+      ? createRedisNonceStore(redisUrl, logger, { now })
+      : createMemoryNonceStore({ now }),
+    store: redisUrl
+      ? createRedisEntryStore(redisUrl, logger, { now })
+      : createMemoryEntryStore({ now }),
+    publicUrl: () => publicUrl ?? options.entryUrl?.(),
+    // Security: the caller's Host names the link only on a loopback listener, where the
+    // transport guard lets loopback names through and nothing else.
+    originFallback: options.transport !== 'stdio' && isLoopbackHost(config.host),
+    now,
+  })
 }
 
 export interface HttpLayerOptions {
@@ -205,9 +252,11 @@ export function createHttpLayer(core: BridgeCore, options: HttpLayerOptions): Ht
     secretValues: config.mcp.secretValues,
     wrapTtlSeconds: config.mcp.wrapTtlSeconds,
     consent: consentOf(core, nonces, options.now),
+    entry: core.entry,
     guard,
     log: logger,
   })
+  const entryRoutes = entryRoutesOf(core, config)
   const app = createApp({
     config,
     logger,
@@ -215,6 +264,7 @@ export function createHttpLayer(core: BridgeCore, options: HttpLayerOptions): Ht
     authenticator,
     rateLimits,
     metrics: core.metrics,
+    publicRoutes: [(a) => registerEntryRoutes(a, entryRoutes)],
     guards: [{ path: '*', handler: guard }],
     overBudget: mcpOverBudgetReply,
     recordRefusal,
@@ -231,6 +281,15 @@ export function createHttpLayer(core: BridgeCore, options: HttpLayerOptions): Ht
     },
   }
 }
+
+/** What request_secret's one-time page needs of the core. */
+const entryRoutesOf = (core: BridgeCore, config: Config): EntryRouteDeps => ({
+  entry: core.entry,
+  runner: core.runner,
+  csrfKey: core.signing.keyFor('secret-entry-csrf'),
+  audit: core.security,
+  publicUrl: config.secretEntry.publicUrl,
+})
 
 /** The MCP consent flow's tokens: the core's `mcp-request-state` subkey over `nonces`. */
 const consentOf = (core: BridgeCore, nonces: NonceStore, now?: () => number): Consent =>
@@ -489,8 +548,20 @@ export async function startStdioBridge(
   options: { logger: Logger; principal: Principal; streams: StdioStreams },
 ): Promise<StdioBridge> {
   for (const w of checkStartup(config, 'stdio')) options.logger.warn({ event: w.event }, w.message)
-  const core = await createBridgeCore(config, { logger: options.logger, transport: 'stdio' })
+  let pageUrl: string | undefined
+  const core = await createBridgeCore(config, {
+    logger: options.logger,
+    transport: 'stdio',
+    entryUrl: () => pageUrl,
+  })
+  let page: HttpServer | undefined
   try {
+    // request_secret's page needs a listener a browser can open: without PUBLIC_URL (another
+    // bridge serving it), this process serves it on loopback, on a port of its own.
+    if (!config.secretEntry.publicUrl) {
+      page = await serveEntryPage(core, config, options.logger)
+      pageUrl = page.url
+    }
     const session = await startStdioSession({
       runner: core.runner,
       principal: options.principal,
@@ -498,6 +569,7 @@ export async function startStdioBridge(
       wrapTtlSeconds: config.mcp.wrapTtlSeconds,
       // One process, one client: what it signs it verifies itself.
       consent: consentOf(core, createMemoryNonceStore()),
+      entry: core.entry,
       logger: options.logger,
       streams: options.streams,
       drainTimeoutMs: config.shutdownTimeoutSeconds * 1000,
@@ -506,13 +578,35 @@ export async function startStdioBridge(
       closed: session.closed,
       stop: once(async () => {
         await session.stop()
+        await page?.close(1000)
         await core.close()
       }),
     }
   } catch (err) {
+    await page?.close(1000)
     await core.close()
     throw err
   }
+}
+
+/**
+ * The stdio bridge's own listener for request_secret's page, on 127.0.0.1 at an ephemeral port:
+ * the page routes only (every other path needs a principal, and nothing here can authenticate
+ * one).
+ */
+async function serveEntryPage(core: BridgeCore, config: Config, logger: Logger) {
+  const app = createApp({
+    config,
+    logger,
+    vault: core.vault,
+    authenticator: {
+      authenticate: async () => {
+        throw new AppError('UNAUTHENTICATED', 'This listener serves the one-time page only.')
+      },
+    },
+    publicRoutes: [(a) => registerEntryRoutes(a, entryRoutesOf(core, config))],
+  })
+  return startHttpServer({ fetch: app.fetch, host: '127.0.0.1', port: 0, limits: config.listener })
 }
 
 /** `fn` run at most once; later calls get the first call's promise. */

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs jq (Debian package) for the test that runs docs/wrapping.md's curl examples; a no-op
-# when it is present.
+# Installs jq and curl (Debian packages) for the documents' curl examples that
+# test/integration/newcomer-paths.process.test.ts runs (docs/curl.md, docs/wrapping.md); a no-op
+# when they are present.
 set -euo pipefail
 if command -v jq >/dev/null 2>&1 && command -v curl >/dev/null 2>&1; then
   exit 0

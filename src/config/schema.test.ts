@@ -82,6 +82,7 @@ describe('OPERATIONS and READ_ONLY', () => {
       'read_secret',
       'list_secrets',
       'read_secret_metadata',
+      'check_secret_request',
       'decrypt',
       'list_transit_keys',
       'read_transit_key',

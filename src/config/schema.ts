@@ -507,6 +507,11 @@ export const envSchema = z.object({
     'Key of what the bridge signs to verify later (MCP requestState): hex or base64 of 32+ random bytes, the same on every replica. Unset: one per process.',
   ),
 
+  PUBLIC_URL: optional.describe(
+    'URL people open the bridge at (request_secret links), such as https://bridge.example.com; unset: the address the caller used, on a loopback listener only.',
+  ),
+  SECRET_ENTRY_TTL: duration('10m').describe('How long a request_secret link works (1m to 24h).'),
+
   AUDIT_LOG: z
     .string()
     .min(1)
@@ -804,6 +809,12 @@ export const configSchema = envSchema
     if (e.HTTP_HEADERS_TIMEOUT > e.HTTP_REQUEST_TIMEOUT) {
       issue('HTTP_HEADERS_TIMEOUT', 'must not be longer than HTTP_REQUEST_TIMEOUT')
     }
+    if (e.PUBLIC_URL && !/^https?:$/.test(safeUrl(e.PUBLIC_URL)?.protocol ?? '')) {
+      issue('PUBLIC_URL', 'must be an http(s) URL such as https://bridge.example.com')
+    }
+    if (e.SECRET_ENTRY_TTL < 60 || e.SECRET_ENTRY_TTL > 86_400) {
+      issue('SECRET_ENTRY_TTL', 'must be between 1m and 24h')
+    }
     if (e.WRAP_TTL_MAX < 1) issue('WRAP_TTL_MAX', 'must be at least 1s')
     // Security: Vault answers a wrap TTL of 0 (or a header it reads as 0) unwrapped.
     if (e.MCP_WRAP_TTL < 1 || e.MCP_WRAP_TTL > e.WRAP_TTL_MAX) {
@@ -926,6 +937,8 @@ export const configSchema = envSchema
     },
     /** Root key of everything the bridge signs; undefined: the composition root makes one. */
     signing: { key: e.STATE_SIGNING_KEY },
+    /** request_secret's one-time page. */
+    secretEntry: { publicUrl: e.PUBLIC_URL, ttlSeconds: e.SECRET_ENTRY_TTL },
     audit: { sink: e.AUDIT_LOG },
     metrics: { enabled: e.METRICS_ENABLED, port: e.METRICS_PORT },
     /** Response wrapping of reads: the longest wrap TTL a caller may ask for (whole seconds). */

@@ -82,6 +82,11 @@ export interface CallContext {
   /** Filled in while the operation runs: Vault's request ids, for the audit trail. */
   trace?: { vaultRequestIds: string[] }
   /**
+   * `scheme://host` the caller reached the bridge at (HTTP transports): where a one-time link
+   * points when PUBLIC_URL is unset and the bridge listens on loopback.
+   */
+  origin?: string
+  /**
    * What is left of the agent's rate budget once this request was counted, where a per-agent
    * limit applies (HTTP with RATE_LIMIT_ENABLED); absent otherwise.
    */

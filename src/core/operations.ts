@@ -8,6 +8,7 @@ import { AppError, asAppError } from './errors.js'
 import type { CallContext, Scope } from './identity.js'
 import type { OperationObserver } from './ports.js'
 import {
+  checkSecretRequestInput,
   createTransitKeyInput,
   createTransitKeyOutput,
   decryptInput,
@@ -31,9 +32,11 @@ import {
   readSecretMetadataOutput,
   readSecretOutput,
   readTransitKeyInput,
+  requestSecretInput,
   rewrapInput,
   rewrapOutput,
   rotateTransitKeyInput,
+  secretRequestOutput,
   signInput,
   signOutput,
   transitKeyOutput,
@@ -218,6 +221,38 @@ export const deleteSecretMetadata = defineOperation({
   input: deleteSecretMetadataInput,
   output: deleteSecretMetadataOutput,
   invoke: (s, ctx, input) => s.deleteSecretMetadata(ctx, input),
+})
+
+// ---------------------------------------------------------------------------------------------
+// Secret entry: a person types the value into a one-time page; the model sees names only
+
+export const requestSecret = defineOperation({
+  name: 'request_secret',
+  title: 'Ask a person for a secret',
+  summary:
+    'Ask a person to type a secret (a password, an API key) into a one-time page of the bridge, ' +
+    'which stores it at `path` in your namespace. You get the link to give them, never the ' +
+    'value; check_secret_request shows when it is stored and at which version. Creates a new ' +
+    'secret unless `update` is true.',
+  access: 'write',
+  hints: { readOnly: false, destructive: false, idempotent: false },
+  input: requestSecretInput,
+  output: secretRequestOutput,
+  invoke: (s, ctx, input) => s.requestSecret(ctx, input),
+})
+
+export const checkSecretRequest = defineOperation({
+  name: 'check_secret_request',
+  title: 'Check a secret request',
+  summary:
+    'Show how a request_secret request stands: pending, written (with its version), failed, ' +
+    'declined or expired. Never shows the value.',
+  access: 'write',
+  // Not idempotent to a caller: the same call answers pending, then written.
+  hints: { readOnly: true, destructive: false, idempotent: false },
+  input: checkSecretRequestInput,
+  output: secretRequestOutput,
+  invoke: (s, ctx, input) => s.checkSecretRequest(ctx, input),
 })
 
 // ---------------------------------------------------------------------------------------------
@@ -418,6 +453,8 @@ export const OPERATIONS = [
   readSecretMetadata,
   updateSecretMetadata,
   deleteSecretMetadata,
+  requestSecret,
+  checkSecretRequest,
   encrypt,
   decrypt,
   rewrap,
@@ -556,7 +593,7 @@ export function createOperationRunner(deps: {
 // data, plaintext, ciphertext or context. Values are read defensively from unvalidated input.
 const auditTarget = (raw: unknown): string | undefined => {
   const r = (raw ?? {}) as Record<string, unknown>
-  for (const field of ['path', 'prefix', 'key']) {
+  for (const field of ['path', 'prefix', 'key', 'request_id']) {
     const v = r[field]
     if (typeof v === 'string') return v.length > 600 ? `${v.slice(0, 600)}…` : v
   }

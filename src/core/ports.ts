@@ -1,5 +1,5 @@
 /** @module core/ports: what the secrets service needs from Vault, implemented by src/vault. */
-import type { CallContext } from './identity.js'
+import type { AuthMethod, CallContext } from './identity.js'
 
 /** KV v2 metadata of one version, as Vault reports it (timestamps RFC 3339, `''` when unset). */
 export interface KvVersionMetadata {
@@ -266,4 +266,51 @@ export interface SecurityEvent {
 /** Told about security refusals (the audit trail). Must not throw. */
 export interface SecurityObserver {
   securityEvent(event: SecurityEvent): void
+}
+
+/** A secret a person is asked to type into the bridge's one-time page (request_secret). */
+export interface SecretEntryRequest {
+  /** The agent that asks; the write runs under its identity. */
+  agent: string
+  method: AuthMethod
+  /** Agent-relative path, already checked by the service. */
+  path: string
+  fields: { name: string; description: string }[]
+  /** false: create (cas 0); true: change these fields of an existing secret. */
+  update: boolean
+}
+
+export type SecretEntryStatus = 'pending' | 'written' | 'failed' | 'declined' | 'expired'
+
+/** Where a request stands. Security: names, a version and an error code; never a value. */
+export interface SecretEntryState {
+  id: string
+  agent: string
+  path: string
+  fields: string[]
+  status: SecretEntryStatus
+  version?: number
+  error?: string
+  /** When the link stops working, epoch ms. */
+  expiresAt: number
+}
+
+/**
+ * The one-time links of request_secret (src/entry): signed, expiring, single use across
+ * replicas, and the shared record of how each request ended.
+ */
+export interface SecretEntryLinks {
+  /**
+   * A link for `request`, recorded as pending. `origin` is where the caller reached the bridge.
+   * @throws FORBIDDEN when the bridge has no address a person can open (PUBLIC_URL unset),
+   *   VAULT_UNAVAILABLE when the shared store cannot record it.
+   */
+  issue(
+    request: SecretEntryRequest,
+    origin: string | undefined,
+  ): Promise<{ id: string; url: string; expiresAt: number }>
+  /** The request `id` of `agent`; undefined when unknown, forgotten or another agent's. */
+  state(id: string, agent: string): Promise<SecretEntryState | undefined>
+  /** Ends a pending request of `agent` unused (the person declined); false when not pending. */
+  decline(id: string, agent: string): Promise<boolean>
 }

@@ -565,3 +565,75 @@ export const whoamiOutput = z.object({
       'Requests left in the current window (this one counted); null: no per-agent limit here.',
     ),
 })
+
+// ---------------------------------------------------------------------------------------------
+// Secret entry: a person types a secret into a one-time page; the model sees names only
+
+/** The most fields one request may ask a person for. */
+export const ENTRY_MAX_FIELDS = 10
+
+/** A field name of a secret asked for: what the person types it under, and its KV key. */
+export const ENTRY_FIELD_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/
+
+const entryFieldSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(ENTRY_FIELD_NAME_PATTERN, { message: 'field names are 1-64 of [A-Za-z0-9_.-]' })
+    .describe('Name of the field in the secret, for example "password".'),
+  description: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .describe('What the person should type, shown on the page, for example "Database password".'),
+})
+
+export const requestSecretInput = z.strictObject({
+  path: secretPathSchema,
+  fields: z
+    .array(entryFieldSchema)
+    .min(1)
+    .max(ENTRY_MAX_FIELDS)
+    .refine((f) => new Set(f.map((x) => x.name)).size === f.length, {
+      message: 'field names must be distinct',
+    })
+    .describe(
+      `The fields the person types in (1-${ENTRY_MAX_FIELDS}), each with a short description.`,
+    ),
+  update: z
+    .boolean()
+    .default(false)
+    .describe(
+      'false (default): create the secret; it must not exist yet. true: change these fields of ' +
+        'an existing secret, keeping its other fields.',
+    ),
+})
+
+const entryStatusSchema = z
+  .enum(['pending', 'written', 'failed', 'declined', 'expired'])
+  .describe(
+    'pending: waiting for the person; written: stored (see version); failed: the write was ' +
+      'refused (see error); declined: the person or client said no; expired: nobody submitted.',
+  )
+
+export const secretRequestOutput = z.object({
+  request_id: z.string().describe('Give it to check_secret_request to see how the request ended.'),
+  path: z.string(),
+  fields: z.array(z.string()).describe('The field names asked for (never their values).'),
+  status: entryStatusSchema,
+  version: z.number().int().optional().describe('The version written, when status is written.'),
+  error: z.string().optional().describe('The error code, when status is failed.'),
+  url: z
+    .string()
+    .optional()
+    .describe('The one-time page, while pending: give it to the person, do not open it yourself.'),
+  expires_at: z.string().optional().describe('When the link stops working (RFC 3339).'),
+  message: z.string().optional().describe('What to tell the person, or what to do next.'),
+})
+
+export const checkSecretRequestInput = z.strictObject({
+  request_id: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{16,64}$/, { message: 'must be a request_id from request_secret' })
+    .describe('The request_id request_secret answered with.'),
+})

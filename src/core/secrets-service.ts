@@ -20,6 +20,8 @@ import type {
   ItemResult,
   KvKeyMetadata,
   KvVersionMetadata,
+  SecretEntryLinks,
+  SecretEntryState,
   TransitCiphertext,
   TransitKeyInfo,
   VaultPort,
@@ -52,6 +54,8 @@ export interface SecretsService {
   decrypt: Call<typeof S.decryptInput, typeof S.decryptOutput>
   rewrap: Call<typeof S.rewrapInput, typeof S.rewrapOutput>
   generateDataKey: Call<typeof S.generateDataKeyInput, typeof S.generateDataKeyOutput>
+  requestSecret: Call<typeof S.requestSecretInput, typeof S.secretRequestOutput>
+  checkSecretRequest: Call<typeof S.checkSecretRequestInput, typeof S.secretRequestOutput>
   createTransitKey: Call<typeof S.createTransitKeyInput, typeof S.createTransitKeyOutput>
   readTransitKey: Call<typeof S.readTransitKeyInput, typeof S.transitKeyOutput>
   rotateTransitKey: Call<typeof S.rotateTransitKeyInput, typeof S.transitKeyOutput>
@@ -85,6 +89,8 @@ export interface SecretsServiceDeps {
   wrapTtlMax: number
   /** Clock for the live/deleted state of versions (tests may fix it). */
   now?: () => number
+  /** The one-time links of request_secret; absent, request_secret is refused (FORBIDDEN). */
+  entry?: SecretEntryLinks
 }
 
 /**
@@ -154,6 +160,16 @@ export function createSecretsService(deps: SecretsServiceDeps): SecretsService {
     }
     const [r] = await vault.session(ctx, 1, (v) => call(v, name, [item]))
     return { key, ...pick(single(r)) }
+  }
+
+  const entryLinks = () => {
+    if (deps.entry) return deps.entry
+    throw new AppError(
+      'FORBIDDEN',
+      "request_secret is off on this bridge: it reaches Vault only with the caller's own token " +
+        '(VAULT_JWT_EXCHANGE_ONLY), which the page a person opens does not have. Ask the ' +
+        'person to use write_secret through their own client instead.',
+    )
   }
 
   /**
@@ -336,6 +352,38 @@ export function createSecretsService(deps: SecretsServiceDeps): SecretsService {
       }
     },
 
+    async requestSecret(ctx, { path, fields, update }) {
+      // The path is checked here, before a link exists: the link grants exactly this path.
+      secretKey(ctx, path)
+      const { agent, method } = ctx.principal
+      const link = await entryLinks().issue({ agent, method, path, fields, update }, ctx.origin)
+      return {
+        request_id: link.id,
+        path,
+        fields: fields.map((f) => f.name),
+        status: 'pending' as const,
+        url: link.url,
+        expires_at: new Date(link.expiresAt).toISOString(),
+        message:
+          'Give this link to the person who has the secret and ask them to open it and type ' +
+          `it in (it works once, until ${new Date(link.expiresAt).toISOString()}); do not open ` +
+          'it yourself. You will not see the value: check_secret_request with this request_id ' +
+          'tells you when it is stored, and at which version.',
+      }
+    },
+
+    async checkSecretRequest(ctx, { request_id }) {
+      const state = await entryLinks().state(request_id, agentOf(ctx.principal))
+      if (!state) {
+        throw new AppError(
+          'NOT_FOUND',
+          'No secret request with this request_id for your agent (it may be long expired); ' +
+            'request_secret makes a new one.',
+        )
+      }
+      return entryOutput(state, now())
+    },
+
     async createTransitKey(ctx, { key, type }) {
       const name = keyName(ctx, key)
       // A read, the create, and (Vault before 1.14 answers 204) a read of what it made.
@@ -473,6 +521,28 @@ const keyView = (key: string, k: TransitKeyInfo) => ({
 })
 
 // ---------------------------------------------------------------------------------------------
+
+/** What a model sees of a secret request: names, status, version, error code; never a value. */
+export function entryOutput(state: SecretEntryState, at: number) {
+  const status = state.status === 'pending' && state.expiresAt <= at ? 'expired' : state.status
+  const next: Record<typeof status, string> = {
+    pending: 'The person has not submitted yet; check again later.',
+    written: `Stored as version ${String(state.version)}; you never see the value.`,
+    failed: 'The bridge could not store it; request_secret makes a new link.',
+    declined: 'The person declined; ask them before making a new request.',
+    expired: 'Nobody submitted before the link expired; request_secret makes a new one.',
+  }
+  return {
+    request_id: state.id,
+    path: state.path,
+    fields: [...state.fields],
+    status,
+    ...(state.version === undefined ? {} : { version: state.version }),
+    ...(state.error === undefined ? {} : { error: state.error }),
+    ...(status === 'pending' ? { expires_at: new Date(state.expiresAt).toISOString() } : {}),
+    message: next[status],
+  }
+}
 
 const pickWrapInfo = (w: WrapInfo): WrapInfo => ({
   token: w.token,

@@ -47,6 +47,11 @@ export interface AppDeps {
   rateLimits?: RateLimits
   /** HTTP metrics, and `GET /metrics` on this app unless METRICS_PORT moves it. */
   metrics?: Metrics
+  /**
+   * Routes that need no principal and guard themselves (request_secret's one-time page),
+   * mounted before the transport guard and authentication.
+   */
+  publicRoutes?: RouteRegistrar[]
   /** Routes that need a principal, mounted after authentication and the agent rate limit. */
   routes?: RouteRegistrar[]
   /**
@@ -76,7 +81,8 @@ export const clientRequestId = (given: string | undefined): string | undefined =
 
 /**
  * Builds the app. Order: request id, request log, metrics, body limit, `/healthz`, `/readyz`,
- * well-known documents, `/metrics`, the pre-auth `guards` (the transport guard), authentication
+ * well-known documents, `/metrics`, the public routes that guard themselves (the one-time
+ * page), the pre-auth `guards` (the transport guard), authentication
  * (with the auth-failure limit on its refusals), per-agent rate limit, the debug routes and
  * `routes` (REST operations, `/mcp`), then the JSON 404.
  *
@@ -134,6 +140,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   if (deps.metrics && config.metrics.enabled && config.metrics.port === 0) {
     registerMetricsRoute(app, deps.metrics)
   }
+  for (const register of deps.publicRoutes ?? []) register(app)
   for (const guard of deps.guards ?? []) app.use(guard.path, guard.handler)
 
   const { metrics, overBudget, recordRefusal } = deps

@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Context, Hono } from 'hono'
 import { AppError } from '../core/errors.js'
 import {
+  checkSecretRequest,
   createTransitKey,
   decrypt,
   deleteSecret,
@@ -21,6 +22,7 @@ import {
   readSecret,
   readSecretMetadata,
   readTransitKey,
+  requestSecret,
   rewrap,
   rotateTransitKey,
   sign,
@@ -74,6 +76,7 @@ const WITH_BODY = new Set<Operation>([
   decrypt,
   rewrap,
   generateDataKey,
+  requestSecret,
 ])
 
 /** `POST /transit/{verb}` routes: the key and everything else in the JSON body. */
@@ -100,9 +103,10 @@ const KEY_ROUTES: Record<'list' | 'key' | 'rotate', Record<string, Operation>> =
  * recursive=&limit=&cursor=`, `POST /secrets/{path}:undelete|:destroy`,
  * `GET|PUT|DELETE /secrets/{path}:metadata`,
  * `POST /transit/encrypt|decrypt|rewrap|datakey|hmac|verify-hmac|sign|verify`,
- * `GET|POST /transit/keys`, `GET /transit/keys/{key}`, `POST /transit/keys/{key}/rotate` and
- * `GET /whoami`. `GET /secrets/{path}` takes `?wrap_ttl=` or Vault's `X-Vault-Wrap-TTL` header
- * (a response-wrapped read); every other route refuses that header. Mount it after the
+ * `GET|POST /transit/keys`, `GET /transit/keys/{key}`, `POST /transit/keys/{key}/rotate`,
+ * `POST /secret-requests` (request_secret), `GET /secret-requests/{id}` (check_secret_request)
+ * and `GET /whoami`. `GET /secrets/{path}` takes `?wrap_ttl=` or Vault's `X-Vault-Wrap-TTL`
+ * header (a response-wrapped read); every other route refuses that header. Mount it after the
  * authentication middleware; every route needs `c.var.principal`.
  *
  * A literal `:` in the last segment of `/secrets/...` always starts an action; an unknown one is
@@ -133,6 +137,7 @@ export function registerOperationRoutes(app: Hono<AppEnv>, runner: OperationRunn
       requestId,
       ...(clientRequestId ? { clientRequestId } : {}),
       ...(rateBudget ? { rateBudget } : {}),
+      origin: new URL(c.req.url).origin,
     }
     const out = await runner.run(op, ctx, input)
     return c.json(out as object, 200)
@@ -204,6 +209,17 @@ export function registerOperationRoutes(app: Hono<AppEnv>, runner: OperationRunn
       return run(c, op, await inputOf(c, op))
     })
   }
+
+  app.all('/secret-requests', async (c) => {
+    if (c.req.method !== 'POST') refuseMethod(c, 'POST')
+    return run(c, requestSecret, await inputOf(c, requestSecret))
+  })
+
+  app.all('/secret-requests/:id', async (c) => {
+    if (c.req.method !== 'GET') refuseMethod(c, 'GET')
+    const input = await inputOf(c, checkSecretRequest, { request_id: c.req.param('id') })
+    return run(c, checkSecretRequest, input)
+  })
 
   app.all('/transit/keys', async (c) => {
     const op = KEY_ROUTES.list[c.req.method]

@@ -11,13 +11,16 @@ describe('createKnownCredentials', () => {
     expect(known.knows('10.0.0.2', 'key-a')).toBe(false)
     known.remember('10.0.0.1', 'key-a')
     expect(known.size).toBe(1)
+    expect(known.touch('10.0.0.1', 'key-a')).toBe(true)
+    expect(known.touch('10.0.0.1', 'key-b')).toBe(false)
+    expect(known.knows('10.0.0.1', 'key-b')).toBe(false)
   })
 
   it('drops the least recently used credential of an address beyond maxPerAddress', () => {
     const known = createKnownCredentials({ maxPerAddress: 2 })
     known.remember('a', 'k1')
     known.remember('a', 'k2')
-    known.remember('a', 'k1') // k1 used again: k2 is now the oldest
+    expect(known.touch('a', 'k1')).toBe(true) // k1 used again: k2 is now the oldest
     known.remember('a', 'k3')
     expect(known.knows('a', 'k1')).toBe(true)
     expect(known.knows('a', 'k2')).toBe(false)

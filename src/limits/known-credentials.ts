@@ -11,6 +11,8 @@ export interface KnownCredentials {
   remember(address: string, credential: string): void
   /** Whether `credential` has verified from `address` and is still in the table. */
   knows(address: string, credential: string): boolean
+  /** As `knows`, and marks a known credential recently used (one HMAC for both). */
+  touch(address: string, credential: string): boolean
   /** Entries held, over all addresses. */
   readonly size: number
 }
@@ -53,26 +55,35 @@ export function createKnownCredentials(
     if (entries.size === 0) byAddress.delete(address)
   }
 
+  const use = (address: string, d: string) => {
+    const entries = byAddress.get(address) ?? new Set<string>()
+    byAddress.delete(address)
+    byAddress.set(address, entries)
+    if (entries.delete(d)) size--
+    entries.add(d)
+    size++
+    while (entries.size > maxPerAddress) dropOldest(address, entries)
+    while (size > maxEntries) {
+      const [oldestAddress, oldestEntries] = byAddress.entries().next().value as [
+        string,
+        Set<string>,
+      ]
+      dropOldest(oldestAddress, oldestEntries)
+    }
+  }
+
   return {
     remember(address, credential) {
-      const d = digest(credential)
-      const entries = byAddress.get(address) ?? new Set<string>()
-      byAddress.delete(address)
-      byAddress.set(address, entries)
-      if (entries.delete(d)) size--
-      entries.add(d)
-      size++
-      while (entries.size > maxPerAddress) dropOldest(address, entries)
-      while (size > maxEntries) {
-        const [oldestAddress, oldestEntries] = byAddress.entries().next().value as [
-          string,
-          Set<string>,
-        ]
-        dropOldest(oldestAddress, oldestEntries)
-      }
+      use(address, digest(credential))
     },
     knows(address, credential) {
       return byAddress.get(address)?.has(digest(credential)) ?? false
+    },
+    touch(address, credential) {
+      const d = digest(credential)
+      if (!byAddress.get(address)?.has(d)) return false
+      use(address, d)
+      return true
     },
     get size() {
       return size

@@ -210,10 +210,7 @@ export function createRateLimits(
     // turns out right after the limit learns nothing. A known credential needs no store call.
     async admitVerified(ip, credential) {
       const address = addressKey(ip)
-      if (known.knows(address, credential)) {
-        known.remember(address, credential)
-        return open
-      }
+      if (known.touch(address, credential)) return open
       const status = await isAddressBlocked(ip)
       if (!status.blocked) known.remember(address, credential)
       return status

@@ -4,6 +4,7 @@
  */
 import { createRequire } from 'node:module'
 import type { Redis as RedisClient } from 'ioredis'
+import { serializeError, type Logger } from '../observability/logger.js'
 
 // ioredis is loaded on the first connection only: a bridge without Redis (one replica) does not
 // pay its ~20 MB of resident memory.
@@ -23,4 +24,37 @@ export function createRedisClient(url: string): RedisClient {
     connectTimeout: 2000,
     retryStrategy: (times) => Math.min(100 * times, 2000),
   })
+}
+
+/**
+ * A client of `url` for a store that refuses while Redis is away: it logs once when Redis
+ * becomes unreachable (`down`) and once when it is back (`up`), and `close` quits it.
+ */
+export function createWatchedRedisClient(
+  url: string,
+  log: Logger,
+  messages: { down: string; up: string },
+): { client: RedisClient; close(): Promise<void> } {
+  const client = createRedisClient(url)
+  let down = false
+  // Security: the URL may hold a password; the error serializer keeps only message and code.
+  client.on('error', (err) => {
+    if (down) return
+    down = true
+    log.warn({ event: 'redis_unreachable', err: serializeError(err) }, messages.down)
+  })
+  client.on('ready', () => {
+    if (down) log.info({ event: 'redis_recovered' }, messages.up)
+    down = false
+  })
+  return {
+    client,
+    async close() {
+      client.removeAllListeners('ready')
+      client.removeAllListeners('error')
+      client.on('error', () => {})
+      if (client.status !== 'ready') return client.disconnect()
+      await client.quit().catch(() => client.disconnect())
+    },
+  }
 }

@@ -126,6 +126,7 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
       requestId: c.var.requestId,
       log: c.var.log,
       ...(c.var.rateBudget ? { rateBudget: c.var.rateBudget } : {}),
+      origin: new URL(c.req.url).origin,
     }
     // Security: the caller's credential is never handed on; the SDK gets the principal only.
     const authInfo: AuthInfo = {

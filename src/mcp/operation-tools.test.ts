@@ -71,6 +71,8 @@ function cannedService(calls: string[]): SecretsService {
     undeleteSecret: unused('undeleteSecret'),
     destroySecret: unused('destroySecret'),
     listSecrets: unused('listSecrets'),
+    requestSecret: unused('requestSecret'),
+    checkSecretRequest: unused('checkSecretRequest'),
     readSecretMetadata: unused('readSecretMetadata'),
     updateSecretMetadata: unused('updateSecretMetadata'),
     deleteSecretMetadata: unused('deleteSecretMetadata'),

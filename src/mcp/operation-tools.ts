@@ -14,8 +14,15 @@ import {
 } from '@modelcontextprotocol/server'
 import { z } from 'zod'
 import { AppError, asAppError } from '../core/errors.js'
-import { OPERATIONS, isAllowed, type AnyOperation, type Operation } from '../core/operations.js'
+import {
+  OPERATIONS,
+  isAllowed,
+  requestSecret,
+  type AnyOperation,
+  type Operation,
+} from '../core/operations.js'
 import { serializeError } from '../observability/logger.js'
+import { requestSecretByUrl } from './secret-entry.js'
 import { revealWithConsent, secretGuardOf } from './secret-values.js'
 import type { McpServerDeps, McpSession } from './server.js'
 
@@ -133,10 +140,21 @@ async function callTool(
   const requestId = session.requestId ?? randomUUID()
   const { principal } = session
   const { rateBudget } = session
-  const callContext = { principal, requestId, ...(rateBudget ? { rateBudget } : {}) }
-  const run = async (input: Record<string, unknown>) =>
-    (await deps.runner.run(op, callContext, input)) as Record<string, unknown>
+  const callContext = {
+    principal,
+    requestId,
+    ...(rateBudget ? { rateBudget } : {}),
+    ...(session.origin ? { origin: session.origin } : {}),
+  }
+  const runOp = async (which: Operation, input: Record<string, unknown>) =>
+    (await deps.runner.run(which, callContext, input)) as Record<string, unknown>
+  const run = (input: Record<string, unknown>) => runOp(op, input)
   try {
+    if (op.name === requestSecret.name && isAllowed(op, principal.scopes)) {
+      const entryCall = { server, session, ctx, consent: deps.consent, entry: deps.entry }
+      const answer = await requestSecretByUrl({ ...entryCall, op, args, run: runOp })
+      if (answer !== undefined) return isInputRequired(answer) ? answer : toolResult(answer)
+    }
     const guard = secretGuardOf(op)
     let out: Record<string, unknown>
     // Security: in wrap mode a call that could return values asks Vault for a wrapping token

@@ -126,6 +126,8 @@ export interface ConsentState {
   args: string
   /** The secret version the question named (read_secret). */
   version?: number
+  /** The request_secret request whose page the user was sent to. */
+  request?: string
 }
 
 /** How long a user has to answer, and how long a consent `requestState` stays valid. */
@@ -159,7 +161,7 @@ const CONSENT_KEY = 'consent'
 
 // The SDK answers every refused requestState with this one message (its -32602); the bridge's
 // own refusals of a state use it too, so a caller cannot tell the reasons apart.
-const STATE_REFUSED = 'Invalid or expired requestState'
+export const STATE_REFUSED = 'Invalid or expired requestState'
 
 /**
  * The SDK's `requestState.verify` hook for one server: a state is honoured once, for the
@@ -179,7 +181,7 @@ export function verifyConsentState(consent: Consent, session: McpSession) {
 }
 
 /** Security: the audit line names the reason, never anything of the refused state. */
-function auditRefusal(
+export function auditRefusal(
   consent: Consent,
   session: McpSession,
   reason: string,
@@ -297,7 +299,7 @@ export async function revealWithConsent(call: ConsentCall): Promise<Out | InputR
 }
 
 /** A digest of the arguments that does not depend on the order of their keys. */
-function argsDigest(args: Args): string {
+export function argsDigest(args: Args): string {
   return createHash('sha256').update(canonicalJson(args)).digest('base64url')
 }
 

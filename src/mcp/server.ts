@@ -6,6 +6,7 @@ import { McpServer } from '@modelcontextprotocol/server'
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv'
 import type { Principal, RateBudget } from '../core/identity.js'
 import type { OperationRunner } from '../core/operations.js'
+import type { SecretEntryLinks } from '../core/ports.js'
 import type { Logger } from '../observability/logger.js'
 import { registerOperationTools } from './operation-tools.js'
 import {
@@ -47,6 +48,8 @@ export interface McpServerDeps {
   secretValues: SecretValuesMode
   /** Signs and redeems the consent question's `requestState` (MCP_SECRET_VALUES=elicit). */
   consent: Consent
+  /** request_secret's links: a URL-mode client is waited for until the person submitted. */
+  entry?: SecretEntryLinks
   /** MCP_WRAP_TTL: the wrap TTL of reads in `wrap` mode that name none (seconds; 300 if unset). */
   wrapTtlSeconds?: number
   log?: Logger
@@ -63,6 +66,8 @@ export interface McpSession {
   rateBudget?: RateBudget
   /** The request's logger (HTTP), else `McpServerDeps.log`. */
   log?: Logger
+  /** `scheme://host` the HTTP request reached the bridge at (request_secret's link). */
+  origin?: string
 }
 
 /**

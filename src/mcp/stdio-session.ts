@@ -7,6 +7,7 @@ import { PassThrough, type Readable, type Writable } from 'node:stream'
 import { StdioServerTransport, serveStdio } from '@modelcontextprotocol/server/stdio'
 import type { Principal } from '../core/identity.js'
 import type { OperationRunner } from '../core/operations.js'
+import type { SecretEntryLinks } from '../core/ports.js'
 import { serializeError, type Logger } from '../observability/logger.js'
 import type { Consent, SecretValuesMode } from './secret-values.js'
 import { createMcpServer } from './server.js'
@@ -24,6 +25,8 @@ export interface StdioSessionDeps {
   /** MCP_WRAP_TTL (seconds), for `wrap` mode. */
   wrapTtlSeconds?: number
   consent: Consent
+  /** request_secret's links (the page is served by the stdio bridge's own listener). */
+  entry?: SecretEntryLinks
   logger: Logger
   streams: StdioStreams
   /** How long `stop()` waits for operations already running (SHUTDOWN_TIMEOUT). */
@@ -66,6 +69,7 @@ export async function startStdioSession(deps: StdioSessionDeps): Promise<StdioSe
           secretValues: deps.secretValues,
           wrapTtlSeconds: deps.wrapTtlSeconds,
           consent: deps.consent,
+          entry: deps.entry,
           log: logger,
         },
         { principal: deps.principal, era: ctx.era, transport: 'stdio' },

@@ -3,8 +3,8 @@
  * in this process or in Redis (RATE_LIMIT_REDIS_URL) so that every replica refuses a second use.
  */
 import type { NonceStore } from '../core/ports.js'
-import { createRedisClient } from '../limits/redis-client.js'
-import { serializeError, type Logger } from '../observability/logger.js'
+import { createWatchedRedisClient } from '../limits/redis-client.js'
+import type { Logger } from '../observability/logger.js'
 
 /** Most nonces one process remembers; about 100 bytes each. */
 export const DEFAULT_MAX_NONCES = 100_000
@@ -52,33 +52,19 @@ export function createRedisNonceStore(
   options: { now?: () => number } = {},
 ): NonceStore {
   const now = options.now ?? Date.now
-  const log = logger.child({ component: 'nonce-store' })
-  const client = createRedisClient(url)
-  let down = false
-  // Security: the URL may hold a password; the error serializer keeps only message and code.
-  client.on('error', (err) => {
-    if (down) return
-    down = true
-    log.warn(
-      { event: 'redis_unreachable', err: serializeError(err) },
-      'Redis unreachable: one-time tokens are refused',
-    )
-  })
-  client.on('ready', () => {
-    if (down) log.info({ event: 'redis_recovered' }, 'Redis reachable again: one-time tokens work')
-    down = false
-  })
+  const { client, close } = createWatchedRedisClient(
+    url,
+    logger.child({ component: 'nonce-store' }),
+    {
+      down: 'Redis unreachable: one-time tokens are refused',
+      up: 'Redis reachable again: one-time tokens work',
+    },
+  )
   return {
     async consume(nonce, expiresAt) {
       const ttlMs = Math.max(1, Math.ceil(expiresAt - now()))
       return (await client.set(`${KEY_PREFIX}${nonce}`, '1', 'PX', ttlMs, 'NX')) === 'OK'
     },
-    async close() {
-      client.removeAllListeners('ready')
-      client.removeAllListeners('error')
-      client.on('error', () => {})
-      if (client.status !== 'ready') return client.disconnect()
-      await client.quit().catch(() => client.disconnect())
-    },
+    close,
   }
 }

@@ -89,3 +89,33 @@ describe('createOneTimeTokens', () => {
     expect(await refusal(t.redeem(t.issue('alice', { tool: 'x' }), 'alice'))).toBe('unavailable')
   })
 })
+
+describe('inspect', () => {
+  it('reads a good token without using it up', async () => {
+    const t = tokens()
+    const token = t.issue('alice', { tool: 'x' })
+    const claims = t.inspect(token)
+    expect(claims).toMatchObject({ subject: 'alice', payload: { tool: 'x' } })
+    expect(claims.nonce.length).toBeGreaterThanOrEqual(16)
+    expect(claims.expiresAt).toBe(1_000_000 + TTL)
+    expect(await t.redeem(token, 'alice')).toEqual({ tool: 'x' })
+  })
+
+  it('refuses a tampered, foreign-key or expired token', () => {
+    const t = tokens()
+    const token = t.issue('alice', { tool: 'x' })
+    const reason = (f: () => unknown) => {
+      try {
+        f()
+        return 'accepted'
+      } catch (e) {
+        return (e as TokenRefusedError).reason
+      }
+    }
+    expect(reason(() => t.inspect(`${token.slice(0, -2)}AA`))).toBe('signature')
+    expect(reason(() => tokens({ key: Buffer.alloc(32, 9) }).inspect(token))).toBe('signature')
+    expect(reason(() => t.inspect('v1.x'))).toBe('malformed')
+    t.clock.advance(TTL)
+    expect(reason(() => t.inspect(token))).toBe('expired')
+  })
+})

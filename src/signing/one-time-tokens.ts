@@ -1,7 +1,7 @@
 /**
  * @module signing/one-time-tokens: tokens the bridge hands out and accepts back once: signed
  * (HMAC-SHA256), issued to one principal, expiring, and single-use through a nonce store. The MCP
- * requestState of the consent flow is one; issue 14's one-time links are meant to be another.
+ * requestState of the consent flow is one; request_secret's one-time links are another.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { NonceStore } from '../core/ports.js'
@@ -28,6 +28,21 @@ export interface OneTimeTokens<T> {
    *   before), `unavailable` (the nonce store cannot tell: refused, fail closed).
    */
   redeem(token: string, subject: string): Promise<T>
+  /**
+   * What a token says, without using it up: for a page that shows what a link is for before
+   * the person submits (which then redeems it).
+   * @throws TokenRefusedError: `malformed`, `signature`, `expired`.
+   */
+  inspect(token: string): TokenClaims<T>
+}
+
+/** What a good token says. */
+export interface TokenClaims<T> {
+  subject: string
+  payload: T
+  /** The nonce: unique per token, the key of its single use. */
+  nonce: string
+  expiresAt: number
 }
 
 export interface OneTimeTokenOptions {
@@ -62,6 +77,20 @@ export function createOneTimeTokens<T>(options: OneTimeTokenOptions): OneTimeTok
   const { key, ttlMs, nonces } = options
   const now = options.now ?? Date.now
   const mac = (signed: string) => createHmac('sha256', key).update(signed).digest()
+  /** The claims of a token signed with `key` that has not expired. */
+  const verified = (token: string): Claims<T> => {
+    const parts = token.length <= MAX_TOKEN_LENGTH ? token.split('.') : []
+    if (parts.length !== 3 || parts[0] !== VERSION) throw new TokenRefusedError('malformed')
+    const [, body = '', given = ''] = parts
+    const expected = mac(`${VERSION}.${body}`)
+    const presented = Buffer.from(given, 'base64url')
+    if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
+      throw new TokenRefusedError('signature')
+    }
+    const claims = parseClaims<T>(body)
+    if (claims.e <= now()) throw new TokenRefusedError('expired')
+    return claims
+  }
 
   return {
     issue(subject, payload) {
@@ -76,17 +105,13 @@ export function createOneTimeTokens<T>(options: OneTimeTokenOptions): OneTimeTok
       return `${signed}.${mac(signed).toString('base64url')}`
     },
 
+    inspect(token) {
+      const claims = verified(token)
+      return { subject: claims.s, payload: claims.p, nonce: claims.n, expiresAt: claims.e }
+    },
+
     async redeem(token, subject) {
-      const parts = token.length <= MAX_TOKEN_LENGTH ? token.split('.') : []
-      if (parts.length !== 3 || parts[0] !== VERSION) throw new TokenRefusedError('malformed')
-      const [, body = '', given = ''] = parts
-      const expected = mac(`${VERSION}.${body}`)
-      const presented = Buffer.from(given, 'base64url')
-      if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
-        throw new TokenRefusedError('signature')
-      }
-      const claims = parseClaims<T>(body)
-      if (claims.e <= now()) throw new TokenRefusedError('expired')
+      const claims = verified(token)
       if (claims.s !== subject) throw new TokenRefusedError('principal')
       let fresh: boolean
       try {

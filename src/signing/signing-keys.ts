@@ -8,7 +8,12 @@ import { hkdfSync, randomBytes } from 'node:crypto'
  * What a key signs. Security: each purpose has its own subkey, so a token made for one can never
  * be accepted as another, even with the same root key.
  */
-export type SigningPurpose = 'mcp-request-state'
+export type SigningPurpose =
+  | 'mcp-request-state'
+  /** request_secret's one-time links. */
+  | 'secret-entry-link'
+  /** The CSRF token of the one-time page's form. */
+  | 'secret-entry-csrf'
 
 export interface SigningKeys {
   /** The 32-byte HMAC key of one purpose (HKDF-SHA256 of the root key). */

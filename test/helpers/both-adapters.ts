@@ -111,6 +111,11 @@ const ROUTES: Record<string, Route> = {
   verify_hmac: (i) => ({ method: 'POST', url: '/transit/verify-hmac', body: i }),
   sign: (i) => ({ method: 'POST', url: '/transit/sign', body: i }),
   verify_signature: (i) => ({ method: 'POST', url: '/transit/verify', body: i }),
+  request_secret: (i) => ({ method: 'POST', url: '/secret-requests', body: i }),
+  check_secret_request: (i) => ({
+    method: 'GET',
+    url: `/secret-requests/${encodeURIComponent(String(i.request_id))}`,
+  }),
   whoami: (i) => ({ method: 'GET', url: `/whoami${query(i)}` }),
 }
 

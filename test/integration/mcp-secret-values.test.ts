@@ -136,6 +136,15 @@ function calls(previous: Map<string, ToolResult>): [string, Record<string, unkno
         },
       },
     ],
+    ['request_secret', { path: 'entry', fields: [{ name: 'pw', description: 'A password' }] }],
+    [
+      'check_secret_request',
+      {
+        get request_id() {
+          return made('request_secret', 'request_id')
+        },
+      },
+    ],
     ['delete_secret_metadata', { path: 'v' }],
   ]
 }

@@ -128,6 +128,34 @@ describe('the dev command (npm start) and the documents agree', { timeout: 180_0
     expect(r.out).toContain('{"key":"app","plaintext":"aGVsbG8="}')
   })
 
+  it('docs/wrapping.md: a wrapped read, a lookup, one unwrap at the dev vault, and a refused second', () => {
+    const { run, leftOut } = runnable('docs/wrapping.md', 'Try it')
+    expect([run.length, leftOut]).toEqual([1, 0])
+    const r = runBlocks(run)
+    expect(r.code, `${r.out}\n${r.err}`).toBe(0)
+    expect(r.seen, r.out).toEqual(r.expected)
+    expect(r.expected).toContain(400)
+    // What the document says each step prints is what it printed (elided values aside).
+    const out = r.out.trim().split('\n')
+    const documented = run[0]!.body
+      .split('\n')
+      .filter((l) => l.startsWith('# {'))
+      .map((l) => l.slice(2))
+    expect(out).toHaveLength(documented.length)
+    documented.forEach((shown, i) => {
+      const printed = JSON.parse(out[i]!) as Record<string, unknown>
+      if (shown.includes('…')) {
+        expect(Object.keys(printed).sort()).toEqual(Object.keys(JSON.parse(shown)).sort())
+      } else {
+        expect(printed).toEqual(JSON.parse(shown))
+      }
+    })
+    expect(JSON.parse(out[0]!)).toMatchObject({
+      creation_path: 'secret/data/mcp/agent_api/app/wrapped-db',
+      creation_ttl: 300,
+    })
+  })
+
   it('the README: the REST API and Authentication examples run as written', () => {
     const rest = runnable('README.md', 'REST API')
     const auth = runnable('README.md', 'Authentication')

@@ -14,6 +14,7 @@ import { AppError } from '../../src/core/errors.js'
 import { createSecretsService } from '../../src/core/secrets-service.js'
 import type { Scope } from '../../src/core/identity.js'
 import {
+  checkSecretRequest,
   createTransitKey,
   decrypt,
   deleteSecret,
@@ -30,6 +31,7 @@ import {
   readSecret,
   readSecretMetadata,
   readTransitKey,
+  requestSecret,
   rewrap,
   rotateTransitKey,
   sign,
@@ -56,8 +58,13 @@ afterAll(async () => {
   await stack?.close()
 })
 
+// `origin`: where request_secret's link points (the stack's bridge listens on loopback).
 const run = (op: Operation, input: unknown, scopes?: readonly Scope[]) =>
-  stack.runner.run(op, { principal: principal(agent, scopes), requestId: 'test' }, input)
+  stack.runner.run(
+    op,
+    { principal: principal(agent, scopes), requestId: 'test', origin: 'http://127.0.0.1:1' },
+    input,
+  )
 
 const codeOf = (p: Promise<unknown>) =>
   p.then(
@@ -109,6 +116,9 @@ describe('every operation, with child tokens', () => {
     const sig = await check(sign, { key: 's', input: b64('m') })
     await check(verifySignature, { key: 's', input: b64('m'), signature: sig.signature })
     await check(whoami, {})
+    const fields = [{ name: 'pw', description: 'A password' }]
+    const asked = await check(requestSecret, { path: 'all/asked', fields })
+    await check(checkSecretRequest, { request_id: asked.request_id })
     await check(deleteSecretMetadata, { path: 'all/a' })
     expect([...seen].sort()).toEqual(OPERATIONS.map((o) => o.name).sort())
   })

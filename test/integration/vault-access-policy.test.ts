@@ -30,6 +30,8 @@ afterAll(async () => {
 const ctx = (agent: string): CallContext => ({
   principal: principal(agent),
   requestId: uniqueName('req'),
+  // Where request_secret's link points (the stack's bridge listens on loopback).
+  origin: 'http://127.0.0.1:1',
 })
 
 /** The operations that need a Transit mount. */
@@ -80,6 +82,11 @@ describe('the generated agent policy', () => {
     await run('destroy_secret', { path: 'app/db', versions: [2] })
     await run('delete_secret_metadata', { path: 'app/db' })
     await run('whoami', {})
+    const asked = await run('request_secret', {
+      path: 'app/asked',
+      fields: [{ name: 'pw', description: 'A password' }],
+    })
+    await run('check_secret_request', { request_id: asked.request_id })
     if (stack.transit) {
       const enc = await run('encrypt', { key: 'k', plaintext: 'aGVsbG8=' })
       const ciphertext = enc.ciphertext as string

@@ -1,0 +1,97 @@
+/** @module entry/secret-entry tests: where a link points, its single use, decline and outcomes. */
+import { describe, expect, it } from 'vitest'
+import { AppError } from '../core/errors.js'
+import type { SecretEntryRequest } from '../core/ports.js'
+import { createMemoryNonceStore } from '../signing/nonce-store.js'
+import { createMemoryEntryStore } from './entry-store.js'
+import { createSecretEntry } from './secret-entry.js'
+
+const REQUEST: SecretEntryRequest = {
+  agent: 'alice',
+  method: 'api_key',
+  path: 'app/db',
+  fields: [{ name: 'password', description: 'The password' }],
+  update: false,
+}
+
+function entry(options: { publicUrl?: string; originFallback?: boolean } = {}) {
+  let t = 1_000_000
+  const now = () => t
+  const made = createSecretEntry({
+    key: Buffer.alloc(32, 3),
+    ttlMs: 60_000,
+    nonces: createMemoryNonceStore({ now }),
+    store: createMemoryEntryStore({ now }),
+    publicUrl: () => options.publicUrl,
+    originFallback: options.originFallback ?? false,
+    now,
+  })
+  return { ...made, advance: (ms: number) => void (t += ms) }
+}
+
+const tokenOf = (url: string) => new URL(url).pathname.split('/').at(-1)!
+
+describe('createSecretEntry', () => {
+  it('points the link at PUBLIC_URL (keeping its path), else at the caller only when allowed', async () => {
+    const withPublic = entry({ publicUrl: 'https://bridge.example/vault' })
+    const a = await withPublic.issue(REQUEST, 'http://127.0.0.1:1')
+    expect(a.url).toMatch(/^https:\/\/bridge\.example\/vault\/secret-entry\/v1\./)
+    const local = await entry({ originFallback: true }).issue(REQUEST, 'http://127.0.0.1:9')
+    expect(local.url).toMatch(/^http:\/\/127\.0\.0\.1:9\/secret-entry\/v1\./)
+    await expect(entry().issue(REQUEST, 'http://attacker.example')).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    })
+  })
+
+  it('opens a link until it is used; the outcome is kept for its agent only', async () => {
+    const e = entry({ originFallback: true })
+    const link = await e.issue(REQUEST, 'http://127.0.0.1:9')
+    const token = tokenOf(link.url)
+    expect(await e.open(token)).toMatchObject({
+      ok: true,
+      view: { path: 'app/db', agent: 'alice' },
+    })
+    expect(await e.state(link.id, 'alice')).toMatchObject({ status: 'pending' })
+    const done = await e.submit(token, async () => 7)
+    expect(done).toMatchObject({ ok: true, version: 7 })
+    expect(await e.open(token)).toEqual({ ok: false, reason: 'used' })
+    expect(await e.submit(token, async () => 8)).toEqual({ ok: false, reason: 'used' })
+    expect(await e.state(link.id, 'alice')).toMatchObject({ status: 'written', version: 7 })
+    expect(await e.state(link.id, 'mallory')).toBeUndefined()
+  })
+
+  it('records a failed write by its code, and the link is used up', async () => {
+    const e = entry({ originFallback: true })
+    const link = await e.issue(REQUEST, 'http://127.0.0.1:9')
+    const failed = await e.submit(tokenOf(link.url), async () => {
+      throw new AppError('CAS_MISMATCH', 'exists')
+    })
+    expect(failed).toMatchObject({ ok: false, reason: 'failed', code: 'CAS_MISMATCH' })
+    expect(await e.state(link.id, 'alice')).toMatchObject({
+      status: 'failed',
+      error: 'CAS_MISMATCH',
+    })
+    expect(await e.open(tokenOf(link.url))).toEqual({ ok: false, reason: 'used' })
+  })
+
+  it('a declined request cannot be submitted; only its own agent can decline it', async () => {
+    const e = entry({ originFallback: true })
+    const link = await e.issue(REQUEST, 'http://127.0.0.1:9')
+    expect(await e.decline(link.id, 'mallory')).toBe(false)
+    expect(await e.decline(link.id, 'alice')).toBe(true)
+    expect(await e.decline(link.id, 'alice')).toBe(false)
+    expect(await e.submit(tokenOf(link.url), async () => 1)).toEqual({ ok: false, reason: 'used' })
+    expect(await e.state(link.id, 'alice')).toMatchObject({ status: 'declined' })
+  })
+
+  it('an expired link is refused as expired', async () => {
+    const e = entry({ originFallback: true })
+    const link = await e.issue(REQUEST, 'http://127.0.0.1:9')
+    e.advance(60_000)
+    expect(await e.open(tokenOf(link.url))).toEqual({ ok: false, reason: 'expired' })
+    expect(await e.submit(tokenOf(link.url), async () => 1)).toEqual({
+      ok: false,
+      reason: 'expired',
+    })
+  })
+})
