@@ -27,6 +27,7 @@ import { createRefusalRecorder } from './http/refusal-audit.js'
 import { registerEntryRoutes, type EntryRouteDeps } from './http/entry-routes.js'
 import {
   allowedHostsWarning,
+  createHostCheck,
   createTransportGuard,
   isLoopbackHost,
 } from './http/transport-guard.js'
@@ -210,6 +211,11 @@ export interface HttpLayerOptions {
   authenticator?: Authenticator
   /** Test seam: the clock of the signed, expiring MCP requestState. */
   now?: () => number
+  /**
+   * Test seam: `false` serves plain MCP tool calls through an SDK server too (src/mcp/
+   * direct-call.ts), so that tests can compare both paths. Production never sets it.
+   */
+  mcpDirectToolCalls?: boolean
 }
 
 /** The HTTP side over a core. */
@@ -255,6 +261,9 @@ export function createHttpLayer(core: BridgeCore, options: HttpLayerOptions): Ht
     entry: core.entry,
     guard,
     log: logger,
+    ...(options.mcpDirectToolCalls === undefined
+      ? {}
+      : { directToolCalls: options.mcpDirectToolCalls }),
   })
   const entryRoutes = entryRoutesOf(core, config)
   const app = createApp({
@@ -283,12 +292,13 @@ export function createHttpLayer(core: BridgeCore, options: HttpLayerOptions): Ht
 }
 
 /** What request_secret's one-time page needs of the core. */
-const entryRoutesOf = (core: BridgeCore, config: Config): EntryRouteDeps => ({
+const entryRoutesOf = (core: BridgeCore, config: Config, host = config.host): EntryRouteDeps => ({
   entry: core.entry,
   runner: core.runner,
   csrfKey: core.signing.keyFor('secret-entry-csrf'),
   audit: core.security,
   publicUrl: config.secretEntry.publicUrl,
+  hostAllowed: createHostCheck({ allowedHosts: config.allowedHosts, host }),
 })
 
 /** The MCP consent flow's tokens: the core's `mcp-request-state` subkey over `nonces`. */
@@ -604,7 +614,7 @@ async function serveEntryPage(core: BridgeCore, config: Config, logger: Logger) 
         throw new AppError('UNAUTHENTICATED', 'This listener serves the one-time page only.')
       },
     },
-    publicRoutes: [(a) => registerEntryRoutes(a, entryRoutesOf(core, config))],
+    publicRoutes: [(a) => registerEntryRoutes(a, entryRoutesOf(core, config, '127.0.0.1'))],
   })
   return startHttpServer({ fetch: app.fetch, host: '127.0.0.1', port: 0, limits: config.listener })
 }

@@ -30,6 +30,8 @@ export interface EntryRouteDeps {
   audit: SecurityObserver
   /** PUBLIC_URL: its origin is the page's own besides the one the request names. */
   publicUrl?: string
+  /** Whether a Host header names this server (the transport guard's DNS-rebinding check). */
+  hostAllowed: (hostHeader: string) => boolean
 }
 
 /** The cookie the CSRF token is bound to. */
@@ -112,6 +114,10 @@ export function registerEntryRoutes(app: Hono<AppEnv>, deps: EntryRouteDeps): vo
     if (method !== 'GET' && method !== 'HEAD' && method !== 'POST') {
       c.header('Allow', 'GET, HEAD, POST')
       return problem(c, 'method')
+    }
+    // Security: the same DNS-rebinding check as the transport guard's, for every method.
+    if (!deps.hostAllowed(c.req.header('host') ?? new URL(c.req.url).host)) {
+      return problem(c, 'forbidden')
     }
     const link = c.req.param('link')
     const opened = await entry.open(link)

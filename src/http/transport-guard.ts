@@ -97,6 +97,22 @@ export const isJsonMediaType = (contentType: string | undefined): boolean =>
   (contentType ?? '').split(';')[0]?.trim().toLowerCase() === 'application/json'
 
 /**
+ * Whether a `Host` header names what the server answers to: a loopback name, one of
+ * ALLOWED_HOSTS, or (no ALLOWED_HOSTS, not bound to loopback) any name. The guard's DNS-rebinding
+ * check, also used by the routes mounted before it.
+ */
+export function createHostCheck(
+  options: Pick<TransportGuardOptions, 'allowedHosts' | 'host'>,
+): (hostHeader: string) => boolean {
+  const hosts = new Set(options.allowedHosts.map(normalise))
+  const loopbackOnly = isLoopbackHost(options.host)
+  return (hostHeader) => {
+    const name = normalise(hostName(hostHeader))
+    return isLoopbackHost(name) || hosts.has(name) || (hosts.size === 0 && !loopbackOnly)
+  }
+}
+
+/**
  * The guard. Mount it after the public routes and before the auth middleware, on every path.
  *
  * @throws FORBIDDEN (`details.reason`: `origin_not_allowed`, `cross_site`, `host_not_allowed`)
@@ -109,8 +125,7 @@ export function createTransportGuard(options: TransportGuardOptions): Middleware
   const origins = new Set(options.allowedOrigins.map(normalise))
   const hosts = new Set(options.allowedHosts.map(normalise))
   const loopbackOnly = isLoopbackHost(options.host)
-  const hostAllowed = (name: string) =>
-    isLoopbackHost(name) || hosts.has(name) || (hosts.size === 0 && !loopbackOnly)
+  const hostAllowed = createHostCheck(options)
   return async (c, next) => {
     const refuse = (e: AppError) => {
       options.recordRefusal?.(c, e)
@@ -147,7 +162,7 @@ export function createTransportGuard(options: TransportGuardOptions): Middleware
     // pointed at us through a DNS name that resolves to our address (DNS rebinding).
     // In-process requests (app.request) carry the host in the URL only.
     const host = c.req.header('host') ?? new URL(c.req.url).host
-    if (!hostAllowed(normalise(hostName(host)))) {
+    if (!hostAllowed(host)) {
       throw refuse(
         forbidden(
           loopbackOnly && hosts.size === 0

@@ -83,6 +83,10 @@ const fill = async (page: Page, password: string, user: string) => {
 
 const heading = (page: Page) => page.textContent('h1')
 
+/** Presses the form's button as a person would; the answer to the POST. */
+const submit = async (page: Page) =>
+  (await Promise.all([page.waitForNavigation(), page.click('button')]))[0]
+
 const secretAt = async (path: string) => {
   try {
     return (
@@ -114,7 +118,7 @@ describe.skipIf(!chromiumSuitesRun)('request_secret in headless Chromium', () =>
       await fill(page, VALUE, 'reporter')
       await page.screenshot({ path: join(shots(), '1-form.png'), fullPage: true })
 
-      const [answer] = await Promise.all([page.waitForNavigation(), page.click('button')])
+      const answer = await submit(page)
       expect(answer?.status()).toBe(200)
       expect(await heading(page)).toBe('Secret stored')
       expect(await page.textContent('main')).toContain('version 1')
@@ -157,10 +161,10 @@ describe.skipIf(!chromiumSuitesRun)('request_secret in headless Chromium', () =>
       await page.goto(url)
       await second.goto(url)
       await fill(page, VALUE, 'first')
-      await Promise.all([page.waitForNavigation(), page.click('button')])
+      await submit(page)
       expect(await heading(page)).toBe('Secret stored')
       await fill(second, 'second-value', 'second')
-      const [answer] = await Promise.all([second.waitForNavigation(), second.click('button')])
+      const answer = await submit(second)
       expect(answer?.status()).toBe(410)
       expect(await heading(second)).toBe('Link already used')
       await second.screenshot({ path: join(shots(), '3-used.png'), fullPage: true })
@@ -177,7 +181,7 @@ describe.skipIf(!chromiumSuitesRun)('request_secret in headless Chromium', () =>
       await page.goto(url)
       await fill(page, VALUE, 'late')
       bridge.skew(TTL_MS + 1000)
-      const [answer] = await Promise.all([page.waitForNavigation(), page.click('button')])
+      const answer = await submit(page)
       expect(answer?.status()).toBe(410)
       expect(await heading(page)).toBe('Link expired')
       await page.screenshot({ path: join(shots(), '4-expired.png'), fullPage: true })
@@ -216,7 +220,7 @@ describe.skipIf(!chromiumSuitesRun)('request_secret in headless Chromium', () =>
       await fill(page, VALUE, 'csrf')
       // The page runs no script (its CSP allows none); the test removes the token from outside.
       await page.evaluate(`document.querySelector('input[name="csrf"]').remove()`)
-      const [answer] = await Promise.all([page.waitForNavigation(), page.click('button')])
+      const answer = await submit(page)
       expect(answer?.status()).toBe(403)
       expect(await heading(page)).toBe('Request refused')
       await page.screenshot({ path: join(shots(), '6-no-csrf.png'), fullPage: true })

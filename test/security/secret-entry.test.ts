@@ -5,10 +5,11 @@
  * the page's headers; and the value showing up anywhere but in Vault. The browser run is
  * test/e2e/secret-entry.external.test.ts; across replicas, secret-entry-replicas.external.
  */
+import { request } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openLink, postForm } from '../helpers/entry-page.js'
 import { newSigningKey, startEntryBridge, type EntryBridge } from '../helpers/entry-bridge.js'
-import { apiKeyOf } from '../helpers/mcp-harness.js'
+import { apiKeyOf, postModern } from '../helpers/mcp-harness.js'
 import { startVaultStack, type VaultStack } from '../helpers/vault-stack.js'
 
 const VALUE = 'attacked-entry-value-Qm3'
@@ -272,5 +273,60 @@ describe('attacks on the request_secret page, each refused', () => {
       })
       expect({ path, status: res.status }).toEqual({ path, status: 415 })
     }
+  })
+
+  it('a request_secret requestState reused for another path is refused', async () => {
+    const args = (path: string) => ({ path, fields: FIELDS })
+    const call = (path: string, extra: Record<string, unknown> = {}) =>
+      postModern(
+        bridge.url,
+        'tools/call',
+        { name: 'request_secret', arguments: args(path), ...extra },
+        { capabilities: { elicitation: { url: {} } }, headers: { 'x-api-key': apiKeyOf(owner) } },
+      )
+    const first = await call('state/asked')
+    expect(first.json.result.resultType).toBe('input_required')
+    const requestState = first.json.result.requestState as string
+    const answer = { inputResponses: { secret_entry: { action: 'accept' } }, requestState }
+    const from = bridge.security.length
+    const other = await call('state/other', answer)
+    expect(other.json.error.code).toBe(-32602)
+    expect(bridge.security.slice(from).map((e) => `${e.event}:${e.reason}`)).toEqual([
+      'request_state_refused:request',
+    ])
+    // The state was used up by the refused call; the path it was not issued for got no link.
+    expect((await call('state/asked', answer)).json.error.code).toBe(-32602)
+    expect(bridge.events.filter((e) => e.target === 'state/other')).toEqual([])
+  })
+
+  it('the request_secret page refuses a DNS-rebinding Host', async () => {
+    const { url } = await link('rebinding')
+    const page = await openLink(url)
+    const u = new URL(url)
+    const statusWith = (method: string, headers: Record<string, string>, body = '') =>
+      new Promise<number>((resolve, reject) => {
+        const req = request(
+          { host: u.hostname, port: u.port, path: u.pathname, method, headers },
+          (res) => {
+            res.resume()
+            resolve(res.statusCode ?? 0)
+          },
+        )
+        req.on('error', reject)
+        req.end(body)
+      })
+    const rebinding = { host: `evil.example:${u.port}` }
+    expect(await statusWith('GET', rebinding)).toBe(403)
+    const form = `csrf=${encodeURIComponent(page.csrf!)}&field.password=${VALUE}`
+    const post = {
+      ...rebinding,
+      'content-type': 'application/x-www-form-urlencoded',
+      'sec-fetch-site': 'same-origin',
+      cookie: page.cookie!,
+    }
+    expect(await statusWith('POST', post, form)).toBe(403)
+    expect(await secretAt(owner, 'rebinding')).toBeUndefined()
+    // The real host name still works.
+    expect((await openLink(url)).status).toBe(200)
   })
 })
