@@ -77,13 +77,15 @@ const inVault = async (path: string) =>
 
 describe.skipIf(!redisSuitesRun)('request_secret links across replicas', () => {
   it('two replicas sharing Redis accept a request_secret link once between them', async () => {
-    const res = await ask(a, { path: 'shared', fields: FIELDS, update: true })
-    // An existing secret and update mode: without the shared single use, both writes would land.
+    // An existing secret and update mode (a link can only be made for one that exists). The
+    // shared nonce turns the second post away (410) before Vault; without it, Vault's
+    // check-and-set would refuse it instead (409).
     await fetch(new URL('/secrets/shared', a.url), {
       method: 'PUT',
       headers: { 'x-api-key': `key-${agent}-0123456789`, 'content-type': 'application/json' },
       body: JSON.stringify({ data: { token: 'old' } }),
     })
+    const res = await ask(a, { path: 'shared', fields: FIELDS, update: true })
     const url = res.json.url as string
     const page = await openLink(on(a, url))
     expect(page.status).toBe(200)
