@@ -21,6 +21,7 @@ function entry(options: { publicUrl?: string; originFallback?: boolean; store?: 
   const made = createSecretEntry({
     key: Buffer.alloc(32, 3),
     ttlMs: 60_000,
+    maxOpen: 3,
     nonces: createMemoryNonceStore({ now }),
     store: options.store ?? createMemoryEntryStore({ now }),
     publicUrl: () => options.publicUrl,
@@ -126,5 +127,23 @@ describe('createSecretEntry', () => {
       status: 'failed',
       error: 'CAS_MISMATCH',
     })
+  })
+
+  it("refuses a request past the agent's cap of open ones until one is used, declined or expired", async () => {
+    const e = entry({ originFallback: true })
+    const links = []
+    for (let i = 0; i < 3; i++) links.push(await e.issue(REQUEST, 'http://127.0.0.1:9'))
+    const over = () => e.issue(REQUEST, 'http://127.0.0.1:9')
+    await expect(over()).rejects.toMatchObject({ code: 'TOO_MANY_OPEN_REQUESTS' })
+    // Another agent is not held back by alice's.
+    await expect(e.issue({ ...REQUEST, agent: 'bob' }, 'http://127.0.0.1:9')).resolves.toBeDefined()
+    expect((await e.submit(tokenOf(links[0]!.url), async () => 1)).ok).toBe(true)
+    await over()
+    await expect(over()).rejects.toMatchObject({ code: 'TOO_MANY_OPEN_REQUESTS' })
+    expect(await e.decline(links[1]!.id, 'alice')).toBe(true)
+    await over()
+    await expect(over()).rejects.toMatchObject({ code: 'TOO_MANY_OPEN_REQUESTS' })
+    e.advance(60_000)
+    await over()
   })
 })

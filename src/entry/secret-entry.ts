@@ -84,6 +84,8 @@ export interface SecretEntryOptions {
   /** The `secret-entry-link` subkey. */
   key: Buffer
   ttlMs: number
+  /** The most open (pending, unexpired) requests one agent may have. */
+  maxOpen: number
   nonces: NonceStore
   store: EntryStore
   /** PUBLIC_URL, or the stdio bridge's own page listener: where people reach the page. */
@@ -173,10 +175,25 @@ export function createSecretEntry(options: SecretEntryOptions): SecretEntry {
         c: request.cas,
       })
       const view = viewOf(token)
-      await record(stateOf(view, {})).catch((err: unknown) => {
+      const unrecorded = (err: unknown) => {
         throw new AppError('VAULT_UNAVAILABLE', 'The request could not be recorded; try again.', {
           cause: err,
         })
+      }
+      const counted = await store
+        .reserve(view.agent, view.id, view.expiresAt, options.maxOpen)
+        .catch(unrecorded)
+      if (!counted) {
+        throw new AppError(
+          'TOO_MANY_OPEN_REQUESTS',
+          `You have ${options.maxOpen} open secret requests, the most this bridge allows ` +
+            '(SECRET_ENTRY_MAX_OPEN). Wait until a person submits one or its link expires, ' +
+            'or decline one you no longer need, then ask again.',
+        )
+      }
+      await record(stateOf(view, {})).catch(async (err: unknown) => {
+        await store.release(view.agent, view.id).catch(() => undefined)
+        unrecorded(err)
       })
       const url = new URL(`${ENTRY_PATH.slice(1)}${token}`, base).toString()
       return { id: view.id, url, expiresAt: view.expiresAt }
@@ -191,6 +208,7 @@ export function createSecretEntry(options: SecretEntryOptions): SecretEntry {
       const s = await store.get(id)
       if (!s || s.agent !== agent || s.status !== 'pending' || s.expiresAt <= now()) return false
       if (!(await nonces.consume(id, s.expiresAt))) return false
+      await store.release(agent, id).catch(() => undefined)
       await record({ ...s, status: 'declined' })
       return true
     },
@@ -219,6 +237,8 @@ export function createSecretEntry(options: SecretEntryOptions): SecretEntry {
         if (err instanceof TokenRefusedError) return refused(err)
         throw err
       }
+      // Used up: no longer open, whatever the write does.
+      await store.release(view.agent, view.id).catch(() => undefined)
       try {
         const version = await write(view)
         await record(stateOf(view, { status: 'written', version })).catch(() => undefined)

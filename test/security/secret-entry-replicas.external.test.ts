@@ -117,6 +117,40 @@ describe.skipIf(!redisSuitesRun)('request_secret links across replicas', () => {
     expect((await b.check(agent, res.json.request_id)).json.status).toBe('written')
   })
 
+  it("two replicas sharing Redis count an agent's open request_secret links together", async () => {
+    const capped = stack.agent('replica-capped')
+    const capEnv = { ...env, SECRET_ENTRY_MAX_OPEN: '2' }
+    const c = await startEntryBridge(stack, [capped], capEnv)
+    const d = await startEntryBridge(stack, [capped], capEnv)
+    const askOn = async (bridge: EntryBridge, path: string) => {
+      for (let i = 0; ; i++) {
+        const res = await bridge.ask(capped, { path, fields: FIELDS })
+        if (res.status !== 503 || i === 50) return res
+        await new Promise((r) => setTimeout(r, 100))
+      }
+    }
+    try {
+      const first = await askOn(c, 'capped-1')
+      expect(first.status).toBe(200)
+      expect((await askOn(d, 'capped-2')).status).toBe(200)
+      for (const bridge of [c, d]) {
+        const over = await askOn(bridge, 'capped-3')
+        expect(over.status).toBe(429)
+        expect(over.json.error.code).toBe('TOO_MANY_OPEN_REQUESTS')
+        expect(over.json.url).toBeUndefined()
+      }
+      // The person uses the first link on the other replica: a place frees up for both.
+      const url = on(d, first.json.url)
+      const page = await openLink(url)
+      expect((await postForm(url, page, { token: VALUE })).status).toBe(200)
+      expect((await askOn(c, 'capped-3')).status).toBe(200)
+      expect((await askOn(d, 'capped-4')).status).toBe(429)
+    } finally {
+      await c.close()
+      await d.close()
+    }
+  })
+
   it('with Redis gone a request_secret link is refused, never accepted', async () => {
     const res = await ask(a, { path: 'no-redis', fields: FIELDS })
     const url = on(a, res.json.url)

@@ -192,6 +192,30 @@ describe('attacks on the request_secret page, each refused', () => {
     expect(versions).toEqual([2, 1])
   })
 
+  it('an agent flooding request_secret is stopped at its cap of open links; others are not', async () => {
+    const capped = await startEntryBridge(stack, [owner, other], { SECRET_ENTRY_MAX_OPEN: '3' })
+    try {
+      const ask = (agent: string, path: string) => capped.ask(agent, { path, fields: FIELDS })
+      const open = []
+      for (let i = 0; i < 3; i++) open.push(await ask(owner, `flood/${i}`))
+      expect(open.map((r) => r.status)).toEqual([200, 200, 200])
+      for (let i = 3; i < 6; i++) {
+        const over = await ask(owner, `flood/${i}`)
+        expect(over.status).toBe(429)
+        expect(over.json.error.code).toBe('TOO_MANY_OPEN_REQUESTS')
+        expect(over.json.error.message).toContain('SECRET_ENTRY_MAX_OPEN')
+      }
+      expect((await ask(other, 'flood/other')).status).toBe(200)
+      // A link the person used frees its place; the refused requests made no link at all.
+      const url = open[0]!.json.url as string
+      expect((await postForm(url, await openLink(url), { password: VALUE })).status).toBe(200)
+      expect((await ask(owner, 'flood/again')).status).toBe(200)
+      expect((await ask(owner, 'flood/more')).status).toBe(429)
+    } finally {
+      await capped.close()
+    }
+  })
+
   it("a secret-entry POST without the CSRF token, or with another link's, is refused", async () => {
     const { url } = await link('csrf')
     const page = await openLink(url)
