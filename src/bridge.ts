@@ -212,6 +212,11 @@ export interface HttpLayerOptions {
   authenticator?: Authenticator
   /** Test seam: the clock of the signed, expiring MCP requestState. */
   now?: () => number
+  /**
+   * Test seam: `false` serves plain MCP tool calls through an SDK server too (src/mcp/
+   * direct-call.ts), so that tests can compare both paths. Production never sets it.
+   */
+  mcpDirectToolCalls?: boolean
 }
 
 /** The HTTP side over a core. */
@@ -257,6 +262,9 @@ export function createHttpLayer(core: BridgeCore, options: HttpLayerOptions): Ht
     entry: core.entry,
     guard,
     log: logger,
+    ...(options.mcpDirectToolCalls === undefined
+      ? {}
+      : { directToolCalls: options.mcpDirectToolCalls }),
   })
   const entryRoutes = entryRoutesOf(core, config)
   const app = createApp({

@@ -26,8 +26,9 @@ import {
   refuse,
   rememberRequestId,
 } from './error-reply.js'
-import { operationNamed } from './operation-tools.js'
-import { createMcpServer, type McpServerDeps, type McpSession } from './server.js'
+import { plainToolCall, toolCallResponse } from './direct-call.js'
+import { callTool, needsSdkRound, operationNamed } from './operation-tools.js'
+import { SERVER_INFO, createMcpServer, type McpServerDeps, type McpSession } from './server.js'
 
 export { MCP_PATH } from './error-reply.js'
 
@@ -40,6 +41,11 @@ export interface McpEndpointDeps extends McpServerDeps {
   guard: MiddlewareHandler<AppEnv>
   /** Reports what the SDK refused or failed on (never the response itself). */
   log: Logger
+  /**
+   * `false` sends plain tool calls through the SDK server too (direct-call.ts); tests compare
+   * both paths. Default true.
+   */
+  directToolCalls?: boolean
 }
 
 /** The `/mcp` endpoint: its routes, and the SDK handler behind them. */
@@ -135,7 +141,15 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
       scopes: [...principal.scopes],
       extra: { [SESSION]: session },
     }
-    if (await isLegacyRequest(c.req.raw, body)) {
+    // The hot path: a plain tools/call runs the same tool handler without an SDK server around
+    // it (direct-call.ts), in the era the SDK's classifier gives it.
+    const call = plainToolCall(body, {
+      protocolVersion: c.req.header('mcp-protocol-version'),
+      method: c.req.header('mcp-method'),
+      name: c.req.header('mcp-name'),
+    })
+    const legacy = call ? call.era === 'legacy' : await isLegacyRequest(c.req.raw, body)
+    if (legacy) {
       const version = c.req.header('mcp-protocol-version')
       if (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
         throw new AppError(
@@ -144,8 +158,16 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
             `${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}.`,
         )
       }
-      return serveLegacy(c.req.raw, body, authInfo, serverFor('legacy', session))
     }
+    if (
+      call &&
+      deps.directToolCalls !== false &&
+      !needsSdkRound(deps, session, call.op, call.args)
+    ) {
+      const result = await callTool(deps, { ...session, era: call.era }, call.op, call.args)
+      return c.json(toolCallResponse(call, result, SERVER_INFO))
+    }
+    if (legacy) return serveLegacy(c.req.raw, body, authInfo, serverFor('legacy', session))
     return modern.fetch(c.req.raw, { authInfo, parsedBody: body })
   }
 

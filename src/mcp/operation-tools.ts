@@ -125,17 +125,61 @@ export function registerOperationTools(
         `Unknown tool "${request.params.name.slice(0, 64)}". tools/list shows the tools you can call.`,
       )
     }
-    return callTool(server, deps, session, op, request.params.arguments ?? {}, ctx)
+    return callTool(deps, session, op, request.params.arguments ?? {}, { server, ctx })
   })
 }
 
-async function callTool(
-  server: McpServer,
+/**
+ * Whether calling `op` with `args` asks the user first (MCP_SECRET_VALUES=elicit and arguments
+ * that may reveal secret values). The scope check comes first (through the runner), so that a
+ * caller without the scope gets the scope refusal, audited, and is never asked anything.
+ */
+export const needsConsent = (
+  deps: Pick<McpServerDeps, 'secretValues'>,
+  session: Pick<McpSession, 'principal'>,
+  op: AnyOperation,
+  args: Record<string, unknown>,
+): boolean =>
+  deps.secretValues === 'elicit' &&
+  secretGuardOf(op)?.mayReveal(args) === true &&
+  isAllowed(op, session.principal.scopes)
+
+/**
+ * Whether the call asks the client something through the SDK server (a consent question, or
+ * request_secret's link for the user), and so needs a {@link ConsentRound}.
+ */
+export const needsSdkRound = (
+  deps: Pick<McpServerDeps, 'secretValues'>,
+  session: Pick<McpSession, 'principal'>,
+  op: AnyOperation,
+  args: Record<string, unknown>,
+): boolean =>
+  (op.name === requestSecret.name && isAllowed(op, session.principal.scopes)) ||
+  needsConsent(deps, session, op, args)
+
+/** The SDK server and request context a question to the client is asked through. */
+export interface ConsentRound {
+  server: McpServer
+  ctx: ServerContext
+}
+
+const roundOf = (round: ConsentRound | undefined): ConsentRound => {
+  if (!round) throw new Error('mcp: a tool call that asks the client reached no SDK server')
+  return round
+}
+
+/**
+ * Runs one tool call for the session's principal: the runner (scopes, validation, audit), the
+ * secret-values policy, and the result as structured content, or a `CODE: message` tool error.
+ * `round` is needed only when {@link needsSdkRound}; a call that needs one without it is a
+ * wiring bug and fails as INTERNAL.
+ */
+export async function callTool(
   deps: McpServerDeps,
   session: McpSession,
   op: AnyOperation,
   args: Record<string, unknown>,
-  ctx: ServerContext,
+  round?: ConsentRound,
 ): Promise<CallToolResult | InputRequiredResult> {
   const requestId = session.requestId ?? randomUUID()
   const { principal } = session
@@ -151,6 +195,7 @@ async function callTool(
   const run = (input: Record<string, unknown>) => runOp(op, input)
   try {
     if (op.name === requestSecret.name && isAllowed(op, principal.scopes)) {
+      const { server, ctx } = roundOf(round)
       const entryCall = { server, session, ctx, consent: deps.consent, entry: deps.entry }
       const answer = await requestSecretByUrl({ ...entryCall, op, args, run: runOp })
       if (answer !== undefined) return isInputRequired(answer) ? answer : toolResult(answer)
@@ -160,16 +205,11 @@ async function callTool(
     // Security: in wrap mode a call that could return values asks Vault for a wrapping token
     // instead, or, where Vault holds nothing to wrap, is refused before Vault is called.
     if (guard?.mayReveal(args) && deps.secretValues === 'wrap' && isAllowed(op, principal.scopes)) {
-      if (!guard.wrap) throw wrapOnly(op.name)
+      if (!guard.wrap) throw wrapOnly(deps, session, requestId, op.name, 'no_wrap')
       args = guard.wrap(args, deps.wrapTtlSeconds ?? DEFAULT_WRAP_TTL_SECONDS)
     }
-    // The scope check comes first (through the runner), so that a caller without the scope gets
-    // the scope refusal, audited, and is never asked anything.
-    if (
-      guard?.mayReveal(args) &&
-      deps.secretValues === 'elicit' &&
-      isAllowed(op, principal.scopes)
-    ) {
+    if (guard && needsConsent(deps, session, op, args)) {
+      const { server, ctx } = roundOf(round)
       const consent = { server, session, ctx, consent: deps.consent, op, guard, args, run }
       const answer = await revealWithConsent(consent)
       if (isInputRequired(answer)) return answer
@@ -185,7 +225,7 @@ async function callTool(
     else if (guard?.reveals(out) && deps.secretValues === 'elicit' && !guard.mayReveal(args)) {
       throw new AppError('FORBIDDEN', 'This result holds secret values nobody agreed to show.')
     } else if (guard?.reveals(out) && deps.secretValues === 'wrap') {
-      throw wrapOnly(op.name)
+      throw wrapOnly(deps, session, requestId, op.name, 'unwrapped_result')
     }
     return toolResult(out)
   } catch (err) {
@@ -204,13 +244,33 @@ async function callTool(
 /** The wrap TTL of wrap-mode reads when neither the call nor MCP_WRAP_TTL names one. */
 const DEFAULT_WRAP_TTL_SECONDS = 300
 
-const wrapOnly = (name: string) =>
-  new AppError(
+/**
+ * The refusal of wrap mode, on the audit trail (`secret_values_refused`): `no_wrap` when the
+ * operation has nothing Vault could wrap, `unwrapped_result` when a result held values anyway.
+ */
+function wrapOnly(
+  deps: McpServerDeps,
+  session: McpSession,
+  requestId: string,
+  name: string,
+  reason: 'no_wrap' | 'unwrapped_result',
+): AppError {
+  deps.consent.audit.securityEvent({
+    time: new Date().toISOString(),
+    requestId,
+    agent: session.principal.agent,
+    method: session.principal.method,
+    event: 'secret_values_refused',
+    reason,
+    operation: name,
+  })
+  return new AppError(
     'FORBIDDEN',
     `This bridge never shows secret values to the model (MCP_SECRET_VALUES=wrap), and ${name} ` +
       'would. read_secret returns a Vault wrapping token instead, which a program unwraps at ' +
       'Vault; use it, or a client outside MCP.',
   )
+}
 
 /**
  * A successful tool result. Security: `content` and `structuredContent` are the same object

@@ -171,7 +171,7 @@ export async function startMcpApp(
   stack: Pick<VaultStack, 'core'>,
   agents: Record<string, readonly Scope[]>,
   env: Record<string, string> = {},
-  options: { logger?: Logger; now?: () => number } = {},
+  options: { logger?: Logger; now?: () => number; mcpDirectToolCalls?: boolean } = {},
 ): Promise<McpApp> {
   const keys = Object.fromEntries(
     Object.entries(agents).map(([agent, scopes]) => [apiKeyOf(agent), { agent, scopes }]),
@@ -187,7 +187,14 @@ export async function startMcpApp(
     ...env,
   })
   const logger = options.logger ?? silentLogger()
-  const layer = createHttpLayer(stack.core, { logger, config, now: options.now })
+  const layer = createHttpLayer(stack.core, {
+    logger,
+    config,
+    now: options.now,
+    ...(options.mcpDirectToolCalls === undefined
+      ? {}
+      : { mcpDirectToolCalls: options.mcpDirectToolCalls }),
+  })
   const server = await startHttpServer({ fetch: layer.app.fetch, host: '127.0.0.1', port: 0 })
   return {
     url: server.url,
