@@ -5,7 +5,7 @@
  * of the product: the dev vault is a workspace package that the product never contains.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { dirname, join, resolve } from 'node:path'
@@ -185,34 +185,56 @@ const rs256KeyFile = (envFile: string) => join(dirname(envFile), 'agent-jwt-rs25
  * Writes `values` to `file` as `NAME='value'` lines (and the RS256 key beside it, named by
  * DEMO_RS256_KEY), readable by the owner only, the directory too, replacing earlier files: what
  * scripts/lib/common.sh loads and docs/curl.md sources.
+ * @returns what removes them, and the directories this call made once they are empty.
  */
-function writeEnvFiles(file: string, values: Record<string, string>, rs256KeyPem?: string): void {
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
-  removeEnvFiles(file)
-  const all = { ...values }
-  if (rs256KeyPem) {
-    writeFileSync(rs256KeyFile(file), rs256KeyPem, { mode: 0o600 })
-    all.DEMO_RS256_KEY = rs256KeyFile(file)
+function writeEnvFiles(
+  file: string,
+  values: Record<string, string>,
+  rs256KeyPem?: string,
+): () => void {
+  const created = mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
+  const removeFiles = () => {
+    rmSync(file, { force: true })
+    rmSync(rs256KeyFile(file), { force: true })
   }
-  const lines = Object.entries(all).map(([name, value]) => {
-    if (!/^[\w.:/+=-]*$/.test(value)) throw new Error(`dev: ${name} cannot be written to ${file}`)
-    return `${name}='${value}'`
-  })
-  writeFileSync(
-    file,
-    [
-      '# Written by the dev command (npm start) for scripts/*.sh and docs/curl.md; removed when',
-      '# it stops. Credentials of this run only, made at its start: never use them elsewhere.',
-      ...lines,
-      '',
-    ].join('\n'),
-    { mode: 0o600 },
-  )
-}
-
-function removeEnvFiles(file: string): void {
-  rmSync(file, { force: true })
-  rmSync(rs256KeyFile(file), { force: true })
+  const remove = () => {
+    removeFiles()
+    if (!created) return
+    for (let dir = dirname(file); ; dir = dirname(dir)) {
+      try {
+        rmdirSync(dir)
+      } catch {
+        return // not empty (or gone): leave it
+      }
+      if (dir === created) return
+    }
+  }
+  removeFiles()
+  try {
+    const all = { ...values }
+    if (rs256KeyPem) {
+      writeFileSync(rs256KeyFile(file), rs256KeyPem, { mode: 0o600 })
+      all.DEMO_RS256_KEY = rs256KeyFile(file)
+    }
+    const lines = Object.entries(all).map(([name, value]) => {
+      if (!/^[\w.:/+=-]*$/.test(value)) throw new Error(`dev: ${name} cannot be written to ${file}`)
+      return `${name}='${value}'`
+    })
+    writeFileSync(
+      file,
+      [
+        '# Written by the dev command (npm start) for scripts/*.sh and docs/curl.md; removed when',
+        '# it stops. Credentials of this run only, made at its start: never use them elsewhere.',
+        ...lines,
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    )
+  } catch (err) {
+    remove()
+    throw err
+  }
+  return remove
 }
 
 /**
@@ -316,10 +338,9 @@ export async function runDevCommand(
     // A development command: the scripts' published demo credentials are fine against the dev vault.
     const bridge = await startBridge(config, logger, { allowPublishedCredentials: true })
     started.push(() => bridge.stop().then(() => undefined))
-    started.push(() => removeEnvFiles(envFile))
     // DEV_VAULT_ADDR: where docs/wrapping.md unwraps (a wrapping token needs no other credential).
     const exported = { BRIDGE_URL: bridge.url, DEV_VAULT_ADDR: devVault.url, ...generated.exported }
-    writeEnvFiles(envFile, exported, generated.rs256KeyPem)
+    started.push(writeEnvFiles(envFile, exported, generated.rs256KeyPem))
     const jwt = generated.jwtSecret
       ? await demoJwt(generated.jwtSecret, config.auth.jwt.subjectClaim)
       : undefined

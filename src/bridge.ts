@@ -179,10 +179,11 @@ export async function createBridgeCore(config: Config, options: CoreOptions): Pr
 function createEntry(config: Config, signing: SigningKeys, options: CoreOptions): SecretEntry {
   const { logger, now } = options
   const redisUrl = config.rateLimit.redisUrl
-  const { publicUrl, ttlSeconds } = config.secretEntry
+  const { publicUrl, ttlSeconds, maxOpen } = config.secretEntry
   return createSecretEntry({
     key: signing.keyFor('secret-entry-link'),
     ttlMs: ttlSeconds * 1000,
+    maxOpen,
     nonces: redisUrl
       ? createRedisNonceStore(redisUrl, logger, { now })
       : createMemoryNonceStore({ now }),

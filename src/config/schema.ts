@@ -511,6 +511,9 @@ export const envSchema = z.object({
     'URL people open the bridge at (request_secret links), such as https://bridge.example.com; unset: the address the caller used, on a loopback listener only.',
   ),
   SECRET_ENTRY_TTL: duration('10m').describe('How long a request_secret link works (1m to 24h).'),
+  SECRET_ENTRY_MAX_OPEN: int(20, 1, 1000).describe(
+    'Most open (unused, unexpired) request_secret links one agent may have; one more is refused with TOO_MANY_OPEN_REQUESTS (429). Counted across replicas with RATE_LIMIT_REDIS_URL.',
+  ),
 
   AUDIT_LOG: z
     .string()
@@ -938,7 +941,11 @@ export const configSchema = envSchema
     /** Root key of everything the bridge signs; undefined: the composition root makes one. */
     signing: { key: e.STATE_SIGNING_KEY },
     /** request_secret's one-time page. */
-    secretEntry: { publicUrl: e.PUBLIC_URL, ttlSeconds: e.SECRET_ENTRY_TTL },
+    secretEntry: {
+      publicUrl: e.PUBLIC_URL,
+      ttlSeconds: e.SECRET_ENTRY_TTL,
+      maxOpen: e.SECRET_ENTRY_MAX_OPEN,
+    },
     audit: { sink: e.AUDIT_LOG },
     metrics: { enabled: e.METRICS_ENABLED, port: e.METRICS_PORT },
     /** Response wrapping of reads: the longest wrap TTL a caller may ask for (whole seconds). */

@@ -28,6 +28,8 @@ export const ERROR_SPEC = {
   PAYLOAD_TOO_LARGE: { status: 413 },
   UNSUPPORTED_MEDIA_TYPE: { status: 415 },
   RATE_LIMITED: { status: 429 },
+  /** The agent has as many open request_secret links as SECRET_ENTRY_MAX_OPEN allows. */
+  TOO_MANY_OPEN_REQUESTS: { status: 429 },
   INTERNAL: { status: 500 },
   VAULT_UNAVAILABLE: { status: 503 },
   // The request is fine and will succeed unchanged once an operator mounts Transit: a server

@@ -233,7 +233,8 @@ export const requestSecret = defineOperation({
     'Ask a person to type a secret (a password, an API key) into a one-time page of the bridge, ' +
     'which stores it at `path` in your namespace. You get the link to give them, never the ' +
     'value; check_secret_request shows when it is stored and at which version. Creates a new ' +
-    'secret unless `update` is true.',
+    'secret unless `update` is true; an update link is bound to the current version, so a ' +
+    'change made after it fails (CAS_MISMATCH) rather than being overwritten.',
   access: 'write',
   hints: { readOnly: false, destructive: false, idempotent: false },
   input: requestSecretInput,

@@ -278,6 +278,12 @@ export interface SecretEntryRequest {
   fields: { name: string; description: string }[]
   /** false: create (cas 0); true: change these fields of an existing secret. */
   update: boolean
+  /**
+   * The check-and-set version the write passes to Vault: 0 to create, the secret's current
+   * version (read when the link is made) to update. Vault itself then takes the link's write at
+   * most once, across replicas and restarts, and never over a change made since.
+   */
+  cas: number
 }
 
 export type SecretEntryStatus = 'pending' | 'written' | 'failed' | 'declined' | 'expired'

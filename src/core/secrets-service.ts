@@ -354,9 +354,15 @@ export function createSecretsService(deps: SecretsServiceDeps): SecretsService {
 
     async requestSecret(ctx, { path, fields, update }) {
       // The path is checked here, before a link exists: the link grants exactly this path.
-      secretKey(ctx, path)
+      const key = secretKey(ctx, path)
+      const links = entryLinks()
+      // The link is bound to the version it was made against: its write passes it as cas, so
+      // Vault refuses a second write of the same link, and any write over a later change.
+      const cas = update
+        ? (await vault.session(ctx, 1, (v) => v.kvReadMetadata(key))).current_version
+        : 0
       const { agent, method } = ctx.principal
-      const link = await entryLinks().issue({ agent, method, path, fields, update }, ctx.origin)
+      const link = await links.issue({ agent, method, path, fields, update, cas }, ctx.origin)
       return {
         request_id: link.id,
         path,

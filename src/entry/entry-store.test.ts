@@ -38,4 +38,19 @@ describe('createMemoryEntryStore', () => {
     await store.put({ ...state('b'), status: 'written' }, 100)
     expect((await store.get('b'))!.status).toBe('written')
   })
+
+  it("counts an agent's open requests up to the cap, freeing used and expired ones", async () => {
+    let t = 0
+    const store = createMemoryEntryStore({ now: () => t })
+    expect(await store.reserve('alice', 'a', 10, 2)).toBe(true)
+    expect(await store.reserve('alice', 'b', 100, 2)).toBe(true)
+    expect(await store.reserve('alice', 'c', 100, 2)).toBe(false)
+    // Another agent has a count of its own.
+    expect(await store.reserve('bob', 'x', 100, 2)).toBe(true)
+    await store.release('alice', 'b')
+    expect(await store.reserve('alice', 'c', 100, 2)).toBe(true)
+    expect(await store.reserve('alice', 'd', 100, 2)).toBe(false)
+    t = 10
+    expect(await store.reserve('alice', 'd', 100, 2)).toBe(true)
+  })
 })

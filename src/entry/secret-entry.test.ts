@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { AppError } from '../core/errors.js'
 import type { SecretEntryRequest } from '../core/ports.js'
 import { createMemoryNonceStore } from '../signing/nonce-store.js'
-import { createMemoryEntryStore } from './entry-store.js'
+import { createMemoryEntryStore, type EntryStore } from './entry-store.js'
 import { createSecretEntry } from './secret-entry.js'
 
 const REQUEST: SecretEntryRequest = {
@@ -12,16 +12,18 @@ const REQUEST: SecretEntryRequest = {
   path: 'app/db',
   fields: [{ name: 'password', description: 'The password' }],
   update: false,
+  cas: 0,
 }
 
-function entry(options: { publicUrl?: string; originFallback?: boolean } = {}) {
+function entry(options: { publicUrl?: string; originFallback?: boolean; store?: EntryStore } = {}) {
   let t = 1_000_000
   const now = () => t
   const made = createSecretEntry({
     key: Buffer.alloc(32, 3),
     ttlMs: 60_000,
+    maxOpen: 3,
     nonces: createMemoryNonceStore({ now }),
-    store: createMemoryEntryStore({ now }),
+    store: options.store ?? createMemoryEntryStore({ now }),
     publicUrl: () => options.publicUrl,
     originFallback: options.originFallback ?? false,
     now,
@@ -84,14 +86,64 @@ describe('createSecretEntry', () => {
     expect(await e.state(link.id, 'alice')).toMatchObject({ status: 'declined' })
   })
 
-  it('an expired link is refused as expired', async () => {
+  it('an expired link is refused as expired, naming the agent it was issued to', async () => {
     const e = entry({ originFallback: true })
     const link = await e.issue(REQUEST, 'http://127.0.0.1:9')
     e.advance(60_000)
-    expect(await e.open(tokenOf(link.url))).toEqual({ ok: false, reason: 'expired' })
-    expect(await e.submit(tokenOf(link.url), async () => 1)).toEqual({
+    const issuer = { agent: 'alice', method: 'api_key' }
+    expect(await e.open(tokenOf(link.url))).toEqual({ ok: false, reason: 'expired', issuer })
+    let wrote = false
+    expect(await e.submit(tokenOf(link.url), async () => ((wrote = true), 1))).toEqual({
       ok: false,
       reason: 'expired',
+      issuer,
     })
+    expect(wrote).toBe(false)
+  })
+
+  it("a write Vault refuses by check-and-set after the link's own write reads as used", async () => {
+    const store = createMemoryEntryStore({ now: () => 1_000_000 })
+    const e = entry({ originFallback: true, store })
+    const link = await e.issue(REQUEST, 'http://127.0.0.1:9')
+    const token = tokenOf(link.url)
+    let casSeen: number | undefined
+    expect(await e.submit(token, async (v) => ((casSeen = v.cas), 1))).toMatchObject({ ok: true })
+    expect(casSeen).toBe(0)
+    const mismatch = async (): Promise<number> => {
+      throw new AppError('CAS_MISMATCH', 'changed')
+    }
+    // Fresh nonces (a restart) over the same records: Vault refuses, the record stays written.
+    const restarted = entry({ originFallback: true, store })
+    expect(await restarted.submit(token, mismatch)).toMatchObject({ ok: false, reason: 'used' })
+    expect(await e.state(link.id, 'alice')).toMatchObject({ status: 'written', version: 1 })
+    // Without a record of its own write (someone else changed the secret), it failed.
+    const other = await e.issue(REQUEST, 'http://127.0.0.1:9')
+    expect(await e.submit(tokenOf(other.url), mismatch)).toMatchObject({
+      ok: false,
+      reason: 'failed',
+      code: 'CAS_MISMATCH',
+    })
+    expect(await e.state(other.id, 'alice')).toMatchObject({
+      status: 'failed',
+      error: 'CAS_MISMATCH',
+    })
+  })
+
+  it("refuses a request past the agent's cap of open ones until one is used, declined or expired", async () => {
+    const e = entry({ originFallback: true })
+    const links = []
+    for (let i = 0; i < 3; i++) links.push(await e.issue(REQUEST, 'http://127.0.0.1:9'))
+    const over = () => e.issue(REQUEST, 'http://127.0.0.1:9')
+    await expect(over()).rejects.toMatchObject({ code: 'TOO_MANY_OPEN_REQUESTS' })
+    // Another agent is not held back by alice's.
+    await expect(e.issue({ ...REQUEST, agent: 'bob' }, 'http://127.0.0.1:9')).resolves.toBeDefined()
+    expect((await e.submit(tokenOf(links[0]!.url), async () => 1)).ok).toBe(true)
+    await over()
+    await expect(over()).rejects.toMatchObject({ code: 'TOO_MANY_OPEN_REQUESTS' })
+    expect(await e.decline(links[1]!.id, 'alice')).toBe(true)
+    await over()
+    await expect(over()).rejects.toMatchObject({ code: 'TOO_MANY_OPEN_REQUESTS' })
+    e.advance(60_000)
+    await over()
   })
 })

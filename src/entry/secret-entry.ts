@@ -1,9 +1,12 @@
 /**
  * @module entry/secret-entry: request_secret's one-time links. A link is a signed token
  * (HMAC, the `secret-entry-link` subkey of STATE_SIGNING_KEY) naming the agent, the path, the
- * fields and whether to create or update; it expires, carries no credential, and is used once
- * through the NonceStore (Redis with more than one replica). How each request ended is kept in
- * the EntryStore, where the agent's follow-up call finds it.
+ * fields, whether to create or update, and the check-and-set version its write passes to Vault;
+ * it expires and carries no credential. It is used once twice over: Vault takes its write only
+ * at that version (so at most once, across replicas and restarts, whatever the stores), and the
+ * NonceStore (Redis with more than one replica) turns a second submission away before it reaches
+ * Vault. How each request ended is kept in the EntryStore, where the agent's follow-up call
+ * finds it.
  */
 import type { AuthMethod } from '../core/identity.js'
 import type {
@@ -26,6 +29,8 @@ interface LinkPayload {
   p: string
   f: [name: string, description: string][]
   u: boolean
+  /** The check-and-set version of the write. */
+  c: number
 }
 
 /** What the page shows and the write uses: a link's request, and its id. */
@@ -43,11 +48,24 @@ export const ENTRY_RETAIN_MS = 60 * 60_000
 /** Why a link cannot be used now: the page says which. */
 export type LinkRefusal = 'unknown' | 'expired' | 'used' | 'unavailable'
 
-export type Opened = { ok: true; view: EntryView } | { ok: false; reason: LinkRefusal }
+/** Whom a refused link was issued to, when its signature was good (an expired link). */
+export interface LinkIssuer {
+  agent: string
+  method?: AuthMethod
+}
+
+export type Opened =
+  { ok: true; view: EntryView } | { ok: false; reason: LinkRefusal; issuer?: LinkIssuer }
 
 export type Submitted =
   | { ok: true; view: EntryView; version: number }
-  | { ok: false; view?: EntryView; reason: LinkRefusal | 'failed'; code?: string }
+  | {
+      ok: false
+      view?: EntryView
+      issuer?: LinkIssuer
+      reason: LinkRefusal | 'failed'
+      code?: string
+    }
 
 export interface SecretEntry extends SecretEntryLinks {
   /** Disconnects the stores from Redis, if any. */
@@ -66,6 +84,8 @@ export interface SecretEntryOptions {
   /** The `secret-entry-link` subkey. */
   key: Buffer
   ttlMs: number
+  /** The most open (pending, unexpired) requests one agent may have. */
+  maxOpen: number
   nonces: NonceStore
   store: EntryStore
   /** PUBLIC_URL, or the stdio bridge's own page listener: where people reach the page. */
@@ -77,6 +97,16 @@ export interface SecretEntryOptions {
 
 const refusalOf = (reason: TokenRefusal): LinkRefusal =>
   reason === 'expired' ? 'expired' : reason === 'replayed' ? 'used' : 'unknown'
+
+/** A refused link, naming its agent when the refusal carries verified claims (expired). */
+const refused = (err: TokenRefusedError) => {
+  const reason = err.reason === 'unavailable' ? 'unavailable' : refusalOf(err.reason)
+  const payload = err.expired?.payload as Partial<LinkPayload> | undefined
+  const issuer: LinkIssuer | undefined = err.expired
+    ? { agent: err.expired.subject, ...(payload?.m ? { method: payload.m } : {}) }
+    : undefined
+  return { ok: false as const, reason, ...(issuer ? { issuer } : {}) }
+}
 
 /**
  * Security: the link is a capability to write once, never to read: whoever holds it can submit
@@ -94,6 +124,8 @@ export function createSecretEntry(options: SecretEntryOptions): SecretEntry {
 
   const viewOf = (token: string): EntryView => {
     const c = tokens.inspect(token)
+    // A link signed before links carried their cas is refused (fail closed), not written without.
+    if (typeof c.payload.c !== 'number') throw new TokenRefusedError('malformed')
     return {
       id: c.nonce,
       agent: c.subject,
@@ -101,6 +133,7 @@ export function createSecretEntry(options: SecretEntryOptions): SecretEntry {
       path: c.payload.p,
       fields: c.payload.f.map(([name, description]) => ({ name, description })),
       update: c.payload.u,
+      cas: c.payload.c,
       expiresAt: c.expiresAt,
     }
   }
@@ -139,12 +172,28 @@ export function createSecretEntry(options: SecretEntryOptions): SecretEntry {
         p: request.path,
         f: request.fields.map((f) => [f.name, f.description]),
         u: request.update,
+        c: request.cas,
       })
       const view = viewOf(token)
-      await record(stateOf(view, {})).catch((err: unknown) => {
+      const unrecorded = (err: unknown) => {
         throw new AppError('VAULT_UNAVAILABLE', 'The request could not be recorded; try again.', {
           cause: err,
         })
+      }
+      const counted = await store
+        .reserve(view.agent, view.id, view.expiresAt, options.maxOpen)
+        .catch(unrecorded)
+      if (!counted) {
+        throw new AppError(
+          'TOO_MANY_OPEN_REQUESTS',
+          `You have ${options.maxOpen} open secret requests, the most this bridge allows ` +
+            '(SECRET_ENTRY_MAX_OPEN). Wait until a person submits one or its link expires, ' +
+            'or decline one you no longer need, then ask again.',
+        )
+      }
+      await record(stateOf(view, {})).catch(async (err: unknown) => {
+        await store.release(view.agent, view.id).catch(() => undefined)
+        unrecorded(err)
       })
       const url = new URL(`${ENTRY_PATH.slice(1)}${token}`, base).toString()
       return { id: view.id, url, expiresAt: view.expiresAt }
@@ -159,6 +208,7 @@ export function createSecretEntry(options: SecretEntryOptions): SecretEntry {
       const s = await store.get(id)
       if (!s || s.agent !== agent || s.status !== 'pending' || s.expiresAt <= now()) return false
       if (!(await nonces.consume(id, s.expiresAt))) return false
+      await store.release(agent, id).catch(() => undefined)
       await record({ ...s, status: 'declined' })
       return true
     },
@@ -168,7 +218,7 @@ export function createSecretEntry(options: SecretEntryOptions): SecretEntry {
       try {
         view = viewOf(token)
       } catch (err) {
-        if (err instanceof TokenRefusedError) return { ok: false, reason: refusalOf(err.reason) }
+        if (err instanceof TokenRefusedError) return refused(err)
         throw err
       }
       // No record (a store that lost it in a restart) is not a refusal: the signature is what
@@ -184,20 +234,23 @@ export function createSecretEntry(options: SecretEntryOptions): SecretEntry {
         view = viewOf(token)
         await tokens.redeem(token, view.agent)
       } catch (err) {
-        if (err instanceof TokenRefusedError) {
-          return {
-            ok: false,
-            reason: err.reason === 'unavailable' ? 'unavailable' : refusalOf(err.reason),
-          }
-        }
+        if (err instanceof TokenRefusedError) return refused(err)
         throw err
       }
+      // Used up: no longer open, whatever the write does.
+      await store.release(view.agent, view.id).catch(() => undefined)
       try {
         const version = await write(view)
         await record(stateOf(view, { status: 'written', version })).catch(() => undefined)
         return { ok: true, view, version }
       } catch (err) {
         const code = err instanceof AppError ? err.code : 'INTERNAL'
+        if (code === 'CAS_MISMATCH') {
+          // Vault's single use: this link's write already landed (a nonce store that forgot it
+          // in a restart let the second one through to Vault). Keep that record as it is.
+          const before = await store.get(view.id).catch(() => undefined)
+          if (before && before.status !== 'pending') return { ok: false, view, reason: 'used' }
+        }
         await record(stateOf(view, { status: 'failed', error: code })).catch(() => undefined)
         return { ok: false, view, reason: 'failed', code }
       }

@@ -136,16 +136,36 @@ const PROBLEMS: Record<EntryProblem, { title: string; text: string }> = {
 
 /** Extra words for a failed write, by error code. */
 const FAILED_BECAUSE: Record<string, string> = {
-  CAS_MISMATCH: 'A secret already exists at this path, and the agent asked to create a new one.',
   SECRET_NOT_FOUND: 'There is no secret at this path to update.',
   FORBIDDEN: 'Vault refused the write for this agent.',
   DATA_LIMIT_EXCEEDED: 'A value is larger than the bridge accepts.',
   VAULT_UNAVAILABLE: 'Vault could not be reached.',
 }
 
-export function renderProblem(problem: EntryProblem, code?: string): string {
+/**
+ * Why Vault refused the link's check-and-set write. The bridge may not know whether it was this
+ * link's own earlier write (its record lost in a restart) or someone else's, so both are named.
+ */
+const casMismatch = (view: Pick<EntryView, 'update'> | undefined) =>
+  view?.update
+    ? 'The secret changed since this link was made, so nothing was written; ask the agent for ' +
+      'a new link. (If you already submitted this link, your value was stored then.)'
+    : 'A secret already exists at this path, and the agent asked to create a new one, so ' +
+      'nothing was written. (If you already submitted this link, your value was stored then.)'
+
+/** The page of a refusal; `view`, when known, words a failed write for its mode. */
+export function renderProblem(
+  problem: EntryProblem,
+  code?: string,
+  view?: Pick<EntryView, 'update'>,
+): string {
   const { title, text } = PROBLEMS[problem]
-  const because = code === undefined ? undefined : FAILED_BECAUSE[code]
+  const because =
+    code === 'CAS_MISMATCH'
+      ? casMismatch(view)
+      : code === undefined
+        ? undefined
+        : FAILED_BECAUSE[code]
   return page(
     title,
     `<h1>${escape(title)}</h1>

@@ -11,7 +11,12 @@ import { getCookie, setCookie } from 'hono/cookie'
 import { ERROR_SPEC, type ErrorCode } from '../core/errors.js'
 import { patchSecret, writeSecret, type OperationRunner } from '../core/operations.js'
 import type { SecurityObserver } from '../core/ports.js'
-import { ENTRY_PATH, type EntryView, type SecretEntry } from '../entry/secret-entry.js'
+import {
+  ENTRY_PATH,
+  type EntryView,
+  type LinkIssuer,
+  type SecretEntry,
+} from '../entry/secret-entry.js'
 import type { AppEnv } from './context.js'
 import {
   ENTRY_CSP,
@@ -77,7 +82,7 @@ export function registerEntryRoutes(app: Hono<AppEnv>, deps: EntryRouteDeps): vo
   const publicOrigin = deps.publicUrl ? new URL(deps.publicUrl).origin : undefined
 
   /** Security: reason codes and names only, never the link or a value. */
-  const event = (c: Context<AppEnv>, name: string, reason: string, view?: EntryView) =>
+  const event = (c: Context<AppEnv>, name: string, reason: string, view?: LinkIssuer) =>
     audit.securityEvent({
       time: new Date().toISOString(),
       requestId: c.var.requestId,
@@ -87,7 +92,7 @@ export function registerEntryRoutes(app: Hono<AppEnv>, deps: EntryRouteDeps): vo
       reason,
       operation: 'request_secret',
     })
-  const problem = (c: Context<AppEnv>, p: EntryProblem, view?: EntryView, code?: string) => {
+  const problem = (c: Context<AppEnv>, p: EntryProblem, view?: LinkIssuer, code?: string) => {
     event(c, 'secret_entry_refused', code ? `${p}:${code}` : p, view)
     const status = code && code in ERROR_SPEC ? ERROR_SPEC[code as ErrorCode].status : STATUS[p]
     return html(c, renderProblem(p, code), status)
@@ -121,7 +126,7 @@ export function registerEntryRoutes(app: Hono<AppEnv>, deps: EntryRouteDeps): vo
     }
     const link = c.req.param('link')
     const opened = await entry.open(link)
-    if (!opened.ok) return problem(c, opened.reason)
+    if (!opened.ok) return problem(c, opened.reason, opened.issuer)
     const { view } = opened
     if (method !== 'POST') return showForm(c, view)
 
@@ -162,8 +167,9 @@ export function registerEntryRoutes(app: Hono<AppEnv>, deps: EntryRouteDeps): vo
         principal: { agent: v.agent, method: v.method, scopes: ['write' as const] },
         requestId: c.var.requestId,
       }
+      // The link's cas: Vault takes this write once, and only over the version the link saw.
       const op = v.update ? patchSecret : writeSecret
-      const input = v.update ? { path: v.path, data } : { path: v.path, data, cas: 0 }
+      const input = { path: v.path, data, cas: v.cas }
       const out = (await runner.run(op, ctx, input)) as { metadata: { version: number } }
       return out.metadata.version
     })
@@ -174,8 +180,8 @@ export function registerEntryRoutes(app: Hono<AppEnv>, deps: EntryRouteDeps): vo
     if (done.reason === 'failed') {
       event(c, 'secret_entry_submitted', `failed:${done.code ?? 'INTERNAL'}`, done.view)
       const status = ERROR_SPEC[(done.code ?? 'INTERNAL') as ErrorCode]?.status ?? 500
-      return html(c, renderProblem('failed', done.code), status)
+      return html(c, renderProblem('failed', done.code, done.view), status)
     }
-    return problem(c, done.reason, view)
+    return problem(c, done.reason, done.issuer ?? view)
   })
 }

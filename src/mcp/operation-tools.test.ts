@@ -136,6 +136,7 @@ async function connect(opts: {
 }) {
   const calls: string[] = []
   const events: string[] = []
+  const security: string[] = []
   const principal: Principal = {
     agent: 'agent-a',
     scopes: opts.scopes ?? ['read', 'write', 'delete', 'list'],
@@ -154,7 +155,9 @@ async function connect(opts: {
       consent: createConsent({
         key: createSigningKeys(undefined).keyFor('mcp-request-state'),
         nonces: createMemoryNonceStore(),
-        audit: { securityEvent: () => undefined },
+        audit: {
+          securityEvent: (e) => void security.push(`${e.event}:${e.reason}:${e.operation}`),
+        },
       }),
       log: opts.log,
     },
@@ -182,7 +185,7 @@ async function connect(opts: {
   await client.connect(clientSide)
   open.push(client, server)
   await client.listTools()
-  return { client, calls, events, asked }
+  return { client, calls, events, asked, security }
 }
 
 const text = (r: unknown) => {
@@ -491,7 +494,7 @@ describe('MCP_SECRET_VALUES', () => {
   })
 
   it('wrap refuses plaintext Vault cannot wrap here before asking for it', async () => {
-    const { client, calls } = await connect({ secretValues: 'wrap' })
+    const { client, calls, security } = await connect({ secretValues: 'wrap' })
     const dec = await client.callTool({ name: 'decrypt', arguments: { key: 'k', ciphertext: 'v' } })
     const dk = await client.callTool({
       name: 'generate_data_key',
@@ -499,14 +502,20 @@ describe('MCP_SECRET_VALUES', () => {
     })
     expect([errorCode(dec), errorCode(dk)]).toEqual(['FORBIDDEN', 'FORBIDDEN'])
     expect(calls).toEqual([])
+    // Refused before the runner, so audited as a security refusal of its own.
+    expect(security).toEqual([
+      'secret_values_refused:no_wrap:decrypt',
+      'secret_values_refused:no_wrap:generate_data_key',
+    ])
     const wrapped = await client.callTool({ name: 'generate_data_key', arguments: { key: 'k' } })
     expect(wrapped.isError).toBeFalsy()
   })
 
   it('wrap refuses a result that holds values anyway, and gives a caller without the scope the scope refusal', async () => {
-    const { client } = await connect({ secretValues: 'wrap' })
+    const { client, security } = await connect({ secretValues: 'wrap' })
     const r = await client.callTool({ name: 'read_secret', arguments: { path: 'ignores-wrap' } })
     expect(errorCode(r)).toBe('FORBIDDEN')
+    expect(security).toEqual(['secret_values_refused:unwrapped_result:read_secret'])
     expect(JSON.stringify(r)).not.toContain('hunter2')
     const listOnly = await connect({ scopes: ['list'], secretValues: 'wrap' })
     const s = await listOnly.client.callTool({ name: 'read_secret', arguments: { path: 'app/db' } })

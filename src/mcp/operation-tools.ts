@@ -205,7 +205,7 @@ export async function callTool(
     // Security: in wrap mode a call that could return values asks Vault for a wrapping token
     // instead, or, where Vault holds nothing to wrap, is refused before Vault is called.
     if (guard?.mayReveal(args) && deps.secretValues === 'wrap' && isAllowed(op, principal.scopes)) {
-      if (!guard.wrap) throw wrapOnly(op.name)
+      if (!guard.wrap) throw wrapOnly(deps, session, requestId, op.name, 'no_wrap')
       args = guard.wrap(args, deps.wrapTtlSeconds ?? DEFAULT_WRAP_TTL_SECONDS)
     }
     if (guard && needsConsent(deps, session, op, args)) {
@@ -225,7 +225,7 @@ export async function callTool(
     else if (guard?.reveals(out) && deps.secretValues === 'elicit' && !guard.mayReveal(args)) {
       throw new AppError('FORBIDDEN', 'This result holds secret values nobody agreed to show.')
     } else if (guard?.reveals(out) && deps.secretValues === 'wrap') {
-      throw wrapOnly(op.name)
+      throw wrapOnly(deps, session, requestId, op.name, 'unwrapped_result')
     }
     return toolResult(out)
   } catch (err) {
@@ -244,13 +244,33 @@ export async function callTool(
 /** The wrap TTL of wrap-mode reads when neither the call nor MCP_WRAP_TTL names one. */
 const DEFAULT_WRAP_TTL_SECONDS = 300
 
-const wrapOnly = (name: string) =>
-  new AppError(
+/**
+ * The refusal of wrap mode, on the audit trail (`secret_values_refused`): `no_wrap` when the
+ * operation has nothing Vault could wrap, `unwrapped_result` when a result held values anyway.
+ */
+function wrapOnly(
+  deps: McpServerDeps,
+  session: McpSession,
+  requestId: string,
+  name: string,
+  reason: 'no_wrap' | 'unwrapped_result',
+): AppError {
+  deps.consent.audit.securityEvent({
+    time: new Date().toISOString(),
+    requestId,
+    agent: session.principal.agent,
+    method: session.principal.method,
+    event: 'secret_values_refused',
+    reason,
+    operation: name,
+  })
+  return new AppError(
     'FORBIDDEN',
     `This bridge never shows secret values to the model (MCP_SECRET_VALUES=wrap), and ${name} ` +
       'would. read_secret returns a Vault wrapping token instead, which a program unwraps at ' +
       'Vault; use it, or a client outside MCP.',
   )
+}
 
 /**
  * A successful tool result. Security: `content` and `structuredContent` are the same object

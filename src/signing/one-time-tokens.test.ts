@@ -55,6 +55,27 @@ describe('createOneTimeTokens', () => {
     expect(await refusal(t.redeem(token, 'alice'))).toBe('expired')
   })
 
+  it('names whom an expired token was issued to only when its signature is good', () => {
+    const t = tokens()
+    const token = t.issue('alice', { tool: 'x' })
+    const [v, body] = token.split('.') as [string, string, string]
+    t.clock.advance(TTL)
+    const refusedWith = (tok: string) => {
+      try {
+        t.inspect(tok)
+      } catch (e) {
+        if (e instanceof TokenRefusedError) return e
+      }
+      throw new Error('not refused')
+    }
+    const expired = refusedWith(token)
+    expect(expired.reason).toBe('expired')
+    expect(expired.expired).toMatchObject({ subject: 'alice', payload: { tool: 'x' } })
+    const forged = refusedWith(`${v}.${body}.${'A'.repeat(43)}`)
+    expect(forged.reason).toBe('signature')
+    expect(forged.expired).toBeUndefined()
+  })
+
   it('refuses a changed payload, a changed signature, and another key', async () => {
     const t = tokens()
     const token = t.issue('alice', { tool: 'read_secret' })

@@ -10,10 +10,17 @@ import type { NonceStore } from '../core/ports.js'
 export type TokenRefusal =
   'malformed' | 'signature' | 'expired' | 'principal' | 'replayed' | 'unavailable'
 
-/** A refused token. The reason is safe to log; nothing of the token is kept. */
+/**
+ * A refused token. The reason is safe to log; nothing of the token is kept but, for an expired
+ * one, its verified claims (whom it was issued to, for the audit trail).
+ */
 export class TokenRefusedError extends Error {
   override name = 'TokenRefusedError'
-  constructor(readonly reason: TokenRefusal) {
+  constructor(
+    readonly reason: TokenRefusal,
+    /** Only with `expired`: the claims of a token whose signature was good. */
+    readonly expired?: TokenClaims<unknown>,
+  ) {
     super(`token refused: ${reason}`)
   }
 }
@@ -31,7 +38,8 @@ export interface OneTimeTokens<T> {
   /**
    * What a token says, without using it up: for a page that shows what a link is for before
    * the person submits (which then redeems it).
-   * @throws TokenRefusedError: `malformed`, `signature`, `expired`.
+   * @throws TokenRefusedError: `malformed`, `signature`, `expired` (carrying the verified
+   *   claims, so that a refusal can name whom the token was issued to).
    */
   inspect(token: string): TokenClaims<T>
 }
@@ -88,7 +96,8 @@ export function createOneTimeTokens<T>(options: OneTimeTokenOptions): OneTimeTok
       throw new TokenRefusedError('signature')
     }
     const claims = parseClaims<T>(body)
-    if (claims.e <= now()) throw new TokenRefusedError('expired')
+    // Security: only claims under a good MAC are ever handed out, expired or not.
+    if (claims.e <= now()) throw new TokenRefusedError('expired', claimsOf(claims))
     return claims
   }
 
@@ -105,10 +114,7 @@ export function createOneTimeTokens<T>(options: OneTimeTokenOptions): OneTimeTok
       return `${signed}.${mac(signed).toString('base64url')}`
     },
 
-    inspect(token) {
-      const claims = verified(token)
-      return { subject: claims.s, payload: claims.p, nonce: claims.n, expiresAt: claims.e }
-    },
+    inspect: (token) => claimsOf(verified(token)),
 
     async redeem(token, subject) {
       const claims = verified(token)
@@ -124,6 +130,13 @@ export function createOneTimeTokens<T>(options: OneTimeTokenOptions): OneTimeTok
     },
   }
 }
+
+const claimsOf = <T>(c: Claims<T>): TokenClaims<T> => ({
+  subject: c.s,
+  payload: c.p,
+  nonce: c.n,
+  expiresAt: c.e,
+})
 
 /** The claims of a body whose MAC is good; a bad shape there still refuses (fail closed). */
 function parseClaims<T>(body: string): Claims<T> {

@@ -1,6 +1,6 @@
 /**
  * @module test/helpers/run-dev: scripts/run_dev.sh as a user runs it (its own process group, only
- * PATH and HOME from this environment), and a loopback server that answers sys/health as a real
+ * PATH and HOME from this environment, and no env file of a running `npm start`), and a loopback server that answers sys/health as a real
  * Vault does (there is no Vault binary), recording every request it gets.
  */
 import { spawn } from 'node:child_process'
@@ -22,7 +22,13 @@ export interface RunDevResult {
 export function runDev(env: Record<string, string>, ready?: string): Promise<RunDevResult> {
   const child = spawn('bash', [join(root, 'scripts', 'run_dev.sh')], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      // Not the env file of a developer's running `npm start`: the scripts' built-in credentials.
+      DEV_ENV_FILE: '/nonexistent/bridge.env',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   })

@@ -15,8 +15,12 @@ const docs = [
     .map((f) => join('docs', f)),
   join('deploy', 'kubernetes', 'README.md'),
 ]
-/** Top-level entries a backticked path may start with: the repository's own. */
-const topLevel = new Set(readdirSync(root).filter((f) => f !== 'node_modules' && f !== '.git'))
+/**
+ * Top-level entries a backticked path may start with: the repository's own (not what the checkout
+ * makes: node_modules, .git, and .dev/, which `npm start` writes while it runs).
+ */
+const NOT_IN_REPOSITORY = new Set(['node_modules', '.git', '.dev'])
+const topLevel = new Set(readdirSync(root).filter((f) => !NOT_IN_REPOSITORY.has(f)))
 
 /** Whether `path` (relative to the repository, maybe with one `*` glob segment) exists. */
 function exists(path: string): boolean {

@@ -186,10 +186,12 @@ describe('the dev command (npm start) and the documents agree', { timeout: 180_0
     expect(r.status).toBe(0)
   })
 
-  it('stops on SIGTERM with exit 0 and removes the env file and the key', async () => {
+  it('stops on SIGTERM with exit 0 and removes the env file, the key and their directory', async () => {
     dev.child.kill('SIGTERM')
     expect(await dev.exited).toBe(0)
     expect(existsSync(envFile)).toBe(false)
     expect(existsSync(join(dir, '.dev', 'agent-jwt-rs256.pem'))).toBe(false)
+    // The directory it made, too (a fresh checkout has no .dev/).
+    expect(existsSync(join(dir, '.dev'))).toBe(false)
   })
 })

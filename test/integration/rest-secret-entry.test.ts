@@ -121,6 +121,38 @@ describe('request_secret over REST', () => {
     expect(check.json).toMatchObject({ status: 'written', version: 2 })
   })
 
+  it('with update, refuses to write over a change made since the link, and says so', async () => {
+    const agent = stack.agent('entry')
+    await client.call('PUT', '/secrets/moved', { agent, body: { data: { key: 'v1' } } })
+    const res = await ask(agent, {
+      path: 'moved',
+      fields: [{ name: 'key', description: 'Key' }],
+      update: true,
+    })
+    // Someone else changes the secret after the link was made.
+    await client.call('PUT', '/secrets/moved', { agent, body: { data: { key: 'v2' } } })
+    const page = await openLink(res.json.url)
+    const done = await postForm(res.json.url, page, { key: VALUE })
+    expect(done.status).toBe(409)
+    expect(done.html).toContain('The secret changed since this link was made')
+    expect(done.html).toContain('ask the agent for a new link')
+    expect(await inVault(agent, 'moved')).toMatchObject({ data: { key: 'v2' } })
+    const check = await client.call('GET', `/secret-requests/${res.json.request_id}`, { agent })
+    expect(check.json).toMatchObject({ status: 'failed', error: 'CAS_MISMATCH' })
+  })
+
+  it('with update, refuses a path with no secret before any link exists', async () => {
+    const agent = stack.agent('entry')
+    const res = await ask(agent, {
+      path: 'not-there',
+      fields: [{ name: 'key', description: 'Key' }],
+      update: true,
+    })
+    expect(res.status).toBe(404)
+    expect(res.json.error.code).toBe('SECRET_NOT_FOUND')
+    expect(res.json.url).toBeUndefined()
+  })
+
   it('an empty field shows the form again and leaves the link usable', async () => {
     const agent = stack.agent('entry')
     const res = await ask(agent, { path: 'empty', fields: FIELDS })

@@ -25,13 +25,7 @@ afterAll(async () => {
   await devVault?.close()
 })
 
-// No env file of a running `npm start` (DEV_ENV_FILE): the scripts' built-in demo credentials.
-const base = {
-  LOG_LEVEL: 'warn',
-  AUDIT_LOG: 'off',
-  HOST: '127.0.0.1',
-  DEV_ENV_FILE: '/nonexistent/bridge.env',
-}
+const base = { LOG_LEVEL: 'warn', AUDIT_LOG: 'off', HOST: '127.0.0.1' }
 
 describe('run_dev.sh with VAULT_ADDR set', () => {
   it('refuses one demo credential left among own ones', async () => {

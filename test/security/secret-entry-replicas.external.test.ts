@@ -77,13 +77,15 @@ const inVault = async (path: string) =>
 
 describe.skipIf(!redisSuitesRun)('request_secret links across replicas', () => {
   it('two replicas sharing Redis accept a request_secret link once between them', async () => {
-    const res = await ask(a, { path: 'shared', fields: FIELDS, update: true })
-    // An existing secret and update mode: without the shared single use, both writes would land.
+    // An existing secret and update mode (a link can only be made for one that exists). The
+    // shared nonce turns the second post away (410) before Vault; without it, Vault's
+    // check-and-set would refuse it instead (409).
     await fetch(new URL('/secrets/shared', a.url), {
       method: 'PUT',
       headers: { 'x-api-key': `key-${agent}-0123456789`, 'content-type': 'application/json' },
       body: JSON.stringify({ data: { token: 'old' } }),
     })
+    const res = await ask(a, { path: 'shared', fields: FIELDS, update: true })
     const url = res.json.url as string
     const page = await openLink(on(a, url))
     expect(page.status).toBe(200)
@@ -113,6 +115,40 @@ describe.skipIf(!redisSuitesRun)('request_secret links across replicas', () => {
     expect((await postForm(url, page, { token: VALUE })).status).toBe(200)
     expect((await inVault('restart')).data).toEqual({ token: VALUE })
     expect((await b.check(agent, res.json.request_id)).json.status).toBe('written')
+  })
+
+  it("two replicas sharing Redis count an agent's open request_secret links together", async () => {
+    const capped = stack.agent('replica-capped')
+    const capEnv = { ...env, SECRET_ENTRY_MAX_OPEN: '2' }
+    const c = await startEntryBridge(stack, [capped], capEnv)
+    const d = await startEntryBridge(stack, [capped], capEnv)
+    const askOn = async (bridge: EntryBridge, path: string) => {
+      for (let i = 0; ; i++) {
+        const res = await bridge.ask(capped, { path, fields: FIELDS })
+        if (res.status !== 503 || i === 50) return res
+        await new Promise((r) => setTimeout(r, 100))
+      }
+    }
+    try {
+      const first = await askOn(c, 'capped-1')
+      expect(first.status).toBe(200)
+      expect((await askOn(d, 'capped-2')).status).toBe(200)
+      for (const bridge of [c, d]) {
+        const over = await askOn(bridge, 'capped-3')
+        expect(over.status).toBe(429)
+        expect(over.json.error.code).toBe('TOO_MANY_OPEN_REQUESTS')
+        expect(over.json.url).toBeUndefined()
+      }
+      // The person uses the first link on the other replica: a place frees up for both.
+      const url = on(d, first.json.url)
+      const page = await openLink(url)
+      expect((await postForm(url, page, { token: VALUE })).status).toBe(200)
+      expect((await askOn(c, 'capped-3')).status).toBe(200)
+      expect((await askOn(d, 'capped-4')).status).toBe(429)
+    } finally {
+      await c.close()
+      await d.close()
+    }
   })
 
   it('with Redis gone a request_secret link is refused, never accepted', async () => {

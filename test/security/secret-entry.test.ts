@@ -112,7 +112,8 @@ describe('attacks on the request_secret page, each refused', () => {
       expect(again.status).toBe(410)
       expect(again.html).toContain('expired')
       expect((await postForm(url, page, { password: VALUE })).status).toBe(410)
-      expect(lastRefusal()).toMatchObject({ reason: 'expired' })
+      // The signed link names its agent, so the audit line does too, even past its expiry.
+      expect(lastRefusal()).toMatchObject({ reason: 'expired', agent: owner, method: 'api_key' })
       expect((await bridge.check(owner, id)).json.status).toBe('expired')
     } finally {
       bridge.skew(-(2 * 60_000 + 1000))
@@ -132,6 +133,87 @@ describe('attacks on the request_secret page, each refused', () => {
     expect(third.status).toBe(410)
     expect(third.html).toContain('already used')
     expect(Object.values((await secretAt(owner, 'once'))!)).toHaveLength(1)
+  })
+
+  it('a used request_secret link is refused after a restart without Redis', async () => {
+    // Two bridges in sequence with memory stores (no Redis), one key, one Vault: the second has
+    // forgotten every nonce and record, so only Vault's check-and-set stands in the way.
+    const env = { STATE_SIGNING_KEY: newSigningKey(), SECRET_ENTRY_TTL: '2m' }
+    await fetch(new URL('/secrets/restarted', bridge.url), {
+      method: 'PUT',
+      headers: { 'x-api-key': apiKeyOf(owner), 'content-type': 'application/json' },
+      body: JSON.stringify({ data: { password: 'old', user: 'u' } }),
+    })
+    const first = await startEntryBridge(stack, [owner], env)
+    const links: { url: string; page: Awaited<ReturnType<typeof openLink>> }[] = []
+    try {
+      for (const extra of [{ path: 'restarted', update: true }, { path: 'restarted-new' }]) {
+        const res = await first.ask(owner, { fields: FIELDS, ...extra })
+        expect(res.status).toBe(200)
+        const url = res.json.url as string
+        const page = await openLink(url)
+        expect((await postForm(url, page, { password: VALUE })).status).toBe(200)
+        links.push({ url, page })
+      }
+    } finally {
+      await first.close()
+    }
+    const second = await startEntryBridge(stack, [owner], env)
+    try {
+      for (const { url: before, page: old } of links) {
+        const url = new URL(new URL(before).pathname, second.url).toString()
+        // The page still opens (nothing remembers the link), but the write is refused by Vault.
+        const page = await openLink(url, old.cookie)
+        expect(page.status).toBe(200)
+        const again = await postForm(url, page, { password: 'second-overwrite' })
+        expect(again.status).toBe(409)
+        expect(again.html).toContain('nothing was written')
+        expect(again.html).not.toContain(VALUE)
+      }
+      expect(second.security.map((e) => `${e.event}:${e.reason}:${e.agent}`)).toEqual(
+        expect.arrayContaining([`secret_entry_submitted:failed:CAS_MISMATCH:${owner}`]),
+      )
+    } finally {
+      await second.close()
+    }
+    // The values are the person's, written once: version 2 of the updated secret, 1 of the new.
+    expect(await secretAt(owner, 'restarted')).toEqual({ password: VALUE, user: 'u' })
+    expect(await secretAt(owner, 'restarted-new')).toEqual({ password: VALUE })
+    const versions = await Promise.all(
+      ['restarted', 'restarted-new'].map(
+        async (p) =>
+          (
+            (await stack.root.read(`secret/metadata/${stack.prefix}/${owner}/${p}`)) as {
+              data: { current_version: number }
+            }
+          ).data.current_version,
+      ),
+    )
+    expect(versions).toEqual([2, 1])
+  })
+
+  it('an agent flooding request_secret is stopped at its cap of open links; others are not', async () => {
+    const capped = await startEntryBridge(stack, [owner, other], { SECRET_ENTRY_MAX_OPEN: '3' })
+    try {
+      const ask = (agent: string, path: string) => capped.ask(agent, { path, fields: FIELDS })
+      const open = []
+      for (let i = 0; i < 3; i++) open.push(await ask(owner, `flood/${i}`))
+      expect(open.map((r) => r.status)).toEqual([200, 200, 200])
+      for (let i = 3; i < 6; i++) {
+        const over = await ask(owner, `flood/${i}`)
+        expect(over.status).toBe(429)
+        expect(over.json.error.code).toBe('TOO_MANY_OPEN_REQUESTS')
+        expect(over.json.error.message).toContain('SECRET_ENTRY_MAX_OPEN')
+      }
+      expect((await ask(other, 'flood/other')).status).toBe(200)
+      // A link the person used frees its place; the refused requests made no link at all.
+      const url = open[0]!.json.url as string
+      expect((await postForm(url, await openLink(url), { password: VALUE })).status).toBe(200)
+      expect((await ask(owner, 'flood/again')).status).toBe(200)
+      expect((await ask(owner, 'flood/more')).status).toBe(429)
+    } finally {
+      await capped.close()
+    }
   })
 
   it("a secret-entry POST without the CSRF token, or with another link's, is refused", async () => {
