@@ -45,6 +45,7 @@ import {
 import {
   API_KEY,
   buildBridge,
+  imageNodeOptions,
   makeRunDir,
   provision,
   rssMb,
@@ -193,7 +194,8 @@ async function main(): Promise<void> {
       ...limitsRows(limits),
     ]
     const report = [
-      `vault-mcp-bridge bench: ${vault.kind} at ${vault.url}; ${machine.summary}`,
+      `vault-mcp-bridge bench: ${vault.kind} at ${vault.url}; ${machine.summary}; bridges run ` +
+        `with NODE_OPTIONS="${imageNodeOptions()}" (the image's)`,
       '',
       scenarioTable(all),
       '',
@@ -215,7 +217,14 @@ async function main(): Promise<void> {
           when: new Date().toISOString(),
           machine,
           vault: vault.kind,
-          settings: { rounds, duration, connections, rate, soakSeconds },
+          settings: {
+            rounds,
+            duration,
+            connections,
+            rate,
+            soakSeconds,
+            bridgeNodeOptions: imageNodeOptions(),
+          },
           scenarios: all,
           memory: { idleMb, idleAfterMb, soak, limits },
           jwtExchange: Object.fromEntries(exchangeRows),

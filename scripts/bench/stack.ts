@@ -292,9 +292,18 @@ export interface BridgeOptions {
 }
 
 /**
+ * The NODE_OPTIONS the image runs the bridge with (the Dockerfile's `ENV ... NODE_OPTIONS="..."`),
+ * so that the bench measures the bridge as it ships; empty when the Dockerfile sets none.
+ */
+export function imageNodeOptions(): string {
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8')
+  return /^\s*NODE_OPTIONS="([^"]*)"/m.exec(dockerfile)?.[1] ?? ''
+}
+
+/**
  * Starts one bridge with everything on: API keys and JWT (HS256 and a JWKS for RS256), rate
  * limits with a budget high enough never to refuse, the audit trail to a file, metrics, and
- * request logs at `info` (to a file).
+ * request logs at `info` (to a file); with the image's NODE_OPTIONS.
  */
 export async function startBridgeProcess(o: BridgeOptions): Promise<Proc & { auditFile: string }> {
   const port = await freePort()
@@ -317,6 +326,8 @@ export async function startBridgeProcess(o: BridgeOptions): Promise<Proc & { aud
     RATE_LIMIT_WINDOW_SECONDS: '60',
     AUDIT_LOG: auditFile,
     METRICS_ENABLED: 'true',
+    // As the image runs it (Dockerfile), V8 settings included.
+    NODE_OPTIONS: imageNodeOptions(),
     ...o.env,
   }
   const args = [

@@ -69,7 +69,8 @@ describe('README quick start', () => {
       'npm ci && npm start',
       'npm ci && npm test',
     ])
-    expect(pkg.scripts.start).toBe('tsx scripts/dev.ts')
+    // The dev command, under the image's V8 setting (Dockerfile NODE_OPTIONS; deploy-files.test.ts).
+    expect(pkg.scripts.start).toBe('node --max-semi-space-size=8 --import tsx scripts/dev.ts')
     expect(pkg.scripts.test).toMatch(/typecheck.*lint.*vitest run$/)
   })
 })

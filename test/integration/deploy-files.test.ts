@@ -435,6 +435,15 @@ describe('Dockerfile', () => {
     expect(instr('CMD')).toEqual(['CMD ["serve"]'])
   })
 
+  it('runs Node with the V8 settings the bench measures, which `npm start` uses too', () => {
+    // npm run bench reads NODE_OPTIONS from this line (scripts/bench/stack.ts), so the figures in
+    // docs/performance.md are those of the image.
+    const options = /^\s*NODE_OPTIONS="([^"]*)"/m.exec(read('Dockerfile'))?.[1]
+    expect(options).toBe('--max-semi-space-size=8')
+    const start = (JSON.parse(read('package.json')) as { scripts: { start: string } }).scripts.start
+    for (const flag of options!.split(' ')) expect(start).toContain(`node ${flag} `)
+  })
+
   it('keeps the build context small', () => {
     const ignored = read('.dockerignore').split('\n')
     for (const p of ['node_modules', 'dist', '.git', 'test']) expect(ignored).toContain(p)
