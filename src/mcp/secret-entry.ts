@@ -6,12 +6,10 @@
  * result). Any other client gets the link in the tool result (the operation's own output).
  */
 import {
-  CLIENT_CAPABILITIES_META_KEY,
   ProtocolError,
   ProtocolErrorCode,
   inputRequired,
   inputResponse,
-  type ClientCapabilities,
   type InputRequiredResult,
   type McpServer,
   type ServerContext,
@@ -22,6 +20,7 @@ import {
   STATE_REFUSED,
   argsDigest,
   auditRefusal,
+  declaredElicitation,
   type Consent,
   type ConsentState,
 } from './secret-values.js'
@@ -39,11 +38,7 @@ const POLL_MS = 250
 function canOpenUrl(server: McpServer, session: McpSession, ctx: ServerContext): boolean {
   // A 2025 client over stateless HTTP cannot be sent a request of the server's own.
   if (session.era === 'legacy' && session.transport === 'http') return false
-  const declared =
-    session.era === 'modern'
-      ? (ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[CLIENT_CAPABILITIES_META_KEY]
-      : server.server.getClientCapabilities()
-  return (declared as ClientCapabilities | undefined)?.elicitation?.url !== undefined
+  return declaredElicitation(server, session, ctx)?.url !== undefined
 }
 
 export interface EntryCall {

@@ -200,13 +200,25 @@ export function auditRefusal(
   })
 }
 
-/** Whether the client said, for this request, that it can show a form to its user. */
-function canAskUser(server: McpServer, session: McpSession, ctx: ServerContext): boolean {
+/**
+ * The elicitation capability the client declared for this request: in the request's `_meta`
+ * (2026-07-28), or at initialize (2025).
+ */
+export function declaredElicitation(
+  server: McpServer,
+  session: McpSession,
+  ctx: ServerContext,
+): ClientCapabilities['elicitation'] {
   const declared =
     session.era === 'modern'
       ? (ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[CLIENT_CAPABILITIES_META_KEY]
       : server.server.getClientCapabilities()
-  const elicitation = (declared as ClientCapabilities | undefined)?.elicitation
+  return (declared as ClientCapabilities | undefined)?.elicitation
+}
+
+/** Whether the client said, for this request, that it can show a form to its user. */
+function canAskUser(server: McpServer, session: McpSession, ctx: ServerContext): boolean {
+  const elicitation = declaredElicitation(server, session, ctx)
   // An empty elicitation capability is form mode (the spec's backwards-compatible reading).
   return (
     elicitation !== undefined && (elicitation.form !== undefined || elicitation.url === undefined)
