@@ -3,11 +3,19 @@
  * scenarios of the bench, all on one bridge: the process's user and system time
  * (`/proc/<pid>/stat`) around a closed-loop run of each scenario, divided by the requests it
  * answered. On a shared machine this moves far less than requests per second do, because time the
- * bridge waits for a core is not counted.
+ * bridge waits for a core is not counted. The bare proxy's scenarios (`proxy-read`,
+ * `proxy-write`) are measured the same way on the bench's bare proxy, the yardstick of the
+ * REST targets.
  *
- *   npx tsx scripts/bench/cpu-per-request.ts rest-read mcp-read-2025 mcp-read-2026 [--rounds 2]
+ * With `--against DIR`, a second bridge runs another checkout's built `dist/` (build it there
+ * first) and every bridge scenario is measured on both, in alternation: two builds compared in
+ * one run.
+ *
+ *   npx tsx scripts/bench/cpu-per-request.ts proxy-read rest-read mcp-read-2026 [--rounds 2]
+ *   npx tsx scripts/bench/cpu-per-request.ts rest-read --against ../main [--rounds 3]
  */
 import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { runLoad } from './load.js'
 import { READ_KEY, WRITE_KEY, loadScenarios, probeMcp } from './scenarios.js'
@@ -18,6 +26,7 @@ import {
   provision,
   startBridgeProcess,
   startJwt,
+  startProxy,
   startVault,
   type Proc,
 } from './stack.js'
@@ -28,6 +37,7 @@ const { values: args, positionals: ids } = parseArgs({
     rounds: { type: 'string', default: '2' },
     duration: { type: 'string', default: '6' },
     connections: { type: 'string', default: '20' },
+    against: { type: 'string' },
   },
 })
 const seconds = Number(args.duration)
@@ -66,25 +76,51 @@ async function main(): Promise<void> {
     }
     const mcp = await probeMcp(bridge.url)
     const chosen = loadScenarios(provisioned.roleToken, jwt, mcp.speaks).filter(
-      (s) => s.target === 'bridge' && ids.includes(s.id),
+      (s) => (s.target === 'bridge' || s.target === 'proxy') && ids.includes(s.id),
     )
-    if (chosen.length === 0) throw new Error('name scenarios of the bench on its main bridge')
-    const load = (requests: (typeof chosen)[number]['requests'], durationSeconds: number) =>
+    if (chosen.length === 0)
+      throw new Error('name scenarios of the bench on its main bridge or its bare proxy')
+    const proxy = chosen.some((s) => s.target === 'proxy')
+      ? await startProxy(vault, provisioned.roleToken, dir)
+      : undefined
+    if (proxy) procs.push(proxy)
+    const other = args.against
+      ? await startBridgeProcess({
+          vault,
+          provisioned,
+          jwt,
+          logDir: dir,
+          name: 'against',
+          root: resolve(args.against),
+        })
+      : undefined
+    if (other) procs.push(other)
+    // Every scenario on its process; a bridge scenario also on the other build, right after.
+    const runs = chosen.flatMap((s) =>
+      s.target === 'proxy'
+        ? [{ s, proc: proxy!, name: s.id }]
+        : [
+            { s, proc: bridge, name: s.id },
+            ...(other ? [{ s, proc: other, name: `${s.id} (against)` }] : []),
+          ],
+    )
+    const load = (r: (typeof runs)[number], durationSeconds: number) =>
       runLoad({
-        url: bridge.url,
-        requests,
+        url: r.proc.url,
+        requests: r.s.requests,
         connections: Number(args.connections),
         durationSeconds,
       })
-    for (const s of chosen) await load(s.requests, 2)
+    for (const r of runs) await load(r, 2)
     for (let round = 1; round <= Number(args.rounds); round++) {
-      for (const s of chosen) {
-        const before = cpuTicks(bridge.pid)
-        const sample = await load(s.requests, seconds)
-        const used = (cpuTicks(bridge.pid) - before) * US_PER_TICK
+      // The order alternates between rounds, so neither build always runs first.
+      for (const r of round % 2 ? runs : [...runs].reverse()) {
+        const before = cpuTicks(r.proc.pid)
+        const sample = await load(r, seconds)
+        const used = (cpuTicks(r.proc.pid) - before) * US_PER_TICK
         const answered = sample.rps * seconds
         process.stdout.write(
-          `round ${round} ${s.id.padEnd(18)} ${sample.rps.toFixed(0).padStart(6)} req/s ` +
+          `round ${round} ${r.name.padEnd(28)} ${sample.rps.toFixed(0).padStart(6)} req/s ` +
             `${(used / answered).toFixed(0).padStart(5)} µs CPU a request, ${sample.errors} errors\n`,
         )
       }

@@ -289,6 +289,8 @@ export interface BridgeOptions {
   logDir: string
   /** Start under `node --cpu-prof`, writing the profile into this directory on exit. */
   cpuProfDir?: string
+  /** Another checkout whose built `dist/` to run (comparing two builds); this one's by default. */
+  root?: string
 }
 
 /**
@@ -332,7 +334,7 @@ export async function startBridgeProcess(o: BridgeOptions): Promise<Proc & { aud
   }
   const args = [
     ...(o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : []),
-    'dist/main.js',
+    join(o.root ?? ROOT, 'dist/main.js'),
     'serve',
   ]
   const child = launch(o.name, args, env, o.logDir)
