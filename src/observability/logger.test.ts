@@ -128,6 +128,35 @@ describe('deferredChild', () => {
     ])
     expect(quiet).toBeDefined()
   })
+
+  it('keeps the bindings of each child apart, and makes each level of child once', () => {
+    const { logger, lines } = capture()
+    let made = 0
+    const counting: Logger = {
+      fatal: () => {},
+      error: () => {},
+      warn: () => {},
+      info: () => {},
+      debug: () => {},
+      child: (b) => {
+        made += 1
+        return logger.child(b)
+      },
+    }
+    const request = deferredChild(counting, { requestId: 'r-3' })
+    const agentA = request.child({ agent: 'a' })
+    const agentB = request.child({ agent: 'b' })
+    agentA.error({}, 'a1')
+    agentB.fatal({}, 'b1')
+    request.info({}, 'r1')
+    expect(made).toBe(1)
+    expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ requestId: 'r-3', agent: 'a', msg: 'a1', level: 'error' }),
+      expect.objectContaining({ requestId: 'r-3', agent: 'b', msg: 'b1', level: 'fatal' }),
+      expect.objectContaining({ requestId: 'r-3', msg: 'r1', level: 'info' }),
+    ])
+    expect(JSON.parse(lines[2] as string)).not.toHaveProperty('agent')
+  })
 })
 
 describe('serializeError', () => {
