@@ -1,5 +1,5 @@
 /** @module auth/api-key: `X-API-Key` authentication against the keys of API_KEYS_JSON. */
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { hash, timingSafeEqual } from 'node:crypto'
 import { AppError } from '../core/errors.js'
 import type { Config } from '../config/schema.js'
 import type { AuthStrategy } from './strategy.js'
@@ -17,7 +17,9 @@ const rejected = () =>
     { details: { tokenPresented: true } },
   )
 
-const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest()
+/** SHA-256 of `text`, in hex: one call, no Hash object (this runs on every request). */
+const digestHex = (text: string): string => hash('sha256', text, 'hex')
+const digest = (text: string): Buffer => Buffer.from(digestHex(text), 'hex')
 
 /**
  * Creates the API key strategy. The configured keys are kept only as SHA-256 digests.
@@ -30,9 +32,7 @@ const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8
  * @throws UNAUTHENTICATED (from `authenticate`) when `X-API-Key` is present but unknown.
  */
 export function createApiKeyStrategy(cfg: Pick<ApiKeyConfig, 'keys'>): AuthStrategy {
-  const byDigest = new Map(
-    cfg.keys.map((k) => [digest(k.key).toString('hex'), { ...k, digest: digest(k.key) }]),
-  )
+  const byDigest = new Map(cfg.keys.map((k) => [digestHex(k.key), { ...k, digest: digest(k.key) }]))
   const decoy = digest('decoy: never a valid key')
   return {
     method: 'api_key',
@@ -41,9 +41,9 @@ export function createApiKeyStrategy(cfg: Pick<ApiKeyConfig, 'keys'>): AuthStrat
       // An empty header is no key (some proxies forward absent headers as empty ones).
       if (presented === null || presented === '') return null
       if (presented.length > MAX_KEY_LENGTH) throw rejected()
-      const candidate = digest(presented)
-      const entry = byDigest.get(candidate.toString('hex'))
-      const matches = timingSafeEqual(candidate, entry?.digest ?? decoy)
+      const candidate = digestHex(presented)
+      const entry = byDigest.get(candidate)
+      const matches = timingSafeEqual(Buffer.from(candidate, 'hex'), entry?.digest ?? decoy)
       if (!entry || !matches) throw rejected()
       return { agent: entry.agent, scopes: [...entry.scopes], method: 'api_key' }
     },

@@ -6,7 +6,7 @@
 import { z } from 'zod'
 import { AppError, asAppError } from './errors.js'
 import type { CallContext, Scope } from './identity.js'
-import type { OperationObserver } from './ports.js'
+import type { OperationEvent, OperationObserver } from './ports.js'
 import {
   checkSecretRequestInput,
   createTransitKeyInput,
@@ -555,11 +555,12 @@ export function createOperationRunner(deps: {
       const started = now()
       const trace = ctx.trace ?? { vaultRequestIds: [] }
       const traced = { ...ctx, trace, ...(offered ? { offered } : {}) }
-      const finish = (outcome: string, out?: unknown) =>
-        deps.observer?.operationFinished({
+      const finish = (outcome: string, out?: unknown) => {
+        if (!deps.observer) return
+        // Optional fields are added, not spread in: this runs on every operation.
+        const event: OperationEvent = {
           time: new Date(started).toISOString(),
           requestId: ctx.requestId,
-          ...(ctx.clientRequestId === undefined ? {} : { clientRequestId: ctx.clientRequestId }),
           agent: ctx.principal.agent,
           method: ctx.principal.method,
           operation: op.name,
@@ -568,8 +569,12 @@ export function createOperationRunner(deps: {
           outcome,
           durationMs: now() - started,
           vaultRequestIds: trace.vaultRequestIds,
-          ...auditWrap(out),
-        })
+        }
+        if (ctx.clientRequestId !== undefined) event.clientRequestId = ctx.clientRequestId
+        const wrap = auditWrap(out)
+        if (wrap) event.wrap = wrap
+        deps.observer.operationFinished(event)
+      }
       try {
         // Before the scope: no scope would help, and a caller must not be sent to get one.
         if (!offers(op)) {
@@ -601,11 +606,11 @@ const auditTarget = (raw: unknown): string | undefined => {
   return undefined
 }
 // Security: a wrapped read is audited by its wrapping token's accessor, never by the token.
-const auditWrap = (out: unknown): { wrap?: { accessor: string; ttl: number } } => {
-  const w = ((out ?? {}) as { wrap_info?: { accessor?: unknown; ttl?: unknown } }).wrap_info
+const auditWrap = (out: unknown): { accessor: string; ttl: number } | undefined => {
+  const w = (out as { wrap_info?: { accessor?: unknown; ttl?: unknown } } | undefined)?.wrap_info
   return typeof w?.accessor === 'string' && typeof w.ttl === 'number'
-    ? { wrap: { accessor: w.accessor, ttl: w.ttl } }
-    : {}
+    ? { accessor: w.accessor, ttl: w.ttl }
+    : undefined
 }
 const auditVersion = (raw: unknown): number | number[] | undefined => {
   const r = (raw ?? {}) as Record<string, unknown>

@@ -2,19 +2,18 @@
  * @module http/app: the Hono application. It fixes the order in which every middleware runs and
  * mounts the routes it is given (REST operations, MCP); src/bridge.ts builds the parts.
  */
-import { randomUUID } from 'node:crypto'
 import { Hono, type MiddlewareHandler } from 'hono'
 import type { Authenticator } from '../auth/index.js'
 import type { Config } from '../config/schema.js'
 import { AppError, VAULT_RETRY_AFTER_SECONDS } from '../core/errors.js'
 import type { VaultPort, VaultReadiness } from '../core/ports.js'
 import type { RateLimits } from '../limits/rate-limits.js'
-import { deferredChild, type Logger } from '../observability/logger.js'
+import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import { authMiddleware } from './auth-middleware.js'
-import { bodyLimit } from './body-limit.js'
-import { setResponseHeaders, type AppEnv } from './context.js'
+import type { AppEnv } from './context.js'
 import { registerDebugRoutes } from './debug-routes.js'
+import { requestEdge } from './edge.js'
 import {
   createErrorHandler,
   refuseMethod,
@@ -22,9 +21,8 @@ import {
   type ErrorBodyFor,
 } from './error-response.js'
 import { agentRateLimit, authFailureLimit, type OverBudgetReply } from './limit-middleware.js'
-import { httpMetrics, registerMetricsRoute } from './metrics-route.js'
+import { registerMetricsRoute } from './metrics-route.js'
 import type { RecordRefusal } from './refusal-audit.js'
-import { requestLog } from './request-log.js'
 import { registerWellKnownRoutes } from './well-known.js'
 import { wwwAuthenticate } from './www-authenticate.js'
 
@@ -68,19 +66,8 @@ export interface AppDeps {
 }
 
 /**
- * The caller's `X-Request-Id`, cleaned for logs and metadata: at most 128 characters, anything
- * but letters, digits and `._:@+=/-` replaced by `_`. Undefined when there is none.
- */
-export const clientRequestId = (given: string | undefined): string | undefined => {
-  const clean = given
-    ?.trim()
-    .slice(0, 128)
-    .replace(/[^A-Za-z0-9._:@+=/-]/g, '_')
-  return clean ? clean : undefined
-}
-
-/**
- * Builds the app. Order: request id, request log, metrics, body limit, `/healthz`, `/readyz`,
+ * Builds the app. Order: the edge (request id, body limit; after the rest, metrics, the request
+ * log line and `X-Request-Id`: see edge.ts), `/healthz`, `/readyz`,
  * well-known documents, `/metrics`, the public routes that guard themselves (the one-time
  * page), the pre-auth `guards` (the transport guard), authentication
  * (with the auth-failure limit on its refusals), per-agent rate limit, the debug routes and
@@ -98,7 +85,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     body: deps.errorBody,
   }
 
-  app.onError(createErrorHandler(errors))
+  const onError = createErrorHandler(errors)
+  app.onError(onError)
   app.notFound((c) =>
     renderError(
       c,
@@ -110,18 +98,21 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     ),
   )
 
-  app.use('*', requestId(deps.logger))
-  app.use('*', requestLog(deps.logger))
-  if (deps.metrics) app.use('*', httpMetrics(deps.metrics))
   app.use(
     '*',
-    bodyLimit(config.maxBodyBytes, (c) => {
-      // The rest of the body stays unread, so this connection cannot carry another request.
-      c.header('Connection', 'close')
-      throw new AppError(
-        'PAYLOAD_TOO_LARGE',
-        `The request body is larger than ${config.maxBodyBytes} bytes (MAX_BODY_BYTES).`,
-      )
+    requestEdge({
+      logger: deps.logger,
+      metrics: deps.metrics,
+      maxBodyBytes: config.maxBodyBytes,
+      tooLarge: (c) => {
+        // The rest of the body stays unread, so this connection cannot carry another request.
+        c.header('Connection', 'close')
+        throw new AppError(
+          'PAYLOAD_TOO_LARGE',
+          `The request body is larger than ${config.maxBodyBytes} bytes (MAX_BODY_BYTES).`,
+        )
+      },
+      onError,
     }),
   )
 
@@ -147,35 +138,14 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const limitHooks =
     deps.rateLimits &&
     authFailureLimit(deps.rateLimits, { metrics, credentialHeaders: config.auth.mtls })
-  app.use('*', authMiddleware(deps.authenticator, { ...limitHooks, recordRefusal }))
-  if (deps.rateLimits) {
-    app.use('*', agentRateLimit(deps.rateLimits, { metrics, overBudget, recordRefusal }))
-  }
+  // The per-agent rate limit runs right after authentication, in the same layer.
+  const then = deps.rateLimits
+    ? agentRateLimit(deps.rateLimits, { metrics, overBudget, recordRefusal })
+    : undefined
+  app.use('*', authMiddleware(deps.authenticator, { ...limitHooks, recordRefusal, then }))
   registerDebugRoutes(app, config)
   for (const register of deps.routes ?? []) register(app)
   return app
-}
-
-/**
- * Security: the request's key in the logs, the audit trail and Vault's token metadata is always
- * the bridge's own id; a caller's `X-Request-Id` could otherwise collide with, or pose as, another
- * agent's request. The caller's id is kept, cleaned, beside it as `clientRequestId`.
- */
-function requestId(logger: Logger): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    const id = randomUUID()
-    const clientId = clientRequestId(c.req.header('x-request-id'))
-    c.set('requestId', id)
-    if (clientId) c.set('clientRequestId', clientId)
-    c.set(
-      'log',
-      deferredChild(logger, { requestId: id, ...(clientId ? { clientRequestId: clientId } : {}) }),
-    )
-    c.header('X-Request-Id', id)
-    await next()
-    // A route may return a Response it built itself; make sure the id is on whatever goes out.
-    if (c.res.headers.get('X-Request-Id') !== id) setResponseHeaders(c, { 'X-Request-Id': id })
-  }
 }
 
 /**

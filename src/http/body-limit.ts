@@ -27,24 +27,33 @@ export function bodyLimit(
     maxSize: maxBytes,
     onError: (c) => tooLarge(c as Context<AppEnv>),
   })
-  return async (c, next) => {
+  return (c, next) => {
     const incoming = (c.env as { incoming?: IncomingMessage & { rawBody?: Buffer } } | undefined)
       ?.incoming
     if (!incoming) return inProcess(c, next)
     const { headers } = incoming
+    // Not async on this path (a body with a length, or none): no promise of its own per request.
     if (headers['transfer-encoding'] === undefined) {
       const length = headers['content-length']
       if (length !== undefined && Number(length) > maxBytes) tooLarge(c)
       return next()
     }
-    const chunks: Buffer[] = []
-    let size = 0
-    for await (const chunk of incoming as AsyncIterable<Buffer>) {
-      size += chunk.length
-      if (size > maxBytes) tooLarge(c)
-      chunks.push(chunk)
-    }
-    incoming.rawBody = Buffer.concat(chunks, size)
-    return next()
+    return readChunked(incoming, maxBytes, () => tooLarge(c)).then(next)
   }
+}
+
+/** Reads a chunked body with a running count into `incoming.rawBody`; `tooLarge` past the limit. */
+async function readChunked(
+  incoming: IncomingMessage & { rawBody?: Buffer },
+  maxBytes: number,
+  tooLarge: () => never,
+): Promise<void> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of incoming as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (size > maxBytes) tooLarge()
+    chunks.push(chunk)
+  }
+  incoming.rawBody = Buffer.concat(chunks, size)
 }

@@ -1,26 +1,8 @@
-/** @module http/metrics-route: `GET /metrics` on the main app, or on its own port, and the HTTP request metrics. */
-import { Hono, type MiddlewareHandler } from 'hono'
+/** @module http/metrics-route: `GET /metrics` on the main app, or on its own port (the HTTP request metrics are counted by the edge, edge.ts). */
+import { Hono } from 'hono'
 import type { Metrics } from '../observability/metrics.js'
 import type { AppEnv } from './context.js'
-import { routeLabel } from './request-log.js'
 import { startHttpServer, type HttpServer } from './server.js'
-
-/**
- * Counts every request by method, route pattern and status, and times it. Mount it early (before
- * authentication), so that refused requests are counted too.
- */
-export function httpMetrics(metrics: Pick<Metrics, 'httpRequest'>): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    const started = performance.now()
-    await next()
-    metrics.httpRequest(
-      c.req.method,
-      routeLabel(c),
-      c.res.status,
-      (performance.now() - started) / 1000,
-    )
-  }
-}
 
 /**
  * Adds `GET /metrics` (Prometheus text format). Security: it is public, like health checks, so

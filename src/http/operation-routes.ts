@@ -129,9 +129,12 @@ export function registerOperationRoutes(app: Hono<AppEnv>, runner: OperationRunn
   })
 
   const run = async (c: Context<AppEnv>, op: Operation, input: Input) => {
-    const principal = c.var.principal
+    // c.get, not c.var: hono builds a new object of all variables on every `c.var`.
+    const principal = c.get('principal')
     if (!principal) throw new AppError('UNAUTHENTICATED', 'Authentication is required.')
-    const { requestId, clientRequestId, rateBudget } = c.var
+    const requestId = c.get('requestId')
+    const clientRequestId = c.get('clientRequestId')
+    const rateBudget = c.get('rateBudget')
     const ctx = {
       principal,
       requestId,
@@ -297,8 +300,10 @@ function hasDotSegment(raw: string): boolean {
 }
 
 function queryOf(c: Context<AppEnv>, allowed: readonly string[]): Input {
-  const params = new URL(c.req.url).searchParams
   const out: Input = {}
+  // Most requests have no query string: no URL to parse for them.
+  if (!c.req.url.includes('?')) return out
+  const params = new URL(c.req.url).searchParams
   for (const name of new Set(params.keys())) {
     if (!allowed.includes(name)) {
       throw new AppError(

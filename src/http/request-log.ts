@@ -1,5 +1,5 @@
-/** @module http/request-log: one structured log line per HTTP request. */
-import type { Context, MiddlewareHandler } from 'hono'
+/** @module http/request-log: one structured log line per HTTP request, and the route label it and the metrics carry. */
+import type { Context } from 'hono'
 import { matchedRoutes } from 'hono/route'
 import type { Logger } from '../observability/logger.js'
 import type { AppEnv } from './context.js'
@@ -17,31 +17,38 @@ export function routeLabel(c: Context): string {
   } catch {
     return '(unmatched)'
   }
-  const specific = routes.filter((r) => r.path !== '*' && r.path !== '/*' && r.path !== '')
-  return specific.at(-1)?.path ?? '(unmatched)'
+  // The last specific pattern, without filtering into a new array (this runs on every request).
+  for (let i = routes.length - 1; i >= 0; i--) {
+    const { path } = routes[i] as { path: string }
+    if (path !== '*' && path !== '/*' && path !== '') return path
+  }
+  return '(unmatched)'
 }
 
 /**
- * Logs `{method, route, status, durationMs, requestId, agent}` once per request, at `info`
- * (`warn` for 5xx). Mount it right after the request-id middleware. Headers and bodies are never
+ * Logs `{method, route, status, durationMs, requestId, agent}` once for a finished request, at
+ * `info` (`warn` for 5xx); the edge middleware (edge.ts) calls it. Headers and bodies are never
  * passed to the logger, and the logger redacts them by configuration anyway.
+ *
+ * `logger` is the root logger, not `c.var.log`: that one already binds requestId and agent, and
+ * pino would write those keys twice.
  */
-export function requestLog(logger: Logger): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    const started = performance.now()
-    await next()
-    const status = c.res.status
-    const line = {
-      method: c.req.method,
-      route: routeLabel(c),
-      status,
-      durationMs: Math.round((performance.now() - started) * 10) / 10,
-      requestId: c.get('requestId'),
-      ...(c.get('principal') ? { agent: c.get('principal')?.agent } : {}),
-    }
-    // The root logger, not `c.var.log`: that one already binds requestId and agent, and pino
-    // would write those keys twice.
-    if (status >= 500) logger.warn(line, 'request')
-    else logger.info(line, 'request')
-  }
+export function logRequest(
+  logger: Logger,
+  c: Context<AppEnv>,
+  route: string,
+  status: number,
+  elapsedMs: number,
+): void {
+  const agent = c.get('principal')?.agent
+  const durationMs = Math.round(elapsedMs * 10) / 10
+  const requestId = c.get('requestId')
+  const { method } = c.req
+  // One literal per shape (no spread): this runs on every request.
+  const line =
+    agent === undefined
+      ? { method, route, status, durationMs, requestId }
+      : { method, route, status, durationMs, requestId, agent }
+  if (status >= 500) logger.warn(line, 'request')
+  else logger.info(line, 'request')
 }

@@ -41,6 +41,8 @@ const CREDENTIAL_PARAMS = new Set([
   'authorization',
 ])
 
+const NO_PARAMS = new URLSearchParams()
+
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]'])
 
 /** True for addresses that only this machine can reach. */
@@ -172,7 +174,8 @@ export function createTransportGuard(options: TransportGuardOptions): Middleware
         ),
       )
     }
-    const params = new URL(c.req.url).searchParams
+    // Most requests have no query string: no URL to parse for them.
+    const params = c.req.url.includes('?') ? new URL(c.req.url).searchParams : NO_PARAMS
     for (const name of params.keys()) {
       if (CREDENTIAL_PARAMS.has(name.toLowerCase())) {
         throw refuse(

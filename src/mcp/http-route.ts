@@ -92,7 +92,8 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
   )
 
   async function handlePost(c: Context<AppEnv>): Promise<Response> {
-    const principal = c.var.principal
+    // c.get, not c.var: hono builds a new object of all variables on every `c.var`.
+    const principal = c.get('principal')
     if (!principal) {
       // Reached only if the app was assembled without the auth middleware before /mcp.
       throw new AppError('UNAUTHENTICATED', 'Authentication required.')
@@ -126,12 +127,13 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
     }
     await refuseToolOutsideScopes(body, c, deps)
 
+    const rateBudget = c.get('rateBudget')
     const session: SessionOf = {
       principal,
       transport: 'http',
-      requestId: c.var.requestId,
-      log: c.var.log,
-      ...(c.var.rateBudget ? { rateBudget: c.var.rateBudget } : {}),
+      requestId: c.get('requestId'),
+      log: c.get('log'),
+      ...(rateBudget ? { rateBudget } : {}),
       origin: new URL(c.req.url).origin,
     }
     // Security: the caller's credential is never handed on; the SDK gets the principal only.
@@ -229,10 +231,14 @@ async function refuseToolOutsideScopes(
 ): Promise<void> {
   const msg = (body ?? {}) as { method?: unknown; params?: { name?: unknown; arguments?: unknown } }
   if (msg.method !== 'tools/call' || typeof msg.params?.name !== 'string') return
-  const principal = c.var.principal
+  const principal = c.get('principal')
   const op = operationNamed(msg.params.name)
   // A tool the bridge does not offer is refused as a tool error (OPERATION_DISABLED): more
   // scope would not help, so the client is not sent to ask for it.
   if (!principal || !op || !deps.runner.offers(op) || isAllowed(op, principal.scopes)) return
-  await deps.runner.run(op, { principal, requestId: c.var.requestId }, msg.params.arguments ?? {})
+  await deps.runner.run(
+    op,
+    { principal, requestId: c.get('requestId') },
+    msg.params.arguments ?? {},
+  )
 }

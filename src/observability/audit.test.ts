@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { OperationEvent, RefusalEvent, SecurityEvent } from '../core/ports.js'
-import { createAuditTrail } from './audit.js'
+import { auditRecord, createAuditTrail } from './audit.js'
 import { createLogger } from './logger.js'
 import { StartupError } from '../config/startup-error.js'
 
@@ -85,6 +85,25 @@ describe('createAuditTrail', () => {
       operation: 'read_secret',
     })
     expect(text).not.toContain('LEAK')
+  })
+
+  it('writes each line in one field order, optional fields only when set', () => {
+    expect(JSON.stringify(auditRecord(event({ target: undefined, version: undefined })))).toBe(
+      '{"type":"audit","time":"2026-01-01T00:00:00.000Z","requestId":"req-1","agent":"alice",' +
+        '"authMethod":"api_key","operation":"read_secret","outcome":"ok","durationMs":12,' +
+        '"vaultRequestIds":["v-1"]}',
+    )
+    const wrapped = { accessor: 'acc-1', ttl: 60, token: 'LEAK' } as OperationEvent['wrap']
+    expect(
+      JSON.stringify(
+        auditRecord(event({ clientRequestId: 'c-1', version: [1, 2], wrap: wrapped })),
+      ),
+    ).toBe(
+      '{"type":"audit","time":"2026-01-01T00:00:00.000Z","requestId":"req-1","agent":"alice",' +
+        '"authMethod":"api_key","clientRequestId":"c-1","operation":"read_secret",' +
+        '"target":"app/db","version":[1,2],"outcome":"ok","durationMs":12,' +
+        '"vaultRequestIds":["v-1"],"wrap":{"accessor":"acc-1","ttl":60}}',
+    )
   })
 
   it('writes only the allow-listed fields', async () => {

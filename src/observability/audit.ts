@@ -27,23 +27,22 @@ export interface AuditTrail extends OperationObserver, SecurityObserver, Refusal
  * tokens or API keys.
  */
 export function auditRecord(event: OperationEvent): Record<string, unknown> {
-  return {
-    ...recordHead(event),
-    ...(event.clientRequestId === undefined ? {} : { clientRequestId: event.clientRequestId }),
-    operation: event.operation,
-    ...(event.target === undefined ? {} : { target: event.target }),
-    ...(event.version === undefined ? {} : { version: event.version }),
-    outcome: event.outcome,
-    durationMs: event.durationMs,
-    vaultRequestIds: event.vaultRequestIds,
-    ...(event.wrap === undefined
-      ? {}
-      : { wrap: { accessor: event.wrap.accessor, ttl: event.wrap.ttl } }),
-  }
+  // Optional fields are added, not spread in (this runs on every operation); the key order is
+  // the line's order.
+  const record = recordHead(event)
+  if (event.clientRequestId !== undefined) record.clientRequestId = event.clientRequestId
+  record.operation = event.operation
+  if (event.target !== undefined) record.target = event.target
+  if (event.version !== undefined) record.version = event.version
+  record.outcome = event.outcome
+  record.durationMs = event.durationMs
+  record.vaultRequestIds = event.vaultRequestIds
+  if (event.wrap !== undefined) record.wrap = { accessor: event.wrap.accessor, ttl: event.wrap.ttl }
+  return record
 }
 
 /** The fields every audit line starts with: when, which request, who, and how they signed in. */
-const recordHead = (e: OperationEvent | SecurityEvent) => ({
+const recordHead = (e: OperationEvent | SecurityEvent): Record<string, unknown> => ({
   type: 'audit',
   time: e.time,
   requestId: e.requestId,

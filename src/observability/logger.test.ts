@@ -101,32 +101,52 @@ describe('createLogger', () => {
   })
 })
 
+const noop = () => {}
+
+/** A parent whose children `logger` makes, and how many it made. */
+const countingParent = (logger: Logger) => {
+  let made = 0
+  const child = (b: Parameters<Logger['child']>[0]) => {
+    made += 1
+    return logger.child(b)
+  }
+  const counting: Logger = { fatal: noop, error: noop, warn: noop, info: noop, debug: noop, child }
+  return { counting, made: () => made }
+}
+
 describe('deferredChild', () => {
   it('makes the child on the first line only, with the bindings of every level', () => {
     const { logger, lines } = capture()
-    let made = 0
-    const counting: Logger = {
-      fatal: () => {},
-      error: () => {},
-      warn: () => {},
-      info: () => {},
-      debug: () => {},
-      child: (b) => {
-        made += 1
-        return logger.child(b)
-      },
-    }
+    const { counting, made } = countingParent(logger)
     const quiet = deferredChild(counting, { requestId: 'r-1' }).child({ agent: 'a' })
-    expect(made).toBe(0)
+    expect(made()).toBe(0)
     const log = deferredChild(counting, { requestId: 'r-2' }).child({ agent: 'b' })
     log.info({ route: '/x' }, 'one')
     log.warn({}, 'two')
-    expect(made).toBe(1)
+    expect(made()).toBe(1)
     expect(lines.map((l) => JSON.parse(l) as unknown)).toEqual([
       expect.objectContaining({ requestId: 'r-2', agent: 'b', route: '/x', msg: 'one' }),
       expect.objectContaining({ requestId: 'r-2', agent: 'b', msg: 'two' }),
     ])
     expect(quiet).toBeDefined()
+  })
+
+  it('keeps the bindings of each child apart, and makes each level of child once', () => {
+    const { logger, lines } = capture()
+    const { counting, made } = countingParent(logger)
+    const request = deferredChild(counting, { requestId: 'r-3' })
+    const agentA = request.child({ agent: 'a' })
+    const agentB = request.child({ agent: 'b' })
+    agentA.error({}, 'a1')
+    agentB.fatal({}, 'b1')
+    request.info({}, 'r1')
+    expect(made()).toBe(1)
+    expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ requestId: 'r-3', agent: 'a', msg: 'a1', level: 'error' }),
+      expect.objectContaining({ requestId: 'r-3', agent: 'b', msg: 'b1', level: 'fatal' }),
+      expect.objectContaining({ requestId: 'r-3', msg: 'r1', level: 'info' }),
+    ])
+    expect(JSON.parse(lines[2] as string)).not.toHaveProperty('agent')
   })
 })
 
