@@ -45,7 +45,7 @@ import {
 import {
   API_KEY,
   buildBridge,
-  imageNodeOptions,
+  imageNodeFlags,
   makeRunDir,
   provision,
   rssMb,
@@ -195,7 +195,7 @@ async function main(): Promise<void> {
     ]
     const report = [
       `vault-mcp-bridge bench: ${vault.kind} at ${vault.url}; ${machine.summary}; bridges run ` +
-        `with NODE_OPTIONS="${imageNodeOptions()}" (the image's)`,
+        `with node ${imageNodeFlags().join(' ')} (the image's flags)`,
       '',
       scenarioTable(all),
       '',
@@ -223,7 +223,7 @@ async function main(): Promise<void> {
             connections,
             rate,
             soakSeconds,
-            bridgeNodeOptions: imageNodeOptions(),
+            bridgeNodeFlags: imageNodeFlags(),
           },
           scenarios: all,
           memory: { idleMb, idleAfterMb, soak, limits },

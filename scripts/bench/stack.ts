@@ -291,21 +291,29 @@ export interface BridgeOptions {
   cpuProfDir?: string
   /** Another checkout whose built `dist/` to run (comparing two builds); this one's by default. */
   root?: string
+  /** Node flags before the script; the image's ({@link imageNodeFlags}) by default. */
+  nodeFlags?: string[]
 }
 
 /**
- * The NODE_OPTIONS the image runs the bridge with (the Dockerfile's `ENV ... NODE_OPTIONS="..."`),
- * so that the bench measures the bridge as it ships; empty when the Dockerfile sets none.
+ * The Node flags the image runs the bridge with: those between `node` and the script in the
+ * Dockerfile's `ENTRYPOINT`, so that the bench measures the bridge as it ships.
+ * @throws when the Dockerfile has no `ENTRYPOINT ["node", ...flags, script]`.
  */
-export function imageNodeOptions(): string {
+export function imageNodeFlags(): string[] {
   const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8')
-  return /^\s*NODE_OPTIONS="([^"]*)"/m.exec(dockerfile)?.[1] ?? ''
+  const entry = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(dockerfile)?.[1]
+  const words = entry ? (JSON.parse(entry) as string[]) : []
+  if (words[0] !== 'node' || words.length < 2) {
+    throw new Error('the Dockerfile has no ENTRYPOINT ["node", ...flags, script]')
+  }
+  return words.slice(1, -1)
 }
 
 /**
  * Starts one bridge with everything on: API keys and JWT (HS256 and a JWKS for RS256), rate
  * limits with a budget high enough never to refuse, the audit trail to a file, metrics, and
- * request logs at `info` (to a file); with the image's NODE_OPTIONS.
+ * request logs at `info` (to a file); with the image's Node flags.
  */
 export async function startBridgeProcess(o: BridgeOptions): Promise<Proc & { auditFile: string }> {
   const port = await freePort()
@@ -328,12 +336,12 @@ export async function startBridgeProcess(o: BridgeOptions): Promise<Proc & { aud
     RATE_LIMIT_WINDOW_SECONDS: '60',
     AUDIT_LOG: auditFile,
     METRICS_ENABLED: 'true',
-    // As the image runs it (Dockerfile), V8 settings included.
-    NODE_OPTIONS: imageNodeOptions(),
     ...o.env,
   }
   const args = [
     ...(o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : []),
+    // As the image runs it (the Dockerfile's ENTRYPOINT), V8 settings included.
+    ...(o.nodeFlags ?? imageNodeFlags()),
     join(o.root ?? ROOT, 'dist/main.js'),
     'serve',
   ]

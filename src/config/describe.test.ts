@@ -69,8 +69,10 @@ describe('README quick start', () => {
       'npm ci && npm start',
       'npm ci && npm test',
     ])
-    // The dev command, under the image's V8 setting (Dockerfile NODE_OPTIONS; deploy-files.test.ts).
-    expect(pkg.scripts.start).toBe('node --max-semi-space-size=8 --import tsx scripts/dev.ts')
+    // The dev command, under the image's V8 settings (Dockerfile ENTRYPOINT; deploy-files.test.ts).
+    expect(pkg.scripts.start).toBe(
+      'node --max-semi-space-size=8 --heap-growing-percent=50 --import tsx scripts/dev.ts',
+    )
     expect(pkg.scripts.test).toMatch(/typecheck.*lint.*vitest run$/)
   })
 })

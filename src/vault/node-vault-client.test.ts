@@ -134,11 +134,21 @@ describe('createNodeVaultClientFactory', () => {
       loadConfig({ VAULT_ADDR: url }).vault,
       recordingLogger(),
     )
-    await factory.client('a').read('x')
-    await factory.client('b').read('y')
-    await factory.client('a').read('z')
+    for (const [token, path] of [
+      ['a', 'x'],
+      ['b', 'y'],
+      ['a', 'z'],
+      ['c', 'x'],
+      ['b', 'y'],
+      ['a', 'z'],
+    ]) {
+      await factory.client(token).read(path!)
+    }
     factory.close()
-    expect(seen.map((s) => s.socket)).toEqual([1, 1, 1])
+    // undici's pool may hand consecutive calls to two of its connections; without keep-alive
+    // every call would open its own.
+    expect(seen).toHaveLength(6)
+    expect(new Set(seen.map((s) => s.socket)).size).toBeLessThanOrEqual(2)
   })
 
   it('bounds every call by VAULT_TIMEOUT (a silent Vault is a network failure)', async () => {

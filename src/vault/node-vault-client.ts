@@ -1,6 +1,4 @@
 /** @module vault/node-vault-client: node-vault clients built from `Config['vault']` only. */
-import http from 'node:http'
-import https from 'node:https'
 import nodeVault from 'node-vault'
 import type { Config } from '../config/schema.js'
 import { readCertificates, readKeyPair } from '../config/tls-files.js'
@@ -22,22 +20,22 @@ export type NodeVaultClient = Pick<
 export interface NodeVaultClientFactory {
   /** A client that sends `token` (none: unauthenticated calls such as AppRole login). */
   client(token?: string): NodeVaultClient
-  /** Closes the pooled connections. Clients made before stay usable but reconnect per call. */
+  /** Closes the pooled connections. Clients made before stay usable: a later call opens a new pool. */
   close(): void
 }
 
-/** How many sockets to Vault one bridge keeps at most (per agent: http and https). */
+/** How many connections to Vault one bridge keeps at most. */
 const MAX_SOCKETS = 64
 
 /**
  * Builds the factory: endpoint, `X-Vault-Namespace` on every call, TLS from `VAULT_CACERT`,
- * `VAULT_CLIENT_CERT`/`VAULT_CLIENT_KEY` and `VAULT_SKIP_VERIFY`, keep-alive agents, and the
+ * `VAULT_CLIENT_CERT`/`VAULT_CLIENT_KEY` and `VAULT_SKIP_VERIFY`, one keep-alive pool, and the
  * `VAULT_TIMEOUT` bound on every call. Files are read once, here.
  *
  * One node-vault client serves every token (the token travels as a per-call header), so a
  * per-request child token costs a small object, not a client with its ~100 generated commands.
  * node-vault sends through {@link createVaultTransport} (its `request-promise` option) on the
- * agents made here, for every call alike, and checks request options with
+ * pool made here, for every call alike, and checks request options with
  * {@link requestOptionsCheck} (its `tv4` option) instead of a JSON-schema engine per call.
  *
  * Security: the address, namespace and TLS settings come from `vault` (configuration) alone.
@@ -59,17 +57,17 @@ export function createNodeVaultClientFactory(
   const timeout = Math.max(1, Math.round(vault.timeoutSeconds * 1000))
   // Idle pooled sockets close on our side after this, well before Vault's own idle timeout
   // (5 min), so a request rarely lands on a connection Vault is closing at that moment.
-  const idle = {
-    keepAlive: true,
-    maxSockets: MAX_SOCKETS,
-    timeout: Math.max(30_000, timeout + 1000),
-  }
-  const httpsAgent = new https.Agent({ ...idle, ...(deps.tls ?? readVaultTls(vault)) })
-  const httpAgent = new http.Agent(idle)
+  const idle = { connections: MAX_SOCKETS, idleMs: Math.max(30_000, timeout + 1000) }
+  const transport = createVaultTransport({
+    address: vault.address,
+    tls: deps.tls ?? readVaultTls(vault),
+    timeoutMs: timeout,
+    ...idle,
+  })
   const shared = nodeVault({
     endpoint: vault.address,
     apiVersion: 'v1',
-    'request-promise': createVaultTransport({ httpAgent, httpsAgent, timeoutMs: timeout }),
+    'request-promise': transport,
     tv4: requestOptionsCheck,
     debug: () => {},
     // node-vault's typings call `tv4` a function; its code uses an object with validate/error.
@@ -104,8 +102,7 @@ export function createNodeVaultClientFactory(
       }
     },
     close() {
-      httpAgent.destroy()
-      httpsAgent.destroy()
+      transport.close()
     },
   }
 }

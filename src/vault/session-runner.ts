@@ -94,23 +94,27 @@ export function createSessionRunner(deps: SessionRunnerDeps): VaultPort['session
     }
   }
 
-  /** Wraps a session to see which errors came from Vault calls. */
+  /**
+   * Wraps a session to see which errors came from Vault calls: a proxy that wraps only the
+   * methods a request uses (one or two), not every method of the port.
+   */
   function tracked(session: VaultSession, seen: Seen): VaultSession {
-    const out: Record<string, unknown> = {}
-    for (const [name, method] of Object.entries(session)) {
-      if (typeof method !== 'function') continue
-      out[name] = async (...args: unknown[]) => {
-        try {
-          return await (method as (...a: unknown[]) => Promise<unknown>).apply(session, args)
-        } catch (err) {
-          if (err instanceof AppError && err.code === 'FORBIDDEN') seen.vault403 = err
-          // Security: a failure here, VAULT_UNAVAILABLE included, changes nothing another
-          // request sees; whether Vault is reachable is the readiness probe's to decide.
-          throw err
+    return new Proxy(session, {
+      get(target, name, receiver) {
+        const method: unknown = Reflect.get(target, name, receiver)
+        if (typeof method !== 'function') return method
+        return async (...args: unknown[]) => {
+          try {
+            return await (method as (...a: unknown[]) => Promise<unknown>).apply(target, args)
+          } catch (err) {
+            if (err instanceof AppError && err.code === 'FORBIDDEN') seen.vault403 = err
+            // Security: a failure here, VAULT_UNAVAILABLE included, changes nothing another
+            // request sees; whether Vault is reachable is the readiness probe's to decide.
+            throw err
+          }
         }
-      }
-    }
-    return out as unknown as VaultSession
+      },
+    })
   }
 
   /**
