@@ -138,11 +138,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const limitHooks =
     deps.rateLimits &&
     authFailureLimit(deps.rateLimits, { metrics, credentialHeaders: config.auth.mtls })
-  // The per-agent rate limit runs right after authentication, in the same layer.
-  const then = deps.rateLimits
-    ? agentRateLimit(deps.rateLimits, { metrics, overBudget, recordRefusal })
-    : undefined
-  app.use('*', authMiddleware(deps.authenticator, { ...limitHooks, recordRefusal, then }))
+  app.use('*', authMiddleware(deps.authenticator, { ...limitHooks, recordRefusal }))
+  if (deps.rateLimits) {
+    app.use('*', agentRateLimit(deps.rateLimits, { metrics, overBudget, recordRefusal }))
+  }
   registerDebugRoutes(app, config)
   for (const register of deps.routes ?? []) register(app)
   return app

@@ -89,15 +89,7 @@ export const connectionFacts = (c: Context<AppEnv>): ConnectionFacts => ({
  */
 export function authMiddleware(
   authenticator: Authenticator,
-  options: Partial<AuthLimitHooks> & {
-    recordRefusal?: RecordRefusal
-    /**
-     * Runs next for an authenticated request, in this same layer (the per-agent rate limit):
-     * what a middleware mounted right after this one would do, without a hono layer (an async
-     * frame and a microtask) of its own on every request.
-     */
-    then?: MiddlewareHandler<AppEnv>
-  } = {},
+  options: Partial<AuthLimitHooks> & { recordRefusal?: RecordRefusal } = {},
 ): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     let principal: Principal
@@ -116,8 +108,6 @@ export function authMiddleware(
     c.set('principal', principal)
     const log = c.get('log') as AppEnv['Variables']['log'] | undefined
     if (log) c.set('log', log.child({ agent: principal.agent, authMethod: principal.method }))
-    // `then` may answer itself (MCP's over-budget reply): its Response is this layer's.
-    if (options.then) return options.then(c, next)
     await next()
   }
 }
