@@ -30,3 +30,25 @@ export function setResponseHeaders(c: Context, headers: Record<string, string>):
     for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v)
   }
 }
+
+/**
+ * Returns a function giving a request URL's origin (`scheme://host[:port]`), exactly as
+ * `new URL(url).origin` does, parsing only when the scheme and authority differ from the last
+ * request's: nearly every request to a bridge names the same host. Only the last one is kept, so
+ * a client sending many Host names costs a parse each, never memory.
+ */
+export function createOriginOf(): (url: string) => string {
+  let lastPrefix: string | undefined
+  let lastOrigin = ''
+  return (url) => {
+    // Everything before the path: the origin of this prefix is the whole URL's, as the URL
+    // parser ends the authority at the first "/", "?", "#" or backslash, never after this "/".
+    const slash = url.indexOf('/', url.indexOf('//') + 2)
+    const prefix = slash < 0 ? url : url.slice(0, slash)
+    if (prefix !== lastPrefix) {
+      lastOrigin = new URL(url).origin
+      lastPrefix = prefix
+    }
+    return lastOrigin
+  }
+}

@@ -35,7 +35,7 @@ import {
   type Operation,
   type OperationRunner,
 } from '../core/operations.js'
-import type { AppEnv } from './context.js'
+import { createOriginOf, type AppEnv } from './context.js'
 import { refuseMethod } from './error-response.js'
 
 type Input = Record<string, unknown>
@@ -128,6 +128,7 @@ export function registerOperationRoutes(app: Hono<AppEnv>, runner: OperationRunn
     await next()
   })
 
+  const originOf = createOriginOf()
   const run = async (c: Context<AppEnv>, op: Operation, input: Input) => {
     // c.get, not c.var: hono builds a new object of all variables on every `c.var`.
     const principal = c.get('principal')
@@ -140,7 +141,7 @@ export function registerOperationRoutes(app: Hono<AppEnv>, runner: OperationRunn
       requestId,
       ...(clientRequestId ? { clientRequestId } : {}),
       ...(rateBudget ? { rateBudget } : {}),
-      origin: new URL(c.req.url).origin,
+      origin: originOf(c.req.url),
     }
     const out = await runner.run(op, ctx, input)
     return c.json(out as object, 200)

@@ -15,7 +15,7 @@ import {
 import type { Context, Hono, MiddlewareHandler } from 'hono'
 import { AppError } from '../core/errors.js'
 import { isAllowed } from '../core/operations.js'
-import type { AppEnv } from '../http/context.js'
+import { createOriginOf, type AppEnv } from '../http/context.js'
 import { refuseMethod } from '../http/error-response.js'
 import type { Logger } from '../observability/logger.js'
 import {
@@ -78,6 +78,7 @@ const SESSION = 'vault-mcp-bridge/session'
  * not match the body, unsupported versions, a missing `_meta` envelope) are the SDK's.
  */
 export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
+  const originOf = createOriginOf()
   const serverFor = (era: McpSession['era'], session: SessionOf) =>
     createMcpServer(deps, { ...session, era })
   // Built once: the handler classifies each request and calls the factory per request.
@@ -134,7 +135,7 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
       requestId: c.get('requestId'),
       log: c.get('log'),
       ...(rateBudget ? { rateBudget } : {}),
-      origin: new URL(c.req.url).origin,
+      origin: originOf(c.req.url),
     }
     // Security: the caller's credential is never handed on; the SDK gets the principal only.
     const authInfo: AuthInfo = {

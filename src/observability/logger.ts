@@ -184,43 +184,18 @@ export const droppedLogLines = (): number => dropped
  * the root logger writes.
  */
 export function deferredChild(parent: Logger, bindings: LogFields): Logger {
-  return new DeferredChild(parent, bindings)
+  return deferred(() => parent.child(bindings))
 }
 
-/**
- * A class rather than an object of closures: its methods live on the prototype, so a request's
- * logger (and the agent's child of it) is one small object each, not six functions.
- */
-class DeferredChild implements Logger {
-  readonly #parent: Logger
-  readonly #bindings: LogFields
-  #made: Logger | undefined
-  constructor(parent: Logger, bindings: LogFields) {
-    this.#parent = parent
-    this.#bindings = bindings
-  }
-  #real(): Logger {
-    if (this.#made) return this.#made
-    // A child of a deferred logger is made from the real one (made then, if not yet).
-    const parent = this.#parent instanceof DeferredChild ? this.#parent.#real() : this.#parent
-    return (this.#made = parent.child(this.#bindings))
-  }
-  fatal(fields: LogFields, msg?: string): void {
-    this.#real().fatal(fields, msg)
-  }
-  error(fields: LogFields, msg?: string): void {
-    this.#real().error(fields, msg)
-  }
-  warn(fields: LogFields, msg?: string): void {
-    this.#real().warn(fields, msg)
-  }
-  info(fields: LogFields, msg?: string): void {
-    this.#real().info(fields, msg)
-  }
-  debug(fields: LogFields, msg?: string): void {
-    this.#real().debug(fields, msg)
-  }
-  child(more: LogFields): Logger {
-    return new DeferredChild(this, more)
+function deferred(make: () => Logger): Logger {
+  let made: Logger | undefined
+  const real = () => (made ??= make())
+  return {
+    fatal: (fields, msg) => real().fatal(fields, msg),
+    error: (fields, msg) => real().error(fields, msg),
+    warn: (fields, msg) => real().warn(fields, msg),
+    info: (fields, msg) => real().info(fields, msg),
+    debug: (fields, msg) => real().debug(fields, msg),
+    child: (more) => deferred(() => real().child(more)),
   }
 }
