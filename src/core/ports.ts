@@ -167,8 +167,18 @@ export interface VaultPort {
    * makes, so that a per-request child token can be minted with exactly that many uses.
    */
   session<T>(ctx: CallContext, calls: number, fn: (vault: VaultSession) => Promise<T>): Promise<T>
+  /** Through which token a `session` for this caller reaches Vault (whoami tells the caller). */
+  identity(ctx: CallContext): VaultIdentity
   readiness(): Promise<VaultReadiness>
 }
+
+/**
+ * How Vault sees one caller's requests: `bridge_token` (the bridge's own token), `child_token`
+ * (a short-lived token of the agent's own per request), `own_login` (the caller's own login at
+ * Vault's JWT method, JWT exchange), or `none` (the bridge reaches Vault only as the caller, and
+ * this caller's credential cannot log in there).
+ */
+export type VaultIdentity = 'bridge_token' | 'child_token' | 'own_login' | 'none'
 
 /**
  * One finished operation, as the audit trail records it. Security: names and version numbers

@@ -554,6 +554,14 @@ export const whoamiOutput = z.object({
   child_tokens: z
     .boolean()
     .describe('True: Vault sees each of your requests through a short-lived token of your own.'),
+  vault_identity: z
+    .enum(['bridge_token', 'child_token', 'own_login', 'none'])
+    .describe(
+      "How Vault sees your requests: bridge_token (the bridge's own token, allowed your policy), " +
+        'child_token (a short-lived token of your own per request), own_login (your own login ' +
+        "at Vault's JWT method with your token: Vault's audit log names you), none (this bridge " +
+        'reaches Vault only as the caller, which needs a token from its identity provider).',
+    ),
   rate_limit: z
     .object({
       limit: z.number().int(),

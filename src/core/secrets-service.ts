@@ -475,6 +475,7 @@ export function createSecretsService(deps: SecretsServiceDeps): SecretsService {
     async whoami(ctx, { operations }) {
       const { principal, rateBudget } = ctx
       const agent = agentOf(principal)
+      const identity = deps.vault.identity(ctx)
       return {
         agent: principal.agent,
         method: principal.method,
@@ -484,7 +485,8 @@ export function createSecretsService(deps: SecretsServiceDeps): SecretsService {
         transit_mount: deps.mounts.transit,
         transit_key_prefix: transitKeyPrefix(prefix, agent),
         operations,
-        child_tokens: deps.childTokens,
+        child_tokens: identity === 'child_token',
+        vault_identity: identity,
         rate_limit: rateBudget
           ? {
               limit: rateBudget.limit,

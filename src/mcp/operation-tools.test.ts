@@ -97,6 +97,7 @@ function cannedService(calls: string[]): SecretsService {
       transit_key_prefix: `mcp--${principal.agent}--`,
       operations,
       child_tokens: false,
+      vault_identity: 'bridge_token',
       rate_limit: null,
     }),
     createTransitKey: unused('createTransitKey'),

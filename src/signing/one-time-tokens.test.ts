@@ -133,7 +133,11 @@ describe('inspect', () => {
         return (e as TokenRefusedError).reason
       }
     }
-    expect(reason(() => t.inspect(`${token.slice(0, -2)}AA`))).toBe('signature')
+    // One whole character of the signature changed (the last one also holds padding bits, and
+    // writing fixed characters over it left the token intact once in 4,096 runs).
+    const at = token.length - 5
+    const tampered = `${token.slice(0, at)}${token[at] === 'A' ? 'B' : 'A'}${token.slice(at + 1)}`
+    expect(reason(() => t.inspect(tampered))).toBe('signature')
     expect(reason(() => tokens({ key: Buffer.alloc(32, 9) }).inspect(token))).toBe('signature')
     expect(reason(() => t.inspect('v1.x'))).toBe('malformed')
     t.clock.advance(TTL)

@@ -6,7 +6,7 @@
 import type { Config } from '../config/schema.js'
 import { AppError } from '../core/errors.js'
 import type { CallContext } from '../core/identity.js'
-import type { VaultPort, VaultSession } from '../core/ports.js'
+import type { VaultIdentity, VaultPort, VaultSession } from '../core/ports.js'
 import type { Logger } from '../observability/logger.js'
 import type { BridgeToken, BridgeTokenKeeper } from './bridge-token.js'
 import { childMayHaveDied, isMintRefusal, type ChildTokenPool } from './child-tokens.js'
@@ -39,6 +39,20 @@ interface Seen {
   vault403?: unknown
   /** The child token itself was invalid. */
   childDied?: boolean
+}
+
+/**
+ * `VaultPort.identity`: through which token a session for `ctx` reaches Vault, decided as the
+ * session decides it: the caller's own login when JWT exchange takes its credential, else nothing
+ * under VAULT_JWT_EXCHANGE_ONLY, else a child token or the bridge token.
+ */
+export function sessionIdentity(
+  deps: Pick<SessionRunnerDeps, 'childTokens' | 'exchange'>,
+  ctx: CallContext,
+): VaultIdentity {
+  if (deps.exchange && exchangeableCredential(ctx)) return 'own_login'
+  if (deps.exchange?.only) return 'none'
+  return deps.childTokens ? 'child_token' : 'bridge_token'
 }
 
 /**
@@ -164,8 +178,9 @@ export function createSessionRunner(deps: SessionRunnerDeps): VaultPort['session
     fn: (vault: VaultSession) => Promise<T>,
   ): Promise<T> {
     const exchange = deps.exchange
-    if (exchange && exchangeableCredential(ctx)) return asCaller(ctx, fn, exchange)
-    if (exchange?.only) {
+    const identity = sessionIdentity(deps, ctx)
+    if (exchange && identity === 'own_login') return asCaller(ctx, fn, exchange)
+    if (identity === 'none') {
       // Security: fail closed; the configuration checks keep such callers out in the first place.
       throw new AppError(
         'FORBIDDEN',

@@ -18,7 +18,7 @@ import {
 } from './node-vault-client.js'
 import { checkVaultConnection } from './vault-connection.js'
 import { isPolicyPrefixSafe } from './policy-name.js'
-import { createSessionRunner } from './session-runner.js'
+import { createSessionRunner, sessionIdentity } from './session-runner.js'
 import { VaultStartupError } from './vault-startup-error.js'
 
 export interface VaultPortDeps {
@@ -138,7 +138,7 @@ export function createVaultPort(deps: VaultPortDeps): ManagedVaultPort {
         metrics: deps.metrics,
       })
     : undefined
-  const session = createSessionRunner({
+  const sessionDeps = {
     vault,
     childTokens: childToken.enabled,
     policyPrefix: childToken.policyPrefix,
@@ -147,7 +147,8 @@ export function createVaultPort(deps: VaultPortDeps): ManagedVaultPort {
     ...(exchange ? { exchange: { ...exchange, only: deps.jwtExchange?.only === true } } : {}),
     log,
     now,
-  })
+  }
+  const session = createSessionRunner(sessionDeps)
   let ticker: NodeJS.Timeout | undefined
   let closed = false
   const upkeep = async () => {
@@ -187,6 +188,7 @@ export function createVaultPort(deps: VaultPortDeps): ManagedVaultPort {
 
     upkeep,
     session,
+    identity: (ctx) => sessionIdentity(sessionDeps, ctx),
     readiness: bridge.readiness,
   }
 }

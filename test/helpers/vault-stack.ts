@@ -188,6 +188,8 @@ export function createCountingVaultPort(options: {
   const uses: SessionUse[] = []
   return {
     uses,
+    // One token for every agent: the bridge's own, as without child tokens.
+    identity: () => 'bridge_token',
     async session(ctx, calls, fn) {
       const use: SessionUse = { agent: ctx.principal.agent, announced: calls, used: 0 }
       uses.push(use)

@@ -143,4 +143,11 @@ describe.each([
       )
     },
   )
+
+  it('whoami told the caller that Vault sees its own login, not a child token', () => {
+    expect(outputs.get('whoami')).toMatchObject({
+      vault_identity: 'own_login',
+      child_tokens: false,
+    })
+  })
 })

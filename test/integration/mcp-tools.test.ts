@@ -132,6 +132,7 @@ describe.each(kinds)('MCP tools over %s', (kind) => {
       transit_key_prefix: `${stack.prefix}--${agent}--`,
       operations: OPERATIONS.map((op) => op.name),
       child_tokens: stack.config.childToken.enabled,
+      vault_identity: stack.config.childToken.enabled ? 'child_token' : 'bridge_token',
       // The test stack runs without rate limits (limits-http tests whoami's budget).
       rate_limit: null,
     })

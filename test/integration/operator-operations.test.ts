@@ -207,6 +207,7 @@ describe('whoami', () => {
         (op) => op.access === null || op.access === 'read' || op.access === 'list',
       ).map((op) => op.name),
       child_tokens: false,
+      vault_identity: 'bridge_token',
       rate_limit: { limit: 50, remaining: 49, reset_seconds: expect.any(Number) },
     })
     // The same budget the RateLimit headers show, this request counted.

@@ -233,6 +233,7 @@ describe.each(['app.request', 'http'] as const)('KV routes over %s', (kind) => {
         'whoami',
       ],
       child_tokens: rest.stack.config.childToken.enabled,
+      vault_identity: rest.stack.config.childToken.enabled ? 'child_token' : 'bridge_token',
       rate_limit: null,
     })
   })
