@@ -84,6 +84,8 @@ const soakSeconds = Number(args.soak ?? (quick ? 20 : 120))
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`)
 
 async function main(): Promise<void> {
+  // Before anything of the bench runs: how busy the machine was without it.
+  const loadAtStart = loadavg()
   const runDir = makeRunDir()
   log(`building the bridge; logs, audit files and profiles go to ${runDir}`)
   await buildBridge()
@@ -175,7 +177,7 @@ async function main(): Promise<void> {
       },
     ]
     const results = evaluate(targets, scenarios)
-    const machine = describeMachine()
+    const machine = describeMachine(loadAtStart)
     const all = [...fullSummaries, ...latencySummaries]
     const exchangeRows = [
       ['JWT exchange, warm cache: Vault logins per operation', await loginsPerOperation(exchange)],
@@ -396,11 +398,11 @@ function limitsRows(l: LimitsMemory): string[][] {
   ]
 }
 
-function describeMachine() {
+function describeMachine(loadAtStart: number[]) {
   const cpu = cpus()
   const summary =
     `${cpu.length} × ${cpu[0]?.model.trim() ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ` +
-    `Node ${process.version}, load average at start ${loadavg()
+    `Node ${process.version}, load average at start ${loadAtStart
       .map((l) => l.toFixed(2))
       .join(' ')}`
   return {
@@ -408,7 +410,7 @@ function describeMachine() {
     model: cpu[0]?.model.trim(),
     memGiB: totalmem() / 2 ** 30,
     node: process.version,
-    loadavg: loadavg(),
+    loadavg: loadAtStart,
     summary,
   }
 }
