@@ -60,12 +60,10 @@ const TIMEOUT_CODES = new Set([
   'UND_ERR_HEADERS_TIMEOUT',
   'UND_ERR_BODY_TIMEOUT',
 ])
-const networkCode = (code: string | undefined): string =>
-  code === undefined || code.startsWith('UND_ERR_')
-    ? TIMEOUT_CODES.has(code ?? '')
-      ? 'ECONNABORTED'
-      : 'ECONNRESET'
-    : code
+function networkCode(code: string | undefined): string {
+  if (code !== undefined && !code.startsWith('UND_ERR_')) return code
+  return code !== undefined && TIMEOUT_CODES.has(code) ? 'ECONNABORTED' : 'ECONNRESET'
+}
 
 /**
  * Builds the transport over one undici `Pool` bound to the origin of `address`: keep-alive
