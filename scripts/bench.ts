@@ -29,12 +29,11 @@ import {
   type TargetSpec,
 } from './bench/report.js'
 import {
-  READ_KEY,
-  WRITE_KEY,
   latencyScenarios,
   loadScenarios,
   probeMcp,
   scenarioTargets,
+  seedKeys,
   soakRequests,
   BRIDGE_MODES,
   type BridgeTarget,
@@ -43,7 +42,6 @@ import {
   type Target,
 } from './bench/scenarios.js'
 import {
-  API_KEY,
   buildBridge,
   imageNodeFlags,
   makeRunDir,
@@ -109,7 +107,7 @@ async function main(): Promise<void> {
       return proc
     }
     const bridge = await start('bridge')
-    await seed(bridge.url)
+    await seedKeys(bridge.url)
     const mcp = await probeMcp(bridge.url)
     for (const note of mcp.notes) log(note)
     if (args.profile) {
@@ -245,19 +243,6 @@ async function main(): Promise<void> {
   } finally {
     for (const p of procs.reverse()) await p.stop()
     await jwt.close()
-  }
-}
-
-/** Writes the keys the read scenarios read (and the write key, so its first write is no create). */
-async function seed(url: string): Promise<void> {
-  for (const key of [READ_KEY, WRITE_KEY]) {
-    const res = await fetch(`${url}/secrets/${key}`, {
-      method: 'PUT',
-      headers: { 'x-api-key': API_KEY, 'content-type': 'application/json' },
-      body: JSON.stringify({ data: { user: 'bench', password: 'not-a-real-secret' } }),
-    })
-    if (res.status !== 200)
-      throw new Error(`seeding ${key} answered ${res.status}: ${await res.text()}`)
   }
 }
 

@@ -18,9 +18,8 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { runLoad } from './load.js'
-import { READ_KEY, WRITE_KEY, loadScenarios, probeMcp } from './scenarios.js'
+import { loadScenarios, probeMcp, seedKeys } from './scenarios.js'
 import {
-  API_KEY,
   buildBridge,
   makeRunDir,
   provision,
@@ -67,13 +66,7 @@ async function main(): Promise<void> {
       name: 'bridge',
     })
     procs.push(bridge)
-    for (const key of [READ_KEY, WRITE_KEY]) {
-      await fetch(`${bridge.url}/secrets/${key}`, {
-        method: 'PUT',
-        headers: { 'x-api-key': API_KEY, 'content-type': 'application/json' },
-        body: JSON.stringify({ data: { seeded: 'yes' } }),
-      })
-    }
+    await seedKeys(bridge.url)
     const mcp = await probeMcp(bridge.url)
     const chosen = loadScenarios(provisioned.roleToken, jwt, mcp.speaks).filter(
       (s) => (s.target === 'bridge' || s.target === 'proxy') && ids.includes(s.id),

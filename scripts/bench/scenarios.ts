@@ -57,6 +57,19 @@ const WRITE_BODY = JSON.stringify({ data: DATA })
 export const READ_KEY = 'r'
 export const WRITE_KEY = 'w'
 
+/** Writes the keys the read scenarios read (and the write key, so its first write is no create). */
+export async function seedKeys(url: string): Promise<void> {
+  for (const key of [READ_KEY, WRITE_KEY]) {
+    const res = await fetch(`${url}/secrets/${key}`, {
+      method: 'PUT',
+      headers: { 'x-api-key': API_KEY, 'content-type': 'application/json' },
+      body: JSON.stringify({ data: { user: 'bench', password: 'not-a-real-secret' } }),
+    })
+    if (res.status !== 200)
+      throw new Error(`seeding ${key} answered ${res.status}: ${await res.text()}`)
+  }
+}
+
 const apiKey = { 'x-api-key': API_KEY }
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
 
