@@ -6,7 +6,7 @@
  * hits all alike; each figure is the median over rounds, each ratio the median of the rounds'
  * paired ratios. Prints one table and writes a JSON file.
  *
- *   npm run bench                       the full run (about 8 minutes)
+ *   npm run bench                       the full run (about 15 minutes)
  *   npm run bench -- --quick            a short smoke run (figures too noisy to judge by)
  *   npm run bench -- --profile DIR [--scenario rest-read] [--duration 20]
  *                                       the bridge under `node --cpu-prof`, then its top entries
@@ -75,7 +75,7 @@ const { values: args } = parseArgs({
   },
 })
 const quick = args.quick ?? false
-const rounds = Number(args.rounds ?? (quick ? 1 : 3))
+const rounds = Number(args.rounds ?? (quick ? 1 : 5))
 const duration = Number(args.duration ?? (args.profile ? 20 : quick ? 2 : 5))
 const connections = Number(args.connections)
 const rate = Number(args.rate)
@@ -118,7 +118,7 @@ async function main(): Promise<void> {
       await profileRun(profiled, chosen)
       return
     }
-    const idleMb = await idleRss(bridge.pid)
+    const idle = await idleRss(bridge.pid)
     const proxy = await startProxy(vault, provisioned.roleToken, runDir)
     procs.push(proxy)
     const childOn = await start('childOn')
@@ -144,7 +144,7 @@ async function main(): Promise<void> {
 
     log(`soak: ${soakSeconds}s at full load on the bridge (REST and MCP, reads and writes)`)
     const soak = await soakRun(bridge, soakSeconds, mcp.speaks)
-    const idleAfterMb = await idleRss(bridge.pid)
+    const idleAfter = await idleRss(bridge.pid)
     log('counter tables at their cap (separate process, gc exposed)')
     const limits = await runLimitsMemory()
 
@@ -171,7 +171,7 @@ async function main(): Promise<void> {
         kind: 'max',
         id: 'rss-idle',
         label: 'RSS idle after start (MB)',
-        value: idleMb,
+        value: idle.settledMb,
         max: RSS_IDLE_MAX_MB,
         unit: 'MB',
       },
@@ -187,10 +187,11 @@ async function main(): Promise<void> {
       ],
     ]
     const memoryRows = [
-      ['bridge RSS idle after start', idleMb.toFixed(1)],
+      ['bridge RSS 6-10 s after start (start-up garbage may remain)', idle.earlyMb.toFixed(1)],
+      ['bridge RSS idle after start (21-25 s quiet)', idle.settledMb.toFixed(1)],
       [`bridge RSS at ${Math.round(soakSeconds / 2)}s of the soak`, soak.midMb.toFixed(1)],
       [`bridge RSS at ${soakSeconds}s of the soak`, soak.endMb.toFixed(1)],
-      ['bridge RSS idle after the load (10 s)', idleAfterMb.toFixed(1)],
+      ['bridge RSS idle after the load (21-25 s quiet)', idleAfter.settledMb.toFixed(1)],
       ['soak throughput (req/s)', soak.rps.toFixed(0)],
       ['soak failed requests', String(soak.errors)],
       ...limitsRows(limits),
@@ -229,7 +230,7 @@ async function main(): Promise<void> {
             bridgeNodeFlags: imageNodeFlags(),
           },
           scenarios: all,
-          memory: { idleMb, idleAfterMb, soak, limits },
+          memory: { idle, idleAfter, soak, limits },
           jwtExchange: Object.fromEntries(exchangeRows),
           targets: results,
           notes: mcp.notes,
@@ -299,15 +300,34 @@ async function loginsPerOperation(bridge: Proc): Promise<string> {
   return operations > 0 ? `${(logins / operations).toFixed(3)} (${logins} / ${operations})` : 'n/a'
 }
 
-/** RSS after 10 quiet seconds (median of five readings a second apart). */
-async function idleRss(pid: number): Promise<number> {
-  await new Promise((resolve) => setTimeout(resolve, 5000))
+/** RSS of a quiet bridge: shortly after activity, and once V8 has collected for idleness. */
+interface IdleRss {
+  /** Median of the readings 6 to 10 s after the last request (the bench's reading before). */
+  earlyMb: number
+  /** Median of the readings 21 to 25 s after the last request: the figure judged. */
+  settledMb: number
+  /** One reading a second, from 1 to 25 s. */
+  readings: number[]
+}
+
+/**
+ * Reads a quiet bridge's RSS once a second for 25 s. V8 collects for idleness (its memory
+ * reducer) only once a process has been quiet for 8 s (`--gc-memory-reducer-start-delay-ms`,
+ * default 8000), and tries again 8 s later while allocation has not yet calmed down. A reading
+ * taken 5 to 10 s after start therefore lands on that timer, with or without the start-up
+ * garbage of up to 15 MB in it; from 20 s on, the process is as it stays while idle.
+ */
+async function idleRss(pid: number): Promise<IdleRss> {
   const readings: number[] = []
-  for (let i = 0; i < 5; i++) {
-    readings.push(rssMb(pid) ?? Number.NaN)
+  for (let second = 1; second <= 25; second++) {
     await new Promise((resolve) => setTimeout(resolve, 1000))
+    readings.push(rssMb(pid) ?? Number.NaN)
   }
-  return median(readings)
+  return {
+    earlyMb: median(readings.slice(5, 10)),
+    settledMb: median(readings.slice(20, 25)),
+    readings,
+  }
 }
 
 interface SoakResult {
