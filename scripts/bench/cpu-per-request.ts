@@ -1,6 +1,7 @@
 /**
  * @module scripts/bench/cpu-per-request: the bridge's own CPU time per request for chosen
- * scenarios of the bench, all on one bridge: the process's user and system time
+ * scenarios of the bench, each on a bridge in its mode (child tokens, JWT exchange: as the bench
+ * runs it) or on the bare proxy: the process's user and system time
  * (`/proc/<pid>/stat`) around a closed-loop run of each scenario, divided by the requests it
  * answered. On a shared machine this moves far less than requests per second do, because time the
  * bridge waits for a core is not counted. The bare proxy's scenarios (`proxy-read`,
@@ -12,13 +13,21 @@
  * one run.
  *
  *   npx tsx scripts/bench/cpu-per-request.ts proxy-read rest-read mcp-read-2026 [--rounds 2]
+ *   npx tsx scripts/bench/cpu-per-request.ts rest-read child-reuse-read child-on-read
  *   npx tsx scripts/bench/cpu-per-request.ts rest-read --against ../main [--rounds 3]
  */
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { runLoad } from './load.js'
-import { loadScenarios, probeMcp, seedKeys } from './scenarios.js'
+import {
+  loadScenarios,
+  probeMcp,
+  seedKeys,
+  BRIDGE_MODES,
+  type BridgeTarget,
+  type Scenario,
+} from './scenarios.js'
 import {
   buildBridge,
   makeRunDir,
@@ -69,34 +78,48 @@ async function main(): Promise<void> {
     await seedKeys(bridge.url)
     const mcp = await probeMcp(bridge.url)
     const chosen = loadScenarios(provisioned.roleToken, jwt, mcp.speaks).filter(
-      (s) => (s.target === 'bridge' || s.target === 'proxy') && ids.includes(s.id),
+      (s) => s.target !== 'vault' && ids.includes(s.id),
     )
     if (chosen.length === 0)
-      throw new Error('name scenarios of the bench on its main bridge or its bare proxy')
+      throw new Error('name scenarios of the bench on a bridge or its bare proxy')
     const proxy = chosen.some((s) => s.target === 'proxy')
       ? await startProxy(vault, provisioned.roleToken, dir)
       : undefined
     if (proxy) procs.push(proxy)
-    const other = args.against
-      ? await startBridgeProcess({
+    // One bridge per mode the chosen scenarios run on (child tokens, JWT exchange: the bench's
+    // BRIDGE_MODES), and with --against the same mode on the other build.
+    const started = new Map<string, Proc>([['bridge', bridge]])
+    const bridgeFor = async (target: BridgeTarget, root?: string): Promise<Proc> => {
+      const name = root ? `${target}-against` : target
+      let proc = started.get(name)
+      if (!proc) {
+        proc = await startBridgeProcess({
           vault,
           provisioned,
           jwt,
           logDir: dir,
-          name: 'against',
-          root: resolve(args.against),
+          name,
+          env: BRIDGE_MODES[target],
+          ...(root ? { root } : {}),
         })
-      : undefined
-    if (other) procs.push(other)
+        procs.push(proc)
+        started.set(name, proc)
+      }
+      return proc
+    }
+    const against = args.against ? resolve(args.against) : undefined
     // Every scenario on its process; a bridge scenario also on the other build, right after.
-    const runs = chosen.flatMap((s) =>
-      s.target === 'proxy'
-        ? [{ s, proc: proxy!, name: s.id }]
-        : [
-            { s, proc: bridge, name: s.id },
-            ...(other ? [{ s, proc: other, name: `${s.id} (against)` }] : []),
-          ],
-    )
+    const runs: { s: Scenario; proc: Proc; name: string }[] = []
+    for (const s of chosen) {
+      if (s.target === 'proxy') {
+        runs.push({ s, proc: proxy!, name: s.id })
+        continue
+      }
+      const target = s.target as BridgeTarget
+      runs.push({ s, proc: await bridgeFor(target), name: s.id })
+      if (against)
+        runs.push({ s, proc: await bridgeFor(target, against), name: `${s.id} (against)` })
+    }
     const load = (r: (typeof runs)[number], durationSeconds: number) =>
       runLoad({
         url: r.proc.url,
