@@ -15,7 +15,7 @@ import { writeFileSync } from 'node:fs'
 import { cpus, loadavg, totalmem } from 'node:os'
 import { parseArgs } from 'node:util'
 import { runLimitsMemory, type LimitsMemory } from './bench/limits-memory.js'
-import { runLoad, shuffled, type RequestSpec } from './bench/load.js'
+import { groupedOrder, runLoad, type RequestSpec } from './bench/load.js'
 import { summarizeProfile } from './bench/profile-summary.js'
 import {
   evaluate,
@@ -137,10 +137,14 @@ async function main(): Promise<void> {
 
     const full = loadScenarios(provisioned.roleToken, jwt, mcp.speaks)
     log(`${full.length} scenarios at full load: ${rounds} rounds of ${duration}s, c=${connections}`)
-    const fullSummaries = await alternate(full, urls, {})
+    // The scenarios each target compares, run side by side in every round.
+    const pairs = scenarioTargets(rate, mcp.speaks).flatMap((t) =>
+      t.kind === 'max' ? [] : [[t.a, t.b] as const],
+    )
+    const fullSummaries = await alternate(full, urls, pairs, {})
     const latency = latencyScenarios(rate)
     log(`${latency.length} scenarios at ${rate} req/s: ${rounds} rounds of ${duration}s`)
-    const latencySummaries = await alternate(latency, urls, { rate })
+    const latencySummaries = await alternate(latency, urls, pairs, { rate })
 
     log(`soak: ${soakSeconds}s at full load on the bridge (REST and MCP, reads and writes)`)
     const soak = await soakRun(bridge, soakSeconds, mcp.speaks)
@@ -209,8 +213,8 @@ async function main(): Promise<void> {
       targetTable(results),
       ...mcp.notes,
       '',
-      `${rounds} rounds of ${duration}s per scenario (the first in table order, the others ` +
-        `shuffled; ${SETTLE_MS / 1000} s pause before each run), ${connections} connections ` +
+      `${rounds} rounds of ${duration}s per scenario (the scenarios a target compares side by ` +
+        `side, in a shuffled order; ${SETTLE_MS / 1000} s pause before each run), ${connections} connections ` +
         `(autocannon); medians over rounds; ratios are medians of per-round paired ratios.`,
     ].join('\n')
     process.stdout.write(`${report}\n`)
@@ -249,16 +253,23 @@ async function main(): Promise<void> {
 
 /**
  * Runs each scenario once to warm it up, then `rounds` rounds in which every scenario runs once,
- * with a pause of {@link SETTLE_MS} before each run. The first round runs in table order, every
- * later one in a different order (a shuffle with a fixed seed per round, so runs repeat): a
- * scenario then follows different neighbours. (A rotation of one order, used before, keeps every
- * scenario behind the same neighbour in every round: the REST read always ran right after the
- * bare proxy's write storm, which left the dev vault busy, and came out 15 to 75% below the same
- * read with an HS256 JWT on the same bridge, while both cost the same CPU per request.)
+ * with a pause of {@link SETTLE_MS} before each run. In every round the scenarios a target
+ * compares run back to back (`groupedOrder`: the REST read with the bare proxy's read, its MCP,
+ * RS256 and child-token reads; the REST write with the proxy's write and the MCP writes), in an
+ * order shuffled with a fixed seed per round, groups and scenarios within them alike.
+ *
+ * Why: a ratio is the median of per-round ratios, which cancels a slow moment of the machine only
+ * if both sides run in it. With the whole table shuffled, the two sides of a ratio ran up to two
+ * minutes apart, and the host's speed moves on that scale (in run 13, the same REST read on the
+ * same bridge ran at 2,558 to 4,016 req/s from round to round, and the child-token read with reuse
+ * at 2,007 to 3,197 while it costs the same CPU per request). Before that (until run 9) the order
+ * only rotated, which kept every scenario behind the same neighbour: the REST read always ran
+ * right after the bare proxy's write storm, which left the dev vault busy.
  */
 async function alternate(
   scenarios: Scenario[],
   urls: Record<Target, string>,
+  pairs: readonly (readonly [string, string])[],
   options: { rate?: number },
 ): Promise<ScenarioSummary[]> {
   const run = async (s: Scenario, seconds: number) => {
@@ -274,7 +285,7 @@ async function alternate(
   for (const s of scenarios) await run(s, Math.min(2, duration))
   const samples = new Map<string, RunSample[]>(scenarios.map((s) => [s.id, []]))
   for (let round = 0; round < rounds; round++) {
-    const order = round === 0 ? scenarios : shuffled(scenarios, round)
+    const order = groupedOrder(scenarios, pairs, round + 1)
     for (const s of order) {
       const sample = await run(s, duration)
       samples.get(s.id)!.push(sample)

@@ -98,3 +98,36 @@ export function shuffled<T>(items: readonly T[], seed: number): T[] {
   }
   return out
 }
+
+/**
+ * The order of one round: the scenarios that a target compares run next to each other, so that
+ * a ratio's two sides meet the same moment of the machine. `pairs` links scenario ids (a
+ * target's two sides); the linked scenarios form groups (a read, its MCP reads, its RS256 read,
+ * its child-token read and the bare proxy's read are one group). The groups run in an order fixed
+ * by `seed`, and so do the scenarios within each group, so that in different rounds a scenario
+ * follows different neighbours. Scenarios no target links run as groups of their own.
+ */
+export function groupedOrder<T extends { id: string }>(
+  items: readonly T[],
+  pairs: readonly (readonly [string, string])[],
+  seed: number,
+): T[] {
+  const leader = new Map(items.map((s) => [s.id, s.id]))
+  const find = (id: string): string => {
+    let root = id
+    while (leader.get(root) !== root) root = leader.get(root)!
+    leader.set(id, root)
+    return root
+  }
+  for (const [a, b] of pairs) {
+    if (leader.has(a) && leader.has(b)) leader.set(find(a), find(b))
+  }
+  const groups = new Map<string, T[]>()
+  for (const s of items) {
+    const root = find(s.id)
+    groups.set(root, [...(groups.get(root) ?? []), s])
+  }
+  return shuffled([...groups.values()], seed).flatMap((group, i) =>
+    shuffled(group, seed * 1000 + i),
+  )
+}
