@@ -8,9 +8,12 @@
  *
  *   npm run bench                       the full run (about 15 minutes)
  *   npm run bench -- --quick            a short smoke run (figures too noisy to judge by)
+ *   npm run bench -- --seed 1234        the rounds in the order of an earlier run (its report
+ *                                       prints the seed)
  *   npm run bench -- --profile DIR [--scenario rest-read] [--duration 20]
  *                                       the bridge under `node --cpu-prof`, then its top entries
  */
+import { randomInt } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { cpus, loadavg, totalmem } from 'node:os'
 import { parseArgs } from 'node:util'
@@ -72,6 +75,7 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: 'bench-result.json' },
     profile: { type: 'string' },
     scenario: { type: 'string', multiple: true },
+    seed: { type: 'string' },
   },
 })
 const quick = args.quick ?? false
@@ -80,6 +84,12 @@ const duration = Number(args.duration ?? (args.profile ? 20 : quick ? 2 : 5))
 const connections = Number(args.connections)
 const rate = Number(args.rate)
 const soakSeconds = Number(args.soak ?? (quick ? 20 : 120))
+/**
+ * The seed of the rounds' order: a new one each run unless given, so that runs do not all repeat
+ * one order's neighbours (the report prints it; `--seed` repeats a run's order).
+ */
+const seed = args.seed === undefined ? randomInt(1, 2 ** 31) : Number(args.seed)
+if (!Number.isSafeInteger(seed)) throw new Error(`--seed: a whole number, not "${args.seed}"`)
 
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`)
 
@@ -214,7 +224,8 @@ async function main(): Promise<void> {
       ...mcp.notes,
       '',
       `${rounds} rounds of ${duration}s per scenario (the scenarios a target compares side by ` +
-        `side, in a shuffled order; ${SETTLE_MS / 1000} s pause before each run), ${connections} connections ` +
+        `side, in an order shuffled with seed ${seed}; ${SETTLE_MS / 1000} s pause before each run), ` +
+        `${connections} connections ` +
         `(autocannon); medians over rounds; ratios are medians of per-round paired ratios.`,
     ].join('\n')
     process.stdout.write(`${report}\n`)
@@ -226,6 +237,7 @@ async function main(): Promise<void> {
           machine,
           vault: vault.kind,
           settings: {
+            seed,
             rounds,
             duration,
             connections,
@@ -256,7 +268,8 @@ async function main(): Promise<void> {
  * with a pause of {@link SETTLE_MS} before each run. In every round the scenarios a target
  * compares run back to back (`groupedOrder`: the REST read with the bare proxy's read, its MCP,
  * RS256 and child-token reads; the REST write with the proxy's write and the MCP writes), in an
- * order shuffled with a fixed seed per round, groups and scenarios within them alike.
+ * order shuffled from the run's seed, a different one each round, groups and scenarios within
+ * them alike.
  *
  * Why: a ratio is the median of per-round ratios, which cancels a slow moment of the machine only
  * if both sides run in it. With the whole table shuffled, the two sides of a ratio ran up to two
@@ -285,7 +298,7 @@ async function alternate(
   for (const s of scenarios) await run(s, Math.min(2, duration))
   const samples = new Map<string, RunSample[]>(scenarios.map((s) => [s.id, []]))
   for (let round = 0; round < rounds; round++) {
-    const order = groupedOrder(scenarios, pairs, round + 1)
+    const order = groupedOrder(scenarios, pairs, seed + round)
     for (const s of order) {
       const sample = await run(s, duration)
       samples.get(s.id)!.push(sample)
