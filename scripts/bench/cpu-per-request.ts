@@ -1,12 +1,12 @@
 /**
  * @module scripts/bench/cpu-per-request: the bridge's own CPU time per request for chosen
  * scenarios of the bench, each on a bridge in its mode (child tokens, JWT exchange: as the bench
- * runs it) or on the bare proxy: the process's user and system time
- * (`/proc/<pid>/stat`) around a closed-loop run of each scenario, divided by the requests it
- * answered. On a shared machine this moves far less than requests per second do, because time the
- * bridge waits for a core is not counted. The bare proxy's scenarios (`proxy-read`,
- * `proxy-write`) are measured the same way on the bench's bare proxy, the yardstick of the
- * REST targets.
+ * runs it) or on the bare proxy: the process's user and system time (`/proc/<pid>/stat`) around a
+ * closed-loop run of each scenario, divided by the requests it answered, and the dev vault's the
+ * same way. On a shared machine this moves far less than requests per second do, because time
+ * the bridge waits for a core is not counted. The bare proxy's scenarios (`proxy-read`,
+ * `proxy-write`) are measured the same way on the bench's bare proxy, the yardstick of the REST
+ * targets.
  *
  * With `--against DIR`, a second bridge runs another checkout's built `dist/` (build it there
  * first) and every bridge scenario is measured on both, in alternation: two builds compared in
@@ -132,12 +132,22 @@ async function main(): Promise<void> {
       // The order alternates between rounds, so neither build always runs first.
       for (const r of round % 2 ? runs : [...runs].reverse()) {
         const before = cpuTicks(r.proc.pid)
+        // The dev vault's share too (a real Vault runs elsewhere: not measured).
+        const vaultBefore = vault.proc ? cpuTicks(vault.proc.pid) : undefined
         const sample = await load(r, seconds)
         const used = (cpuTicks(r.proc.pid) - before) * US_PER_TICK
         const answered = sample.rps * seconds
+        const vaultUsed =
+          vault.proc && vaultBefore !== undefined
+            ? (cpuTicks(vault.proc.pid) - vaultBefore) * US_PER_TICK
+            : undefined
         process.stdout.write(
           `round ${round} ${r.name.padEnd(28)} ${sample.rps.toFixed(0).padStart(6)} req/s ` +
-            `${(used / answered).toFixed(0).padStart(5)} µs CPU a request, ${sample.errors} errors\n`,
+            `${(used / answered).toFixed(0).padStart(5)} µs CPU a request` +
+            (vaultUsed === undefined
+              ? ''
+              : `, dev vault ${(vaultUsed / answered).toFixed(0).padStart(4)} µs`) +
+            `, ${sample.errors} errors\n`,
         )
       }
     }
