@@ -8,6 +8,7 @@ import {
   pairedRatio,
   percentile,
   summarize,
+  targetTable,
   type RunSample,
 } from './report.js'
 
@@ -68,7 +69,21 @@ describe('evaluate', () => {
     )
     expect(at).toMatchObject({ pass: true })
     expect(at!.measured).toBeCloseTo(0.855, 5)
+    expect(at!.rounds).toEqual([0.85, 0.86])
     expect(below).toMatchObject({ pass: false })
+  })
+
+  it("prints each target's rounds, lowest to highest, beside its figure", () => {
+    const results = evaluate(
+      [
+        { kind: 'ratio', id: 'r', label: 'bridge / proxy', a: 'bridge', b: 'proxy', min: 0.85 },
+        { kind: 'max', id: 'x', label: 'rss', value: 80.04, max: 100, unit: 'MB' },
+      ],
+      scenarios,
+    )
+    const [, , ratio, max] = targetTable(results).split('\n')
+    expect(ratio).toMatch(/^bridge \/ proxy\s+0\.85\s+0\.85 \.\. 0\.86\s+≥ 0\.85\s+PASS$/)
+    expect(max).toMatch(/^rss\s+80\.0\s+-\s+≤ 100 MB\s+PASS$/)
   })
 
   it('fails a target whose scenario has errors or was not measured', () => {

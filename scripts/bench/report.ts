@@ -42,6 +42,11 @@ export interface TargetResult {
   label: string
   /** The measured figure: a ratio, a difference or a value. */
   measured: number | undefined
+  /**
+   * A ratio's or difference's figure in each round, of which `measured` is the median: how far
+   * apart they are says how firmly one run decides the target.
+   */
+  rounds?: number[]
   /** The bound, as text (`≥ 0.85`, `≤ 2 ms`). */
   bound: string
   pass: boolean
@@ -85,24 +90,29 @@ export function summarize(
   }
 }
 
-/**
- * The ratio of a to b's req/s, as the median of the per-round ratios: rounds alternate between
- * scenarios, so a and b of one round ran under the same machine conditions.
- */
-export function pairedRatio(a: ScenarioSummary, b: ScenarioSummary): number {
+/** a's req/s over b's, round by round (rounds alternate, so a round's two ran close together). */
+export function roundRatios(a: ScenarioSummary, b: ScenarioSummary): number[] {
   const n = Math.min(a.rpsByRound.length, b.rpsByRound.length)
   const ratios: number[] = []
   for (let i = 0; i < n; i++) ratios.push(a.rpsByRound[i]! / b.rpsByRound[i]!)
-  return median(ratios)
+  return ratios
 }
 
-/** The p99 difference a − b (ms), as the median of per-round differences. */
-export function pairedDelta(a: ScenarioSummary, b: ScenarioSummary): number {
+/** a's p99 minus b's (ms), round by round. */
+export function roundDeltas(a: ScenarioSummary, b: ScenarioSummary): number[] {
   const n = Math.min(a.p99ByRound.length, b.p99ByRound.length)
   const deltas: number[] = []
   for (let i = 0; i < n; i++) deltas.push(a.p99ByRound[i]! - b.p99ByRound[i]!)
-  return median(deltas)
+  return deltas
 }
+
+/** The ratio of a to b's req/s, as the median of the per-round ratios. */
+export const pairedRatio = (a: ScenarioSummary, b: ScenarioSummary): number =>
+  median(roundRatios(a, b))
+
+/** The p99 difference a − b (ms), as the median of per-round differences. */
+export const pairedDelta = (a: ScenarioSummary, b: ScenarioSummary): number =>
+  median(roundDeltas(a, b))
 
 /**
  * Evaluates the targets. A target whose scenarios were not measured FAILS with a note: an
@@ -138,13 +148,15 @@ export function evaluate(
         note: `not measured: ${missing}`,
       }
     }
-    const measured = t.kind === 'ratio' ? pairedRatio(a, b) : pairedDelta(a, b)
+    const rounds = t.kind === 'ratio' ? roundRatios(a, b) : roundDeltas(a, b)
+    const measured = median(rounds)
     const withinBound = t.kind === 'ratio' ? measured >= t.min : measured <= t.max
     const failing = a.errors + b.errors
     return {
       id: t.id,
       label: t.label,
       measured,
+      rounds,
       bound,
       pass: Number.isFinite(measured) && withinBound && failing === 0,
       ...(failing > 0 ? { note: `${failing} failed requests` } : {}),
@@ -181,15 +193,23 @@ export function scenarioTable(scenarios: readonly ScenarioSummary[]): string {
   )
 }
 
-/** The targets' table: measured figure, bound, PASS/FAIL. */
+/** The targets' table: measured figure, the rounds' lowest and highest, bound, PASS/FAIL. */
 export function targetTable(results: readonly TargetResult[]): string {
   return formatTable(
-    ['target', 'measured', 'bound', 'result'],
-    results.map((r) => [
-      r.label,
-      fixed(r.measured, r.bound.startsWith('≥') ? 2 : 1),
-      r.bound,
-      `${r.pass ? 'PASS' : 'FAIL'}${r.note ? ` (${r.note})` : ''}`,
-    ]),
+    ['target', 'measured', 'rounds from .. to', 'bound', 'result'],
+    results.map((r) => {
+      const digits = r.bound.startsWith('≥') ? 2 : 1
+      const spread =
+        r.rounds && r.rounds.length > 0
+          ? `${fixed(Math.min(...r.rounds), digits)} .. ${fixed(Math.max(...r.rounds), digits)}`
+          : '-'
+      return [
+        r.label,
+        fixed(r.measured, digits),
+        spread,
+        r.bound,
+        `${r.pass ? 'PASS' : 'FAIL'}${r.note ? ` (${r.note})` : ''}`,
+      ]
+    }),
   )
 }
