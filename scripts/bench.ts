@@ -148,9 +148,8 @@ async function main(): Promise<void> {
     const full = loadScenarios(provisioned.roleToken, jwt, mcp.speaks)
     log(`${full.length} scenarios at full load: ${rounds} rounds of ${duration}s, c=${connections}`)
     // The scenarios each target compares, run side by side in every round.
-    const pairs = scenarioTargets(rate, mcp.speaks).flatMap((t) =>
-      t.kind === 'max' ? [] : [[t.a, t.b] as const],
-    )
+    const compared = scenarioTargets(rate, mcp.speaks)
+    const pairs = compared.flatMap((t) => (t.kind === 'max' ? [] : [[t.a, t.b] as const]))
     const fullSummaries = await alternate(full, urls, pairs, {})
     const latency = latencyScenarios(rate)
     log(`${latency.length} scenarios at ${rate} req/s: ${rounds} rounds of ${duration}s`)
@@ -164,7 +163,7 @@ async function main(): Promise<void> {
 
     const scenarios = new Map([...fullSummaries, ...latencySummaries].map((s) => [s.id, s]))
     const targets: TargetSpec[] = [
-      ...scenarioTargets(rate, mcp.speaks),
+      ...compared,
       {
         kind: 'max',
         id: 'rss-loaded',
