@@ -4,9 +4,9 @@ import {
   evaluate,
   formatTable,
   median,
-  pairedDelta,
-  pairedRatio,
   percentile,
+  roundDeltas,
+  roundRatios,
   summarize,
   targetTable,
   type RunSample,
@@ -40,14 +40,15 @@ describe('paired figures', () => {
     // Round 2 ran on a busy machine: both scenarios slowed alike.
     const a = summarize('a', 'a', [run(900), run(300), run(700)])
     const b = summarize('b', 'b', [run(1000), run(340), run(1000)])
-    expect(pairedRatio(a, b)).toBeCloseTo(300 / 340, 9)
+    expect(median(roundRatios(a, b))).toBeCloseTo(300 / 340, 9)
     expect(a.rps / b.rps).toBe(0.7)
   })
 
   it('takes p99 differences round by round', () => {
     const a = summarize('a', 'a', [run(1, 7), run(1, 30), run(1, 8)])
     const b = summarize('b', 'b', [run(1, 6), run(1, 29), run(1, 5)])
-    expect(pairedDelta(a, b)).toBe(1)
+    expect(roundDeltas(a, b)).toEqual([1, 1, 3])
+    expect(median(roundDeltas(a, b))).toBe(1)
     expect(a.p99 - b.p99).toBe(2)
   })
 })

@@ -90,29 +90,22 @@ export function summarize(
   }
 }
 
-/** a's req/s over b's, round by round (rounds alternate, so a round's two ran close together). */
-export function roundRatios(a: ScenarioSummary, b: ScenarioSummary): number[] {
-  const n = Math.min(a.rpsByRound.length, b.rpsByRound.length)
-  const ratios: number[] = []
-  for (let i = 0; i < n; i++) ratios.push(a.rpsByRound[i]! / b.rpsByRound[i]!)
-  return ratios
+/** `combine` of a's and b's figure of the same round, round by round. */
+function byRound(
+  a: readonly number[],
+  b: readonly number[],
+  combine: (x: number, y: number) => number,
+): number[] {
+  return Array.from({ length: Math.min(a.length, b.length) }, (_, i) => combine(a[i]!, b[i]!))
 }
+
+/** a's req/s over b's, round by round (rounds alternate, so a round's two ran close together). */
+export const roundRatios = (a: ScenarioSummary, b: ScenarioSummary): number[] =>
+  byRound(a.rpsByRound, b.rpsByRound, (x, y) => x / y)
 
 /** a's p99 minus b's (ms), round by round. */
-export function roundDeltas(a: ScenarioSummary, b: ScenarioSummary): number[] {
-  const n = Math.min(a.p99ByRound.length, b.p99ByRound.length)
-  const deltas: number[] = []
-  for (let i = 0; i < n; i++) deltas.push(a.p99ByRound[i]! - b.p99ByRound[i]!)
-  return deltas
-}
-
-/** The ratio of a to b's req/s, as the median of the per-round ratios. */
-export const pairedRatio = (a: ScenarioSummary, b: ScenarioSummary): number =>
-  median(roundRatios(a, b))
-
-/** The p99 difference a − b (ms), as the median of per-round differences. */
-export const pairedDelta = (a: ScenarioSummary, b: ScenarioSummary): number =>
-  median(roundDeltas(a, b))
+export const roundDeltas = (a: ScenarioSummary, b: ScenarioSummary): number[] =>
+  byRound(a.p99ByRound, b.p99ByRound, (x, y) => x - y)
 
 /**
  * Evaluates the targets. A target whose scenarios were not measured FAILS with a note: an
