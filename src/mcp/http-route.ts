@@ -137,13 +137,6 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
       ...(rateBudget ? { rateBudget } : {}),
       origin: originOf(c.req.url),
     }
-    // Security: the caller's credential is never handed on; the SDK gets the principal only.
-    const authInfo: AuthInfo = {
-      token: '',
-      clientId: principal.agent,
-      scopes: [...principal.scopes],
-      extra: { [SESSION]: session },
-    }
     // The hot path: a plain tools/call runs the same tool handler without an SDK server around
     // it (direct-call.ts), in the era the SDK's classifier gives it.
     const call = plainToolCall(body, {
@@ -169,6 +162,13 @@ export function createMcpEndpoint(deps: McpEndpointDeps): McpEndpoint {
     ) {
       const result = await callTool(deps, { ...session, era: call.era }, call.op, call.args)
       return c.json(toolCallResponse(call, result, SERVER_INFO))
+    }
+    // Security: the caller's credential is never handed on; the SDK gets the principal only.
+    const authInfo: AuthInfo = {
+      token: '',
+      clientId: principal.agent,
+      scopes: [...principal.scopes],
+      extra: { [SESSION]: session },
     }
     if (legacy) return serveLegacy(c.req.raw, body, authInfo, serverFor('legacy', session))
     return modern.fetch(c.req.raw, { authInfo, parsedBody: body })
