@@ -6,7 +6,7 @@
  * hits all alike; each figure is the median over rounds, each ratio the median of the rounds'
  * paired ratios. Prints one table and writes a JSON file.
  *
- *   npm run bench                       the full run (about 15 minutes)
+ *   npm run bench                       the full run (about 25 minutes)
  *   npm run bench -- --quick            a short smoke run (figures too noisy to judge by)
  *   npm run bench -- --seed 1234        the rounds in the order of an earlier run (its report
  *                                       prints the seed)
@@ -79,7 +79,22 @@ const { values: args } = parseArgs({
   },
 })
 const quick = args.quick ?? false
-const rounds = Number(args.rounds ?? (quick ? 1 : 5))
+/**
+ * Rounds of the full-load scenarios that a ratio target compares (`--rounds`). Their per-round
+ * ratios scatter with a standard deviation of 0.1 to 0.4 (of the log) on a shared 2-core host,
+ * and 12 rounds give a 95% interval of the median (3rd to 10th round) narrow enough to decide
+ * most targets; 5 rounds could not (see docs/performance.md, "How sure a run is").
+ */
+const rounds = Number(args.rounds ?? (quick ? 1 : 12))
+/**
+ * Rounds of every other scenario: those only shown (Vault direct, HS256, child tokens without
+ * reuse, JWT exchange) and those at a fixed rate, whose p99 targets sit far from their bound.
+ * 6 is the fewest whose lowest-to-highest interval reaches 95% (96.9%).
+ */
+const otherRounds = Math.min(rounds, 6)
+if (!Number.isSafeInteger(rounds) || rounds < 1) {
+  throw new Error(`--rounds: a whole number of at least 1, not "${args.rounds}"`)
+}
 const duration = Number(args.duration ?? (args.profile ? 20 : quick ? 2 : 5))
 const connections = Number(args.connections)
 const rate = Number(args.rate)
@@ -146,14 +161,22 @@ async function main(): Promise<void> {
     }
 
     const full = loadScenarios(provisioned.roleToken, jwt, mcp.speaks)
-    log(`${full.length} scenarios at full load: ${rounds} rounds of ${duration}s, c=${connections}`)
     // The scenarios each target compares, run side by side in every round.
     const compared = scenarioTargets(rate, mcp.speaks)
     const pairs = compared.flatMap((t) => (t.kind === 'max' ? [] : [[t.a, t.b] as const]))
-    const fullSummaries = await alternate(full, urls, pairs, {})
+    const ratioSides = new Set(compared.flatMap((t) => (t.kind === 'ratio' ? [t.a, t.b] : [])))
+    const roundsOf = (s: Scenario) => (ratioSides.has(s.id) ? rounds : otherRounds)
+    log(
+      `${full.length} scenarios at full load: ${rounds} rounds of ${duration}s for the ` +
+        `${ratioSides.size} a ratio compares, ${otherRounds} for the others; c=${connections}`,
+    )
+    const fullSummaries = await alternate(full, urls, pairs, { roundsOf })
     const latency = latencyScenarios(rate)
-    log(`${latency.length} scenarios at ${rate} req/s: ${rounds} rounds of ${duration}s`)
-    const latencySummaries = await alternate(latency, urls, pairs, { rate })
+    log(`${latency.length} scenarios at ${rate} req/s: ${otherRounds} rounds of ${duration}s`)
+    const latencySummaries = await alternate(latency, urls, pairs, {
+      rate,
+      roundsOf: () => otherRounds,
+    })
 
     log(`soak: ${soakSeconds}s at full load on the bridge (REST and MCP, reads and writes)`)
     const soak = await soakRun(bridge, soakSeconds, mcp.speaks)
@@ -222,10 +245,12 @@ async function main(): Promise<void> {
       targetTable(results),
       ...mcp.notes,
       '',
-      `${rounds} rounds of ${duration}s per scenario (the scenarios a target compares side by ` +
-        `side, in an order shuffled with seed ${seed}; ${SETTLE_MS / 1000} s pause before each run), ` +
-        `${connections} connections ` +
-        `(autocannon); medians over rounds; ratios are medians of per-round paired ratios.`,
+      `${rounds} rounds of ${duration}s for the scenarios a ratio compares, ${otherRounds} for ` +
+        `the others (the scenarios a target compares side by side, in an order shuffled with ` +
+        `seed ${seed}; ${SETTLE_MS / 1000} s pause before each run), ${connections} connections ` +
+        `(autocannon); medians over rounds; ratios are medians of per-round paired ratios, with ` +
+        `the 95% interval of that median (order statistics); "undecided": the interval ` +
+        `straddles the bound.`,
     ].join('\n')
     process.stdout.write(`${report}\n`)
     writeFileSync(
@@ -238,6 +263,7 @@ async function main(): Promise<void> {
           settings: {
             seed,
             rounds,
+            otherRounds,
             duration,
             connections,
             rate,
@@ -263,8 +289,9 @@ async function main(): Promise<void> {
 }
 
 /**
- * Runs each scenario once to warm it up, then `rounds` rounds in which every scenario runs once,
- * with a pause of {@link SETTLE_MS} before each run. In every round the scenarios a target
+ * Runs each scenario once to warm it up, then rounds in which each scenario runs once, with a
+ * pause of {@link SETTLE_MS} before each run, for as many rounds as `roundsOf` gives it (one with
+ * fewer rounds sits out the later ones). In every round the scenarios a target
  * compares run back to back (`groupedOrder`: the REST read with the bare proxy's read, its MCP,
  * RS256 and child-token reads; the REST write with the proxy's write and the MCP writes), in an
  * order shuffled from the run's seed, a different one each round, groups and scenarios within
@@ -282,7 +309,7 @@ async function alternate(
   scenarios: Scenario[],
   urls: Record<Target, string>,
   pairs: readonly (readonly [string, string])[],
-  options: { rate?: number },
+  options: { rate?: number; roundsOf: (s: Scenario) => number },
 ): Promise<ScenarioSummary[]> {
   const run = async (s: Scenario, seconds: number) => {
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS))
@@ -296,13 +323,15 @@ async function alternate(
   }
   for (const s of scenarios) await run(s, Math.min(2, duration))
   const samples = new Map<string, RunSample[]>(scenarios.map((s) => [s.id, []]))
-  for (let round = 0; round < rounds; round++) {
-    const order = groupedOrder(scenarios, pairs, seed + round)
+  const last = Math.max(...scenarios.map(options.roundsOf))
+  for (let round = 0; round < last; round++) {
+    const due = scenarios.filter((s) => round < options.roundsOf(s))
+    const order = groupedOrder(due, pairs, seed + round)
     for (const s of order) {
       const sample = await run(s, duration)
       samples.get(s.id)!.push(sample)
       log(
-        `round ${round + 1}/${rounds} ${s.id}: ${sample.rps.toFixed(0)} req/s, p99 ` +
+        `round ${round + 1}/${options.roundsOf(s)} ${s.id}: ${sample.rps.toFixed(0)} req/s, p99 ` +
           `${sample.p99.toFixed(2)} ms${sample.errors ? `, ${sample.errors} errors` : ''}`,
       )
     }

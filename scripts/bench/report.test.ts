@@ -4,6 +4,7 @@ import {
   evaluate,
   formatTable,
   median,
+  medianInterval,
   percentile,
   roundDeltas,
   roundRatios,
@@ -74,7 +75,7 @@ describe('evaluate', () => {
     expect(below).toMatchObject({ pass: false })
   })
 
-  it("prints each target's rounds, lowest to highest, beside its figure", () => {
+  it("prints each target's interval beside its figure, with its coverage below 95%", () => {
     const results = evaluate(
       [
         { kind: 'ratio', id: 'r', label: 'bridge / proxy', a: 'bridge', b: 'proxy', min: 0.85 },
@@ -83,8 +84,49 @@ describe('evaluate', () => {
       scenarios,
     )
     const [, , ratio, max] = targetTable(results).split('\n')
-    expect(ratio).toMatch(/^bridge \/ proxy\s+0\.85\s+0\.85 \.\. 0\.86\s+≥ 0\.85\s+PASS$/)
+    // Two rounds: the interval is both of them, and holds the median with probability 1/2, too
+    // little to decide by.
+    expect(ratio).toMatch(
+      /^bridge \/ proxy\s+0\.85\s+0\.85 \.\. 0\.86 \(50%\)\s+≥ 0\.85\s+PASS \(undecided\)$/,
+    )
     expect(max).toMatch(/^rss\s+80\.0\s+-\s+≤ 100 MB\s+PASS$/)
+  })
+
+  it('says when the interval straddles the bound: the verdict is then undecided', () => {
+    // 12 rounds: the interval runs from the 3rd lowest to the 3rd highest round.
+    const ratios = [0.7, 0.75, 0.78, 0.84, 0.86, 0.88, 0.9, 0.91, 0.92, 0.95, 1.0, 1.1]
+    const twelve = new Map([
+      [
+        'mcp',
+        summarize(
+          'mcp',
+          'mcp',
+          ratios.map((r) => run(1000 * r)),
+        ),
+      ],
+      [
+        'rest',
+        summarize(
+          'rest',
+          'rest',
+          ratios.map(() => run(1000)),
+        ),
+      ],
+    ])
+    const [firm, straddling] = evaluate(
+      [
+        { kind: 'ratio', id: 'f', label: 'firm', a: 'mcp', b: 'rest', min: 0.75 },
+        { kind: 'ratio', id: 's', label: 'straddling', a: 'mcp', b: 'rest', min: 0.8 },
+      ],
+      twelve,
+    )
+    expect(firm).toMatchObject({ pass: true, decided: true })
+    expect(firm!.interval!.low).toBeCloseTo(0.78, 9)
+    expect(firm!.interval!.high).toBeCloseTo(0.95, 9)
+    expect(straddling).toMatchObject({ pass: true, decided: false })
+    const [, , firmRow, straddlingRow] = targetTable([firm!, straddling!]).split('\n')
+    expect(firmRow).toMatch(/^firm\s+0\.89\s+0\.78 \.\. 0\.95\s+≥ 0\.75\s+PASS$/)
+    expect(straddlingRow).toMatch(/0\.78 \.\. 0\.95\s+≥ 0\.8\s+PASS \(undecided\)$/)
   })
 
   it('fails a target whose scenario has errors or was not measured', () => {
@@ -112,6 +154,30 @@ describe('evaluate', () => {
     expect(delta).toMatchObject({ measured: 0, pass: true })
     expect(max).toMatchObject({ pass: false })
     expect(absent).toMatchObject({ pass: false, note: 'not measured' })
+  })
+})
+
+describe('medianInterval', () => {
+  it('takes the order statistics whose binomial coverage reaches 95%', () => {
+    const values = (n: number) => Array.from({ length: n }, (_, i) => n - i)
+    // n = 12: the 3rd lowest and 3rd highest, 1 - 2·(1 + 12 + 66)/4096.
+    expect(medianInterval(values(12))).toEqual({ low: 3, high: 10, coverage: 1 - 158 / 4096 })
+    // n = 6: the lowest and highest, 1 - 2/64; n = 25: the 8th, 1 - 2·P(Bin(25, ½) ≤ 7).
+    expect(medianInterval(values(6))).toEqual({ low: 1, high: 6, coverage: 1 - 2 / 64 })
+    const n25 = medianInterval(values(25))!
+    expect([n25.low, n25.high]).toEqual([8, 18])
+    expect(n25.coverage).toBeCloseTo(0.9567, 4)
+    for (let n = 6; n <= 60; n++) expect(medianInterval(values(n))!.coverage).toBeGreaterThan(0.95)
+  })
+
+  it('falls back to the lowest and highest value, with its coverage, below 6 values', () => {
+    expect(medianInterval([0.9, 0.7, 1.1, 0.8, 1.0])).toEqual({
+      low: 0.7,
+      high: 1.1,
+      coverage: 1 - 2 / 32,
+    })
+    expect(medianInterval([2])).toEqual({ low: 2, high: 2, coverage: 0 })
+    expect(medianInterval([])).toBeUndefined()
   })
 })
 

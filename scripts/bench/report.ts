@@ -47,6 +47,14 @@ export interface TargetResult {
    * apart they are says how firmly one run decides the target.
    */
   rounds?: number[]
+  /** Where the median of `rounds` lies, with the stated confidence (see {@link medianInterval}). */
+  interval?: MedianInterval
+  /**
+   * Whether the verdict holds at 95% confidence: `interval` reaches 95% and lies wholly on one
+   * side of the bound. False when it straddles the bound, or when too few rounds (under 6) give
+   * no 95% interval; the verdict is then the median's alone.
+   */
+  decided?: boolean
   /** The bound, as text (`≥ 0.85`, `≤ 2 ms`). */
   bound: string
   pass: boolean
@@ -68,6 +76,43 @@ export function median(values: readonly number[]): number {
   const sorted = [...values].sort((x, y) => x - y)
   const mid = sorted.length >> 1
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+/** A confidence interval of a median: between two of the values, and how sure it is. */
+export interface MedianInterval {
+  low: number
+  high: number
+  /** The probability that the interval holds the true median (at least `confidence` if n ≥ 6). */
+  coverage: number
+}
+
+/**
+ * The distribution-free confidence interval of the median of `values` (order statistics): the
+ * k-th lowest and k-th highest value, with the largest k whose coverage, 1 − 2·P(Bin(n, ½) < k),
+ * is at least `confidence`. It assumes only that the rounds are independent draws, not that they
+ * are normal. Below 6 values no interval reaches 95%: it is then the lowest to the highest value,
+ * with its lower coverage (5 values: 93.75%). Undefined for no values.
+ */
+export function medianInterval(
+  values: readonly number[],
+  confidence = 0.95,
+): MedianInterval | undefined {
+  const n = values.length
+  if (n === 0) return undefined
+  const sorted = [...values].sort((x, y) => x - y)
+  // below[k]: P(Bin(n, ½) < k), for k = 0, 1, ...
+  const coverageOf = (k: number) => {
+    let below = 0
+    let choose = 1
+    for (let i = 0; i < k; i++) {
+      below += choose
+      choose = (choose * (n - i)) / (i + 1)
+    }
+    return 1 - (2 * below) / 2 ** n
+  }
+  let k = 1
+  while (k + 1 <= n - k && coverageOf(k + 1) >= confidence) k += 1
+  return { low: sorted[k - 1]!, high: sorted[n - k]!, coverage: coverageOf(k) }
 }
 
 /** Summarises one scenario's rounds. */
@@ -143,13 +188,21 @@ export function evaluate(
     }
     const rounds = t.kind === 'ratio' ? roundRatios(a, b) : roundDeltas(a, b)
     const measured = median(rounds)
-    const withinBound = t.kind === 'ratio' ? measured >= t.min : measured <= t.max
+    const meets = (x: number) => (t.kind === 'ratio' ? x >= t.min : x <= t.max)
+    const withinBound = meets(measured)
+    const interval = medianInterval(rounds)
     const failing = a.errors + b.errors
     return {
       id: t.id,
       label: t.label,
       measured,
       rounds,
+      ...(interval
+        ? {
+            interval,
+            decided: interval.coverage >= 0.95 && meets(interval.low) === meets(interval.high),
+          }
+        : {}),
       bound,
       pass: Number.isFinite(measured) && withinBound && failing === 0,
       ...(failing > 0 ? { note: `${failing} failed requests` } : {}),
@@ -186,22 +239,29 @@ export function scenarioTable(scenarios: readonly ScenarioSummary[]): string {
   )
 }
 
-/** The targets' table: measured figure, the rounds' lowest and highest, bound, PASS/FAIL. */
+/**
+ * The targets' table: the measured figure (the median of the rounds), the 95% interval of that
+ * median, the bound, and PASS/FAIL, marked "undecided" where the interval straddles the bound
+ * (one run on this machine cannot then tell which side the figure is on) or falls short of 95%
+ * (fewer than 6 rounds: it then shows its coverage).
+ */
 export function targetTable(results: readonly TargetResult[]): string {
   return formatTable(
-    ['target', 'measured', 'rounds from .. to', 'bound', 'result'],
+    ['target', 'measured', '95% interval', 'bound', 'result'],
     results.map((r) => {
       const digits = r.bound.startsWith('≥') ? 2 : 1
-      const spread =
-        r.rounds && r.rounds.length > 0
-          ? `${fixed(Math.min(...r.rounds), digits)} .. ${fixed(Math.max(...r.rounds), digits)}`
-          : '-'
+      const i = r.interval
+      const interval = i
+        ? `${fixed(i.low, digits)} .. ${fixed(i.high, digits)}` +
+          (i.coverage < 0.95 ? ` (${(i.coverage * 100).toFixed(0)}%)` : '')
+        : '-'
+      const notes = [r.decided === false ? 'undecided' : undefined, r.note].filter(Boolean)
       return [
         r.label,
         fixed(r.measured, digits),
-        spread,
+        interval,
         r.bound,
-        `${r.pass ? 'PASS' : 'FAIL'}${r.note ? ` (${r.note})` : ''}`,
+        `${r.pass ? 'PASS' : 'FAIL'}${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`,
       ]
     }),
   )
