@@ -331,6 +331,30 @@ describe('revoke', () => {
     expect((await raw(vault, 'GET', 'auth/token/lookup-self', { token: orphan })).status).toBe(200)
   })
 
+  it('revoking a child leaves its parent no hold on the id: a new token with that id outlives the old parent', async () => {
+    // Tokens with the root policy may choose their children's ids (root or sudo is required).
+    const rootChild = async () =>
+      (await clientFor(vault).tokenCreate({ policies: ['root'], ttl: '1h' })).auth.client_token
+    const [first, second] = [await rootChild(), await rootChild()]
+    const id = uniqueName('reused-child-id')
+    for (const token of [first, second, id]) {
+      vault.defer(() => clientFor(vault).tokenRevoke({ token }))
+    }
+    await clientFor(vault, first).tokenCreate({ id, policies: [polA], ttl: '1h' })
+    expect((await raw(vault, 'POST', 'auth/token/revoke', { body: { token: id } })).status).toBe(
+      204,
+    )
+    await clientFor(vault, second).tokenCreate({ id, policies: [polA], ttl: '1h' })
+    // Vault deletes a revoked token's entry in its parent's index, so revoking the first parent
+    // reaches none of the second's children.
+    expect((await raw(vault, 'POST', 'auth/token/revoke', { body: { token: first } })).status).toBe(
+      204,
+    )
+    expect((await raw(vault, 'GET', 'auth/token/lookup-self', { token: id })).status).toBe(200)
+    await raw(vault, 'POST', 'auth/token/revoke', { body: { token: second } })
+    expect((await raw(vault, 'GET', 'auth/token/lookup-self', { token: id })).status).toBe(403)
+  })
+
   it('revoke of an unknown token is 204; an empty token is 400', async () => {
     const ok = await raw(vault, 'POST', 'auth/token/revoke', {
       body: { token: BOGUS_TOKEN },

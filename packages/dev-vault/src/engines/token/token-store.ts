@@ -99,6 +99,11 @@ export function createTokenStore(now: () => number): TokenStore {
     tokens.delete(id)
     if (t) {
       accessors.delete(t.accessor)
+      // Vault deletes the token's entry in its parent's index as well: the parent keeps no hold
+      // on the id (a later token with the same id is not revoked with it), nor the memory.
+      const siblings = t.parent ? children.get(t.parent) : undefined
+      siblings?.delete(id)
+      if (siblings?.size === 0) children.delete(t.parent!)
       for (const listener of listeners) listener(id)
     }
     for (const kid of kids ?? []) revoke(kid)
