@@ -13,6 +13,7 @@
  *   npm run bench -- --profile DIR [--scenario rest-read] [--duration 20]
  *                                       the bridge under `node --cpu-prof`, then its top entries
  */
+import { execFileSync } from 'node:child_process'
 import { randomInt } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { cpus, loadavg, totalmem } from 'node:os'
@@ -269,6 +270,7 @@ async function main(): Promise<void> {
           machine,
           vault: vault.kind,
           settings: {
+            commit: sourceCommit(),
             seed,
             rounds,
             otherRounds,
@@ -434,6 +436,18 @@ async function soakRun(
   const midMb = windowMean(seconds / 2)
   const endMb = windowMean(seconds)
   return { rps: result.rps, errors: result.errors, midMb, endMb, growthMb: endMb - midMb, samples }
+}
+
+/**
+ * The checkout measured: its commit, `-dirty` with uncommitted changes (what `pool.ts` prints, so
+ * that runs of different builds are not pooled unawares); undefined outside a git checkout.
+ */
+function sourceCommit(): string | undefined {
+  try {
+    return execFileSync('git', ['describe', '--always', '--dirty'], { encoding: 'utf8' }).trim()
+  } catch {
+    return undefined
+  }
 }
 
 /** `--profile`: the scenarios chosen with --scenario (rest-read by default), all on one bridge. */

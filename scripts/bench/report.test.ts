@@ -6,11 +6,13 @@ import {
   median,
   medianInterval,
   percentile,
+  poolResults,
   roundDeltas,
   roundRatios,
   summarize,
   targetTable,
   type RunSample,
+  type TargetResult,
 } from './report.js'
 
 const run = (rps: number, p99 = 5, errors = 0): RunSample => ({
@@ -178,6 +180,47 @@ describe('medianInterval', () => {
     })
     expect(medianInterval([2])).toEqual({ low: 2, high: 2, coverage: 0 })
     expect(medianInterval([])).toBeUndefined()
+  })
+})
+
+describe('poolResults', () => {
+  const ratio = (rounds: number[], extra: Partial<TargetResult> = {}): TargetResult => ({
+    id: 'mcp',
+    label: 'MCP / REST',
+    measured: median(rounds),
+    rounds,
+    bound: '≥ 0.8',
+    pass: median(rounds) >= 0.8,
+    ...extra,
+  })
+  const rss = (value: number): TargetResult => ({
+    id: 'rss',
+    label: 'RSS (MB)',
+    measured: value,
+    bound: '≤ 150 MB',
+    pass: value <= 150,
+  })
+
+  it("judges a ratio on every run's rounds: a run's miss on its own median does not decide", () => {
+    const first = ratio([0.7, 0.75, 0.78, 0.79, 0.95, 1.0])
+    const second = ratio([0.85, 0.86, 0.88, 0.9, 0.92, 0.93])
+    expect(first.pass).toBe(false)
+    const [pooled] = poolResults([[first], [second]])
+    expect(pooled!.rounds).toHaveLength(12)
+    expect(pooled!.measured).toBeCloseTo((0.86 + 0.88) / 2, 9)
+    expect(pooled!.interval).toMatchObject({ low: 0.78, high: 0.93 })
+    expect(pooled).toMatchObject({ pass: true, decided: false })
+  })
+
+  it('carries failed requests over, takes a maximum at its worst run, and fails a missing target', () => {
+    const [errors, worst] = poolResults([
+      [ratio([0.9, 0.9], { pass: false, note: '3 failed requests' }), rss(130)],
+      [ratio([0.95, 0.95]), rss(151)],
+    ])
+    expect(errors).toMatchObject({ pass: false, note: '3 failed requests' })
+    expect(worst).toMatchObject({ measured: 151, pass: false })
+    const [missing] = poolResults([[rss(120)], [ratio([0.9])]])
+    expect(missing).toMatchObject({ pass: false, note: 'missing in 1 runs' })
   })
 })
 

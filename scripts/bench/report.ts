@@ -210,6 +210,60 @@ export function evaluate(
   })
 }
 
+/**
+ * The targets of several runs of the same build judged together (`scripts/bench/pool.ts`): a
+ * ratio or difference over all the runs' rounds (each run's rounds are independent draws of the
+ * same measurement, so pooling them narrows the interval of the median), a plain maximum by its
+ * worst run. A failure that no number of rounds excuses carries over: failed requests or an
+ * unmeasured scenario in any run, and a maximum exceeded in any run. A target missing from a
+ * run fails.
+ */
+export function poolResults(runs: readonly (readonly TargetResult[])[]): TargetResult[] {
+  return (runs[0] ?? []).map((first): TargetResult => {
+    const found = runs.map((run) => run.find((r) => r.id === first.id))
+    const results = found.filter((r): r is TargetResult => r !== undefined)
+    const { atLeast, limit } = parseBound(first.bound)
+    const meets = (x: number) => (atLeast ? x >= limit : x <= limit)
+    const notes = results.flatMap((r) => (r.note ? [r.note] : []))
+    if (results.length < runs.length) notes.push(`missing in ${runs.length - results.length} runs`)
+    const base = { id: first.id, label: first.label, bound: first.bound }
+    const note = notes.length > 0 ? { note: [...new Set(notes)].join('; ') } : {}
+    if (results.every((r) => r.rounds !== undefined)) {
+      const rounds = results.flatMap((r) => r.rounds!)
+      const measured = median(rounds)
+      const interval = medianInterval(rounds)
+      return {
+        ...base,
+        measured,
+        rounds,
+        ...(interval
+          ? {
+              interval,
+              decided: interval.coverage >= 0.95 && meets(interval.low) === meets(interval.high),
+            }
+          : {}),
+        pass: Number.isFinite(measured) && meets(measured) && notes.length === 0,
+        ...note,
+      }
+    }
+    const values = results.map((r) => r.measured ?? Number.NaN)
+    const worst = atLeast ? Math.min(...values) : Math.max(...values)
+    return {
+      ...base,
+      measured: worst,
+      pass: results.every((r) => r.pass) && notes.length === 0 && meets(worst),
+      ...note,
+    }
+  })
+}
+
+/** A target's bound from its text (`≥ 0.85`, `≤ 2 ms`, `≤ 150 MB`). */
+function parseBound(bound: string): { atLeast: boolean; limit: number } {
+  const m = /^(≥|≤) (-?\d+(?:\.\d+)?)/.exec(bound)
+  if (!m) throw new Error(`a target bound the bench does not write: "${bound}"`)
+  return { atLeast: m[1] === '≥', limit: Number(m[2]) }
+}
+
 /** A plain-text table: the first column left-aligned, the others right-aligned. */
 export function formatTable(head: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)))
