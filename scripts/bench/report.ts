@@ -186,25 +186,18 @@ export function evaluate(
         note: `not measured: ${missing}`,
       }
     }
-    const rounds = t.kind === 'ratio' ? roundRatios(a, b) : roundDeltas(a, b)
-    const measured = median(rounds)
     const meets = (x: number) => (t.kind === 'ratio' ? x >= t.min : x <= t.max)
-    const withinBound = meets(measured)
-    const interval = medianInterval(rounds)
+    const { meetsBound, ...judged } = judgeRounds(
+      t.kind === 'ratio' ? roundRatios(a, b) : roundDeltas(a, b),
+      meets,
+    )
     const failing = a.errors + b.errors
     return {
       id: t.id,
       label: t.label,
-      measured,
-      rounds,
-      ...(interval
-        ? {
-            interval,
-            decided: interval.coverage >= 0.95 && meets(interval.low) === meets(interval.high),
-          }
-        : {}),
+      ...judged,
       bound,
-      pass: Number.isFinite(measured) && withinBound && failing === 0,
+      pass: meetsBound && failing === 0,
       ...(failing > 0 ? { note: `${failing} failed requests` } : {}),
     }
   })
@@ -229,22 +222,11 @@ export function poolResults(runs: readonly (readonly TargetResult[])[]): TargetR
     const base = { id: first.id, label: first.label, bound: first.bound }
     const note = notes.length > 0 ? { note: [...new Set(notes)].join('; ') } : {}
     if (results.every((r) => r.rounds !== undefined)) {
-      const rounds = results.flatMap((r) => r.rounds!)
-      const measured = median(rounds)
-      const interval = medianInterval(rounds)
-      return {
-        ...base,
-        measured,
-        rounds,
-        ...(interval
-          ? {
-              interval,
-              decided: interval.coverage >= 0.95 && meets(interval.low) === meets(interval.high),
-            }
-          : {}),
-        pass: Number.isFinite(measured) && meets(measured) && notes.length === 0,
-        ...note,
-      }
+      const { meetsBound, ...judged } = judgeRounds(
+        results.flatMap((r) => r.rounds!),
+        meets,
+      )
+      return { ...base, ...judged, pass: meetsBound && notes.length === 0, ...note }
     }
     const values = results.map((r) => r.measured ?? Number.NaN)
     const worst = atLeast ? Math.min(...values) : Math.max(...values)
@@ -262,6 +244,29 @@ function parseBound(bound: string): { atLeast: boolean; limit: number } {
   const m = /^(≥|≤) (-?\d+(?:\.\d+)?)/.exec(bound)
   if (!m) throw new Error(`a target bound the bench does not write: "${bound}"`)
   return { atLeast: m[1] === '≥', limit: Number(m[2]) }
+}
+
+/**
+ * A ratio's or difference's rounds judged against its bound (`meets`): their median, the 95%
+ * interval of the median, and whether the median, and the interval, are on the right side.
+ */
+function judgeRounds(
+  rounds: number[],
+  meets: (x: number) => boolean,
+): Pick<TargetResult, 'measured' | 'rounds' | 'interval' | 'decided'> & { meetsBound: boolean } {
+  const measured = median(rounds)
+  const interval = medianInterval(rounds)
+  return {
+    measured,
+    rounds,
+    ...(interval
+      ? {
+          interval,
+          decided: interval.coverage >= 0.95 && meets(interval.low) === meets(interval.high),
+        }
+      : {}),
+    meetsBound: Number.isFinite(measured) && meets(measured),
+  }
 }
 
 /** A plain-text table: the first column left-aligned, the others right-aligned. */
