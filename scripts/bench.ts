@@ -119,6 +119,8 @@ const log = (line: string) => process.stderr.write(`bench: ${line}\n`)
 async function main(): Promise<void> {
   // Before anything of the bench runs: how busy the machine was without it.
   const loadAtStart = loadavg()
+  // The checkout as it is built and measured (not as it may be when the run ends).
+  const commit = sourceCommit()
   const runDir = makeRunDir()
   log(`building the bridge; logs, audit files and profiles go to ${runDir}`)
   await buildBridge()
@@ -270,7 +272,7 @@ async function main(): Promise<void> {
           machine,
           vault: vault.kind,
           settings: {
-            commit: sourceCommit(),
+            commit,
             seed,
             rounds,
             otherRounds,
