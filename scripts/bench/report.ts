@@ -78,6 +78,12 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
+/**
+ * The confidence a verdict needs to be "decided": the interval the bench prints, the coverage a
+ * decided verdict's interval must reach, and the coverage below which the table shows it.
+ */
+export const CONFIDENCE = 0.95
+
 /** A confidence interval of a median: between two of the values, and how sure it is. */
 export interface MedianInterval {
   low: number
@@ -95,7 +101,7 @@ export interface MedianInterval {
  */
 export function medianInterval(
   values: readonly number[],
-  confidence = 0.95,
+  confidence = CONFIDENCE,
 ): MedianInterval | undefined {
   const n = values.length
   if (n === 0) return undefined
@@ -262,7 +268,7 @@ function judgeRounds(
     ...(interval
       ? {
           interval,
-          decided: interval.coverage >= 0.95 && meets(interval.low) === meets(interval.high),
+          decided: interval.coverage >= CONFIDENCE && meets(interval.low) === meets(interval.high),
         }
       : {}),
     meetsBound: Number.isFinite(measured) && meets(measured),
@@ -306,13 +312,13 @@ export function scenarioTable(scenarios: readonly ScenarioSummary[]): string {
  */
 export function targetTable(results: readonly TargetResult[]): string {
   return formatTable(
-    ['target', 'measured', '95% interval', 'bound', 'result'],
+    ['target', 'measured', `${CONFIDENCE * 100}% interval`, 'bound', 'result'],
     results.map((r) => {
       const digits = r.bound.startsWith('≥') ? 2 : 1
       const i = r.interval
       const interval = i
         ? `${fixed(i.low, digits)} .. ${fixed(i.high, digits)}` +
-          (i.coverage < 0.95 ? ` (${(i.coverage * 100).toFixed(0)}%)` : '')
+          (i.coverage < CONFIDENCE ? ` (${(i.coverage * 100).toFixed(0)}%)` : '')
         : '-'
       const notes = [r.decided === false ? 'undecided' : undefined, r.note].filter(Boolean)
       return [
