@@ -146,11 +146,14 @@ describe.skipIf(!chromiumSuitesRun)('request_secret in headless Chromium', () =>
     })
     for (const result of [check, meta]) expect(JSON.stringify(result)).not.toContain(VALUE)
     expect(bridge.everything()).not.toContain(VALUE)
-    const audit = readFileSync(auditFile, 'utf8')
+    // The trail is written asynchronously (a bounded queue): wait for the last call's line
+    // before reading the file, instead of reading it while lines may still be on their way.
+    const trail = () => readFileSync(auditFile, 'utf8')
+    await expect.poll(trail, { timeout: 5000 }).toContain('"operation":"check_secret_request"')
+    const audit = trail()
     expect(audit).not.toContain(VALUE)
     expect(audit).toContain('"operation":"request_secret"')
     expect(audit).toContain('"event":"secret_entry_submitted"')
-    expect(audit).toContain('"operation":"check_secret_request"')
   })
 
   it('a second submission of the same link is refused in the browser', async () => {
