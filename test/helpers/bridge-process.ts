@@ -9,7 +9,6 @@ import { request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { spawnScript, type CliProcess } from './cli.js'
-import { freePort } from './free-port.js'
 
 export interface Bridge {
   url: string
@@ -35,17 +34,17 @@ const jsonLines = (text: string): Record<string, unknown>[] =>
     })
 
 /**
- * Starts `scripts/dev.ts` on 127.0.0.1 with `env` (plus HOST, PORT, a generous rate limit and an
- * env file of its own in a scratch directory, unless given) and resolves once it prints its URL.
+ * Starts `scripts/dev.ts` on 127.0.0.1 with `env` (plus HOST, PORT 0, a generous rate limit and
+ * an env file of its own in a scratch directory, unless given) and resolves once it prints its
+ * URL, which carries the port the bridge took.
  */
 export async function startBridge(env: Record<string, string> = {}): Promise<Bridge> {
-  const port = await freePort()
   const child = spawnScript(
     'scripts/dev.ts',
     [],
     {
       HOST: '127.0.0.1',
-      PORT: String(port),
+      PORT: '0',
       LOG_LEVEL: 'info',
       AUDIT_LOG: 'stdout',
       RATE_LIMIT_REQUESTS: '100000',
@@ -55,9 +54,10 @@ export async function startBridge(env: Record<string, string> = {}): Promise<Bri
     120_000,
   )
   const m = await child.waitFor(/Bridge:\s+(https?:\/\/\S+)/)
+  const url = m[1] as string
   return {
-    url: m[1] as string,
-    port,
+    url,
+    port: Number(new URL(url).port),
     process: child,
     audit: () => jsonLines(child.stdout()).filter((l) => l.type === 'audit'),
     logs: () => jsonLines(child.stderr()),
