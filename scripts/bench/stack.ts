@@ -121,7 +121,7 @@ export async function startVault(logDir: string): Promise<VaultUnderTest> {
   if (VAULT_ADDR && VAULT_TOKEN)
     return { url: VAULT_ADDR, adminToken: VAULT_TOKEN, kind: 'real Vault' }
   const port = await freePort()
-  const rootToken = `hvs.bench${randomBytes(12).toString('hex')}`
+  const rootToken = `bench-root-${randomBytes(12).toString('hex')}`
   const child = launch(
     'dev-vault',
     ['packages/dev-vault/bin/dev-vault.js', '--port', String(port), '--root-token', rootToken],

@@ -66,7 +66,7 @@ const errorOf = (p: Promise<unknown>) =>
 /** A started port on a shared clock, talking to a fresh dev vault through a recording proxy. */
 async function portBehindProxy() {
   const clock = fakeClock()
-  const rootToken = `hvs.${uniqueName('root')}`
+  const rootToken = uniqueName('root')
   const vault = await dev(0, rootToken, clock.now)
   const proxy = await startVaultProxy(vault.url)
   cleanups.push(() => proxy.close())
@@ -81,7 +81,7 @@ const write = (p: ManagedVaultPort, key: string) =>
 describe('readiness', () => {
   it('is checked once for a burst of probes, and again once the answer is old', async () => {
     const clock = fakeClock()
-    const vault = await dev(await closedPort(), `hvs.${uniqueName('root')}`, clock.now)
+    const vault = await dev(await closedPort(), uniqueName('root'), clock.now)
     const proxy = await startVaultProxy(vault.url)
     cleanups.push(() => proxy.close())
     const p = bridgePort(proxy.url, vault.rootToken, clock.now)
@@ -103,7 +103,7 @@ describe('Vault outage', () => {
   it('starts against a closed port, is not ready, and recovers when Vault comes up', async () => {
     const clock = fakeClock()
     const port = await closedPort()
-    const rootToken = `hvs.${uniqueName('root')}`
+    const rootToken = uniqueName('root')
     const p = bridgePort(`http://127.0.0.1:${port}`, rootToken, clock.now)
     await p.start() // no throw: an unreachable Vault is not a configuration error
 
@@ -125,7 +125,7 @@ describe('Vault outage', () => {
   it('survives Vault going away and a NEW Vault coming up on the same port', async () => {
     const clock = fakeClock()
     const port = await closedPort()
-    const rootToken = `hvs.${uniqueName('root')}`
+    const rootToken = uniqueName('root')
     const first = await dev(port, rootToken, clock.now)
     const p = bridgePort(first.url, rootToken, clock.now)
     await p.start()

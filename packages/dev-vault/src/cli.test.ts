@@ -73,6 +73,18 @@ describe('runDevVaultCli', () => {
     }
   })
 
+  it("refuses a root token id Vault would refuse (a '.' or its own prefix) with exit 2", async () => {
+    for (const [id, why] of [
+      ['hvs.mine', "cannot have the 'hvs.' prefix"],
+      ['team.root', "cannot have a '.' in the value"],
+    ]) {
+      const { out, io } = capture()
+      expect(await runDevVaultCli(['--port', '0', '--root-token', id!], io)).toBe(2)
+      expect(out.stderr).toContain(`dev-vault: --root-token: custom token ID ${why}`)
+      expect(out.stdout).toBe('')
+    }
+  })
+
   it('serves until stopped, with the given root token, then closes', async () => {
     const { out, io } = capture()
     let stop!: () => void

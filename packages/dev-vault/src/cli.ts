@@ -1,6 +1,7 @@
 /** @module dev-vault/cli: the `dev-vault` command, the dev vault as a standalone server. */
 import { parseArgs } from 'node:util'
 import { startDevVault } from './dev-vault.js'
+import { VaultHttpError } from './routing/backend.js'
 
 /** Bad command-line arguments for `dev-vault` (the message says what to fix). */
 export class DevVaultUsageError extends Error {
@@ -16,7 +17,8 @@ Without --root-token a random hvs. root token is made and printed.
 Options:
   --port <n>         TCP port, 0 picks a free one (default 8200).
   --host <addr>      Listen address (default 127.0.0.1).
-  --root-token <id>  The root token's id, as \`vault server -dev -dev-root-token-id\`.
+  --root-token <id>  The root token's id, as \`vault server -dev -dev-root-token-id\`
+                     (Vault refuses an hvs. or s. prefix and any '.').
   -h, --help         Show this help.
 `
 
@@ -98,7 +100,8 @@ export function devVaultBanner(url: string, rootToken: string): string {
 /**
  * Runs `dev-vault` with `argv`: `--help` prints the usage on stdout; otherwise the dev vault runs
  * until `stop` resolves (SIGINT or SIGTERM by default), then closes.
- * @returns the exit code: 0 after a stop or `--help`, 2 for bad arguments.
+ * @returns the exit code: 0 after a stop or `--help`, 2 for bad arguments (a `--root-token` that
+ * Vault would refuse among them).
  * @throws Error when the port cannot be bound.
  */
 export async function runDevVaultCli(
@@ -118,11 +121,19 @@ export async function runDevVaultCli(
     io.stdout(DEV_VAULT_USAGE)
     return EXIT.OK
   }
-  const vault = await startDevVault({
-    port: args.port,
-    host: args.host,
-    ...(args.rootToken ? { rootToken: args.rootToken } : {}),
-  })
+  let vault: Awaited<ReturnType<typeof startDevVault>>
+  try {
+    vault = await startDevVault({
+      port: args.port,
+      host: args.host,
+      ...(args.rootToken ? { rootToken: args.rootToken } : {}),
+    })
+  } catch (err) {
+    // Only the root token's id can make the token store refuse (as `vault server -dev` does).
+    if (!(err instanceof VaultHttpError)) throw err
+    io.stderr(`dev-vault: --root-token: ${err.message}\n\n${DEV_VAULT_USAGE}`)
+    return EXIT.USAGE
+  }
   io.stderr(devVaultBanner(vault.url, vault.rootToken))
   await stop()
   await vault.close()

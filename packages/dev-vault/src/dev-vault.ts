@@ -27,8 +27,9 @@ export interface DevVaultOptions {
   host?: string
   /**
    * The root token's id. It is made as `vault server -dev -dev-root-token-id` makes it, through
-   * `auth/token/create`, so it has a lease entry. Default: a random `hvs.` token generated like
-   * `vault operator init`'s, without one.
+   * `auth/token/create`, so it has a lease entry and follows Vault's rules for chosen ids (no
+   * `hvs.` or `s.` prefix, no '.'). Default: a random `hvs.` token generated like `vault operator
+   * init`'s, without one.
    */
   rootToken?: string
   /** Current time in ms; default `Date.now` (token TTLs and KV timestamps use it). */

@@ -189,6 +189,41 @@ describe('lookup', () => {
     expect(typeof look.json.data.expire_time).toBe('string')
   })
 
+  it("refuses a chosen id that has Vault's own prefix or a '.' (400)", async () => {
+    const tried = async (id: string) => {
+      const r = await raw(vault, 'POST', 'auth/token/create', {
+        body: { id, policies: [polA], ttl: '1h' },
+      })
+      if (r.status === 200) vault.defer(() => clientFor(vault).tokenRevoke({ token: id }))
+      return [r.status, r.json.errors]
+    }
+    const rest = uniqueName('custom')
+    const period = "custom token ID cannot have a '.' in the value"
+    expect(await tried(`s.${rest}`)).toEqual([400, ["custom token ID cannot have the 's.' prefix"]])
+    // Before hvs. tokens (1.10) an hvs. id was refused for its '.'.
+    const hvs = has(GATES.hvsTokens) ? "custom token ID cannot have the 'hvs.' prefix" : period
+    expect(await tried(`hvs.${rest}`)).toEqual([400, [hvs]])
+    expect(await tried(`team.${rest}`)).toEqual([400, [period]])
+  })
+
+  it('refuses a chosen id a live token has (400) and leaves that token as it was', async () => {
+    const id = uniqueName('taken-id')
+    vault.defer(() => clientFor(vault).tokenRevoke({ token: id }))
+    const create = (policies: string[]) =>
+      raw(vault, 'POST', 'auth/token/create', { body: { id, policies, ttl: '1h' } })
+    const first = await create([polA])
+    expect(first.status).toBe(200)
+    const again = await create([polB])
+    expect([again.status, again.json.errors]).toEqual([
+      400,
+      ['cannot create a token with a duplicate ID'],
+    ])
+    const look = await raw(vault, 'GET', 'auth/token/lookup-self', { token: id })
+    expect(look.json.data).toMatchObject({ accessor: first.json.auth.accessor })
+    expect(look.json.data.policies).toContain(polA)
+    expect(look.json.data.policies).not.toContain(polB)
+  })
+
   it('the root token looks up as non-expiring, with a lease only if made through auth/token/create', async () => {
     const look = await clientFor(vault).tokenLookupSelf()
     expect(look.data.policies).toEqual(['root'])

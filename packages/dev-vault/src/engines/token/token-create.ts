@@ -23,6 +23,20 @@ import { DEFAULT_TOKEN_TTL, type TokenEntry, type TokenStore } from './token-sto
 export const CUSTOM_ID_WARNING =
   'Supplying a custom ID for the token uses the weaker SHA1 hashing instead of the more secure SHA2-256 HMAC for token obfuscation. SHA1 hashed tokens on the wire leads to less secure lookups.'
 
+/**
+ * `TokenStore.create`'s checks of a caller-chosen id (Vault 1.10 on): not Vault's own prefixes
+ * nor a '.' (so it can never pass for a token Vault minted), and not the id of a live token.
+ * Vault returns its error as a 400.
+ */
+function refuseCustomId(id: string, tokens: TokenStore): void {
+  if (id.startsWith('hvs.')) throw errorResponse("custom token ID cannot have the 'hvs.' prefix")
+  if (id.startsWith('s.')) throw errorResponse("custom token ID cannot have the 's.' prefix")
+  if (id.includes('.')) throw errorResponse("custom token ID cannot have a '.' in the value")
+  if (tokens.lookup(id) !== undefined) {
+    throw errorResponse('cannot create a token with a duplicate ID')
+  }
+}
+
 /** The `auth` block for a token (reference §4.1). */
 export function authBlockOf(t: TokenEntry, leaseDuration: number): AuthBlock {
   return {
@@ -223,7 +237,10 @@ export function createChildToken(
     }
     renewable = false
   }
-  if (id !== '') warnings.push(CUSTOM_ID_WARNING)
+  if (id !== '') {
+    refuseCustomId(id, tokens)
+    warnings.push(CUSTOM_ID_WARNING)
+  }
   const t = tokens.create({
     ...(id !== '' ? { id } : {}),
     policies: finalPolicies,
