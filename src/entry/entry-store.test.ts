@@ -42,15 +42,18 @@ describe('createMemoryEntryStore', () => {
   it("counts an agent's open requests up to the cap, freeing used and expired ones", async () => {
     let t = 0
     const store = createMemoryEntryStore({ now: () => t })
-    expect(await store.reserve('alice', 'a', 10, 2)).toBe(true)
-    expect(await store.reserve('alice', 'b', 100, 2)).toBe(true)
-    expect(await store.reserve('alice', 'c', 100, 2)).toBe(false)
+    const counted = { reserved: true }
+    expect(await store.reserve('alice', 'a', 10, 2)).toEqual(counted)
+    expect(await store.reserve('alice', 'b', 100, 2)).toEqual(counted)
+    // Refused with when the first open one expires.
+    expect(await store.reserve('alice', 'c', 100, 2)).toEqual({ reserved: false, freeAt: 10 })
     // Another agent has a count of its own.
-    expect(await store.reserve('bob', 'x', 100, 2)).toBe(true)
+    expect(await store.reserve('bob', 'x', 100, 2)).toEqual(counted)
     await store.release('alice', 'b')
-    expect(await store.reserve('alice', 'c', 100, 2)).toBe(true)
-    expect(await store.reserve('alice', 'd', 100, 2)).toBe(false)
+    expect(await store.reserve('alice', 'c', 100, 2)).toEqual(counted)
+    expect(await store.reserve('alice', 'd', 100, 2)).toEqual({ reserved: false, freeAt: 10 })
     t = 10
-    expect(await store.reserve('alice', 'd', 100, 2)).toBe(true)
+    expect(await store.reserve('alice', 'd', 100, 2)).toEqual(counted)
+    expect(await store.reserve('alice', 'e', 100, 2)).toEqual({ reserved: false, freeAt: 100 })
   })
 })

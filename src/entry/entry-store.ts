@@ -15,14 +15,19 @@ export interface EntryStore {
   get(id: string): Promise<SecretEntryState | undefined>
   /**
    * Counts request `id` among `agent`'s open ones until `until` (epoch ms), unless the agent
-   * has `max` open already: then false, and nothing is counted. Check and count are one step
-   * (across replicas with Redis).
+   * has `max` open already: then nothing is counted, and the answer says when the first of them
+   * expires. Check and count are one step (across replicas with Redis).
    */
-  reserve(agent: string, id: string, until: number, max: number): Promise<boolean>
+  reserve(agent: string, id: string, until: number, max: number): Promise<Reservation>
   /** Stops counting request `id` among `agent`'s open ones (it was used or declined). */
   release(agent: string, id: string): Promise<void>
   close(): Promise<void>
 }
+
+/** Counted; or refused, with when (epoch ms) the agent's first open request expires. */
+export type Reservation = { reserved: true } | { reserved: false; freeAt: number }
+
+const RESERVED: Reservation = { reserved: true }
 
 /** Most records one process keeps; a few hundred bytes each. */
 export const DEFAULT_MAX_ENTRIES = 10_000
@@ -58,9 +63,9 @@ export function createMemoryEntryStore(
       const at = now()
       const mine = open.get(agent) ?? new Map<string, number>()
       for (const [k, u] of mine) if (u <= at) mine.delete(k)
-      if (mine.size >= maxOpen) return false
+      if (mine.size >= maxOpen) return { reserved: false, freeAt: Math.min(...mine.values()) }
       open.set(agent, mine.set(id, until))
-      return true
+      return RESERVED
     },
     async release(agent, id) {
       const mine = open.get(agent)
@@ -80,11 +85,14 @@ const OPEN_PREFIX = `${KEY_PREFIX}open:`
 
 /**
  * KEYS[1] the agent's set; ARGV now, until, max, id. Forgets the expired, then adds `id` if
- * fewer than `max` remain; the set lives as long as its newest link. Returns 1 when added.
+ * fewer than `max` remain; the set lives as long as its newest link. Returns 1 when added, else
+ * the earliest score (when the first open link expires) as a string.
  */
 const RESERVE = `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then
+  return redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]
+end
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
 redis.call('PEXPIRE', KEYS[1], math.max(1, tonumber(ARGV[2]) - tonumber(ARGV[1])))
 return 1
@@ -119,8 +127,8 @@ export function createRedisEntryStore(
     },
     async reserve(agent, id, until, maxOpen) {
       const at = Math.floor(now())
-      const added = await client.eval(RESERVE, 1, `${OPEN_PREFIX}${agent}`, at, until, maxOpen, id)
-      return added === 1
+      const answer = await client.eval(RESERVE, 1, `${OPEN_PREFIX}${agent}`, at, until, maxOpen, id)
+      return answer === 1 ? RESERVED : { reserved: false, freeAt: Number(answer) }
     },
     async release(agent, id) {
       await client.zrem(`${OPEN_PREFIX}${agent}`, id)

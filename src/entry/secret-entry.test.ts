@@ -135,6 +135,15 @@ describe('createSecretEntry', () => {
     for (let i = 0; i < 3; i++) links.push(await e.issue(REQUEST, 'http://127.0.0.1:9'))
     const over = () => e.issue(REQUEST, 'http://127.0.0.1:9')
     await expect(over()).rejects.toMatchObject({ code: 'TOO_MANY_OPEN_REQUESTS' })
+    // The refusal says when the oldest link expires (a minute from now), in its message too.
+    e.advance(20_500)
+    const refused = await over().then(
+      () => undefined,
+      (err: unknown) => err,
+    )
+    expect(refused).toBeInstanceOf(AppError)
+    expect((refused as AppError).details.retryAfterSeconds).toBe(40)
+    expect((refused as AppError).message).toContain('The oldest link expires in 40 seconds')
     // Another agent is not held back by alice's.
     await expect(e.issue({ ...REQUEST, agent: 'bob' }, 'http://127.0.0.1:9')).resolves.toBeDefined()
     expect((await e.submit(tokenOf(links[0]!.url), async () => 1)).ok).toBe(true)

@@ -183,12 +183,14 @@ export function createSecretEntry(options: SecretEntryOptions): SecretEntry {
       const counted = await store
         .reserve(view.agent, view.id, view.expiresAt, options.maxOpen)
         .catch(unrecorded)
-      if (!counted) {
+      if (!counted.reserved) {
+        const seconds = Math.max(1, Math.ceil((counted.freeAt - now()) / 1000))
         throw new AppError(
           'TOO_MANY_OPEN_REQUESTS',
           `You have ${options.maxOpen} open secret requests, the most this bridge allows ` +
-            '(SECRET_ENTRY_MAX_OPEN). Wait until a person submits one or its link expires, ' +
-            'or decline one you no longer need, then ask again.',
+            `(SECRET_ENTRY_MAX_OPEN). The oldest link expires in ${seconds} seconds; ask again ` +
+            'then, or as soon as a person submits one or you decline one you no longer need.',
+          { details: { retryAfterSeconds: seconds } },
         )
       }
       await record(stateOf(view, {})).catch(async (err: unknown) => {

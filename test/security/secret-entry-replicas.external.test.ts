@@ -138,6 +138,11 @@ describe.skipIf(!redisSuitesRun)('request_secret links across replicas', () => {
         expect(over.status).toBe(429)
         expect(over.json.error.code).toBe('TOO_MANY_OPEN_REQUESTS')
         expect(over.json.url).toBeUndefined()
+        // When the oldest link (the first, SECRET_ENTRY_TTL from when it was made) expires,
+        // read from Redis by either replica.
+        const wait = Number(over.headers.get('retry-after'))
+        expect(wait).toBeGreaterThan(590)
+        expect(wait).toBeLessThanOrEqual(600)
       }
       // The person uses the first link on the other replica: a place frees up for both.
       const url = on(d, first.json.url)

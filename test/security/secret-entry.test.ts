@@ -204,6 +204,9 @@ describe('attacks on the request_secret page, each refused', () => {
         expect(over.status).toBe(429)
         expect(over.json.error.code).toBe('TOO_MANY_OPEN_REQUESTS')
         expect(over.json.error.message).toContain('SECRET_ENTRY_MAX_OPEN')
+        // Retry-After: when the oldest link expires (SECRET_ENTRY_TTL, 10 minutes, from now).
+        expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(590)
+        expect(Number(over.headers.get('retry-after'))).toBeLessThanOrEqual(600)
       }
       expect((await ask(other, 'flood/other')).status).toBe(200)
       // A link the person used frees its place; the refused requests made no link at all.
@@ -211,6 +214,14 @@ describe('attacks on the request_secret page, each refused', () => {
       expect((await postForm(url, await openLink(url), { password: VALUE })).status).toBe(200)
       expect((await ask(owner, 'flood/again')).status).toBe(200)
       expect((await ask(owner, 'flood/more')).status).toBe(429)
+      // Near the oldest link's end, Retry-After says so; past it, its place is free again.
+      capped.skew(595_000)
+      const later = await ask(owner, 'flood/later')
+      expect(later.status).toBe(429)
+      expect(Number(later.headers.get('retry-after'))).toBeLessThanOrEqual(5)
+      expect(later.json.error.message).toMatch(/oldest link expires in [1-5] seconds/)
+      capped.skew(5_000)
+      expect((await ask(owner, 'flood/later')).status).toBe(200)
     } finally {
       await capped.close()
     }
