@@ -128,14 +128,6 @@ expect_error_code() {
 b64() { printf '%s' "$1" | base64 | tr -d '\n'; }
 unb64() { printf '%s' "$1" | base64 -d; }
 
-wait_for_bridge() {
-  for _ in $(seq 1 100); do
-    curl -fsS "$BRIDGE_URL/healthz" >/dev/null 2>&1 && return 0
-    sleep 0.2
-  done
-  fail "the bridge did not answer at $BRIDGE_URL/healthz"
-}
-
 # creds_for AGENT: sets the array CREDS to the curl arguments that authenticate as that demo agent
 # (agent_api: API key; agent_jwt: an HS256 JWT; agent_mtls: the script plays the TLS proxy of
 # run_all_auth.sh, MTLS_MODE=header: the headers a proxy sends after verifying a certificate, with

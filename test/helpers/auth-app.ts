@@ -3,7 +3,6 @@
  * pipeline, with test routes instead of operations, over real HTTP; and a JWKS server.
  */
 import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import type { JSONWebKeySet } from 'jose'
 import { createAuthenticator, type AuthenticatorOptions } from '../../src/auth/index.js'
 import { AppError } from '../../src/core/errors.js'
@@ -11,6 +10,7 @@ import { loadConfig } from '../../src/config/load.js'
 import type { Config } from '../../src/config/schema.js'
 import { createApp } from '../../src/http/app.js'
 import { startHttpServer } from '../../src/http/server.js'
+import { freePort } from './free-port.js'
 import { recordingLogger, silentLogger, type LogLine } from './loggers.js'
 
 export interface AuthApp {
@@ -99,8 +99,10 @@ export async function startKeyServer(initial: JSONWebKeySet): Promise<KeyServer>
       server.once('error', reject)
       server.listen(p, '127.0.0.1', () => resolve())
     })
-  await listen(0)
-  port = (server.address() as AddressInfo).port
+  // A port from freePort, not listen(0): restart() binds it again, and in between no connection
+  // of the suite may take it (they take ports from the range listen(0) uses).
+  port = await freePort()
+  await listen(port)
   const base = `http://127.0.0.1:${port}`
   return {
     base,

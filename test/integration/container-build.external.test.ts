@@ -143,7 +143,8 @@ describe('container build steps', () => {
     bridge.stderr!.on('data', (c) => (log += c))
     let status = 0
     for (let i = 0; i < 100 && status !== 200; i++) {
-      status = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      // /readyz, not /healthz: the bridge answers /healthz while it still logs in to Vault.
+      status = await fetch(`http://127.0.0.1:${port}/readyz`).then(
         (r) => r.status,
         () => 0,
       )

@@ -4,8 +4,6 @@
  * (fixed principal) and over real HTTP (API key), against the dev vault (or a real Vault) through
  * the production secrets service.
  */
-import { createServer } from 'node:net'
-import type { AddressInfo } from 'node:net'
 import { InsufficientScopeError } from '@modelcontextprotocol/client'
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -25,6 +23,7 @@ import {
   type McpApp,
   type TestClient,
 } from '../helpers/mcp-harness.js'
+import { freePort } from '../helpers/free-port.js'
 import { silentLogger } from '../helpers/loggers.js'
 import { startVaultStack, type VaultStack } from '../helpers/vault-stack.js'
 
@@ -386,10 +385,7 @@ describe.each(kinds)('MCP tools over %s', (kind) => {
 
 describe('MCP tools when Vault is unreachable', () => {
   it('answer VAULT_UNAVAILABLE tool errors without Vault’s address or token', async () => {
-    const probe = createServer()
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
-    const deadPort = (probe.address() as AddressInfo).port
-    await new Promise<void>((resolve) => probe.close(() => resolve()))
+    const deadPort = await freePort()
     const config = loadConfig({
       VAULT_ADDR: `http://127.0.0.1:${deadPort}`,
       VAULT_TOKEN: 'hvs.unused-token-for-a-dead-vault',

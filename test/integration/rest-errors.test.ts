@@ -3,7 +3,6 @@
  * FORBIDDEN when the agent's Vault policy is missing, bounded recursive lists, and the absence
  * of the tests' principal seam from the production app.
  */
-import { createServer } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createBridgeCore, createHttpLayer } from '../../src/bridge.js'
 import { loadConfig } from '../../src/config/load.js'
@@ -14,16 +13,11 @@ import {
   inProcessClient,
   type RestClient,
 } from '../helpers/test-app.js'
+import { freePort } from '../helpers/free-port.js'
 import { recordingLogger, startVaultStack, type VaultStack } from '../helpers/vault-stack.js'
 
 /** A loopback port nothing listens on. */
-async function deadPort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
+const deadPort = freePort
 
 describe('Vault unreachable', () => {
   it('answers 503 VAULT_UNAVAILABLE with Retry-After on every Vault-backed route', async () => {

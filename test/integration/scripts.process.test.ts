@@ -42,7 +42,8 @@ beforeAll(async () => {
   bridge.stdout!.on('data', (d) => (bridgeLog += d))
   bridge.stderr!.on('data', (d) => (bridgeLog += d))
   for (let i = 0; i < 150; i++) {
-    const ok = await fetch(`${env.BRIDGE_URL}/healthz`).then(
+    // /readyz, not /healthz: the bridge answers /healthz while it still logs in to Vault.
+    const ok = await fetch(`${env.BRIDGE_URL}/readyz`).then(
       (r) => r.ok,
       () => false,
     )

@@ -4,7 +4,6 @@
  * restart once Vault answers, including a NEW Vault on the same port. These tests run their own
  * dev vaults (a real Vault cannot be stopped by a test), on a clock shared with the port.
  */
-import { createServer, type AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config/load.js'
 import type { AppError } from '../../src/core/errors.js'
@@ -12,6 +11,7 @@ import type { CallContext } from '../../src/core/identity.js'
 import { startDevVault, type DevVault } from '@vault-mcp-bridge/dev-vault'
 import { createVaultPort, type ManagedVaultPort } from '../../src/vault/vault-port.js'
 import { uniqueName } from '@vault-mcp-bridge/dev-vault/testing'
+import { freePort } from '../helpers/free-port.js'
 import { startVaultProxy } from '../helpers/vault-proxy.js'
 import { recordingLogger } from '../helpers/vault-stack.js'
 
@@ -30,14 +30,11 @@ function fakeClock() {
   return { now: () => t, advance: (seconds: number) => void (t += seconds * 1000) }
 }
 
-/** A port number nothing listens on (bound once, then released). */
-async function closedPort(): Promise<number> {
-  const s = createServer()
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
-  const { port } = s.address() as AddressInfo
-  await new Promise((r) => s.close(r))
-  return port
-}
+/**
+ * A port nothing listens on, that a dev vault binds later: from freePort, below the range the
+ * suite's own connections take their ports from, so none takes it in between.
+ */
+const closedPort = freePort
 
 async function dev(port: number, rootToken: string, clock: () => number): Promise<DevVault> {
   const v = await startDevVault({ port, rootToken, clock })
