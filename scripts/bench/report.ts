@@ -314,7 +314,7 @@ export function targetTable(results: readonly TargetResult[]): string {
   return formatTable(
     ['target', 'measured', `${CONFIDENCE * 100}% interval`, 'bound', 'result'],
     results.map((r) => {
-      const digits = r.bound.startsWith('≥') ? 2 : 1
+      const digits = parseBound(r.bound).atLeast ? 2 : 1
       const i = r.interval
       const interval = i
         ? `${fixed(i.low, digits)} .. ${fixed(i.high, digits)}` +

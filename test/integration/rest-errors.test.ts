@@ -16,13 +16,11 @@ import {
 import { freePort } from '../helpers/free-port.js'
 import { recordingLogger, startVaultStack, type VaultStack } from '../helpers/vault-stack.js'
 
-/** A loopback port nothing listens on. */
-const deadPort = freePort
-
 describe('Vault unreachable', () => {
   it('answers 503 VAULT_UNAVAILABLE with Retry-After on every Vault-backed route', async () => {
     const config = loadConfig({
-      VAULT_ADDR: `http://127.0.0.1:${await deadPort()}`,
+      // A loopback port nothing listens on.
+      VAULT_ADDR: `http://127.0.0.1:${await freePort()}`,
       VAULT_TOKEN: 'hvs.unused-token-for-a-dead-vault',
       VAULT_TIMEOUT: '2s',
       RATE_LIMIT_ENABLED: 'false',
