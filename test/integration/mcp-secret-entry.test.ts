@@ -187,3 +187,34 @@ describe('a 2025 client over stdio that declares URL elicitation', () => {
     for (const line of pipe.stdoutLines) expect(line).not.toContain(VALUE)
   })
 })
+
+describe('an agent at its cap of open links (SECRET_ENTRY_MAX_OPEN, 20 by default)', () => {
+  it('gets a tool error that says when its oldest link expires, from either generation', async () => {
+    const capped = stack.agent('entry-capped')
+    const capApp = opened.app(await startMcpApp(stack, { [capped]: [...SCOPES] }))
+    const { client } = opened.track(
+      await connectHttp(capApp.mcpUrl, { 'x-api-key': apiKeyOf(capped) }, { client: 'v1' }),
+    )
+    const ask = (path: string) =>
+      client.callTool({
+        name: 'request_secret',
+        arguments: { ...ARGS, path },
+      }) as Promise<ToolResult>
+    for (let i = 0; i < 20; i++) expect((await ask(`capped/${i}`)).isError).toBeFalsy()
+    // SECRET_ENTRY_TTL is 10 minutes by default; the first link was made moments ago.
+    const oldest = /^TOO_MANY_OPEN_REQUESTS: .*The oldest link expires in (59\d|600) seconds/
+    const v1 = await ask('capped/over')
+    expect(v1.isError).toBe(true)
+    expect(v1.content[0]!.text).toMatch(oldest)
+    const modern = await postModern(
+      capApp.url,
+      'tools/call',
+      { name: 'request_secret', arguments: { ...ARGS, path: 'capped/over-modern' } },
+      { headers: { 'x-api-key': apiKeyOf(capped) } },
+    )
+    expect(modern.json.result.isError).toBe(true)
+    expect(modern.json.result.content[0].text).toMatch(oldest)
+    // Neither refusal made a link.
+    expect(JSON.stringify([v1, modern.json])).not.toMatch(/secret-entry\//)
+  })
+})
